@@ -61,11 +61,7 @@ class Persona(BaseModel):
 
     def claims(self) -> list[tuple[str, Claim]]:
         """Every claim with the section it belongs to."""
-        return [
-            (section, claim)
-            for section in CLAIM_SECTIONS
-            for claim in getattr(self, section)
-        ]
+        return [(section, claim) for section in CLAIM_SECTIONS for claim in getattr(self, section)]
 
     def all_evidence(self) -> list[Evidence]:
         """Every quote this persona cites, the representative quote first."""

@@ -129,11 +129,12 @@ class Store:
     def save(self, run: Run) -> None:
         """Insert or replace the whole run and its records."""
         row = _run_row(run)
+        columns = ", ".join(row)
         names = ", ".join(f":{column}" for column in row)
         updates = ", ".join(f"{column} = excluded.{column}" for column in row if column != "id")
         with self._transaction(write=True) as conn:
             conn.execute(
-                f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES ({names}) "
+                f"INSERT INTO runs ({columns}) VALUES ({names}) "
                 f"ON CONFLICT (id) DO UPDATE SET {updates}",
                 row,
             )
@@ -247,12 +248,11 @@ class Store:
         clauses, params = [], {"limit": -1 if limit is None else limit}
         for n, word in enumerate((search or "").split()):
             params[f"w{n}"] = f"%{_like_escape(_fold(word))}%"
+            like = f"LIKE :w{n} ESCAPE '\\'"
             clauses.append(
-                f"(fold(r.model) LIKE :w{n} ESCAPE '\\' "
-                f"OR fold(r.frontier_model) LIKE :w{n} ESCAPE '\\' "
-                f"OR fold(r.file_names) LIKE :w{n} ESCAPE '\\' "
-                "OR EXISTS (SELECT 1 FROM records q WHERE q.run_id = r.id "
-                f"AND (fold(q.name) LIKE :w{n} ESCAPE '\\' OR fold(q.role) LIKE :w{n} ESCAPE '\\')))"
+                f"(fold(r.model) {like} OR fold(r.frontier_model) {like} "
+                f"OR fold(r.file_names) {like} OR EXISTS (SELECT 1 FROM records q "
+                f"WHERE q.run_id = r.id AND (fold(q.name) {like} OR fold(q.role) {like})))"
             )
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self._transaction(write=False) as conn:
@@ -292,6 +292,8 @@ class Store:
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA secure_delete = ON")
             yield conn
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError):
+            raise  # a bug in Persona, not a problem with the file
         except (sqlite3.Error, OSError) as exc:
             raise _store_error(self.path, exc) from exc
         finally:
@@ -348,13 +350,24 @@ def _run_row(run: Run) -> dict[str, Any]:
     return row
 
 
-def _insert_record(conn: sqlite3.Connection, run_id: str, index: int, record: PersonaRecord) -> None:
+def _insert_record(
+    conn: sqlite3.Connection, run_id: str, index: int, record: PersonaRecord
+) -> None:
     current = record.current
     found, checked, total = count_verified([current])
     conn.execute(
         "INSERT INTO records (run_id, idx, data, name, role, found, checked, total) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (run_id, index, record.model_dump_json(), current.name, current.role, found, checked, total),
+        (
+            run_id,
+            index,
+            record.model_dump_json(),
+            current.name,
+            current.role,
+            found,
+            checked,
+            total,
+        ),
     )
 
 
