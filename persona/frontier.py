@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from persona.errors import FrontierAuthError, FrontierError, FrontierRateLimited, InputError
 from persona.schema import Persona, llm_json_schema
 
-DEFAULT_MODELS: tuple[str, ...] = ("claude-sonnet-4-5", "claude-opus-4-5", "claude-haiku-4-5")
+DEFAULT_MODELS: tuple[str, ...] = ("claude-sonnet-4-6", "claude-opus-4-6", "claude-haiku-4-5")
 """Offered when the model list cannot be fetched."""
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_MAX_RETRIES = 2
@@ -92,6 +92,14 @@ class Refinement:
     usage: Usage
     model: str
     attempts: int
+
+
+class UnusableAnswer(FrontierError):
+    """Claude answered (and billed ``usage``) but gave no usable persona."""
+
+    def __init__(self, message: str, usage: Usage) -> None:
+        super().__init__(message)
+        self.usage = usage
 
 
 def resolve_api_key(api_key: str | None = None) -> str:
@@ -172,6 +180,20 @@ def _problems(exc: ValidationError, limit: int = 8) -> str:
 
 def _reply_text(message: Any) -> str:
     return "".join(b.text for b in message.content if getattr(b, "type", "") == "text")
+
+
+def _stop_problem(stop_reason: str | None, model: str, max_tokens: int) -> str:
+    if stop_reason == "refusal":
+        return (
+            f"Claude ({model}) declined to refine this persona. Your draft is kept; "
+            "review its content or try another model."
+        )
+    if stop_reason in ("max_tokens", "model_context_window_exceeded"):
+        return (
+            f"Claude's answer was cut off at {max_tokens} output tokens. Raise the maximum "
+            "output tokens in Settings and try again."
+        )
+    return ""
 
 
 def _safe_url(url: str) -> str:
@@ -272,10 +294,11 @@ class FrontierClient:
         """Claude's improved version of ``persona``, validated against the persona schema.
 
         An answer that does not validate is sent back once with the errors; a second
-        failure raises :class:`FrontierError`.
+        failure, a refusal or a cut-off answer raises :class:`UnusableAnswer` (with the
+        tokens billed). API failures raise the other :class:`FrontierError` kinds.
         """
         messages = refine_messages(persona)
-        usage = Usage()
+        usage, problems = Usage(), ""
         for attempt in range(1, REPAIR_ATTEMPTS + 2):
             reply = self._call(
                 lambda msgs=messages: self._client.messages.create(
@@ -288,7 +311,9 @@ class FrontierClient:
                 model,
             )
             usage += Usage(reply.usage.input_tokens, reply.usage.output_tokens)
-            self._check_stop(reply.stop_reason, model, max_tokens)
+            stopped = _stop_problem(reply.stop_reason, model, max_tokens)
+            if stopped:
+                raise UnusableAnswer(stopped, usage)
             text = _reply_text(reply)
             try:
                 refined = Persona.model_validate_json(text)
@@ -301,24 +326,12 @@ class FrontierClient:
                 ]
                 continue
             return Refinement(refined, usage, reply.model, attempt)
-        raise FrontierError(
+        raise UnusableAnswer(
             f"Claude's answer did not match the persona schema after {REPAIR_ATTEMPTS + 1} "
             f"attempts ({self._redact(problems)}). Your draft is kept: try again or pick "
-            "another model."
+            "another model.",
+            usage,
         )
-
-    @staticmethod
-    def _check_stop(stop_reason: str | None, model: str, max_tokens: int) -> None:
-        if stop_reason == "refusal":
-            raise FrontierError(
-                f"Claude ({model}) declined to refine this persona. Your draft is kept; "
-                "review its content or try another model."
-            )
-        if stop_reason in ("max_tokens", "model_context_window_exceeded"):
-            raise FrontierError(
-                f"Claude's answer was cut off at {max_tokens} output tokens. Raise the maximum "
-                "output tokens in Settings and try again."
-            )
 
     def _call(self, request: Callable[[], _T], model: str = "") -> _T:
         try:

@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,15 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+_LEGACY = [
+    *(f"cp{n}" for n in range(1250, 1259)),
+    *("cp874", "cp932", "cp949", "gb18030", "big5", "koi8_r", "latin_1"),
+]
+"""Code pages that spreadsheets and word processors write. DOS and rare code pages are left
+out: they fit short Western text by accident (cp775 reads "Zoë" as "Zoļ")."""
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+_EVIDENCE = 8
+"""Fewer non-ASCII bytes than this are too few to detect a code page from."""
 _DELIMITERS = ",;\t|"
 _ONE_COLUMN = "\0"
 """A delimiter that never occurs in decoded text, for files with a single column."""
@@ -238,18 +248,27 @@ def decode_text(name: str, data: bytes) -> tuple[str, str]:
 
 
 def _guess_encoding(data: bytes) -> str | None:
-    """charset-normalizer's guess, but Windows-1252 whenever that reads the bytes as cleanly.
+    """Windows-1252 if it reads the bytes as well as any code page, else the detector's guess.
 
-    Short Western European text fits several code pages equally well, and the detector often
-    picks Central European cp1250 ("Lefčvre" for "Lefèvre"). Spreadsheets export cp1252.
+    A few non-ASCII bytes are no evidence to detect from, so cp1252 (what Western spreadsheets
+    export) is taken if it decodes them. Otherwise charset-normalizer ranks code pages; short
+    Western text fits several about equally and it often picks Central European cp1250
+    ("Lefčvre" for "Lefèvre"), so cp1252 wins a tie.
     """
-    matches = charset_normalizer.from_bytes(data)
+    if len(list(islice(_HIGH_BYTE.finditer(data), _EVIDENCE))) < _EVIDENCE:
+        try:
+            data.decode("cp1252")
+            return "cp1252"
+        except UnicodeDecodeError:
+            pass
+    matches = charset_normalizer.from_bytes(data, cp_isolation=_LEGACY)
     best = matches.best()
     if best is None:
         return None
     western = any(
-        (m.encoding == "cp1252" or "cp1252" in m.could_be_from_charset)
+        "cp1252" in m.could_be_from_charset
         and m.percent_chaos <= best.percent_chaos
+        and m.percent_coherence >= best.percent_coherence
         for m in matches
     )
     return "cp1252" if western else best.encoding
@@ -368,7 +387,7 @@ def _read_json(name: str, text: str) -> _Parsed:
                 *warnings,
             ]
         raise InputError(
-            f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}. "
+            f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}). "
             "Fix it there, or export the file again."
         ) from exc
     passages: list[Passage] = []

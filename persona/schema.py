@@ -10,6 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+MAX_CLAIMS = 6
+"""A persona has at most this many goals (pain points, ...): bounds what a model may loop on."""
+
 _LOCAL = {"llm": False}
 """Marks a field Persona computes; the model is never asked for it."""
 
@@ -36,7 +39,9 @@ class Claim(BaseModel):
 
     text: str = Field(description="The statement, in one sentence.")
     evidence: list[Evidence] = Field(
-        default_factory=list, description="Quotes from the data that support the statement."
+        default_factory=list,
+        max_length=3,
+        description="One to three quotes from the data that support the statement.",
     )
 
 
@@ -49,13 +54,14 @@ class Persona(BaseModel):
     age: str = Field(description="An age or an age range such as '30-40'.")
     role: str = Field(description="Role or occupation.")
     bio: str = Field(description="Two or three sentences of background.")
-    goals: list[Claim] = Field(min_length=1)
-    pain_points: list[Claim] = Field(min_length=1)
-    behaviours: list[Claim] = Field(min_length=1)
-    motivations: list[Claim] = Field(default_factory=list)
+    goals: list[Claim] = Field(min_length=1, max_length=MAX_CLAIMS)
+    pain_points: list[Claim] = Field(min_length=1, max_length=MAX_CLAIMS)
+    behaviours: list[Claim] = Field(min_length=1, max_length=MAX_CLAIMS)
+    motivations: list[Claim] = Field(default_factory=list, max_length=MAX_CLAIMS)
     quote: Evidence = Field(description="One representative verbatim quote.")
     participants: list[str] = Field(
         default_factory=list,
+        max_length=50,
         description="Identifiers of the participants this persona represents.",
     )
 
@@ -76,7 +82,7 @@ class PersonaSet(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    personas: list[Persona] = Field(min_length=1)
+    personas: list[Persona] = Field(min_length=1, max_length=10)
 
 
 def _strip_local(node: Any) -> Any:

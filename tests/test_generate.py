@@ -155,8 +155,12 @@ def test_map_reduce_for_a_corpus_larger_than_the_context():
     run(generation)
     assert len(client.calls) == chunks + 1 == generation.plan.calls
     assert all(c["options"].num_ctx <= 4096 for c in client.calls)
-    sent_rows = [p.locator for c in client.calls[:-1] for p in passages
-                 if f"{p.locator}: " in c["messages"][1]["content"]]
+    sent_rows = [
+        p.locator
+        for c in client.calls[:-1]
+        for p in passages
+        if f"{p.locator}: " in c["messages"][1]["content"]
+    ]
     assert len(set(sent_rows)) == 160  # every row went to the model
     synthesis = client.calls[-1]["messages"][1]["content"]
     assert "Wants a budget" in synthesis and "<findings>" in synthesis
@@ -170,7 +174,9 @@ def test_a_failed_chunk_is_reported_not_hidden():
     good = json.dumps({"findings": [{"kind": "goal", "statement": "s", "quote": "text text"}]})
     client.queue("garbage", *[good] * (chunks - 1), personas_json(MARIA, TOM))
     run(generation)
-    assert any("Part 1 of" in w and "could not be analysed" in w for w in generation.result.warnings)
+    assert any(
+        "Part 1 of" in w and "could not be analysed" in w for w in generation.result.warnings
+    )
 
 
 def test_truncated_prompt_is_refused():
@@ -191,8 +197,12 @@ def test_make_plan_uses_the_model_context():
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"count": 0}, "between 1 and 10"), ({"count": 11}, "between 1 and 10"),
-     ({"temperature": 3}, "Temperature"), ({"model": " "}, "Choose a model")],
+    [
+        ({"count": 0}, "between 1 and 10"),
+        ({"count": 11}, "between 1 and 10"),
+        ({"temperature": 3}, "Temperature"),
+        ({"model": " "}, "Choose a model"),
+    ],
 )
 def test_request_validation(kwargs, message):
     with pytest.raises(InputError, match=message):

@@ -330,7 +330,11 @@ def test_stream_split_across_reads(client, mocked, monkeypatch):
             {"error": "model requires more system memory (7.5 GiB) than is available (5.2 GiB)"},
             "more system memory",
         ),
-        (503, {"error": "server busy, please try again.  maximum pending requests exceeded"}, "busy"),
+        (
+            503,
+            {"error": "server busy, please try again.  maximum pending requests exceeded"},
+            "busy",
+        ),
         (400, {"error": "invalid options: num_ctx"}, "invalid options"),
         (502, "Bad Gateway", "Bad Gateway"),
     ],

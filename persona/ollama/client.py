@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import requests
+import urllib3
 from pydantic import BaseModel, ValidationError
 
 from persona.errors import (
@@ -251,7 +252,7 @@ class OllamaClient:
                     ) from exc
         except requests.exceptions.ReadTimeout as exc:
             raise OllamaTimeout(self.host, "keep answering", self.timeouts.load) from exc
-        except (requests.exceptions.RequestException, OSError) as exc:
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise OllamaError(
                 f"The connection to Ollama at {self.host} broke during the answer ({exc}). "
                 "Check that Ollama is still running, then try again."

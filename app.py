@@ -1,0 +1,26 @@
+"""Persona dashboard: `streamlit run app.py`."""
+
+import streamlit as st
+
+st.set_page_config(page_title="Persona", page_icon=":material/route:", layout="wide")
+
+navigation = st.navigation(
+    [
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page(
+            "pages/models.py",
+            title="Hardware & models",
+            icon=":material/memory:",
+            url_path="hardware",
+        ),
+        st.Page(
+            "pages/generate.py",
+            title="Generate",
+            icon=":material/auto_awesome:",
+            url_path="generate",
+        ),
+        st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
+    ],
+    position="top",
+)
+navigation.run()

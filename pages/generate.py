@@ -1,0 +1,192 @@
+"""Generate: upload research files, check what was read, make personas with evidence."""
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from pages.common import (
+    client,
+    hardware,
+    local_models,
+    ollama_down,
+    ollama_host,
+    ollama_status,
+    render_run,
+    show_error,
+    store,
+)
+from persona.catalogue import recommend
+from persona.errors import PersonaError
+from persona.generate import GenerationRequest, make_plan
+from persona.pipeline import LocalRun
+from persona.readers import Reading, read_files
+from persona.settings import Settings
+
+STREAM_REFRESH_S = 0.15
+
+st.title("Generate personas")
+st.caption("Everything on this page runs on this machine: nothing is sent anywhere.")
+
+# --- upload and report ---------------------------------------------------------
+uploads = st.file_uploader(
+    "Research files: interview transcripts and survey exports",
+    accept_multiple_files=True,
+    key="uploads",
+    help="CSV, TSV, JSON, JSON Lines, TXT, Markdown, PDF and Word (.docx). Several at once.",
+)
+
+
+def reading_for(files: list) -> Reading:
+    """Read the uploads once per set of files (reruns reuse it)."""
+    signature = tuple((f.file_id, f.name, f.size) for f in files)
+    cached = st.session_state.get("reading")
+    if cached and cached[0] == signature:
+        return cached[1]
+    limit = Settings().max_file_bytes
+    reading = read_files([(f.name, f.getvalue()) for f in files], max_bytes=limit)
+    st.session_state.reading = (signature, reading)
+    return reading
+
+
+reading = reading_for(uploads) if uploads else None
+if reading:
+    st.subheader("What was read")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "File": r.name,
+                    "Status": "✅ read" if r.ok else "❌ not read",
+                    "Type": r.kind,
+                    "Rows / lines": r.rows,
+                    "Characters": r.characters,
+                    "≈ Tokens": r.tokens,
+                    "Notes": r.error or " ".join(r.warnings),
+                }
+                for r in reading.reports
+            ]
+        ),
+        hide_index=True,
+        use_container_width=True,
+    )
+    for report in reading.failed:
+        st.error(f"**{report.name}** was not read: {report.error}", icon=":material/description:")
+    for report in reading.reports:
+        for warning in report.warnings:
+            st.warning(f"**{report.name}**: {warning}", icon=":material/info:")
+    if reading.ok_count:
+        st.caption(
+            f"{reading.ok_count} of {len(reading.reports)} files read · "
+            f"{len(reading.passages):,} passages · ≈ {reading.total_tokens:,} tokens"
+        )
+
+# --- options -------------------------------------------------------------------
+status = ollama_status(ollama_host())
+models: list[str] = []
+if not status.reachable:
+    ollama_down(status.host, retry_key="retry_generate")
+else:
+    try:
+        models = [row.name for row in local_models(ollama_host())]
+    except PersonaError as exc:
+        show_error(exc)
+    if not models:
+        st.warning(
+            "No models are installed in Ollama yet: pull one on the Hardware & models page.",
+            icon=":material/download:",
+        )
+        st.page_link("pages/models.py", label="Go to Hardware & models", icon=":material/memory:")
+
+st.subheader("Options")
+recommended = recommend(hardware()).tier.model
+left, right = st.columns(2)
+with left:
+    model = st.selectbox(
+        "Model",
+        models,
+        index=models.index(recommended) if recommended in models else 0,
+        disabled=not models,
+        placeholder="No models installed",
+        help=f"Recommended for this machine: {recommended}",
+    )
+    count = st.slider("Number of personas", 1, 10, 3)
+    temperature = st.slider(
+        "Creativity (temperature)", 0.0, 1.5, 0.4, 0.1, help="Lower is more literal."
+    )
+    seed = st.number_input(
+        "Seed (optional, for repeatable runs)",
+        min_value=0,
+        value=None,
+        step=1,
+        placeholder="random",
+    )
+with right:
+    context = st.text_area(
+        "Product and study context (optional)",
+        placeholder="e.g. A grocery-delivery app for busy families; 12 interviews, spring 2026.",
+        height=120,
+    )
+    keep_text = st.checkbox(
+        "Keep a copy of the research text in History",
+        value=False,
+        help="Off by default: History keeps personas, settings, file names and fingerprints only.",
+    )
+
+request = None
+plan = None
+ready = bool(reading and reading.ok_count and model)
+if ready:
+    try:
+        request = GenerationRequest(
+            model=model,
+            count=count,
+            context=context,
+            temperature=temperature,
+            seed=int(seed) if seed is not None else None,
+        )
+        with client() as c:
+            plan = make_plan(c, reading.passages, request)
+        st.info(f"**Plan:** {plan.describe()}", icon=":material/route:")
+    except PersonaError as exc:
+        show_error(exc, retry_key="retry_plan")
+        ready = False
+elif not reading:
+    st.caption("Upload at least one file to continue.")
+
+# --- generate ------------------------------------------------------------------
+if st.button("Generate personas", type="primary", disabled=not (ready and plan), icon=":material/auto_awesome:"):
+    st.session_state.current_run = None
+    try:
+        with client() as c:
+            local = LocalRun(c, reading, request, store(), plan=plan, keep_research_text=keep_text)
+            st.session_state.current_run = local.run.id
+            with st.status("Generating personas…", expanded=True) as box:
+                stream = st.empty()
+                text, shown_at = "", 0.0
+                for event in local.events():
+                    if event.text:
+                        text += event.text
+                        if time.monotonic() - shown_at > STREAM_REFRESH_S:
+                            stream.code(text[-3000:], language="json", wrap_lines=True)
+                            shown_at = time.monotonic()
+                        continue
+                    text = ""
+                    stream.empty()
+                    box.write(event.message)
+                    box.update(label=event.message)
+                box.update(label="Done", state="complete", expanded=False)
+    except PersonaError as exc:
+        show_error(exc, retry_key="retry_after_error")
+
+# --- result (survives reruns: read back from History) ----------------------------
+run_id = st.session_state.get("current_run")
+if run_id:
+    try:
+        run = store().get(run_id)
+    except PersonaError as exc:
+        show_error(exc)
+    else:
+        st.subheader("Personas")
+        render_run(run, key="generated")
+        st.page_link("pages/history.py", label="All runs are in History", icon=":material/history:")

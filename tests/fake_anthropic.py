@@ -1,0 +1,444 @@
+"""A local fake of Anthropic's Messages API for tests (no network, no key needed).
+
+In-process::
+
+    with FakeAnthropic(api_keys={"sk-ant-test"}) as fake:
+        fake.push("rate_limit", "rate_limit")   # the next two /v1/messages calls fail
+        client = FrontierClient("sk-ant-test", base_url=fake.url)
+
+As a subprocess (browser tests): ``python -m tests.fake_anthropic --port 0`` prints
+``READY http://127.0.0.1:PORT``; script it with ``POST /_fake/push {"scenarios": [...],
+"path": "/v1/messages"}``, read ``GET /_fake/requests``, clear with ``POST /_fake/reset``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import itertools
+import json
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+MESSAGES = "/v1/messages"
+COUNT_TOKENS = "/v1/messages/count_tokens"
+MODELS = "/v1/models"
+
+FAKE_MODELS: tuple[tuple[str, str], ...] = (
+    ("claude-opus-4-6", "active"),
+    ("claude-sonnet-4-6", "active"),
+    ("claude-haiku-4-5-20251001", "active"),
+    ("claude-sonnet-4-5-20250929", "deprecated"),
+)
+"""(id, lifecycle) served by ``GET /v1/models``; aliases like ``claude-haiku-4-5`` resolve."""
+
+INVENTED_QUOTE = "Honestly I would pay double for a tool that reads my mind."
+"""The quote the ``invent_quote`` scenario adds; it appears in no research data."""
+
+
+# --- What a request gets ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A successful answer: the brain's persona, optionally transformed, or ``raw`` text."""
+
+    transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    raw: str | None = None
+    stop_reason: str = "end_turn"
+
+
+@dataclass(frozen=True)
+class Fail:
+    """An error answer with Anthropic's body shape ``{"type": "error", "error": {...}}``."""
+
+    status: int
+    error_type: str
+    message: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Slow:
+    """Wait ``seconds`` (or until the server stops), then answer with ``then``."""
+
+    seconds: float
+    then: Reply | Fail = field(default_factory=Reply)
+
+
+Action = Reply | Fail | Slow
+RETRY_NOW = (("retry-after", "0.001"),)
+"""A tiny retry-after: the SDK treats ``retry-after: 0`` as absent and backs off ~0.5-1 s."""
+
+
+def improve(persona: dict[str, Any]) -> dict[str, Any]:
+    """The default brain: visible edits, every quote kept verbatim."""
+    out = copy.deepcopy(persona)
+    out["bio"] = out.get("bio", "").rstrip() + " They judge every new tool by the time it saves."
+    goals = out.get("goals") or []
+    if goals and goals[0].get("text"):
+        text = goals[0]["text"]
+        goals[0]["text"] = "Above all, " + text[:1].lower() + text[1:]
+    quote = out.get("quote")
+    if isinstance(quote, dict):
+        out.setdefault("motivations", []).append(
+            {"text": "Wants to feel in control of their own work.", "evidence": [dict(quote)]}
+        )
+    return out
+
+
+def invent_quote(persona: dict[str, Any]) -> dict[str, Any]:
+    """:func:`improve` plus a pain point backed by :data:`INVENTED_QUOTE`."""
+    out = improve(persona)
+    evidence = {"quote": INVENTED_QUOTE, "source": "interview.txt", "locator": "line 1"}
+    out.setdefault("pain_points", []).append(
+        {"text": "Feels current tools do not anticipate needs.", "evidence": [evidence]}
+    )
+    return out
+
+
+def _without_goals(persona: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in improve(persona).items() if k != "goals"}
+
+
+SCENARIOS: dict[str, Action] = {
+    "ok": Reply(),
+    "auth": Fail(401, "authentication_error", "invalid x-api-key"),
+    "permission": Fail(403, "permission_error", "Your API key does not have permission."),
+    "not_found": Fail(404, "not_found_error", "model: claude-nonexistent"),
+    "bad_request": Fail(400, "invalid_request_error", "messages: Field required"),
+    "rate_limit": Fail(429, "rate_limit_error", "Rate limit exceeded.", RETRY_NOW),
+    "overloaded": Fail(529, "overloaded_error", "Overloaded", RETRY_NOW),
+    "server_error": Fail(500, "api_error", "Internal server error", RETRY_NOW),
+    "slow": Slow(5.0),
+    "malformed": Reply(raw='{"name": "Ana Ruiz", "goals": [{"text": "Fast'),
+    "invalid": Reply(transform=_without_goals),
+    "invent_quote": Reply(transform=invent_quote),
+    "refusal": Reply(raw="", stop_reason="refusal"),
+    "truncated": Reply(raw='{"name": "Ana Ruiz", "bio": "Ana has', stop_reason="max_tokens"),
+}
+"""Named actions for :meth:`FakeAnthropic.push` and ``POST /_fake/push``."""
+
+
+# --- Helpers shared with the tests ---------------------------------------------
+
+
+def _strings(node: Any) -> Iterable[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
+
+
+def fake_token_count(body: dict[str, Any]) -> int:
+    """The fake's token count: words in ``system`` and ``messages`` (plus one)."""
+    strings = [*_strings(body.get("system", "")), *_strings(body.get("messages", []))]
+    return 1 + sum(len(s.split()) for s in strings)
+
+
+def find_persona(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The first JSON object with a ``name`` in the request's first user message."""
+    user = next((m for m in body.get("messages", []) if m.get("role") == "user"), None)
+    text = " ".join(_strings(user.get("content", ""))) if user else ""
+    decoder = json.JSONDecoder()
+    for start, char in enumerate(text):
+        if char != "{":
+            continue
+        try:
+            value, _ = decoder.raw_decode(text, start)
+        except ValueError:
+            continue
+        if isinstance(value, dict) and "name" in value:
+            return value
+    return None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One request as received: every header (names lower-cased), the raw and parsed body."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    raw: str
+    body: Any
+
+
+# --- The server ------------------------------------------------------------------
+
+
+class FakeAnthropic:
+    """A threaded fake Messages API on 127.0.0.1 with scripted failures and a request log."""
+
+    def __init__(
+        self,
+        *,
+        api_keys: Iterable[str] | None = None,
+        models: Sequence[tuple[str, str]] = FAKE_MODELS,
+        page_size: int = 20,
+        brain: Callable[[dict[str, Any]], dict[str, Any]] = improve,
+        port: int = 0,
+    ) -> None:
+        self.api_keys = set(api_keys) if api_keys is not None else None
+        self.models = list(models)
+        self.page_size = page_size
+        self.brain = brain
+        self._lock = threading.Lock()
+        self._queues: dict[str, deque[Action]] = {}
+        self._log: list[Recorded] = []
+        self._ids = itertools.count(1)
+        self._stopping = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        self._server.daemon_threads = True
+        self._server.fake = self  # type: ignore[attr-defined]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeAnthropic:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeAnthropic:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # scripting and inspection
+
+    def push(self, *actions: str | Action, path: str = MESSAGES) -> None:
+        """Queue answers for the next requests to ``path``; names come from :data:`SCENARIOS`."""
+        resolved = [SCENARIOS[a] if isinstance(a, str) else a for a in actions]
+        with self._lock:
+            self._queues.setdefault(path, deque()).extend(resolved)
+
+    def requests(self, path: str | None = None) -> list[Recorded]:
+        """Every request received (to ``path`` only, when given), oldest first."""
+        with self._lock:
+            return [r for r in self._log if path is None or r.path == path]
+
+    def count(self, path: str | None = MESSAGES) -> int:
+        """How many requests reached ``path`` (all paths with ``None``)."""
+        return len(self.requests(path))
+
+    def reset(self) -> None:
+        """Forget queued answers and the request log."""
+        with self._lock:
+            self._queues.clear()
+            self._log.clear()
+
+    # request handling (called from handler threads)
+
+    def _record(self, entry: Recorded) -> Action | None:
+        with self._lock:
+            self._log.append(entry)
+            queue = self._queues.get(entry.path)
+            return queue.popleft() if queue else None
+
+    def _resolve_model(self, requested: str) -> str | None:
+        for model_id, _ in self.models:
+            if requested in (model_id, model_id.rsplit("-", 1)[0]):
+                return model_id
+        return None
+
+    def answer(self, entry: Recorded, action: Action | None) -> tuple[int, dict[str, str], Any]:
+        """Status, headers and JSON body for a recorded request."""
+        key = entry.headers.get("x-api-key") or entry.headers.get("authorization", "")
+        if self.api_keys is not None and key.removeprefix("Bearer ") not in self.api_keys:
+            action = SCENARIOS["auth"]
+        if isinstance(action, Slow):
+            self._stopping.wait(action.seconds)
+            action = action.then
+        body = entry.body if isinstance(entry.body, dict) else {}
+        model = self._resolve_model(str(body.get("model", "")))
+        known = (entry.method, entry.path) in (
+            ("GET", MODELS),
+            ("POST", MESSAGES),
+            ("POST", COUNT_TOKENS),
+        )
+        if not known:
+            action = Fail(404, "not_found_error", f"{entry.method} {entry.path} does not exist")
+        elif entry.method == "POST" and model is None and not isinstance(action, Fail):
+            action = Fail(404, "not_found_error", f"model: {body.get('model')}")
+        if isinstance(action, Fail):
+            error = {"type": action.error_type, "message": action.message}
+            return action.status, dict(action.headers), {"type": "error", "error": error}
+        if entry.path == MODELS:
+            return 200, {}, self._models_page(entry.query)
+        if entry.path == COUNT_TOKENS:
+            return 200, {}, {"input_tokens": fake_token_count(body)}
+        return 200, {}, self._message(body, str(model), action or Reply())
+
+    def _models_page(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        ids = [model_id for model_id, _ in self.models]
+        after = query.get("after_id", [None])[0]
+        start = ids.index(after) + 1 if after in ids else 0
+        limit = min(int(query.get("limit", ["20"])[0]), self.page_size)
+        page = self.models[start : start + limit]
+        data = [
+            {
+                "type": "model",
+                "id": model_id,
+                "display_name": model_id.replace("-", " ").title(),
+                "created_at": "2025-09-29T00:00:00Z",
+                "lifecycle": lifecycle,
+            }
+            for model_id, lifecycle in page
+        ]
+        return {
+            "data": data,
+            "has_more": start + limit < len(ids),
+            "first_id": data[0]["id"] if data else None,
+            "last_id": data[-1]["id"] if data else None,
+        }
+
+    def _message(self, body: dict[str, Any], model: str, reply: Reply) -> dict[str, Any]:
+        if reply.raw is not None:
+            answer: Any = reply.raw
+        else:
+            persona = find_persona(body)
+            answer = (reply.transform or self.brain)(persona) if persona else "No persona found."
+        choice = body.get("tool_choice") or {}
+        if choice.get("type") == "tool":
+            tool_input = answer if isinstance(answer, dict) else {"persona": answer}
+            block = {
+                "type": "tool_use",
+                "id": f"toolu_fake_{next(self._ids)}",
+                "name": choice.get("name", "persona"),
+                "input": tool_input,
+            }
+            stop = "tool_use" if reply.stop_reason == "end_turn" else reply.stop_reason
+        else:
+            text = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
+            block, stop = {"type": "text", "text": text}, reply.stop_reason
+        return {
+            "id": f"msg_fake_{next(self._ids)}",
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [block],
+            "stop_reason": stop,
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": fake_token_count(body),
+                "output_tokens": 1 + len(json.dumps(block).split()),
+            },
+        }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeAnthropic/1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the request log is :meth:`FakeAnthropic.requests`."""
+
+    @property
+    def fake(self) -> FakeAnthropic:
+        return self.server.fake  # type: ignore[attr-defined]
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def _handle(self) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        if parts.path.startswith("/_fake/"):
+            self._admin(parts.path, body, parse_qs(parts.query))
+            return
+        entry = Recorded(
+            method=self.command,
+            path=parts.path,
+            query=parse_qs(parts.query),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            raw=raw,
+            body=body,
+        )
+        status, headers, payload = self.fake.answer(entry, self.fake._record(entry))
+        headers.setdefault("request-id", f"req_fake_{next(self.fake._ids)}")
+        self._send(status, payload, headers)
+
+    def _admin(self, path: str, body: Any, query: dict[str, list[str]]) -> None:
+        body = body if isinstance(body, dict) else {}
+        if path == "/_fake/push":
+            unknown = [s for s in body.get("scenarios", []) if s not in SCENARIOS]
+            if unknown:
+                self._send(400, {"unknown": unknown, "known": sorted(SCENARIOS)})
+                return
+            self.fake.push(*body.get("scenarios", []), path=body.get("path", MESSAGES))
+            self._send(200, {"ok": True})
+        elif path == "/_fake/requests":
+            only = query.get("path", [body.get("path")])[0]
+            self._send(200, [asdict(r) for r in self.fake.requests(only)])
+        elif path == "/_fake/reset":
+            self.fake.reset()
+            self._send(200, {"ok": True})
+        else:
+            self._send(404, {"known": ["/_fake/push", "/_fake/requests", "/_fake/reset"]})
+
+    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode("utf-8")
+        try:
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Serve until interrupted, printing ``READY <url>`` once listening."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--api-key", action="append", help="accept only these keys (repeatable)")
+    parser.add_argument(
+        "--scenario", action="append", default=[], choices=sorted(SCENARIOS), help="queue answers"
+    )
+    args = parser.parse_args(argv)
+    fake = FakeAnthropic(api_keys=args.api_key, port=args.port)
+    fake.push(*args.scenario)
+    print(f"READY {fake.url}", flush=True)
+    try:
+        fake._server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake._server.server_close()
+
+
+if __name__ == "__main__":
+    main()
