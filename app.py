@@ -20,6 +20,9 @@ navigation = st.navigation(
             url_path="generate",
         ),
         st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
+        st.Page(
+            "pages/hybrid.py", title="Hybrid (Claude)", icon=":material/cloud:", url_path="hybrid"
+        ),
     ],
     position="top",
 )

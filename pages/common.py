@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from persona.errors import ModelNotFound, OllamaUnreachable, PersonaError
@@ -12,9 +14,10 @@ from persona.export import export
 from persona.hardware import Hardware, detect_hardware
 from persona.inventory import ModelRow, OllamaStatus, check_ollama, install_steps, model_rows
 from persona.ollama import OllamaClient, RunningModel
+from persona.readers import Reading, read_files
 from persona.run import Run
 from persona.schema import CLAIM_SECTIONS, Evidence, Persona
-from persona.settings import resolve_ollama_host
+from persona.settings import Settings, resolve_ollama_host
 from persona.store import Store
 
 LISTING_TTL_S = 10
@@ -78,7 +81,11 @@ def show_error(exc: PersonaError, *, retry_key: str | None = None) -> None:
         return
     st.error(str(exc), icon=":material/warning:")
     if isinstance(exc, ModelNotFound):
-        st.page_link("pages/models.py", label=f"Pull {exc.model} on Hardware & models", icon=":material/memory:")
+        st.page_link(
+            "pages/models.py",
+            label=f"Pull {exc.model} on Hardware & models",
+            icon=":material/memory:",
+        )
 
 
 def ollama_down(host: str, *, retry_key: str | None = "retry_ollama") -> None:
@@ -194,7 +201,9 @@ def render_run(run: Run, *, key: str) -> None:
     if run.message:
         (st.error if run.status == "failed" else st.warning)(run.message)
     if run.raw_answers:
-        with st.expander("The model's unusable answers (kept for inspection)", icon=":material/receipt_long:"):
+        with st.expander(
+            "The model's unusable answers (kept for inspection)", icon=":material/receipt_long:"
+        ):
             for number, raw in enumerate(run.raw_answers, start=1):
                 st.caption(f"Answer {number}")
                 st.code(raw or "(empty)", language="json", wrap_lines=True)
@@ -206,3 +215,48 @@ def render_run(run: Run, *, key: str) -> None:
     for index, record in enumerate(run.records):
         with columns[index % len(columns)]:
             render_persona(record.current, key=f"{key}_{index}")
+
+
+def read_uploads(files: Sequence[Any], *, key: str) -> Reading:
+    """Read uploaded files once per set of files (reruns reuse the result)."""
+    signature = tuple((f.file_id, f.name, f.size) for f in files)
+    cached = st.session_state.get(f"reading_{key}")
+    if cached and cached[0] == signature:
+        return cached[1]
+    limit = Settings().max_file_bytes
+    reading = read_files([(f.name, f.getvalue()) for f in files], max_bytes=limit)
+    st.session_state[f"reading_{key}"] = (signature, reading)
+    return reading
+
+
+def render_reading(reading: Reading) -> None:
+    """The per-file report: what was read, how much, and every warning or error."""
+    st.subheader("What was read")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "File": r.name,
+                    "Status": "✅ read" if r.ok else "❌ not read",
+                    "Type": r.kind,
+                    "Rows / lines": r.rows,
+                    "Characters": r.characters,
+                    "≈ Tokens": r.tokens,
+                    "Notes": r.error or " ".join(r.warnings),
+                }
+                for r in reading.reports
+            ]
+        ),
+        hide_index=True,
+        use_container_width=True,
+    )
+    for report in reading.failed:
+        st.error(f"**{report.name}** was not read: {report.error}", icon=":material/description:")
+    for report in reading.reports:
+        for warning in report.warnings:
+            st.warning(f"**{report.name}**: {warning}", icon=":material/info:")
+    if reading.ok_count:
+        st.caption(
+            f"{reading.ok_count} of {len(reading.reports)} files read · "
+            f"{len(reading.passages):,} passages · ≈ {reading.total_tokens:,} tokens"
+        )

@@ -2,7 +2,6 @@
 
 import time
 
-import pandas as pd
 import streamlit as st
 
 from pages.common import (
@@ -12,6 +11,8 @@ from pages.common import (
     ollama_down,
     ollama_host,
     ollama_status,
+    read_uploads,
+    render_reading,
     render_run,
     show_error,
     store,
@@ -20,8 +21,6 @@ from persona.catalogue import recommend
 from persona.errors import PersonaError
 from persona.generate import GenerationRequest, make_plan
 from persona.pipeline import LocalRun
-from persona.readers import Reading, read_files
-from persona.settings import Settings
 
 STREAM_REFRESH_S = 0.15
 
@@ -37,49 +36,9 @@ uploads = st.file_uploader(
 )
 
 
-def reading_for(files: list) -> Reading:
-    """Read the uploads once per set of files (reruns reuse it)."""
-    signature = tuple((f.file_id, f.name, f.size) for f in files)
-    cached = st.session_state.get("reading")
-    if cached and cached[0] == signature:
-        return cached[1]
-    limit = Settings().max_file_bytes
-    reading = read_files([(f.name, f.getvalue()) for f in files], max_bytes=limit)
-    st.session_state.reading = (signature, reading)
-    return reading
-
-
-reading = reading_for(uploads) if uploads else None
+reading = read_uploads(uploads, key="generate") if uploads else None
 if reading:
-    st.subheader("What was read")
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "File": r.name,
-                    "Status": "✅ read" if r.ok else "❌ not read",
-                    "Type": r.kind,
-                    "Rows / lines": r.rows,
-                    "Characters": r.characters,
-                    "≈ Tokens": r.tokens,
-                    "Notes": r.error or " ".join(r.warnings),
-                }
-                for r in reading.reports
-            ]
-        ),
-        hide_index=True,
-        use_container_width=True,
-    )
-    for report in reading.failed:
-        st.error(f"**{report.name}** was not read: {report.error}", icon=":material/description:")
-    for report in reading.reports:
-        for warning in report.warnings:
-            st.warning(f"**{report.name}**: {warning}", icon=":material/info:")
-    if reading.ok_count:
-        st.caption(
-            f"{reading.ok_count} of {len(reading.reports)} files read · "
-            f"{len(reading.passages):,} passages · ≈ {reading.total_tokens:,} tokens"
-        )
+    render_reading(reading)
 
 # --- options -------------------------------------------------------------------
 status = ollama_status(ollama_host())
@@ -155,7 +114,12 @@ elif not reading:
     st.caption("Upload at least one file to continue.")
 
 # --- generate ------------------------------------------------------------------
-if st.button("Generate personas", type="primary", disabled=not (ready and plan), icon=":material/auto_awesome:"):
+if st.button(
+    "Generate personas",
+    type="primary",
+    disabled=not (ready and plan),
+    icon=":material/auto_awesome:",
+):
     st.session_state.current_run = None
     try:
         with client() as c:

@@ -32,7 +32,9 @@ elif status.model_count == 0:
     )
     st.page_link("pages/models.py", label="Go to Hardware & models", icon=":material/memory:")
 else:
-    st.success("Ready. Upload your research files on the Generate page.", icon=":material/check_circle:")
+    st.success(
+        "Ready. Upload your research files on the Generate page.", icon=":material/check_circle:"
+    )
     st.page_link("pages/generate.py", label="Generate personas", icon=":material/auto_awesome:")
 
 st.subheader("How it works")

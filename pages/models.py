@@ -90,7 +90,9 @@ if st.session_state.get("pull_cancelled"):
     )
     st.session_state.pull_cancelled = None
 if st.session_state.get("pull_done"):
-    st.success(f"{st.session_state.pull_done} is installed and ready.", icon=":material/check_circle:")
+    st.success(
+        f"{st.session_state.pull_done} is installed and ready.", icon=":material/check_circle:"
+    )
     st.session_state.pull_done = None
 
 if not status.reachable:

@@ -5,16 +5,28 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from persona import __version__
 from persona.catalogue import recommend
-from persona.errors import PersonaError
+from persona.errors import InputError, PersonaError
+from persona.export import changes_markdown, export
+from persona.frontier import DEFAULT_MODELS, FrontierClient
+from persona.gate import DEFAULT_THRESHOLD
+from persona.generate import GenerationRequest
 from persona.hardware import detect_hardware, format_bytes
+from persona.hybrid import Preview, choose, prepare, refine
 from persona.inventory import check_ollama, install_steps, model_rows
 from persona.ollama import OllamaClient
 from persona.ollama.pull import track_pull
+from persona.pipeline import LocalRun
+from persona.pricing import Budget
+from persona.progress import Progress
+from persona.readers import Reading, read_paths
+from persona.settings import Settings
+from persona.store import Store
 from persona.terminal import ProgressLine
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
@@ -119,6 +131,124 @@ def cmd_rm(args: argparse.Namespace, client: OllamaClient) -> int:
     return EXIT_OK
 
 
+def _report(reading: Reading) -> None:
+    for report in reading.reports:
+        if report.ok:
+            print(
+                f"  read  {report.name}: {report.rows} passages, ~{report.tokens:,} tokens",
+                file=sys.stderr,
+            )
+            for warning in report.warnings:
+                print(f"        {warning}", file=sys.stderr)
+        else:
+            print(f"  skip  {report.name}: {report.error}", file=sys.stderr)
+
+
+def _pick_model(client: OllamaClient, wanted: str | None) -> str:
+    if wanted:
+        return wanted
+    installed = [m.name for m in client.list_models()]
+    recommended = recommend(detect_hardware()).tier.model
+    if recommended in installed:
+        return recommended
+    if installed:
+        return installed[0]
+    raise InputError(f"No models are installed. Pull one first: persona pull {recommended}")
+
+
+def _drive(events: Iterator[Progress]) -> None:
+    line = ProgressLine()
+    try:
+        for event in events:
+            line.show(event)
+    finally:
+        line.end()
+
+
+def _confirm(preview: Preview, assume_yes: bool) -> bool:
+    """Show what will be sent and ask; ``--yes`` answers for non-interactive use."""
+    print(f"Quality gate (threshold {preview.threshold:g}):", file=sys.stderr)
+    for item in preview.items:
+        verdict = "send" if item.selected else "keep"
+        reasons = "; ".join(item.score.reasons) or "no problems found"
+        print(f"  [{verdict}] {item.name}: {item.score.value:.0f}/100 — {reasons}", file=sys.stderr)
+    if not preview.selected:
+        print("Every draft passed the gate: nothing to send.", file=sys.stderr)
+        return False
+    counts = ", ".join(f"{n} {kind}" for kind, n in preview.redactor.counts().items() if n)
+    print(f"Redacted before sending: {counts or 'nothing found'}", file=sys.stderr)
+    cost = (
+        f"about ${preview.estimated_usd:.4f} for ~{preview.input_tokens:,} input tokens "
+        f"(a frontier-only run would cost about ${preview.frontier_only.usd:.4f})"
+    )
+    print(f"Estimated cost with {preview.model}: {cost}", file=sys.stderr)
+    if assume_yes:
+        return True
+    for item in preview.selected:
+        print(f"\n--- payload for {item.name} ---\n{item.payload}", file=sys.stderr)
+    if not sys.stdin.isatty():
+        raise InputError("Nothing was sent: confirm with --yes to refine without a prompt.")
+    answer = input(f"Send {len(preview.selected)} persona(s) to Claude? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def cmd_generate(args: argparse.Namespace, client: OllamaClient) -> int:
+    """Read files and folders, generate personas, save to History, export."""
+    reading = read_paths(args.sources, max_bytes=Settings().max_file_bytes)
+    print(f"Reading {len(reading.reports)} file(s):", file=sys.stderr)
+    _report(reading)
+    if not reading.ok_count:
+        raise InputError("None of the files could be read; see the reasons above.")
+    request = GenerationRequest(
+        model=_pick_model(client, args.model),
+        count=args.count,
+        context=args.context,
+        temperature=args.temperature,
+        seed=args.seed,
+    )
+    store = Store()
+    local = LocalRun(
+        client,
+        reading,
+        request,
+        store,
+        keep_research_text=args.keep_text,
+        frontier_model=args.frontier_model if args.hybrid else None,
+    )
+    print(f"Model: {request.model}. {local.generation.plan.describe()}", file=sys.stderr)
+    _drive(local.events())
+    run = local.run
+    for warning in local.generation.result.warnings:
+        print(f"Warning: {warning}", file=sys.stderr)
+    if args.hybrid:
+        preview = prepare(
+            run,
+            reading.passages,
+            model=args.frontier_model,
+            threshold=args.threshold,
+            refine_all=args.refine_all,
+        )
+        if _confirm(preview, args.yes):
+            budget = Budget(args.max_cost)
+            _drive(refine(run, preview, FrontierClient(), reading.passages, store, budget=budget))
+            for index, record in enumerate(run.records):
+                if record.refine_error:
+                    print(f"Warning: {record.draft.name}: {record.refine_error}", file=sys.stderr)
+                elif record.refined:
+                    choose(run, index, "refined", store)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    name, data, _ = export(run, args.format)
+    (out / name).write_bytes(data)
+    print(out / name)
+    if args.hybrid and any(r.refined for r in run.records):
+        diff_path = out / (Path(name).stem + "-changes.md")
+        diff_path.write_text(changes_markdown(run), encoding="utf-8")
+        print(diff_path)
+    print(f"{len(run.records)} personas · {run.verified_summary} · run {run.id}", file=sys.stderr)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="persona",
@@ -151,6 +281,40 @@ def build_parser() -> argparse.ArgumentParser:
     rm = sub.add_parser("rm", parents=[common], help="delete a local model")
     rm.add_argument("name")
     rm.set_defaults(func=cmd_rm)
+
+    gen = sub.add_parser("generate", parents=[common], help="make personas from research files")
+    gen.add_argument(
+        "--from",
+        dest="sources",
+        nargs="+",
+        required=True,
+        metavar="PATH",
+        help="files and folders (CSV, TSV, JSON, JSONL, TXT, MD, PDF, DOCX)",
+    )
+    gen.add_argument("--model", "--local-model", dest="model", help="Ollama model to use")
+    gen.add_argument("--count", type=int, default=3, help="number of personas, 1-10 (default 3)")
+    gen.add_argument("--context", default="", help="what the product and study are about")
+    gen.add_argument("--seed", type=int, help="seed for repeatable runs")
+    gen.add_argument("--temperature", type=float, default=0.4)
+    gen.add_argument("--out", default=".", help="folder for the export (default: here)")
+    gen.add_argument("--format", choices=["json", "md", "csv"], default="json")
+    gen.add_argument(
+        "--keep-text", action="store_true", help="also keep the research text in History"
+    )
+    hybrid = gen.add_argument_group("hybrid refinement with Claude (sends data to Anthropic)")
+    hybrid.add_argument("--hybrid", action="store_true", help="refine drafts with Claude")
+    hybrid.add_argument("--frontier-provider", choices=["anthropic"], default="anthropic")
+    hybrid.add_argument("--frontier-model", default=DEFAULT_MODELS[0])
+    hybrid.add_argument(
+        "--threshold",
+        type=float,
+        default=DEFAULT_THRESHOLD,
+        help="refine drafts scoring below this (0-100)",
+    )
+    hybrid.add_argument("--refine-all", action="store_true", help="refine every draft")
+    hybrid.add_argument("--max-cost", type=float, help="stop calling Claude past this many USD")
+    hybrid.add_argument("--yes", action="store_true", help="send without asking")
+    gen.set_defaults(func=cmd_generate)
     return parser
 
 

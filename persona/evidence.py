@@ -28,7 +28,7 @@ MIN_FUZZY_WORDS = 3
 
 _APOSTROPHES = dict.fromkeys(map(ord, "'’‘ʼ`´"))
 _WORD = re.compile(r"[^\W_]+")
-_RARE_WORDS = 8
+_RARE_KEYS = 8
 _CANDIDATES = 20
 _MAX_OCCURRENCES = 200
 
@@ -74,8 +74,8 @@ class EvidenceIndex:
             self._ends.append(size + len(text))
             self._groups.append(group)
             self._claimed.setdefault(_key(passage.source, passage.locator), slot)
-            for word in set(text.split()):
-                self._postings[word].append(slot)
+            for key in _keys(text):
+                self._postings[key].append(slot)
             chunks.append(text + " ")
             size += len(text) + 1
         self._haystack = "".join(chunks)
@@ -128,18 +128,16 @@ class EvidenceIndex:
         return None if best is None or best[0] <= 0 else self._match(best[0], best[2], best[3])
 
     def _candidates(self, needle: str, claimed: tuple[str, str]) -> list[int]:
-        """Passages sharing the quote's rarest words (plus the claimed passage), best first."""
+        """Passages sharing the quote's rarest words and word pairs (plus the claimed passage)."""
         total = len(self._passages)
         if total <= _CANDIDATES:
             return list(range(total))
-        known = sorted(
-            (len(self._postings[w]), w) for w in set(needle.split()) if w in self._postings
-        )
-        rare = [(df, w) for df, w in known if df <= total // 4] or known[:1]
+        known = sorted((len(self._postings[k]), k) for k in _keys(needle) if k in self._postings)
+        rare = [(df, k) for df, k in known if df <= total // 4] or known[:1]
         votes: Counter[int] = Counter()
-        for df, word in rare[:_RARE_WORDS]:
+        for df, key in rare[:_RARE_KEYS]:
             weight = math.log(1 + total / df)
-            for slot in self._postings[word]:
+            for slot in self._postings[key]:
                 votes[slot] += weight
         slots = [slot for slot, _ in votes.most_common(_CANDIDATES)]
         if claimed in self._claimed:
@@ -183,6 +181,12 @@ class EvidenceIndex:
         locator = first.locator if len(found) == 1 else f"{first.locator}–{last.locator}"
         text = "\n".join(p.text for p in found)
         return Match(round(score, 1), first.source, locator, text)
+
+
+def _keys(text: str) -> set[str]:
+    """The words of normalised ``text`` and its pairs of adjacent words."""
+    words = text.split()
+    return {*words, *map(" ".join, zip(words, words[1:]))}
 
 
 def _key(source: str, locator: str) -> tuple[str, str]:

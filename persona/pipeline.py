@@ -34,7 +34,10 @@ def file_refs(reading: Reading) -> list[FileRef]:
 
 
 class LocalRun:
-    """Generate personas locally and keep them in History as they appear."""
+    """Generate personas locally and keep them in History as they appear.
+
+    With ``frontier_model`` the run is recorded as the draft stage of a hybrid run.
+    """
 
     def __init__(
         self,
@@ -45,11 +48,14 @@ class LocalRun:
         *,
         plan: Plan | None = None,
         keep_research_text: bool = False,
+        frontier_model: str | None = None,
     ) -> None:
         self.reading = reading
         self.store = store
         self.generation = Generation(client, reading.passages, request, plan)
         self.run = Run(
+            kind="hybrid" if frontier_model else "local",
+            frontier_model=frontier_model,
             model=request.model,
             options={
                 "count": request.count,

@@ -13,7 +13,10 @@ Locators are 1-based:
   values are flattened to ``a.b: value``.
 - JSON Lines, TXT, Markdown: ``line N`` as an editor numbers it; one passage per non-empty line.
 - PDF: ``page N``. DOCX: ``paragraph N`` (counting paragraphs that have text) and
-  ``table T, row R``.
+  ``table T, row R`` (cells joined with `` | ``).
+
+Text is decoded by its BOM (UTF-8, UTF-16 LE/BE), else as UTF-8, else as the code page
+charset-normalizer detects, with Windows-1252 preferred when it fits as well.
 """
 
 from __future__ import annotations
@@ -90,7 +93,9 @@ _EVIDENCE = 8
 """Fewer non-ASCII bytes than this are too few to detect a code page from."""
 _DELIMITERS = ",;\t|"
 _ONE_COLUMN = "\0"
-"""A delimiter that never occurs in decoded text, for files with a single column."""
+"""A delimiter no real text contains, to read a file with a single column."""
+_OTHER_BREAKS = "\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+"""Characters ``str.splitlines`` splits at besides CR and LF."""
 _SNIFF_CHARS = 64 * 1024
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _SHOWN = 5
@@ -168,7 +173,13 @@ def read_file(
             passages, warnings = _BINARY_READERS[kind](name, data)
         else:
             text, encoding = decode_text(name, data)
-            passages, warnings = _TEXT_READERS[kind](name, text)
+            try:
+                passages, warnings = _TEXT_READERS[kind](name, text)
+            except RecursionError as exc:  # JSON nested thousands of levels deep
+                raise InputError(
+                    f"{name} is nested too deeply to read. Flatten the records, or export "
+                    "them as CSV, and upload that."
+                ) from exc
         if not passages:
             raise InputError(f"{name} has no text in it. Check that it is the right file.")
     except InputError as exc:
@@ -284,35 +295,54 @@ def _unreadable(name: str) -> InputError:
 # --- CSV / TSV ----------------------------------------------------------------
 
 
+class _QuotingError(Exception):
+    """A strict read hit broken quoting; the message is the warning for the lenient reread."""
+
+
 def _read_csv(name: str, text: str, candidates: str = _DELIMITERS) -> _Parsed:
-    text = text.replace("\r\n", "\n")
-    rows, problem = _csv_rows(name, text, _sniff_delimiter(text, candidates))
-    warnings = [problem] if problem else []
-    start = next((i for i, row in enumerate(rows) if _has_text(row)), len(rows))
-    if start == len(rows):
-        return [], warnings
-    header = [" ".join(c.split()) or f"column {i}" for i, c in enumerate(rows[start], 1)]
-    width = len(header)
+    delimiter = _sniff_delimiter(text, candidates)
+    try:
+        return _csv_passages(name, text, delimiter, strict=True)
+    except _QuotingError as problem:
+        passages, warnings = _csv_passages(name, text, delimiter, strict=False)
+        return passages, [str(problem), *warnings]
+
+
+def _csv_passages(name: str, text: str, delimiter: str, strict: bool) -> _Parsed:
+    """One passage per row with text, streamed: rows are not kept, only their passages."""
+    rows = enumerate(csv.reader(_physical_lines(text), delimiter=delimiter, strict=strict), 1)
     passages: list[Passage] = []
     empty: list[int] = []
     wide: list[int] = []
-    for index in range(start + 1, len(rows)):
-        cells = rows[index]
-        labels = header
-        if len(cells) > width:
-            wide.append(index + 1)
-            labels = header + [f"column {i}" for i in range(width + 1, len(cells) + 1)]
-        pairs = zip(labels, map(str.strip, cells), strict=False)  # a short row has fewer cells
-        line = "; ".join([f"{k}: {v}" for k, v in pairs if v])
-        if line:
-            passages.append(Passage(name, f"row {index + 1}", line))
-        else:
-            empty.append(index + 1)
+    number = 0
+    try:
+        first = next((row for row in rows if _has_text(row[1])), None)
+        if first is None:
+            return [], []
+        number, cells = first
+        header = [" ".join(c.split()) or f"column {i}" for i, c in enumerate(cells, 1)]
+        width = len(header)
+        for number, cells in rows:
+            labels = header
+            if len(cells) > width:
+                wide.append(number)
+                labels = header + [f"column {i}" for i in range(width + 1, len(cells) + 1)]
+            pairs = zip(labels, map(str.strip, cells), strict=False)  # a short row has fewer cells
+            line = "; ".join([f"{k}: {v}" for k, v in pairs if v])
+            if "\r" in line:
+                line = line.replace("\r\n", "\n")
+            if line:
+                passages.append(Passage(name, f"row {number}", line))
+            else:
+                empty.append(number)
+    except csv.Error as exc:
+        raise _quoting_error(name, number + 1, exc, strict) from exc
     if not passages:
         raise InputError(
             f"{name} has a header row but no answers below it. "
             "Check that the export included the responses."
         )
+    warnings = []
     if empty:
         warnings.append(f"{_count(len(empty), 'empty row')} skipped ({_numbers('row', empty)})")
     if wide:
@@ -321,6 +351,23 @@ def _read_csv(name: str, text: str, candidates: str = _DELIMITERS) -> _Parsed:
             f"the header ({_numbers('row', wide)}); the extra cells were kept as 'column N'"
         )
     return passages, warnings
+
+
+def _quoting_error(name: str, row: int, exc: csv.Error, strict: bool) -> Exception:
+    """A strict read's error becomes a warning for a lenient reread; a lenient one, an error."""
+    if not strict:
+        return InputError(
+            f'{name}: row {row} could not be read ({exc}). A quote (") that opens and never '
+            "closes usually causes this; fix it and upload the file again."
+        )
+    if "end of data" in str(exc):
+        return _QuotingError(
+            f'row {row} opens a quote (") that never closes, so the rest of the file was read '
+            "into one cell; fix the quote and upload the file again"
+        )
+    return _QuotingError(
+        f'row {row} has a stray quote (") and was read as well as possible ({exc})'
+    )
 
 
 def _sniff_delimiter(text: str, candidates: str) -> str:
@@ -343,30 +390,15 @@ def _sniff_delimiter(text: str, candidates: str) -> str:
     return best
 
 
-def _csv_rows(name: str, text: str, delimiter: str) -> tuple[list[list[str]], str]:
-    """All rows, read strictly; if the quoting is broken, read leniently and say where."""
-    rows: list[list[str]] = []
-    try:
-        rows.extend(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
-        return rows, ""
-    except csv.Error as exc:
-        row = len(rows) + 1
-        if "end of data" in str(exc):
-            problem = (
-                f'row {row} opens a quote (") that never closes, so the rest of the file was '
-                "read into one cell; fix the quote and upload the file again"
-            )
-        else:
-            problem = f'row {row} has a stray quote (") and was read as well as possible ({exc})'
-    rows = []
-    try:
-        rows.extend(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise InputError(
-            f'{name}: row {len(rows) + 1} could not be read ({exc}). A quote (") that opens '
-            "and never closes usually causes this; fix it and upload the file again."
-        ) from exc
-    return rows, problem
+def _physical_lines(text: str) -> Iterable[str]:
+    """Lines with their endings, split only at CR and LF as CSV requires.
+
+    ``str.splitlines`` is faster but also splits at form feeds, U+2028 and a few more, so it
+    is used only when the text has none of those.
+    """
+    if any(c in text for c in _OTHER_BREAKS):
+        return io.StringIO(text, newline="")
+    return text.splitlines(keepends=True)
 
 
 def _has_text(cells: list[str]) -> bool:
@@ -590,17 +622,19 @@ def _add(reading: Reading, document: Document | None, report: FileReport) -> Non
 
 
 def _read_path(path: Path, name: str, limit: int) -> tuple[Document | None, FileReport]:
+    """Read a file from disk; its type and size are checked before its bytes are loaded."""
+    kind = KINDS.get(_extension(name), "")
+    size = 0
     try:
+        size = path.stat().st_size
         _check_kind(name)
-        _check_size(name, path.stat().st_size, limit)
+        _check_size(name, size, limit)
         data = path.read_bytes()
     except InputError as exc:
-        return None, FileReport(
-            name, ok=False, kind=KINDS.get(_extension(name), ""), error=str(exc)
-        )
+        return None, FileReport(name, ok=False, kind=kind, size_bytes=size, error=str(exc))
     except OSError as exc:
         error = f"{name} could not be opened ({exc.strerror or exc}). Check its permissions."
-        return None, FileReport(name, ok=False, error=error)
+        return None, FileReport(name, ok=False, kind=kind, size_bytes=size, error=error)
     return read_file(name, data, limit)
 
 

@@ -32,7 +32,7 @@ def estimate_tokens(text: str) -> int:
 
     Rounds up, so any non-empty text counts as at least one token.
     """
-    if text.isascii():
-        return -(-len(text) // CHARS_PER_TOKEN)
+    if text.isascii() or len(text.encode("cp1252", "ignore")) == len(text):
+        return -(-len(text) // CHARS_PER_TOKEN)  # fast paths: no character can be CJK
     cjk = len(_CJK.findall(text))
     return cjk + -(-(len(text) - cjk) // CHARS_PER_TOKEN)

@@ -224,6 +224,16 @@ def test_multiline_cells_keep_the_spreadsheet_row() -> None:
     assert report.warnings == ("2 empty rows skipped (rows 4, 5)",)
 
 
+@pytest.mark.parametrize("brk", ["\f", "\v", "\x1c", "\x85", "\u2028", "\u2029"])
+def test_only_cr_and_lf_end_a_row(brk: str) -> None:
+    text = f"q,a\r\nx,before{brk}after\r\ny,z\r\n"
+    document, _ = read_ok("s.csv", text.encode())
+    assert [(p.locator, p.text) for p in document.passages] == [
+        ("row 2", f"q: x; a: before{brk}after"),
+        ("row 3", "q: y; a: z"),
+    ]
+
+
 def test_rows_with_more_or_fewer_cells_than_the_header() -> None:
     text = "a,b,c\n1,2,3\n4,5,6,extra\n7\n8,9,10,11,12\n13,14,15\n16,17,18\n"
     document, report = read_ok("s.csv", text.encode())
@@ -407,6 +417,12 @@ def test_jsonl_many_bad_lines_are_summarised() -> None:
         "value), line 4 (Expecting value), line 5 (Expecting value), line 6 (Expecting value) "
         "and 2 more",
     )
+
+
+@pytest.mark.parametrize("name", ["deep.json", "deep.jsonl"])
+def test_json_nested_too_deep_is_an_error(name: str) -> None:
+    text = '{"a": ' * 50_000 + "1" + "}" * 50_000
+    assert "is nested too deeply to read" in read_error(name, text.encode())
 
 
 def test_jsonl_with_no_valid_line_is_an_error() -> None:
@@ -686,6 +702,7 @@ def test_read_paths_walks_folders(tmp_path: Path) -> None:
     (root / ".hidden.txt").write_text("secret\n")
     (root / ".git" / "notes.txt").write_text("git internals\n")
     (root / "~$lock.docx").write_bytes(b"\x00lock")
+    (root / "gone.txt").symlink_to(tmp_path / "deleted.txt")
     lone = tmp_path / "lone.txt"
     lone.write_text("Lone line\n")
 
@@ -694,12 +711,14 @@ def test_read_paths_walks_folders(tmp_path: Path) -> None:
     assert [r.name for r in reading.reports] == [
         "a.csv",
         "b.txt",
+        "gone.txt",
         "sub/c.md",
         "sub/deeper/d.json",
         "lone.txt",
         str(tmp_path / "missing.csv"),
     ]
-    assert [r.ok for r in reading.reports] == [True] * 5 + [False]
+    assert [r.ok for r in reading.reports] == [True, True, False, True, True, True, False]
+    assert reading.reports[2].error.startswith("gone.txt could not be opened (No such file")
     assert "no such file or folder" in reading.reports[-1].error
     assert [p.cite() for p in reading.passages] == [
         "a.csv, row 2",
@@ -724,7 +743,7 @@ def test_read_paths_reports_what_it_cannot_read(tmp_path: Path) -> None:
     assert [r.ok for r in reading.reports] == [False, False, False]
     assert "the folder has no files Persona can read" in reading.reports[0].error
     assert reading.reports[1].error.startswith("big.csv is 404 bytes, over the 200 bytes limit")
-    assert reading.reports[1].kind == "csv"
+    assert (reading.reports[1].kind, reading.reports[1].size_bytes) == ("csv", 404)
     assert "Excel workbooks are not read directly" in reading.reports[2].error
     assert reading.documents == []
 

@@ -1,0 +1,383 @@
+"""Tokens sent to the model for a corpus larger than its context, against the corpus's own tokens.
+
+Run from the repository root: ``python -m bench.context_tokens [--factors 2 5 10]``.
+For each factor, builds a realistic study (interview transcripts as Markdown, a survey export as
+CSV) whose estimated tokens (:func:`persona.tokens.estimate_tokens` over the passages read) are
+that many times the model's context window, reads it with :func:`persona.readers.read_files`
+and runs the real generation (:class:`persona.generate.Generation`: plan, map over chunks,
+merge, synthesis, repairs) against the fake Ollama server (``tests/fake_ollama.py``, schema
+brain) serving ``smollm2:135m``, whose ``/api/show`` reports an 8,192-token context.
+
+Tokens sent are counted from the fake server's request log: Persona's own estimate of every
+message of every ``/api/chat`` call, and the ``prompt_eval_count`` the server reported (the fake
+counts ~4 characters per token and caps at ``num_ctx``, like Ollama). The ratio sent / corpus
+has a target of ≤ 1.2 at 5× the context. A breakdown shows where the extra tokens go.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import random
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from persona import prompts
+from persona.documents import Passage
+from persona.generate import Generation, GenerationRequest
+from persona.ollama import OllamaClient
+from persona.readers import Reading, read_files
+from persona.tokens import estimate_tokens
+from tests.fake_ollama import LIBRARY, Brain, BrainRequest, FakeOllama, SchemaBrain, data_lines
+
+MODEL = "smollm2:135m"
+CONTEXT = LIBRARY[MODEL].context_length
+TARGET = 1.2
+TARGET_FACTOR = 5
+
+# --- A realistic study --------------------------------------------------------------------------
+
+FIRST = ["Maria", "Tom", "Priya", "Jonas", "Aiko", "Lucía", "Samuel", "Hannah", "Chloé", "Omar"]
+LAST = ["Gonzalez", "Becker", "Nair", "Okafor", "Tanaka", "Fernández", "Osei", "Kowalski"]
+ROLES = [
+    "nurse on night shifts",
+    "retired teacher",
+    "PhD student in chemistry",
+    "warehouse team lead",
+    "freelance designer",
+    "single father of three",
+    "pharmacist",
+    "bus driver",
+]
+QUESTIONS = [
+    "Could you tell me a bit about yourself and how you shop for groceries?",
+    "When do you usually place your orders?",
+    "Walk me through the last time you ordered groceries online.",
+    "What happens when an item you ordered is out of stock?",
+    "How do you decide which delivery slot to pick?",
+    "What do you do when something arrives damaged or missing?",
+    "How do you keep track of what you spend on food each week?",
+    "Who else in your household is involved in the shopping?",
+    "Is there anything the app does that annoys you?",
+    "If you could change one thing about the app, what would it be?",
+]
+OPENERS = [
+    "Honestly,",
+    "To be fair,",
+    "Most weeks",
+    "The thing is,",
+    "I'd say",
+    "Usually",
+    "Last Tuesday",
+    "What really bothers me is that",
+]
+PHRASES = [
+    "the delivery slots are always full in the evening",
+    "substitutions are often wrong, and nobody asks me first",
+    "I can't see the price per kilo on the phone app",
+    "the fee is too high for small orders",
+    "my kids have allergies, so I check every label twice",
+    "I work night shifts and need early-morning deliveries",
+    "the text is small and the buttons are close together",
+    "I rebuild the same basket every single week from scratch",
+    "splitting the bill with my flatmates takes an hour",
+    "frozen food arrived thawed when the driver was late",
+    "support kept me on hold for twenty minutes",
+    "a weekly budget with a running total would help a lot",
+    "I order on my break, so it has to take less than ten minutes",
+    "my daughter helps me with the app when she visits on Sundays",
+    "I compare prices with the discount store before I check out",
+    "the app logs me out every time and I forget my password",
+]
+SURVEY_COLUMNS = [
+    "Respondent ID",
+    "Age",
+    "Household size",
+    "How often do you order groceries online?",
+    "What is the hardest part of ordering groceries online?",
+    "What would make you order more often?",
+    "Anything else you want to tell us?",
+]
+FREQUENCIES = ["Every week", "Twice a month", "Once a month", "Rarely"]
+
+
+def _sentences(rng: random.Random, low: int, high: int) -> str:
+    parts = [f"{rng.choice(OPENERS)} {rng.choice(PHRASES)}." for _ in range(rng.randint(low, high))]
+    return " ".join(p[0].upper() + p[1:] for p in parts)
+
+
+def interview(rng: random.Random, number: int) -> tuple[str, str]:
+    """One transcript: a header, then questions and one or two answers to each."""
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    lines = [
+        f"# Interview {number}: Basket grocery delivery app",
+        "",
+        f"Participant: {first} {last} ({rng.randint(22, 78)}, {rng.choice(ROLES)})",
+        f"Date: {rng.randint(1, 28)} March 2024, video call, {rng.randint(30, 60)} minutes",
+        "",
+    ]
+    for question in rng.sample(QUESTIONS, k=len(QUESTIONS)):
+        lines += [f"Interviewer: {question}", ""]
+        for _ in range(rng.randint(1, 2)):
+            lines += [f"{first}: {_sentences(rng, 1, 4)}", ""]
+    return f"interviews/{number:03d}_{first.lower()}_{last.lower()}.md", "\n".join(lines)
+
+
+def survey_row(rng: random.Random, number: int) -> list[str]:
+    return [
+        f"R{number:04d}",
+        str(rng.randint(18, 80)),
+        str(rng.randint(1, 6)),
+        rng.choice(FREQUENCIES),
+        _sentences(rng, 1, 3),
+        _sentences(rng, 1, 2),
+        _sentences(rng, 0, 2),
+    ]
+
+
+def _row_tokens(row: list[str]) -> int:
+    """Tokens of the passage the CSV reader makes of ``row``."""
+    cells = zip(SURVEY_COLUMNS, row, strict=True)
+    return estimate_tokens("; ".join(f"{k}: {v}" for k, v in cells if v))
+
+
+def study(target_tokens: int, seed: int = 0) -> Reading:
+    """Interviews (about 60% of the tokens) and a survey export, read as a user's upload."""
+    rng = random.Random(seed)
+    files: list[tuple[str, bytes]] = []
+    used = 0
+    while used < 0.6 * target_tokens:
+        name, text = interview(rng, len(files) + 1)
+        files.append((name, text.encode()))
+        used += read_files([files[-1]]).total_tokens
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(SURVEY_COLUMNS)
+    number = 0
+    while used < target_tokens:
+        number += 1
+        row = survey_row(rng, number)
+        writer.writerow(row)
+        used += _row_tokens(row)
+    files.append(("survey_export.csv", out.getvalue().encode("utf-8-sig")))
+    reading = read_files(files)
+    if reading.failed:
+        raise SystemExit(f"the generated study did not read: {reading.failed[0].error}")
+    return reading
+
+
+# --- A brain with findings of a real model's size -----------------------------------------------
+
+_SPEAKER = re.compile(r"^(?P<who>[A-Z][\w .'-]{0,30}):\s*(?P<said>.+)$")
+_FINDING = re.compile(
+    r"^- \[(?P<kind>[^\]]*)\] (?P<statement>.*?) \| participant: (?P<participant>.*?) \| "
+    r'quote: "(?P<quote>.*)" \| source: (?P<source>.*?) \| locator: (?P<locator>.*)$'
+)
+_KINDS = ("goal", "pain point", "behaviour", "motivation")
+
+
+class RealisticBrain:
+    """Findings sized like a real model's; personas from :class:`SchemaBrain`.
+
+    The schema brain fills every string of a finding with a whole data line (~130 tokens per
+    finding) and merges any batch into one finding. This brain writes what the prompt asks: up
+    to 12 findings per chunk, each a one-sentence statement and a short verbatim quote (~50-60
+    tokens as formatted), and a merge that keeps half of the findings it is given.
+    """
+
+    def __init__(self) -> None:
+        self.schema = SchemaBrain()
+
+    def __call__(self, request: BrainRequest) -> str:
+        system = _content(request.messages[0]) if request.messages else ""
+        if system == prompts.FINDINGS_SYSTEM:
+            return self._findings(request.user_text)
+        if system == prompts.MERGE_SYSTEM:
+            return self._merge(request.user_text)
+        return self.schema(request)
+
+    @staticmethod
+    def _findings(text: str) -> str:
+        said = [(line, *_said(line.text)) for line in data_lines(text)]
+        said = [(line, who, words) for line, who, words in said if who]
+        step = max(1, len(said) // 12)
+        findings = []
+        for n, (line, who, words) in enumerate(said[::step][:12]):
+            first = re.split(r"(?<=[.!?])\s", words, maxsplit=1)[0]
+            quote = " ".join(first.split()[:20])
+            findings.append(
+                {
+                    "kind": _KINDS[n % len(_KINDS)],
+                    "statement": f"The participant says that {quote[:1].lower()}{quote[1:]}",
+                    "participant": who,
+                    "quote": quote,
+                    "source": line.source,
+                    "locator": line.locator,
+                }
+            )
+        return json.dumps({"findings": findings}, ensure_ascii=False)
+
+    @staticmethod
+    def _merge(text: str) -> str:
+        found = [m.groupdict() for line in text.splitlines() if (m := _FINDING.match(line))]
+        return json.dumps({"findings": found[::2]}, ensure_ascii=False)
+
+
+def _said(text: str) -> tuple[str, str]:
+    """(participant, their words) of a transcript turn or survey row; ("", "") otherwise."""
+    if text.startswith("Respondent ID: "):
+        cells = dict(cell.split(": ", 1) for cell in text.split("; ") if ": " in cell)
+        answers = [value for key, value in cells.items() if key.endswith("?")]
+        return cells["Respondent ID"], max(answers, key=len, default="")
+    match = _SPEAKER.match(text)
+    if match is None or match["who"] in ("Interviewer", "Participant", "Date"):
+        return "", ""
+    return match["who"], match["said"]
+
+
+def _content(message: dict[str, Any]) -> str:
+    content = message.get("content")
+    return content if isinstance(content, str) else ""
+
+
+BRAINS: dict[str, Callable[[], Brain]] = {"schema": SchemaBrain, "realistic": RealisticBrain}
+
+
+# --- Counting -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """Tokens sent, by where they went."""
+
+    corpus: int
+    calls: Counter[str] = field(default_factory=Counter)
+    sent: int = 0
+    reported: int = 0
+    truncated: int = 0
+    system: int = 0
+    data_framing: int = 0
+    merge: int = 0
+    synthesis: int = 0
+    finding_lines: int = 0
+    repairs: int = 0
+    seconds: float = 0.0
+    chunks: int = 0
+    num_ctx: int = 0
+
+    @property
+    def ratio(self) -> float:
+        return self.sent / self.corpus
+
+
+def _kind(messages: list[dict[str, Any]], count: int) -> str:
+    system = messages[0].get("content", "") if messages else ""
+    kinds = {
+        prompts.FINDINGS_SYSTEM: "findings",
+        prompts.MERGE_SYSTEM: "merge",
+        prompts.SYNTHESIS_SYSTEM.format(count=count): "synthesis",
+        prompts.PERSONAS_SYSTEM.format(count=count): "single",
+    }
+    return kinds.get(system, "other")
+
+
+def measure(factor: float, brain: str = "schema", count: int = 3, seed: int = 0) -> Tally:
+    """Run the real generation on a study ``factor`` × the context; count what was sent."""
+    reading = study(int(factor * CONTEXT), seed)
+    passages = reading.passages
+    own = {(p.source, p.locator): estimate_tokens(p.text) for p in passages}
+    tally = Tally(corpus=sum(own.values()))
+    with FakeOllama(models=[MODEL], brain=BRAINS[brain](), chunk_chars=256) as fake:
+        client = OllamaClient(fake.url)
+        request = GenerationRequest(model=MODEL, count=count, temperature=0, seed=seed)
+        generation = Generation(client, passages, request)
+        tally.chunks, tally.num_ctx = len(generation.plan.chunks), generation.plan.num_ctx
+        started = time.perf_counter()
+        for _ in generation.run():
+            pass
+        tally.seconds = time.perf_counter() - started
+        log = fake.log("/api/chat")
+        client.close()
+    data_by_chunk = iter(generation.plan.chunks)
+    for entry in log:
+        messages: list[dict[str, Any]] = entry.body["messages"]
+        tokens = [estimate_tokens(m.get("content") or "") for m in messages]
+        kind = _kind(messages, count)
+        repair = len(messages) > 2
+        tally.calls[kind + (" repair" if repair else "")] += 1
+        tally.sent += sum(tokens)
+        tally.reported += entry.prompt_tokens or 0
+        tally.truncated += entry.truncated
+        if repair:
+            tally.repairs += sum(tokens)
+            continue
+        tally.system += tokens[0]
+        if kind in ("findings", "single"):
+            chunk: tuple[Passage, ...] = (
+                next(data_by_chunk) if kind == "findings" else tuple(passages)
+            )
+            tally.data_framing += tokens[1] - sum(estimate_tokens(p.text) for p in chunk)
+        else:
+            setattr(tally, kind, getattr(tally, kind) + tokens[1])
+            tally.finding_lines += messages[1]["content"].count("\n- [")
+    return tally
+
+
+def report(factor: float, brain: str, tally: Tally) -> None:
+    calls = ", ".join(f"{n} {kind}" for kind, n in sorted(tally.calls.items()))
+    verdict = ""
+    if factor == TARGET_FACTOR:
+        verdict = f"  (target ≤ {TARGET}: {'OK' if tally.ratio <= TARGET else 'ABOVE TARGET'})"
+    print(
+        f"\n{factor:g}× the context, {brain} brain: corpus {tally.corpus:,} tokens "
+        f"({tally.corpus / CONTEXT:.2f}×), {tally.chunks} chunks at num_ctx {tally.num_ctx:,}"
+    )
+    print(f"  calls: {sum(tally.calls.values())} ({calls}); {tally.seconds:.1f} s")
+    print(
+        f"  tokens sent: {tally.sent:,} (server's prompt_eval_count: {tally.reported:,}; "
+        f"truncated prompts: {tally.truncated})"
+    )
+    print(f"  ratio sent / corpus: {tally.ratio:.3f}{verdict}")
+
+    def share(name: str, tokens: int) -> None:
+        print(f"    {name:<42} {tokens:>8,}  {tokens / tally.corpus:+7.1%} of the corpus")
+
+    share("system prompts (first tries)", tally.system)
+    share("data framing (headers, locators, tags)", tally.data_framing)
+    share("findings sent to merge (whole prompts)", tally.merge)
+    share("findings sent to synthesis (whole prompt)", tally.synthesis)
+    share("repair calls (whole re-sends)", tally.repairs)
+    if tally.finding_lines:
+        each = (tally.merge + tally.synthesis) / tally.finding_lines
+        print(f"    {tally.finding_lines} finding lines sent, ~{each:.0f} tokens each")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--factors", type=float, nargs="+", default=[2, TARGET_FACTOR, 10])
+    parser.add_argument(
+        "--brains", nargs="+", choices=sorted(BRAINS), default=list(BRAINS), help="fake models"
+    )
+    parser.add_argument("--count", type=int, default=3, help="personas asked for")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    print(f"Model {MODEL}: context {CONTEXT:,} tokens, served by the fake Ollama.")
+    summary = []
+    for brain in args.brains:
+        for factor in args.factors:
+            tally = measure(factor, brain, args.count, args.seed)
+            report(factor, brain, tally)
+            summary.append(f"{factor:g}×/{brain}: {tally.ratio:.3f}")
+    print(f"\nratios sent / corpus (target ≤ {TARGET} at {TARGET_FACTOR}×): " + ", ".join(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

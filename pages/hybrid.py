@@ -1,0 +1,344 @@
+"""Hybrid: draft locally, let Claude refine only what needs it, see exactly what changed."""
+
+import os
+
+import pandas as pd
+import streamlit as st
+from persona.diff import field_changes, to_html, word_diff
+
+from pages.common import (
+    client,
+    hardware,
+    local_models,
+    ollama_down,
+    ollama_host,
+    ollama_status,
+    read_uploads,
+    render_persona,
+    render_reading,
+    show_error,
+    store,
+)
+from persona.catalogue import recommend
+from persona.errors import PersonaError
+from persona.frontier import DEFAULT_MODELS, FrontierClient
+from persona.gate import DEFAULT_THRESHOLD
+from persona.generate import GenerationRequest
+from persona.hybrid import choose, prepare, refine
+from persona.pipeline import LocalRun
+from persona.pricing import Budget
+from persona.run import Run
+from persona.schema import Persona
+
+FIELDS = {
+    "name": "Name",
+    "age": "Age",
+    "role": "Role",
+    "bio": "Bio",
+    "quote": "Quote",
+    "goals": "Goals",
+    "pain_points": "Pain points",
+    "behaviours": "Behaviours",
+    "motivations": "Motivations",
+    "participants": "Participants",
+}
+
+st.title("Hybrid: local draft, Claude polish")
+st.info(
+    "Drafts are made **on this machine**. Nothing is sent to Anthropic until you review the "
+    "exact text and press **Send**. Names, e-mails, phone numbers, links and account numbers "
+    "are replaced by placeholders before sending and restored here afterwards.",
+    icon=":material/shield:",
+)
+
+
+def api_key() -> str | None:
+    """From the environment, `.streamlit/secrets.toml`, or this session's password field."""
+    if os.environ.get("ANTHROPIC_API_KEY"):
+        return os.environ["ANTHROPIC_API_KEY"]
+    try:
+        if "ANTHROPIC_API_KEY" in st.secrets:
+            return str(st.secrets["ANTHROPIC_API_KEY"])
+    except FileNotFoundError:
+        pass
+    return st.session_state.get("hy_key") or None
+
+
+# --- step 1: data and options ------------------------------------------------
+uploads = st.file_uploader(
+    "Research files",
+    accept_multiple_files=True,
+    key="hy_uploads",
+    help="The same formats as the Generate page.",
+)
+reading = read_uploads(uploads, key="hybrid") if uploads else None
+if reading:
+    render_reading(reading)
+
+status = ollama_status(ollama_host())
+models: list[str] = []
+if not status.reachable:
+    ollama_down(status.host, retry_key="retry_hybrid")
+else:
+    try:
+        models = [row.name for row in local_models(ollama_host())]
+    except PersonaError as exc:
+        show_error(exc)
+
+st.subheader("Options")
+key = api_key()
+left, right = st.columns(2)
+with left:
+    recommended = recommend(hardware()).tier.model
+    local_model = st.selectbox(
+        "Local model (drafts)",
+        models,
+        index=models.index(recommended) if recommended in models else 0,
+        disabled=not models,
+        placeholder="No models installed",
+    )
+    count = st.slider("Number of personas", 1, 10, 3, key="hy_count")
+    context = st.text_area("Product and study context (optional)", key="hy_context", height=90)
+with right:
+    if not key:
+        st.text_input(
+            "Anthropic API key",
+            type="password",
+            key="hy_key",
+            help="Kept only in this browser session; never saved or logged by Persona. "
+            "Or set ANTHROPIC_API_KEY, or put it in .streamlit/secrets.toml.",
+        )
+        key = api_key()
+    else:
+        st.caption("Anthropic API key: configured ✓ (not shown)")
+    frontier_models = list(DEFAULT_MODELS)
+    if key:
+        listed = st.session_state.get("hy_models")
+        if listed is None:
+            try:
+                listed = FrontierClient(key).list_models()
+                st.session_state.hy_models = listed
+            except PersonaError as exc:
+                show_error(exc)
+        if listed:
+            frontier_models = listed.models or frontier_models
+            if not listed.live:
+                st.caption(f"Model list unavailable ({listed.reason}); showing defaults.")
+    frontier_model = st.selectbox("Claude model", frontier_models, key="hy_frontier")
+    threshold = st.slider(
+        "Refine drafts scoring below",
+        0,
+        100,
+        int(DEFAULT_THRESHOLD),
+        key="hy_threshold",
+        help="Each draft is scored on this machine: quotes found in your data, completeness, "
+        "distinctness.",
+    )
+    refine_all = st.checkbox("Refine every draft", key="hy_all")
+    max_cost = st.number_input(
+        "Budget cap (USD)",
+        min_value=0.0,
+        value=1.0,
+        step=0.5,
+        key="hy_budget",
+        help="No further call is made once this would be crossed.",
+    )
+
+# --- step 2: drafts -------------------------------------------------------------
+st.subheader("1 · Draft locally")
+can_draft = bool(reading and reading.ok_count and local_model)
+if st.button("Draft personas locally", type="primary", disabled=not can_draft, key="hy_draft"):
+    st.session_state.hy_run = None
+    st.session_state.hy_preview = None
+    try:
+        request = GenerationRequest(model=local_model, count=count, context=context)
+        with client() as c:
+            local = LocalRun(c, reading, request, store(), frontier_model=frontier_model)
+            st.session_state.hy_run = local.run.id
+            with st.status("Drafting on this machine…", expanded=True) as box:
+                for event in local.events():
+                    if not event.text:
+                        box.update(label=event.message)
+                box.update(label="Drafts ready", state="complete", expanded=False)
+    except PersonaError as exc:
+        show_error(exc)
+
+run: Run | None = None
+if st.session_state.get("hy_run"):
+    try:
+        run = store().get(st.session_state.hy_run)
+    except PersonaError as exc:
+        show_error(exc)
+if run is None or not run.records:
+    st.caption("Upload files and draft personas to continue.")
+    st.stop()
+
+with st.expander(
+    f"Draft personas ({len(run.records)})", expanded=not any(r.refined for r in run.records)
+):
+    cols = st.columns(min(len(run.records), 3))
+    for index, record in enumerate(run.records):
+        with cols[index % len(cols)]:
+            render_persona(record.draft, key=f"hy_draft_{index}")
+
+# --- step 3: consent preview -----------------------------------------------------
+st.subheader("2 · Review what would be sent")
+if reading is None:
+    st.warning("Upload the same files again to check Claude's quotes against your data.")
+    st.stop()
+try:
+    preview = prepare(
+        run, reading.passages, model=frontier_model, threshold=threshold, refine_all=refine_all
+    )
+except PersonaError as exc:
+    show_error(exc)
+    st.stop()
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "Persona": item.name,
+                "Score": f"{item.score.value:.0f}/100",
+                "Why": "; ".join(item.score.reasons) or "no problems found",
+                "Send to Claude": "yes" if item.selected else "no (kept as is)",
+                "≈ Input tokens": item.input_tokens.tokens,
+                "≈ Cost (USD)": f"{item.cost.usd:.4f}",
+            }
+            for item in preview.items
+        ]
+    ),
+    hide_index=True,
+    use_container_width=True,
+)
+redacted = ", ".join(f"{n} {kind}" for kind, n in preview.redactor.counts().items() if n)
+st.caption(f"Replaced before sending: {redacted or 'no personal data found'}.")
+price_note = " (price unknown: assumed the highest)" if preview.frontier_only.assumed else ""
+st.metric(
+    "Estimated cost of this refinement",
+    f"${preview.estimated_usd:.4f}",
+    help=f"Sending the whole corpus to {frontier_model} instead would cost about "
+    f"${preview.frontier_only.usd:.4f}{price_note}. Estimates are made on this machine.",
+)
+st.caption(
+    f"A frontier-only run on all your data would cost about ${preview.frontier_only.usd:.4f}."
+)
+for item in preview.selected:
+    with st.expander(f"Exactly what is sent for {item.name}", icon=":material/visibility:"):
+        st.code(item.payload, language="markdown", wrap_lines=True)
+
+if not preview.selected:
+    st.success("Every draft passed the quality gate: nothing needs refining.")
+consent = st.checkbox(
+    f"I agree to send the {len(preview.selected)} redacted persona(s) above to Anthropic.",
+    key="hy_consent",
+)
+if not key:
+    st.warning("Enter an Anthropic API key above to refine.", icon=":material/key:")
+send = st.button(
+    f"Send {len(preview.selected)} to Claude",
+    type="primary",
+    disabled=not (consent and key and preview.selected),
+    key="hy_send",
+    icon=":material/cloud_upload:",
+)
+if send:
+    try:
+        frontier = FrontierClient(key)
+        with st.status("Refining with Claude…", expanded=True) as box:
+            for event in refine(
+                run, preview, frontier, reading.passages, store(), budget=Budget(max_cost)
+            ):
+                box.write(event.message)
+                box.update(label=event.message)
+            box.update(label="Refinement finished", state="complete", expanded=False)
+    except PersonaError as exc:
+        show_error(exc)
+    st.session_state.hy_consent = False
+    run = store().get(run.id)
+
+# --- step 4: what changed ---------------------------------------------------------
+if not any(r.refined or r.refine_error for r in run.records):
+    st.stop()
+st.subheader("3 · What changed")
+frontier_usage = run.usage.get("frontier", {})
+if frontier_usage:
+    st.caption(
+        f"Spent ${frontier_usage.get('cost_usd', 0):.4f} "
+        f"({frontier_usage.get('input_tokens', 0):,} input + "
+        f"{frontier_usage.get('output_tokens', 0):,} output tokens) · a frontier-only run would "
+        f"have cost about ${frontier_usage.get('frontier_only_usd', 0):.4f}."
+    )
+
+
+def track_changes(draft: Persona, refined: Persona) -> None:
+    for change in field_changes(draft, refined):
+        if change.status == "unchanged":
+            continue
+        st.markdown(f"**{change.label}** · {change.status}")
+        st.markdown(to_html(word_diff(change.before, change.after)), unsafe_allow_html=True)
+
+
+for index, record in enumerate(run.records):
+    st.markdown(f"#### {record.draft.name}")
+    if record.refine_error:
+        st.warning(record.refine_error, icon=":material/warning:")
+        continue
+    if record.refined is None:
+        st.caption("Kept as drafted (it passed the quality gate).")
+        continue
+    for reason in record.score_reasons:
+        if "not in your data" in reason:
+            st.error(reason, icon=":material/report:")
+    cost = frontier_usage.get("per_persona", {}).get(str(index))
+    if cost:
+        st.caption(
+            f"{cost['input_tokens']:,} + {cost['output_tokens']:,} tokens · ${cost['cost_usd']:.4f}"
+        )
+    changes, table, side = st.tabs(["Track changes", "Field table", "Side by side"])
+    with changes:
+        track_changes(record.draft, record.refined)
+    with table:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {"Field": c.label, "Change": c.status, "Draft": c.before, "Refined": c.after}
+                    for c in field_changes(record.draft, record.refined)
+                ]
+            ),
+            hide_index=True,
+            use_container_width=True,
+        )
+    with side:
+        before, after = st.columns(2)
+        with before:
+            st.caption("Draft")
+            render_persona(record.draft, key=f"hy_side_d_{index}")
+        with after:
+            st.caption("Refined by Claude")
+            render_persona(record.refined, key=f"hy_side_r_{index}")
+    options = ["Refined version", "Draft", "Pick per field"]
+    current = (
+        "Draft"
+        if record.chosen == record.draft and not record.choices
+        else ("Pick per field" if record.choices else "Refined version")
+    )
+    pick = st.radio(
+        "Keep", options, index=options.index(current), horizontal=True, key=f"hy_pick_{index}"
+    )
+    choices = None
+    if pick == "Pick per field":
+        taken = st.multiselect(
+            "Fields to take from Claude's version (the rest stay as drafted)",
+            list(FIELDS),
+            default=[f for f, v in record.choices.items() if v == "refined"] or list(FIELDS),
+            format_func=FIELDS.get,
+            key=f"hy_fields_{index}",
+        )
+        choices = {f: ("refined" if f in taken else "draft") for f in FIELDS}
+    if st.button("Save this choice", key=f"hy_save_{index}"):
+        choice = {"Refined version": "refined", "Draft": "draft"}.get(pick) or choices
+        try:
+            choose(run, index, choice, store())
+            st.success("Saved to History; exports use this version.", icon=":material/save:")
+        except PersonaError as exc:
+            show_error(exc)

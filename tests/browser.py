@@ -1,0 +1,217 @@
+"""Helpers for the real-browser tests: the fake Ollama and `streamlit run` as subprocesses,
+and a headless Debian Chromium driven by Playwright.
+
+Nothing here downloads a browser: Chromium comes from the system (``/usr/bin/chromium``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path(os.environ.get("PERSONA_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+START_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def closed_url() -> str:
+    """The URL of a local port with nothing listening: Ollama "not running"."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@dataclass
+class Service:
+    """A subprocess serving HTTP on 127.0.0.1; keeps the tail of its output for failures."""
+
+    name: str
+    process: subprocess.Popen[str]
+    url: str = ""
+    output: deque[str] = field(default_factory=lambda: deque(maxlen=200))
+    _reader: threading.Thread | None = None
+
+    def follow(self, stream: IO[str]) -> None:
+        """Keep reading ``stream`` in the background so the pipe never fills up."""
+
+        def pump() -> None:
+            for line in stream:
+                self.output.append(line.rstrip("\n"))
+
+        self._reader = threading.Thread(target=pump, name=f"{self.name}-output", daemon=True)
+        self._reader.start()
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(list(self.output)[-lines:])
+
+    def stop(self) -> None:
+        """Ask the process to stop (SIGTERM), then kill it if it lingers."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        if self._reader is not None:
+            self._reader.join(timeout=2)
+
+
+def _child_env(extra: Mapping[str, str]) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(extra)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def start_fake_ollama(
+    *, pull_delay: float = 0.05, models: list[str] | None = None, token_delay: float = 0.0
+) -> Service:
+    """``python -m tests.fake_ollama`` on a free port; returns once it printed READY."""
+    command = [
+        sys.executable,
+        "-m",
+        "tests.fake_ollama",
+        "--port",
+        "0",
+        "--pull-delay",
+        str(pull_delay),
+        "--token-delay",
+        str(token_delay),
+    ]
+    if models is not None:
+        command += ["--models", ",".join(models)]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=_child_env({}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    service = Service("fake-ollama", process)
+    assert process.stdout is not None
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        service.output.append(line.rstrip("\n"))
+        match = re.match(r"READY (\S+)", line)
+        if match:
+            service.url = match.group(1)
+            service.follow(process.stdout)
+            return service
+    service.stop()
+    raise RuntimeError(f"the fake Ollama did not start:\n{service.log_tail()}")
+
+
+def start_streamlit(*, ollama_host: str, data_dir: Path) -> Service:
+    """``streamlit run app.py`` on a free port with Persona's environment; waits for health."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    env = _child_env({"OLLAMA_HOST": ollama_host, "PERSONA_DATA_DIR": str(data_dir)})
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    service = Service("streamlit", process, url=f"http://127.0.0.1:{port}")
+    service.follow(process.stdout)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(f"{service.url}/_stcore/health", timeout=1).text == "ok":
+                return service
+        time.sleep(0.2)
+    service.stop()
+    raise RuntimeError(f"streamlit did not start:\n{service.log_tail()}")
+
+
+@contextlib.contextmanager
+def chromium_context(**options: Any) -> Iterator[Any]:
+    """A headless Chromium with a fresh, throw-away profile (a Playwright BrowserContext)."""
+    from playwright.sync_api import sync_playwright
+
+    with (
+        tempfile.TemporaryDirectory(prefix="persona-chromium-") as profile,
+        sync_playwright() as playwright,
+    ):
+        context = playwright.chromium.launch_persistent_context(
+            profile,
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            accept_downloads=True,
+            viewport={"width": 1400, "height": 1000},
+            **options,
+        )
+        context.set_default_timeout(20_000)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def fake_log(fake_url: str, path: str | None = None) -> list[dict[str, Any]]:
+    """Requests the fake Ollama (a subprocess) received, optionally only those to ``path``."""
+    entries = requests.get(f"{fake_url}/_fake/log", timeout=5).json()["requests"]
+    return [e for e in entries if path is None or e["path"] == path]
+
+
+def installed_models(ollama_url: str) -> list[str]:
+    """Model names ``/api/tags`` lists."""
+    models = requests.get(f"{ollama_url}/api/tags", timeout=5).json()["models"]
+    return [m["name"] for m in models]
