@@ -8,13 +8,13 @@ run across consecutive passages of the same file (two lines of a transcript).
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice, pairwise
 
 from rapidfuzz import fuzz
 
@@ -28,9 +28,13 @@ MIN_FUZZY_WORDS = 3
 
 _APOSTROPHES = dict.fromkeys(map(ord, "'’‘ʼ`´"))
 _WORD = re.compile(r"[^\W_]+")
-_RARE_KEYS = 8
-_CANDIDATES = 20
+_RARE_WORDS = 8
+_CANDIDATES = 50
+_COMMON = 20
+"""Words in more than one passage in this many are too common to pick candidates by."""
 _MAX_OCCURRENCES = 200
+_SCAN_LIMIT = 500
+"""Above this many passages with the phrase's rarest word, scan all text instead."""
 
 
 def normalize(text: str) -> str:
@@ -57,8 +61,8 @@ class EvidenceIndex:
         self._starts: list[int] = []
         self._ends: list[int] = []
         self._groups: list[int] = []
-        self._postings: defaultdict[str, list[int]] = defaultdict(list)
         self._claimed: dict[tuple[str, str], int] = {}
+        postings: defaultdict[str, list[int]] = defaultdict(list)
         chunks, size, group, previous = [" "], 1, -1, None
         for passage in passages:
             if passage.source != previous:
@@ -74,11 +78,12 @@ class EvidenceIndex:
             self._ends.append(size + len(text))
             self._groups.append(group)
             self._claimed.setdefault(_key(passage.source, passage.locator), slot)
-            for key in _keys(text):
-                self._postings[key].append(slot)
+            for word in set(text.split()):
+                postings[word].append(slot)
             chunks.append(text + " ")
             size += len(text) + 1
         self._haystack = "".join(chunks)
+        self._postings = dict(postings)
 
     def __len__(self) -> int:
         return len(self._passages)
@@ -99,17 +104,35 @@ class EvidenceIndex:
         return self._find_fuzzy(needle, claimed)
 
     def _find_exact(self, needle: str, claimed: tuple[str, str]) -> Match | None:
-        best: tuple[int, int, int] | None = None
-        position = self._haystack.find(f" {needle} ")
-        for _ in range(_MAX_OCCURRENCES):
-            if position < 0:
-                break
-            start, end = position + 1, position + 1 + len(needle)
-            rank = self._claim_rank(start, end, claimed)
+        best: tuple[int, int] | None = None
+        for position in islice(self._positions(needle), _MAX_OCCURRENCES):
+            rank = self._claim_rank(position, position + len(needle), claimed)
             if best is None or rank > best[0]:
-                best = (rank, start, end)
-            position = self._haystack.find(f" {needle} ", position + 1)
-        return None if best is None else self._match(100.0, best[1], best[2])
+                best = (rank, position)
+        return None if best is None else self._match(100.0, best[1], best[1] + len(needle))
+
+    def _positions(self, phrase: str) -> Iterator[int]:
+        """Where the normalised ``phrase`` starts in the haystack, as whole words."""
+        words = set(phrase.split())
+        if not words <= self._postings.keys():
+            return
+        rarest = min(words, key=lambda w: len(self._postings[w]))
+        target = f" {phrase} "
+        if len(self._postings[rarest]) > _SCAN_LIMIT:
+            position = self._haystack.find(target)
+            while position >= 0:
+                yield position + 1
+                position = self._haystack.find(target, position + 1)
+            return
+        seen: set[int] = set()
+        for slot in self._postings[rarest]:
+            end = self._ends[slot] + len(target)
+            position = self._haystack.find(target, max(self._starts[slot] - len(target), 0), end)
+            while position >= 0:
+                if position not in seen:
+                    seen.add(position)
+                    yield position + 1
+                position = self._haystack.find(target, position + 1, end)
 
     def _find_fuzzy(self, needle: str, claimed: tuple[str, str]) -> Match | None:
         best: tuple[float, int, int, int] | None = None
@@ -128,17 +151,20 @@ class EvidenceIndex:
         return None if best is None or best[0] <= 0 else self._match(best[0], best[2], best[3])
 
     def _candidates(self, needle: str, claimed: tuple[str, str]) -> list[int]:
-        """Passages sharing the quote's rarest words and word pairs (plus the claimed passage)."""
+        """Passages sharing most of the quote's rare words (or its word pairs), plus the claimed."""
         total = len(self._passages)
         if total <= _CANDIDATES:
             return list(range(total))
-        known = sorted((len(self._postings[k]), k) for k in _keys(needle) if k in self._postings)
-        rare = [(df, k) for df, k in known if df <= total // 4] or known[:1]
+        words = needle.split()
+        counted = sorted((len(self._postings[w]), w) for w in set(words) if w in self._postings)
+        rare = [w for df, w in counted if df <= max(total // _COMMON, _CANDIDATES)][:_RARE_WORDS]
         votes: Counter[int] = Counter()
-        for df, key in rare[:_RARE_KEYS]:
-            weight = math.log(1 + total / df)
-            for slot in self._postings[key]:
-                votes[slot] += weight
+        for word in rare:
+            votes.update(self._postings[word])
+        if len(rare) < MIN_FUZZY_WORDS:
+            for pair in map(" ".join, pairwise(words)):
+                positions = islice(self._positions(pair), _CANDIDATES)
+                votes.update({self._slots(p, p + len(pair))[0] for p in positions})
         slots = [slot for slot, _ in votes.most_common(_CANDIDATES)]
         if claimed in self._claimed:
             slots.append(self._claimed[claimed])
@@ -181,12 +207,6 @@ class EvidenceIndex:
         locator = first.locator if len(found) == 1 else f"{first.locator}–{last.locator}"
         text = "\n".join(p.text for p in found)
         return Match(round(score, 1), first.source, locator, text)
-
-
-def _keys(text: str) -> set[str]:
-    """The words of normalised ``text`` and its pairs of adjacent words."""
-    words = text.split()
-    return {*words, *map(" ".join, zip(words, words[1:]))}
 
 
 def _key(source: str, locator: str) -> tuple[str, str]:

@@ -11,6 +11,7 @@ import io
 import json
 from typing import Literal
 
+from persona.diff import field_changes
 from persona.errors import InputError
 from persona.run import Run
 from persona.schema import CLAIM_SECTIONS, Claim, Evidence, Persona
@@ -129,6 +130,29 @@ def export(run: Run, fmt: Format) -> tuple[str, bytes, str]:
         data = to_csv(run).encode("utf-8-sig")
     name = f"personas-{run.created_at.astimezone():%Y-%m-%d-%H%M}.{fmt}"
     return name, data, MIME_TYPES[fmt]
+
+
+def changes_markdown(run: Run) -> str:
+    """What the frontier model changed in each persona, field by field, for reading."""
+    lines = [f"# What changed: {run.model} drafts refined by {run.frontier_model}", ""]
+    for record in run.records:
+        lines += [f"## {record.draft.name}", ""]
+        if record.refined is None:
+            lines += [record.refine_error or "Kept as drafted: it passed the quality gate.", ""]
+            continue
+        changes = field_changes(record.draft, record.refined)
+        changed = [c for c in changes if c.status != "unchanged"]
+        if not changed:
+            lines += ["No changes.", ""]
+        for change in changed:
+            lines += [
+                f"### {change.label} ({change.status})",
+                "",
+                f"- Before: {_inline(change.before) or '—'}",
+                f"- After: {_inline(change.after) or '—'}",
+                "",
+            ]
+    return "\n".join(lines)
 
 
 def _markdown_claims(persona: Persona) -> list[str]:

@@ -215,3 +215,70 @@ def installed_models(ollama_url: str) -> list[str]:
     """Model names ``/api/tags`` lists."""
     models = requests.get(f"{ollama_url}/api/tags", timeout=5).json()["models"]
     return [m["name"] for m in models]
+
+
+# --- page helpers ------------------------------------------------------------------------------
+
+IDLE = (
+    "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
+    "[data-test-script-state='notRunning']"
+)
+
+
+def wait_idle(page: Any, timeout_ms: float = 20_000) -> None:
+    """Wait until the app is connected and its script is not running."""
+    page.wait_for_selector(IDLE, timeout=timeout_ms)
+
+
+def open_app(context: Any, base_url: str, path: str = "/", *, ready_text: str) -> Any:
+    """A new tab (a new Streamlit session) on ``path``, once ``ready_text`` shows and the
+    script has finished."""
+    page = context.new_page()
+    page.goto(base_url + path)
+    page.wait_for_selector("[data-testid='stApp']")
+    page.get_by_text(ready_text, exact=False).first.wait_for()
+    wait_idle(page)
+    return page
+
+
+def warm_up(context: Any, base_url: str) -> None:
+    """The first session after `streamlit run` starts must open "/": a deep link as the very
+    first request shows "Page not found" (a `pages/` folder sits next to app.py)."""
+    page = open_app(context, base_url, "/", ready_text="How it works")
+    page.close()
+
+
+def full_page_screenshot(page: Any, path: Path) -> None:
+    """Streamlit scrolls inside its own container, so Playwright's ``full_page`` alone stops
+    at the viewport: grow the viewport to the content's height for the shot."""
+    size = dict(page.viewport_size)
+    height = page.evaluate(
+        """() => Math.max(document.documentElement.scrollHeight,
+             ...["stMain", "stAppViewContainer"].map(
+                 id => document.querySelector(`[data-testid='${id}']`)?.scrollHeight || 0))"""
+    )
+    page.set_viewport_size({"width": size["width"], "height": int(height) + 40})
+    page.wait_for_timeout(800)  # charts and grids re-lay themselves out
+    wait_idle(page)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
+    # Resizing fires debounced layout handlers; a popover opened meanwhile closes at once.
+    page.wait_for_timeout(1000)
+
+
+RECORD_PROGRESS = """() => {
+  window.__progress = [];
+  const record = () => {
+    for (const bar of document.querySelectorAll("[data-testid='stProgress']")) {
+      const text = bar.innerText.trim();
+      if (text && window.__progress[window.__progress.length - 1] !== text) {
+        window.__progress.push(text);
+      }
+    }
+  };
+  new MutationObserver(record).observe(
+    document.body, {subtree: true, childList: true, characterData: true, attributes: true});
+}"""
+"""Install in a page before a pull: every distinct progress-bar text lands in
+``window.__progress``, however fast the bar moves."""

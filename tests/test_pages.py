@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Button
 
 from persona.catalogue import TIERS
 from persona.inventory import install_steps
@@ -83,7 +84,7 @@ def values(elements: object) -> list[str]:
     return [str(e.value) for e in elements]  # type: ignore[attr-defined]
 
 
-def button(at: AppTest, label: str):  # noqa: ANN201 - AppTest's Button
+def button(at: AppTest, label: str) -> Button:
     matches = [b for b in at.button if b.label == label]
     assert matches, f"no button {label!r}; buttons: {[b.label for b in at.button]}"
     return matches[0]
@@ -269,7 +270,9 @@ def test_models_delete_can_be_called_off(ollama: FakeOllama) -> None:
 # --- Generate ----------------------------------------------------------------------------------
 
 
-def test_generate_reports_files_plans_and_saves_personas(ollama: FakeOllama, data_dir: Path) -> None:
+def test_generate_reports_files_plans_and_saves_personas(
+    ollama: FakeOllama, data_dir: Path
+) -> None:
     at = open_page("generate")
     at.file_uploader[0].set_value([*sample_files(), EXCEL, BINARY]).run()
     assert_no_exception(at)
@@ -284,7 +287,9 @@ def test_generate_reports_files_plans_and_saves_personas(ollama: FakeOllama, dat
     assert len(errors) == 2, errors
     assert "**survey.xlsx** was not read" in errors[0] and "CSV" in errors[0]
     assert "**notes.txt** was not read" in errors[1] and "binary data" in errors[1]
-    assert any(c.startswith(f"{len(good)} of {len(good) + 2} files read") for c in values(at.caption))
+    assert any(
+        c.startswith(f"{len(good)} of {len(good) + 2} files read") for c in values(at.caption)
+    )
     [plan] = [i for i in values(at.info) if i.startswith("**Plan:**")]
     assert "model call" in plan
 

@@ -1,0 +1,214 @@
+"""The `persona` command against the fake Ollama server."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from persona.cli import EXIT_CANCELLED, EXIT_FAIL, EXIT_OK, main
+from persona.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("PERSONA_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_check_reachable(fake_ollama, capsys):
+    code, out, _ = run_cli(capsys, "check", "--host", fake_ollama.url)
+    assert code == EXIT_OK
+    assert f"is running at {fake_ollama.url}" in out
+    assert "Models installed: 2" in out
+    assert "Recommended model:" in out and "RAM:" in out
+
+
+def test_check_json(fake_ollama, capsys):
+    code, out, _ = run_cli(
+        capsys, "check", "--provider", "ollama", "--host", fake_ollama.url, "--json"
+    )
+    data = json.loads(out)
+    assert code == EXIT_OK
+    assert data["ollama"]["reachable"] is True and data["ollama"]["models"] == 2
+    assert data["hardware"]["ram_total"] > 0
+    assert data["recommended_model"]
+
+
+def test_check_unreachable_exits_1_with_steps(capsys):
+    code, out, _ = run_cli(capsys, "check", "--host", "127.0.0.1:9")
+    assert code == EXIT_FAIL
+    assert "not reachable at http://127.0.0.1:9" in out
+    assert "ollama.com/download" in out
+
+
+def test_check_json_unreachable(capsys):
+    code, out, _ = run_cli(capsys, "check", "--host", "127.0.0.1:9", "--json")
+    assert code == EXIT_FAIL and json.loads(out)["ollama"]["reachable"] is False
+
+
+def test_models_table_has_fit_verdicts(fake_ollama, capsys):
+    code, out, _ = run_cli(capsys, "models", "--host", fake_ollama.url)
+    assert code == EXIT_OK
+    lines = out.strip().splitlines()
+    assert lines[0].split() == ["NAME", "SIZE", "PARAMS", "QUANT", "CONTEXT", "NEEDS", "FIT"]
+    assert {line.split()[0] for line in lines[1:]} == set(fake_ollama.model_names())
+    assert all(line.split()[-1] in ("fits", "tight", "fit") for line in lines[1:])
+
+
+def test_models_json(fake_ollama, capsys):
+    code, out, _ = run_cli(capsys, "models", "--host", fake_ollama.url, "--json")
+    rows = json.loads(out)
+    assert code == EXIT_OK
+    assert {r["name"] for r in rows} == set(fake_ollama.model_names())
+    assert all(r["memory_needed_bytes"] > 0 and r["context_length"] for r in rows)
+
+
+def test_models_recommend(capsys):
+    code, out, err = run_cli(capsys, "models", "--recommend")
+    assert code == EXIT_OK
+    assert out.strip() in {"qwen2.5:72b", "llama3:70b", "mistral:7b", "llama3.2:3b"}
+    assert "tier" in err
+
+
+def test_models_when_ollama_down(capsys):
+    code, _, err = run_cli(capsys, "models", "--host", "127.0.0.1:9")
+    assert code == EXIT_FAIL and "Ollama is not reachable" in err and "Traceback" not in err
+
+
+def test_pull_then_rm(fake_ollama, capsys):
+    code, out, err = run_cli(capsys, "pull", "llama3.2:1b", "--host", fake_ollama.url)
+    assert code == EXIT_OK and "llama3.2:1b is ready" in out
+    assert "100%" in err
+    assert "llama3.2:1b" in fake_ollama.model_names()
+    code, out, _ = run_cli(capsys, "rm", "llama3.2:1b", "--host", fake_ollama.url)
+    assert code == EXIT_OK and "Deleted llama3.2:1b" in out
+    assert "llama3.2:1b" not in fake_ollama.model_names()
+
+
+def test_pull_unknown_model(fake_ollama, capsys):
+    code, _, err = run_cli(capsys, "pull", "no-such-model", "--host", fake_ollama.url)
+    assert code == EXIT_FAIL and "ollama.com/library" in err
+
+
+def test_rm_missing_model(fake_ollama, capsys):
+    code, _, err = run_cli(capsys, "rm", "ghost:1b", "--host", fake_ollama.url)
+    assert code == EXIT_FAIL and "not installed" in err
+
+
+def test_pull_ctrl_c_cancels_cleanly(capsys, monkeypatch):
+    from persona import cli
+    from tests.fake_ollama import FakeOllama
+
+    class Interrupting:
+        def __init__(self, *args, **kwargs):
+            self.closed = False
+
+        def show(self, event):
+            raise KeyboardInterrupt
+
+        def end(self):
+            pass
+
+    monkeypatch.setattr(cli, "ProgressLine", Interrupting)
+    with FakeOllama(pull_delay=0.05) as slow:
+        code, _, err = run_cli(capsys, "pull", "llama3.2:1b", "--host", slow.url)
+        time.sleep(0.5)  # the server notices the closed connection on its next write
+        assert "llama3.2:1b" not in slow.model_names()
+    assert code == EXIT_CANCELLED
+    assert "Cancelled" in err and "again to resume" in err
+
+
+def test_generate_from_samples_writes_export_and_history(fake_ollama, capsys, tmp_path, data_dir):
+    out_dir = tmp_path / "out"
+    code, out, err = run_cli(
+        capsys,
+        "generate",
+        "--from",
+        str(SAMPLES),
+        "--provider",
+        "ollama",
+        "--model",
+        "llama3.2:3b",
+        "--count",
+        "2",
+        "--seed",
+        "3",
+        "--out",
+        str(out_dir),
+        "--format",
+        "json",
+        "--host",
+        fake_ollama.url,
+    )
+    assert code == EXIT_OK, err
+    exported = Path(out.strip().splitlines()[0])
+    assert exported.parent == out_dir and exported.suffix == ".json"
+    data = json.loads(exported.read_text(encoding="utf-8"))
+    assert len(data["records"]) == 2
+    assert "read  survey_excel_export.csv" in err and "fits in one prompt" in err
+    [summary] = Store(data_dir / "history.sqlite3").list()
+    assert summary.persona_count == 2 and summary.status in ("complete", "partial")
+    chat = fake_ollama.log("/api/chat")[-1]
+    assert chat.body["options"]["seed"] == 3
+
+
+@pytest.mark.parametrize("fmt", ["md", "csv"])
+def test_generate_formats(fake_ollama, capsys, tmp_path, fmt):
+    code, out, _ = run_cli(
+        capsys,
+        "generate",
+        "--from",
+        str(SAMPLES / "interviews"),
+        "--count",
+        "2",
+        "--format",
+        fmt,
+        "--out",
+        str(tmp_path),
+        "--host",
+        fake_ollama.url,
+    )
+    assert code == EXIT_OK and out.strip().splitlines()[0].endswith(f".{fmt}")
+
+
+def test_generate_reports_bad_files_and_fails_when_none_read(fake_ollama, capsys, tmp_path):
+    bad = tmp_path / "sheet.xlsx"
+    bad.write_bytes(b"PK\x03\x04 not really")
+    code, _, err = run_cli(capsys, "generate", "--from", str(bad), "--host", fake_ollama.url)
+    assert code == EXIT_FAIL
+    assert "skip  sheet.xlsx" in err and "None of the files could be read" in err
+
+
+def test_generate_without_models_says_pull(capsys, tmp_path):
+    from tests.fake_ollama import FakeOllama
+
+    with FakeOllama(models=()) as empty:
+        code, _, err = run_cli(
+            capsys, "generate", "--from", str(SAMPLES / "interviews"), "--host", empty.url
+        )
+    assert code == EXIT_FAIL and "persona pull" in err
+
+
+def test_generate_ollama_down(capsys):
+    code, _, err = run_cli(
+        capsys, "generate", "--from", str(SAMPLES / "interviews"), "--host", "127.0.0.1:9"
+    )
+    assert code == EXIT_FAIL and "Ollama is not reachable" in err
+
+
+def test_usage_error_exit_code():
+    with pytest.raises(SystemExit) as info:
+        main(["generate"])
+    assert info.value.code == 2

@@ -1,0 +1,39 @@
+"""ruff lint and format checks run with the tests, so CI and the README agree."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    "args", [["check", "."], ["format", "--check", "."]], ids=["lint", "format"]
+)
+def test_ruff(args: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", *args], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_persona_package_never_imports_streamlit() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "persona").rglob("*.py")
+        if "import streamlit" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
+
+
+def test_streamlit_config_keeps_everything_local() -> None:
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["browser"]["gatherUsageStats"] is False
+    assert config["server"]["address"] == "127.0.0.1"
+    assert config["server"]["enableXsrfProtection"] is True
