@@ -248,7 +248,7 @@ def render_reading(reading: Reading) -> None:
             ]
         ),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )
     for report in reading.failed:
         st.error(f"**{report.name}** was not read: {report.error}", icon=":material/description:")

@@ -40,7 +40,7 @@ table = pd.DataFrame(
 picked = st.dataframe(
     table,
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
     on_select="rerun",
     selection_mode="single-row",
     key="history_table",

@@ -4,7 +4,6 @@ import os
 
 import pandas as pd
 import streamlit as st
-from persona.diff import field_changes, to_html, word_diff
 
 from pages.common import (
     client,
@@ -20,6 +19,7 @@ from pages.common import (
     store,
 )
 from persona.catalogue import recommend
+from persona.diff import field_changes, to_html, word_diff
 from persona.errors import PersonaError
 from persona.frontier import DEFAULT_MODELS, FrontierClient
 from persona.gate import DEFAULT_THRESHOLD
@@ -208,7 +208,7 @@ st.dataframe(
         ]
     ),
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
 )
 redacted = ", ".join(f"{n} {kind}" for kind, n in preview.redactor.counts().items() if n)
 st.caption(f"Replaced before sending: {redacted or 'no personal data found'}.")
@@ -230,7 +230,7 @@ if not preview.selected:
     st.success("Every draft passed the quality gate: nothing needs refining.")
 consent = st.checkbox(
     f"I agree to send the {len(preview.selected)} redacted persona(s) above to Anthropic.",
-    key="hy_consent",
+    key=f"hy_consent_{st.session_state.get('hy_sent', 0)}",
 )
 if not key:
     st.warning("Enter an Anthropic API key above to refine.", icon=":material/key:")
@@ -253,7 +253,7 @@ if send:
             box.update(label="Refinement finished", state="complete", expanded=False)
     except PersonaError as exc:
         show_error(exc)
-    st.session_state.hy_consent = False
+    st.session_state.hy_sent = st.session_state.get("hy_sent", 0) + 1  # consent is per send
     run = store().get(run.id)
 
 # --- step 4: what changed ---------------------------------------------------------
@@ -306,7 +306,7 @@ for index, record in enumerate(run.records):
                 ]
             ),
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
         )
     with side:
         before, after = st.columns(2)

@@ -145,7 +145,7 @@ limit = (
     .mark_rule(color="#101828", strokeDash=[6, 4], size=2)
     .encode(x="gb:Q")
 )
-st.altair_chart(bars + limit, use_container_width=True)
+st.altair_chart(bars + limit, width="stretch")
 st.caption(
     f"Dashed line: {format_bytes(machine.usable_memory)} of {machine.memory_kind} usable for "
     "models. Estimates = weights + context cache + 0.5 GB overhead."
@@ -172,7 +172,7 @@ if rows:
             for row in rows
         ]
     )
-    st.dataframe(table, hide_index=True, use_container_width=True)
+    st.dataframe(table, hide_index=True, width="stretch")
     with st.expander("Inspect a model", icon=":material/search:"):
         chosen = st.selectbox("Model", sorted(installed), key="inspect_model")
         row = next(r for r in rows if r.name == chosen)

@@ -1,249 +1,340 @@
-"""Replace personal data with stable placeholders before anything leaves the machine.
+"""Personal data out before anything leaves the machine, and back in when the answer returns.
 
-`Redactor.redact` turns e-mail addresses, URLs, IBANs, card numbers, phone numbers and
-participants' names into ``[EMAIL_1]``, ``[PERSON_2]``...; `Redactor.restore` puts the
-originals back in what comes back. The mapping lives only in memory.
+A :class:`Redactor` swaps links, e-mail addresses, bank account and card numbers, phone
+numbers and participants' names for stable placeholders such as ``[PERSON_1]``: the same
+value always gets the same placeholder, so the frontier model can still tell people apart.
+Its :attr:`Redactor.mapping` lives only in memory and must never be logged or stored.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+import unicodedata
+from collections.abc import Callable, Iterable
 from pathlib import PurePath
 from typing import Any
 
 from persona.documents import Passage
 from persona.schema import Persona
 
-KIND_LABELS = {
-    "PERSON": "names",
-    "EMAIL": "e-mail addresses",
-    "PHONE": "phone numbers",
-    "URL": "links",
-    "CARD": "card numbers",
-    "IBAN": "account numbers (IBAN)",
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+KINDS: dict[str, tuple[str, str]] = {
+    "PERSON": ("name", "names"),
+    "EMAIL": ("e-mail address", "e-mail addresses"),
+    "PHONE": ("phone number", "phone numbers"),
+    "URL": ("link", "links"),
+    "CARD": ("card number", "card numbers"),
+    "IBAN": ("bank account number", "bank account numbers"),
 }
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'()\[\]]+", re.IGNORECASE)
+"""Placeholder kinds and what the UI calls one or several of them."""
+
+GENERIC_LABELS = _word_set(
+    """interviewer moderator facilitator researcher observer note notes q a i p question
+    answer participant respondent interviewee speaker user customer client admin system bot
+    assistant me you they we name date time location place summary comment comments context
+    feedback observation session interview transcript topic theme task tasks background
+    intro introduction quote quotes insight insights age role title email e-mail phone
+    mobile contact team all anonymous anon unknown none n/a na redacted declined prefer not
+    to say other"""
+)
+"""Labels and values that are never a participant's name ("Interviewer:", "Q:", "n/a")."""
+
+_AMBIGUOUS = _word_set(
+    """will may mark bill grace hope rose june april august faith joy pat sue rob art max ray
+    dawn summer autumn amber ruby jack frank victor guy chance earl hunter miles young
+    white brown black green gray grey long little king page bell hall wood stone rich love"""
+)
+"""Names that are also everyday words: on their own they are redacted only when capitalised."""
+_PARTICLES = _word_set("de da di du del der den la le van von bin al ben dos das st")
+_TABULAR = frozenset({".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".xlsx", ".xls"})
+
+_URL = re.compile(
+    r"\b(?:https?://|www\.)[^\s<>\"'\[\]]+|\b(?:[a-z0-9-]+\.)+[a-z]{2,24}/[^\s<>\"'\[\]]*",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"\b[\w.%+-]+@(?:[a-z0-9-]+\.)+[a-z]{2,24}\b", re.IGNORECASE)
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
-_CARD = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
-_PHONE = re.compile(r"(?<![\w.,/])(?:\+|00)?\(?\d[\d ()./-]{5,}\d(?![\w/])")
-_DATE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+_CARD = re.compile(r"(?<![\d+])(?:\d{4}([ -]?)\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -]?)\d{6}\2\d{5})\b")
+_PHONE = re.compile(
+    r"(?<![\w.,+/-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,15}(?:[ .-]\d{1,15}){0,5}(?!\w)"
+)
+_US_PHONE = re.compile(r"\(?\d{3}\)?[ .-]?\d{3}[ .-]\d{4}")
+_DATE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
+_PHONE_WORD = re.compile(
+    r"\b(?:phone|tel|telephone|mobile|cell|call|landline|whatsapp|fax|number|sms)\b"
+    r"\W{0,3}(?:\w+\W{1,3}){0,2}$",
+    re.IGNORECASE,
+)
+_URL_TRAILING = ".,;:!?)]}'\""
+
+_KIND_NAMES = "|".join(KINDS)
 _PLACEHOLDER = re.compile(
-    r"\[\s*(PERSON|EMAIL|PHONE|URL|CARD|IBAN)[ _-]?(\d+)\s*\]"
-    r"|\b(PERSON|EMAIL|PHONE|URL|CARD|IBAN)_(\d+)\b",
+    rf"[\[<{{(]\s*(?P<kind>{_KIND_NAMES})[\s_-]*(?P<number>\d+)\s*[\]>}})]"
+    rf"|(?<!\w)(?P<bare_kind>{_KIND_NAMES})[_-]?(?P<bare_number>\d+)(?!\w)",
     re.IGNORECASE,
 )
-_NAME = r"[A-ZÀ-ÖØ-Þ][\w'’-]+(?:\s+[A-ZÀ-ÖØ-Þ][\w'’-]+){0,3}"
+
+_NAME_COLUMN = re.compile(
+    r"(?:your |full |first |last |given |family |participant |respondent |interviewee |"
+    r"customer |sur)?name|participant|respondent|interviewee",
+    re.IGNORECASE,
+)
+_NAME_WORD = r"(?:[^\W\d_][\w'’-]*[^\W\d_]|[^\W\d_]\.)"
+_NAME = rf"{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,3}}"
+_MARKUP = r"^[ \t#>*_-]*"
 _HEADER = re.compile(
-    rf"^[\s#*>-]*(?:participant|interviewee|respondent|name|speaker)\s*[:\-]\s*\**({_NAME})",
-    re.IGNORECASE,
+    rf"{_MARKUP}({_NAME})[*_]*\s*"
+    rf"\(\s*\d{{1,3}}\s*(?:years?(?: old)?|yrs?|y/?o)?\s*(?:[,;][^)\n]*)?\)",
+    re.MULTILINE | re.IGNORECASE,
 )
-_NAME_WITH_DETAILS = re.compile(rf"^[\s#*>-]*\**({_NAME})\s*\(\s*\d{{1,3}}\b[^)]*\)")
-_SPEAKER = re.compile(rf"^[\s#*>-]*\**({_NAME})\**\s*:")
-_NAME_COLUMNS = re.compile(
-    r"^(?:full[ _]?name|first[ _]?name|last[ _]?name|surname|name|participant(?:[ _]name)?|"
-    r"respondent(?:[ _]name)?|interviewee|contact)$",
-    re.IGNORECASE,
-)
-GENERIC_LABELS = frozenset(
-    [
-        "interviewer",
-        "moderator",
-        "researcher",
-        "facilitator",
-        "observer",
-        "note",
-        "notes",
-        "q",
-        "a",
-        "i",
-        "p",
-        "question",
-        "answer",
-        "participant",
-        "interviewee",
-        "respondent",
-        "speaker",
-        "summary",
-        "context",
-        "date",
-        "time",
-        "location",
-        "session",
-        "transcript",
-        "name",
-        "email",
-        "phone",
-        "age",
-        "role",
-        "topic",
-        "theme",
-        "follow",
-        "up",
-        "followup",
-        "comment",
-        "comments",
-        "background",
-        "intro",
-        "introduction",
-        "outro",
-        "task",
-        "tasks",
-        "quote",
-        "quotes",
-        "insight",
-        "insights",
-    ]
-)
-_TABULAR = {".csv", ".tsv", ".json", ".jsonl", ".ndjson"}
+_SPEAKER = re.compile(rf"{_MARKUP}({_NAME})[*_]*\s*:", re.MULTILINE)
+_FIELD = re.compile(rf"{_MARKUP}([^:;\n]{{1,40}}?)[*_]*\s*:[*_]*\s*([^;\n]*)")
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 def _luhn(digits: str) -> bool:
     total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
+    for position, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
     return total % 10 == 0
 
 
-def _iban_ok(text: str) -> bool:
-    compact = text.replace(" ", "")
-    if not 15 <= len(compact) <= 34:
-        return False
-    moved = compact[4:] + compact[:4]
-    return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+def _is_card(value: str, before: str) -> bool:
+    digits = re.sub(r"\D", "", value)
+    return 13 <= len(digits) <= 19 and _luhn(digits)
 
 
-def _looks_like_phone(text: str) -> bool:
-    digits = re.sub(r"\D", "", text)
-    if not 7 <= len(digits) <= 15 or _DATE.match(text.strip()):
-        return False
-    international = text.startswith(("+", "00"))
-    return international or len(digits) >= 8 or bool(re.search(r"[ ()./-]", text))
+def _is_iban(value: str, before: str) -> bool:
+    compact = value.replace(" ", "")
+    return 15 <= len(compact) <= 34 and sum(c.isdigit() for c in compact) >= 10
 
 
-def _is_name(candidate: str) -> bool:
-    words = candidate.split()
-    return (
-        bool(words)
-        and not any(ch.isdigit() for ch in candidate)
-        and (candidate.casefold() not in GENERIC_LABELS)
-    )
+def _is_phone(value: str, before: str) -> bool:
+    """International (``+``), national (leading 0) and US formats; a shorter local number
+    only right after a word such as "phone" or "call"."""
+    digits = sum(c.isdigit() for c in value)
+    if value.startswith("+"):
+        return 8 <= digits <= 15
+    if _US_PHONE.fullmatch(value) or (value.lstrip("(").startswith("0") and 9 <= digits <= 15):
+        return True
+    return 7 <= digits <= 15 and not _DATE.fullmatch(value) and bool(_PHONE_WORD.search(before))
 
 
-def collect_names(passages: Sequence[Passage]) -> list[str]:
-    """Participants' names from name-like survey columns, transcript headers and speaker labels."""
-    names: dict[str, None] = {}
-    for passage in passages:
-        if PurePath(passage.source).suffix.lower() in _TABULAR:
-            for cell in passage.text.split("; "):
-                column, sep, value = cell.partition(": ")
-                if sep and _NAME_COLUMNS.match(column.strip()) and _is_name(value.strip()):
-                    names[value.strip()] = None
-            continue
-        for pattern in (_HEADER, _NAME_WITH_DETAILS, _SPEAKER):
-            match = pattern.match(passage.text)
-            if match and _is_name(match.group(1).strip()):
-                names[match.group(1).strip()] = None
-                break
-    return list(names)
+def _always(value: str, before: str) -> bool:
+    return True
+
+
+_Check = Callable[[str, str], bool]
+"""Whether a candidate (its text, the text just before it) really is personal data."""
+
+_DETECTORS: tuple[tuple[str, re.Pattern[str], _Check], ...] = (
+    ("URL", _URL, _always),
+    ("EMAIL", _EMAIL, _always),
+    ("IBAN", _IBAN, _is_iban),
+    ("CARD", _CARD, _is_card),
+    ("PHONE", _PHONE, _is_phone),
+)
 
 
 class Redactor:
-    """Stable placeholders for personal data; the same value always gets the same one."""
+    """Replaces personal data with placeholders and puts it back, consistently across calls."""
 
-    def __init__(self) -> None:
-        self._placeholders: dict[tuple[str, str], str] = {}
+    def __init__(self, names: Iterable[str] = ()) -> None:
         self._originals: dict[str, str] = {}
-        self._counts: dict[str, int] = dict.fromkeys(KIND_LABELS, 0)
-        self._names: set[str] = set()
+        self._placeholders: dict[tuple[str, str], str] = {}
+        self._numbers: dict[str, int] = dict.fromkeys(KINDS, 0)
+        self._names: dict[str, bool] = {}
         self._name_pattern: re.Pattern[str] | None = None
-
-    def add_names(self, names: Iterable[str]) -> None:
-        """Redact these names, and each part of them (first or last name alone)."""
-        for name in names:
-            name = " ".join(name.split())
-            if not name or name.casefold() in GENERIC_LABELS:
-                continue
-            self._names.add(name)
-            self._names.update(
-                part
-                for part in name.split()
-                if len(part) > 1 and part.casefold() not in GENERIC_LABELS
-            )
-        ordered = sorted(self._names, key=len, reverse=True)
-        self._name_pattern = (
-            re.compile(r"(?<!\w)(" + "|".join(map(re.escape, ordered)) + r")(?!\w)", re.IGNORECASE)
-            if ordered
-            else None
-        )
+        self.add_names(names)
 
     @property
     def mapping(self) -> dict[str, str]:
-        """Placeholder → original. Keep it in memory; never log or store it."""
+        """Placeholder → original value. Keep it in memory; never log or store it."""
         return dict(self._originals)
 
-    def counts(self) -> dict[str, int]:
-        """How many distinct values of each kind were replaced, by readable label."""
-        return {KIND_LABELS[kind]: n for kind, n in self._counts.items()}
+    def add_names(self, names: Iterable[str]) -> None:
+        """Redact these full names and, on their own, their first and last names.
+
+        Values with digits ("P3", "Participant 3") and generic labels are skipped.
+        """
+        for raw in names:
+            name = " ".join(raw.split()).strip(_URL_TRAILING + "(")
+            if not name or _is_generic(name) or any(c.isdigit() for c in name):
+                continue
+            words = name.split()
+            variants = {name: len(words) == 1 and name.casefold() in _AMBIGUOUS}
+            if len(words) > 1:
+                variants |= {w: w.casefold() in _AMBIGUOUS for w in words if _is_name_part(w)}
+            for variant, exact_case in list(variants.items()):
+                variants.setdefault(_fold_accents(variant), exact_case)
+            for variant, exact_case in variants.items():
+                self._names[variant] = self._names.get(variant, True) and exact_case
+        self._name_pattern = self._compile_names()
+
+    def _compile_names(self) -> re.Pattern[str] | None:
+        if not self._names:
+            return None
+        ordered = sorted(self._names, key=lambda n: (-len(n), n))
+        options = "|".join(_name_regex(n, exact_case=self._names[n]) for n in ordered)
+        return re.compile(rf"(?<!\w)(?:{options})(?!\w)")
+
+    def redact(self, text: str) -> str:
+        """``text`` with every personal value replaced by its placeholder."""
+        for kind, pattern, check in _DETECTORS:
+            text = pattern.sub(lambda m, k=kind, c=check: self._replace(k, m, c), text)
+        if self._name_pattern is not None:
+            text = self._name_pattern.sub(lambda m: self._placeholder("PERSON", m.group()), text)
+        return text
+
+    def _replace(self, kind: str, match: re.Match[str], check: _Check) -> str:
+        found = match.group()
+        value = found.rstrip(_URL_TRAILING) if kind == "URL" else found
+        if not check(value, match.string[max(match.start() - 40, 0) : match.start()]):
+            return found
+        return self._placeholder(kind, value) + found[len(value) :]
 
     def _placeholder(self, kind: str, value: str) -> str:
         key = (kind, value)
         if key not in self._placeholders:
-            self._counts[kind] += 1
-            placeholder = f"[{kind}_{sum(1 for k in self._placeholders if k[0] == kind) + 1}]"
+            self._numbers[kind] += 1
+            placeholder = f"[{kind}_{self._numbers[kind]}]"
             self._placeholders[key] = placeholder
             self._originals[placeholder] = value
         return self._placeholders[key]
 
-    def redact(self, text: str) -> str:
-        def sub(kind: str, pattern: re.Pattern[str], text: str, check: Any = None) -> str:
-            def replace(match: re.Match[str]) -> str:
-                value = match.group(0)
-                trail = ""
-                if kind == "URL":
-                    stripped = value.rstrip(".,;:!?")
-                    value, trail = stripped, value[len(stripped) :]
-                if check and not check(value):
-                    return match.group(0)
-                return self._placeholder(kind, value) + trail
-
-            return pattern.sub(replace, text)
-
-        text = sub("EMAIL", _EMAIL, text)
-        text = sub("URL", _URL, text)
-        text = sub("IBAN", _IBAN, text, _iban_ok)
-        text = sub("CARD", _CARD, text, lambda v: _luhn(re.sub(r"\D", "", v)))
-        text = sub("PHONE", _PHONE, text, _looks_like_phone)
-        if self._name_pattern is not None:
-            text = sub("PERSON", self._name_pattern, text)
-        return text
-
     def restore(self, text: str) -> str:
-        """Put the originals back, tolerating placeholders a model reformatted."""
+        """Put the originals back, also where the model reformatted a placeholder."""
 
-        def replace(match: re.Match[str]) -> str:
-            kind = (match.group(1) or match.group(3)).upper()
-            number = match.group(2) or match.group(4)
-            return self._originals.get(f"[{kind}_{number}]", match.group(0))
+        def original(match: re.Match[str]) -> str:
+            kind = match.group("kind") or match.group("bare_kind")
+            number = match.group("number") or match.group("bare_number")
+            return self._originals.get(f"[{kind.upper()}_{int(number)}]", match.group())
 
-        return _PLACEHOLDER.sub(replace, text)
+        return _PLACEHOLDER.sub(original, text)
 
     def redact_persona(self, persona: Persona) -> Persona:
-        return Persona.model_validate(_map_strings(persona.model_dump(), self.redact))
+        """A copy with every text field redacted; its participants' names are learned first."""
+        self.add_names(persona.participants)
+        return _map_strings(persona, self.redact)
 
     def restore_persona(self, persona: Persona) -> Persona:
-        return Persona.model_validate(_map_strings(persona.model_dump(), self.restore))
+        """A copy with every placeholder in every text field restored."""
+        return _map_strings(persona, self.restore)
+
+    def counts(self) -> dict[str, int]:
+        """Distinct values redacted so far, by what the UI calls them: ``{"names": 2}``."""
+        return {KINDS[kind][0 if n == 1 else 1]: n for kind, n in self._numbers.items() if n}
 
 
-def _map_strings(node: Any, func: Any) -> Any:
-    if isinstance(node, str):
-        return func(node)
-    if isinstance(node, dict):
-        return {key: _map_strings(value, func) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_map_strings(value, func) for value in node]
-    return node
+def _fold_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
+    )
+
+
+def _name_regex(name: str, *, exact_case: bool) -> str:
+    pattern = r"\s+".join(re.escape(word) for word in name.split())
+    return pattern if exact_case else f"(?i:{pattern})"
+
+
+def _is_generic(value: str) -> bool:
+    return all(word.casefold() in GENERIC_LABELS for word in value.split())
+
+
+def _is_name_part(word: str) -> bool:
+    bare = word.strip(".")
+    return (
+        len(bare) >= 2
+        and all(_LETTERS.fullmatch(piece) for piece in re.split(r"['’-]", bare))
+        and bare.casefold() not in _PARTICLES | GENERIC_LABELS
+    )
+
+
+def _map_strings(persona: Persona, change: Callable[[str], str]) -> Persona:
+    def walk(node: Any) -> Any:
+        if isinstance(node, str):
+            return change(node)
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if isinstance(node, dict):
+            return {key: walk(value) for key, value in node.items()}
+        return node
+
+    return Persona.model_validate(walk(persona.model_dump()))
+
+
+def looks_like_name(value: str) -> bool:
+    """One to four capitalised words of letters that are not a generic label."""
+    value = " ".join(value.split())
+    return (
+        re.fullmatch(_NAME, value) is not None
+        and all(word[0].isupper() for word in value.split())
+        and not _is_generic(value)
+    )
+
+
+def collect_names(passages: Iterable[Passage]) -> list[str]:
+    """Participants' names from name columns, transcript headers and speaker labels.
+
+    Survey columns such as Name, Full name, Participant or Respondent; headers such as
+    "Participant: Maria Gonzalez (34, nurse)" or "Maria Gonzalez (34, nurse):"; and speaker
+    labels such as "Maria:" at the start of a line. A speaker label counts only when it never
+    appears in lower case in the data, so "Update:" is not mistaken for a name.
+    """
+    passages = list(passages)
+    names: dict[str, None] = {}
+    labels: dict[str, None] = {}
+    columns: set[str] = set()
+    for passage in passages:
+        fields = _fields(passage.text)
+        for column, value in fields:
+            candidate = re.split(r"[(,|/]| - ", value, maxsplit=1)[0].strip(" *_\"'“”")
+            if _NAME_COLUMN.fullmatch(_column_name(column)) and _is_plain_name(candidate):
+                names[" ".join(candidate.split())] = None
+        for match in _HEADER.finditer(passage.text):
+            if looks_like_name(match.group(1)):
+                names[" ".join(match.group(1).split())] = None
+        if PurePath(passage.source).suffix.casefold() in _TABULAR or len(fields) > 1:
+            columns.update(column.casefold() for column, _ in fields)
+        else:
+            labels.update(
+                (" ".join(m.group(1).split()), None) for m in _SPEAKER.finditer(passage.text)
+            )
+    lowercase = {w for p in passages for w in _LETTERS.findall(p.text) if w.islower()}
+    for label in labels:
+        words = label.split()
+        if (
+            looks_like_name(label)
+            and label.casefold() not in columns
+            and not any(w.casefold() in lowercase for w in words)
+        ):
+            names[label] = None
+    return list(names)
+
+
+def _fields(text: str) -> list[tuple[str, str]]:
+    """``Column: value`` pairs, several per line when separated by semicolons."""
+    pairs = []
+    for line in text.splitlines():
+        for part in line.split(";"):
+            match = _FIELD.match(part)
+            if match:
+                pairs.append((match.group(1).strip(), match.group(2).strip()))
+    return pairs
+
+
+def _column_name(column: str) -> str:
+    """ "participant_name" → "participant name"; "user.name" → "name"."""
+    return " ".join(re.split(r"[\s_-]+", column.rsplit(".", 1)[-1])).strip()
+
+
+def _is_plain_name(value: str) -> bool:
+    """A name column's value: words of letters, not "n/a", "Anonymous" or an ID."""
+    value = " ".join(value.split())
+    return re.fullmatch(_NAME, value) is not None and not _is_generic(value)

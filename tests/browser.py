@@ -7,6 +7,7 @@ Nothing here downloads a browser: Chromium comes from the system (``/usr/bin/chr
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import socket
@@ -282,3 +283,221 @@ RECORD_PROGRESS = """() => {
 }"""
 """Install in a page before a pull: every distinct progress-bar text lands in
 ``window.__progress``, however fast the bar moves."""
+
+# --- showcase data -----------------------------------------------------------------------------
+# Personas drawn from samples/ with verbatim quotes, queued as the fake model's answer so the
+# README screenshot shows realistic cards (the fake's own answers are deterministic filler).
+
+_MARIA, _TOM, _PRIYA = "01_maria_gonzalez.md", "02_tom_becker.txt", "03_priya_nair.md"
+_SURVEY = "survey_excel_export.csv"
+
+Quote = tuple[str, str, str]
+"""(verbatim quote, file, locator)"""
+
+
+def _persona(
+    name: str,
+    age: str,
+    role: str,
+    bio: str,
+    quote: Quote,
+    participants: list[str],
+    **sections: list[tuple[str, list[Quote]]],
+) -> dict[str, Any]:
+    def evidence(item: Quote) -> dict[str, str]:
+        return {"quote": item[0], "source": item[1], "locator": item[2]}
+
+    persona: dict[str, Any] = {
+        "name": name,
+        "age": age,
+        "role": role,
+        "bio": bio,
+        "quote": evidence(quote),
+        "participants": participants,
+    }
+    for section, claims in sections.items():
+        persona[section] = [
+            {"text": text, "evidence": [evidence(q) for q in quotes]} for text, quotes in claims
+        ]
+    return persona
+
+
+SHOWCASE_PERSONAS: dict[str, Any] = {
+    "personas": [
+        _persona(
+            "Dana Whitfield",
+            "30-40",
+            "Night-shift nurse and parent of two",
+            "Dana works nights on a hospital ward and orders from her phone during short breaks. "
+            "Time, not money, is what she lacks: a late or wrong delivery costs her sleep.",
+            ("What I really want is to press one button and get", _MARIA, "line 17"),
+            ["Maria Gonzalez", "R001"],
+            goals=[
+                (
+                    "Reorder the usual weekly basket in a couple of minutes.",
+                    [("I rebuild the same basket every single week.", _MARIA, "line 17")],
+                ),
+                (
+                    "Get deliveries right after a night shift, before going to sleep.",
+                    [
+                        (
+                            "I need the delivery between eight and ten in the morning",
+                            _MARIA,
+                            "line 25",
+                        )
+                    ],
+                ),
+            ],
+            pain_points=[
+                (
+                    "Delivery slots are not reliable.",
+                    [
+                        (
+                            "the driver came four hours late and the frozen stuff had thawed",
+                            _MARIA,
+                            "line 27",
+                        )
+                    ],
+                ),
+                (
+                    "Substitutions ignore allergies and diets.",
+                    [
+                        ("My son has a nut allergy", _MARIA, "line 35"),
+                        (
+                            "They replaced my daughter’s gluten-free bread with normal bread",
+                            _SURVEY,
+                            "row 2",
+                        ),
+                    ],
+                ),
+            ],
+            behaviours=[
+                (
+                    "Orders on her phone during a ten-minute break at night.",
+                    [("On my break, around three in the morning, on my phone", _MARIA, "line 15")],
+                ),
+            ],
+            motivations=[
+                (
+                    "Will pay more for a guaranteed slot.",
+                    [
+                        (
+                            "I'd happily pay a little extra for a guaranteed morning slot.",
+                            _MARIA,
+                            "line 41",
+                        )
+                    ],
+                ),
+            ],
+        ),
+        _persona(
+            "Walter Brandt",
+            "65-75",
+            "Retired teacher, new to online groceries",
+            "Walter began ordering online after a knee operation. He manages simple orders "
+            "alone, waits for family help with anything new, and wants a person to call when "
+            "things go wrong.",
+            ("A phone line, even if I have to wait, would make me much calmer.", _TOM, "line 20"),
+            ["Tom Becker", "R003"],
+            goals=[
+                (
+                    "Order on his own without waiting for family.",
+                    [("For anything new I wait until Anna visits on Sunday.", _TOM, "line 14")],
+                ),
+                (
+                    "Check the whole order in plain words before paying.",
+                    [
+                        (
+                            "check everything before I pay, in plain words, not little icons",
+                            _TOM,
+                            "line 41",
+                        )
+                    ],
+                ),
+            ],
+            pain_points=[
+                (
+                    "Small text and look-alike buttons lead to wrong orders.",
+                    [
+                        ("The writing is very small.", _TOM, "line 9"),
+                        (
+                            "The text is too small and the buttons are close together.",
+                            _SURVEY,
+                            "row 4",
+                        ),
+                    ],
+                ),
+                (
+                    "There is no human to talk to when something goes wrong.",
+                    [("There's only a chat, and the chat is a robot.", _TOM, "line 19")],
+                ),
+            ],
+            behaviours=[
+                (
+                    "Sticks to a fixed routine for delivery days.",
+                    [("I always take Thursday morning.", _TOM, "line 37")],
+                ),
+            ],
+            motivations=[
+                (
+                    "Feeling safe when paying.",
+                    [("Nervous. You read so much about fraud.", _TOM, "line 16")],
+                ),
+            ],
+        ),
+        _persona(
+            "Sofia Lindgren",
+            "20-30",
+            "Graduate student sharing a flat",
+            "Sofia plans every week's food to a fixed budget and shares one big order with her "
+            "flatmates. She compares unit prices, and small-order fees almost made her quit.",
+            ("Splitting the delivery fee automatically would be amazing.", _PRIYA, "line 21"),
+            ["Priya Nair", "R002"],
+            goals=[
+                (
+                    "Split shared orders fairly without a spreadsheet.",
+                    [("everyone adds their own items and pays their own part", _PRIYA, "line 21")],
+                ),
+                (
+                    "Find the genuinely cheaper option.",
+                    [("I check the price per kilo, not the pack price", _PRIYA, "line 25")],
+                ),
+            ],
+            pain_points=[
+                (
+                    "Delivery fees punish small orders.",
+                    [
+                        (
+                            "If the order is under forty euros the fee is almost six euros.",
+                            _PRIYA,
+                            "line 37",
+                        ),
+                        ("The delivery fee is €5.99 for small orders", _SURVEY, "row 3"),
+                    ],
+                ),
+                (
+                    "The phone app hides unit prices.",
+                    [("Basket hides the unit price on the phone app", _PRIYA, "line 27")],
+                ),
+            ],
+            behaviours=[
+                (
+                    "Compares prices on every shop.",
+                    [("I compare prices a lot.", _PRIYA, "line 25")],
+                ),
+            ],
+            motivations=[
+                (
+                    "Keeping to a tight budget.",
+                    [("I plan every week's food budget to the euro.", _PRIYA, "line 11")],
+                ),
+            ],
+        ),
+    ]
+}
+"""Three personas whose every quote is in samples/ (so all are "found in your data")."""
+
+
+def showcase_reply() -> str:
+    """The fake model's answer: :data:`SHOWCASE_PERSONAS` as JSON."""
+    return json.dumps(SHOWCASE_PERSONAS, ensure_ascii=False)

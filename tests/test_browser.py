@@ -24,12 +24,14 @@ from tests.browser import (
     CHROMIUM,
     RECORD_PROGRESS,
     ROOT,
+    SHOWCASE_PERSONAS,
     Service,
     chromium_context,
     closed_url,
     full_page_screenshot,
     installed_models,
     open_app,
+    showcase_reply,
     start_fake_ollama,
     start_streamlit,
     wait_idle,
@@ -279,7 +281,7 @@ def test_ollama_not_running_is_explained(
 
 
 def test_generate_download_and_find_in_history(
-    app: str, browser: BrowserContext, tab: list[Page]
+    app: str, fake: Service, browser: BrowserContext, tab: list[Page]
 ) -> None:
     page = open_app(browser, app, "/", ready_text="How it works")
     tab.append(page)
@@ -296,6 +298,11 @@ def test_generate_download_and_find_in_history(
 
     generate = page.get_by_role("button", name="Generate personas")
     expect(generate).to_be_enabled()
+    # the model answers with realistic personas quoting the samples (see SHOWCASE_PERSONAS)
+    queued = requests.post(
+        f"{fake.url}/_fake/replies", json={"replies": [showcase_reply()]}, timeout=5
+    )
+    assert queued.json() == {"queued": 1}
     generate.click()
     cards = page.locator("[class*='st-key-card_generated_']")
     expect(cards).to_have_count(3, timeout=30_000)
@@ -309,6 +316,7 @@ def test_generate_download_and_find_in_history(
         names.append(name)
         expect(card).to_contain_text("found in your data")
         assert "not found in your data" not in card.inner_text()
+    assert names == [p["name"] for p in SHOWCASE_PERSONAS["personas"]]
     summary = page.get_by_test_id("stAlert").filter(has_text="quotes found in your data")
     expect(summary).to_contain_text(re.compile(r"(\d+) of \1 quotes found in your data"))
 
