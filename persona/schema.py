@@ -86,7 +86,10 @@ class PersonaSet(BaseModel):
 
 
 def _strip_local(node: Any) -> Any:
+    """Remove computed fields and titles (noise that costs tokens) from a JSON Schema."""
     if isinstance(node, dict):
+        if isinstance(node.get("title"), str):
+            del node["title"]
         props = node.get("properties")
         if isinstance(props, dict):
             hidden = [k for k, v in props.items() if isinstance(v, dict) and v.get("llm") is False]
