@@ -76,11 +76,16 @@ def store() -> Store:
 
 def show_error(exc: PersonaError, *, retry_key: str | None = None) -> None:
     """A friendly, specific message with the next step; never a traceback."""
+    if not isinstance(exc, OllamaUnreachable):
+        st.error(str(exc), icon=":material/warning:")
+    show_next_step(exc, retry_key=retry_key)
+
+
+def show_next_step(exc: PersonaError, *, retry_key: str | None = None) -> None:
+    """What to do about errors that have a fix on another page or outside Persona."""
     if isinstance(exc, OllamaUnreachable):
         ollama_down(exc.host, retry_key=retry_key)
-        return
-    st.error(str(exc), icon=":material/warning:")
-    if isinstance(exc, ModelNotFound):
+    elif isinstance(exc, ModelNotFound):
         st.page_link(
             "pages/models.py",
             label=f"Pull {exc.model} on Hardware & models",

@@ -15,6 +15,7 @@ from pages.common import (
     render_reading,
     render_run,
     show_error,
+    show_next_step,
     store,
 )
 from persona.catalogue import recommend
@@ -141,7 +142,10 @@ if st.button(
                     box.update(label=event.message)
                 box.update(label="Done", state="complete", expanded=False)
     except PersonaError as exc:
-        show_error(exc, retry_key="retry_after_error")
+        if st.session_state.current_run is None:
+            show_error(exc, retry_key="retry_after_error")
+        else:  # the saved run below shows the message; add only the way out
+            show_next_step(exc, retry_key="retry_after_error")
 
 # --- result (survives reruns: read back from History) ----------------------------
 run_id = st.session_state.get("current_run")

@@ -80,6 +80,7 @@ def pull(name: str) -> None:
         c.close()
         refresh()
     st.session_state.pull_done = name
+    st.rerun()  # show the new model in the table above
 
 
 if st.session_state.get("pull_cancelled"):

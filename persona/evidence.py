@@ -14,7 +14,7 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice, pairwise
+from itertools import islice
 
 from rapidfuzz import fuzz
 
@@ -29,6 +29,7 @@ MIN_FUZZY_WORDS = 3
 _APOSTROPHES = dict.fromkeys(map(ord, "'’‘ʼ`´"))
 _WORD = re.compile(r"[^\W_]+")
 _RARE_WORDS = 8
+_ENOUGH_RARE_WORDS = 3
 _CANDIDATES = 50
 _COMMON = 20
 """Words in more than one passage in this many are too common to pick candidates by."""
@@ -151,7 +152,10 @@ class EvidenceIndex:
         return None if best is None or best[0] <= 0 else self._match(best[0], best[2], best[3])
 
     def _candidates(self, needle: str, claimed: tuple[str, str]) -> list[int]:
-        """Passages sharing most of the quote's rare words (or its word pairs), plus the claimed."""
+        """Passages sharing most of the quote's rare words, plus the claimed one.
+
+        A quote with few rare words also votes with its exact runs of two or three words.
+        """
         total = len(self._passages)
         if total <= _CANDIDATES:
             return list(range(total))
@@ -161,27 +165,27 @@ class EvidenceIndex:
         votes: Counter[int] = Counter()
         for word in rare:
             votes.update(self._postings[word])
-        if len(rare) < MIN_FUZZY_WORDS:
-            for pair in map(" ".join, pairwise(words)):
-                positions = islice(self._positions(pair), _CANDIDATES)
-                votes.update({self._slots(p, p + len(pair))[0] for p in positions})
+        if len(rare) < _ENOUGH_RARE_WORDS:
+            size = 3 if len(words) >= 5 else 2
+            for start in range(len(words) - size + 1):
+                phrase = " ".join(words[start : start + size])
+                positions = islice(self._positions(phrase), _CANDIDATES)
+                votes.update({self._slots(p, p + len(phrase))[0] for p in positions})
         slots = [slot for slot, _ in votes.most_common(_CANDIDATES)]
         if claimed in self._claimed:
             slots.append(self._claimed[claimed])
         return slots
 
     def _window(self, slot: int, length: int) -> tuple[int, int]:
-        """The passage, its predecessor and enough followers (same file) to hold ``length``."""
-        group = self._groups[slot]
-        first = slot - 1 if slot > 0 and self._groups[slot - 1] == group else slot
+        """The passage and as many followers (same file) as it takes to hold ``length``."""
         last = slot
         while (
             self._ends[last] - self._starts[slot] < length
             and last + 1 < len(self._passages)
-            and self._groups[last + 1] == group
+            and self._groups[last + 1] == self._groups[slot]
         ):
             last += 1
-        return self._starts[first], self._ends[last]
+        return self._starts[slot], self._ends[last]
 
     def _slots(self, start: int, end: int) -> range:
         while start < end and self._haystack[start].isspace():
@@ -214,7 +218,7 @@ def _key(source: str, locator: str) -> tuple[str, str]:
 
 
 def verify_personas(
-    personas: list[Persona],
+    personas: Sequence[Persona],
     passages: Sequence[Passage] | EvidenceIndex,
     *,
     threshold: float = DEFAULT_THRESHOLD,

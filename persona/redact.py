@@ -148,7 +148,7 @@ class Redactor:
         self._originals: dict[str, str] = {}
         self._placeholders: dict[tuple[str, str], str] = {}
         self._numbers: dict[str, int] = dict.fromkeys(KINDS, 0)
-        self._names: dict[str, bool] = {}
+        self._names: set[str] = set()
         self._name_pattern: re.Pattern[str] | None = None
         self.add_names(names)
 
@@ -167,20 +167,15 @@ class Redactor:
             if not name or _is_generic(name) or any(c.isdigit() for c in name):
                 continue
             words = name.split()
-            variants = {name: len(words) == 1 and name.casefold() in _AMBIGUOUS}
-            if len(words) > 1:
-                variants |= {w: w.casefold() in _AMBIGUOUS for w in words if _is_name_part(w)}
-            for variant, exact_case in list(variants.items()):
-                variants.setdefault(_fold_accents(variant), exact_case)
-            for variant, exact_case in variants.items():
-                self._names[variant] = self._names.get(variant, True) and exact_case
+            variants = {name, *(w for w in words if len(words) > 1 and _is_name_part(w))}
+            self._names |= variants | {_fold_accents(v) for v in variants}
         self._name_pattern = self._compile_names()
 
     def _compile_names(self) -> re.Pattern[str] | None:
         if not self._names:
             return None
         ordered = sorted(self._names, key=lambda n: (-len(n), n))
-        options = "|".join(_name_regex(n, exact_case=self._names[n]) for n in ordered)
+        options = "|".join(map(_name_regex, ordered))
         return re.compile(rf"(?<!\w)(?:{options})(?!\w)")
 
     def redact(self, text: str) -> str:
@@ -238,9 +233,11 @@ def _fold_accents(text: str) -> str:
     )
 
 
-def _name_regex(name: str, *, exact_case: bool) -> str:
-    pattern = r"\s+".join(re.escape(word) for word in name.split())
-    return pattern if exact_case else f"(?i:{pattern})"
+def _name_regex(name: str) -> str:
+    """Case-insensitive, unless every word is also an everyday word ("Will", "Grace")."""
+    words = name.split()
+    pattern = r"\s+".join(map(re.escape, words))
+    return pattern if all(w.casefold() in _AMBIGUOUS for w in words) else f"(?i:{pattern})"
 
 
 def _is_generic(value: str) -> bool:
@@ -300,13 +297,13 @@ def collect_names(passages: Iterable[Passage]) -> list[str]:
         for match in _HEADER.finditer(passage.text):
             if looks_like_name(match.group(1)):
                 names[" ".join(match.group(1).split())] = None
-        if PurePath(passage.source).suffix.casefold() in _TABULAR or len(fields) > 1:
+        if PurePath(passage.source).suffix.casefold() in _TABULAR or _is_row(passage.text):
             columns.update(column.casefold() for column, _ in fields)
         else:
             labels.update(
                 (" ".join(m.group(1).split()), None) for m in _SPEAKER.finditer(passage.text)
             )
-    lowercase = {w for p in passages for w in _LETTERS.findall(p.text) if w.islower()}
+    lowercase = _lowercase_words(p.text for p in passages) if labels else set()
     for label in labels:
         words = label.split()
         if (
@@ -318,15 +315,29 @@ def collect_names(passages: Iterable[Passage]) -> list[str]:
     return list(names)
 
 
+def _lowercase_words(texts: Iterable[str]) -> set[str]:
+    """Words written in lower case somewhere, outside links and e-mail addresses."""
+    return {
+        word
+        for text in texts
+        for word in _LETTERS.findall(_EMAIL.sub(" ", _URL.sub(" ", text)))
+        if word.islower()
+    }
+
+
 def _fields(text: str) -> list[tuple[str, str]]:
     """``Column: value`` pairs, several per line when separated by semicolons."""
-    pairs = []
-    for line in text.splitlines():
-        for part in line.split(";"):
-            match = _FIELD.match(part)
-            if match:
-                pairs.append((match.group(1).strip(), match.group(2).strip()))
-    return pairs
+    return [pair for line in text.splitlines() for pair in _line_fields(line)]
+
+
+def _line_fields(line: str) -> list[tuple[str, str]]:
+    matches = (_FIELD.match(part) for part in line.split(";"))
+    return [(m.group(1).strip(), m.group(2).strip()) for m in matches if m]
+
+
+def _is_row(text: str) -> bool:
+    """A survey row ("Column: value; Column: value"), not transcript lines."""
+    return any(len(_line_fields(line)) > 1 for line in text.splitlines())
 
 
 def _column_name(column: str) -> str:

@@ -20,9 +20,12 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import requests
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, Page
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("PERSONA_CHROMIUM", "/usr/bin/chromium"))
@@ -182,7 +185,7 @@ def start_streamlit(*, ollama_host: str, data_dir: Path) -> Service:
 
 
 @contextlib.contextmanager
-def chromium_context(**options: Any) -> Iterator[Any]:
+def chromium_context(**options: Any) -> Iterator[BrowserContext]:
     """A headless Chromium with a fresh, throw-away profile (a Playwright BrowserContext)."""
     from playwright.sync_api import sync_playwright
 
@@ -226,12 +229,12 @@ IDLE = (
 )
 
 
-def wait_idle(page: Any, timeout_ms: float = 20_000) -> None:
+def wait_idle(page: Page, timeout_ms: float = 20_000) -> None:
     """Wait until the app is connected and its script is not running."""
     page.wait_for_selector(IDLE, timeout=timeout_ms)
 
 
-def open_app(context: Any, base_url: str, path: str = "/", *, ready_text: str) -> Any:
+def open_app(context: BrowserContext, base_url: str, path: str = "/", *, ready_text: str) -> Page:
     """A new tab (a new Streamlit session) on ``path``, once ``ready_text`` shows and the
     script has finished."""
     page = context.new_page()
@@ -242,17 +245,18 @@ def open_app(context: Any, base_url: str, path: str = "/", *, ready_text: str) -
     return page
 
 
-def warm_up(context: Any, base_url: str) -> None:
+def warm_up(context: BrowserContext, base_url: str) -> None:
     """The first session after `streamlit run` starts must open "/": a deep link as the very
     first request shows "Page not found" (a `pages/` folder sits next to app.py)."""
     page = open_app(context, base_url, "/", ready_text="How it works")
     page.close()
 
 
-def full_page_screenshot(page: Any, path: Path) -> None:
+def full_page_screenshot(page: Page, path: Path) -> None:
     """Streamlit scrolls inside its own container, so Playwright's ``full_page`` alone stops
     at the viewport: grow the viewport to the content's height for the shot."""
-    size = dict(page.viewport_size)
+    size = page.viewport_size
+    assert size is not None
     height = page.evaluate(
         """() => Math.max(document.documentElement.scrollHeight,
              ...["stMain", "stAppViewContainer"].map(
@@ -330,7 +334,7 @@ SHOWCASE_PERSONAS: dict[str, Any] = {
             "Night-shift nurse and parent of two",
             "Dana works nights on a hospital ward and orders from her phone during short breaks. "
             "Time, not money, is what she lacks: a late or wrong delivery costs her sleep.",
-            ("What I really want is to press one button and get", _MARIA, "line 17"),
+            ('What I really want is to press one button and get "the usual".', _MARIA, "line 17"),
             ["Maria Gonzalez", "R001"],
             goals=[
                 (

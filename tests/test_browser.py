@@ -11,11 +11,10 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Locator, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
 from pages.common import LISTING_TTL_S
@@ -39,6 +38,7 @@ from tests.browser import (
 )
 
 pytestmark = pytest.mark.browser
+expect.set_options(timeout=15_000)  # a loaded CI machine reruns slowly
 
 DOCS = ROOT / "docs"
 SAMPLES = sorted(p for p in (ROOT / "samples").rglob("*") if p.is_file())
@@ -123,12 +123,14 @@ def go(page: Page, link: str, ready_text: str) -> None:
 
 
 def assert_no_exception(page: Page) -> None:
+    """No exception box, no traceback, no ``SomethingError:`` text on the page."""
     expect(page.get_by_test_id("stException")).to_have_count(0)
     body = page.locator("body").inner_text()
     assert "Traceback" not in body
+    assert not re.search(r"\b\w*(Error|Exception):", body), body
 
 
-def metric(page: Page, label: str) -> Any:
+def metric(page: Page, label: str) -> Locator:
     return page.get_by_test_id("stMetric").filter(
         has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
     )
@@ -142,7 +144,7 @@ def metrics(page: Page) -> dict[str, str]:
     return found
 
 
-def installed_table(page: Page) -> Any:
+def installed_table(page: Page) -> Locator:
     """The table under "Installed models" (its cells are in the grid's accessible markup)."""
     return page.get_by_test_id("stDataFrame").first
 
@@ -329,6 +331,7 @@ def test_generate_download_and_find_in_history(
         {key: value for key, value in data.items() if key != "verified_summary"}
     )
     assert [record.current.name for record in run.records] == names
+    assert all(e.verified for r in run.records for e in r.current.all_evidence())
     assert run.status == "complete"
     assert [f.name for f in run.files] == [p.name for p in SAMPLES]
 

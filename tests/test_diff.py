@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from persona.diff import Segment, field_changes, merge, to_html, word_diff
-from persona.schema import Claim, Persona
+from persona.schema import Claim, Evidence, Persona
 from tests.fakes import MARIA
 
 
@@ -15,11 +17,24 @@ from tests.fakes import MARIA
         ("a calm week", "a calm week", [("same", "a calm week")]),
         ("a week", "a calm week", [("same", "a "), ("added", "calm "), ("same", "week")]),
         ("a calm week", "a week", [("same", "a "), ("removed", "calm "), ("same", "week")]),
+        ("I like cats", "I like cats a lot", [("same", "I like cats"), ("added", " a lot")]),
+        (
+            "I like cats",
+            "We like cats",
+            [("removed", "I"), ("added", "We"), ("same", " like cats")],
+        ),
         (
             "plans on Sunday.",
             "plans on Monday.",
             [("same", "plans on "), ("removed", "Sunday"), ("added", "Monday"), ("same", ".")],
         ),
+        (
+            "the cat sat on the mat",
+            "a dog ran on the mat",
+            [("removed", "the cat sat"), ("added", "a dog ran"), ("same", " on the mat")],
+        ),
+        ("Hello world", "Hello, world", [("same", "Hello"), ("added", ","), ("same", " world")]),
+        ("a  b", "a b", [("same", "a b")]),
         ("", "new", [("added", "new")]),
         ("old", "", [("removed", "old")]),
         ("", "", []),
@@ -29,54 +44,156 @@ def test_word_diff(before, after, expected):
     assert [(s.kind, s.text) for s in word_diff(before, after)] == expected
 
 
-def test_word_diff_rebuilds_both_sides():
-    before, after = "Maria plans meals, weekly.", "Maria carefully plans all meals weekly!"
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("Maria plans meals, weekly.", "Maria carefully plans all meals weekly!"),
+        ("one two three four", "one 2 three 4"),
+        ("Line one.\nLine two.", "Line one.\nLine 2, changed."),
+        ("", "Only new text."),
+        ("Tabs\tand  spaces", "Tabs\tand  more spaces"),
+    ],
+)
+def test_word_diff_rebuilds_both_sides(before, after):
     segments = word_diff(before, after)
     assert "".join(s.text for s in segments if s.kind != "added") == before
     assert "".join(s.text for s in segments if s.kind != "removed") == after
+    assert all(a.kind != b.kind for a, b in pairwise(segments))
 
 
 def test_html_escapes_and_marks():
     html = to_html([Segment("removed", "<script>x</script>"), Segment("added", "a & b")])
     assert "<script>" not in html and "&lt;script&gt;" in html and "a &amp; b" in html
-    assert html.startswith("<del") and "line-through" in html and "<ins" in html
+    assert html == (
+        '<del style="color:#b42318;background:#fee4e2;text-decoration:line-through">'
+        "&lt;script&gt;x&lt;/script&gt;</del>"
+        '<ins style="color:#067647;background:#dcfae6;text-decoration:none">a &amp; b</ins>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "forbidden"),
+    [
+        ("safe", '<img src=x onerror="alert(1)">', "<img"),
+        ("<b>bold</b>", "plain", "<b>"),
+        ("x", "</ins><script>alert(1)</script>", "<script>"),
+        ("same <i>tag</i>", "same <i>tag</i>", "<i>"),
+        ("it's", '"quoted"', '"quoted"'),
+    ],
+)
+def test_html_of_a_diff_never_contains_raw_markup(before, after, forbidden):
+    assert forbidden not in to_html(word_diff(before, after))
+
+
+def test_html_keeps_line_breaks():
+    assert to_html([Segment("same", "a\nb")]) == "a<br>b"
 
 
 def base() -> Persona:
     return Persona.model_validate(MARIA)
 
 
+def claim(text: str) -> Claim:
+    return Claim(text=text, evidence=[Evidence(quote=f"I said: {text.lower()}")])
+
+
+def with_goals(*texts: str) -> Persona:
+    return base().model_copy(update={"goals": [claim(t) for t in texts]}, deep=True)
+
+
+def goal_rows(draft: Persona, refined: Persona) -> list[tuple[str, str]]:
+    return [(c.label, c.status) for c in field_changes(draft, refined) if c.field == "goals"]
+
+
 def test_identical_personas_have_no_changes():
-    assert {c.status for c in field_changes(base(), base())} == {"unchanged"}
+    changes = field_changes(base(), base())
+    assert {c.status for c in changes} == {"unchanged"}
+    assert [c.label for c in changes[:5]] == ["Name", "Age", "Role", "Bio", "Quote"]
+    assert changes[-1].label == "Participants"
 
 
-def test_scalar_change():
-    refined = base().model_copy(update={"bio": "A new bio."})
-    [bio] = [c for c in field_changes(base(), refined) if c.field == "bio"]
-    assert bio.status == "changed" and bio.after == "A new bio." and bio.label == "Bio"
+@pytest.mark.parametrize(
+    ("update", "field", "label"),
+    [
+        ({"bio": "A new bio."}, "bio", "Bio"),
+        ({"name": "Maria Calm"}, "name", "Name"),
+        ({"quote": Evidence(quote="A different quote")}, "quote", "Quote"),
+        ({"participants": ["Maria", "Ana"]}, "participants", "Participants"),
+    ],
+)
+def test_scalar_change(update, field, label):
+    refined = base().model_copy(update=update)
+    [row] = [c for c in field_changes(base(), refined) if c.field == field]
+    assert (row.label, row.status) == (label, "changed")
+    assert row.before != row.after
 
 
-def test_inserted_claim_is_added_not_a_cascade():
+@pytest.mark.parametrize(
+    ("draft", "refined", "expected"),
+    [
+        (
+            ["Calm weeks", "Cheap food", "Fast checkout"],
+            ["Never run out of nappies", "Calm weeks", "Cheap food", "Fast checkout"],
+            [
+                ("Goal 1", "added"),
+                ("Goal 2", "unchanged"),
+                ("Goal 3", "unchanged"),
+                ("Goal 4", "unchanged"),
+            ],
+        ),
+        (
+            ["Calm weeks", "Cheap food", "Fast checkout"],
+            ["Calm weeks", "Fast checkout"],
+            [("Goal 1", "unchanged"), ("Goal 2", "removed"), ("Goal 2", "unchanged")],
+        ),
+        (
+            ["Calm weeks", "Cheap food"],
+            ["Calm and predictable weeks", "Cheap food"],
+            [("Goal 1", "changed"), ("Goal 2", "unchanged")],
+        ),
+        (
+            ["Calm weeks"],
+            ["Save money on every order"],
+            [("Goal 1", "removed"), ("Goal 1", "added")],
+        ),
+    ],
+)
+def test_claims_are_aligned_by_similarity(draft, refined, expected):
+    assert goal_rows(with_goals(*draft), with_goals(*refined)) == expected
+
+
+def test_claim_rows_show_statement_and_quotes():
+    draft, refined = with_goals("Calm weeks"), with_goals("Calm weeks", "Cheap food")
+    added = [c for c in field_changes(draft, refined) if c.status == "added"]
+    assert [(c.before, c.after) for c in added] == [("", "Cheap food — “I said: cheap food”")]
+
+
+def test_other_sections_are_labelled():
     draft = base()
     refined = draft.model_copy(deep=True)
-    refined.goals.insert(0, Claim(text="Never run out of nappies", evidence=[]))
-    goals = [c for c in field_changes(draft, refined) if c.field == "goals"]
-    assert [c.status for c in goals] == ["added", "unchanged"]
-    assert goals[0].label == "Goal 1" and goals[1].label == "Goal 2"
-
-
-def test_removed_and_edited_claims():
-    draft = base()
-    draft.pain_points.append(Claim(text="Delivery slots are always gone", evidence=[]))
-    refined = draft.model_copy(deep=True)
-    refined.pain_points = [Claim(text="Maria Planner loses time to app errors", evidence=[])]
-    statuses = sorted(c.status for c in field_changes(draft, refined) if c.field == "pain_points")
-    assert statuses == ["changed", "removed"]
+    refined.pain_points.append(claim("Slots are always gone"))
+    refined.motivations.append(claim("Time with the kids"))
+    rows = {(c.label, c.status) for c in field_changes(draft, refined) if c.status != "unchanged"}
+    assert rows == {("Pain point 2", "added"), ("Motivation 1", "added")}
 
 
 def test_merge_takes_chosen_fields():
     draft = base()
-    refined = draft.model_copy(update={"bio": "Refined bio.", "role": "Head nurse"}, deep=True)
-    mixed = merge(draft, refined, {"bio": "draft"})
-    assert mixed.bio == draft.bio and mixed.role == "Head nurse"
+    refined = with_goals("Refined goal").model_copy(update={"bio": "Refined bio.", "role": "Head"})
+    mixed = merge(draft, refined, {"bio": "draft", "goals": "draft", "role": "refined"})
+    assert (mixed.bio, mixed.role, mixed.goals) == (draft.bio, "Head", draft.goals)
     assert merge(draft, refined, {}) == refined
+    assert merge(draft, refined, dict.fromkeys(Persona.model_fields, "draft")) == draft
+
+
+def test_merge_returns_an_independent_copy():
+    draft, refined = base(), with_goals("Refined goal")
+    mixed = merge(draft, refined, {"goals": "draft"})
+    mixed.goals[0].text = "edited"
+    assert draft.goals[0].text != "edited"
+
+
+@pytest.mark.parametrize("choices", [{"colour": "draft"}, {"bio": "mine"}])
+def test_merge_rejects_unknown_choices(choices):
+    with pytest.raises(ValueError):
+        merge(base(), base(), choices)

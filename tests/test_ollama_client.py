@@ -430,7 +430,7 @@ def test_pull_unknown_model_in_stream(client, mocked):
             {"error": "pull model manifest: file does not exist"},
         ),
     )
-    with pytest.raises(OllamaError, match="ollama.com/library"):
+    with pytest.raises(OllamaError, match=r"ollama\.com/library"):
         list(client.pull("no-such-model"))
 
 

@@ -9,6 +9,10 @@ writes is not under test; what Persona does with it is. Two outcomes are accepta
 
 Either way the data reached the model whole, the settings were sent, nothing was cut and the
 run is in the history. Needs the ``model`` extra (``pip install -e '.[model]'``); CI installs it.
+
+The same test runs with the fake's deterministic schema brain too (not marked ``realmodel``,
+under a second): it always ends with personas, so the checks of that outcome are exercised
+whatever the real model does.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import time
+from collections.abc import Callable
 from itertools import groupby
 from pathlib import Path
 
@@ -32,9 +37,7 @@ from persona.readers import Reading, read_files
 from persona.run import Run
 from persona.schema import Persona, PersonaSet
 from persona.store import Store
-from tests.fake_ollama import FakeOllama, LoggedRequest
-
-pytestmark = pytest.mark.realmodel
+from tests.fake_ollama import Brain, FakeOllama, LoggedRequest, SchemaBrain
 
 MODEL = "smollm2:135m"
 SEED = 7
@@ -54,6 +57,20 @@ def _require_model_extra() -> None:
     if os.environ.get("CI"):
         pytest.fail(message)  # CI installs the extra: a missing model must not pass as a skip
     pytest.skip(message)
+
+
+def real_model() -> Brain:
+    """SmolLM2-135M through llama-cpp-python (skips, or fails on CI, without the extra)."""
+    _require_model_extra()
+    from tests.llama_backend import LlamaBrain
+
+    return LlamaBrain()
+
+
+BRAINS = [
+    pytest.param(real_model, id="smollm2-135m", marks=pytest.mark.realmodel),
+    pytest.param(SchemaBrain, id="schema-brain"),
+]
 
 
 def sample_reading() -> Reading:
@@ -133,17 +150,16 @@ def describe(saved: Run, answers: list[str], error: GenerationError | None, seco
     return "\n".join(lines)
 
 
-def test_a_real_model_end_to_end(tmp_path: Path) -> None:
-    _require_model_extra()
-    from tests.llama_backend import LlamaBrain
-
+@pytest.mark.parametrize("make_brain", BRAINS)
+def test_one_model_end_to_end(tmp_path: Path, make_brain: Callable[[], Brain]) -> None:
+    brain = make_brain()
     reading = sample_reading()
     store = Store(tmp_path / "history.sqlite3")
     request = GenerationRequest(
         model=MODEL, count=2, temperature=0, seed=SEED, max_repairs=2, context_cap=CONTEXT_CAP
     )
     with (
-        FakeOllama(models=[MODEL], brain=LlamaBrain()) as fake,
+        FakeOllama(models=[MODEL], brain=brain) as fake,
         OllamaClient(fake.url) as client,
     ):
         local = LocalRun(client, reading, request, store)
