@@ -98,23 +98,9 @@ def _child_env(extra: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def start_fake_ollama(
-    *, pull_delay: float = 0.05, models: list[str] | None = None, token_delay: float = 0.0
-) -> Service:
-    """``python -m tests.fake_ollama`` on a free port; returns once it printed READY."""
-    command = [
-        sys.executable,
-        "-m",
-        "tests.fake_ollama",
-        "--port",
-        "0",
-        "--pull-delay",
-        str(pull_delay),
-        "--token-delay",
-        str(token_delay),
-    ]
-    if models is not None:
-        command += ["--models", ",".join(models)]
+def start_ready(name: str, module: str, *args: str) -> Service:
+    """``python -m <module> --port 0 ARGS`` as a process; returns once it printed READY."""
+    command = [sys.executable, "-m", module, "--port", "0", *args]
     process = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -123,7 +109,7 @@ def start_fake_ollama(
         stderr=subprocess.STDOUT,
         text=True,
     )
-    service = Service("fake-ollama", process)
+    service = Service(name, process)
     assert process.stdout is not None
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -137,10 +123,27 @@ def start_fake_ollama(
             service.follow(process.stdout)
             return service
     service.stop()
-    raise RuntimeError(f"the fake Ollama did not start:\n{service.log_tail()}")
+    raise RuntimeError(f"{name} did not start:\n{service.log_tail()}")
 
 
-def start_streamlit(*, ollama_host: str, data_dir: Path) -> Service:
+def start_fake_ollama(
+    *, pull_delay: float = 0.05, models: list[str] | None = None, token_delay: float = 0.0
+) -> Service:
+    """The fake Ollama (``tests.fake_ollama``) as a process."""
+    args = ["--pull-delay", str(pull_delay), "--token-delay", str(token_delay)]
+    if models is not None:
+        args += ["--models", ",".join(models)]
+    return start_ready("fake-ollama", "tests.fake_ollama", *args)
+
+
+def start_fake_anthropic(api_key: str) -> Service:
+    """The fake Messages API (``tests.fake_anthropic``) as a process, accepting ``api_key``."""
+    return start_ready("fake-anthropic", "tests.fake_anthropic", "--api-key", api_key)
+
+
+def start_streamlit(
+    *, ollama_host: str, data_dir: Path, extra_env: Mapping[str, str] | None = None
+) -> Service:
     """``streamlit run app.py`` on a free port with Persona's environment; waits for health."""
     port = free_port()
     command = [
@@ -160,7 +163,9 @@ def start_streamlit(*, ollama_host: str, data_dir: Path) -> Service:
         "--server.fileWatcherType",
         "none",
     ]
-    env = _child_env({"OLLAMA_HOST": ollama_host, "PERSONA_DATA_DIR": str(data_dir)})
+    env = _child_env(
+        {"OLLAMA_HOST": ollama_host, "PERSONA_DATA_DIR": str(data_dir), **(extra_env or {})}
+    )
     process = subprocess.Popen(
         command,
         cwd=ROOT,
