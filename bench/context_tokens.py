@@ -177,9 +177,10 @@ def study(target_tokens: int, seed: int = 0) -> Reading:
 
 _SPEAKER = re.compile(r"^(?P<who>[A-Z][\w .'-]{0,30}):\s*(?P<said>.+)$")
 _FINDING = re.compile(
-    r"^- \[(?P<kind>[^\]]*)\] (?P<statement>.*?) \| participant: (?P<participant>.*?) \| "
-    r'quote: "(?P<quote>.*)" \| source: (?P<source>.*?) \| locator: (?P<locator>.*)$'
+    r"^- (?P<kind>[^|]*?) \| (?P<participant>[^|]*?) \| (?P<statement>.*?) \| "
+    r'"(?P<quote>.*)" \| (?P<locator>[^|]*)$'
 )
+_LIMIT = re.compile(r"List up to (\d+) distinct findings")
 _KINDS = ("goal", "pain point", "behaviour", "motivation")
 
 
@@ -197,19 +198,21 @@ class RealisticBrain:
 
     def __call__(self, request: BrainRequest) -> str:
         system = _content(request.messages[0]) if request.messages else ""
-        if system == prompts.FINDINGS_SYSTEM:
-            return self._findings(request.user_text)
+        limit = _LIMIT.search(system)
+        if limit:
+            return self._findings(request.user_text, int(limit.group(1)))
         if system == prompts.MERGE_SYSTEM:
             return self._merge(request.user_text)
         return self.schema(request)
 
     @staticmethod
-    def _findings(text: str) -> str:
+    def _findings(text: str, limit: int) -> str:
+        """Up to ``limit`` findings, as the system prompt asks."""
         said = [(line, *_said(line.text)) for line in data_lines(text)]
         said = [(line, who, words) for line, who, words in said if who]
-        step = max(1, len(said) // 12)
+        step = max(1, len(said) // limit)
         findings = []
-        for n, (line, who, words) in enumerate(said[::step][:12]):
+        for n, (line, who, words) in enumerate(said[::step][:limit]):
             first = re.split(r"(?<=[.!?])\s", words, maxsplit=1)[0]
             quote = " ".join(first.split()[:20])
             findings.append(
@@ -226,7 +229,12 @@ class RealisticBrain:
 
     @staticmethod
     def _merge(text: str) -> str:
-        found = [m.groupdict() for line in text.splitlines() if (m := _FINDING.match(line))]
+        found, source = [], ""
+        for line in text.splitlines():
+            if line.startswith("# file: "):
+                source = line.removeprefix("# file: ")
+            elif match := _FINDING.match(line):
+                found.append({**match.groupdict(), "source": source})
         return json.dumps({"findings": found[::2]}, ensure_ascii=False)
 
 
@@ -280,7 +288,10 @@ class Tally:
 def _kind(messages: list[dict[str, Any]], count: int) -> str:
     system = messages[0].get("content", "") if messages else ""
     kinds = {
-        prompts.FINDINGS_SYSTEM: "findings",
+        **{
+            prompts.FINDINGS_SYSTEM.format(limit=n): "findings"
+            for n in range(1, prompts.MAX_FINDINGS + 1)
+        },
         prompts.MERGE_SYSTEM: "merge",
         prompts.SYNTHESIS_SYSTEM.format(count=count): "synthesis",
         prompts.PERSONAS_SYSTEM.format(count=count): "single",

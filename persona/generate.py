@@ -30,6 +30,9 @@ DEFAULT_CONTEXT_CAP = 32768
 FALLBACK_CONTEXT = 4096
 """Context assumed when Ollama does not report one (its own default on most machines)."""
 MAX_MERGE_ROUNDS = 4
+FINDING_TOKENS = 70
+"""About how many tokens one finding takes in a prompt."""
+MIN_FINDINGS = 3
 
 
 @dataclass(frozen=True)
@@ -152,14 +155,23 @@ class Generation:
 
     # --- steps ---------------------------------------------------------------
 
+    def _synthesis_room(self) -> int:
+        """Tokens the findings may take in the final (synthesis) prompt."""
+        overhead = _overhead(prompts.SYNTHESIS_SYSTEM, self.request.context)
+        return int((self.plan.context_limit - self.plan.answer_tokens - overhead) / SAFETY)
+
     def _map(self, plan: Plan) -> Iterator[Progress]:
         findings: list[prompts.Finding] = []
         total = len(plan.chunks)
+        # Ask each chunk for as many findings as the synthesis prompt can take, so no
+        # merge round (which sends every finding twice) is needed.
+        per_chunk = self._synthesis_room() // (total * FINDING_TOKENS)
+        limit = max(MIN_FINDINGS, min(prompts.MAX_FINDINGS, per_chunk))
         for index, chunk in enumerate(plan.chunks, start=1):
             where = _span(chunk)
             try:
                 answer = yield from self._ask(
-                    prompts.FINDINGS_SYSTEM,
+                    prompts.FINDINGS_SYSTEM.format(limit=limit),
                     prompts.findings_prompt(chunk, self.request.context),
                     prompts.Findings,
                     FINDINGS_SCHEMA,
@@ -183,13 +195,11 @@ class Generation:
 
     def _condense(self, findings: list[prompts.Finding]) -> Iterator[Progress]:
         """Merge findings until they fit one synthesis prompt."""
-        limit = self.plan.context_limit
-        overhead = _overhead(prompts.SYNTHESIS_SYSTEM, self.request.context)
-        room = limit - self.plan.answer_tokens - overhead
+        room = self._synthesis_room()
         for round_ in range(1, MAX_MERGE_ROUNDS + 1):
-            if estimate_tokens(prompts.format_findings(findings)) * SAFETY <= room:
+            if estimate_tokens(prompts.format_findings(findings)) <= room:
                 return findings
-            batches = _batches(findings, int(room / SAFETY))
+            batches = _batches(findings, room)
             merged: list[prompts.Finding] = []
             for index, batch in enumerate(batches, start=1):
                 answer = yield from self._ask(
@@ -227,6 +237,7 @@ class Generation:
         room = self.plan.findings_tokens if kind is prompts.Findings else self.plan.answer_tokens
         fraction = (step - 1) / max(self.plan.calls, 1)
         text = ""
+        usable: M | None = None  # a valid answer that failed only the extra checks
         for attempt in range(self.request.max_repairs + 1):
             sent = sum(estimate_tokens(m["content"]) for m in messages)
             ctx = num_ctx_for(sent, room, limit)
@@ -234,23 +245,29 @@ class Generation:
                 f" (repair {attempt} of {self.request.max_repairs})" if attempt else ""
             )
             yield Progress("generate", title, fraction=fraction)
-            text = yield from self._call(
-                messages, schema, ctx, max(room, ctx - sent), title, fraction
-            )
+            predict = max(room, ctx - sent)
+            text, cut = yield from self._call(messages, schema, ctx, predict, title, fraction)
             answer, problems = parse_answer(text, kind)
             if answer is not None and check is not None:
                 problems = check(answer)
+                usable = answer if problems else usable
             if answer is not None and not problems:
                 return answer
+            if cut:
+                problems.insert(
+                    0,
+                    f"the answer was cut off at the {predict:,}-token limit: keep every text "
+                    "short (one sentence per claim, short quotes)",
+                )
             self.result.raw_answers.append(text)
-            if answer is not None and attempt == self.request.max_repairs:
-                self.result.warnings.append("; ".join(problems))
-                return answer
             yield Progress("repair", f"The answer was not usable: {problems[0]}", fraction=fraction)
             repair = {"role": "user", "content": prompts.repair_message("\n".join(problems[:12]))}
             messages = [*base, {"role": "assistant", "content": text}, repair]
             if num_ctx_for(sent + estimate_tokens(text) + 100, room, limit) >= limit:
                 messages = [*base, repair]  # the failed answer does not fit: describe it only
+        if usable is not None and check is not None:
+            self.result.warnings.extend(check(usable))
+            return usable
         raise GenerationError(
             f"The model did not give valid {'personas' if kind is PersonaSet else 'findings'} "
             f"after {self.request.max_repairs + 1} tries. Try again with another seed, a lower "
@@ -267,7 +284,9 @@ class Generation:
         title: str,
         fraction: float,
     ) -> Iterator[Progress]:
-        """Stream one chat call; returns its text. Refuses an answer to a cut prompt."""
+        """Stream one chat call; returns its text and whether it hit the token limit.
+
+        Refuses an answer to a prompt Ollama cut at the context limit."""
         options = Options(
             num_ctx=num_ctx,
             temperature=self.request.temperature,
@@ -276,6 +295,7 @@ class Generation:
         )
         text = ""
         prompt_count = answer_count = 0
+        cut = False
         for chunk in self.client.chat_stream(
             self.request.model, messages, format=schema, options=options
         ):
@@ -285,6 +305,7 @@ class Generation:
             if chunk.done:
                 prompt_count = chunk.prompt_eval_count or 0
                 answer_count = chunk.eval_count or 0
+                cut = chunk.done_reason == "length"
         estimate = sum(estimate_tokens(m["content"]) for m in messages)
         self.result.calls += 1
         self.result.prompt_tokens += prompt_count or estimate
@@ -296,7 +317,7 @@ class Generation:
                 "Choose a model with a longer context or upload fewer files.",
                 raw=text,
             )
-        return text
+        return text, cut
 
     # --- checks --------------------------------------------------------------
 

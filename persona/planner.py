@@ -109,7 +109,7 @@ def plan(
             "pick a model with a longer context."
         )
     chunks, split = _chunk(passages, capacity)
-    num_ctx = min(context_limit, _sized(capacity + overhead, findings))
+    num_ctx = num_ctx_for(capacity + overhead, findings, context_limit)
     return Plan("map-reduce", chunks, num_ctx, answer, findings, corpus, context_limit, split)
 
 

@@ -22,9 +22,11 @@ class Evidence(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    quote: str = Field(description="Exact words copied from the research data.")
-    source: str = Field(default="", description="File name the quote comes from.")
-    locator: str = Field(default="", description="Where in the file, e.g. 'row 12' or 'line 40'.")
+    quote: str = Field(max_length=1000, description="Exact words copied from the research data.")
+    source: str = Field(default="", max_length=300, description="File the quote comes from.")
+    locator: str = Field(
+        default="", max_length=100, description="Where in the file, e.g. 'row 12' or 'line 40'."
+    )
     verified: bool | None = Field(default=None, json_schema_extra=_LOCAL)
     score: float | None = Field(default=None, json_schema_extra=_LOCAL)
     matched_source: str | None = Field(default=None, json_schema_extra=_LOCAL)
@@ -37,7 +39,7 @@ class Claim(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    text: str = Field(description="The statement, in one sentence.")
+    text: str = Field(max_length=400, description="The statement, in one sentence.")
     evidence: list[Evidence] = Field(
         default_factory=list,
         max_length=3,
@@ -50,10 +52,10 @@ class Persona(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    name: str = Field(description="A realistic, memorable first and last name.")
-    age: str = Field(description="An age or an age range such as '30-40'.")
-    role: str = Field(description="Role or occupation.")
-    bio: str = Field(description="Two or three sentences of background.")
+    name: str = Field(max_length=100, description="A realistic, memorable first and last name.")
+    age: str = Field(max_length=30, description="An age or an age range such as '30-40'.")
+    role: str = Field(max_length=150, description="Role or occupation.")
+    bio: str = Field(max_length=1500, description="Two or three sentences of background.")
     goals: list[Claim] = Field(min_length=1, max_length=MAX_CLAIMS)
     pain_points: list[Claim] = Field(min_length=1, max_length=MAX_CLAIMS)
     behaviours: list[Claim] = Field(min_length=1, max_length=MAX_CLAIMS)
@@ -86,10 +88,16 @@ class PersonaSet(BaseModel):
 
 
 def _strip_local(node: Any) -> Any:
-    """Remove computed fields and titles (noise that costs tokens) from a JSON Schema."""
+    """Remove computed fields, titles (noise that costs tokens) and string length limits.
+
+    Grammar builders expand ``maxLength`` into one rule per character, which makes huge
+    grammars; the limits are still enforced when the answer is validated.
+    """
     if isinstance(node, dict):
         if isinstance(node.get("title"), str):
             del node["title"]
+        if isinstance(node.get("maxLength"), int):
+            del node["maxLength"]
         props = node.get("properties")
         if isinstance(props, dict):
             hidden = [k for k, v in props.items() if isinstance(v, dict) and v.get("llm") is False]

@@ -61,8 +61,10 @@ class QueuedOllama:
         *,
         context_length: int | None = 8192,
         prompt_counts: Sequence[int] = (),
+        done_reasons: Sequence[str] = (),
     ) -> None:
         self.replies = deque(replies)
+        self.done_reasons = deque(done_reasons)
         self.prompt_counts = deque(prompt_counts)
         self.context_length = context_length
         self.calls: list[dict[str, Any]] = []
@@ -90,7 +92,7 @@ class QueuedOllama:
         yield ChatChunk(
             message=Message(role="assistant"),
             done=True,
-            done_reason="stop",
+            done_reason=self.done_reasons.popleft() if self.done_reasons else "stop",
             prompt_eval_count=count,
             eval_count=estimate_tokens(text),
         )

@@ -7,6 +7,7 @@ module does not, the model loads on the first request.
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -67,19 +68,23 @@ class LlamaBrain:
             from llama_cpp import Llama
 
             path = self.model_path or smollm2_path()
-            self._llama = Llama(model_path=str(path), n_ctx=self.n_ctx, verbose=False)
+            threads = max(1, os.cpu_count() or 1)
+            self._llama = Llama(
+                model_path=str(path), n_ctx=self.n_ctx, n_threads=threads, verbose=False
+            )
         return self._llama
 
     def __call__(self, request: BrainRequest) -> Iterator[str]:
         options = request.options
-        kwargs: dict[str, Any] = {
+        kwargs: dict[str, Any] = {  # Ollama's sampling defaults, where llama-cpp's differ
             "temperature": float(options.get("temperature", 0.8)),
             "max_tokens": int(options.get("num_predict") or 0) or self.max_tokens,
+            "top_k": int(options.get("top_k", 40)),
+            "top_p": float(options.get("top_p", 0.9)),
+            "repeat_penalty": float(options.get("repeat_penalty", 1.1)),
         }
         if options.get("seed") is not None:
             kwargs["seed"] = int(options["seed"])
-        if options.get("top_p") is not None:
-            kwargs["top_p"] = float(options["top_p"])
         if isinstance(request.format, dict):
             kwargs["grammar"] = json_grammar(request.format)
         elif request.format == "json":

@@ -212,3 +212,21 @@ def test_request_validation(kwargs, message):
 def test_parse_answer_reports_problems():
     answer, problems = parse_answer("no json here", PersonaSet)
     assert answer is None and problems == ["the answer is not a JSON object"]
+
+
+def test_cut_off_answer_is_explained_to_the_model():
+    client = QueuedOllama(
+        ['{"personas": [{"name": "Ma', personas_json(MARIA, TOM)], done_reasons=["length"]
+    )
+    run(Generation(client, PASSAGES, request()))
+    feedback = client.calls[1]["messages"][-1]["content"]
+    assert "cut off at the" in feedback and "token limit" in feedback
+
+
+def test_a_valid_earlier_answer_survives_a_broken_last_try():
+    clone = dict(MARIA, name="Marie Planner")
+    client = QueuedOllama([personas_json(MARIA, clone), "broken {", "broken again {"])
+    generation = Generation(client, PASSAGES, request(max_repairs=2))
+    run(generation)
+    assert [p.name for p in generation.result.personas] == ["Maria Planner"]
+    assert any("nearly the same" in w for w in generation.result.warnings)

@@ -467,3 +467,34 @@ def test_pull_cancel_closes_the_response(client, mocked):
     stream.close()
     with pytest.raises(StopIteration):
         next(stream)
+
+
+# --- against the protocol-faithful fake server (real sockets, chunked streams) --------------
+
+
+def test_stream_over_a_real_socket(fake_ollama):
+    from tests.fake_ollama import constant_brain
+
+    fake_ollama.brain = constant_brain("x" * 500)
+    with OllamaClient(fake_ollama.url) as c:
+        chunks = list(c.generate_stream("llama3.2:3b", "hi"))
+    assert "".join(ch.response for ch in chunks) == "x" * 500
+    assert chunks[-1].done and chunks[-1].eval_count
+
+
+def test_timeout_in_the_middle_of_a_stream():
+    from tests.fake_ollama import FakeOllama, constant_brain
+
+    timeouts = Timeouts(connect=2, request=5, load=0.3)
+    with (
+        FakeOllama(brain=constant_brain("abcdefgh"), chunk_chars=2, token_delay=1.0) as slow,
+        OllamaClient(slow.url, timeouts=timeouts) as c,
+        pytest.raises(OllamaTimeout, match="keep answering"),
+    ):
+        list(c.generate_stream("llama3.2:3b", "hi"))
+
+
+def test_connection_cut_mid_stream_is_an_ollama_error(fake_ollama):
+    fake_ollama.set_scenario("stream_cut")
+    with OllamaClient(fake_ollama.url) as c, pytest.raises(OllamaError, match=r"broke|ended"):
+        list(c.chat_stream("llama3.2:3b", [{"role": "user", "content": "hi"}]))

@@ -250,7 +250,7 @@ class OllamaClient:
                     raise OllamaServerError(
                         None, f"unreadable line in the stream from {path}: {line[:200]!r}"
                     ) from exc
-        except requests.exceptions.ReadTimeout as exc:
+        except (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError) as exc:
             raise OllamaTimeout(self.host, "keep answering", self.timeouts.load) from exc
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise OllamaError(
@@ -273,11 +273,22 @@ class OllamaClient:
             )
 
 
+def _blocks(response: requests.Response) -> Iterator[bytes]:
+    """The body as it arrives: HTTP chunks as they come (Ollama streams chunked)."""
+    raw = response.raw
+    if raw.chunked and raw.supports_chunked_reads():
+        yield from raw.read_chunked(decode_content=True)
+    elif hasattr(raw, "read1"):  # urllib3 >= 2.2: whatever has arrived, without waiting
+        while block := raw.read1(_READ_SIZE):
+            yield block
+    else:
+        yield from raw.stream(1024, decode_content=True)
+
+
 def _ndjson_lines(response: requests.Response) -> Iterator[bytes]:
-    """Split a streamed body into lines as bytes arrive (larger reads than `iter_lines`)."""
+    """Split a streamed body into lines as bytes arrive."""
     pending = b""
-    read = response.raw.read1
-    while block := read(_READ_SIZE):
+    for block in _blocks(response):
         if pending:
             block = pending + block
         lines = block.split(b"\n")
