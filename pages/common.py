@@ -9,8 +9,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from persona.catalogue import recommend
 from persona.errors import ModelNotFound, OllamaUnreachable, PersonaError
-from persona.export import export
+from persona.export import SECTION_TITLES, export
 from persona.hardware import Hardware, detect_hardware
 from persona.inventory import ModelRow, OllamaStatus, check_ollama, install_steps, model_rows
 from persona.ollama import OllamaClient, RunningModel
@@ -22,13 +23,6 @@ from persona.store import Store
 
 LISTING_TTL_S = 10
 """Ollama listings are cached this long so reruns do not hammer the server."""
-
-SECTION_TITLES = {
-    "goals": "Goals",
-    "pain_points": "Pain points",
-    "behaviours": "Behaviours",
-    "motivations": "Motivations",
-}
 
 
 def ollama_host() -> str:
@@ -265,3 +259,46 @@ def render_reading(reading: Reading) -> None:
             f"{reading.ok_count} of {len(reading.reports)} files read · "
             f"{len(reading.passages):,} passages · ≈ {reading.total_tokens:,} tokens"
         )
+
+
+def uploaded_reading(*, key: str, label: str, help: str) -> Reading | None:
+    """The file uploader, and the per-file report of what was read from it."""
+    uploads = st.file_uploader(label, accept_multiple_files=True, key=f"uploads_{key}", help=help)
+    if not uploads:
+        return None
+    reading = read_uploads(uploads, key=key)
+    render_reading(reading)
+    return reading
+
+
+def installed_models(*, retry_key: str) -> list[str]:
+    """Installed model names; when Ollama is down or empty, says what to do instead."""
+    status = ollama_status(ollama_host())
+    if not status.reachable:
+        ollama_down(status.host, retry_key=retry_key)
+        return []
+    try:
+        models = [row.name for row in local_models(ollama_host())]
+    except PersonaError as exc:
+        show_error(exc)
+        return []
+    if not models:
+        st.warning(
+            "No models are installed in Ollama yet: pull one on the Hardware & models page.",
+            icon=":material/download:",
+        )
+        st.page_link("pages/models.py", label="Go to Hardware & models", icon=":material/memory:")
+    return models
+
+
+def pick_model(label: str, models: list[str]) -> str | None:
+    """A select box of ``models`` with the one recommended for this machine preselected."""
+    recommended = recommend(hardware()).tier.model
+    return st.selectbox(
+        label,
+        models,
+        index=models.index(recommended) if recommended in models else 0,
+        disabled=not models,
+        placeholder="No models installed",
+        help=f"Recommended for this machine: {recommended}",
+    )

@@ -6,19 +6,14 @@ import streamlit as st
 
 from pages.common import (
     client,
-    hardware,
-    local_models,
-    ollama_down,
-    ollama_host,
-    ollama_status,
-    read_uploads,
-    render_reading,
+    installed_models,
+    pick_model,
     render_run,
     show_error,
     show_next_step,
     store,
+    uploaded_reading,
 )
-from persona.catalogue import recommend
 from persona.errors import PersonaError
 from persona.generate import GenerationRequest, make_plan
 from persona.pipeline import LocalRun
@@ -29,47 +24,18 @@ st.title("Generate personas")
 st.caption("Everything on this page runs on this machine: nothing is sent anywhere.")
 
 # --- upload and report ---------------------------------------------------------
-uploads = st.file_uploader(
-    "Research files: interview transcripts and survey exports",
-    accept_multiple_files=True,
-    key="uploads",
+reading = uploaded_reading(
+    key="generate",
+    label="Research files: interview transcripts and survey exports",
     help="CSV, TSV, JSON, JSON Lines, TXT, Markdown, PDF and Word (.docx). Several at once.",
 )
 
-
-reading = read_uploads(uploads, key="generate") if uploads else None
-if reading:
-    render_reading(reading)
-
 # --- options -------------------------------------------------------------------
-status = ollama_status(ollama_host())
-models: list[str] = []
-if not status.reachable:
-    ollama_down(status.host, retry_key="retry_generate")
-else:
-    try:
-        models = [row.name for row in local_models(ollama_host())]
-    except PersonaError as exc:
-        show_error(exc)
-    if not models:
-        st.warning(
-            "No models are installed in Ollama yet: pull one on the Hardware & models page.",
-            icon=":material/download:",
-        )
-        st.page_link("pages/models.py", label="Go to Hardware & models", icon=":material/memory:")
-
+models = installed_models(retry_key="retry_generate")
 st.subheader("Options")
-recommended = recommend(hardware()).tier.model
 left, right = st.columns(2)
 with left:
-    model = st.selectbox(
-        "Model",
-        models,
-        index=models.index(recommended) if recommended in models else 0,
-        disabled=not models,
-        placeholder="No models installed",
-        help=f"Recommended for this machine: {recommended}",
-    )
+    model = pick_model("Model", models)
     count = st.slider("Number of personas", 1, 10, 3)
     temperature = st.slider(
         "Creativity (temperature)", 0.0, 1.5, 0.4, 0.1, help="Lower is more literal."

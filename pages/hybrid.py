@@ -7,18 +7,13 @@ import streamlit as st
 
 from pages.common import (
     client,
-    hardware,
-    local_models,
-    ollama_down,
-    ollama_host,
-    ollama_status,
-    read_uploads,
+    installed_models,
+    pick_model,
     render_persona,
-    render_reading,
     show_error,
     store,
+    uploaded_reading,
 )
-from persona.catalogue import recommend
 from persona.diff import field_changes, to_html, word_diff
 from persona.errors import PersonaError
 from persona.frontier import DEFAULT_MODELS, FrontierClient
@@ -65,38 +60,16 @@ def api_key() -> str | None:
 
 
 # --- step 1: data and options ------------------------------------------------
-uploads = st.file_uploader(
-    "Research files",
-    accept_multiple_files=True,
-    key="hy_uploads",
-    help="The same formats as the Generate page.",
+reading = uploaded_reading(
+    key="hybrid", label="Research files", help="The same formats as the Generate page."
 )
-reading = read_uploads(uploads, key="hybrid") if uploads else None
-if reading:
-    render_reading(reading)
-
-status = ollama_status(ollama_host())
-models: list[str] = []
-if not status.reachable:
-    ollama_down(status.host, retry_key="retry_hybrid")
-else:
-    try:
-        models = [row.name for row in local_models(ollama_host())]
-    except PersonaError as exc:
-        show_error(exc)
+models = installed_models(retry_key="retry_hybrid")
 
 st.subheader("Options")
 key = api_key()
 left, right = st.columns(2)
 with left:
-    recommended = recommend(hardware()).tier.model
-    local_model = st.selectbox(
-        "Local model (drafts)",
-        models,
-        index=models.index(recommended) if recommended in models else 0,
-        disabled=not models,
-        placeholder="No models installed",
-    )
+    local_model = pick_model("Local model (drafts)", models)
     count = st.slider("Number of personas", 1, 10, 3, key="hy_count")
     context = st.text_area("Product and study context (optional)", key="hy_context", height=90)
 with right:
