@@ -42,7 +42,7 @@ st.title("Hybrid: local draft, Claude polish")
 st.info(
     "Drafts are made **on this machine**. Nothing is sent to Anthropic until you review the "
     "exact text and press **Send**. Names, e-mails, phone numbers, links and account numbers "
-    "are replaced by placeholders before sending and restored here afterwards.",
+    "are replaced by pseudonyms such as [PERSON_1] before sending and restored here afterwards.",
     icon=":material/shield:",
 )
 

@@ -1,7 +1,7 @@
 """Hybrid: local drafts → quality gate → consent preview → Claude refinement → local checks.
 
 Nothing is sent before the user confirms the preview. What is sent is the draft persona
-with only its verified quotes, redacted; placeholders are restored locally, and the
+with only its verified quotes, redacted; pseudonyms are restored locally, and the
 refined persona's quotes are checked against the uploaded data again.
 """
 
@@ -32,7 +32,7 @@ REFINE_SYSTEM = (
     "interviews and surveys. Make each persona clearer, more specific and internally "
     "consistent: sharpen the bio, goals, pain points, behaviours and motivations, and remove "
     "claims no quote supports. Use only the quotes given, exactly as written, with their "
-    "source and locator; never invent, edit or merge quotes. Placeholders such as [PERSON_1] "
+    "source and locator; never invent, edit or merge quotes. Pseudonyms such as [PERSON_1] "
     "or [EMAIL_1] stand for redacted personal data: keep them exactly as they are."
 )
 OUTPUT_FACTOR = 1.3

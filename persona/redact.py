@@ -1,8 +1,8 @@
 """Personal data out before anything leaves the machine, and back in when the answer returns.
 
 A :class:`Redactor` swaps links, e-mail addresses, bank account and card numbers, phone
-numbers and participants' names for stable placeholders such as ``[PERSON_1]``: the same
-value always gets the same placeholder, so the frontier model can still tell people apart.
+numbers and participants' names for stable pseudonyms such as ``[PERSON_1]``: the same
+value always gets the same pseudonym, so the frontier model can still tell people apart.
 Its :attr:`Redactor.mapping` lives only in memory and must never be logged or stored.
 """
 
@@ -30,7 +30,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "CARD": ("card number", "card numbers"),
     "IBAN": ("bank account number", "bank account numbers"),
 }
-"""Placeholder kinds and what the UI calls one or several of them."""
+"""Pseudonym kinds and what the UI calls one or several of them."""
 
 GENERIC_LABELS = _word_set(
     """interviewer moderator facilitator researcher observer note notes q a i p question
@@ -72,7 +72,7 @@ _PHONE_WORD = re.compile(
 _URL_TRAILING = ".,;:!?)]}'\""
 
 _KIND_NAMES = "|".join(KINDS)
-_PLACEHOLDER = re.compile(
+_PSEUDONYM = re.compile(
     rf"[\[<{{(]\s*(?P<kind>{_KIND_NAMES})[\s_-]*(?P<number>\d+)\s*[\]>}})]"
     rf"|(?<!\w)(?P<bare_kind>{_KIND_NAMES})[_-]?(?P<bare_number>\d+)(?!\w)",
     re.IGNORECASE,
@@ -142,11 +142,11 @@ _DETECTORS: tuple[tuple[str, re.Pattern[str], _Check], ...] = (
 
 
 class Redactor:
-    """Replaces personal data with placeholders and puts it back, consistently across calls."""
+    """Replaces personal data with pseudonyms and puts it back, consistently across calls."""
 
     def __init__(self, names: Iterable[str] = ()) -> None:
         self._originals: dict[str, str] = {}
-        self._placeholders: dict[tuple[str, str], str] = {}
+        self._pseudonyms: dict[tuple[str, str], str] = {}
         self._numbers: dict[str, int] = dict.fromkeys(KINDS, 0)
         self._names: set[str] = set()
         self._name_pattern: re.Pattern[str] | None = None
@@ -154,7 +154,7 @@ class Redactor:
 
     @property
     def mapping(self) -> dict[str, str]:
-        """Placeholder → original value. Keep it in memory; never log or store it."""
+        """Pseudonym → original value. Keep it in memory; never log or store it."""
         return dict(self._originals)
 
     def add_names(self, names: Iterable[str]) -> None:
@@ -179,11 +179,11 @@ class Redactor:
         return re.compile(rf"(?<!\w)(?:{options})(?!\w)")
 
     def redact(self, text: str) -> str:
-        """``text`` with every personal value replaced by its placeholder."""
+        """``text`` with every personal value replaced by its pseudonym."""
         for kind, pattern, check in _DETECTORS:
             text = pattern.sub(lambda m, k=kind, c=check: self._replace(k, m, c), text)
         if self._name_pattern is not None:
-            text = self._name_pattern.sub(lambda m: self._placeholder("PERSON", m.group()), text)
+            text = self._name_pattern.sub(lambda m: self._pseudonym("PERSON", m.group()), text)
         return text
 
     def _replace(self, kind: str, match: re.Match[str], check: _Check) -> str:
@@ -191,26 +191,26 @@ class Redactor:
         value = found.rstrip(_URL_TRAILING) if kind == "URL" else found
         if not check(value, match.string[max(match.start() - 40, 0) : match.start()]):
             return found
-        return self._placeholder(kind, value) + found[len(value) :]
+        return self._pseudonym(kind, value) + found[len(value) :]
 
-    def _placeholder(self, kind: str, value: str) -> str:
+    def _pseudonym(self, kind: str, value: str) -> str:
         key = (kind, value)
-        if key not in self._placeholders:
+        if key not in self._pseudonyms:
             self._numbers[kind] += 1
-            placeholder = f"[{kind}_{self._numbers[kind]}]"
-            self._placeholders[key] = placeholder
-            self._originals[placeholder] = value
-        return self._placeholders[key]
+            pseudonym = f"[{kind}_{self._numbers[kind]}]"
+            self._pseudonyms[key] = pseudonym
+            self._originals[pseudonym] = value
+        return self._pseudonyms[key]
 
     def restore(self, text: str) -> str:
-        """Put the originals back, also where the model reformatted a placeholder."""
+        """Put the originals back, also where the model reformatted a pseudonym."""
 
         def original(match: re.Match[str]) -> str:
             kind = match.group("kind") or match.group("bare_kind")
             number = match.group("number") or match.group("bare_number")
             return self._originals.get(f"[{kind.upper()}_{int(number)}]", match.group())
 
-        return _PLACEHOLDER.sub(original, text)
+        return _PSEUDONYM.sub(original, text)
 
     def redact_persona(self, persona: Persona) -> Persona:
         """A copy with every text field redacted; its participants' names are learned first."""
@@ -218,7 +218,7 @@ class Redactor:
         return _map_strings(persona, self.redact)
 
     def restore_persona(self, persona: Persona) -> Persona:
-        """A copy with every placeholder in every text field restored."""
+        """A copy with every pseudonym in every text field restored."""
         return _map_strings(persona, self.restore)
 
     def counts(self) -> dict[str, int]:
