@@ -1,6 +1,7 @@
 """Hybrid: draft locally, let Claude refine only what needs it, see exactly what changed."""
 
 import os
+from collections.abc import Sequence
 
 import pandas as pd
 import streamlit as st
@@ -15,6 +16,7 @@ from pages.common import (
     uploaded_reading,
 )
 from persona.diff import field_changes, to_html, word_diff
+from persona.documents import Passage
 from persona.errors import PersonaError
 from persona.frontier import DEFAULT_MODELS, FrontierClient
 from persona.gate import DEFAULT_THRESHOLD
@@ -155,79 +157,89 @@ with st.expander(
             render_persona(record.draft, key=f"hy_draft_{index}")
 
 # --- step 3: consent preview -----------------------------------------------------
-st.subheader("2 · Review what would be sent")
-if reading is None:
-    st.warning("Upload the same files again to check Claude's quotes against your data.")
-    st.stop()
-try:
-    preview = prepare(
-        run, reading.passages, model=frontier_model, threshold=threshold, refine_all=refine_all
-    )
-except PersonaError as exc:
-    show_error(exc)
-    st.stop()
-st.dataframe(
-    pd.DataFrame(
-        [
-            {
-                "Persona": item.name,
-                "Score": f"{item.score.value:.0f}/100",
-                "Why": "; ".join(item.score.reasons) or "no problems found",
-                "Send to Claude": "yes" if item.selected else "no (kept as is)",
-                "≈ Input tokens": item.input_tokens.tokens,
-                "≈ Cost (USD)": f"{item.cost.usd:.4f}",
-            }
-            for item in preview.items
-        ]
-    ),
-    hide_index=True,
-    width="stretch",
-)
-redacted = ", ".join(f"{n} {kind}" for kind, n in preview.redactor.counts().items() if n)
-st.caption(f"Replaced before sending: {redacted or 'no personal data found'}.")
-price_note = " (price unknown: assumed the highest)" if preview.frontier_only.assumed else ""
-st.metric(
-    "Estimated cost of this refinement",
-    f"${preview.estimated_usd:.4f}",
-    help=f"Sending the whole corpus to {frontier_model} instead would cost about "
-    f"${preview.frontier_only.usd:.4f}{price_note}. Estimates are made on this machine.",
-)
-st.caption(
-    f"A frontier-only run on all your data would cost about ${preview.frontier_only.usd:.4f}."
-)
-for item in preview.selected:
-    with st.expander(f"Exactly what is sent for {item.name}", icon=":material/visibility:"):
-        st.code(item.payload, language="markdown", wrap_lines=True)
 
-if not preview.selected:
-    st.success("Every draft passed the quality gate: nothing needs refining.")
-consent = st.checkbox(
-    f"I agree to send the {len(preview.selected)} redacted persona(s) above to Anthropic.",
-    key=f"hy_consent_{st.session_state.get('hy_sent', 0)}",
-)
-if not key:
-    st.warning("Enter an Anthropic API key above to refine.", icon=":material/key:")
-send = st.button(
-    f"Send {len(preview.selected)} to Claude",
-    type="primary",
-    disabled=not (consent and key and preview.selected),
-    key="hy_send",
-    icon=":material/cloud_upload:",
-)
-if send:
+
+def review_and_send(run: Run, passages: Sequence[Passage]) -> Run:
+    """Score, show exactly what would be sent and its cost; send only after consent."""
     try:
-        frontier = FrontierClient(key)
-        with st.status("Refining with Claude…", expanded=True) as box:
-            for event in refine(
-                run, preview, frontier, reading.passages, store(), budget=Budget(max_cost)
-            ):
-                box.write(event.message)
-                box.update(label=event.message)
-            box.update(label="Refinement finished", state="complete", expanded=False)
+        preview = prepare(
+            run, passages, model=frontier_model, threshold=threshold, refine_all=refine_all
+        )
     except PersonaError as exc:
         show_error(exc)
-    st.session_state.hy_sent = st.session_state.get("hy_sent", 0) + 1  # consent is per send
-    run = store().get(run.id)
+        return run
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Persona": item.name,
+                    "Score": f"{item.score.value:.0f}/100",
+                    "Why": "; ".join(item.score.reasons) or "no problems found",
+                    "Send to Claude": "yes" if item.selected else "no (kept as is)",
+                    "≈ Input tokens": item.input_tokens.tokens,
+                    "≈ Cost (USD)": f"{item.cost.usd:.4f}",
+                }
+                for item in preview.items
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    redacted = ", ".join(f"{n} {kind}" for kind, n in preview.redactor.counts().items() if n)
+    st.caption(f"Replaced before sending: {redacted or 'no personal data found'}.")
+    price_note = " (price unknown: assumed the highest)" if preview.frontier_only.assumed else ""
+    st.metric(
+        "Estimated cost of this refinement",
+        f"${preview.estimated_usd:.4f}",
+        help=f"Sending the whole corpus to {frontier_model} instead would cost about "
+        f"${preview.frontier_only.usd:.4f}{price_note}. Estimates are made on this machine.",
+    )
+    st.caption(
+        f"A frontier-only run on all your data would cost about ${preview.frontier_only.usd:.4f}."
+    )
+    for item in preview.selected:
+        with st.expander(f"Exactly what is sent for {item.name}", icon=":material/visibility:"):
+            st.code(item.payload, language="markdown", wrap_lines=True)
+
+    if not preview.selected:
+        st.success("Every draft passed the quality gate: nothing needs refining.")
+    consent = st.checkbox(
+        f"I agree to send the {len(preview.selected)} redacted persona(s) above to Anthropic.",
+        key=f"hy_consent_{st.session_state.get('hy_sent', 0)}",
+    )
+    if not key:
+        st.warning("Enter an Anthropic API key above to refine.", icon=":material/key:")
+    send = st.button(
+        f"Send {len(preview.selected)} to Claude",
+        type="primary",
+        disabled=not (consent and key and preview.selected),
+        key="hy_send",
+        icon=":material/cloud_upload:",
+    )
+    if send:
+        try:
+            frontier = FrontierClient(key)
+            with st.status("Refining with Claude…", expanded=True) as box:
+                for event in refine(
+                    run, preview, frontier, passages, store(), budget=Budget(max_cost)
+                ):
+                    box.write(event.message)
+                    box.update(label=event.message)
+                box.update(label="Refinement finished", state="complete", expanded=False)
+        except PersonaError as exc:
+            show_error(exc)
+        st.session_state.hy_sent = st.session_state.get("hy_sent", 0) + 1  # consent is per send
+        return store().get(run.id)
+    return run
+
+
+st.subheader("2 · Review what would be sent")
+if reading is None:
+    st.warning(
+        "Upload the same files again to review and send: Claude's quotes are checked against them."
+    )
+else:
+    run = review_and_send(run, reading.passages)
 
 # --- step 4: what changed ---------------------------------------------------------
 if not any(r.refined or r.refine_error for r in run.records):
