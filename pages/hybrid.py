@@ -124,7 +124,6 @@ st.subheader("1 · Draft locally")
 can_draft = bool(reading and reading.ok_count and local_model)
 if st.button("Draft personas locally", type="primary", disabled=not can_draft, key="hy_draft"):
     st.session_state.hy_run = None
-    st.session_state.hy_preview = None
     try:
         request = GenerationRequest(model=local_model, count=count, context=context)
         with client() as c:
