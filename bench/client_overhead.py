@@ -39,7 +39,7 @@ from pathlib import Path
 
 import requests
 
-from persona.ollama import OllamaClient
+from persona.engines.ollama import OllamaClient
 
 MODEL = "llama3.2:3b"
 PROMPT = "Say x many times."

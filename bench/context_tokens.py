@@ -2,9 +2,9 @@
 
 Run from the repository root: ``python -m bench.context_tokens [--factors 2 5 10]``.
 For each factor, builds a realistic study (interview transcripts as Markdown, a survey export as
-CSV) whose estimated tokens (:func:`persona.tokens.estimate_tokens` over the passages read) are
-that many times the model's context window, reads it with :func:`persona.readers.read_files`
-and runs the real generation (:class:`persona.generate.Generation`: plan, map over chunks,
+CSV) whose estimated tokens (`estimate_tokens` over the passages read) are
+that many times the model's context window, reads it with :func:`persona.ingest.read_files`
+and runs the real generation (`Generation`: plan, map over chunks,
 merge, synthesis, repairs) against the fake Ollama server (``tests/fake_ollama.py``, schema
 brain) serving ``smollm2:135m``, whose ``/api/show`` reports an 8,192-token context.
 
@@ -29,12 +29,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from persona import prompts
-from persona.documents import Passage
-from persona.generate import Generation, GenerationRequest
-from persona.ollama import OllamaClient
-from persona.readers import Reading, read_files
-from persona.tokens import estimate_tokens
+from persona.core.documents import Passage
+from persona.core.tokens import estimate_tokens
+from persona.engines.ollama import OllamaClient
+from persona.engines.ollama.engine import OllamaEngine
+from persona.generation import prompts
+from persona.generation.generate import Generation, GenerationRequest
+from persona.ingest import Reading, read_files
 from tests.fake_ollama import LIBRARY, Brain, BrainRequest, FakeOllama, SchemaBrain, data_lines
 
 MODEL = "smollm2:135m"
@@ -308,7 +309,7 @@ def measure(factor: float, brain: str = "schema", count: int = 3, seed: int = 0)
     with FakeOllama(models=[MODEL], brain=BRAINS[brain](), chunk_chars=256) as fake:
         client = OllamaClient(fake.url)
         request = GenerationRequest(model=MODEL, count=count, temperature=0, seed=seed)
-        generation = Generation(client, passages, request)
+        generation = Generation(OllamaEngine(client), passages, request)
         tally.chunks, tally.num_ctx = len(generation.plan.chunks), generation.plan.num_ctx
         started = time.perf_counter()
         for _ in generation.run():

@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 import time
 
-from persona.documents import Passage
-from persona.evidence import DEFAULT_THRESHOLD, EvidenceIndex
+from persona.core.documents import Passage
+from persona.generation.evidence import DEFAULT_THRESHOLD, EvidenceIndex
 
 COMMON = [
     "the",

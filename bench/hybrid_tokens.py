@@ -17,16 +17,17 @@ import json
 import tempfile
 from pathlib import Path
 
-from persona.frontier import OUTPUT_FORMAT, FrontierClient
-from persona.generate import GenerationRequest
-from persona.hybrid import prepare, refine
-from persona.ollama import OllamaClient
-from persona.pipeline import LocalRun
-from persona.pricing import Budget
-from persona.prompts import PERSONAS_SYSTEM, personas_prompt
-from persona.readers import read_paths
-from persona.store import Store
-from persona.tokens import estimate_tokens
+from persona.core.tokens import estimate_tokens
+from persona.engines.ollama import OllamaClient
+from persona.engines.ollama.engine import OllamaEngine
+from persona.generation.generate import GenerationRequest
+from persona.generation.pipeline import LocalRun
+from persona.generation.prompts import PERSONAS_SYSTEM, personas_prompt
+from persona.history.store import Store
+from persona.hybrid.cloud import OUTPUT_FORMAT, FrontierClient
+from persona.hybrid.pricing import Budget
+from persona.hybrid.refine import prepare, refine
+from persona.ingest import read_paths
 from tests.fake_anthropic import FakeAnthropic, fake_token_count
 from tests.fake_ollama import FakeOllama
 
@@ -70,7 +71,9 @@ def main() -> None:
         store = Store(Path(tmp) / "history.sqlite3")
         with OllamaClient(ollama.url) as client:
             request = GenerationRequest(model="llama3.2:3b", count=args.count, seed=1)
-            local = LocalRun(client, reading, request, store, frontier_model="claude-sonnet-4-6")
+            local = LocalRun(
+                OllamaEngine(client), reading, request, store, frontier_model="claude-sonnet-4-6"
+            )
             for _ in local.events():
                 pass
         run = local.run

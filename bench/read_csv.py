@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from persona.readers import read_paths
+from persona.ingest import read_paths
 
 COLUMNS = [
     "Respondent ID",

@@ -4,19 +4,15 @@ import time
 
 import streamlit as st
 
-from pages.common import (
-    client,
-    installed_models,
-    pick_model,
-    render_run,
-    show_error,
-    show_next_step,
-    store,
-    uploaded_reading,
-)
-from persona.errors import PersonaError
-from persona.generate import GenerationRequest, make_plan
-from persona.pipeline import LocalRun
+from pages.ui.cards import render_run
+from pages.ui.errors import show_error, show_next_step
+from pages.ui.pickers import installed_models, pick_model
+from pages.ui.resources import client, store
+from pages.ui.uploads import uploaded_reading
+from persona.core.errors import PersonaError
+from persona.engines.ollama.engine import OllamaEngine
+from persona.generation.generate import GenerationRequest, make_plan
+from persona.generation.pipeline import LocalRun
 
 STREAM_REFRESH_S = 0.15
 
@@ -72,7 +68,7 @@ if ready:
             seed=int(seed) if seed is not None else None,
         )
         with client() as c:
-            plan = make_plan(c, reading.passages, request)
+            plan = make_plan(OllamaEngine(c), reading.passages, request)
         st.info(f"**Plan:** {plan.describe()}", icon=":material/route:")
     except PersonaError as exc:
         show_error(exc, retry_key="retry_plan")
@@ -90,7 +86,9 @@ if st.button(
     st.session_state.current_run = None
     try:
         with client() as c:
-            local = LocalRun(c, reading, request, store(), plan=plan, keep_research_text=keep_text)
+            local = LocalRun(
+                OllamaEngine(c), reading, request, store(), plan=plan, keep_research_text=keep_text
+            )
             st.session_state.current_run = local.run.id
             with st.status("Generating personas…", expanded=True) as box:
                 stream = st.empty()

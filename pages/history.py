@@ -3,8 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from pages.common import STATUS_LABELS, render_run, show_error, store
-from persona.errors import PersonaError
+from pages.ui.cards import STATUS_LABELS, render_run
+from pages.ui.errors import show_error
+from pages.ui.resources import store
+from persona.core.errors import PersonaError
 
 st.title("History")
 st.caption("Runs are saved on this machine as they happen, so nothing is lost if a tab closes.")

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from pages.common import hardware, ollama_down, ollama_host, ollama_status, store
-from persona.catalogue import recommend
-from persona.errors import PersonaError
+from pages.ui.errors import ollama_down
+from pages.ui.resources import hardware, ollama_host, ollama_status, store
+from persona.core.errors import PersonaError
+from persona.engines.catalogue import recommend
 
 st.title("Persona")
 st.write(

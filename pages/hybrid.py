@@ -6,26 +6,23 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from pages.common import (
-    client,
-    installed_models,
-    pick_model,
-    render_persona,
-    show_error,
-    store,
-    uploaded_reading,
-)
-from persona.diff import field_changes, to_html, word_diff
-from persona.documents import Passage
-from persona.errors import PersonaError
-from persona.frontier import DEFAULT_MODELS, FrontierClient
-from persona.gate import DEFAULT_THRESHOLD
-from persona.generate import GenerationRequest
-from persona.hybrid import choose, prepare, refine
-from persona.pipeline import LocalRun
-from persona.pricing import Budget
-from persona.run import Run
-from persona.schema import Persona
+from pages.ui.cards import render_persona
+from pages.ui.errors import show_error
+from pages.ui.pickers import installed_models, pick_model
+from pages.ui.resources import client, store
+from pages.ui.uploads import uploaded_reading
+from persona.core.diff import field_changes, to_html, word_diff
+from persona.core.documents import Passage
+from persona.core.errors import PersonaError
+from persona.core.records import Run
+from persona.core.schema import Persona
+from persona.engines.ollama.engine import OllamaEngine
+from persona.generation.generate import GenerationRequest
+from persona.generation.pipeline import LocalRun
+from persona.hybrid.cloud import DEFAULT_MODELS, FrontierClient
+from persona.hybrid.gate import DEFAULT_THRESHOLD
+from persona.hybrid.pricing import Budget
+from persona.hybrid.refine import choose, prepare, refine
 
 FIELDS = {
     "name": "Name",
@@ -127,7 +124,9 @@ if st.button("Draft personas locally", type="primary", disabled=not can_draft, k
     try:
         request = GenerationRequest(model=local_model, count=count, context=context)
         with client() as c:
-            local = LocalRun(c, reading, request, store(), frontier_model=frontier_model)
+            local = LocalRun(
+                OllamaEngine(c), reading, request, store(), frontier_model=frontier_model
+            )
             st.session_state.hy_run = local.run.id
             with st.status("Drafting on this machine…", expanded=True) as box:
                 for event in local.events():

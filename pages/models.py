@@ -4,23 +4,21 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from pages.common import (
+from pages.ui.errors import guarded, ollama_down, show_error
+from pages.ui.resources import (
     client,
-    guarded,
     hardware,
     loaded_models,
     local_models,
-    ollama_down,
     ollama_host,
     ollama_status,
     refresh,
-    show_error,
 )
-from persona.catalogue import TIERS, fit, recommend
-from persona.errors import PersonaError
-from persona.hardware import GB, format_bytes
-from persona.ollama.pull import track_pull
-from persona.terminal import format_duration
+from persona.cli.terminal import format_duration
+from persona.core.errors import PersonaError
+from persona.engines.catalogue import TIERS, fit, recommend
+from persona.engines.hardware import GB, format_bytes
+from persona.engines.ollama.pull import track_pull
 
 st.title("Hardware & models")
 

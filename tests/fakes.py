@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from persona.documents import Passage
-from persona.ollama import ChatChunk, Message, ShowResponse
-from persona.tokens import estimate_tokens
+from persona.core.documents import Passage
+from persona.core.errors import PromptTruncated
+from persona.core.tokens import estimate_tokens
+from persona.engines.base import Capabilities, ChatOptions, ModelInfo, Usage
 
 PASSAGES = [
     Passage("maria.md", "line 3", "Maria: I plan every meal on Sunday so the week stays calm."),
@@ -52,8 +53,13 @@ MARIA = persona_dict("Maria Planner", "Nurse", PASSAGES[:3])
 TOM = persona_dict("Tom Nightshift", "Warehouse worker", PASSAGES[3:])
 
 
-class QueuedOllama:
-    """Stands in for `OllamaClient`: answers chats from a queue and records what it was sent."""
+class QueuedEngine:
+    """An in-process :class:`~persona.engines.base.Engine`: answers chats from a queue and
+    records what it was sent (``model``, ``messages``, ``schema``, ``options``)."""
+
+    kind = "ollama"
+    capabilities = Capabilities(sized_context=True)
+    label = "Queued test engine"
 
     def __init__(
         self,
@@ -72,27 +78,39 @@ class QueuedOllama:
     def queue(self, *replies: str) -> None:
         self.replies.extend(replies)
 
-    def show(self, model: str) -> ShowResponse:
-        info = {"general.architecture": "llama"}
-        if self.context_length:
-            info["llama.context_length"] = self.context_length
-        return ShowResponse(model_info=info)
+    def list_models(self) -> list[ModelInfo]:
+        return [self.describe("test-model")]
 
-    def chat_stream(
-        self, model: str, messages: Sequence[dict[str, str]], **kwargs: Any
-    ) -> Iterator[ChatChunk]:
-        self.calls.append({"model": model, "messages": list(messages), **kwargs})
+    def describe(self, model: str) -> ModelInfo:
+        return ModelInfo(name=model, context_length=self.context_length)
+
+    def chat(
+        self,
+        model: str,
+        messages: Sequence[Mapping[str, str]],
+        *,
+        schema: Mapping[str, Any] | None = None,
+        options: ChatOptions | None = None,
+    ) -> Iterator[str | Usage]:
+        options = options or ChatOptions()
+        self.calls.append(
+            {"model": model, "messages": list(messages), "schema": schema, "options": options}
+        )
         if not self.replies:
-            raise AssertionError("QueuedOllama ran out of replies")
+            raise AssertionError("QueuedEngine ran out of replies")
         text = self.replies.popleft()
         for start in range(0, len(text), 7):
-            yield ChatChunk(message=Message(role="assistant", content=text[start : start + 7]))
+            yield text[start : start + 7]
         prompt = sum(estimate_tokens(m["content"]) for m in messages)
         count = self.prompt_counts.popleft() if self.prompt_counts else prompt
-        yield ChatChunk(
-            message=Message(role="assistant"),
-            done=True,
-            done_reason=self.done_reasons.popleft() if self.done_reasons else "stop",
-            prompt_eval_count=count,
-            eval_count=estimate_tokens(text),
+        if options.num_ctx and count >= options.num_ctx - 1:
+            raise PromptTruncated(self.label, options.num_ctx)
+        reason = self.done_reasons.popleft() if self.done_reasons else "stop"
+        yield Usage(
+            prompt_tokens=count,
+            output_tokens=estimate_tokens(text),
+            stop_reason="length" if reason == "length" else "stop",
         )
+
+    def close(self) -> None:
+        pass

@@ -65,13 +65,11 @@ class LlamaBrain:
     def _model(self) -> Any:
         """The loaded model (call with the lock held); loads it on first use."""
         if self._llama is None:
-            from llama_cpp import Llama
+            from persona.engines.llamacpp import load_llama
 
             path = self.model_path or smollm2_path()
             threads = max(1, os.cpu_count() or 1)
-            self._llama = Llama(
-                model_path=str(path), n_ctx=self.n_ctx, n_threads=threads, verbose=False
-            )
+            self._llama = load_llama(path, n_ctx=self.n_ctx, n_threads=threads, verbose=False)
         return self._llama
 
     def __call__(self, request: BrainRequest) -> Iterator[str]:

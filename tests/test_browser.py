@@ -17,8 +17,8 @@ import requests
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
-from pages.common import LISTING_TTL_S
-from persona.run import Run
+from pages.ui.resources import LISTING_TTL_S
+from persona.core.records import Run
 from tests.browser import (
     CHROMIUM,
     RECORD_PROGRESS,

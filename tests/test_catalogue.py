@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from persona.catalogue import (
+from persona.core.errors import InputError
+from persona.engines.catalogue import (
     BYTES_PER_WEIGHT,
     TIERS,
     MemoryEstimate,
@@ -13,8 +14,7 @@ from persona.catalogue import (
     parse_parameter_size,
     recommend,
 )
-from persona.errors import InputError
-from persona.hardware import Gpu, Hardware
+from persona.engines.hardware import Gpu, Hardware
 
 GB = 10**9
 GIB = 1024**3

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from persona.cli import EXIT_CANCELLED, EXIT_FAIL, EXIT_OK, main
-from persona.store import Store
+from persona.cli.commands import EXIT_CANCELLED, EXIT_FAIL, EXIT_OK, main
+from persona.history.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -108,7 +108,7 @@ def test_rm_missing_model(fake_ollama, capsys):
 
 
 def test_pull_ctrl_c_cancels_cleanly(capsys, monkeypatch):
-    from persona import cli
+    import persona.cli.commands as cli
     from tests.fake_ollama import FakeOllama
 
     class Interrupting:

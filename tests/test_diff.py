@@ -6,8 +6,8 @@ from itertools import pairwise
 
 import pytest
 
-from persona.diff import Segment, field_changes, merge, to_html, word_diff
-from persona.schema import Claim, Evidence, Persona
+from persona.core.diff import Segment, field_changes, merge, to_html, word_diff
+from persona.core.schema import Claim, Evidence, Persona
 from tests.fakes import MARIA
 
 

@@ -6,15 +6,15 @@ import random
 
 import pytest
 
-from persona.documents import Passage
-from persona.evidence import (
+from persona.core.documents import Passage
+from persona.core.schema import Claim, Evidence, Persona
+from persona.generation.evidence import (
     EvidenceIndex,
     VerificationSummary,
     normalize,
     summarize,
     verify_personas,
 )
-from persona.schema import Claim, Evidence, Persona
 
 PASSAGES = [
     Passage("maria.md", "line 3", "Maria: I plan every meal on Sunday so the week stays calm."),

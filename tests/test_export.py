@@ -11,8 +11,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from persona.errors import InputError
-from persona.export import (
+from persona.core.errors import InputError
+from persona.core.records import FileRef, PersonaRecord, Run
+from persona.core.schema import Claim, Evidence, Persona
+from persona.history.export import (
     CSV_COLUMNS,
     NO_QUOTE,
     NOT_CHECKED,
@@ -24,8 +26,6 @@ from persona.export import (
     to_json,
     to_markdown,
 )
-from persona.run import FileRef, PersonaRecord, Run
-from persona.schema import Claim, Evidence, Persona
 
 
 def ev(quote: str, verified: bool | None = True, locator: str = "line 12", **kw) -> Evidence:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from persona.schema import PersonaSet, llm_json_schema
+from persona.core.schema import PersonaSet, llm_json_schema
 from tests.fake_ollama import FakeOllama, constant_brain, data_lines
 
 DATA_LINES = [

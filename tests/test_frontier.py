@@ -17,8 +17,9 @@ import anthropic
 import httpx2
 import pytest
 
-from persona.errors import FrontierAuthError, FrontierError, FrontierRateLimited, InputError
-from persona.frontier import (
+from persona.core.errors import FrontierAuthError, FrontierError, FrontierRateLimited, InputError
+from persona.core.schema import Persona, llm_json_schema
+from persona.hybrid.cloud import (
     DEFAULT_MODELS,
     OUTPUT_FORMAT,
     FrontierClient,
@@ -28,7 +29,6 @@ from persona.frontier import (
     estimate_tokens,
     refine_messages,
 )
-from persona.schema import Persona, llm_json_schema
 from tests.fake_anthropic import (
     COUNT_TOKENS,
     INVENTED_QUOTE,

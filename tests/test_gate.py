@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from persona.gate import WEIGHTS, score_all, score_persona
-from persona.schema import Persona
+from persona.core.schema import Persona
+from persona.hybrid.gate import WEIGHTS, score_all, score_persona
 from tests.fakes import MARIA, TOM
 
 

@@ -10,8 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from persona import hardware
-from persona.hardware import Gpu, Hardware, Probes, detect_hardware, format_bytes, parse_nvidia_smi
+from persona.engines import hardware
+from persona.engines.hardware import (
+    Gpu,
+    Hardware,
+    Probes,
+    detect_hardware,
+    format_bytes,
+    parse_nvidia_smi,
+)
 
 GIB = 1024**3
 MIB = 1024**2
@@ -306,3 +313,18 @@ def test_real_read_text(tmp_path: Path) -> None:
     path.write_text(CPUINFO)
     assert Probes().read_text(str(path)) == CPUINFO
     assert Probes().read_text(str(path / "missing")) is None
+
+
+@pytest.mark.parametrize(
+    ("cpuinfo", "expected"),
+    [
+        ("flags\t\t: fpu sse avx2 amx_bf16 amx_tile amx_int8\n", True),
+        ("flags\t\t: fpu sse avx2 avx512f\n", False),
+        ("processor\t: 0\nmodel name\t: amx_tile lookalike\n", False),
+        ("", False),
+    ],
+)
+def test_cpu_has_amx_reads_the_flags_line(cpuinfo: str, expected: bool) -> None:
+    from persona.engines.llamacpp import cpu_has_amx
+
+    assert cpu_has_amx(cpuinfo) is expected

@@ -6,15 +6,15 @@ import json
 
 import pytest
 
-from persona.documents import Passage
-from persona.errors import InputError
-from persona.evidence import verify_personas
-from persona.frontier import FrontierClient
-from persona.hybrid import choose, frontier_only_cost, prepare, refine
-from persona.pricing import Budget, PriceTable
-from persona.run import PersonaRecord, Run
-from persona.schema import Persona
-from persona.store import Store
+from persona.core.documents import Passage
+from persona.core.errors import InputError
+from persona.core.records import PersonaRecord, Run
+from persona.core.schema import Persona
+from persona.generation.evidence import verify_personas
+from persona.history.store import Store
+from persona.hybrid.cloud import FrontierClient
+from persona.hybrid.pricing import Budget, PriceTable
+from persona.hybrid.refine import choose, frontier_only_cost, prepare, refine
 from tests.fake_anthropic import INVENTED_QUOTE, FakeAnthropic
 from tests.fakes import persona_dict
 

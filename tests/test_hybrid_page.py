@@ -9,7 +9,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from persona.store import Store, history_path
+from persona.history.store import Store, history_path
 from tests.fake_anthropic import FakeAnthropic
 from tests.fake_ollama import FakeOllama
 

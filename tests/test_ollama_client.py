@@ -9,7 +9,7 @@ import pytest
 import requests
 import responses
 
-from persona.errors import (
+from persona.core.errors import (
     ModelNotFound,
     OllamaError,
     OllamaServerError,
@@ -17,8 +17,8 @@ from persona.errors import (
     OllamaUnreachable,
     PersonaError,
 )
-from persona.ollama import OllamaClient, Options
-from persona.settings import Timeouts
+from persona.core.settings import Timeouts
+from persona.engines.ollama import OllamaClient, Options
 
 HOST = "http://127.0.0.1:11434"
 
@@ -312,7 +312,7 @@ def test_stream_garbage_line(client, mocked):
 
 
 def test_stream_split_across_reads(client, mocked, monkeypatch):
-    monkeypatch.setattr("persona.ollama.client._READ_SIZE", 7)
+    monkeypatch.setattr("persona.engines.ollama.client._READ_SIZE", 7)
     lines = [{"model": "m", "response": str(i), "done": False} for i in range(30)]
     mocked.post(
         f"{HOST}/api/generate",

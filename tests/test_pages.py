@@ -15,9 +15,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Button
 
-from persona.catalogue import TIERS
-from persona.inventory import install_steps
-from persona.store import Store, history_path
+from persona.engines.catalogue import TIERS
+from persona.engines.inventory import install_steps
+from persona.history.store import Store, history_path
 from tests.browser import closed_url, free_port
 from tests.fake_ollama import OLLAMA_VERSION, FakeOllama
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from persona.documents import Passage
-from persona.errors import InputError
-from persona.planner import MIN_CONTEXT, SAFETY, num_ctx_for, plan
-from persona.tokens import estimate_tokens
+from persona.core.documents import Passage
+from persona.core.errors import InputError
+from persona.core.tokens import estimate_tokens
+from persona.generation.planner import MIN_CONTEXT, SAFETY, num_ctx_for, plan
 
 
 def corpus(lines: int, words: int = 20, source: str = "survey.csv") -> list[Passage]:

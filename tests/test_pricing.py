@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from persona.errors import BudgetExceeded, InputError
-from persona.frontier import DEFAULT_MODELS
-from persona.pricing import (
+from persona.core.errors import BudgetExceeded, InputError
+from persona.hybrid.cloud import DEFAULT_MODELS
+from persona.hybrid.pricing import (
     DEFAULT_PRICES,
     PRICES_AS_OF,
     Budget,

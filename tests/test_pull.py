@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from persona.ollama import PullChunk, PullTracker
-from persona.ollama.pull import track_pull
+from persona.engines.ollama import PullChunk, PullTracker
+from persona.engines.ollama.pull import track_pull
 
 
 class Clock:

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from persona.documents import Passage
-from persona.redact import Redactor, collect_names, looks_like_name
-from persona.schema import Persona
+from persona.core.documents import Passage
+from persona.core.schema import Persona
+from persona.hybrid.redact import Redactor, collect_names, looks_like_name
 from tests.fakes import MARIA
 
 PII_TEXT = (

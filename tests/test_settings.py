@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from persona.settings import Settings, Timeouts, default_data_dir, resolve_ollama_host
+from persona.core.errors import ConfigError
+from persona.core.settings import Settings, Timeouts, default_data_dir, resolve_ollama_host
 
 
 @pytest.mark.parametrize(
@@ -46,8 +47,19 @@ def test_default_without_environment(monkeypatch):
 
 
 def test_bad_port_is_explained():
-    with pytest.raises(ValueError, match="invalid port"):
+    with pytest.raises(ConfigError, match="OLLAMA_HOST is set to 'localhost:notaport'") as info:
         resolve_ollama_host("localhost:notaport")
+    assert "127.0.0.1:11434" in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["abc", "-3", "nan", "inf", "1e400"])
+def test_bad_numbers_name_the_variable_and_what_is_accepted(monkeypatch, value):
+    monkeypatch.setenv("PERSONA_MAX_FILE_MB", value)
+    with pytest.raises(ConfigError) as info:
+        Settings()
+    message = str(info.value)
+    assert message.startswith(f"PERSONA_MAX_FILE_MB is set to {value!r}")
+    assert "positive number" in message and info.value.name == "PERSONA_MAX_FILE_MB"
 
 
 def test_timeouts_from_environment(monkeypatch):

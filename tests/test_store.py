@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 import persona
-import persona.store as store_module
-from persona.errors import InputError, PersonaError
-from persona.run import FileRef, PersonaRecord, Run
-from persona.schema import Claim, Evidence, Persona
-from persona.store import FILENAME, SCHEMA_VERSION, Store
+import persona.history.store as store_module
+from persona.core.errors import InputError, PersonaError, StoreError
+from persona.core.records import FileRef, PersonaRecord, Run
+from persona.core.schema import Claim, Evidence, Persona
+from persona.history.store import FILENAME, SCHEMA_VERSION, Store
 
 REPO = Path(persona.__file__).resolve().parent.parent
 RESEARCH = "Our clinic switched rota software in March and nobody told the night staff."
@@ -206,9 +206,9 @@ def test_a_crashed_run_is_listed_as_interrupted_with_its_personas(path: Path) ->
         f"""
         import os
         from pathlib import Path
-        from persona.run import PersonaRecord, Run
-        from persona.schema import Evidence, Persona, Claim
-        from persona.store import Store
+        from persona.core.records import PersonaRecord, Run
+        from persona.core.schema import Evidence, Persona, Claim
+        from persona.history.store import Store
 
         claim = Claim(text="Sleep", evidence=[Evidence(quote="sleep", verified=True)])
         draft = Persona(name="Crash Survivor", age="40", role="Nurse", bio="b", goals=[claim],
@@ -414,7 +414,7 @@ def test_unusable_location_is_a_clear_persona_error(tmp_path: Path, make_path, a
     bad = make_path(tmp_path)
     with pytest.raises(PersonaError, match=advice) as caught:
         Store(bad)
-    assert type(caught.value) is PersonaError
+    assert type(caught.value) is StoreError
     assert str(bad) in str(caught.value)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from persona.tokens import CHARS_PER_TOKEN, estimate_tokens
+from persona.core.tokens import CHARS_PER_TOKEN, estimate_tokens
 
 
 @pytest.mark.parametrize(

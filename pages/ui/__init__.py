@@ -1,0 +1,1 @@
+"""Streamlit building blocks the pages share (widgets and session state only)."""

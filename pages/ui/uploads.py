@@ -1,0 +1,67 @@
+"""The file uploader and the report of what was read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from persona.core.settings import Settings
+from persona.ingest import Reading, read_files
+
+
+def read_uploads(files: Sequence[Any], *, key: str) -> Reading:
+    """Read uploaded files once per set of files (reruns reuse the result)."""
+    signature = tuple((f.file_id, f.name, f.size) for f in files)
+    cached = st.session_state.get(f"reading_{key}")
+    if cached and cached[0] == signature:
+        return cached[1]
+    limit = Settings().max_file_bytes
+    reading = read_files([(f.name, f.getvalue()) for f in files], max_bytes=limit)
+    st.session_state[f"reading_{key}"] = (signature, reading)
+    return reading
+
+
+def render_reading(reading: Reading) -> None:
+    """The per-file report: what was read, how much, and every warning or error."""
+    st.subheader("What was read")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "File": r.name,
+                    "Status": "✅ read" if r.ok else "❌ not read",
+                    "Type": r.kind,
+                    "Rows / lines": r.rows,
+                    "Characters": r.characters,
+                    "≈ Tokens": r.tokens,
+                    "Notes": r.error or " ".join(r.warnings),
+                }
+                for r in reading.reports
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    for report in reading.failed:
+        st.error(f"**{report.name}** was not read: {report.error}", icon=":material/description:")
+    for report in reading.reports:
+        for warning in report.warnings:
+            st.warning(f"**{report.name}**: {warning}", icon=":material/info:")
+    if reading.ok_count:
+        st.caption(
+            f"{reading.ok_count} of {len(reading.reports)} files read · "
+            f"{len(reading.passages):,} passages · ≈ {reading.total_tokens:,} tokens"
+        )
+
+
+def uploaded_reading(*, key: str, label: str, help: str) -> Reading | None:
+    """The file uploader, and the per-file report of what was read from it."""
+    uploads = st.file_uploader(label, accept_multiple_files=True, key=f"uploads_{key}", help=help)
+    if not uploads:
+        return None
+    reading = read_uploads(uploads, key=key)
+    render_reading(reading)
+    return reading

@@ -1,0 +1,5 @@
+"""The ``persona`` command line."""
+
+from persona.cli.commands import main
+
+__all__ = ["main"]

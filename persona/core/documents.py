@@ -1,0 +1,43 @@
+"""Research text as Persona carries it: passages that remember where they came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A piece of research text and its place: file name plus row, line or page."""
+
+    source: str
+    locator: str
+    text: str
+    id: str = ""
+    """A short ID unique within the study (``P17``), which models cite instead of copying text."""
+    participant: str = ""
+    """Who said it: a transcript's speaker, a survey's respondent, else the file."""
+    citable: bool = True
+    """Whether it is something a participant said, and so evidence. Headings, metadata and
+    the interviewer's questions are context, never cited."""
+
+    def cite(self) -> str:
+        return f"{self.source}, {self.locator}" if self.locator else self.source
+
+
+@dataclass
+class Document:
+    """One uploaded file after reading: its passages and a fingerprint of its bytes."""
+
+    name: str
+    kind: str
+    sha256: str
+    size_bytes: int
+    passages: list[Passage] = field(default_factory=list)
+
+    @property
+    def characters(self) -> int:
+        return sum(len(p.text) for p in self.passages)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(p.text for p in self.passages)

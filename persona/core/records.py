@@ -1,0 +1,124 @@
+"""The record of one generation run: its inputs, settings, personas and outcome.
+
+A run is saved as it goes (see :mod:`persona.history.store`), so a crash keeps what was made.
+It records file names and content hashes, never the research text itself, unless the
+user opted in to keep a copy (``research_text``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Literal
+from uuid import uuid4
+
+from pydantic import BaseModel, Field, field_validator
+
+from persona.core.schema import Evidence, Persona
+
+RunKind = Literal["local", "hybrid"]
+RunStatus = Literal["running", "complete", "failed", "partial", "interrupted"]
+"""``interrupted``: the process writing the run stopped before finishing it (see the store)."""
+Version = Literal["draft", "refined"]
+
+
+class FileRef(BaseModel):
+    """A research file a run read: its name and fingerprint, not its content."""
+
+    name: str
+    sha256: str
+    size_bytes: int
+    kind: str
+    passages: int = 0
+
+
+class PersonaRecord(BaseModel):
+    """One persona of a run: the local draft and, for hybrid runs, the refined version."""
+
+    draft: Persona
+    refined: Persona | None = None
+    choices: dict[str, Version] = Field(default_factory=dict)
+    """Per field, which version the user kept."""
+    chosen: Persona | None = None
+    """The persona merged from ``choices``."""
+    refine_error: str | None = None
+    score: float | None = None
+    score_reasons: list[str] = Field(default_factory=list)
+
+    @property
+    def current(self) -> Persona:
+        """The persona to show: the user's merge, else the refined version, else the draft."""
+        return self.chosen or self.refined or self.draft
+
+
+class Run(BaseModel):
+    """One generation run, from the files read to the personas made."""
+
+    id: str = Field(default_factory=lambda: uuid4().hex)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    kind: RunKind = "local"
+    model: str
+    frontier_model: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    """Generation settings: count, context, temperature, seed, num_ctx, threshold..."""
+    files: list[FileRef] = Field(default_factory=list)
+    records: list[PersonaRecord] = Field(default_factory=list)
+    status: RunStatus = "running"
+    message: str = ""
+    raw_answers: list[str] = Field(default_factory=list)
+    """Model answers that failed validation, kept for inspection."""
+    usage: dict[str, Any] = Field(default_factory=dict)
+    """Tokens and cost."""
+    research_text: str | None = None
+    """A copy of the research text, only when the user opted in to keep it."""
+
+    @field_validator("created_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+    @property
+    def personas(self) -> list[Persona]:
+        """The current version of each persona."""
+        return [record.current for record in self.records]
+
+    @property
+    def title(self) -> str:
+        """A one-line label, e.g. ``3 personas · llama3.2:3b · interviews.md +2``."""
+        return run_title(
+            len(self.records), self.model, self.frontier_model, [f.name for f in self.files]
+        )
+
+    @property
+    def verified_summary(self) -> str:
+        """E.g. ``14 of 15 quotes found in your data``, over the current personas."""
+        return verified_text(*count_verified(self.personas))
+
+
+def count_verified(personas: list[Persona]) -> tuple[int, int, int]:
+    """(found, checked, total) quotes across ``personas``, representative quotes included."""
+    evidence: list[Evidence] = [ev for p in personas for ev in p.all_evidence()]
+    found = sum(ev.verified is True for ev in evidence)
+    checked = sum(ev.verified is not None for ev in evidence)
+    return found, checked, len(evidence)
+
+
+def verified_text(found: int, checked: int, total: int) -> str:
+    """The verification summary shown for a run (see :func:`count_verified`)."""
+    noun = "quote" if total == 1 else "quotes"
+    if total == 0:
+        return "No quotes"
+    if checked == 0:
+        return f"{total} {noun}, not checked against your data"
+    return f"{found} of {total} {noun} found in your data"
+
+
+def run_title(count: int, model: str, frontier_model: str | None, file_names: list[str]) -> str:
+    """The one-line label of a run (see :attr:`Run.title`)."""
+    parts = [f"{count} persona" + ("" if count == 1 else "s")]
+    parts.append(f"{model} + {frontier_model}" if frontier_model else model)
+    if file_names:
+        more = len(file_names) - 1
+        parts.append(file_names[0] + (f" +{more}" if more else ""))
+    return " · ".join(parts)

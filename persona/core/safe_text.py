@@ -1,0 +1,26 @@
+"""Untrusted text (from research files or a model) made safe to show as Markdown.
+
+Every string that came from a file or a model is data, never markup: no image that makes the
+browser fetch a URL, no link, no HTML, no Streamlit directive (``:red[...]``, ``:material/x:``)
+and no LaTeX. Pages pass such text through :func:`escape_markdown` before any Markdown
+rendering (or use a plain-text element).
+"""
+
+from __future__ import annotations
+
+import re
+
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+"""Every ASCII punctuation character: CommonMark lets a backslash escape each of them."""
+_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` with every Markdown, HTML and Streamlit construct shown literally.
+
+    Backslash-escaping each ASCII punctuation character defeats emphasis, links, images,
+    autolinks (``http\\://``), HTML tags and entities, headings, lists, tables, directives
+    and math; line breaks are kept as hard breaks so the text reads as it was written.
+    """
+    escaped = _PUNCTUATION.sub(r"\\\1", text)
+    return _LINE_BREAKS.sub("  \n", escaped)

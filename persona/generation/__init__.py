@@ -1,0 +1,1 @@
+"""Generation: planning, prompts, structured generation with repair, distinctness, evidence."""

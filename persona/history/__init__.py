@@ -1,0 +1,1 @@
+"""History: the local SQLite store of runs, and exports of them."""

@@ -1,0 +1,188 @@
+"""A run as JSON, Markdown or CSV, with every unverified quote flagged.
+
+Exports are meant to be shared, so none of them includes the kept copy of the research
+text (``Run.research_text``); JSON keeps everything else, drafts and refined versions too.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Literal
+
+from persona.core.diff import field_changes
+from persona.core.errors import InputError
+from persona.core.records import Run
+from persona.core.schema import CLAIM_SECTIONS, Claim, Evidence, Persona
+
+Format = Literal["json", "md", "csv"]
+MIME_TYPES: dict[str, str] = {
+    "json": "application/json",
+    "md": "text/markdown",
+    "csv": "text/csv",
+}
+CSV_COLUMNS = ("persona", "section", "claim", "quote", "source", "locator", "verified")
+SECTION_TITLES = {
+    "goals": "Goals",
+    "pain_points": "Pain points",
+    "behaviours": "Behaviours",
+    "motivations": "Motivations",
+}
+VERIFIED = "✓ verified"
+NOT_FOUND = "⚠ not found in your data"
+NOT_CHECKED = "⚠ not checked against your data"
+NO_QUOTE = "⚠ no quote supports this"
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def verification_label(evidence: Evidence) -> str:
+    """How an export marks a quote: verified, not found, or not checked."""
+    if evidence.verified is None:
+        return NOT_CHECKED
+    return VERIFIED if evidence.verified else NOT_FOUND
+
+
+def cite(evidence: Evidence) -> tuple[str, str]:
+    """(source, locator) of a quote: where verification found it, else what the model said."""
+    if evidence.verified and evidence.matched_source:
+        return evidence.matched_source, evidence.matched_locator or ""
+    return evidence.source, evidence.locator
+
+
+def to_json(run: Run) -> str:
+    """The whole run (drafts, refined versions, each quote's ``verified`` flag), pretty.
+
+    It parses back with ``Run.model_validate_json``; ``verified_summary`` is added on top.
+    """
+    data = {"verified_summary": run.verified_summary}
+    data.update(run.model_dump(mode="json", exclude={"research_text"}))
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def to_markdown(run: Run) -> str:
+    """A readable document: a header about the run, then a section per persona."""
+    created = run.created_at.astimezone()
+    model = run.model + (f", refined with {run.frontier_model}" if run.frontier_model else "")
+    lines = [
+        f"# Personas — {created:%Y-%m-%d %H:%M %Z}",
+        "",
+        f"- **Model:** {model}",
+        f"- **Files:** {', '.join(f.name for f in run.files) or 'none'}",
+        f"- **Verification:** {run.verified_summary}",
+    ]
+    if run.status != "complete":
+        lines.append(f"- **Status:** ⚠ {run.status}" + (f" — {run.message}" if run.message else ""))
+    for number, record in enumerate(run.records, start=1):
+        persona = record.current
+        lines += ["", f"## {number}. {_inline(persona.name)}", ""]
+        lines.append(f"**Role:** {_inline(persona.role)} · **Age:** {_inline(persona.age)}")
+        if record.refine_error:
+            lines += ["", f"⚠ Refinement failed, draft shown: {_inline(record.refine_error)}"]
+        if record.score is not None:
+            reasons = "; ".join(record.score_reasons)
+            lines += ["", f"**Score:** {record.score:g}" + (f" — {reasons}" if reasons else "")]
+        lines += ["", _inline(persona.bio), "", _quote_line(persona.quote)]
+        lines += _markdown_claims(persona)
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(run: Run) -> str:
+    """One row per quote (or per claim without one), for a spreadsheet.
+
+    Returns text without a byte-order mark: :func:`export` encodes it as UTF-8 *with* one,
+    so Excel shows accents. Cells that a spreadsheet would run as a formula get a leading
+    apostrophe.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for persona in run.personas:
+        rows = [(persona, "quote", "", persona.quote)]
+        for section, claim in persona.claims():
+            rows += [(persona, section, claim.text, ev) for ev in claim.evidence] or [
+                (persona, section, claim.text, None)
+            ]
+        for who, section, claim_text, ev in rows:
+            source, locator = cite(ev) if ev else ("", "")
+            cells = [
+                who.name,
+                section,
+                claim_text,
+                ev.quote if ev else "",
+                source,
+                locator,
+                verification_label(ev) if ev else NO_QUOTE,
+            ]
+            writer.writerow([_defuse(cell) for cell in cells])
+    return buffer.getvalue()
+
+
+def export(run: Run, fmt: Format) -> tuple[str, bytes, str]:
+    """(file name, bytes, MIME type) of ``run`` in ``fmt``, e.g. ``personas-2026-11-24-1530.md``."""
+    if fmt not in MIME_TYPES:
+        raise InputError(f"Unknown export format {fmt!r}: choose json, md or csv.")
+    if fmt == "json":
+        data = to_json(run).encode("utf-8")
+    elif fmt == "md":
+        data = to_markdown(run).encode("utf-8")
+    else:
+        data = to_csv(run).encode("utf-8-sig")
+    name = f"personas-{run.created_at.astimezone():%Y-%m-%d-%H%M}.{fmt}"
+    return name, data, MIME_TYPES[fmt]
+
+
+def changes_markdown(run: Run) -> str:
+    """What the frontier model changed in each persona, field by field, for reading."""
+    lines = [f"# What changed: {run.model} drafts refined by {run.frontier_model}", ""]
+    for record in run.records:
+        lines += [f"## {record.draft.name}", ""]
+        if record.refined is None:
+            lines += [record.refine_error or "Kept as drafted: it passed the quality gate.", ""]
+            continue
+        changes = field_changes(record.draft, record.refined)
+        changed = [c for c in changes if c.status != "unchanged"]
+        if not changed:
+            lines += ["No changes.", ""]
+        for change in changed:
+            lines += [
+                f"### {change.label} ({change.status})",
+                "",
+                f"- Before: {_inline(change.before) or '—'}",
+                f"- After: {_inline(change.after) or '—'}",
+                "",
+            ]
+    return "\n".join(lines)
+
+
+def _markdown_claims(persona: Persona) -> list[str]:
+    lines: list[str] = []
+    for section in CLAIM_SECTIONS:
+        claims: list[Claim] = getattr(persona, section)
+        if not claims:
+            continue
+        lines += ["", f"### {SECTION_TITLES[section]}", ""]
+        for claim in claims:
+            lines.append(f"- {_inline(claim.text)}")
+            quotes = [_quote_line(ev) for ev in claim.evidence] or [f"> {NO_QUOTE}"]
+            for number, quote in enumerate(quotes):
+                if number:
+                    lines.append("  >")  # keeps each quote its own paragraph
+                lines.append(f"  {quote}")
+    return lines
+
+
+def _quote_line(evidence: Evidence) -> str:
+    source, locator = cite(evidence)
+    where = ", ".join(part for part in (source, locator) if part)
+    origin = f" — {where}" if where else ""
+    return f'> "{_inline(evidence.quote)}"{origin} {verification_label(evidence)}'
+
+
+def _inline(text: str) -> str:
+    """``text`` on one line, so it cannot break a list item or a blockquote."""
+    return " ".join(text.split())
+
+
+def _defuse(cell: str) -> str:
+    return f"'{cell}" if cell.startswith(_FORMULA_STARTS) else cell

@@ -1,0 +1,62 @@
+"""How fast a model has run on this machine, measured from the runs in History.
+
+Plans use it to estimate how long a run will take, progress to show an ETA, and the Models
+page to say how many tokens per second a model writes here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from persona.history.store import Store
+
+
+@dataclass(frozen=True)
+class ModelSpeed:
+    """Measured rates of one model on this machine."""
+
+    model: str
+    prompt_tokens_per_second: float
+    """Tokens read per second of call time left after writing (prompt processing and loading)."""
+    output_tokens_per_second: float
+    runs: int
+    """How many runs the measurement is based on."""
+
+    def seconds_for(self, prompt_tokens: int, output_tokens: int) -> float:
+        """Estimated seconds for calls that read and write this many tokens in all."""
+        return (
+            prompt_tokens / self.prompt_tokens_per_second
+            + output_tokens / self.output_tokens_per_second
+        )
+
+
+def measured_speed(store: Store, model: str, *, runs: int = 20) -> ModelSpeed | None:
+    """The model's speed over its latest ``runs`` runs with timings, or None before any."""
+    prompt_tokens = answer_tokens = 0
+    reading_seconds = writing_seconds = 0.0
+    used = 0
+    for usage in store.usages(model, limit=runs):
+        seconds = float(usage.get("seconds") or 0.0)
+        answer_seconds = float(usage.get("answer_seconds") or 0.0)
+        answers = int(usage.get("answer_tokens") or 0)
+        prompts = int(usage.get("prompt_tokens") or 0)
+        if seconds <= 0 or answers <= 0:
+            continue
+        if not 0 < answer_seconds < seconds:
+            # The engine did not split reading from writing: count the whole call as writing,
+            # which overestimates durations rather than promising too little.
+            answer_seconds = seconds
+        used += 1
+        prompt_tokens += prompts
+        answer_tokens += answers
+        writing_seconds += answer_seconds
+        reading_seconds += seconds - answer_seconds
+    if not used:
+        return None
+    read_rate = prompt_tokens / reading_seconds if reading_seconds > 0 else float("inf")
+    return ModelSpeed(
+        model=model,
+        prompt_tokens_per_second=read_rate,
+        output_tokens_per_second=answer_tokens / writing_seconds,
+        runs=used,
+    )

@@ -1,0 +1,432 @@
+"""Run history in SQLite, saved as each persona is made.
+
+Every operation opens its own connection and runs in one transaction, so a Store is safe
+to share between threads, Streamlit sessions and processes, and a crash never leaves half
+a write. The database is in WAL mode; its layout is versioned with ``PRAGMA user_version``.
+
+A run is ``running`` while the process writing it is alive. When the store finds a running
+run whose writer is gone (a crash, a server restart), it marks the run ``interrupted`` and
+keeps the personas saved so far. Runs written from another machine (a shared folder) are
+left as they are, since their writer cannot be checked from here.
+
+The store keeps personas, settings, file names and content hashes; the research text
+itself only when the user opted in (``Run.research_text``). Deleted rows are overwritten
+(``secure_delete``).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import socket
+import sqlite3
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, get_args
+
+import psutil
+from pydantic import ValidationError
+
+from persona.core.errors import InputError, StoreError
+from persona.core.records import (
+    PersonaRecord,
+    Run,
+    RunStatus,
+    count_verified,
+    run_title,
+    verified_text,
+)
+from persona.core.settings import default_data_dir
+
+FILENAME = "history.sqlite3"
+SCHEMA_VERSION = 1
+_BUSY_SECONDS = 15.0
+_INTERRUPTED = "The app stopped before this run finished; the personas saved so far are kept."
+
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (  # 0 -> 1
+        """CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            model TEXT NOT NULL,
+            frontier_model TEXT,
+            status TEXT NOT NULL,
+            message TEXT NOT NULL,
+            options TEXT NOT NULL,
+            files TEXT NOT NULL,
+            file_names TEXT NOT NULL,
+            usage TEXT NOT NULL,
+            raw_answers TEXT NOT NULL,
+            research_text TEXT,
+            owner TEXT NOT NULL
+        )""",
+        "CREATE INDEX runs_by_date ON runs (created_at)",
+        """CREATE TABLE records (
+            run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            idx INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            found INTEGER NOT NULL,
+            checked INTEGER NOT NULL,
+            total INTEGER NOT NULL,
+            PRIMARY KEY (run_id, idx)
+        )""",
+    ),
+)
+"""``_MIGRATIONS[n]`` takes the database from version ``n`` to ``n + 1``."""
+
+_RUN_COLUMNS = (
+    "id, created_at, kind, model, frontier_model, status, message, options, files, "
+    "file_names, usage, raw_answers, research_text, owner"
+)
+_JSON_COLUMNS = ("options", "files", "usage", "raw_answers")
+
+
+def history_path(data_dir: Path | None = None) -> Path:
+    """The history database in ``data_dir`` (default: :func:`default_data_dir`)."""
+    return (data_dir if data_dir is not None else default_data_dir()) / FILENAME
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What the history list shows of a run, read without loading its personas."""
+
+    id: str
+    created_at: datetime
+    kind: str
+    model: str
+    frontier_model: str | None
+    file_names: tuple[str, ...]
+    persona_count: int
+    status: str
+    verified_summary: str
+
+    @property
+    def title(self) -> str:
+        """The same one-line label as :attr:`Run.title`."""
+        return run_title(self.persona_count, self.model, self.frontier_model, [*self.file_names])
+
+
+class Store:
+    """The run history at ``path`` (default: ``history.sqlite3`` in the data folder)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = Path(path) if path is not None else history_path()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _store_error(self.path, exc) from exc
+        self._migrate()
+        self.mark_interrupted()
+
+    # --- writing -------------------------------------------------------------
+
+    def start(self, run: Run) -> None:
+        """Save ``run`` as running, before any persona exists."""
+        self.save(run.model_copy(update={"status": "running"}))
+
+    def save(self, run: Run) -> None:
+        """Insert or replace the whole run and its records."""
+        row = _run_row(run)
+        columns = ", ".join(row)
+        names = ", ".join(f":{column}" for column in row)
+        updates = ", ".join(f"{column} = excluded.{column}" for column in row if column != "id")
+        with self._transaction(write=True) as conn:
+            conn.execute(
+                f"INSERT INTO runs ({columns}) VALUES ({names}) "
+                f"ON CONFLICT (id) DO UPDATE SET {updates}",
+                row,
+            )
+            conn.execute("DELETE FROM records WHERE run_id = ?", (run.id,))
+            for index, record in enumerate(run.records):
+                _insert_record(conn, run.id, index, record)
+
+    def add_record(self, run_id: str, record: PersonaRecord) -> int:
+        """Append a persona to a saved run, committed at once; returns its index."""
+        with self._transaction(write=True) as conn:
+            self._touch(conn, run_id)
+            (index,) = conn.execute(
+                "SELECT COALESCE(MAX(idx) + 1, 0) FROM records WHERE run_id = ?", (run_id,)
+            ).fetchone()
+            _insert_record(conn, run_id, index, record)
+        return index
+
+    def update_record(self, run_id: str, index: int, record: PersonaRecord) -> None:
+        """Replace persona ``index`` of a run (after refinement, or the user's choices)."""
+        with self._transaction(write=True) as conn:
+            self._touch(conn, run_id)
+            found = conn.execute(
+                "DELETE FROM records WHERE run_id = ? AND idx = ?", (run_id, index)
+            ).rowcount
+            if not found:
+                raise InputError(f"Run {run_id} has no persona number {index + 1}.")
+            _insert_record(conn, run_id, index, record)
+
+    def finish(
+        self,
+        run_id: str,
+        status: RunStatus,
+        message: str = "",
+        usage: dict[str, Any] | None = None,
+        raw_answers: list[str] | None = None,
+    ) -> None:
+        """Record how a run ended; ``usage`` and ``raw_answers`` replace the saved ones if given."""
+        if status not in get_args(RunStatus):
+            raise InputError(f"Unknown run status {status!r}.")
+        with self._transaction(write=True) as conn:
+            self._touch(conn, run_id)
+            conn.execute(
+                "UPDATE runs SET status = ?, message = ?, usage = COALESCE(?, usage), "
+                "raw_answers = COALESCE(?, raw_answers) WHERE id = ?",
+                (
+                    status,
+                    message,
+                    None if usage is None else json.dumps(usage, default=str),
+                    None if raw_answers is None else json.dumps(raw_answers),
+                    run_id,
+                ),
+            )
+
+    def delete(self, run_id: str) -> bool:
+        """Delete a run and its personas; False if there was no such run."""
+        with self._transaction(write=True) as conn:
+            deleted = conn.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount > 0
+        with self._connection() as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return deleted
+
+    def mark_interrupted(self) -> int:
+        """Mark running runs whose writing process is gone as interrupted; returns how many."""
+        with self._transaction(write=False) as conn:
+            running = conn.execute("SELECT id, owner FROM runs WHERE status = 'running'")
+            orphans = [(run_id, owner) for run_id, owner in running if not _alive(owner)]
+        if not orphans:
+            return 0
+        with self._transaction(write=True) as conn:
+            return sum(
+                conn.execute(
+                    "UPDATE runs SET status = 'interrupted', message = ? "
+                    "WHERE id = ? AND owner = ? AND status = 'running'",
+                    (_INTERRUPTED, run_id, owner),
+                ).rowcount
+                for run_id, owner in orphans
+            )
+
+    # --- reading -------------------------------------------------------------
+
+    def get(self, run_id: str) -> Run:
+        """The saved run ``run_id`` with all its personas."""
+        self.mark_interrupted()
+        with self._transaction(write=False) as conn:
+            row = conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))
+            found = row.fetchone()
+            if found is None:
+                raise InputError(
+                    f"No saved run with id {run_id!r}: it may have been deleted. "
+                    "Pick another run from the history."
+                )
+            records = conn.execute(
+                "SELECT data FROM records WHERE run_id = ? ORDER BY idx", (run_id,)
+            ).fetchall()
+        data = dict(found)
+        for column in _JSON_COLUMNS:
+            data[column] = json.loads(data[column])
+        data["records"] = [json.loads(text) for (text,) in records]
+        try:
+            return Run.model_validate(data)
+        except ValidationError as exc:
+            raise StoreError(
+                f"The saved run {run_id} could not be read ({exc.error_count()} problems); "
+                "it may come from a newer Persona version. Update Persona, or delete the run."
+            ) from exc
+
+    def list(self, limit: int | None = 50, search: str | None = None) -> list[RunSummary]:
+        """Saved runs, newest first; ``search`` words must each match a persona name or
+        role, a file name or a model (case and accents ignored)."""
+        self.mark_interrupted()
+        clauses, params = [], {"limit": -1 if limit is None else limit}
+        for n, word in enumerate((search or "").split()):
+            params[f"w{n}"] = f"%{_like_escape(_fold(word))}%"
+            like = f"LIKE :w{n} ESCAPE '\\'"
+            clauses.append(
+                f"(fold(r.model) {like} OR fold(r.frontier_model) {like} "
+                f"OR fold(r.file_names) {like} OR EXISTS (SELECT 1 FROM records q "
+                f"WHERE q.run_id = r.id AND (fold(q.name) {like} OR fold(q.role) {like})))"
+            )
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(
+                "SELECT r.id, r.created_at, r.kind, r.model, r.frontier_model, r.file_names, "
+                "r.status, COUNT(p.idx), COALESCE(SUM(p.found), 0), "
+                "COALESCE(SUM(p.checked), 0), COALESCE(SUM(p.total), 0) "
+                f"FROM runs r LEFT JOIN records p ON p.run_id = r.id {where} "
+                "GROUP BY r.id ORDER BY r.created_at DESC, r.rowid DESC LIMIT :limit",
+                params,
+            ).fetchall()
+        return [
+            RunSummary(
+                id=row[0],
+                created_at=datetime.fromisoformat(row[1]),
+                kind=row[2],
+                model=row[3],
+                frontier_model=row[4],
+                file_names=tuple(row[5].split("\n")) if row[5] else (),
+                status=row[6],
+                persona_count=row[7],
+                verified_summary=verified_text(row[8], row[9], row[10]),
+            )
+            for row in rows
+        ]
+
+    def usages(self, model: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The ``usage`` of the latest finished runs made with ``model``, newest first."""
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(
+                "SELECT usage FROM runs WHERE model = ? AND status != 'running' "
+                "ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                (model, limit),
+            ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    # --- plumbing ------------------------------------------------------------
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """A fresh autocommit connection, closed afterwards; SQLite errors become PersonaError."""
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = sqlite3.connect(self.path, timeout=_BUSY_SECONDS, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.create_function("fold", 1, _fold, deterministic=True)
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA secure_delete = ON")
+            yield conn
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError):
+            raise  # a bug in Persona, not a problem with the file
+        except (sqlite3.Error, OSError) as exc:
+            raise _store_error(self.path, exc) from exc
+        finally:
+            if conn is not None:
+                conn.close()
+
+    @contextmanager
+    def _transaction(self, write: bool) -> Iterator[sqlite3.Connection]:
+        """One transaction: committed if the block finishes, rolled back otherwise."""
+        with self._connection() as conn:
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+    def _migrate(self) -> None:
+        with self._connection() as conn:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("BEGIN IMMEDIATE")
+            (version,) = conn.execute("PRAGMA user_version").fetchone()
+            if version > SCHEMA_VERSION:
+                conn.rollback()
+                raise StoreError(
+                    f"The run history at {self.path} was written by a newer version of Persona. "
+                    "Update Persona, or set PERSONA_DATA_DIR to another folder."
+                )
+            for statements in _MIGRATIONS[version:]:
+                for statement in statements:
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.commit()
+
+    @staticmethod
+    def _touch(conn: sqlite3.Connection, run_id: str) -> None:
+        """Claim ``run_id`` for this process, or raise InputError if it is not saved."""
+        claimed = conn.execute(
+            "UPDATE runs SET owner = ? WHERE id = ?", (_this_process(os.getpid()), run_id)
+        ).rowcount
+        if not claimed:
+            raise InputError(f"No saved run with id {run_id!r}: start the run before adding to it.")
+
+
+def _run_row(run: Run) -> dict[str, Any]:
+    data = run.model_dump(mode="json", exclude={"records"})
+    row = {column: data[column] for column in _RUN_COLUMNS.split(", ") if column in data}
+    for column in _JSON_COLUMNS:
+        row[column] = json.dumps(row[column], ensure_ascii=False)
+    row["created_at"] = run.created_at.isoformat(timespec="microseconds")
+    row["file_names"] = "\n".join(f.name for f in run.files)
+    row["owner"] = _this_process(os.getpid())
+    return row
+
+
+def _insert_record(
+    conn: sqlite3.Connection, run_id: str, index: int, record: PersonaRecord
+) -> None:
+    current = record.current
+    found, checked, total = count_verified([current])
+    conn.execute(
+        "INSERT INTO records (run_id, idx, data, name, role, found, checked, total) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            run_id,
+            index,
+            record.model_dump_json(),
+            current.name,
+            current.role,
+            found,
+            checked,
+            total,
+        ),
+    )
+
+
+@lru_cache
+def _this_process(pid: int) -> str:
+    """Who writes: host, process id and process start time (process ids get reused)."""
+    return f"{socket.gethostname()}|{pid}|{psutil.Process(pid).create_time()!r}"
+
+
+def _alive(owner: str) -> bool:
+    """Whether the process that last wrote a run still runs (True when it cannot be told)."""
+    try:
+        host, pid, started = owner.split("|")
+        if host != socket.gethostname():
+            return True
+        return abs(psutil.Process(int(pid)).create_time() - float(started)) < 1.0
+    except (ValueError, psutil.Error):
+        return False
+
+
+def _fold(text: str | None) -> str:
+    """``text`` lower-cased without accents, for searching."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _store_error(path: Path, exc: BaseException) -> StoreError:
+    """A StoreError that says what went wrong with the history file and what to do."""
+    text = str(exc).lower()
+    if getattr(exc, "errno", None) == errno.ENOSPC or "disk is full" in text:
+        hint = "The disk is full: free some space, then try again."
+    elif "not a database" in text or "malformed" in text:
+        hint = (
+            f"The history file is damaged: move {path.name} out of {path.parent} to start "
+            "a new history, or set PERSONA_DATA_DIR to another folder."
+        )
+    elif "locked" in text or "busy" in text:
+        hint = "Another Persona window is writing to it: try again in a moment."
+    else:
+        hint = "Set PERSONA_DATA_DIR to a folder you can write to, then restart Persona."
+    return StoreError(f"Could not use the run history at {path} ({exc}). {hint}")

@@ -1,0 +1,253 @@
+"""Claude prices as dated, editable settings, and a spending cap for the hybrid step.
+
+Prices change: the defaults carry the date they were checked, a JSON file
+(``PERSONA_PRICES_FILE``) or arguments override them, and an unknown model is
+never free: it gets the most expensive known price, flagged ``assumed``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from persona.core.errors import BudgetExceeded, InputError
+
+PRICES_AS_OF = "2026-11-01"
+PRICES_FILE_ENV = "PERSONA_PRICES_FILE"
+_MTOK = 1_000_000
+
+
+@dataclass(frozen=True)
+class Price:
+    """USD per million tokens, the date it was checked, and how it was chosen."""
+
+    input_per_mtok: float
+    output_per_mtok: float
+    as_of: str = PRICES_AS_OF
+    assumed: bool = False
+    """True when the model was not in the table and this price is a guess."""
+    basis: str = ""
+    """The table entry this price comes from."""
+
+    def cost_usd(self, input_tokens: int, output_tokens: int) -> float:
+        """What this many tokens cost at this price."""
+        return (input_tokens * self.input_per_mtok + output_tokens * self.output_per_mtok) / _MTOK
+
+
+def _p(input_per_mtok: float, output_per_mtok: float) -> Price:
+    return Price(input_per_mtok, output_per_mtok, PRICES_AS_OF)
+
+
+DEFAULT_PRICES: dict[str, Price] = {
+    "claude-opus-4-6": _p(5.0, 25.0),
+    "claude-opus-4-5": _p(5.0, 25.0),
+    "claude-opus-4-1": _p(15.0, 75.0),
+    "claude-opus-4-0": _p(15.0, 75.0),
+    "claude-opus-4": _p(15.0, 75.0),
+    "claude-sonnet-4-6": _p(3.0, 15.0),
+    "claude-sonnet-4-5": _p(3.0, 15.0),
+    "claude-sonnet-4-0": _p(3.0, 15.0),
+    "claude-sonnet-4": _p(3.0, 15.0),
+    "claude-haiku-4-5": _p(1.0, 5.0),
+}
+"""Public list prices (standard tier, no caching) keyed by model id without a date suffix."""
+
+
+@dataclass(frozen=True)
+class Cost:
+    """The price of one call."""
+
+    usd: float
+    price: Price
+    input_tokens: int
+    output_tokens: int
+
+    @property
+    def assumed(self) -> bool:
+        return self.price.assumed
+
+
+def normalize_model_id(model: str) -> str:
+    """``claude-…`` without provider prefixes or a snapshot date: the key prices are stored under.
+
+    ``anthropic.claude-sonnet-4-5-20250929-v1:0`` and ``claude-opus-4-1@20250805`` both reduce
+    to their alias.
+    """
+    name = model.strip().lower()
+    start = name.find("claude-")
+    if start > 0:
+        name = name[start:]
+    name = name.split("@", 1)[0]
+    return re.sub(r"-\d{8}.*$", "", name)
+
+
+def _family(name: str) -> str:
+    words = [w for w in name.split("-") if w.isalpha() and w != "claude"]
+    return words[0] if words else ""
+
+
+def _dearest(prices: Mapping[str, Price]) -> tuple[str, Price]:
+    return max(prices.items(), key=lambda kv: (kv[1].output_per_mtok, kv[1].input_per_mtok))
+
+
+class PriceTable:
+    """Prices by model id, matched on the model's family when the exact id is unknown."""
+
+    def __init__(self, prices: Mapping[str, Price] | None = None) -> None:
+        table = dict(DEFAULT_PRICES if prices is None else prices)
+        if not table:
+            raise InputError("The price table is empty: keep at least one model's price.")
+        self._prices = {normalize_model_id(k): v for k, v in table.items()}
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path | None = None,
+        overrides: Mapping[str, Price | Mapping[str, Any]] | None = None,
+    ) -> PriceTable:
+        """Defaults, then a JSON file (``path``, else ``PERSONA_PRICES_FILE``), then overrides."""
+        prices = dict(DEFAULT_PRICES)
+        file = path if path is not None else os.environ.get(PRICES_FILE_ENV, "").strip()
+        if file:
+            prices.update(read_prices(Path(file).expanduser()))
+        for model, value in (overrides or {}).items():
+            prices[model] = value if isinstance(value, Price) else _parse_price(model, value)
+        return cls(prices)
+
+    @property
+    def prices(self) -> dict[str, Price]:
+        """A copy of the table, for display and editing."""
+        return dict(self._prices)
+
+    def price_for(self, model: str) -> Price:
+        """The model's price; an unknown model gets the dearest price (of its family if known)."""
+        name = normalize_model_id(model)
+        if name in self._prices:
+            return replace(self._prices[name], basis=name)
+        family = _family(name)
+        kin = {k: v for k, v in self._prices.items() if family and _family(k) == family}
+        basis, price = _dearest(kin or self._prices)
+        return replace(price, assumed=True, basis=basis)
+
+    def cost(self, model: str, input_tokens: int, output_tokens: int) -> Cost:
+        """What a call with these token counts costs on ``model``."""
+        price = self.price_for(model)
+        usd = price.cost_usd(input_tokens, output_tokens)
+        return Cost(usd, price, input_tokens, output_tokens)
+
+    def save(self, path: str | Path) -> None:
+        """Write the table as JSON in the format :func:`read_prices` reads."""
+        data = {
+            model: {
+                "input_per_mtok": p.input_per_mtok,
+                "output_per_mtok": p.output_per_mtok,
+                "as_of": p.as_of,
+            }
+            for model, p in self._prices.items()
+        }
+        Path(path).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+_EXAMPLE = (
+    '{"claude-sonnet-4-5": {"input_per_mtok": 3, "output_per_mtok": 15, "as_of": "2026-11-01"}}'
+)
+
+
+def _parse_price(model: str, value: object) -> Price:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"the entry for '{model}' must be an object like {_EXAMPLE}")
+    numbers = []
+    for field in ("input_per_mtok", "output_per_mtok"):
+        number = value.get(field)
+        if isinstance(number, bool) or not isinstance(number, int | float) or number < 0:
+            raise ValueError(f"'{model}' needs {field} as a number of USD ≥ 0")
+        numbers.append(float(number))
+    as_of = value.get("as_of", "unknown date")
+    if not isinstance(as_of, str):
+        raise ValueError(f"'{model}' has an as_of that is not a date string")
+    return Price(numbers[0], numbers[1], as_of)
+
+
+def read_prices(path: Path) -> dict[str, Price]:
+    """Prices from a JSON file shaped like ``{model: {input_per_mtok, output_per_mtok, as_of}}``."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError(f"expected an object like {_EXAMPLE}")
+        return {str(model): _parse_price(str(model), value) for model, value in data.items()}
+    except OSError as exc:
+        raise InputError(
+            f"Cannot read the price file {path} ({exc.strerror}). Fix {PRICES_FILE_ENV} or "
+            "remove it to use the built-in prices."
+        ) from exc
+    except ValueError as exc:
+        raise InputError(f"The price file {path} is not valid: {exc}.") from exc
+
+
+def price_for(model: str, table: PriceTable | None = None) -> Price:
+    """``model``'s price from ``table`` (default: built-ins plus ``PERSONA_PRICES_FILE``)."""
+    return (table or PriceTable.load()).price_for(model)
+
+
+def cost(
+    model: str, input_tokens: int, output_tokens: int, table: PriceTable | None = None
+) -> Cost:
+    """What a call costs on ``model`` (see :func:`price_for`)."""
+    return (table or PriceTable.load()).cost(model, input_tokens, output_tokens)
+
+
+def _usd(amount: Cost | float) -> float:
+    return amount.usd if isinstance(amount, Cost) else float(amount)
+
+
+class Budget:
+    """A USD cap on what the hybrid step may spend; ``None`` means no cap.
+
+    Before a call, :meth:`charge` the worst-case estimate (it raises
+    :class:`BudgetExceeded` if that would cross the cap); afterwards :meth:`settle`
+    replaces the estimate by the actual cost.
+    """
+
+    def __init__(self, cap_usd: float | None, spent: float = 0.0) -> None:
+        if cap_usd is not None and cap_usd < 0:
+            raise InputError(f"The budget must be 0 USD or more, not {cap_usd}.")
+        self.cap_usd = cap_usd
+        self.spent = spent
+        self._lock = threading.Lock()
+
+    @property
+    def remaining(self) -> float | None:
+        return None if self.cap_usd is None else max(self.cap_usd - self.spent, 0.0)
+
+    def can_afford(self, estimated: Cost | float) -> bool:
+        """Whether spending ``estimated`` keeps the total within the cap."""
+        return self.cap_usd is None or self.spent + _usd(estimated) <= self.cap_usd + 1e-12
+
+    def charge(self, amount: Cost | float) -> None:
+        """Add ``amount`` to what was spent, or raise :class:`BudgetExceeded` and add nothing."""
+        with self._lock:
+            if not self.can_afford(amount):
+                raise BudgetExceeded(self._refusal(amount))
+            self.spent += _usd(amount)
+
+    def settle(self, charged: Cost | float, actual: Cost | float) -> None:
+        """Replace an earlier charge by the actual cost (which was spent, so it never raises)."""
+        with self._lock:
+            self.spent = max(self.spent - _usd(charged) + _usd(actual), 0.0)
+
+    def _refusal(self, amount: Cost | float) -> str:
+        guess = ""
+        if isinstance(amount, Cost) and amount.assumed:
+            guess = f" (price unknown, assumed the highest: {amount.price.basis})"
+        return (
+            f"This Claude call could cost up to ${_usd(amount):.4f}{guess}, but only "
+            f"${self.remaining or 0.0:.4f} of your ${self.cap_usd:.2f} budget is left "
+            f"(${self.spent:.4f} spent). Raise the budget in Settings, refine fewer personas, "
+            "or pick a cheaper model. Your local drafts are kept."
+        )

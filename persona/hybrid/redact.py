@@ -1,0 +1,351 @@
+"""Personal data out before anything leaves the machine, and back in when the answer returns.
+
+A :class:`Redactor` swaps links, e-mail addresses, bank account and card numbers, phone
+numbers and participants' names for stable pseudonyms such as ``[PERSON_1]``: the same
+value always gets the same pseudonym, so the frontier model can still tell people apart.
+Its :attr:`Redactor.mapping` lives only in memory and must never be logged or stored.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from pathlib import PurePath
+from typing import Any
+
+from persona.core.documents import Passage
+from persona.core.schema import Persona
+
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+KINDS: dict[str, tuple[str, str]] = {
+    "PERSON": ("name", "names"),
+    "EMAIL": ("e-mail address", "e-mail addresses"),
+    "PHONE": ("phone number", "phone numbers"),
+    "URL": ("link", "links"),
+    "CARD": ("card number", "card numbers"),
+    "IBAN": ("bank account number", "bank account numbers"),
+}
+"""Pseudonym kinds and what the UI calls one or several of them."""
+
+GENERIC_LABELS = _word_set(
+    """interviewer moderator facilitator researcher observer note notes q a i p question
+    answer participant respondent interviewee speaker user customer client admin system bot
+    assistant me you they we name date time location place summary comment comments context
+    feedback observation session interview transcript topic theme task tasks background
+    intro introduction quote quotes insight insights age role title email e-mail phone
+    mobile contact team all anonymous anon unknown none n/a na redacted declined prefer not
+    to say other"""
+)
+"""Labels and values that are never a participant's name ("Interviewer:", "Q:", "n/a")."""
+
+_AMBIGUOUS = _word_set(
+    """will may mark bill grace hope rose june april august faith joy pat sue rob art max ray
+    dawn summer autumn amber ruby jack frank victor guy chance earl hunter miles young
+    white brown black green gray grey long little king page bell hall wood stone rich love"""
+)
+"""Names that are also everyday words: on their own they are redacted only when capitalised."""
+_PARTICLES = _word_set("de da di du del der den la le van von bin al ben dos das st")
+_TABULAR = frozenset({".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".xlsx", ".xls"})
+
+_URL = re.compile(
+    r"\b(?:https?://|www\.)[^\s<>\"'\[\]]+|\b(?:[a-z0-9-]+\.)+[a-z]{2,24}/[^\s<>\"'\[\]]*",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"\b[\w.%+-]+@(?:[a-z0-9-]+\.)+[a-z]{2,24}\b", re.IGNORECASE)
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
+_CARD = re.compile(r"(?<![\d+])(?:\d{4}([ -]?)\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -]?)\d{6}\2\d{5})\b")
+_PHONE = re.compile(
+    r"(?<![\w.,+/-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,15}(?:[ .-]\d{1,15}){0,5}(?!\w)"
+)
+_US_PHONE = re.compile(r"\(?\d{3}\)?[ .-]?\d{3}[ .-]\d{4}")
+_DATE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
+_PHONE_WORD = re.compile(
+    r"\b(?:phone|tel|telephone|mobile|cell|call|landline|whatsapp|fax|number|sms)\b"
+    r"\W{0,3}(?:\w+\W{1,3}){0,2}$",
+    re.IGNORECASE,
+)
+_URL_TRAILING = ".,;:!?)]}'\""
+
+_KIND_NAMES = "|".join(KINDS)
+_PSEUDONYM = re.compile(
+    rf"[\[<{{(]\s*(?P<kind>{_KIND_NAMES})[\s_-]*(?P<number>\d+)\s*[\]>}})]"
+    rf"|(?<!\w)(?P<bare_kind>{_KIND_NAMES})[_-]?(?P<bare_number>\d+)(?!\w)",
+    re.IGNORECASE,
+)
+
+_NAME_COLUMN = re.compile(
+    r"(?:your |full |first |last |given |family |participant |respondent |interviewee |"
+    r"customer |sur)?name|participant|respondent|interviewee",
+    re.IGNORECASE,
+)
+_NAME_WORD = r"(?:[^\W\d_][\w'’-]*[^\W\d_]|[^\W\d_]\.)"
+_NAME = rf"{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,3}}"
+_MARKUP = r"^[ \t#>*_-]*"
+_HEADER = re.compile(
+    rf"{_MARKUP}({_NAME})[*_]*\s*"
+    rf"\(\s*\d{{1,3}}\s*(?:years?(?: old)?|yrs?|y/?o)?\s*(?:[,;][^)\n]*)?\)",
+    re.MULTILINE | re.IGNORECASE,
+)
+_SPEAKER = re.compile(rf"{_MARKUP}({_NAME})[*_]*\s*:", re.MULTILINE)
+_FIELD = re.compile(rf"{_MARKUP}([^:;\n]{{1,40}}?)[*_]*\s*:[*_]*\s*([^;\n]*)")
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def _is_card(value: str, before: str) -> bool:
+    digits = re.sub(r"\D", "", value)
+    return 13 <= len(digits) <= 19 and _luhn(digits)
+
+
+def _is_iban(value: str, before: str) -> bool:
+    compact = value.replace(" ", "")
+    return 15 <= len(compact) <= 34 and sum(c.isdigit() for c in compact) >= 10
+
+
+def _is_phone(value: str, before: str) -> bool:
+    """International (``+``), national (leading 0) and US formats; a shorter local number
+    only right after a word such as "phone" or "call"."""
+    digits = sum(c.isdigit() for c in value)
+    if value.startswith("+"):
+        return 8 <= digits <= 15
+    if _US_PHONE.fullmatch(value) or (value.lstrip("(").startswith("0") and 9 <= digits <= 15):
+        return True
+    return 7 <= digits <= 15 and not _DATE.fullmatch(value) and bool(_PHONE_WORD.search(before))
+
+
+def _always(value: str, before: str) -> bool:
+    return True
+
+
+_Check = Callable[[str, str], bool]
+"""Whether a candidate (its text, the text just before it) really is personal data."""
+
+_DETECTORS: tuple[tuple[str, re.Pattern[str], _Check], ...] = (
+    ("URL", _URL, _always),
+    ("EMAIL", _EMAIL, _always),
+    ("IBAN", _IBAN, _is_iban),
+    ("CARD", _CARD, _is_card),
+    ("PHONE", _PHONE, _is_phone),
+)
+
+
+class Redactor:
+    """Replaces personal data with pseudonyms and puts it back, consistently across calls."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        self._originals: dict[str, str] = {}
+        self._pseudonyms: dict[tuple[str, str], str] = {}
+        self._numbers: dict[str, int] = dict.fromkeys(KINDS, 0)
+        self._names: set[str] = set()
+        self._name_pattern: re.Pattern[str] | None = None
+        self.add_names(names)
+
+    @property
+    def mapping(self) -> dict[str, str]:
+        """Pseudonym → original value. Keep it in memory; never log or store it."""
+        return dict(self._originals)
+
+    def add_names(self, names: Iterable[str]) -> None:
+        """Redact these full names and, on their own, their first and last names.
+
+        Values with digits ("P3", "Participant 3") and generic labels are skipped.
+        """
+        for raw in names:
+            name = " ".join(raw.split()).strip(_URL_TRAILING + "(")
+            if not name or _is_generic(name) or any(c.isdigit() for c in name):
+                continue
+            words = name.split()
+            variants = {name, *(w for w in words if len(words) > 1 and _is_name_part(w))}
+            self._names |= variants | {_fold_accents(v) for v in variants}
+        self._name_pattern = self._compile_names()
+
+    def _compile_names(self) -> re.Pattern[str] | None:
+        if not self._names:
+            return None
+        ordered = sorted(self._names, key=lambda n: (-len(n), n))
+        options = "|".join(map(_name_regex, ordered))
+        return re.compile(rf"(?<!\w)(?:{options})(?!\w)")
+
+    def redact(self, text: str) -> str:
+        """``text`` with every personal value replaced by its pseudonym."""
+        for kind, pattern, check in _DETECTORS:
+            text = pattern.sub(lambda m, k=kind, c=check: self._replace(k, m, c), text)
+        if self._name_pattern is not None:
+            text = self._name_pattern.sub(lambda m: self._pseudonym("PERSON", m.group()), text)
+        return text
+
+    def _replace(self, kind: str, match: re.Match[str], check: _Check) -> str:
+        found = match.group()
+        value = found.rstrip(_URL_TRAILING) if kind == "URL" else found
+        if not check(value, match.string[max(match.start() - 40, 0) : match.start()]):
+            return found
+        return self._pseudonym(kind, value) + found[len(value) :]
+
+    def _pseudonym(self, kind: str, value: str) -> str:
+        key = (kind, value)
+        if key not in self._pseudonyms:
+            self._numbers[kind] += 1
+            pseudonym = f"[{kind}_{self._numbers[kind]}]"
+            self._pseudonyms[key] = pseudonym
+            self._originals[pseudonym] = value
+        return self._pseudonyms[key]
+
+    def restore(self, text: str) -> str:
+        """Put the originals back, also where the model reformatted a pseudonym."""
+
+        def original(match: re.Match[str]) -> str:
+            kind = match.group("kind") or match.group("bare_kind")
+            number = match.group("number") or match.group("bare_number")
+            return self._originals.get(f"[{kind.upper()}_{int(number)}]", match.group())
+
+        return _PSEUDONYM.sub(original, text)
+
+    def redact_persona(self, persona: Persona) -> Persona:
+        """A copy with every text field redacted; its participants' names are learned first."""
+        self.add_names(persona.participants)
+        return _map_strings(persona, self.redact)
+
+    def restore_persona(self, persona: Persona) -> Persona:
+        """A copy with every pseudonym in every text field restored."""
+        return _map_strings(persona, self.restore)
+
+    def counts(self) -> dict[str, int]:
+        """Distinct values redacted so far, by what the UI calls them: ``{"names": 2}``."""
+        return {KINDS[kind][0 if n == 1 else 1]: n for kind, n in self._numbers.items() if n}
+
+
+def _fold_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
+    )
+
+
+def _name_regex(name: str) -> str:
+    """Case-insensitive, unless every word is also an everyday word ("Will", "Grace")."""
+    words = name.split()
+    pattern = r"\s+".join(map(re.escape, words))
+    return pattern if all(w.casefold() in _AMBIGUOUS for w in words) else f"(?i:{pattern})"
+
+
+def _is_generic(value: str) -> bool:
+    return all(word.casefold() in GENERIC_LABELS for word in value.split())
+
+
+def _is_name_part(word: str) -> bool:
+    bare = word.strip(".")
+    return (
+        len(bare) >= 2
+        and all(_LETTERS.fullmatch(piece) for piece in re.split(r"['’-]", bare))
+        and bare.casefold() not in _PARTICLES | GENERIC_LABELS
+    )
+
+
+def _map_strings(persona: Persona, change: Callable[[str], str]) -> Persona:
+    def walk(node: Any) -> Any:
+        if isinstance(node, str):
+            return change(node)
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if isinstance(node, dict):
+            return {key: walk(value) for key, value in node.items()}
+        return node
+
+    return Persona.model_validate(walk(persona.model_dump()))
+
+
+def looks_like_name(value: str) -> bool:
+    """One to four capitalised words of letters that are not a generic label."""
+    value = " ".join(value.split())
+    return (
+        re.fullmatch(_NAME, value) is not None
+        and all(word[0].isupper() for word in value.split())
+        and not _is_generic(value)
+    )
+
+
+def collect_names(passages: Iterable[Passage]) -> list[str]:
+    """Participants' names from name columns, transcript headers and speaker labels.
+
+    Survey columns such as Name, Full name, Participant or Respondent; headers such as
+    "Participant: Maria Gonzalez (34, nurse)" or "Maria Gonzalez (34, nurse):"; and speaker
+    labels such as "Maria:" at the start of a line. A speaker label counts only when it never
+    appears in lower case in the data, so "Update:" is not mistaken for a name.
+    """
+    passages = list(passages)
+    names: dict[str, None] = {}
+    labels: dict[str, None] = {}
+    columns: set[str] = set()
+    for passage in passages:
+        fields = _fields(passage.text)
+        for column, value in fields:
+            candidate = re.split(r"[(,|/]| - ", value, maxsplit=1)[0].strip(" *_\"'“”")
+            if _NAME_COLUMN.fullmatch(_column_name(column)) and _is_plain_name(candidate):
+                names[" ".join(candidate.split())] = None
+        for match in _HEADER.finditer(passage.text):
+            if looks_like_name(match.group(1)):
+                names[" ".join(match.group(1).split())] = None
+        if PurePath(passage.source).suffix.casefold() in _TABULAR or _is_row(passage.text):
+            columns.update(column.casefold() for column, _ in fields)
+        else:
+            labels.update(
+                (" ".join(m.group(1).split()), None) for m in _SPEAKER.finditer(passage.text)
+            )
+    lowercase = _lowercase_words(p.text for p in passages) if labels else set()
+    for label in labels:
+        words = label.split()
+        if (
+            looks_like_name(label)
+            and label.casefold() not in columns
+            and not any(w.casefold() in lowercase for w in words)
+        ):
+            names[label] = None
+    return list(names)
+
+
+def _lowercase_words(texts: Iterable[str]) -> set[str]:
+    """Words written in lower case somewhere, outside links and e-mail addresses."""
+    return {
+        word
+        for text in texts
+        for word in _LETTERS.findall(_EMAIL.sub(" ", _URL.sub(" ", text)))
+        if word.islower()
+    }
+
+
+def _fields(text: str) -> list[tuple[str, str]]:
+    """``Column: value`` pairs, several per line when separated by semicolons."""
+    return [pair for line in text.splitlines() for pair in _line_fields(line)]
+
+
+def _line_fields(line: str) -> list[tuple[str, str]]:
+    matches = (_FIELD.match(part) for part in line.split(";"))
+    return [(m.group(1).strip(), m.group(2).strip()) for m in matches if m]
+
+
+def _is_row(text: str) -> bool:
+    """A survey row ("Column: value; Column: value"), not transcript lines."""
+    return any(len(_line_fields(line)) > 1 for line in text.splitlines())
+
+
+def _column_name(column: str) -> str:
+    """ "participant_name" → "participant name"; "user.name" → "name"."""
+    return " ".join(re.split(r"[\s_-]+", column.rsplit(".", 1)[-1])).strip()
+
+
+def _is_plain_name(value: str) -> bool:
+    """A name column's value: words of letters, not "n/a", "Anonymous" or an ID."""
+    value = " ".join(value.split())
+    return re.fullmatch(_NAME, value) is not None and not _is_generic(value)

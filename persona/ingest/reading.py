@@ -1,0 +1,304 @@
+"""Read research files into passages that remember where they came from.
+
+Supported: CSV/TSV, JSON, JSON Lines, TXT, Markdown, PDF (text layer) and DOCX. Every input
+gets a :class:`FileReport`; a file that cannot be read gets an error that says what to do and
+never stops the others. Nothing is truncated: a file over the size limit is refused whole.
+
+Locators are 1-based:
+
+- CSV/TSV: ``row N``, the row a spreadsheet shows: the header is row 1, the first answer row 2.
+  A quoted cell spanning several lines stays in its row. A row becomes ``Column: value; ...``
+  with empty cells left out.
+- JSON: ``record N`` (position in a list) or ``record KEY`` (an object of records); nested
+  values are flattened to ``a.b: value``.
+- JSON Lines, TXT, Markdown: ``line N`` as an editor numbers it; one passage per non-empty line.
+- PDF: ``page N``. DOCX: ``paragraph N`` (counting paragraphs that have text) and
+  ``table T, row R`` (cells joined with `` | ``).
+
+Text is decoded by its BOM (UTF-8, UTF-16 LE/BE), else as UTF-8, else as the code page
+charset-normalizer detects, with Windows-1252 preferred when it fits as well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
+
+from persona.core.documents import Document, Passage
+from persona.core.errors import InputError
+from persona.core.settings import Settings
+from persona.core.tokens import estimate_tokens
+from persona.ingest.base import Parsed
+from persona.ingest.encoding import decode_text
+from persona.ingest.office import read_docx, read_pdf
+from persona.ingest.structured import read_json, read_jsonl
+from persona.ingest.tables import read_csv
+from persona.ingest.text import read_lines
+
+FILE_KINDS: dict[str, str] = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".txt": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".pdf": "pdf",
+    ".docx": "docx",
+}
+"""File extension → document kind, for every type Persona reads."""
+
+
+SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(FILE_KINDS)
+
+
+_SAVE_AS_CSV = (
+    "Excel workbooks are not read directly; save the sheet as CSV "
+    "(File → Save As → CSV UTF-8) and upload that"
+)
+
+
+_ADVICE = {
+    ".xlsx": _SAVE_AS_CSV,
+    ".xlsm": _SAVE_AS_CSV,
+    ".xls": _SAVE_AS_CSV,
+    ".ods": "spreadsheets are not read directly; save the sheet as CSV and upload that",
+    ".numbers": "Numbers files are not read directly; export the sheet as CSV and upload that",
+    ".doc": "old Word documents (.doc) are not read; save it as .docx "
+    "(File → Save As → Word Document) and upload that",
+    ".rtf": "RTF is not read; save it as .docx or .txt and upload that",
+    ".pages": "Pages files are not read directly; export it as Word (.docx) and upload that",
+}
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What reading one file gave, for the user to check before generating."""
+
+    name: str
+    ok: bool
+    kind: str = ""
+    size_bytes: int = 0
+    rows: int = 0
+    """Passages read: survey rows, records, lines, pages, paragraphs."""
+    characters: int = 0
+    tokens: int = 0
+    """Estimated with :func:`persona.core.tokens.estimate_tokens`."""
+    encoding: str = ""
+    """The text encoding used (text formats only), as a Python codec name."""
+    warnings: tuple[str, ...] = ()
+    error: str = ""
+    """Why the file was not read and what to do; empty when ``ok``."""
+
+
+@dataclass
+class Reading:
+    """The documents read from a batch of files, and one report per file, in input order."""
+
+    documents: list[Document] = field(default_factory=list)
+    reports: list[FileReport] = field(default_factory=list)
+
+    @property
+    def passages(self) -> list[Passage]:
+        return [p for d in self.documents for p in d.passages]
+
+    @property
+    def total_tokens(self) -> int:
+        return sum(r.tokens for r in self.reports)
+
+    @property
+    def total_characters(self) -> int:
+        return sum(r.characters for r in self.reports)
+
+    @property
+    def ok_count(self) -> int:
+        return sum(r.ok for r in self.reports)
+
+    @property
+    def failed(self) -> list[FileReport]:
+        return [r for r in self.reports if not r.ok]
+
+
+def read_file(
+    name: str, data: bytes, max_bytes: int | None = None
+) -> tuple[Document | None, FileReport]:
+    """Read one file's bytes. A file that cannot be read gives ``None`` and a report with the error.
+
+    ``max_bytes`` defaults to ``Settings().max_file_bytes`` (``PERSONA_MAX_FILE_MB``).
+    """
+    kind = FILE_KINDS.get(_extension(name), "")
+    encoding = ""
+    try:
+        _check_kind(name)
+        _check_size(name, len(data), _limit(max_bytes))
+        if not data or data.isspace():
+            raise InputError(
+                f"{name} is empty. Check that the export or download finished, "
+                "then upload the file again."
+            )
+        if kind in _BINARY_READERS:
+            passages, warnings = _BINARY_READERS[kind](name, data)
+        else:
+            text, encoding = decode_text(name, data)
+            try:
+                passages, warnings = _TEXT_READERS[kind](name, text)
+            except RecursionError as exc:  # JSON nested thousands of levels deep
+                raise InputError(
+                    f"{name} is nested too deeply to read. Flatten the records, or export "
+                    "them as CSV, and upload that."
+                ) from exc
+        if not passages:
+            raise InputError(f"{name} has no text in it. Check that it is the right file.")
+    except InputError as exc:
+        return None, FileReport(name, ok=False, kind=kind, size_bytes=len(data), error=str(exc))
+    document = Document(name, kind, hashlib.sha256(data).hexdigest(), len(data), passages)
+    report = FileReport(
+        name,
+        ok=True,
+        kind=kind,
+        size_bytes=len(data),
+        rows=len(passages),
+        characters=document.characters,
+        tokens=sum(estimate_tokens(p.text) for p in passages),
+        encoding=encoding,
+        warnings=tuple(warnings),
+    )
+    return document, report
+
+
+def read_files(items: Iterable[tuple[str, bytes]], max_bytes: int | None = None) -> Reading:
+    """Read uploaded ``(name, bytes)`` pairs; one report per item, in order."""
+    limit = _limit(max_bytes)
+    reading = Reading()
+    for name, data in items:
+        _add(reading, *read_file(name, data, limit))
+    return reading
+
+
+def read_paths(paths: Sequence[Path | str], max_bytes: int | None = None) -> Reading:
+    """Read files and folders (recursively: supported types only, hidden files skipped).
+
+    Files found in a folder are named by their path relative to it. A missing path, an
+    unreadable file or a folder with nothing to read gets a report with the error.
+    """
+    limit = _limit(max_bytes)
+    reading = Reading()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files = _folder_files(path)
+            if not files:
+                error = (
+                    f"{raw}: the folder has no files Persona can read "
+                    f"({', '.join(SUPPORTED_EXTENSIONS)})."
+                )
+                _add(reading, None, FileReport(str(raw), ok=False, error=error))
+            for file in files:
+                _add(reading, *_read_path(file, file.relative_to(path).as_posix(), limit))
+        elif path.exists():
+            _add(reading, *_read_path(path, path.name, limit))
+        else:
+            error = f"{raw}: no such file or folder. Check the path."
+            _add(reading, None, FileReport(str(raw), ok=False, error=error))
+    return reading
+
+
+_TEXT_READERS: dict[str, Callable[[str, str], Parsed]] = {
+    "csv": read_csv,
+    "tsv": partial(read_csv, candidates="\t,;|"),
+    "json": read_json,
+    "jsonl": read_jsonl,
+    "text": read_lines,
+    "markdown": read_lines,
+}
+
+
+_BINARY_READERS: dict[str, Callable[[str, bytes], Parsed]] = {
+    "pdf": read_pdf,
+    "docx": read_docx,
+}
+
+
+def _add(reading: Reading, document: Document | None, report: FileReport) -> None:
+    """Append a file's result; a copy of a file already read is flagged, not dropped."""
+    if document is not None:
+        twin = next((d.name for d in reading.documents if d.sha256 == document.sha256), None)
+        if twin is not None:
+            note = f"same content as {twin}, so its passages count twice"
+            report = replace(report, warnings=(*report.warnings, note))
+        reading.documents.append(document)
+    reading.reports.append(report)
+
+
+def _read_path(path: Path, name: str, limit: int) -> tuple[Document | None, FileReport]:
+    """Read a file from disk; its type and size are checked before its bytes are loaded."""
+    kind = FILE_KINDS.get(_extension(name), "")
+    size = 0
+    try:
+        size = path.stat().st_size
+        _check_kind(name)
+        _check_size(name, size, limit)
+        data = path.read_bytes()
+    except InputError as exc:
+        return None, FileReport(name, ok=False, kind=kind, size_bytes=size, error=str(exc))
+    except OSError as exc:
+        error = f"{name} could not be opened ({exc.strerror or exc}). Check its permissions."
+        return None, FileReport(name, ok=False, kind=kind, size_bytes=size, error=error)
+    return read_file(name, data, limit)
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """Supported files under ``folder``, in a stable order; hidden files and folders skipped."""
+    found: list[Path] = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(
+            Path(root, f)
+            for f in sorted(files)
+            if not f.startswith((".", "~$")) and _extension(f) in FILE_KINDS
+        )
+    return found
+
+
+def _check_kind(name: str) -> None:
+    extension = _extension(name)
+    if extension in FILE_KINDS:
+        return
+    supported = ", ".join(SUPPORTED_EXTENSIONS)
+    if extension in _ADVICE:
+        raise InputError(f"{name}: {_ADVICE[extension]}.")
+    if not extension:
+        raise InputError(
+            f"{name} has no file extension, so its type is unknown. "
+            f"Rename it with one of: {supported}."
+        )
+    raise InputError(f"{name}: {extension} files are not supported. Supported types: {supported}.")
+
+
+def _check_size(name: str, size: int, limit: int) -> None:
+    if size > limit:
+        raise InputError(
+            f"{name} is {_size(size)}, over the {_size(limit)} limit per file. Split it into "
+            "smaller files, or raise the limit with PERSONA_MAX_FILE_MB."
+        )
+
+
+def _limit(max_bytes: int | None) -> int:
+    return Settings().max_file_bytes if max_bytes is None else max_bytes
+
+
+def _extension(name: str) -> str:
+    return os.path.splitext(name)[1].lower()
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / (1024 * 1024):.1f} MB"
