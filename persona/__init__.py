@@ -1,3 +1,40 @@
-"""Persona: evidence-backed UX personas from research data, made on this machine."""
+"""Persona: evidence-backed UX personas from research data, made on this machine.
+
+The Python API (see :mod:`persona.api`)::
+
+    import persona
+    study = persona.read("interviews/", "survey.csv")
+    job = persona.generate(study, model="llama3.2:3b", count=3)
+    for event in job:
+        print(event.message)
+    persona.to_dataframe(job.run)
+"""
+
+from persona.api import (
+    GenerationJob,
+    default_engine,
+    export,
+    generate,
+    history,
+    plan,
+    read,
+    to_dataframe,
+    verify,
+)
+from persona.core.errors import PersonaError
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "GenerationJob",
+    "PersonaError",
+    "__version__",
+    "default_engine",
+    "export",
+    "generate",
+    "history",
+    "plan",
+    "read",
+    "to_dataframe",
+    "verify",
+]

@@ -1,12 +1,37 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures, and the isolation every test gets from the developer's machine."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.fake_ollama import FakeOllama
+
+UNREACHABLE = "http://127.0.0.1:9"
+"""An address where nothing listens (the discard port), so no test reaches a real server."""
+
+_ISOLATED_PREFIXES = ("PERSONA_", "OLLAMA_", "ANTHROPIC_", "OPENAI_")
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every test runs away from the user's data, servers and keys.
+
+    Persona's, Ollama's, Anthropic's and OpenAI's variables are cleared; History, settings
+    and models live in a fresh data folder; the default Ollama address answers nothing.
+    Tests that need a server or a key set it themselves.
+    """
+    for name in list(os.environ):
+        if name.startswith(_ISOLATED_PREFIXES):
+            monkeypatch.delenv(name)
+    data = tmp_path_factory.mktemp("persona-data")
+    monkeypatch.setenv("PERSONA_DATA_DIR", str(data))
+    monkeypatch.setenv("XDG_DATA_HOME", str(data.parent / "xdg-data"))
+    monkeypatch.setenv("OLLAMA_HOST", UNREACHABLE)
+    return data
 
 
 @pytest.fixture

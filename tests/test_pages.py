@@ -43,7 +43,6 @@ def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     """History goes to a fresh folder; Streamlit's caches start and end empty."""
     folder = tmp_path / "data"
     monkeypatch.setenv("PERSONA_DATA_DIR", str(folder))
-    monkeypatch.delenv("OLLAMA_HOST", raising=False)
     clear_caches()
     yield folder
     clear_caches()

@@ -87,6 +87,20 @@ def to_markdown(run: Run) -> str:
     return "\n".join(lines) + "\n"
 
 
+QuoteRow = tuple[Persona, str, str, Evidence | None]
+"""(persona, section, claim text, quote): one per quote, or per claim that has none."""
+
+
+def quote_rows(persona: Persona) -> list[QuoteRow]:
+    """The representative quote, then every claim's quotes, in the order a reader meets them."""
+    rows: list[QuoteRow] = [(persona, "quote", "", persona.quote)]
+    for section, claim in persona.claims():
+        rows += [(persona, section, claim.text, ev) for ev in claim.evidence] or [
+            (persona, section, claim.text, None)
+        ]
+    return rows
+
+
 def to_csv(run: Run) -> str:
     """One row per quote (or per claim without one), for a spreadsheet.
 
@@ -98,12 +112,7 @@ def to_csv(run: Run) -> str:
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for persona in run.personas:
-        rows = [(persona, "quote", "", persona.quote)]
-        for section, claim in persona.claims():
-            rows += [(persona, section, claim.text, ev) for ev in claim.evidence] or [
-                (persona, section, claim.text, None)
-            ]
-        for who, section, claim_text, ev in rows:
+        for who, section, claim_text, ev in quote_rows(persona):
             source, locator = cite(ev) if ev else ("", "")
             cells = [
                 who.name,

@@ -1,0 +1,102 @@
+"""The documented Python API, including the README's notebook example, run as written."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+import persona
+from persona.core.errors import InputError
+from tests.fake_ollama import FakeOllama
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+
+
+def readme_example() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- api-example -->\s*```python\n(.*?)```", readme, re.DOTALL)
+    assert block, "README.md lost its <!-- api-example --> block"
+    return block.group(1)
+
+
+@pytest.fixture
+def study_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(SAMPLES / "interviews", tmp_path / "interviews")
+    shutil.copy(SAMPLES / "survey_excel_export.csv", tmp_path / "survey.csv")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_readme_example_runs_as_written(
+    study_folder: Path, fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setenv("OLLAMA_HOST", fake_ollama.url)
+    namespace: dict[str, object] = {}
+    exec(compile(readme_example(), "README.md", "exec"), namespace)
+    job = namespace["job"]
+    table = namespace["table"]
+    assert isinstance(job, persona.GenerationJob)
+    run = job.run
+    assert run.status in ("complete", "partial") and len(run.records) == 3
+    assert persona.history().get(run.id).id == run.id, "the run was not saved to History"
+    assert list(table.columns) == [
+        "persona",
+        "section",
+        "claim",
+        "quote",
+        "source",
+        "locator",
+        "verified",
+    ]
+    assert set(table["persona"]) == {p.name for p in run.personas}
+    assert len(table) == sum(len(p.all_evidence()) for p in run.personas)
+    printed = capsys.readouterr().out
+    assert "personas" in printed
+
+
+def test_plan_export_and_verify(study_folder: Path, fake_ollama: FakeOllama) -> None:
+    from persona.engines.ollama.engine import OllamaEngine
+
+    engine = OllamaEngine(host=fake_ollama.url)
+    study = persona.read("interviews")
+    assert study.ok_count == 3 and not study.failed
+    plan = persona.plan(study, "llama3.2:3b", engine=engine)
+    assert plan.mode == "single" and plan.calls == 1
+    run = persona.generate(study, "llama3.2:3b", count=2, engine=engine, seed=3).wait()
+    checked = persona.verify(run.personas, study)
+    assert [p.name for p in checked] == [p.name for p in run.personas]
+    assert all(e.verified is not None for p in checked for e in p.all_evidence())
+    target = study_folder / "personas.md"
+    data = persona.export(run, "md", target)
+    assert target.read_bytes() == data and run.personas[0].name in data.decode()
+    with pytest.raises(InputError, match="already exists"):
+        persona.export(run, "md", target)
+    assert target.read_bytes() == data
+
+
+def test_a_job_runs_once(study_folder: Path, fake_ollama: FakeOllama) -> None:
+    from persona.engines.ollama.engine import OllamaEngine
+
+    job = persona.generate(
+        persona.read("interviews"), "llama3.2:3b", engine=OllamaEngine(host=fake_ollama.url)
+    )
+    job.wait()
+    with pytest.raises(InputError, match="already run"):
+        iter(job)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: persona.read(), "at least one"),
+        (lambda: persona.generate(persona.read("nowhere"), "m"), "Nothing was read"),
+        (lambda: persona.plan(persona.read("interviews"), "m", colour="red"), "Unknown"),
+    ],
+)
+def test_bad_calls_say_what_to_do(study_folder: Path, call, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        call()
