@@ -41,7 +41,7 @@ __all__ = [
     "default_engine",
     "export",
     "generate",
-    "history",
+    "open_history",
     "plan",
     "read",
     "to_dataframe",
@@ -174,7 +174,7 @@ def export(run: Run, format: Format = "md", path: str | Path | None = None) -> b
     return data
 
 
-def history(path: str | Path | None = None) -> Store:
+def open_history(path: str | Path | None = None) -> Store:
     """History: every run saved on this machine (``.list()``, ``.get(run_id)``, ``.delete``)."""
     return Store(Path(path) if path is not None else None)
 

@@ -32,7 +32,7 @@ def study_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_readme_example_runs_as_written(
-    study_folder: Path, fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch, capsys
+    study_folder: Path, fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OLLAMA_HOST", fake_ollama.url)
     namespace: dict[str, object] = {}
@@ -42,7 +42,7 @@ def test_readme_example_runs_as_written(
     assert isinstance(job, persona.GenerationJob)
     run = job.run
     assert run.status in ("complete", "partial") and len(run.records) == 3
-    assert persona.history().get(run.id).id == run.id, "the run was not saved to History"
+    assert persona.open_history().get(run.id).id == run.id, "the run was not saved to History"
     assert list(table.columns) == [
         "persona",
         "section",
@@ -54,8 +54,7 @@ def test_readme_example_runs_as_written(
     ]
     assert set(table["persona"]) == {p.name for p in run.personas}
     assert len(table) == sum(len(p.all_evidence()) for p in run.personas)
-    printed = capsys.readouterr().out
-    assert "personas" in printed
+    assert namespace["run"] is run
 
 
 def test_plan_export_and_verify(study_folder: Path, fake_ollama: FakeOllama) -> None:
