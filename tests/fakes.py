@@ -10,7 +10,7 @@ from typing import Any
 from persona.core.documents import Passage
 from persona.core.errors import PromptTruncated
 from persona.core.tokens import estimate_tokens
-from persona.engines.base import Capabilities, ChatOptions, ModelInfo, Usage
+from persona.engines.base import Capabilities, ChatOptions, EngineKind, ModelInfo, Usage
 
 PASSAGES = [
     Passage("maria.md", "line 3", "Maria: I plan every meal on Sunday so the week stays calm."),
@@ -57,7 +57,7 @@ class QueuedEngine:
     """An in-process :class:`~persona.engines.base.Engine`: answers chats from a queue and
     records what it was sent (``model``, ``messages``, ``schema``, ``options``)."""
 
-    kind = "ollama"
+    kind: EngineKind = "ollama"
     capabilities = Capabilities(sized_context=True)
     label = "Queued test engine"
 

@@ -16,6 +16,7 @@ itself only when the user opted in (``Run.research_text``). Deleted rows are ove
 
 from __future__ import annotations
 
+import builtins
 import errno
 import json
 import os
@@ -252,7 +253,8 @@ class Store:
         """Saved runs, newest first; ``search`` words must each match a persona name or
         role, a file name or a model (case and accents ignored)."""
         self.mark_interrupted()
-        clauses, params = [], {"limit": -1 if limit is None else limit}
+        clauses: builtins.list[str] = []
+        params: dict[str, int | str] = {"limit": -1 if limit is None else limit}
         for n, word in enumerate((search or "").split()):
             params[f"w{n}"] = f"%{_like_escape(_fold(word))}%"
             like = f"LIKE :w{n} ESCAPE '\\'"
@@ -286,7 +288,7 @@ class Store:
             for row in rows
         ]
 
-    def usages(self, model: str, limit: int = 20) -> list[dict[str, Any]]:
+    def usages(self, model: str, limit: int = 20) -> builtins.list[dict[str, Any]]:
         """The ``usage`` of the latest finished runs made with ``model``, newest first."""
         with self._transaction(write=False) as conn:
             rows = conn.execute(

@@ -11,7 +11,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from persona.core.errors import PromptTruncated
-from persona.engines.base import Capabilities, ChatMessage, ChatOptions, ModelInfo, Usage
+from persona.engines.base import (
+    Capabilities,
+    ChatMessage,
+    ChatOptions,
+    EngineKind,
+    ModelInfo,
+    Usage,
+)
 from persona.engines.ollama.client import OllamaClient
 from persona.engines.ollama.types import ListedModel, Options, ShowResponse
 
@@ -19,7 +26,7 @@ from persona.engines.ollama.types import ListedModel, Options, ShowResponse
 class OllamaEngine:
     """Runs models on an Ollama server through its native API."""
 
-    kind = "ollama"
+    kind: EngineKind = "ollama"
     capabilities = Capabilities(
         manage_models=True,
         loaded_models=True,
