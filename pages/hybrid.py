@@ -1,7 +1,7 @@
 """Hybrid: draft locally, let Claude refine only what needs it, see exactly what changed."""
 
 import os
-from collections.abc import Sequence
+from contextlib import closing
 
 import pandas as pd
 import streamlit as st
@@ -12,17 +12,19 @@ from pages.ui.pickers import installed_models, pick_model
 from pages.ui.resources import client, store
 from pages.ui.uploads import uploaded_reading
 from persona.core.diff import field_changes, to_html, word_diff
-from persona.core.documents import Passage
+from persona.core.documents import Document
 from persona.core.errors import PersonaError
 from persona.core.records import Run
+from persona.core.safe_text import escape_markdown
 from persona.core.schema import Persona
 from persona.engines.ollama.engine import OllamaEngine
 from persona.generation.generate import GenerationRequest
 from persona.generation.pipeline import LocalRun
-from persona.hybrid.cloud import DEFAULT_MODELS, FrontierClient
+from persona.hybrid.cloud import DEFAULT_MODELS, DEFAULT_MODELS_AS_OF, FrontierClient, ModelList
+from persona.hybrid.consent import changes as consent_changes
 from persona.hybrid.gate import DEFAULT_THRESHOLD
-from persona.hybrid.pricing import Budget
-from persona.hybrid.refine import choose, prepare, refine
+from persona.hybrid.redact import Redactor
+from persona.hybrid.refine import Choice, Preview, choose, prepare, refine
 
 FIELDS = {
     "name": "Name",
@@ -39,9 +41,11 @@ FIELDS = {
 
 st.title("Hybrid: local draft, Claude polish")
 st.info(
-    "Drafts are made **on this machine**. Nothing is sent to Anthropic until you review the "
-    "exact text and press **Send**. Names, e-mails, phone numbers, links and account numbers "
-    "are replaced by pseudonyms such as [PERSON_1] before sending and restored here afterwards.",
+    "Drafts are made **on this machine**. Nothing is sent to Anthropic until you ask: the "
+    "model list only when you press **Load models from Anthropic**, your drafts only after you "
+    "review the exact text, agree and press **Send**. Names, file names, e-mails, phone "
+    "numbers, links and account numbers are replaced by pseudonyms such as \\[PERSON\\_1\\] "
+    "before sending and restored here afterwards; quotes not found in your data are never sent.",
     icon=":material/shield:",
 )
 
@@ -83,19 +87,26 @@ with right:
         key = api_key()
     else:
         st.caption("Anthropic API key: configured ✓ (not shown)")
-    frontier_models = list(DEFAULT_MODELS)
-    if key:
-        listed = st.session_state.get("hy_models")
-        if listed is None:
-            try:
-                listed = FrontierClient(key).list_models()
-                st.session_state.hy_models = listed
-            except PersonaError as exc:
-                show_error(exc)
-        if listed:
-            frontier_models = listed.models or frontier_models
-            if not listed.live:
-                st.caption(f"Model list unavailable ({listed.reason}); showing defaults.")
+    if st.button(
+        "Load models from Anthropic",
+        disabled=not key,
+        key="hy_load_models",
+        icon=":material/cloud_download:",
+        help="Asks Anthropic which models your key can use. Sends the key, no research data.",
+    ):
+        try:
+            st.session_state.hy_models = FrontierClient(key).list_models()
+        except PersonaError as exc:
+            show_error(exc)
+    listed: ModelList | None = st.session_state.get("hy_models")
+    frontier_models = listed.models if listed and listed.models else list(DEFAULT_MODELS)
+    if listed is None:
+        st.caption(
+            f"Built-in model list (checked {DEFAULT_MODELS_AS_OF}). Nothing is sent to "
+            "Anthropic until you ask."
+        )
+    elif not listed.live:
+        st.caption(escape_markdown(f"Model list unavailable ({listed.reason}); showing defaults."))
     frontier_model = st.selectbox("Claude model", frontier_models, key="hy_frontier")
     threshold = st.slider(
         "Refine drafts scoring below",
@@ -113,13 +124,17 @@ with right:
         value=1.0,
         step=0.5,
         key="hy_budget",
-        help="No further call is made once this would be crossed.",
+        help="A hard cap: each call's length is limited to what the rest of the budget can "
+        "pay, so the refinement never costs more than this.",
     )
 
 # --- step 2: drafts -------------------------------------------------------------
 st.subheader("1 · Draft locally")
 can_draft = bool(reading and reading.ok_count and local_model)
-if st.button("Draft personas locally", type="primary", disabled=not can_draft, key="hy_draft"):
+clicked = st.button(
+    "Draft personas locally", type="primary", disabled=not can_draft, key="hy_draft"
+)
+if clicked and reading is not None and local_model:
     st.session_state.hy_run = None
     try:
         request = GenerationRequest(model=local_model, count=count, context=context)
@@ -157,11 +172,58 @@ with st.expander(
 # --- step 3: consent preview -----------------------------------------------------
 
 
-def review_and_send(run: Run, passages: Sequence[Passage]) -> Run:
+def highlighted(text: str, redactor: Redactor) -> str:
+    """``text`` as Markdown that shows every pseudonym highlighted and everything else as is."""
+    return "".join(
+        f":orange-background[{escape_markdown(piece)}]" if hidden else escape_markdown(piece)
+        for piece, hidden in redactor.segments(text)
+    )
+
+
+def consent_box(preview: Preview) -> bool:
+    """The consent checkbox, bound to exactly this preview; True when consent covers it."""
+    shown = preview.consent
+    round_ = st.session_state.get("hy_round", 0)
+    given = st.session_state.get("hy_consent_given")
+    if given is not None and given != shown:
+        st.session_state.hy_cleared = consent_changes(given, shown)
+        st.session_state.hy_consent_given = None
+        st.session_state.hy_round = round_ = round_ + 1  # a new, unticked box
+    if st.session_state.get("hy_cleared"):
+        st.warning(
+            escape_markdown(
+                "Your agreement was cleared because "
+                + "; ".join(st.session_state.hy_cleared)
+                + ". Review what would be sent and agree again."
+            ),
+            icon=":material/gpp_maybe:",
+        )
+
+    def agreed() -> None:
+        ticked = bool(st.session_state.get(f"hy_consent_{round_}"))
+        st.session_state.hy_consent_given = shown if ticked else None
+        st.session_state.hy_cleared = None
+
+    cap = "no cap" if preview.cap_usd is None else f"${preview.cap_usd:.2f}"
+    st.checkbox(
+        f"I agree to send the {len(preview.selected)} redacted persona(s) above to Anthropic "
+        f"({preview.model}, at most {cap}).",
+        key=f"hy_consent_{round_}",
+        on_change=agreed,
+    )
+    return st.session_state.get("hy_consent_given") == shown
+
+
+def review_and_send(run: Run, documents: list[Document]) -> Run:
     """Score, show exactly what would be sent and its cost; send only after consent."""
     try:
         preview = prepare(
-            run, passages, model=frontier_model, threshold=threshold, refine_all=refine_all
+            run,
+            documents,
+            model=frontier_model,
+            threshold=threshold,
+            refine_all=refine_all,
+            cap_usd=float(max_cost),
         )
     except PersonaError as exc:
         show_error(exc)
@@ -174,7 +236,7 @@ def review_and_send(run: Run, passages: Sequence[Passage]) -> Run:
                     "Score": f"{item.score.value:.0f}/100",
                     "Why": "; ".join(item.score.reasons) or "no problems found",
                     "Send to Claude": "yes" if item.selected else "no (kept as is)",
-                    "≈ Input tokens": item.input_tokens.tokens,
+                    "≈ Input tokens": item.input_tokens,
                     "≈ Cost (USD)": f"{item.cost.usd:.4f}",
                 }
                 for item in preview.items
@@ -183,50 +245,74 @@ def review_and_send(run: Run, passages: Sequence[Passage]) -> Run:
         hide_index=True,
         width="stretch",
     )
-    redacted = ", ".join(f"{n} {kind}" for kind, n in preview.redactor.counts().items() if n)
-    st.caption(f"Replaced before sending: {redacted or 'no personal data found'}.")
+    replaced = ", ".join(f"{n} {kind}" for kind, n in preview.replaced().items())
+    st.caption(
+        f"Replaced in what is sent: {replaced or 'no personal data found'} (highlighted below)."
+    )
+    if preview.withheld:
+        st.caption(
+            f"Not sent: {preview.withheld} quote(s) that were not found in your data or were "
+            "not said by a participant."
+        )
     price_note = " (price unknown: assumed the highest)" if preview.frontier_only.assumed else ""
+    cap = "no cap" if preview.cap_usd is None else f"your cap ${preview.cap_usd:.2f}"
     st.metric(
         "Estimated cost of this refinement",
         f"${preview.estimated_usd:.4f}",
-        help=f"Sending the whole corpus to {frontier_model} instead would cost about "
-        f"${preview.frontier_only.usd:.4f}{price_note}. Estimates are made on this machine.",
+        help=f"At most ${preview.ceiling_usd:.4f} ({cap}): every answer at its longest, with "
+        f"one repair{price_note}. Estimates are made on this machine.",
     )
     st.caption(
-        f"A frontier-only run on all your data would cost about ${preview.frontier_only.usd:.4f}."
+        f"At most ${preview.ceiling_usd:.4f} ({cap}). A frontier-only run on all your data "
+        f"would cost about ${preview.frontier_only.usd:.4f}."
     )
+    if preview.costs_more:
+        st.warning(
+            f"Refining is expected to cost more than sending all your data to {frontier_model} "
+            f"in one go (about ${preview.estimated_usd:.4f} against "
+            f"${preview.frontier_only.usd:.4f}). Refine fewer drafts, or pick a cheaper model.",
+            icon=":material/payments:",
+        )
     for item in preview.selected:
         with st.expander(f"Exactly what is sent for {item.name}", icon=":material/visibility:"):
-            st.code(item.payload, language="markdown", wrap_lines=True)
+            marked, exact = st.tabs(["Highlighted", "Exact text"])
+            with marked:
+                st.markdown(highlighted(item.payload, preview.redactor))
+            with exact:
+                st.code(item.payload, language=None, wrap_lines=True)
 
     if not preview.selected:
         st.success("Every draft passed the quality gate: nothing needs refining.")
-    consent = st.checkbox(
-        f"I agree to send the {len(preview.selected)} redacted persona(s) above to Anthropic.",
-        key=f"hy_consent_{st.session_state.get('hy_sent', 0)}",
-    )
+        return run
+    consented = consent_box(preview)
     if not key:
         st.warning("Enter an Anthropic API key above to refine.", icon=":material/key:")
     send = st.button(
         f"Send {len(preview.selected)} to Claude",
         type="primary",
-        disabled=not (consent and key and preview.selected),
+        disabled=not (consented and key),
         key="hy_send",
         icon=":material/cloud_upload:",
     )
-    if send:
+    if send and key:
         try:
             frontier = FrontierClient(key)
-            with st.status("Refining with Claude…", expanded=True) as box:
-                for event in refine(
-                    run, preview, frontier, passages, store(), budget=Budget(max_cost)
-                ):
-                    box.write(event.message)
-                    box.update(label=event.message)
+            steps = refine(
+                run,
+                preview,
+                frontier,
+                store(),
+                consent=st.session_state.get("hy_consent_given"),
+            )
+            with closing(steps), st.status("Refining with Claude…", expanded=True) as box:
+                for event in steps:
+                    box.write(escape_markdown(event.message))
+                    box.update(label=escape_markdown(event.message))
                 box.update(label="Refinement finished", state="complete", expanded=False)
         except PersonaError as exc:
             show_error(exc)
-        st.session_state.hy_sent = st.session_state.get("hy_sent", 0) + 1  # consent is per send
+        st.session_state.hy_consent_given = None  # consent is per send
+        st.session_state.hy_round = st.session_state.get("hy_round", 0) + 1
         return store().get(run.id)
     return run
 
@@ -234,10 +320,11 @@ def review_and_send(run: Run, passages: Sequence[Passage]) -> Run:
 st.subheader("2 · Review what would be sent")
 if reading is None:
     st.warning(
-        "Upload the same files again to review and send: Claude's quotes are checked against them."
+        "Upload the same files again to review and send: redaction learns names from them and "
+        "Claude's quotes are checked against them."
     )
 else:
-    run = review_and_send(run, reading.passages)
+    run = review_and_send(run, reading.documents)
 
 # --- step 4: what changed ---------------------------------------------------------
 if not any(r.refined or r.refine_error for r in run.records):
@@ -245,12 +332,29 @@ if not any(r.refined or r.refine_error for r in run.records):
 st.subheader("3 · What changed")
 frontier_usage = run.usage.get("frontier", {})
 if frontier_usage:
+    spent = float(frontier_usage.get("cost_usd", 0))
+    only = float(frontier_usage.get("frontier_only_usd", 0))
     st.caption(
-        f"Spent ${frontier_usage.get('cost_usd', 0):.4f} "
-        f"({frontier_usage.get('input_tokens', 0):,} input + "
-        f"{frontier_usage.get('output_tokens', 0):,} output tokens) · a frontier-only run would "
-        f"have cost about ${frontier_usage.get('frontier_only_usd', 0):.4f}."
+        escape_markdown(
+            f"Spent ${spent:.4f} with {frontier_usage.get('model', '?')} "
+            f"({frontier_usage.get('input_tokens', 0):,} input + "
+            f"{frontier_usage.get('output_tokens', 0):,} output tokens) · a frontier-only run "
+            f"would have cost about ${only:.4f}."
+        )
     )
+    if spent > only:
+        st.info(
+            escape_markdown(
+                f"This refinement cost more than a frontier-only run would have "
+                f"(${spent:.4f} against about ${only:.4f})."
+            ),
+            icon=":material/payments:",
+        )
+    if frontier_usage.get("interrupted"):
+        st.warning(
+            escape_markdown(run.message or "The refinement was stopped before it finished."),
+            icon=":material/warning:",
+        )
 
 
 def track_changes(draft: Persona, refined: Persona) -> None:
@@ -262,16 +366,16 @@ def track_changes(draft: Persona, refined: Persona) -> None:
 
 
 for index, record in enumerate(run.records):
-    st.markdown(f"#### {record.draft.name}")
+    st.markdown(f"#### {escape_markdown(record.draft.name)}")
     if record.refine_error:
-        st.warning(record.refine_error, icon=":material/warning:")
+        st.warning(escape_markdown(record.refine_error), icon=":material/warning:")
         continue
     if record.refined is None:
         st.caption("Kept as drafted (it passed the quality gate).")
         continue
     for reason in record.score_reasons:
         if "not in your data" in reason:
-            st.error(reason, icon=":material/report:")
+            st.error(escape_markdown(reason), icon=":material/report:")
     cost = frontier_usage.get("per_persona", {}).get(str(index))
     if cost:
         st.caption(
@@ -308,18 +412,19 @@ for index, record in enumerate(run.records):
     pick = st.radio(
         "Keep", options, index=options.index(current), horizontal=True, key=f"hy_pick_{index}"
     )
-    choices = None
+    choices: dict[str, Choice] = {}
     if pick == "Pick per field":
         taken = st.multiselect(
             "Fields to take from Claude's version (the rest stay as drafted)",
             list(FIELDS),
             default=[f for f, v in record.choices.items() if v == "refined"] or list(FIELDS),
-            format_func=FIELDS.get,
+            format_func=lambda field: FIELDS[field],
             key=f"hy_fields_{index}",
         )
         choices = {f: ("refined" if f in taken else "draft") for f in FIELDS}
     if st.button("Save this choice", key=f"hy_save_{index}"):
-        choice = {"Refined version": "refined", "Draft": "draft"}.get(pick) or choices
+        whole: dict[str, Choice] = {"Refined version": "refined", "Draft": "draft"}
+        choice: Choice | dict[str, Choice] = whole.get(pick) or choices
         try:
             choose(run, index, choice, store())
             st.success("Saved to History; exports use this version.", icon=":material/save:")

@@ -51,6 +51,8 @@ class Reply:
     transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     raw: str | None = None
     stop_reason: str = "end_turn"
+    bill_max: bool = False
+    """Report ``max_tokens`` output tokens, the most the request allowed (a forced worst case)."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,8 @@ SCENARIOS: dict[str, Action] = {
     "invent_quote": Reply(transform=invent_quote),
     "refusal": Reply(raw="", stop_reason="refusal"),
     "truncated": Reply(raw='{"name": "Ana Ruiz", "bio": "Ana has', stop_reason="max_tokens"),
+    "maxed_invalid": Reply(transform=_without_goals, bill_max=True),
+    "maxed": Reply(bill_max=True),
 }
 """Named actions for :meth:`FakeAnthropic.push` and ``POST /_fake/push``."""
 
@@ -343,7 +347,9 @@ class FakeAnthropic:
             "stop_sequence": None,
             "usage": {
                 "input_tokens": fake_token_count(body),
-                "output_tokens": 1 + len(json.dumps(block).split()),
+                "output_tokens": int(body.get("max_tokens", 0))
+                if reply.bill_max
+                else 1 + len(json.dumps(block).split()),
             },
         }
 

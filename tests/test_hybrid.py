@@ -2,34 +2,70 @@
 
 from __future__ import annotations
 
-import json
+import hashlib
+from collections.abc import Iterator, Sequence
 
 import pytest
 
-from persona.core.documents import Passage
+from persona.core.documents import Document, Passage
 from persona.core.errors import InputError
-from persona.core.records import PersonaRecord, Run
+from persona.core.progress import Progress
+from persona.core.records import FileRef, PersonaRecord, Run
 from persona.core.schema import Persona
 from persona.generation.evidence import verify_personas
 from persona.history.store import Store
 from persona.hybrid.cloud import FrontierClient
-from persona.hybrid.pricing import Budget, PriceTable
-from persona.hybrid.refine import choose, frontier_only_cost, prepare, refine
-from tests.fake_anthropic import INVENTED_QUOTE, FakeAnthropic
+from persona.hybrid.consent import ConsentError
+from persona.hybrid.pricing import PriceTable
+from persona.hybrid.refine import Preview, choose, frontier_only_cost, prepare, refine
+from persona.hybrid.sources import WrongFiles
+from tests.fake_anthropic import (
+    COUNT_TOKENS,
+    INVENTED_QUOTE,
+    MESSAGES,
+    FakeAnthropic,
+    fake_token_count,
+)
 from tests.fakes import persona_dict
 
 KEY = "sk-ant-test-key-123"
-PII = ["Maria Gonzalez", "Gonzalez", "maria.g@example.com", "+49 170 1234567", "Tom Becker"]
-PASSAGES = [
-    Passage("maria.md", "line 1", "Participant: Maria Gonzalez (34, nurse)"),
-    Passage("maria.md", "line 3", "Maria: I plan every meal on Sunday so the week stays calm."),
-    Passage("maria.md", "line 5", "Maria: Write to me at maria.g@example.com or +49 170 1234567."),
-    Passage("maria.md", "line 7", "Maria: I want to spend less than 80 euros a week on food."),
-    Passage("tom.md", "line 1", "Participant: Tom Becker (71, retired)"),
-    Passage("tom.md", "line 3", "Tom: The buttons are too small and I give up after one try."),
-    Passage("tom.md", "line 5", "Tom: My grandson Tom Becker junior set it up for me."),
-    Passage("tom.md", "line 7", "Tom: I only order when my daughter reminds me on Sunday."),
+MODEL = "claude-sonnet-4-6"
+PII = [
+    "Maria Gonzalez",
+    "Gonzalez",
+    "maria.g@example.com",
+    "+49 170 1234567",
+    "Tom Becker",
+    "maria_gonzalez",
+    "tom_becker",
 ]
+MARIA_FILE, TOM_FILE = "01_maria_gonzalez.md", "02_tom_becker.md"
+PASSAGES = [
+    Passage(MARIA_FILE, "line 1", "Participant: Maria Gonzalez (34, nurse)"),
+    Passage(MARIA_FILE, "line 3", "Maria: I plan every meal on Sunday so the week stays calm."),
+    Passage(MARIA_FILE, "line 5", "Maria: Write to me at maria.g@example.com or +49 170 1234567."),
+    Passage(MARIA_FILE, "line 7", "Maria: I want to spend less than 80 euros a week on food."),
+    Passage(TOM_FILE, "line 1", "Participant: Tom Becker (71, retired)"),
+    Passage(TOM_FILE, "line 3", "Tom: The buttons are too small and I give up after one try."),
+    Passage(TOM_FILE, "line 5", "Tom: My grandson Tom Becker junior set it up for me."),
+    Passage(TOM_FILE, "line 7", "Tom: I only order when my daughter reminds me on Sunday."),
+]
+
+
+def documents(passages: Sequence[Passage] = PASSAGES) -> list[Document]:
+    by_file: dict[str, list[Passage]] = {}
+    for passage in passages:
+        by_file.setdefault(passage.source, []).append(passage)
+    return [
+        Document(
+            name,
+            "text",
+            hashlib.sha256("\n".join(p.text for p in items).encode()).hexdigest(),
+            100,
+            items,
+        )
+        for name, items in by_file.items()
+    ]
 
 
 def drafts() -> list[Persona]:
@@ -47,14 +83,18 @@ def store(tmp_path) -> Store:
 
 @pytest.fixture
 def run(store) -> Run:
-    run = Run(kind="hybrid", model="llama3.2:3b", frontier_model="claude-sonnet-4-6")
+    run = Run(kind="hybrid", model="llama3.2:3b", frontier_model="claude-haiku-4-5")
+    run.files = [
+        FileRef(name=d.name, sha256=d.sha256, size_bytes=d.size_bytes, kind=d.kind)
+        for d in documents()
+    ]
     run.records = [PersonaRecord(draft=p) for p in drafts()]
     store.save(run)
     return run
 
 
 @pytest.fixture
-def fake():
+def fake() -> Iterator[FakeAnthropic]:
     with FakeAnthropic(api_keys={KEY}) as server:
         yield server
 
@@ -63,26 +103,45 @@ def frontier(fake: FakeAnthropic, key: str = KEY) -> FrontierClient:
     return FrontierClient(key, base_url=fake.url, max_retries=2, timeout=10)
 
 
-def preview_for(run: Run, **kwargs):
-    args = {"model": "claude-sonnet-4-6", "threshold": 101.0, **kwargs}
-    return prepare(run, PASSAGES, **args)
+def preview_for(run: Run, **kwargs) -> Preview:
+    args = {"model": MODEL, "threshold": 101.0, "cap_usd": 5.0, **kwargs}
+    return prepare(run, documents(), **args)
 
 
-def drain(events) -> list:
-    return list(events)
+def send(run: Run, preview: Preview, fake: FakeAnthropic, store: Store) -> list[Progress]:
+    return list(refine(run, preview, frontier(fake), store, consent=preview.consent))
 
 
-def test_prepare_sends_nothing_and_redacts(run, fake):
+def wire(fake: FakeAnthropic) -> list[str]:
+    return [str(request.raw) for request in fake.requests(None)]
+
+
+def test_prepare_sends_nothing_and_redacts_every_string(run, fake):
     preview = preview_for(run)
     assert fake.count(None) == 0  # the preview is built locally
     assert [item.selected for item in preview.items] == [True, True]
     for item in preview.items:
         for value in PII:
-            assert value not in item.payload
-    assert "[PERSON_" in preview.items[0].payload
+            assert value.casefold() not in item.payload.casefold()
+        for source in (MARIA_FILE, TOM_FILE):
+            assert source not in item.payload
+    sent = preview.items[0].data
+    assert sent["participants"] == ["[PERSON_1]"] or sent["participants"][0].startswith("[PERSON")
+    assert sent["goals"][0]["evidence"][0]["source"].startswith("[FILE_")
     assert "[EMAIL_" in preview.items[0].payload and "[PHONE_" in preview.items[0].payload
-    assert preview.estimated_usd > 0
-    assert preview.redactor.counts()
+    replaced = preview.replaced()
+    assert replaced["e-mail address"] == 1 and replaced["phone number"] == 1
+    assert replaced["file names"] == 2 and replaced["names"] >= 2
+    assert preview.estimated_usd > 0 and preview.ceiling_usd >= preview.estimated_usd
+
+
+def test_counts_cover_only_what_is_sent(run):
+    only_tom = preview_for(run, threshold=0.0)
+    assert only_tom.replaced() == {}
+    only_tom.items[1].selected = True
+    counts = only_tom.replaced()
+    assert "e-mail address" not in counts  # Maria's e-mail is in the draft not sent
+    assert counts.get("file name") == 1
 
 
 def test_gate_threshold_selects_only_weak_drafts(run):
@@ -92,15 +151,36 @@ def test_gate_threshold_selects_only_weak_drafts(run):
     assert len(everything.selected) == 2
 
 
-def test_unverified_quotes_are_not_sent(run):
-    run.records[0].draft.goals[0].evidence[0].verified = False
+@pytest.mark.parametrize("where", ["claim", "representative"])
+def test_unverified_quotes_are_not_sent(run, where):
+    draft = run.records[0].draft
+    evidence = draft.goals[0].evidence[0] if where == "claim" else draft.quote
+    evidence.quote = "I secretly hate the colour of the logo, really."
+    evidence.verified = False
     preview = preview_for(run)
-    assert run.records[0].draft.goals[0].evidence[0].quote not in preview.items[0].payload
+    assert "secretly hate" not in preview.items[0].payload
+    assert preview.items[0].withheld >= 1
+    if where == "representative":
+        assert "quote" not in preview.items[0].data
+
+
+def test_quotes_not_said_by_a_participant_are_not_sent(run, store):
+    question = Passage(MARIA_FILE, "line 2", "Interviewer: Do you plan meals ahead?", citable=False)
+    passages = [*PASSAGES[:1], question, *PASSAGES[1:]]
+    draft = run.records[0].draft
+    draft.goals[0].evidence[0].quote = "Do you plan meals ahead?"
+    [checked] = verify_personas([draft], passages)
+    assert checked.goals[0].evidence[0].verified
+    run.records[0].draft = checked
+    docs = documents(passages)
+    run.files = [FileRef(name=d.name, sha256=d.sha256, size_bytes=1, kind="text") for d in docs]
+    preview = prepare(run, docs, model=MODEL, threshold=101.0, cap_usd=1.0)
+    assert "Do you plan meals ahead" not in preview.items[0].payload
 
 
 def test_refine_restores_reverifies_and_records_usage(run, fake, store):
     preview = preview_for(run)
-    events = drain(refine(run, preview, frontier(fake), PASSAGES, store, budget=Budget(5.0)))
+    events = send(run, preview, fake, store)
     assert events[-1].stage == "done" and "2 of 2 personas refined" in events[-1].message
     saved = store.get(run.id)
     for record in saved.records:
@@ -108,33 +188,74 @@ def test_refine_restores_reverifies_and_records_usage(run, fake, store):
         assert refined is not None and record.refine_error is None
         assert "They judge every new tool" in refined.bio
         text = refined.model_dump_json()
-        assert "[PERSON_" not in text and "[EMAIL_" not in text
+        assert "[PERSON_" not in text and "[EMAIL_" not in text and "[FILE_" not in text
         assert all(e.verified for e in refined.all_evidence())
+        assert {e.source for e in refined.all_evidence()} <= {MARIA_FILE, TOM_FILE}
     assert saved.records[0].refined.participants == ["Maria Gonzalez"]
     usage = saved.usage["frontier"]
-    assert usage["input_tokens"] > 0 and usage["cost_usd"] > 0
+    assert usage["input_tokens"] > 0 and usage["cost_usd"] > 0 and usage["calls"] == 2
     assert set(usage["per_persona"]) == {"0", "1"}
-    assert usage["frontier_only_usd"] > 0
+    assert usage["frontier_only_usd"] > 0 and usage["interrupted"] is False
+    assert usage["model"] == MODEL and saved.frontier_model == MODEL  # the model used
     assert saved.status == "complete"
 
 
-def test_no_pii_on_the_wire(run, fake, store):
-    preview = preview_for(run)
-    drain(refine(run, preview, frontier(fake), PASSAGES, store, budget=Budget(5.0)))
-    requests = fake.requests()
-    assert requests, "nothing reached the fake server"
-    for request in requests:
-        wire = request.raw.decode("utf-8") if isinstance(request.raw, bytes) else str(request.raw)
+def test_no_personal_data_on_the_wire(run, fake, store):
+    send(run, preview_for(run), fake, store)
+    assert fake.count(MESSAGES) == 2 and fake.count(COUNT_TOKENS) == 2
+    for raw in wire(fake):
         for value in PII:
-            assert value not in wire
-        assert KEY not in wire
-        assert json.dumps(request.body).count(KEY) == 0
+            assert value.casefold() not in raw.casefold()
+        assert KEY not in raw
+
+
+def test_nothing_is_sent_without_matching_consent(run, fake, store):
+    preview = preview_for(run)
+    with pytest.raises(ConsentError, match="agree to the preview first"):
+        list(refine(run, preview, frontier(fake), store, consent=None))
+    other_model = preview_for(run, model="claude-opus-4-6")
+    with pytest.raises(ConsentError, match="model changed"):
+        list(refine(run, other_model, frontier(fake), store, consent=preview.consent))
+    dearer = preview_for(run, cap_usd=50.0)
+    with pytest.raises(ConsentError, match="budget cap changed"):
+        list(refine(run, dearer, frontier(fake), store, consent=preview.consent))
+    run.records[0].draft.bio = "Changed after the preview."
+    edited = preview_for(run)
+    with pytest.raises(ConsentError, match="what is sent changed for Maria Planner"):
+        list(refine(run, edited, frontier(fake), store, consent=preview.consent))
+    assert fake.count(None) == 0
+
+
+@pytest.mark.parametrize("which", ["missing", "changed", "extra"])
+def test_files_must_be_the_runs_files(run, which):
+    docs = documents()
+    if which == "missing":
+        docs = docs[:1]
+    elif which == "changed":
+        docs[1] = Document(TOM_FILE, "text", "0" * 64, 1, docs[1].passages)
+    else:
+        docs.append(Document("other.md", "text", "f" * 64, 1, [Passage("other.md", "l", "x")]))
+    with pytest.raises(WrongFiles) as caught:
+        prepare(run, docs, model=MODEL, threshold=101.0)
+    named = "other.md" if which == "extra" else TOM_FILE
+    assert named in str(caught.value) and "Nothing was sent" in str(caught.value)
+
+
+def test_a_pseudonym_longer_than_the_name_never_breaks_a_limit(run, fake, store):
+    record = run.records[0]
+    record.draft.participants = ["Al", "Bo"]
+    record.draft.name = ("Al Bo " * 17)[:100]
+    record.draft.goals[0].evidence[0].locator = ("Al " * 34)[:100]
+    preview = preview_for(run)
+    assert len(preview.items[0].data["name"]) > 100  # the payload may be longer: not a Persona
+    send(run, preview, fake, store)
+    refined = store.get(run.id).records[0].refined
+    assert refined is not None and refined.name == record.draft.name
 
 
 def test_invented_quote_is_flagged(run, fake, store):
     fake.push("invent_quote", "invent_quote")
-    preview = preview_for(run)
-    drain(refine(run, preview, frontier(fake), PASSAGES, store, budget=Budget(5.0)))
+    send(run, preview_for(run), fake, store)
     record = store.get(run.id).records[0]
     invented = [e for e in record.refined.all_evidence() if e.quote == INVENTED_QUOTE]
     assert invented and invented[0].verified is False
@@ -143,8 +264,8 @@ def test_invented_quote_is_flagged(run, fake, store):
 
 def test_wrong_key_keeps_drafts_and_stops(run, fake, store):
     preview = preview_for(run)
-    events = drain(
-        refine(run, preview, frontier(fake, "sk-ant-wrong"), PASSAGES, store, budget=Budget(5))
+    events = list(
+        refine(run, preview, frontier(fake, "sk-ant-wrong"), store, consent=preview.consent)
     )
     saved = store.get(run.id)
     assert all(r.refined is None for r in saved.records)
@@ -152,28 +273,78 @@ def test_wrong_key_keeps_drafts_and_stops(run, fake, store):
     assert all("sk-ant-wrong" not in r.refine_error for r in saved.records)
     assert saved.records[0].draft == run.records[0].draft
     assert saved.status == "partial"
+    assert saved.usage["frontier"]["cost_usd"] == 0
     assert any(e.stage == "warning" for e in events)
 
 
 def test_rate_limit_is_retried(run, fake, store):
     fake.push("rate_limit", "overloaded")
-    preview = preview_for(run, refine_all=True)
-    drain(refine(run, preview, frontier(fake), PASSAGES, store, budget=Budget(5.0)))
+    send(run, preview_for(run, refine_all=True), fake, store)
     assert all(r.refined is not None for r in store.get(run.id).records)
     assert fake.count() == 4  # two failures retried, then two successes
 
 
 def test_budget_cap_stops_calls(run, fake, store):
-    preview = preview_for(run)
-    drain(refine(run, preview, frontier(fake), PASSAGES, store, budget=Budget(0.000001)))
-    assert fake.count() == 0
+    send(run, preview_for(run, cap_usd=0.000001), fake, store)
+    assert fake.count(MESSAGES) == 0
     assert all("budget" in r.refine_error.lower() for r in store.get(run.id).records)
+
+
+def test_forced_worst_case_the_cap_holds(run, fake, store):
+    """Every answer as long as allowed and invalid (so it is repaired): the cap still holds."""
+    cap = 0.05
+    price = PriceTable.load().price_for(MODEL)
+    assert 4 * price.cost_usd(0, 4096) > cap  # uncapped, these answers would cost more
+    fake.push(*["maxed_invalid"] * 8)
+    preview = preview_for(run, cap_usd=cap, refine_all=True)
+    send(run, preview, fake, store)
+    calls = fake.requests(MESSAGES)
+    assert calls, "the budget paid for no call at all"
+    billed = sum(price.cost_usd(fake_token_count(c.body), c.body["max_tokens"]) for c in calls)
+    usage = store.get(run.id).usage["frontier"]
+    assert usage["cost_usd"] == pytest.approx(billed, rel=1e-6)
+    assert billed <= cap
+    assert all(c.body["max_tokens"] <= 4096 for c in calls)
+    assert any(c.body["max_tokens"] < 4096 for c in calls)  # the budget shortened a call
+    assert any("budget" in (r.refine_error or "") for r in store.get(run.id).records)
+
+
+def test_an_interrupted_refinement_records_its_spend(run, fake, store):
+    preview = preview_for(run)
+    steps = refine(run, preview, frontier(fake), store, consent=preview.consent)
+    for event in steps:
+        if event.message.endswith("refined"):
+            break
+    steps.close()  # a rerun, a closed tab
+    saved = store.get(run.id)
+    usage = saved.usage["frontier"]
+    assert usage["interrupted"] is True and usage["cost_usd"] > 0
+    assert saved.status == "interrupted" and "$" in saved.message
+    assert saved.records[0].refined is not None
+    assert saved.records[1].refined is None and "stopped" in saved.records[1].refine_error
+
+
+def test_ctrl_c_during_a_call_keeps_the_worst_case_charge(run, fake, store, monkeypatch):
+    preview = preview_for(run)
+    client = frontier(fake)
+    original = client._client.messages.create
+
+    def interrupted(**kwargs):
+        original(**kwargs)  # the call reached Claude and may be billed...
+        raise KeyboardInterrupt  # ...but the answer never arrives
+
+    monkeypatch.setattr(client._client.messages, "create", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        list(refine(run, preview, client, store, consent=preview.consent))
+    usage = store.get(run.id).usage["frontier"]
+    assert usage["interrupted"] is True
+    assert usage["uncertain_usd"] > 0 and usage["cost_usd"] == usage["uncertain_usd"]
+    assert usage["cost_usd"] <= preview.cap_usd
 
 
 def test_unusable_answer_keeps_draft_and_counts_tokens(run, fake, store):
     fake.push("malformed", "malformed")
-    preview = preview_for(run, refine_all=True)
-    drain(refine(run, preview, frontier(fake), PASSAGES, store, budget=Budget(5.0)))
+    send(run, preview_for(run, refine_all=True), fake, store)
     saved = store.get(run.id)
     assert saved.records[0].refined is None and "draft is kept" in saved.records[0].refine_error
     assert saved.records[1].refined is not None
@@ -181,8 +352,7 @@ def test_unusable_answer_keeps_draft_and_counts_tokens(run, fake, store):
 
 
 def test_choose_versions_and_fields(run, fake, store):
-    preview = preview_for(run)
-    drain(refine(run, preview, frontier(fake), PASSAGES, store, budget=Budget(5.0)))
+    send(run, preview_for(run), fake, store)
     run = store.get(run.id)
     choose(run, 0, "draft", store)
     assert store.get(run.id).records[0].current == run.records[0].draft
@@ -201,11 +371,23 @@ def test_choose_without_refinement_is_explained(run, store):
 
 def test_prepare_needs_drafts(store):
     with pytest.raises(InputError, match="no draft personas"):
-        prepare(Run(model="m"), PASSAGES, model="claude-sonnet-4-6", threshold=50)
+        prepare(Run(model="m"), documents(), model=MODEL, threshold=50)
 
 
 def test_frontier_only_costs_more_than_hybrid_input(run):
     big = PASSAGES * 200
-    full = frontier_only_cost(big, 2, "claude-sonnet-4-6", PriceTable.load())
-    preview = prepare(run, big, model="claude-sonnet-4-6", threshold=101)
+    full = frontier_only_cost(big, 2, MODEL, PriceTable.load())
+    preview = preview_for(run)
     assert preview.input_tokens < full.input_tokens
+    assert not preview.costs_more or preview.estimated_usd > preview.frontier_only.usd
+
+
+def test_says_when_hybrid_costs_more_than_frontier_only(run):
+    assert not preview_for(run, refine_all=True).costs_more
+    for record in run.records:  # long drafts of two short interviews: sending them is dearer
+        record.draft.bio = "Plans meals weekly and keeps to a budget. " * 35
+        for section in ("goals", "pain_points", "behaviours"):
+            claims = getattr(record.draft, section)
+            claims.extend(claims[0].model_copy(update={"text": "x " * 199}) for _ in range(5))
+    preview = preview_for(run, refine_all=True)
+    assert preview.costs_more and preview.estimated_usd > preview.frontier_only.usd

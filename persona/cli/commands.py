@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,8 @@ from persona.generation.generate import GenerationRequest
 from persona.generation.pipeline import LocalRun
 from persona.history.export import changes_markdown, export
 from persona.history.store import Store
-from persona.hybrid.cloud import DEFAULT_MODELS, FrontierClient
+from persona.hybrid.cloud import DEFAULT_MODELS, FrontierClient, resolve_api_key
 from persona.hybrid.gate import DEFAULT_THRESHOLD
-from persona.hybrid.pricing import Budget
 from persona.hybrid.refine import Preview, choose, prepare, refine
 from persona.ingest import Reading, read_paths
 
@@ -176,13 +176,26 @@ def _confirm(preview: Preview, assume_yes: bool) -> bool:
     if not preview.selected:
         print("Every draft passed the gate: nothing to send.", file=sys.stderr)
         return False
-    counts = ", ".join(f"{n} {kind}" for kind, n in preview.redactor.counts().items() if n)
-    print(f"Redacted before sending: {counts or 'nothing found'}", file=sys.stderr)
-    cost = (
-        f"about ${preview.estimated_usd:.4f} for ~{preview.input_tokens:,} input tokens "
-        f"(a frontier-only run would cost about ${preview.frontier_only.usd:.4f})"
+    counts = ", ".join(f"{n} {kind}" for kind, n in preview.replaced().items())
+    print(f"Replaced before sending: {counts or 'no personal data found'}", file=sys.stderr)
+    if preview.withheld:
+        print(
+            f"Not sent: {preview.withheld} quote(s) not found in your data or not said by a "
+            "participant.",
+            file=sys.stderr,
+        )
+    cap = "no cap" if preview.cap_usd is None else f"cap ${preview.cap_usd:.2f}"
+    print(
+        f"Estimated cost with {preview.model}: about ${preview.estimated_usd:.4f} for "
+        f"~{preview.input_tokens:,} input tokens; at most ${preview.ceiling_usd:.4f} ({cap}).",
+        file=sys.stderr,
     )
-    print(f"Estimated cost with {preview.model}: {cost}", file=sys.stderr)
+    if preview.costs_more:
+        print(
+            f"Note: refining is expected to cost more than sending all your data to "
+            f"{preview.model} in one go (about ${preview.frontier_only.usd:.4f}).",
+            file=sys.stderr,
+        )
     if assume_yes:
         return True
     for item in preview.selected:
@@ -195,6 +208,9 @@ def _confirm(preview: Preview, assume_yes: bool) -> bool:
 
 def cmd_generate(args: argparse.Namespace, client: OllamaClient) -> int:
     """Read files and folders, generate personas, save to History, export."""
+    key = resolve_api_key() if args.hybrid else None  # before any model runs
+    if args.hybrid and args.max_cost is not None and args.max_cost < 0:
+        raise InputError(f"--max-cost must be 0 or more, not {args.max_cost:g}.")
     reading = read_paths(args.sources, max_bytes=Settings().max_file_bytes)
     print(f"Reading {len(reading.reports)} file(s):", file=sys.stderr)
     _report(reading)
@@ -224,14 +240,25 @@ def cmd_generate(args: argparse.Namespace, client: OllamaClient) -> int:
     if args.hybrid:
         preview = prepare(
             run,
-            reading.passages,
+            reading.documents,
             model=args.frontier_model,
             threshold=args.threshold,
             refine_all=args.refine_all,
+            cap_usd=args.max_cost,
         )
+        consent = preview.consent  # what the user is shown and confirms
         if _confirm(preview, args.yes):
-            budget = Budget(args.max_cost)
-            _drive(refine(run, preview, FrontierClient(), reading.passages, store, budget=budget))
+            with closing(
+                refine(run, preview, FrontierClient(key), store, consent=consent)
+            ) as steps:
+                _drive(steps)
+            spent = run.usage.get("frontier", {}).get("cost_usd", 0.0)
+            if spent > preview.frontier_only.usd:
+                print(
+                    f"Note: refining cost ${spent:.4f}, more than the frontier-only estimate "
+                    f"(${preview.frontier_only.usd:.4f}).",
+                    file=sys.stderr,
+                )
             for index, record in enumerate(run.records):
                 if record.refine_error:
                     print(f"Warning: {record.draft.name}: {record.refine_error}", file=sys.stderr)

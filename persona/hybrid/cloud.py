@@ -2,7 +2,8 @@
 
 Built on the ``anthropic`` SDK, which retries 408/409/429/5xx/529 itself (honouring
 ``retry-after``). Every SDK error becomes a :class:`~persona.core.errors.FrontierError` whose
-message says what to do next and never contains the API key.
+message says what to do next and never contains the API key. Creating a client sends
+nothing: each request is made by a method the caller chose to call.
 """
 
 from __future__ import annotations
@@ -11,29 +12,36 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import urlsplit
 
 import anthropic
 import httpx2
+from anthropic.types import MessageParam, OutputConfigParam
 from pydantic import BaseModel, ValidationError
 
 from persona.core.errors import FrontierAuthError, FrontierError, FrontierRateLimited, InputError
 from persona.core.schema import Persona, llm_json_schema
+from persona.hybrid.pricing import Usage
 
 DEFAULT_MODELS: tuple[str, ...] = ("claude-sonnet-4-6", "claude-opus-4-6", "claude-haiku-4-5")
-"""Offered when the model list cannot be fetched."""
+"""Offered until the user asks for the live list (or when it cannot be fetched)."""
+DEFAULT_MODELS_AS_OF = "2026-11-01"
+"""When :data:`DEFAULT_MODELS` were checked against Anthropic's model list."""
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_TOKENS = 4096
 CHARS_PER_TOKEN = 4
+REQUEST_OVERHEAD_TOKENS = 64
+"""Tokens a request costs beyond its text (roles, message framing), for the upper bound."""
 REPAIR_ATTEMPTS = 1
 """How many times an answer that does not match the schema is sent back to be fixed."""
 KEYS_URL = "https://console.anthropic.com/settings/keys"
 
 PersonaLike = Persona | Mapping[str, Any] | str
+"""A persona, a JSON string of one, or a payload already prepared to be sent as it is."""
 
 OUTPUT_FORMAT: dict[str, Any] = {
     "type": "json_schema",
@@ -43,7 +51,8 @@ OUTPUT_FORMAT: dict[str, Any] = {
 
 REFINE_REQUEST = (
     "Refine this draft persona. Answer with the complete persona as JSON in the same schema. "
-    "Keep every quote exactly as written: never invent, edit or merge quotes."
+    "Keep every quote exactly as written: never invent, edit or merge quotes. If the draft "
+    "has no representative quote, choose one of its claims' quotes."
 )
 REPAIR_REQUEST = (
     "Your answer does not match the persona schema: {problems}. "
@@ -72,19 +81,6 @@ class TokenCount:
 
 
 @dataclass(frozen=True)
-class Usage:
-    """Tokens billed for one or more calls."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens
-        )
-
-
-@dataclass(frozen=True)
 class Refinement:
     """Claude's improved persona, the tokens it cost and the model id that answered."""
 
@@ -92,6 +88,18 @@ class Refinement:
     usage: Usage
     model: str
     attempts: int
+
+
+class CallMeter(Protocol):
+    """Pays for calls: see :class:`persona.hybrid.pricing.Meter`."""
+
+    def open(self, input_tokens: int, max_tokens: int) -> int:
+        """Charge a call's worst case; the ``max_tokens`` it may use. May raise."""
+        ...
+
+    def close(self, usage: Usage | None) -> None:
+        """Settle the open call (``None``: its outcome is unknown)."""
+        ...
 
 
 class UnusableAnswer(FrontierError):
@@ -107,9 +115,9 @@ def resolve_api_key(api_key: str | None = None) -> str:
     key = (api_key or "").strip() or os.environ.get("ANTHROPIC_API_KEY", "").strip()
     if not key:
         raise FrontierAuthError(
-            "No Anthropic API key. Paste it in Settings or put it in the ANTHROPIC_API_KEY "
-            f"environment variable (create one at {KEYS_URL}). The hybrid step is optional: "
-            "local generation works without it."
+            "No Anthropic API key. Paste it in the key field on the Hybrid page, or set the "
+            f"ANTHROPIC_API_KEY environment variable (create a key at {KEYS_URL}). The hybrid "
+            "step is optional: local generation works without it."
         )
     return key
 
@@ -117,6 +125,11 @@ def resolve_api_key(api_key: str | None = None) -> str:
 def estimate_tokens(*texts: str) -> int:
     """A rough token count (about four characters per token)."""
     return math.ceil(sum(len(t) for t in texts) / CHARS_PER_TOKEN)
+
+
+def upper_bound_tokens(*texts: str) -> int:
+    """Tokens a request can cost at most: one per UTF-8 byte, plus framing."""
+    return sum(len(t.encode("utf-8")) for t in texts) + REQUEST_OVERHEAD_TOKENS
 
 
 def _message_texts(messages: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -153,7 +166,7 @@ def _llm_fields(model: BaseModel) -> dict[str, Any]:
     }
 
 
-def as_persona(persona: PersonaLike) -> Persona:
+def as_persona(persona: Persona | str | Mapping[str, Any]) -> Persona:
     """A :class:`Persona` from a Persona, a dict or a JSON string."""
     try:
         if isinstance(persona, Persona):
@@ -165,9 +178,17 @@ def as_persona(persona: PersonaLike) -> Persona:
         raise InputError(f"The draft persona is not valid: {_problems(exc)}.") from None
 
 
+def payload_of(persona: PersonaLike) -> dict[str, Any]:
+    """What is sent for ``persona``: a Persona or JSON string without the fields Persona
+    computes; a mapping is taken as an exact payload, already prepared (and redacted)."""
+    if isinstance(persona, Mapping):
+        return dict(persona)
+    return _llm_fields(as_persona(persona))
+
+
 def refine_messages(persona: PersonaLike) -> list[dict[str, Any]]:
     """The conversation :meth:`FrontierClient.refine` opens with."""
-    payload = json.dumps(_llm_fields(as_persona(persona)), ensure_ascii=False, indent=1)
+    payload = json.dumps(payload_of(persona), ensure_ascii=False, indent=1)
     return [{"role": "user", "content": f"{REFINE_REQUEST}\n\n<persona>\n{payload}\n</persona>"}]
 
 
@@ -182,18 +203,35 @@ def _reply_text(message: Any) -> str:
     return "".join(b.text for b in message.content if getattr(b, "type", "") == "text")
 
 
-def _stop_problem(stop_reason: str | None, model: str, max_tokens: int) -> str:
+def _stop_problem(stop_reason: str | None, model: str, allowed: int, max_tokens: int) -> str:
     if stop_reason == "refusal":
         return (
             f"Claude ({model}) declined to refine this persona. Your draft is kept; "
             "review its content or try another model."
         )
     if stop_reason in ("max_tokens", "model_context_window_exceeded"):
+        if allowed < max_tokens:
+            return (
+                f"Claude's answer was cut off at {allowed} output tokens, all that the rest "
+                "of your budget could pay for. Raise the budget cap and try again; your draft "
+                "is kept."
+            )
         return (
-            f"Claude's answer was cut off at {max_tokens} output tokens. Raise the maximum "
-            "output tokens in Settings and try again."
+            f"Claude's answer was cut off at {allowed} output tokens. Try again, or pick "
+            "another model; your draft is kept."
         )
     return ""
+
+
+def _validate(text: str, restore: Callable[[Any], Any] | None) -> Persona:
+    """The persona in Claude's answer, after ``restore``; raises ValidationError."""
+    if restore is None:
+        return Persona.model_validate_json(text)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return Persona.model_validate_json(text)  # raises the ValidationError for bad JSON
+    return Persona.model_validate(restore(data))
 
 
 def _safe_url(url: str) -> str:
@@ -257,22 +295,21 @@ class FrontierClient:
         """Input tokens of a request: from the API, else estimated (``exact=False``)."""
         return self._count(model, system, list(messages), {})
 
-    def count_refine_tokens(self, persona: PersonaLike, *, system: str, model: str) -> TokenCount:
-        """Input tokens of the first :meth:`refine` call (for cost estimates)."""
-        return self._count(model, system, refine_messages(persona), {"format": OUTPUT_FORMAT})
-
     def _count(
         self,
         model: str,
         system: str,
-        messages: list[Mapping[str, Any]],
+        messages: Sequence[Mapping[str, Any]],
         output_config: dict[str, Any],
     ) -> TokenCount:
         extra: dict[str, Any] = {"output_config": output_config} if output_config else {}
         try:
             result = self._call(
                 lambda: self._client.messages.count_tokens(
-                    model=model, system=system, messages=messages, **extra
+                    model=model,
+                    system=system,
+                    messages=cast("list[MessageParam]", list(messages)),
+                    **extra,
                 ),
                 model,
             )
@@ -290,33 +327,29 @@ class FrontierClient:
         system: str,
         model: str,
         max_tokens: int = DEFAULT_MAX_TOKENS,
+        meter: CallMeter | None = None,
+        restore: Callable[[Any], Any] | None = None,
     ) -> Refinement:
         """Claude's improved version of ``persona``, validated against the persona schema.
 
-        An answer that does not validate is sent back once with the errors; a second
-        failure, a refusal or a cut-off answer raises :class:`UnusableAnswer` (with the
-        tokens billed). API failures raise the other :class:`FrontierError` kinds.
+        With a ``meter``, each call's input is counted first and the meter charges its
+        worst case and caps its ``max_tokens`` (a budget). ``restore`` is applied to the
+        answer's JSON before it is validated (pseudonyms put back). An answer that does not
+        validate is sent back once with the errors; a second failure, a refusal or a cut-off
+        answer raises :class:`UnusableAnswer` (with the tokens billed). API failures raise the
+        other :class:`FrontierError` kinds.
         """
         messages = refine_messages(persona)
         usage, problems = Usage(), ""
         for attempt in range(1, REPAIR_ATTEMPTS + 2):
-            reply = self._call(
-                lambda msgs=messages: self._client.messages.create(
-                    model=model,
-                    system=system,
-                    max_tokens=max_tokens,
-                    messages=msgs,
-                    output_config={"format": OUTPUT_FORMAT},
-                ),
-                model,
-            )
+            reply, allowed = self._create(model, system, messages, max_tokens, meter)
             usage += Usage(reply.usage.input_tokens, reply.usage.output_tokens)
-            stopped = _stop_problem(reply.stop_reason, model, max_tokens)
+            stopped = _stop_problem(reply.stop_reason, model, allowed, max_tokens)
             if stopped:
                 raise UnusableAnswer(stopped, usage)
             text = _reply_text(reply)
             try:
-                refined = Persona.model_validate_json(text)
+                refined = _validate(text, restore)
             except ValidationError as exc:
                 problems = _problems(exc)
                 messages = [
@@ -332,6 +365,43 @@ class FrontierClient:
             "another model.",
             usage,
         )
+
+    def _create(
+        self,
+        model: str,
+        system: str,
+        messages: list[dict[str, Any]],
+        max_tokens: int,
+        meter: CallMeter | None,
+    ) -> tuple[Any, int]:
+        """One Messages call, paid through ``meter``: the reply and the max_tokens it had."""
+        allowed = max_tokens
+        if meter is not None:
+            counted = self._count(model, system, messages, {"format": OUTPUT_FORMAT})
+            tokens = counted.tokens
+            if not counted.exact:
+                schema = json.dumps(OUTPUT_FORMAT)
+                tokens = upper_bound_tokens(system, schema, *_message_texts(messages))
+            allowed = meter.open(tokens, max_tokens)
+        billed: Usage | None = None
+        try:
+            reply = self._client.messages.create(
+                model=model,
+                system=system,
+                max_tokens=allowed,
+                messages=cast("list[MessageParam]", messages),
+                output_config=cast(OutputConfigParam, {"format": OUTPUT_FORMAT}),
+            )
+            billed = Usage(reply.usage.input_tokens, reply.usage.output_tokens)
+            return reply, allowed
+        except anthropic.APIStatusError as exc:
+            billed = Usage()  # the API refused the call: nothing was billed
+            raise self._translate(exc, model) from None
+        except anthropic.AnthropicError as exc:
+            raise self._translate(exc, model) from None  # unknown outcome: the charge stands
+        finally:
+            if meter is not None:
+                meter.close(billed)
 
     def _call(self, request: Callable[[], _T], model: str = "") -> _T:
         try:
@@ -352,12 +422,12 @@ class FrontierClient:
         retried = f" after {self.max_retries} retries" if self.max_retries else ""
         if isinstance(exc, anthropic.APITimeoutError):
             return FrontierError(
-                f"Claude did not answer within {self.timeout:g} s{retried}. Try again, lower the "
-                "maximum output tokens, or raise the timeout in Settings."
+                f"Claude did not answer within {self.timeout:g} s{retried}. Try again later, "
+                "or refine fewer personas at once; your drafts are kept."
             )
         if isinstance(exc, anthropic.APIConnectionError):
             where = (
-                f"the gateway at {self.base_url} (set by ANTHROPIC_BASE_URL or Settings): "
+                f"the gateway at {self.base_url} (set by ANTHROPIC_BASE_URL): "
                 "check that it is running and the address is right"
                 if self.custom_base_url
                 else f"{self.base_url}: check your internet connection"
@@ -370,7 +440,7 @@ class FrontierClient:
         if isinstance(exc, anthropic.AuthenticationError | anthropic.PermissionDeniedError):
             return FrontierAuthError(
                 f"Claude rejected the API key (HTTP {status}{detail}). Check it at {KEYS_URL} "
-                "and paste it again in Settings or ANTHROPIC_API_KEY."
+                "and paste it again on the Hybrid page or in ANTHROPIC_API_KEY."
             )
         if isinstance(exc, anthropic.RateLimitError):
             return FrontierRateLimited(
@@ -385,8 +455,8 @@ class FrontierClient:
         if isinstance(exc, anthropic.NotFoundError):
             what = f"the model '{model}'" if model else "this endpoint"
             return FrontierError(
-                f"Claude does not know {what} (HTTP 404{detail}). Pick a model from the list "
-                "in Settings."
+                f"Claude does not know {what} (HTTP 404{detail}). Load the models from Anthropic "
+                "on the Hybrid page (or pass another --frontier-model) and pick one of them."
             )
         if isinstance(exc, anthropic.BadRequestError):
             return FrontierError(f"Claude rejected the request (HTTP 400{detail}).")

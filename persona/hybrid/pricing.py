@@ -1,13 +1,19 @@
-"""Claude prices as dated, editable settings, and a spending cap for the hybrid step.
+"""Claude prices as dated, editable settings, and a hard spending cap for the hybrid step.
 
 Prices change: the defaults carry the date they were checked, a JSON file
 (``PERSONA_PRICES_FILE``) or arguments override them, and an unknown model is
 never free: it gets the most expensive known price, flagged ``assumed``.
+
+A :class:`Budget` is the cap; a :class:`Meter` makes it hard: before each call it limits the
+call's ``max_tokens`` to what the remaining budget can pay and charges the worst case (input
+tokens plus ``max_tokens`` at the output price), then settles the charge with the usage
+billed, or keeps it when the outcome is unknown (the connection dropped, the user stopped).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import threading
@@ -57,6 +63,19 @@ DEFAULT_PRICES: dict[str, Price] = {
     "claude-haiku-4-5": _p(1.0, 5.0),
 }
 """Public list prices (standard tier, no caching) keyed by model id without a date suffix."""
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens billed for one or more calls."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens
+        )
 
 
 @dataclass(frozen=True)
@@ -251,3 +270,82 @@ class Budget:
             f"(${self.spent:.4f} spent). Raise the budget in Settings, refine fewer personas, "
             "or pick a cheaper model. Your local drafts are kept."
         )
+
+
+INPUT_MARGIN = 1.02
+"""Counted input tokens are charged 2 % higher: the count is the API's own estimate."""
+UNCAPPED_OUTPUT_TOKENS = 1 << 30
+
+
+class Meter:
+    """Makes a :class:`Budget` hard for calls to one model: see the module docstring.
+
+    ``minimum_output`` is the fewest output tokens worth paying for (a persona cut off
+    half-way is useless); below it :meth:`open` refuses with :class:`BudgetExceeded`.
+    """
+
+    def __init__(self, budget: Budget, price: Price, *, minimum_output: int = 1) -> None:
+        self.budget = budget
+        self.price = price
+        self.minimum_output = max(minimum_output, 1)
+        self.usage = Usage()
+        self.usd = 0.0
+        """What the settled calls cost."""
+        self.uncertain_usd = 0.0
+        """Worst-case charges kept for calls whose outcome is unknown (they may be billed)."""
+        self.calls = 0
+        self._open: float | None = None
+
+    @property
+    def spent_usd(self) -> float:
+        """Settled cost plus the charges kept for calls with an unknown outcome."""
+        return self.usd + self.uncertain_usd
+
+    def affordable_output(self, input_tokens: int) -> int:
+        """The most output tokens the remaining budget can pay after ``input_tokens``."""
+        remaining = self.budget.remaining
+        if remaining is None:
+            return UNCAPPED_OUTPUT_TOKENS
+        left = remaining - self.price.cost_usd(math.ceil(input_tokens * INPUT_MARGIN), 0)
+        if left <= 0:
+            return 0
+        if self.price.output_per_mtok <= 0:
+            return UNCAPPED_OUTPUT_TOKENS
+        # A hair under the exact quotient, so rounding can never cross the cap.
+        return max(math.floor(left * _MTOK / self.price.output_per_mtok * (1 - 1e-9)), 0)
+
+    def open(self, input_tokens: int, max_tokens: int) -> int:
+        """Charge a call's worst case; returns the ``max_tokens`` it may use (≤ ``max_tokens``).
+
+        Raises :class:`BudgetExceeded` (charging nothing) when the budget cannot pay for
+        ``minimum_output`` tokens after the input.
+        """
+        if self._open is not None:
+            raise RuntimeError("Meter.open called twice without close")
+        allowed = min(max_tokens, self.affordable_output(input_tokens))
+        worst = self.price.cost_usd(math.ceil(input_tokens * INPUT_MARGIN), allowed)
+        if allowed < min(self.minimum_output, max_tokens):
+            left = self.budget.remaining or 0.0
+            raise BudgetExceeded(
+                f"The next Claude call needs about {input_tokens:,} input and up to "
+                f"{self.minimum_output:,} output tokens, but only ${left:.4f} of your "
+                f"${self.budget.cap_usd or 0:.2f} budget is left. Raise the budget cap, refine "
+                "fewer personas, or pick a cheaper model. Your local drafts are kept."
+            )
+        self.budget.charge(worst)
+        self._open = worst
+        self.calls += 1
+        return allowed
+
+    def close(self, usage: Usage | None) -> None:
+        """Settle the open call with the usage billed, or keep its charge when ``None``."""
+        charged, self._open = self._open, None
+        if charged is None:
+            return
+        if usage is None:
+            self.uncertain_usd += charged
+            return
+        actual = self.price.cost_usd(usage.input_tokens, usage.output_tokens)
+        self.budget.settle(charged, actual)
+        self.usage += usage
+        self.usd += actual

@@ -1,21 +1,31 @@
 """Personal data out before anything leaves the machine, and back in when the answer returns.
 
-A :class:`Redactor` swaps links, e-mail addresses, bank account and card numbers, phone
-numbers and participants' names for stable pseudonyms such as ``[PERSON_1]``: the same
-value always gets the same pseudonym, so the frontier model can still tell people apart.
+A :class:`Redactor` swaps file names, links, e-mail addresses, bank account and card
+numbers, phone numbers and people's names for stable pseudonyms such as ``[PERSON_1]``: the
+same value always gets the same pseudonym, so the frontier model can still tell people apart.
 Its :attr:`Redactor.mapping` lives only in memory and must never be logged or stored.
+
+:func:`redactor_for` builds one for a payload: names from speaker labels, name columns and
+headers in the research files, the payload's own participants, and a named-entity pass over
+every string of the payload (:mod:`persona.hybrid.entities`). :meth:`Redactor.redact_data`
+then rewrites every string of the payload. Redacting and restoring never raise anything but
+a :class:`~persona.core.errors.PersonaError`.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from pathlib import PurePath
-from typing import Any
+from typing import Any, TypeVar
 
 from persona.core.documents import Passage
-from persona.core.schema import Persona
+from persona.core.errors import PersonaError
+from persona.hybrid.entities import find_names, lowercase_vocabulary
+
+_T = TypeVar("_T")
 
 
 def _word_set(words: str) -> frozenset[str]:
@@ -23,6 +33,7 @@ def _word_set(words: str) -> frozenset[str]:
 
 
 KINDS: dict[str, tuple[str, str]] = {
+    "FILE": ("file name", "file names"),
     "PERSON": ("name", "names"),
     "EMAIL": ("e-mail address", "e-mail addresses"),
     "PHONE": ("phone number", "phone numbers"),
@@ -139,6 +150,25 @@ _DETECTORS: tuple[tuple[str, re.Pattern[str], _Check], ...] = (
     ("CARD", _CARD, _is_card),
     ("PHONE", _PHONE, _is_phone),
 )
+_NOT_LETTER_BEFORE = r"(?<![^\W\d_])"
+_NOT_LETTER_AFTER = r"(?![^\W\d_])"
+"""Name boundaries: digits and underscores separate words too (``01_maria_gonzalez.md``)."""
+
+
+class RedactionError(PersonaError):
+    """Personal data could not be hidden or put back; nothing was sent."""
+
+
+def _guarded(what: str, action: Callable[[], _T]) -> _T:
+    try:
+        return action()
+    except PersonaError:
+        raise
+    except Exception as exc:  # any library failure becomes a message with the next step
+        raise RedactionError(
+            f"Persona could not {what} ({type(exc).__name__}), so nothing was sent. Your "
+            "drafts are kept: try again, or refine fewer personas at once."
+        ) from exc
 
 
 class Redactor:
@@ -149,7 +179,10 @@ class Redactor:
         self._pseudonyms: dict[tuple[str, str], str] = {}
         self._numbers: dict[str, int] = dict.fromkeys(KINDS, 0)
         self._names: set[str] = set()
+        self._exact_case: set[str] = set()
+        self._files: set[str] = set()
         self._name_pattern: re.Pattern[str] | None = None
+        self._file_pattern: re.Pattern[str] | None = None
         self.add_names(names)
 
     @property
@@ -157,10 +190,11 @@ class Redactor:
         """Pseudonym → original value. Keep it in memory; never log or store it."""
         return dict(self._originals)
 
-    def add_names(self, names: Iterable[str]) -> None:
+    def add_names(self, names: Iterable[str], *, exact_case: bool = False) -> None:
         """Redact these full names and, on their own, their first and last names.
 
-        Values with digits ("P3", "Participant 3") and generic labels are skipped.
+        Values with digits ("P3", "Participant 3") and generic labels are skipped. With
+        ``exact_case`` only the capitalised form is replaced (names found by capital letters).
         """
         for raw in names:
             name = " ".join(raw.split()).strip(_URL_TRAILING + "(")
@@ -168,20 +202,44 @@ class Redactor:
                 continue
             words = name.split()
             variants = {name, *(w for w in words if len(words) > 1 and _is_name_part(w))}
-            self._names |= variants | {_fold_accents(v) for v in variants}
+            variants |= {_fold_accents(v) for v in variants}
+            new = variants - self._names
+            self._names |= new
+            if exact_case:
+                self._exact_case |= new
         self._name_pattern = self._compile_names()
+
+    def add_files(self, names: Iterable[str]) -> None:
+        """Replace these file names, wherever they occur, by ``[FILE_n]``."""
+        self._files |= {name for name in names if name.strip()}
+        ordered = sorted(self._files, key=lambda n: (-len(n), n))
+        self._file_pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
 
     def _compile_names(self) -> re.Pattern[str] | None:
         if not self._names:
             return None
         ordered = sorted(self._names, key=lambda n: (-len(n), n))
-        options = "|".join(map(_name_regex, ordered))
-        return re.compile(rf"(?<!\w)(?:{options})(?!\w)")
+        options = "|".join(_name_regex(n, n in self._exact_case) for n in ordered)
+        return re.compile(f"{_NOT_LETTER_BEFORE}(?:{options}){_NOT_LETTER_AFTER}")
+
+    def reserve(self, texts: Iterable[str]) -> None:
+        """Never hand out a pseudonym that already occurs in ``texts`` (data that was
+        anonymised before, "[PERSON_1]"), so restoring cannot turn it into someone's name."""
+        for text in texts:
+            for match in _PSEUDONYM.finditer(text):
+                kind = (match.group("kind") or match.group("bare_kind")).upper()
+                number = int(match.group("number") or match.group("bare_number"))
+                self._numbers[kind] = max(self._numbers[kind], number)
 
     def redact(self, text: str) -> str:
         """``text`` with every personal value replaced by its pseudonym."""
+        return _guarded("hide personal data", lambda: self._redact(text))
+
+    def _redact(self, text: str) -> str:
+        if self._file_pattern is not None:
+            text = self._file_pattern.sub(lambda m: self._pseudonym("FILE", m.group()), text)
         for kind, pattern, check in _DETECTORS:
-            text = pattern.sub(lambda m, k=kind, c=check: self._replace(k, m, c), text)
+            text = pattern.sub(partial(self._replace, kind, check=check), text)
         if self._name_pattern is not None:
             text = self._name_pattern.sub(lambda m: self._pseudonym("PERSON", m.group()), text)
         return text
@@ -204,26 +262,53 @@ class Redactor:
 
     def restore(self, text: str) -> str:
         """Put the originals back, also where the model reformatted a pseudonym."""
+        return _guarded("put personal data back", lambda: self._restore(text))
 
+    def _restore(self, text: str) -> str:
         def original(match: re.Match[str]) -> str:
-            kind = match.group("kind") or match.group("bare_kind")
-            number = match.group("number") or match.group("bare_number")
-            return self._originals.get(f"[{kind.upper()}_{int(number)}]", match.group())
+            pseudonym = self._canonical(match)
+            return self._originals.get(pseudonym, match.group()) if pseudonym else match.group()
 
         return _PSEUDONYM.sub(original, text)
 
-    def redact_persona(self, persona: Persona) -> Persona:
-        """A copy with every text field redacted; its participants' names are learned first."""
-        self.add_names(persona.participants)
-        return _map_strings(persona, self.redact)
+    @staticmethod
+    def _canonical(match: re.Match[str]) -> str:
+        kind = match.group("kind") or match.group("bare_kind")
+        number = match.group("number") or match.group("bare_number")
+        return f"[{kind.upper()}_{int(number)}]"
 
-    def restore_persona(self, persona: Persona) -> Persona:
-        """A copy with every pseudonym in every text field restored."""
-        return _map_strings(persona, self.restore)
+    def redact_data(self, data: _T) -> _T:
+        """A copy of JSON-like ``data`` with every string (keys included) redacted."""
+        return _guarded("hide personal data", lambda: _map_strings(data, self._redact))
 
-    def counts(self) -> dict[str, int]:
-        """Distinct values redacted so far, by what the UI calls them: ``{"names": 2}``."""
-        return {KINDS[kind][0 if n == 1 else 1]: n for kind, n in self._numbers.items() if n}
+    def restore_data(self, data: _T) -> _T:
+        """A copy of JSON-like ``data`` with every pseudonym in every string restored."""
+        return _guarded("put personal data back", lambda: _map_strings(data, self._restore))
+
+    def segments(self, text: str) -> Iterator[tuple[str, bool]]:
+        """``text`` cut into pieces, each flagged when it is one of this redactor's pseudonyms."""
+        position = 0
+        for match in _PSEUDONYM.finditer(text):
+            if match.group() not in self._originals:
+                continue
+            if match.start() > position:
+                yield text[position : match.start()], False
+            yield match.group(), True
+            position = match.end()
+        if position < len(text):
+            yield text[position:], False
+
+    def counts(self, texts: Iterable[str] | None = None) -> dict[str, int]:
+        """Distinct values replaced, by what the UI calls them (``{"names": 2}``): in
+        ``texts`` when given (what is actually sent), else in everything redacted so far."""
+        if texts is None:
+            used = set(self._originals)
+        else:
+            used = {piece for text in texts for piece, hidden in self.segments(text) if hidden}
+        numbers = {kind: 0 for kind in KINDS}
+        for pseudonym in used:
+            numbers[pseudonym[1:].rsplit("_", 1)[0]] += 1
+        return {KINDS[kind][0 if n == 1 else 1]: n for kind, n in numbers.items() if n}
 
 
 def _fold_accents(text: str) -> str:
@@ -233,11 +318,14 @@ def _fold_accents(text: str) -> str:
     )
 
 
-def _name_regex(name: str) -> str:
-    """Case-insensitive, unless every word is also an everyday word ("Will", "Grace")."""
+def _name_regex(name: str, exact_case: bool) -> str:
+    """Case-insensitive, unless found by its capitals or every word is also an everyday
+    word ("Will", "Grace")."""
     words = name.split()
     pattern = r"\s+".join(map(re.escape, words))
-    return pattern if all(w.casefold() in _AMBIGUOUS for w in words) else f"(?i:{pattern})"
+    if exact_case or all(w.casefold() in _AMBIGUOUS for w in words):
+        return pattern
+    return f"(?i:{pattern})"
 
 
 def _is_generic(value: str) -> bool:
@@ -253,17 +341,57 @@ def _is_name_part(word: str) -> bool:
     )
 
 
-def _map_strings(persona: Persona, change: Callable[[str], str]) -> Persona:
-    def walk(node: Any) -> Any:
-        if isinstance(node, str):
-            return change(node)
-        if isinstance(node, list):
-            return [walk(item) for item in node]
-        if isinstance(node, dict):
-            return {key: walk(value) for key, value in node.items()}
-        return node
+def _map_strings(data: Any, change: Callable[[str], str]) -> Any:
+    if isinstance(data, str):
+        return change(data)
+    if isinstance(data, list | tuple):
+        return [_map_strings(item, change) for item in data]
+    if isinstance(data, dict):
+        return {change(str(k)): _map_strings(v, change) for k, v in data.items()}
+    return data
 
-    return Persona.model_validate(walk(persona.model_dump()))
+
+def strings(data: Any) -> Iterator[str]:
+    """Every string in JSON-like ``data``, keys included."""
+    if isinstance(data, str):
+        yield data
+    elif isinstance(data, list | tuple):
+        for item in data:
+            yield from strings(item)
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield str(key)
+            yield from strings(value)
+
+
+def redactor_for(passages: Iterable[Passage], payloads: Sequence[Any]) -> Redactor:
+    """A redactor for ``payloads`` (JSON-like data about to be sent), built from the payloads
+    themselves and the research files they come from.
+
+    Names come from speaker labels, name columns and headers in ``passages``, from every
+    ``participants`` list in the payloads, and from a named-entity pass over every string of
+    the payloads; every file name of ``passages`` is hidden too.
+    """
+
+    def build() -> Redactor:
+        sources = list(passages)
+        texts = [text for payload in payloads for text in strings(payload)]
+        redactor = Redactor()
+        redactor.reserve(texts)
+        redactor.add_files({p.source for p in sources})
+        redactor.add_names(collect_names(sources))
+        redactor.add_names(
+            name
+            for payload in payloads
+            if isinstance(payload, dict)
+            for name in payload.get("participants") or []
+            if isinstance(name, str)
+        )
+        vocabulary = lowercase_vocabulary([*(p.text for p in sources), *texts])
+        redactor.add_names(find_names(texts, vocabulary), exact_case=True)
+        return redactor
+
+    return _guarded("find the personal data to hide", build)
 
 
 def looks_like_name(value: str) -> bool:
@@ -303,7 +431,7 @@ def collect_names(passages: Iterable[Passage]) -> list[str]:
             labels.update(
                 (" ".join(m.group(1).split()), None) for m in _SPEAKER.finditer(passage.text)
             )
-    lowercase = _lowercase_words(p.text for p in passages) if labels else set()
+    lowercase = lowercase_vocabulary(p.text for p in passages) if labels else frozenset()
     for label in labels:
         words = label.split()
         if (
@@ -313,16 +441,6 @@ def collect_names(passages: Iterable[Passage]) -> list[str]:
         ):
             names[label] = None
     return list(names)
-
-
-def _lowercase_words(texts: Iterable[str]) -> set[str]:
-    """Words written in lower case somewhere, outside links and e-mail addresses."""
-    return {
-        word
-        for text in texts
-        for word in _LETTERS.findall(_EMAIL.sub(" ", _URL.sub(" ", text)))
-        if word.islower()
-    }
 
 
 def _fields(text: str) -> list[tuple[str, str]]:

@@ -1,18 +1,22 @@
 """Hybrid: local drafts → quality gate → consent preview → Claude refinement → local checks.
 
-Nothing is sent before the user confirms the preview. What is sent is the draft persona
-with only its verified quotes, redacted; pseudonyms are restored locally, and the
-refined persona's quotes are checked against the uploaded data again.
+Nothing is sent before the user agrees to the preview, and only what they agreed to: the
+consent covers the exact requests, the model and the budget cap (:mod:`.consent`). What is
+sent is each draft with only its verified, participant-spoken quotes (:mod:`.payload`),
+every string redacted (:mod:`.redact`); pseudonyms are restored locally, and the refined
+persona's quotes are checked against the research files again. A :class:`Meter` per persona
+keeps spending under the cap, and what was spent is saved even when the refinement stops
+half-way (a rerun, a closed tab, Ctrl-C).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from persona.core.diff import merge
-from persona.core.documents import Passage
+from persona.core.documents import Document, Passage
 from persona.core.errors import BudgetExceeded, FrontierAuthError, FrontierError, InputError
 from persona.core.progress import Progress
 from persona.core.records import PersonaRecord, Run
@@ -22,30 +26,34 @@ from persona.generation.evidence import verify_personas
 from persona.generation.planner import PERSONA_ANSWER_TOKENS
 from persona.generation.prompts import PERSONAS_SYSTEM
 from persona.history.store import Store
-from persona.hybrid.cloud import FrontierClient, TokenCount, UnusableAnswer, refine_messages
+from persona.hybrid.cloud import (
+    DEFAULT_MAX_TOKENS,
+    REPAIR_ATTEMPTS,
+    FrontierClient,
+    UnusableAnswer,
+    refine_messages,
+)
+from persona.hybrid.consent import Consent, fingerprint, require
 from persona.hybrid.gate import Score, score_all
-from persona.hybrid.pricing import Budget, Cost, PriceTable
-from persona.hybrid.redact import Redactor, collect_names
+from persona.hybrid.payload import build_payload
+from persona.hybrid.pricing import Budget, Cost, Meter, PriceTable
+from persona.hybrid.redact import Redactor, redactor_for, strings
+from persona.hybrid.sources import require_run_files
 
 REFINE_SYSTEM = (
     "You are a senior UX researcher improving personas that a small local model drafted from "
     "interviews and surveys. Make each persona clearer, more specific and internally "
     "consistent: sharpen the bio, goals, pain points, behaviours and motivations, and remove "
     "claims no quote supports. Use only the quotes given, exactly as written, with their "
-    "source and locator; never invent, edit or merge quotes. Pseudonyms such as [PERSON_1] "
-    "or [EMAIL_1] stand for redacted personal data: keep them exactly as they are."
+    "source and locator; never invent, edit or merge quotes. Pseudonyms in square brackets, "
+    "such as [PERSON_n], [FILE_n] or [EMAIL_n] with a number for n, stand for redacted "
+    "personal data: keep them exactly as they are."
 )
 OUTPUT_FACTOR = 1.3
 """A refined persona is usually a little longer than the draft."""
-MAX_OUTPUT_TOKENS = 4096
-
-
-def only_verified(persona: Persona) -> Persona:
-    """The persona with unverified quotes removed from its claims (they are not sent)."""
-    copy = persona.model_copy(deep=True)
-    for _, claim in copy.claims():
-        claim.evidence = [e for e in claim.evidence if e.verified is not False]
-    return copy
+MAX_OUTPUT_TOKENS = DEFAULT_MAX_TOKENS
+"""The most output tokens one call may use (the budget may allow fewer)."""
+CALLS_PER_PERSONA = REPAIR_ATTEMPTS + 1
 
 
 @dataclass
@@ -56,23 +64,32 @@ class PreviewItem:
     name: str
     score: Score
     selected: bool
-    sent: Persona
+    data: dict[str, Any]
+    """The redacted payload."""
     payload: str
-    input_tokens: TokenCount
+    """The exact request text: system prompt and message."""
+    input_tokens: int
     output_tokens: int
+    """Expected output tokens (also the fewest worth paying for)."""
     cost: Cost
+    """Expected cost."""
+    worst: Cost
+    """Every call at its maximum output, with one repair."""
+    withheld: int
+    """Quotes not sent: unverified, or not said by a participant."""
 
 
 @dataclass
 class Preview:
-    """What the user confirms before anything leaves the machine."""
+    """What the user agrees to before anything leaves the machine."""
 
     model: str
+    cap_usd: float | None
     items: list[PreviewItem]
     redactor: Redactor
     frontier_only: Cost
     threshold: float
-    notes: list[str] = field(default_factory=list)
+    passages: list[Passage] = field(repr=False, default_factory=list)
 
     @property
     def selected(self) -> list[PreviewItem]:
@@ -83,15 +100,36 @@ class Preview:
         return sum(item.cost.usd for item in self.selected)
 
     @property
+    def ceiling_usd(self) -> float:
+        """The most this refinement can cost: the worst case, never above the cap."""
+        worst = sum(item.worst.usd for item in self.selected)
+        return worst if self.cap_usd is None else min(worst, self.cap_usd)
+
+    @property
     def input_tokens(self) -> int:
-        return sum(item.input_tokens.tokens for item in self.selected)
+        return sum(item.input_tokens for item in self.selected)
 
+    @property
+    def costs_more(self) -> bool:
+        """Whether refining is expected to cost more than a frontier-only run would."""
+        return self.estimated_usd > self.frontier_only.usd
 
-def _redactor(passages: Sequence[Passage], personas: Sequence[Persona]) -> Redactor:
-    redactor = Redactor()
-    redactor.add_names(collect_names(passages))
-    redactor.add_names(name for p in personas for name in p.participants)
-    return redactor
+    @property
+    def withheld(self) -> int:
+        return sum(item.withheld for item in self.selected)
+
+    def replaced(self) -> dict[str, int]:
+        """What redaction replaced in what is actually sent: ``{"names": 3, ...}``."""
+        return self.redactor.counts(text for item in self.selected for text in strings(item.data))
+
+    @property
+    def consent(self) -> Consent:
+        """What agreeing to this preview covers."""
+        return Consent(
+            self.model,
+            self.cap_usd,
+            tuple((item.name, fingerprint(item.payload)) for item in self.selected),
+        )
 
 
 def frontier_only_cost(
@@ -106,174 +144,209 @@ def frontier_only_cost(
 
 def prepare(
     run: Run,
-    passages: Sequence[Passage],
+    documents: Sequence[Document],
     *,
     model: str,
     threshold: float,
     refine_all: bool = False,
+    cap_usd: float | None = None,
     prices: PriceTable | None = None,
 ) -> Preview:
-    """Score the drafts and build the consent preview. Nothing is sent: estimates are local."""
+    """Check the files, score the drafts and build the consent preview. Nothing is sent."""
     if not run.records:
         raise InputError("There are no draft personas to refine yet: generate drafts first.")
+    if cap_usd is not None and cap_usd < 0:
+        raise InputError(f"The budget cap must be 0 USD or more, not {cap_usd}.")
+    require_run_files(run, documents)
     prices = prices or PriceTable.load()
+    passages = [p for d in documents for p in d.passages]
     drafts = [record.draft for record in run.records]
-    redactor = _redactor(passages, drafts)
+    payloads = [build_payload(draft, passages) for draft in drafts]
+    redactor = redactor_for(passages, [p.data for p in payloads])
     items = []
-    for index, (draft, score) in enumerate(zip(drafts, score_all(drafts), strict=True)):
-        sent = redactor.redact_persona(only_verified(draft))
-        message = refine_messages(sent)[0]["content"]
-        tokens = TokenCount(estimate_tokens(REFINE_SYSTEM) + estimate_tokens(message), False)
-        output = int(estimate_tokens(message) * OUTPUT_FACTOR)
+    for index, (draft, score, payload) in enumerate(
+        zip(drafts, score_all(drafts), payloads, strict=True)
+    ):
+        data = redactor.redact_data(payload.data)
+        message = refine_messages(data)[0]["content"]
+        tokens = estimate_tokens(REFINE_SYSTEM) + estimate_tokens(message)
+        output = min(int(estimate_tokens(message) * OUTPUT_FACTOR), MAX_OUTPUT_TOKENS)
+        repair_input = tokens + MAX_OUTPUT_TOKENS
+        worst_input = tokens + REPAIR_ATTEMPTS * repair_input
         items.append(
             PreviewItem(
                 index=index,
                 name=draft.name,
                 score=score,
                 selected=refine_all or score.value < threshold,
-                sent=sent,
+                data=data,
                 payload=f"System:\n{REFINE_SYSTEM}\n\nUser:\n{message}",
                 input_tokens=tokens,
                 output_tokens=output,
-                cost=prices.cost(model, tokens.tokens, output),
+                cost=prices.cost(model, tokens, output),
+                worst=prices.cost(model, worst_input, CALLS_PER_PERSONA * MAX_OUTPUT_TOKENS),
+                withheld=payload.withheld,
             )
         )
     return Preview(
         model=model,
+        cap_usd=cap_usd,
         items=items,
         redactor=redactor,
         frontier_only=frontier_only_cost(passages, len(drafts), model, prices),
         threshold=threshold,
+        passages=passages,
     )
 
 
-def _invented(draft: Persona, refined: Persona) -> list[str]:
-    known = {e.quote.strip() for e in draft.all_evidence()}
+def _invented(draft_quotes: set[str], refined: Persona) -> list[str]:
     return [
         e.quote
         for e in refined.all_evidence()
-        if e.verified is False and e.quote.strip() not in known
+        if e.verified is False and e.quote.strip() not in draft_quotes
     ]
-
-
-@dataclass
-class _Spend:
-    input_tokens: int = 0
-    output_tokens: int = 0
-    usd: float = 0.0
-    per_persona: dict[str, dict[str, float | int]] = field(default_factory=dict)
-
-    def add(self, index: int, input_tokens: int, output_tokens: int, cost: Cost) -> None:
-        self.input_tokens += input_tokens
-        self.output_tokens += output_tokens
-        self.usd += cost.usd
-        self.per_persona[str(index)] = {
-            "input_tokens": input_tokens,
-            "output_tokens": output_tokens,
-            "cost_usd": round(cost.usd, 6),
-        }
 
 
 def refine(
     run: Run,
     preview: Preview,
     frontier: FrontierClient,
-    passages: Sequence[Passage],
     store: Store,
     *,
-    budget: Budget,
+    consent: Consent | None,
     prices: PriceTable | None = None,
-) -> Iterator[Progress]:
-    """Send the selected drafts (consent given), restore, re-verify and save each result.
+) -> Generator[Progress, None, None]:
+    """Send the selected drafts (only if ``consent`` covers the preview exactly), restore,
+    re-verify and save each result.
 
     A failure keeps the draft and records why; a rejected key or the budget cap stops
-    further calls. The exact token count is asked for right before each call so the
-    budget is checked against real numbers.
+    further calls. The spend is saved in History however this ends, also when the caller
+    stops iterating or the process is interrupted.
     """
+    require(consent, preview.consent)
     prices = prices or PriceTable.load()
-    model = preview.model
+    price = prices.price_for(preview.model)
+    budget = Budget(preview.cap_usd)
+    meters: dict[int, Meter] = {}
     selected = preview.selected
-    spend = _Spend()
+    done: set[int] = set()
     stop = ""
-    for step, item in enumerate(selected, start=1):
-        record = run.records[item.index]
-        record.score, record.score_reasons = item.score.value, list(item.score.reasons)
-        fraction = (step - 1) / len(selected)
-        if stop:
-            record.refine_error = stop
-            store.update_record(run.id, item.index, record)
-            continue
-        yield Progress("refine", f"Refining {item.name} ({step} of {len(selected)})", fraction)
-        estimate: Cost | None = None
-        try:
-            counted = frontier.count_refine_tokens(item.sent, system=REFINE_SYSTEM, model=model)
-            estimate = prices.cost(model, counted.tokens, item.output_tokens)
-            budget.charge(estimate)
-            refinement = frontier.refine(
-                item.sent, system=REFINE_SYSTEM, model=model, max_tokens=MAX_OUTPUT_TOKENS
-            )
-        except FrontierError as exc:
-            if isinstance(exc, UnusableAnswer):
-                actual = prices.cost(model, exc.usage.input_tokens, exc.usage.output_tokens)
-                spend.add(item.index, exc.usage.input_tokens, exc.usage.output_tokens, actual)
-                budget.settle(estimate or 0.0, actual)
-            elif estimate is not None and not isinstance(exc, BudgetExceeded):
-                budget.settle(estimate, 0.0)
-            if isinstance(exc, BudgetExceeded | FrontierAuthError):
-                stop = f"Not sent: {exc}"
-                record.refine_error = stop
-            else:
-                record.refine_error = f"{exc} The draft is kept."
-            store.update_record(run.id, item.index, record)
-            yield Progress("warning", f"{item.name}: {record.refine_error}", fraction)
-            continue
-        usage = refinement.usage
-        actual = prices.cost(model, usage.input_tokens, usage.output_tokens)
-        budget.settle(estimate, actual)
-        spend.add(item.index, usage.input_tokens, usage.output_tokens, actual)
-        [checked] = verify_personas(
-            [preview.redactor.restore_persona(refinement.persona)], passages
-        )
-        invented = _invented(record.draft, checked)
-        if invented:
-            record.score_reasons.append(
-                f"Claude's version has {len(invented)} quote(s) that are not in your data"
-            )
-        record.refined, record.refine_error = checked, None
-        store.update_record(run.id, item.index, record)
-        yield Progress("refine", f"{item.name} refined", step / len(selected))
-    for item in preview.items:
-        if not item.selected:
+    finished = False
+    run.frontier_model = preview.model
+    try:
+        for step, item in enumerate(selected, start=1):
             record = run.records[item.index]
             record.score, record.score_reasons = item.score.value, list(item.score.reasons)
+            fraction = (step - 1) / len(selected)
+            if stop:
+                record.refine_error = stop
+                store.update_record(run.id, item.index, record)
+                done.add(item.index)
+                continue
+            yield Progress("refine", f"Refining {item.name} ({step} of {len(selected)})", fraction)
+            meter = meters[item.index] = Meter(budget, price, minimum_output=item.output_tokens)
+            try:
+                refinement = frontier.refine(
+                    item.data,
+                    system=REFINE_SYSTEM,
+                    model=preview.model,
+                    max_tokens=MAX_OUTPUT_TOKENS,
+                    meter=meter,
+                    restore=preview.redactor.restore_data,
+                )
+            except FrontierError as exc:
+                if isinstance(exc, BudgetExceeded | FrontierAuthError):
+                    stop = f"Not sent: {exc}"
+                    record.refine_error = stop
+                elif isinstance(exc, UnusableAnswer):
+                    record.refine_error = str(exc)
+                else:
+                    record.refine_error = f"{exc} The draft is kept."
+                store.update_record(run.id, item.index, record)
+                done.add(item.index)
+                yield Progress("warning", f"{item.name}: {record.refine_error}", fraction)
+                continue
+            [checked] = verify_personas([refinement.persona], preview.passages)
+            invented = _invented({e.quote.strip() for e in record.draft.all_evidence()}, checked)
+            if invented:
+                record.score_reasons.append(
+                    f"Claude's version has {len(invented)} quote(s) that are not in your data"
+                )
+            record.refined, record.refine_error = checked, None
             store.update_record(run.id, item.index, record)
-    _finish(run, preview, spend, store)
+            done.add(item.index)
+            yield Progress("refine", f"{item.name} refined", step / len(selected))
+        finished = True
+    finally:
+        _finish(run, preview, meters, done, finished, store)
+    spent = sum(m.spent_usd for m in meters.values())
     refined = sum(1 for item in selected if run.records[item.index].refined)
     yield Progress(
         "done",
-        f"{refined} of {len(selected)} personas refined · ${spend.usd:.4f} spent",
+        f"{refined} of {len(selected)} personas refined · ${spent:.4f} spent",
         fraction=1.0,
     )
 
 
-def _finish(run: Run, preview: Preview, spend: _Spend, store: Store) -> None:
-    run.usage = {
-        **run.usage,
-        "frontier": {
-            "model": preview.model,
-            "input_tokens": spend.input_tokens,
-            "output_tokens": spend.output_tokens,
-            "cost_usd": round(spend.usd, 6),
-            "estimated_usd": round(preview.estimated_usd, 6),
-            "frontier_only_usd": round(preview.frontier_only.usd, 6),
-            "frontier_only_input_tokens": preview.frontier_only.input_tokens,
-            "per_persona": spend.per_persona,
-            "price_assumed": preview.frontier_only.assumed,
+def spend_summary(preview: Preview, meters: Mapping[int, Meter], finished: bool) -> dict[str, Any]:
+    """The ``usage["frontier"]`` entry saved with the run."""
+    usd = sum(m.usd for m in meters.values())
+    uncertain = sum(m.uncertain_usd for m in meters.values())
+    return {
+        "model": preview.model,
+        "input_tokens": sum(m.usage.input_tokens for m in meters.values()),
+        "output_tokens": sum(m.usage.output_tokens for m in meters.values()),
+        "calls": sum(m.calls for m in meters.values()),
+        "cost_usd": round(usd + uncertain, 6),
+        "uncertain_usd": round(uncertain, 6),
+        "cap_usd": preview.cap_usd,
+        "estimated_usd": round(preview.estimated_usd, 6),
+        "frontier_only_usd": round(preview.frontier_only.usd, 6),
+        "frontier_only_input_tokens": preview.frontier_only.input_tokens,
+        "per_persona": {
+            str(index): {
+                "input_tokens": m.usage.input_tokens,
+                "output_tokens": m.usage.output_tokens,
+                "cost_usd": round(m.spent_usd, 6),
+            }
+            for index, m in meters.items()
         },
+        "price_assumed": preview.frontier_only.assumed,
+        "interrupted": not finished,
+        "consent": preview.consent.fingerprint,
     }
+
+
+def _finish(
+    run: Run,
+    preview: Preview,
+    meters: Mapping[int, Meter],
+    done: set[int],
+    finished: bool,
+    store: Store,
+) -> None:
+    """Save the spend, the scores and how the refinement ended, however it ended."""
+    usage = spend_summary(preview, meters, finished)
+    run.usage = {**run.usage, "frontier": usage}
+    for item in preview.items:
+        record = run.records[item.index]
+        if item.index not in done:
+            record.score, record.score_reasons = item.score.value, list(item.score.reasons)
+        if item.selected and item.index not in done:
+            record.refine_error = (
+                "Not refined: the refinement was stopped before this persona was finished. "
+                "The draft is kept."
+            )
     failed = any(item.selected and run.records[item.index].refine_error for item in preview.items)
-    run.status = "partial" if failed or run.status == "partial" else "complete"
-    store.finish(run.id, run.status, message=run.message, usage=run.usage)
+    if not finished:
+        run.status = "interrupted"
+        run.message = (
+            f"The refinement with {preview.model} was stopped after {len(done)} of "
+            f"{len(preview.selected)} personas; ${usage['cost_usd']:.4f} was spent."
+        )
+    else:
+        run.status = "partial" if failed or run.status == "partial" else "complete"
+    store.save(run)
 
 
 Choice = Literal["draft", "refined"]
