@@ -79,8 +79,13 @@ RETRY_NOW = (("retry-after", "0.001"),)
 
 
 def improve(persona: dict[str, Any]) -> dict[str, Any]:
-    """The default brain: visible edits, every quote kept verbatim."""
+    """The default brain: visible edits, every quote kept verbatim; like structured output,
+    it always answers with a representative quote (one of the claims' when none was sent)."""
     out = copy.deepcopy(persona)
+    if not isinstance(out.get("quote"), dict):
+        sections = ("goals", "pain_points", "behaviours", "motivations")
+        quotes = [e for s in sections for c in out.get(s) or [] for e in c.get("evidence") or []]
+        out["quote"] = dict(quotes[0]) if quotes else {"quote": "", "source": "", "locator": ""}
     out["bio"] = out.get("bio", "").rstrip() + " They judge every new tool by the time it saves."
     goals = out.get("goals") or []
     if goals and goals[0].get("text"):

@@ -29,6 +29,7 @@ from persona.hybrid.cloud import (
     estimate_tokens,
     refine_messages,
 )
+from persona.hybrid.pricing import Usage
 from tests.fake_anthropic import (
     COUNT_TOKENS,
     INVENTED_QUOTE,
@@ -151,7 +152,7 @@ def test_refine_never_sends_fields_persona_computes(
 
 @pytest.mark.parametrize(
     ("draft", "problem"),
-    [("{not json", "Invalid JSON"), ({**DRAFT, "goals": []}, "goals")],
+    [("{not json", "Invalid JSON"), (json.dumps({**DRAFT, "goals": []}), "goals")],
 )
 def test_an_invalid_draft_is_an_input_error_before_any_call(
     client: FrontierClient, fake: FakeAnthropic, draft: Any, problem: str
@@ -501,26 +502,73 @@ def test_count_tokens_estimates_when_unreachable(
     assert client.count_tokens(MODEL, SYSTEM, messages) == TokenCount(expected, exact=False)
 
 
-def test_count_refine_tokens_counts_the_exact_refine_request(
+class RecordingMeter:
+    """A CallMeter that allows ``allow`` output tokens and records what it was told."""
+
+    def __init__(self, allow: int) -> None:
+        self.allow = allow
+        self.opened: list[tuple[int, int]] = []
+        self.closed: list[Usage | None] = []
+
+    def open(self, input_tokens: int, max_tokens: int) -> int:
+        self.opened.append((input_tokens, max_tokens))
+        return min(self.allow, max_tokens)
+
+    def close(self, usage: Usage | None) -> None:
+        self.closed.append(usage)
+
+
+def test_a_metered_call_counts_its_exact_input_first_and_uses_the_allowed_length(
     client: FrontierClient, fake: FakeAnthropic
 ) -> None:
-    counted = client.count_refine_tokens(DRAFT, system=SYSTEM, model=MODEL)
+    meter = RecordingMeter(allow=3000)
 
-    body = fake.requests(COUNT_TOKENS)[0].body
-    assert body["messages"] == refine_messages(DRAFT)
-    assert body["output_config"] == {"format": OUTPUT_FORMAT}
-    assert counted.exact and counted.tokens == fake_token_count(body)
+    client.refine(DRAFT, system=SYSTEM, model=MODEL, meter=meter)
+
+    count, message = fake.requests(COUNT_TOKENS)[0].body, fake.requests(MESSAGES)[0].body
+    assert count["messages"] == message["messages"] == refine_messages(DRAFT)
+    assert count["output_config"] == {"format": OUTPUT_FORMAT}
+    assert meter.opened == [(fake_token_count(count), 4096)]
+    assert message["max_tokens"] == 3000
+    assert meter.closed == [Usage(fake_token_count(message), meter.closed[0].output_tokens)]
 
 
-def test_count_refine_tokens_estimate_includes_the_schema() -> None:
+def test_a_metered_call_without_a_count_charges_an_upper_bound() -> None:
     client = FrontierClient(KEY, base_url=closed_port_url(), max_retries=0)
+    meter = RecordingMeter(allow=4096)
 
-    counted = client.count_refine_tokens(DRAFT, system=SYSTEM, model=MODEL)
+    with pytest.raises(FrontierError, match="Cannot reach Claude"):
+        client.refine(DRAFT, system=SYSTEM, model=MODEL, meter=meter)
 
     prompt = refine_messages(DRAFT)[0]["content"]
-    assert not counted.exact
-    assert counted.tokens == estimate_tokens(SYSTEM, prompt, json.dumps({"format": OUTPUT_FORMAT}))
-    assert counted.tokens > estimate_tokens(SYSTEM, prompt)
+    [(charged, _)] = meter.opened
+    assert charged >= len((SYSTEM + prompt + json.dumps(OUTPUT_FORMAT)).encode())
+    assert meter.closed == [None]  # the outcome is unknown: the charge stands
+
+
+def test_a_refused_metered_call_is_settled_at_zero(
+    client: FrontierClient, fake: FakeAnthropic
+) -> None:
+    fake.push("bad_request")
+    meter = RecordingMeter(allow=4096)
+
+    with pytest.raises(FrontierError, match="HTTP 400"):
+        client.refine(DRAFT, system=SYSTEM, model=MODEL, meter=meter)
+    assert meter.closed == [Usage()]
+
+
+def test_restore_runs_on_the_answer_before_validation(
+    client: FrontierClient, fake: FakeAnthropic
+) -> None:
+    hidden = {**DRAFT, "name": "[PERSON_1] " * 12}  # longer than the name limit when sent
+
+    result = client.refine(
+        hidden,
+        system=SYSTEM,
+        model=MODEL,
+        restore=lambda data: {**data, "name": "Ana Ruiz"},
+    )
+    assert result.persona.name == "Ana Ruiz"
 
 
 @pytest.mark.parametrize(

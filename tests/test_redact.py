@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
 from persona.core.documents import Passage
+from persona.core.errors import PersonaError
 from persona.core.schema import Persona
-from persona.hybrid.redact import Redactor, collect_names, looks_like_name
+from persona.hybrid.redact import (
+    RedactionError,
+    Redactor,
+    collect_names,
+    looks_like_name,
+    redactor_for,
+)
 from tests.fakes import MARIA
 
 PII_TEXT = (
@@ -107,7 +115,7 @@ def test_same_value_same_placeholder_across_calls(redactor):
 def test_ordinary_text_is_left_alone(text):
     redactor = Redactor(["Maria Gonzalez", "Will Mark"])
     assert redactor.redact(text) == text
-    assert redactor.counts() == {}
+    assert redactor.counts([text]) == {}
 
 
 def test_names_that_are_words_need_a_capital():
@@ -175,8 +183,8 @@ def test_mapping_is_a_copy_of_placeholders_to_originals(redactor):
     ],
 )
 def test_counts_are_readable(redactor, text, counts):
-    redactor.redact(text)
-    assert redactor.counts() == counts
+    redacted = redactor.redact(text)
+    assert redactor.counts([redacted]) == counts == redactor.counts()
 
 
 @pytest.mark.parametrize(
@@ -249,24 +257,102 @@ def test_looks_like_name(value, expected):
     assert looks_like_name(value) is expected
 
 
-def test_persona_round_trip(redactor):
-    persona = Persona.model_validate(MARIA)
-    persona.participants = ["Maria Gonzalez", "Priya Nair"]
-    persona.bio = "Maria Gonzalez (maria.g@example.com, +49 170 1234567) shops with Priya."
-    persona.goals[0].evidence[0].quote = "Priya: call me on 020 7946 0958"
-    hidden = redactor.redact_persona(persona)
-    dumped = hidden.model_dump_json()
-    for secret in ("Maria Gonzalez", "maria.g@example.com", "Priya", "020 7946 0958", "1234567"):
+def test_data_round_trip_keys_and_values(redactor):
+    persona = Persona.model_validate(MARIA).model_dump()
+    persona["participants"] = ["Maria Gonzalez", "Priya Nair"]
+    persona["bio"] = "Maria Gonzalez (maria.g@example.com, +49 170 1234567) shops with Priya."
+    persona["goals"][0]["evidence"][0]["quote"] = "Priya: call me on 020 7946 0958"
+    persona["goals"][0]["evidence"][0]["locator"] = "Maria Gonzalez, line 3"
+    redactor.add_names(["Priya Nair"])
+    hidden = redactor.redact_data(persona)
+    dumped = json.dumps(hidden)
+    for secret in ("Maria", "Gonzalez", "maria.g@example.com", "Priya", "020 7946 0958", "1234567"):
         assert secret not in dumped
-    assert all(re.fullmatch(r"\[PERSON_\d+\]", p) for p in hidden.participants)
-    assert redactor.restore_persona(hidden) == persona
+    assert all(re.fullmatch(r"\[PERSON_\d+\]", p) for p in hidden["participants"])
+    assert redactor.restore_data(hidden) == persona
 
 
-def test_restored_persona_with_reformatted_placeholders(redactor):
-    persona = Persona.model_validate(MARIA)
-    persona.bio = "Maria Gonzalez plans."
-    hidden = redactor.redact_persona(persona)
-    placeholder = re.search(r"\[PERSON_(\d+)\]", hidden.bio)
-    reworded = f"Person_{placeholder.group(1)}"
-    edited = hidden.model_copy(update={"bio": hidden.bio.replace(placeholder.group(), reworded)})
-    assert redactor.restore_persona(edited).bio == "Maria Gonzalez plans."
+def test_restore_data_with_reformatted_placeholders(redactor):
+    hidden = redactor.redact_data({"bio": "Maria Gonzalez plans."})
+    placeholder = re.search(r"\[PERSON_(\d+)\]", hidden["bio"])
+    reworded = {"bio": hidden["bio"].replace(placeholder.group(), f"Person_{placeholder.group(1)}")}
+    assert redactor.restore_data(reworded) == {"bio": "Maria Gonzalez plans."}
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("01_maria_gonzalez.md", "01_[PERSON_1]_[PERSON_2].md"),
+        ("maria-gonzalez-notes.txt", "[PERSON_1]-[PERSON_2]-notes.txt"),
+        ("Maria2024", "[PERSON_1]2024"),
+        ("Mariana", "Mariana"),
+    ],
+)
+def test_names_inside_file_names_and_identifiers(text, redacted):
+    assert Redactor(["Maria Gonzalez"]).redact(text) == redacted
+
+
+def test_file_names_are_pseudonymised_whole():
+    redactor = Redactor()
+    redactor.add_files(["interview_jsmith.txt", "notes.md"])
+    assert redactor.redact("see interview_jsmith.txt and notes.md") == "see [FILE_1] and [FILE_2]"
+    assert redactor.restore("[FILE_2], [FILE_1]") == "notes.md, interview_jsmith.txt"
+
+
+def test_existing_pseudonyms_in_the_data_are_never_restored_into_names():
+    data = {"quote": "[PERSON_1] told me Maria Gonzalez was right"}
+    redactor = redactor_for([], [data])
+    redactor.add_names(["Maria Gonzalez"])
+    hidden = redactor.redact_data(data)
+    assert "[PERSON_1] told me" in hidden["quote"] and "[PERSON_2]" in hidden["quote"]
+    assert redactor.restore_data(hidden) == data
+
+
+def test_redactor_for_learns_from_the_payload_itself():
+    payload = {
+        "name": "Carla Planner",
+        "participants": ["Ines", "P7"],
+        "bio": "Ines shops for her mother Anna. Text in the app is too small on Sunday.",
+        "goals": [
+            {
+                "text": "Wants to reach Dr Okafor at the children's hospital.",
+                "evidence": [
+                    {
+                        "quote": "my colleague Jonas set it up",
+                        "source": "week2_ines_interview.md",
+                        "locator": "Ines, line 4",
+                    }
+                ],
+            }
+        ],
+    }
+    passages = [Passage("week2_ines_interview.md", "line 4", "Ines: my colleague Jonas set it up")]
+    redactor = redactor_for(passages, [payload])
+    hidden = json.dumps(redactor.redact_data(payload))
+    for secret in ("Ines", "Anna", "Okafor", "Jonas", "Carla", "week2_ines_interview"):
+        assert secret not in hidden, secret
+    for ordinary in ("Text in the app", "Sunday", "children's hospital", "P7", "Planner"):
+        assert ordinary in hidden, ordinary
+
+
+def test_redaction_failures_become_persona_errors(monkeypatch):
+    redactor = Redactor(["Maria"])
+
+    def broken(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(redactor, "_redact", broken)
+    with pytest.raises(RedactionError, match="nothing was sent"):
+        redactor.redact("Maria")
+    with pytest.raises(PersonaError):
+        redactor.redact_data({"a": "Maria"})
+
+
+def test_segments_mark_only_this_redactors_pseudonyms(redactor):
+    text = redactor.redact("Maria Gonzalez") + " and [PERSON_9] [not]"
+    assert list(redactor.segments(text)) == [
+        ("[PERSON_1]", True),
+        (" and [PERSON_9] [not]", False),
+    ]
+    assert redactor.counts([text]) == {"name": 1}
+    assert redactor.counts(["nothing here"]) == {}
