@@ -74,11 +74,15 @@ def test_draft_consent_refine_diff_accept(services, browser):
     assert requests.get(f"{claude.url}/_fake/requests?path=/v1/messages", timeout=5).json() == []
 
     page.get_by_text("Exactly what is sent for").first.click()
+    highlighted = page.locator("[data-testid='stExpander'] [data-testid='stMarkdownContainer']")
+    expect(highlighted.get_by_text("[PERSON_1]").first).to_be_visible()
+    page.get_by_role("tab", name="Exact text").first.click()
     payload = page.locator("[data-testid='stCode']").first.inner_text()
-    assert "[PERSON_" in payload
+    assert "[PERSON_" in payload and "[FILE_" in payload
     for secret in PII:
         assert secret not in payload
 
+    full_page_screenshot(page, ROOT / "docs" / "hybrid-consent.png")
     send = page.get_by_role("button", name="Send")
     expect(send).to_be_disabled()
     page.get_by_text("I agree to send").click()
@@ -105,3 +109,28 @@ def test_draft_consent_refine_diff_accept(services, browser):
             assert secret not in body, f"{secret!r} reached the fake Anthropic API"
         headers = {k.lower(): v for k, v in request["headers"].items()}
         assert headers.get("authorization") == f"Bearer {KEY}"
+
+
+def test_opening_the_page_with_a_key_sends_nothing_until_asked(tmp_path, browser):
+    ollama = start_fake_ollama(pull_delay=0.0)
+    claude = start_fake_anthropic(KEY)
+    app = start_streamlit(
+        ollama_host=ollama.url,
+        data_dir=tmp_path / "data",
+        extra_env={"ANTHROPIC_BASE_URL": claude.url, "ANTHROPIC_API_KEY": KEY},
+    )
+    try:
+        page = open_app(browser, app.url, "/hybrid", ready_text="Hybrid: local draft")
+        expect(page.get_by_text("configured")).to_be_visible()
+        wait_idle(page)
+        page.reload()
+        expect(page.get_by_text("Built-in model list")).to_be_visible()
+        wait_idle(page)
+        assert requests.get(f"{claude.url}/_fake/requests", timeout=5).json() == []
+        page.get_by_role("button", name="Load models from Anthropic").click()
+        expect(page.get_by_text("Built-in model list")).to_be_hidden()
+        sent = requests.get(f"{claude.url}/_fake/requests", timeout=5).json()
+        assert [(r["method"], r["path"]) for r in sent] == [("GET", "/v1/models")]
+    finally:
+        for service in (app, claude, ollama):
+            service.stop()

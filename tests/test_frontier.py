@@ -620,3 +620,16 @@ def test_the_fake_runs_as_a_scriptable_subprocess() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_only_the_hybrid_package_talks_to_a_cloud_api() -> None:
+    root = Path(__file__).resolve().parent.parent
+    pattern = re.compile(r"^\s*(?:import|from)\s+(?:anthropic|httpx2)\b", re.MULTILINE)
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ("persona", "pages")
+        for path in (root / folder).rglob("*.py")
+        if pattern.search(path.read_text(encoding="utf-8"))
+        and not path.is_relative_to(root / "persona" / "hybrid")
+    ]
+    assert offenders == []

@@ -68,23 +68,70 @@ def drafted(at: AppTest, *, key: str | None = KEY) -> AppTest:
     return at
 
 
+def consent(at: AppTest):
+    return next(c for c in at.checkbox if c.label.startswith("I agree to send"))
+
+
 def test_nothing_is_sent_before_consent(claude):
     at = drafted(open_hybrid())
     assert "2 · Review what would be sent" in texts(at.subheader)
     preview = texts(at.code)
-    assert "[PERSON_" in preview
-    for secret in ("Maria Gonzalez", "Tom Becker", "Priya Nair"):
-        assert secret not in preview
+    assert "[PERSON_" in preview and "[FILE_" in preview
+    for secret in ("Maria Gonzalez", "Tom Becker", "Priya Nair", "maria_gonzalez"):
+        assert secret.casefold() not in preview.casefold()
+    marked = texts(at.markdown)
+    assert ":orange-background[\\[PERSON\\_1\\]]" in marked  # highlighted, escaped
+    assert "Replaced in what is sent:" in texts(at.caption)
     send = button(at, "Send")
     assert send.disabled  # consent not given yet
-    assert claude.count("/v1/messages") == 0
-    assert claude.count("/v1/messages/count_tokens") == 0
+    assert claude.count(None) == 0  # not even the model list
+
+
+def test_opening_the_page_with_a_key_sends_nothing(claude, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    at = open_hybrid()
+    assert "configured" in texts(at.caption) and "Built-in model list" in texts(at.caption)
+    ok(at.run())
+    assert claude.count(None) == 0
+    ok(button(at, "Load models from Anthropic").click().run())
+    assert [r.path for r in claude.requests(None)] == ["/v1/models"]
+    assert "claude-opus-4-6" in at.selectbox(key="hy_frontier").options
+
+
+@pytest.mark.parametrize("change", ["model", "budget", "refine all"])
+def test_any_change_clears_the_consent_and_says_why(claude, change):
+    at = drafted(open_hybrid())
+    ok(at.checkbox(key="hy_all").uncheck().run())
+    ok(consent(at).check().run())
+    assert not button(at, "Send").disabled
+    if change == "model":
+        ok(at.selectbox(key="hy_frontier").set_value("claude-haiku-4-5").run())
+        reason = "the model changed"
+    elif change == "budget":
+        ok(at.number_input(key="hy_budget").set_value(3.0).run())
+        reason = "the budget cap changed"
+    else:
+        ok(at.checkbox(key="hy_all").check().run())
+        reason = "would now be sent"
+    assert reason in texts(at.warning).replace("\\", "")
+    assert not consent(at).value and button(at, "Send").disabled
+    assert claude.count(None) == 0
+
+
+def test_other_files_are_refused_with_the_reason(claude):
+    at = drafted(open_hybrid())
+    at.file_uploader[0].set_value([(SAMPLES[0].name, SAMPLES[0].read_bytes(), "text/plain")])
+    ok(at.run())
+    errors = texts(at.error)
+    assert "not the files the drafts were made from" in errors
+    assert SAMPLES[1].name in errors and SAMPLES[2].name in errors
+    assert not [b for b in at.button if b.label.startswith("Send")]
+    assert claude.count(None) == 0
 
 
 def test_consent_send_diff_and_choose(claude, environment):
     at = drafted(open_hybrid())
-    consent = next(c for c in at.checkbox if c.label.startswith("I agree to send"))
-    ok(consent.check().run())
+    ok(consent(at).check().run())
     ok(button(at, "Send").click().run())
     assert claude.count("/v1/messages") >= 1
     for request in claude.requests("/v1/messages"):
@@ -93,7 +140,12 @@ def test_consent_send_diff_and_choose(claude, environment):
     assert "3 · What changed" in texts(at.subheader)
     html = "\n".join(str(m.value) for m in at.markdown)
     assert "<ins" in html and "They judge every new tool" in html
-    assert [t.label for t in at.tabs][:3] == ["Track changes", "Field table", "Side by side"]
+    labels = [t.label for t in at.tabs]
+    assert labels[labels.index("Track changes") :][:3] == [
+        "Track changes",
+        "Field table",
+        "Side by side",
+    ]
     run = Store(history_path(environment)).list()[0]
     saved = Store(history_path(environment)).get(run.id)
     assert saved.kind == "hybrid" and any(r.refined for r in saved.records)
@@ -112,8 +164,7 @@ def test_without_a_key_sending_is_disabled(claude):
 
 def test_wrong_key_keeps_drafts(claude, environment):
     at = drafted(open_hybrid(), key="sk-ant-wrong-key")
-    consent = next(c for c in at.checkbox if c.label.startswith("I agree to send"))
-    ok(consent.check().run())
+    ok(consent(at).check().run())
     ok(button(at, "Send").click().run())
     warnings = texts(at.warning)
     assert "rejected" in warnings.lower() or "api key" in warnings.lower()
