@@ -391,3 +391,22 @@ def test_says_when_hybrid_costs_more_than_frontier_only(run):
             claims.extend(claims[0].model_copy(update={"text": "x " * 199}) for _ in range(5))
     preview = preview_for(run, refine_all=True)
     assert preview.costs_more and preview.estimated_usd > preview.frontier_only.usd
+
+
+def test_a_restore_failure_keeps_that_draft_and_goes_on(run, fake, store, monkeypatch):
+    preview = preview_for(run)
+    original = preview.redactor._restore
+    calls = []
+
+    def flaky(text: str) -> str:
+        calls.append(text)
+        if len(calls) == 1:
+            raise MemoryError("simulated")
+        return original(text)
+
+    monkeypatch.setattr(preview.redactor, "_restore", flaky)
+    send(run, preview, fake, store)
+    saved = store.get(run.id)
+    assert saved.records[0].refined is None
+    assert "could not put personal data back" in saved.records[0].refine_error
+    assert saved.records[1].refined is not None

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from persona.core.diff import merge
 from persona.core.documents import Document, Passage
-from persona.core.errors import BudgetExceeded, FrontierAuthError, FrontierError, InputError
+from persona.core.errors import BudgetExceeded, FrontierAuthError, InputError, PersonaError
 from persona.core.progress import Progress
 from persona.core.records import PersonaRecord, Run
 from persona.core.schema import Persona
@@ -254,7 +254,7 @@ def refine(
                     meter=meter,
                     restore=preview.redactor.restore_data,
                 )
-            except FrontierError as exc:
+            except PersonaError as exc:  # the API, the budget, or restoring the answer
                 if isinstance(exc, BudgetExceeded | FrontierAuthError):
                     stop = f"Not sent: {exc}"
                     record.refine_error = stop
