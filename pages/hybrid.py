@@ -107,7 +107,9 @@ with right:
         )
     elif not listed.live:
         st.caption(escape_markdown(f"Model list unavailable ({listed.reason}); showing defaults."))
-    frontier_model = st.selectbox("Claude model", frontier_models, key="hy_frontier")
+    frontier_model: str = (
+        st.selectbox("Claude model", frontier_models, key="hy_frontier") or frontier_models[0]
+    )
     threshold = st.slider(
         "Refine drafts scoring below",
         0,
@@ -424,7 +426,7 @@ for index, record in enumerate(run.records):
         choices = {f: ("refined" if f in taken else "draft") for f in FIELDS}
     if st.button("Save this choice", key=f"hy_save_{index}"):
         whole: dict[str, Choice] = {"Refined version": "refined", "Draft": "draft"}
-        choice: Choice | dict[str, Choice] = whole.get(pick) or choices
+        choice: Choice | dict[str, Choice] = whole.get(pick or "") or choices
         try:
             choose(run, index, choice, store())
             st.success("Saved to History; exports use this version.", icon=":material/save:")

@@ -273,3 +273,32 @@ def test_settle_accepts_costs() -> None:
 def test_a_negative_cap_is_refused() -> None:
     with pytest.raises(InputError, match="0 USD or more"):
         Budget(-1)
+
+
+def test_the_meter_bounds_output_by_what_is_left_and_charges_the_worst_case() -> None:
+    from persona.core.errors import BudgetExceeded
+    from persona.hybrid.pricing import Meter, Price, Usage
+
+    price = Price(3.0, 15.0)
+    budget = Budget(0.10)
+    meter = Meter(budget, price, minimum_output=500)
+    allowed = meter.open(10_000, 4096)
+    worst = price.cost_usd(10_200, allowed)
+    assert allowed == 4096 and budget.spent == pytest.approx(worst)
+    meter.close(Usage(10_000, 1_000))
+    assert budget.spent == pytest.approx(price.cost_usd(10_000, 1_000))
+    left = 0.10 - budget.spent
+    allowed = meter.open(2_000, 4096)
+    assert allowed < 4096 and budget.spent <= 0.10
+    assert price.cost_usd(2_040, allowed) <= left
+    meter.close(None)  # outcome unknown: the worst case stays charged
+    assert meter.uncertain_usd > 0 and budget.spent <= 0.10
+    with pytest.raises(BudgetExceeded, match="Raise the budget cap"):
+        meter.open(2_000, 4096)
+    assert meter.spent_usd == pytest.approx(budget.spent)
+
+
+def test_an_uncapped_meter_allows_the_full_length() -> None:
+    from persona.hybrid.pricing import Meter, Price
+
+    assert Meter(Budget(None), Price(3.0, 15.0)).open(1_000, 4096) == 4096

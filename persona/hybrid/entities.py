@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from english_words import get_english_words_set  # type: ignore[import-untyped]
+from english_words import get_english_words_set
 
 
 def _words(text: str) -> frozenset[str]:
