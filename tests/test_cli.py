@@ -84,7 +84,7 @@ def test_models_recommend(capsys):
 
 def test_models_when_ollama_down(capsys):
     code, _, err = run_cli(capsys, "models", "--host", "127.0.0.1:9")
-    assert code == EXIT_FAIL and "Ollama is not reachable" in err and "Traceback" not in err
+    assert code == EXIT_FAIL and "Ollama is not running, or not reachable" in err and "Traceback" not in err
 
 
 def test_pull_then_rm(fake_ollama, capsys):
@@ -205,7 +205,7 @@ def test_generate_ollama_down(capsys):
     code, _, err = run_cli(
         capsys, "generate", "--from", str(SAMPLES / "interviews"), "--host", "127.0.0.1:9"
     )
-    assert code == EXIT_FAIL and "Ollama is not reachable" in err
+    assert code == EXIT_FAIL and "Ollama is not running, or not reachable" in err
 
 
 def test_usage_error_exit_code():

@@ -12,15 +12,25 @@ from typing import Any
 
 from persona import __version__
 from persona.cli.terminal import ProgressLine
+from persona.core.engine_settings import (
+    ENGINES,
+    MAX_PARALLEL,
+    EngineSettings,
+    load_settings,
+    with_overrides,
+)
 from persona.core.errors import InputError, PersonaError
 from persona.core.progress import Progress
 from persona.core.settings import Settings
+from persona.engines.base import Engine
 from persona.engines.catalogue import recommend
 from persona.engines.hardware import detect_hardware, format_bytes
 from persona.engines.inventory import check_ollama, install_steps, model_rows
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
 from persona.engines.ollama.pull import track_pull
+from persona.engines.registry import default_model, make_engine, parallel_requests
+from persona.engines.status import check_engine
 from persona.generation.generate import GenerationRequest
 from persona.generation.pipeline import LocalRun
 from persona.history.export import changes_markdown, export
@@ -37,35 +47,49 @@ def _emit_json(data: Any) -> None:
     print(json.dumps(data, indent=2, default=str))
 
 
-def cmd_check(args: argparse.Namespace, client: OllamaClient) -> int:
-    """Is Ollama reachable? Version, number of models, hardware."""
-    status = check_ollama(client)
+def cmd_check(args: argparse.Namespace, engine: Engine) -> int:
+    """Is the engine there and working? Its models, this machine's hardware."""
+    status = check_engine(engine)
+    ollama = check_ollama(engine.client) if isinstance(engine, OllamaEngine) else None
     hardware = detect_hardware()
     advice = recommend(hardware)
+    ok = status.ready and (ollama is None or (ollama.reachable and not ollama.error))
     if args.json:
-        _emit_json(
-            {
-                "ollama": status.to_dict(),
-                "hardware": hardware.to_dict(),
-                "recommended_model": advice.tier.model,
-            }
-        )
-        return EXIT_OK if status.reachable else EXIT_FAIL
-    if status.reachable:
-        print(f"Ollama {status.version} is running at {status.host}")
-        print(f"Models installed: {status.model_count}")
-    else:
-        print(f"Ollama is not reachable at {status.host}")
+        report: dict[str, Any] = {
+            "engine": {
+                "kind": status.kind,
+                "label": status.label,
+                "state": status.state,
+                "models": status.model_names,
+                "error": status.error,
+                "warnings": list(status.warnings),
+            },
+            "hardware": hardware.to_dict(),
+            "recommended_model": advice.tier.model,
+        }
+        if ollama is not None:
+            report["ollama"] = ollama.to_dict()
+        _emit_json(report)
+        return EXIT_OK if ok else EXIT_FAIL
+    if ollama is not None and ollama.reachable and not ollama.error:
+        print(f"Ollama {ollama.version} is running at {ollama.host}")
+        print(f"Models installed: {ollama.model_count}")
+    elif ollama is not None and not ollama.reachable:
+        print(f"Ollama is not running, or not reachable at {ollama.host}")
         for number, step in enumerate(install_steps(), start=1):
             print(f"  {number}. {step}")
+    else:
+        print(status.verdict)
+    for warning in status.warnings:
+        print(f"Warning: {warning}")
     for line in hardware.summary_lines():
         print(line)
     print(f"Recommended model: {advice.tier.model} — {advice.explanation}")
-    return EXIT_OK if status.reachable else EXIT_FAIL
+    return EXIT_OK if ok else EXIT_FAIL
 
 
-def cmd_models(args: argparse.Namespace, client: OllamaClient) -> int:
-    """Local models with a fit verdict; ``--recommend`` for the best tier for this machine."""
+def cmd_models(args: argparse.Namespace, engine: Engine) -> int:
+    """The engine's models with a fit verdict; ``--recommend`` for the best tier here."""
     hardware = detect_hardware()
     advice = recommend(hardware)
     if args.recommend:
@@ -82,12 +106,12 @@ def cmd_models(args: argparse.Namespace, client: OllamaClient) -> int:
             print(advice.tier.model)
             print(advice.explanation, file=sys.stderr)
         return EXIT_OK
-    rows = model_rows(client, hardware)
+    rows = model_rows(engine, hardware)
     if args.json:
         _emit_json([row.to_dict() for row in rows])
         return EXIT_OK
     if not rows:
-        print(f"No models installed. Try: persona pull {advice.tier.model}")
+        print(_no_models(engine, advice.tier.model))
         return EXIT_OK
     header = ("NAME", "SIZE", "PARAMS", "QUANT", "CONTEXT", "NEEDS", "FIT")
     table = [header] + [
@@ -108,8 +132,9 @@ def cmd_models(args: argparse.Namespace, client: OllamaClient) -> int:
     return EXIT_OK
 
 
-def cmd_pull(args: argparse.Namespace, client: OllamaClient) -> int:
+def cmd_pull(args: argparse.Namespace, engine: Engine) -> int:
     """Download a model with a progress bar; Ctrl-C cancels (a later pull resumes)."""
+    client = _ollama_only(engine, "pull")
     line = ProgressLine()
     events = track_pull(client.pull(args.name), args.name)
     try:
@@ -125,9 +150,9 @@ def cmd_pull(args: argparse.Namespace, client: OllamaClient) -> int:
     return EXIT_OK
 
 
-def cmd_rm(args: argparse.Namespace, client: OllamaClient) -> int:
+def cmd_rm(args: argparse.Namespace, engine: Engine) -> int:
     """Delete a local model."""
-    client.delete(args.name)
+    _ollama_only(engine, "rm").delete(args.name)
     print(f"Deleted {args.name}.")
     return EXIT_OK
 
@@ -145,16 +170,42 @@ def _report(reading: Reading) -> None:
             print(f"  skip  {report.name}: {report.error}", file=sys.stderr)
 
 
-def _pick_model(client: OllamaClient, wanted: str | None) -> str:
+def _ollama_only(engine: Engine, command: str) -> OllamaClient:
+    """The Ollama client behind ``engine``; other engines have no models to pull or delete."""
+    if isinstance(engine, OllamaEngine):
+        return engine.client
+    if engine.kind == "builtin":
+        raise InputError(
+            f"`persona {command}` manages Ollama's models. The built-in engine runs GGUF files: "
+            "put a .gguf file in its models folder, or add or remove it on the Hardware & "
+            "models page."
+        )
+    raise InputError(
+        f"`persona {command}` manages Ollama's models. An OpenAI-compatible server loads its "
+        "own models: download and load them on the server (for example `vllm serve MODEL`)."
+    )
+
+
+def _no_models(engine: Engine, recommended: str) -> str:
+    if engine.kind == "ollama":
+        return f"No models are installed. Pull one first: persona pull {recommended}"
+    if engine.kind == "builtin":
+        return (
+            "No GGUF models found: reinstall Persona for the demo model, or put a .gguf file "
+            "in the models folder."
+        )
+    return f"{engine.label} lists no models: load one on the server."
+
+
+def _pick_model(engine: Engine, settings: EngineSettings, wanted: str | None) -> str:
     if wanted:
         return wanted
-    installed = [m.name for m in client.list_models()]
+    models = [m.name for m in engine.list_models()]
     recommended = recommend(detect_hardware()).tier.model
-    if recommended in installed:
-        return recommended
-    if installed:
-        return installed[0]
-    raise InputError(f"No models are installed. Pull one first: persona pull {recommended}")
+    chosen = default_model(settings, engine, models, recommended)
+    if chosen is None:
+        raise InputError(_no_models(engine, recommended))
+    return chosen
 
 
 def _drive(events: Iterator[Progress]) -> None:
@@ -206,7 +257,7 @@ def _confirm(preview: Preview, assume_yes: bool) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def cmd_generate(args: argparse.Namespace, client: OllamaClient) -> int:
+def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
     """Read files and folders, generate personas, save to History, export."""
     key = resolve_api_key() if args.hybrid else None  # before any model runs
     if args.hybrid and args.max_cost is not None and args.max_cost < 0:
@@ -216,23 +267,28 @@ def cmd_generate(args: argparse.Namespace, client: OllamaClient) -> int:
     _report(reading)
     if not reading.ok_count:
         raise InputError("None of the files could be read; see the reasons above.")
+    settings: EngineSettings = args.settings
     request = GenerationRequest(
-        model=_pick_model(client, args.model),
+        model=_pick_model(engine, settings, args.model),
         count=args.count,
         context=args.context,
         temperature=args.temperature,
         seed=args.seed,
+        parallel=parallel_requests(settings, engine),
     )
     store = Store()
     local = LocalRun(
-        OllamaEngine(client),
+        engine,
         reading,
         request,
         store,
         keep_research_text=args.keep_text,
         frontier_model=args.frontier_model if args.hybrid else None,
     )
-    print(f"Model: {request.model}. {local.generation.plan.describe()}", file=sys.stderr)
+    print(
+        f"Engine: {engine.label}. Model: {request.model}. {local.generation.plan.describe()}",
+        file=sys.stderr,
+    )
     _drive(local.events())
     run = local.run
     for warning in local.generation.result.warnings:
@@ -285,15 +341,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"persona {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
+        "--engine",
         "--provider",
-        choices=["ollama"],
-        default="ollama",
-        help="local model provider (only ollama)",
+        dest="engine",
+        choices=ENGINES,
+        help="ollama (default), openai (any OpenAI-compatible server) or builtin "
+        "(llama.cpp in this process); default: $PERSONA_ENGINE or the Settings page",
     )
     common.add_argument("--host", help="Ollama address (default: $OLLAMA_HOST or 127.0.0.1:11434)")
+    common.add_argument(
+        "--base-url",
+        help="OpenAI-compatible server address, e.g. http://127.0.0.1:8000/v1 "
+        "(default: $OPENAI_BASE_URL); its key comes from $OPENAI_API_KEY",
+    )
+    common.add_argument(
+        "--parallel",
+        type=int,
+        metavar="N",
+        help=f"chunk requests sent at once, 1-{MAX_PARALLEL} (default: 1 for Ollama, whose "
+        "server must allow more with OLLAMA_NUM_PARALLEL; 4 for OpenAI-compatible servers)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    check = sub.add_parser("check", parents=[common], help="is Ollama running? what can I run?")
+    check = sub.add_parser("check", parents=[common], help="is the engine running? what can I run?")
     check.add_argument("--json", action="store_true", help="machine-readable output")
     check.set_defaults(func=cmd_check)
 
@@ -319,7 +389,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="files and folders (CSV, TSV, JSON, JSONL, TXT, MD, PDF, DOCX)",
     )
-    gen.add_argument("--model", "--local-model", dest="model", help="Ollama model to use")
+    gen.add_argument(
+        "--model",
+        "--local-model",
+        dest="model",
+        help="model to use (default: the Settings page's, else the recommended one; with "
+        "--engine builtin, the demo model)",
+    )
     gen.add_argument("--count", type=int, default=3, help="number of personas, 1-10 (default 3)")
     gen.add_argument("--context", default="", help="what the product and study are about")
     gen.add_argument("--seed", type=int, help="seed for repeatable runs")
@@ -349,10 +425,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    func: Callable[[argparse.Namespace, OllamaClient], int] = args.func
+    func: Callable[[argparse.Namespace, Engine], int] = args.func
     try:
-        with OllamaClient(args.host) as client:
-            return func(args, client)
+        args.settings = with_overrides(
+            load_settings(),
+            engine=args.engine,
+            ollama_host=args.host,
+            base_url=args.base_url,
+            parallel=args.parallel,
+        )
+        engine = make_engine(args.settings)
+        try:
+            return func(args, engine)
+        finally:
+            engine.close()
     except PersonaError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return EXIT_FAIL

@@ -33,60 +33,124 @@ class StoreError(PersonaError):
     """History (the local SQLite store) cannot be read or written."""
 
 
-# --- Ollama -----------------------------------------------------------------
+# --- Engines ----------------------------------------------------------------
+
+SETTINGS_PAGE = "the Settings page"
+"""Where every engine setting can be changed; messages that point to a setting name it."""
 
 
-class OllamaError(PersonaError):
-    """Something went wrong talking to the local Ollama server."""
+class EngineError(PersonaError):
+    """Talking to a model engine (Ollama, an OpenAI-compatible server, the built-in engine)
+    failed."""
 
 
-class OllamaUnreachable(OllamaError):
-    """Nothing answers at the Ollama address."""
+class EngineUnreachable(EngineError):
+    """Nothing answers at the engine's address: it is not running, or the address is wrong."""
 
-    def __init__(self, host: str, detail: str = "") -> None:
-        self.host = host
+    def __init__(self, engine: str, address: str, detail: str = "", hint: str = "") -> None:
+        self.engine = engine
+        self.address = address
+        self.host = address
         self.detail = detail
+        because = f" ({detail})" if detail else ""
         super().__init__(
-            f"Ollama is not reachable at {host}. Install it from https://ollama.com/download, "
-            "start it (open the Ollama app, or run `ollama serve`), then try again. "
-            "If it runs elsewhere, set OLLAMA_HOST." + (f" ({detail})" if detail else "")
+            f"{engine} is not running, or not reachable at {address}: nothing answered"
+            f"{because}. "
+            + (hint or f"Start it, or correct the address on {SETTINGS_PAGE}, then try again.")
         )
 
 
-class OllamaTimeout(OllamaError):
-    """Ollama accepted the request but did not answer in time."""
+class EngineTimeout(EngineError):
+    """The engine is running and took the request, but did not answer in time."""
 
-    def __init__(self, host: str, phase: str, seconds: float | None) -> None:
-        self.host = host
+    def __init__(
+        self, engine: str, address: str, phase: str, seconds: float | None, hint: str = ""
+    ) -> None:
+        self.engine = engine
+        self.address = address
+        self.host = address
         self.phase = phase
         self.seconds = seconds
         limit = f" within {seconds:g} s" if seconds else ""
         super().__init__(
-            f"Ollama at {host} did not {phase}{limit}. A large model may still be loading: "
-            "wait a moment and try again, or pick a smaller model."
+            f"{engine} at {address} is running but did not {phase}{limit}. "
+            + (
+                hint
+                or "A large model may still be loading: wait a moment and try again, pick a "
+                f"smaller model, or raise the timeouts on {SETTINGS_PAGE}."
+            )
         )
 
 
-class ModelNotFound(OllamaError):
-    """The named model is not installed (or does not exist in the library)."""
+class EngineServerError(EngineError):
+    """The engine is running and answered, but with an error."""
 
-    def __init__(self, model: str, detail: str = "") -> None:
-        self.model = model
-        self.detail = detail
-        super().__init__(
-            f"The model '{model}' is not installed in Ollama. Pull it first "
-            f"(Hardware & Models page, or `persona pull {model}`)."
-        )
-
-
-class OllamaServerError(OllamaError):
-    """Ollama answered with an error: an HTTP error status or `{"error": ...}` in a stream."""
-
-    def __init__(self, status: int | None, message: str) -> None:
+    def __init__(
+        self, engine: str, status: int | None, message: str, *, address: str = "", hint: str = ""
+    ) -> None:
+        self.engine = engine
         self.status = status
         self.message = message
-        where = f"HTTP {status}" if status else "during the stream"
-        super().__init__(f"Ollama reported an error ({where}): {message}")
+        self.address = address
+        where = f"HTTP {status}" if status else "during the answer"
+        at = f" at {address}" if address else ""
+        super().__init__(
+            f"{engine}{at} is running but reported an error ({where}): {message}"
+            + (f" {hint}" if hint else "")
+        )
+
+
+class ModelNotFound(EngineError):
+    """The named model is not there (not installed, not served, not in the models folder)."""
+
+    def __init__(
+        self, model: str, detail: str = "", *, engine: str = "Ollama", hint: str = ""
+    ) -> None:
+        self.model = model
+        self.detail = detail
+        self.engine = engine
+        super().__init__(
+            f"The model '{model}' is not "
+            + ("installed in Ollama" if engine == "Ollama" else f"available in {engine}")
+            + ". "
+            + (hint or f"Pull it first (Hardware & models page, or `persona pull {model}`).")
+        )
+
+
+# --- Ollama -----------------------------------------------------------------
+
+
+class OllamaError(EngineError):
+    """Something went wrong talking to an Ollama server."""
+
+
+class OllamaUnreachable(OllamaError, EngineUnreachable):
+    """Nothing answers at the Ollama address."""
+
+    def __init__(self, host: str, detail: str = "") -> None:
+        EngineUnreachable.__init__(
+            self,
+            "Ollama",
+            host,
+            detail,
+            hint="Install it from https://ollama.com/download, start it (open the Ollama app, "
+            "or run `ollama serve`), then try again. If it runs elsewhere, set its address on "
+            f"{SETTINGS_PAGE} or in OLLAMA_HOST.",
+        )
+
+
+class OllamaTimeout(OllamaError, EngineTimeout):
+    """Ollama accepted the request but did not answer in time."""
+
+    def __init__(self, host: str, phase: str, seconds: float | None) -> None:
+        EngineTimeout.__init__(self, "Ollama", host, phase, seconds)
+
+
+class OllamaServerError(OllamaError, EngineServerError):
+    """Ollama answered with an error: an HTTP error status or `{"error": ...}` in a stream."""
+
+    def __init__(self, status: int | None, message: str, *, host: str = "") -> None:
+        EngineServerError.__init__(self, "Ollama", status, message, address=host)
 
 
 # --- Generation -------------------------------------------------------------
@@ -101,13 +165,15 @@ class GenerationError(PersonaError):
 
 
 class PromptTruncated(GenerationError):
-    """The engine cut the prompt at its context limit, so the answer is not about all the data."""
+    """The engine cut (or refused) the prompt at its context limit, so no answer about all the
+    data came back."""
 
-    def __init__(self, engine: str, num_ctx: int) -> None:
+    def __init__(self, engine: str, num_ctx: int, *, refused: bool = False) -> None:
         self.engine = engine
         self.num_ctx = num_ctx
+        what = "cannot take the prompt within" if refused else "cut the prompt at"
         super().__init__(
-            f"{engine} cut the prompt at the context limit ({num_ctx:,} tokens): the data "
+            f"{engine} {what} the context limit ({num_ctx:,} tokens): the data "
             "holds more tokens than Persona estimated. Nothing was kept from this answer. "
             "Choose a model with a longer context or upload fewer files."
         )

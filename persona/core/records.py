@@ -57,6 +57,9 @@ class Run(BaseModel):
     created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
     kind: RunKind = "local"
     model: str
+    engine: str = ""
+    """Which engine made the drafts, e.g. ``Ollama at http://127.0.0.1:11434`` (empty for runs
+    saved before Persona recorded it)."""
     frontier_model: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
     """Generation settings: count, context, temperature, seed, num_ctx, threshold..."""

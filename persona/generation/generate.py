@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from persona.core.documents import Passage
+from persona.core.engine_settings import MAX_PARALLEL
 from persona.core.errors import GenerationError, InputError
 from persona.core.progress import Progress
 from persona.core.schema import Persona, PersonaSet, llm_json_schema
@@ -46,8 +47,12 @@ class GenerationRequest:
     seed: int | None = None
     max_repairs: int = 2
     context_cap: int = DEFAULT_CONTEXT_CAP
+    parallel: int = 1
+    """Chunk requests sent at once in the map phase (the "Parallel requests" setting)."""
 
     def __post_init__(self) -> None:
+        if not 1 <= self.parallel <= MAX_PARALLEL:
+            raise InputError(f"Parallel requests must be between 1 and {MAX_PARALLEL}.")
         if not 1 <= self.count <= 10:
             raise InputError("Ask for between 1 and 10 personas.")
         if not 0 <= self.temperature <= 2:

@@ -57,6 +57,7 @@ class LocalRun:
             kind="hybrid" if frontier_model else "local",
             frontier_model=frontier_model,
             model=request.model,
+            engine=engine.label,
             options={
                 "count": request.count,
                 "context": request.context,

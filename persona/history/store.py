@@ -46,7 +46,7 @@ from persona.core.records import (
 from persona.core.settings import default_data_dir
 
 FILENAME = "history.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _BUSY_SECONDS = 15.0
 _INTERRUPTED = "The app stopped before this run finished; the personas saved so far are kept."
 
@@ -81,12 +81,15 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (run_id, idx)
         )""",
     ),
+    (  # 1 -> 2: which engine made the run
+        "ALTER TABLE runs ADD COLUMN engine TEXT NOT NULL DEFAULT ''",
+    ),
 )
 """``_MIGRATIONS[n]`` takes the database from version ``n`` to ``n + 1``."""
 
 _RUN_COLUMNS = (
     "id, created_at, kind, model, frontier_model, status, message, options, files, "
-    "file_names, usage, raw_answers, research_text, owner"
+    "file_names, usage, raw_answers, research_text, owner, engine"
 )
 _JSON_COLUMNS = ("options", "files", "usage", "raw_answers")
 
@@ -109,6 +112,8 @@ class RunSummary:
     persona_count: int
     status: str
     verified_summary: str
+    engine: str = ""
+    """Which engine made the run (empty for runs saved before Persona recorded it)."""
 
     @property
     def title(self) -> str:
@@ -259,7 +264,7 @@ class Store:
             params[f"w{n}"] = f"%{_like_escape(_fold(word))}%"
             like = f"LIKE :w{n} ESCAPE '\\'"
             clauses.append(
-                f"(fold(r.model) {like} OR fold(r.frontier_model) {like} "
+                f"(fold(r.model) {like} OR fold(r.frontier_model) {like} OR fold(r.engine) {like} "
                 f"OR fold(r.file_names) {like} OR EXISTS (SELECT 1 FROM records q "
                 f"WHERE q.run_id = r.id AND (fold(q.name) {like} OR fold(q.role) {like})))"
             )
@@ -268,7 +273,7 @@ class Store:
             rows = conn.execute(
                 "SELECT r.id, r.created_at, r.kind, r.model, r.frontier_model, r.file_names, "
                 "r.status, COUNT(p.idx), COALESCE(SUM(p.found), 0), "
-                "COALESCE(SUM(p.checked), 0), COALESCE(SUM(p.total), 0) "
+                "COALESCE(SUM(p.checked), 0), COALESCE(SUM(p.total), 0), r.engine "
                 f"FROM runs r LEFT JOIN records p ON p.run_id = r.id {where} "
                 "GROUP BY r.id ORDER BY r.created_at DESC, r.rowid DESC LIMIT :limit",
                 params,
@@ -284,6 +289,7 @@ class Store:
                 status=row[6],
                 persona_count=row[7],
                 verified_summary=verified_text(row[8], row[9], row[10]),
+                engine=row[11],
             )
             for row in rows
         ]

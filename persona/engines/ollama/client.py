@@ -11,6 +11,7 @@ import urllib3
 from pydantic import BaseModel, ValidationError
 
 from persona.core.errors import (
+    EngineError,
     ModelNotFound,
     OllamaError,
     OllamaServerError,
@@ -18,6 +19,7 @@ from persona.core.errors import (
     OllamaUnreachable,
 )
 from persona.core.settings import Timeouts, resolve_ollama_host
+from persona.engines.network import connection_reason
 from persona.engines.ollama.types import (
     ChatChunk,
     ChatResponse,
@@ -44,7 +46,8 @@ class OllamaClient:
 
     The host comes from the argument, else ``OLLAMA_HOST``, else ``http://127.0.0.1:11434``.
     Quick calls use ``timeouts.request``; generation and pulls use ``timeouts.load``
-    (no limit by default: Ollama sends nothing while it loads a model).
+    (no limit by default: Ollama sends nothing while it loads a model). ``api_key`` is sent
+    as a bearer token, for a server behind a reverse proxy that asks for one.
     """
 
     def __init__(
@@ -53,10 +56,13 @@ class OllamaClient:
         *,
         timeouts: Timeouts | None = None,
         session: requests.Session | None = None,
+        api_key: str | None = None,
     ) -> None:
         self.host = resolve_ollama_host(host)
         self.timeouts = timeouts or Timeouts.from_env()
         self._session = session or requests.Session()
+        if api_key:
+            self._session.headers["Authorization"] = f"Bearer {api_key}"
 
     def __enter__(self) -> OllamaClient:
         return self
@@ -201,13 +207,21 @@ class OllamaClient:
             raise OllamaUnreachable(self.host, "no answer to the connection attempt") from exc
         except requests.exceptions.ReadTimeout as exc:
             raise OllamaTimeout(self.host, "answer", timeout[1]) from exc
+        except requests.exceptions.SSLError as exc:
+            raise OllamaError(
+                f"Something answers at {self.host}, but the secure (https) connection failed: "
+                f"{connection_reason(exc)}. Check the address (http or https) on the Settings page."
+            ) from exc
         except requests.exceptions.ConnectionError as exc:
-            raise OllamaUnreachable(self.host, "connection refused") from exc
+            raise OllamaUnreachable(self.host, connection_reason(exc)) from exc
         except requests.exceptions.RequestException as exc:
-            raise OllamaError(f"Could not talk to Ollama at {self.host}: {exc}") from exc
+            raise OllamaError(
+                f"Could not send the request to Ollama at {self.host} ({connection_reason(exc)}). "
+                "Check the address on the Settings page."
+            ) from exc
         if response.status_code >= 400:
             try:
-                raise _http_error(response, model)
+                raise _http_error(response, model, self.host)
             finally:
                 response.close()
         return response
@@ -226,12 +240,17 @@ class OllamaClient:
             data = response.json()
         except (ValueError, requests.exceptions.RequestException) as exc:
             raise OllamaServerError(
-                response.status_code, f"unexpected answer to {path}: {response.text[:200]!r}"
+                response.status_code,
+                f"unexpected answer to {path}: {response.text[:200]!r}. Is this address really "
+                "an Ollama server?",
+                host=self.host,
             ) from exc
         if not isinstance(data, dict):
-            raise OllamaServerError(response.status_code, f"unexpected answer to {path}")
+            raise OllamaServerError(
+                response.status_code, f"unexpected answer to {path}", host=self.host
+            )
         if "error" in data:
-            raise _error_text(str(data["error"]), None, model)
+            raise _error_text(str(data["error"]), None, model, self.host)
         return data
 
     def _stream(
@@ -243,12 +262,14 @@ class OllamaClient:
                 if b'"error"' in line:
                     error = _stream_error(line)
                     if error is not None:
-                        raise _error_text(error, None, model)
+                        raise _error_text(error, None, model, self.host)
                 try:
                     yield kind.model_validate_json(line)
                 except ValidationError as exc:
                     raise OllamaServerError(
-                        None, f"unreadable line in the stream from {path}: {line[:200]!r}"
+                        None,
+                        f"unreadable line in the stream from {path}: {line[:200]!r}",
+                        host=self.host,
                     ) from exc
         except (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError) as exc:
             raise OllamaTimeout(self.host, "keep answering", self.timeouts.load) from exc
@@ -310,20 +331,27 @@ def _stream_error(line: bytes) -> str | None:
     return None
 
 
-def _http_error(response: requests.Response, model: str | None) -> OllamaError:
+def _http_error(response: requests.Response, model: str | None, host: str) -> EngineError:
     text = response.text
     try:
         data = json.loads(text)
         message = str(data.get("error", text)) if isinstance(data, dict) else text
     except ValueError:
         message = text.strip() or response.reason or "no details"
-    return _error_text(message[:1000], response.status_code, model)
+    if response.status_code in (401, 403):
+        return OllamaServerError(
+            response.status_code,
+            f"{message[:300]}. The server (or a proxy in front of it) wants a valid API key: "
+            "set OLLAMA_API_KEY, or paste the key on the Settings page.",
+            host=host,
+        )
+    return _error_text(message[:1000], response.status_code, model, host)
 
 
-def _error_text(message: str, status: int | None, model: str | None) -> OllamaError:
+def _error_text(message: str, status: int | None, model: str | None, host: str) -> EngineError:
     if model and (status == 404 or status is None) and "not found" in message.lower():
         return ModelNotFound(model, message)
-    return OllamaServerError(status, message)
+    return OllamaServerError(status, message, host=host)
 
 
 def _body(
