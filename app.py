@@ -23,6 +23,9 @@ navigation = st.navigation(
         st.Page(
             "pages/hybrid.py", title="Hybrid (Claude)", icon=":material/cloud:", url_path="hybrid"
         ),
+        st.Page(
+            "pages/settings.py", title="Settings", icon=":material/settings:", url_path="settings"
+        ),
     ],
     position="top",
 )

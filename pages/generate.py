@@ -6,11 +6,11 @@ import streamlit as st
 
 from pages.ui.cards import render_run
 from pages.ui.errors import show_error, show_next_step
-from pages.ui.pickers import installed_models, pick_model
-from pages.ui.resources import client, store
+from pages.ui.pickers import engine_caption, installed_models, pick_model
+from pages.ui.resources import current_engine, settings, store
 from pages.ui.uploads import uploaded_reading
 from persona.core.errors import PersonaError
-from persona.engines.ollama.engine import OllamaEngine
+from persona.engines.registry import parallel_requests
 from persona.generation.generate import GenerationRequest, make_plan
 from persona.generation.pipeline import LocalRun
 
@@ -29,6 +29,7 @@ reading = uploaded_reading(
 # --- options -------------------------------------------------------------------
 models = installed_models(retry_key="retry_generate")
 st.subheader("Options")
+engine_caption()
 left, right = st.columns(2)
 with left:
     model = pick_model("Model", models)
@@ -60,15 +61,16 @@ plan = None
 ready = bool(reading and reading.ok_count and model)
 if ready:
     try:
-        request = GenerationRequest(
-            model=model,
-            count=count,
-            context=context,
-            temperature=temperature,
-            seed=int(seed) if seed is not None else None,
-        )
-        with client() as c:
-            plan = make_plan(OllamaEngine(c), reading.passages, request)
+        with current_engine() as engine:
+            request = GenerationRequest(
+                model=model,
+                count=count,
+                context=context,
+                temperature=temperature,
+                seed=int(seed) if seed is not None else None,
+                parallel=parallel_requests(settings(), engine),
+            )
+            plan = make_plan(engine, reading.passages, request)
         st.info(f"**Plan:** {plan.describe()}", icon=":material/route:")
     except PersonaError as exc:
         show_error(exc, retry_key="retry_plan")
@@ -85,9 +87,9 @@ if st.button(
 ):
     st.session_state.current_run = None
     try:
-        with client() as c:
+        with current_engine() as engine:
             local = LocalRun(
-                OllamaEngine(c), reading, request, store(), plan=plan, keep_research_text=keep_text
+                engine, reading, request, store(), plan=plan, keep_research_text=keep_text
             )
             st.session_state.current_run = local.run.id
             with st.status("Generating personas…", expanded=True) as box:

@@ -31,6 +31,7 @@ table = pd.DataFrame(
         {
             "Date": f"{s.created_at:%Y-%m-%d %H:%M}",
             "Model": s.model + (f" + {s.frontier_model}" if s.frontier_model else ""),
+            "Engine": s.engine,
             "Files": ", ".join(s.file_names),
             "Personas": s.persona_count,
             "Evidence": s.verified_summary,

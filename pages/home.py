@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from pages.ui.errors import ollama_down
-from pages.ui.resources import hardware, ollama_host, ollama_status, store
+from pages.ui.engines import offer_demo, settings_link
+from pages.ui.errors import ollama_down, show_error
+from pages.ui.resources import current_status, hardware, ollama_status, settings, store
 from persona.core.errors import PersonaError
+from persona.engines.builtin import DEMO_NOTE
 from persona.engines.catalogue import recommend
 
 st.title("Persona")
@@ -14,33 +16,66 @@ st.write(
     "switch on the optional Claude refinement on the Hybrid page."
 )
 
-status = ollama_status(ollama_host())
+try:
+    chosen = settings()
+except PersonaError as exc:
+    show_error(exc)
+    st.stop()
 machine = hardware()
 advice = recommend(machine)
 
-left, middle, right = st.columns(3)
-left.metric("Ollama", f"running {status.version}" if status.reachable else "not running")
-middle.metric("Models installed", status.model_count if status.reachable else "—")
-right.metric("Recommended model", advice.tier.model)
-
-if not status.reachable:
-    ollama_down(status.host)
-elif status.model_count == 0:
-    st.info(
-        f"Ollama is running but has no models yet. Pull **{advice.tier.model}** on the "
-        "Hardware & models page (one click).",
-        icon=":material/download:",
-    )
-    st.page_link("pages/models.py", label="Go to Hardware & models", icon=":material/memory:")
+if chosen.engine == "ollama":
+    status = ollama_status(chosen.ollama_host)
+    left, middle, right = st.columns(3)
+    running = f"running {status.version}" if status.reachable and not status.error else None
+    left.metric("Ollama", running or ("not running" if not status.reachable else "failing"))
+    middle.metric("Models installed", status.model_count if running else "—")
+    right.metric("Recommended model", advice.tier.model)
+    if not status.reachable:
+        ollama_down(status.host)
+        offer_demo(key="home_demo")
+    elif status.error:
+        st.error(f"Ollama is running at {status.host} but failing: {status.error}")
+        settings_link()
+    elif status.model_count == 0:
+        st.info(
+            f"Ollama is running but has no models yet. Pull **{advice.tier.model}** on the "
+            "Hardware & models page (one click).",
+            icon=":material/download:",
+        )
+        st.page_link("pages/models.py", label="Go to Hardware & models", icon=":material/memory:")
+        offer_demo(key="home_demo")
+    else:
+        st.success(
+            "Ready. Upload your research files on the Generate page.",
+            icon=":material/check_circle:",
+        )
+        st.page_link("pages/generate.py", label="Generate personas", icon=":material/auto_awesome:")
 else:
-    st.success(
-        "Ready. Upload your research files on the Generate page.", icon=":material/check_circle:"
-    )
-    st.page_link("pages/generate.py", label="Generate personas", icon=":material/auto_awesome:")
+    engine_status = current_status()
+    left, middle = st.columns(2)
+    left.metric(chosen.engine_name, "ready" if engine_status.ready else engine_status.state)
+    middle.metric("Models", len(engine_status.models) if engine_status.ready else "—")
+    if engine_status.ready and engine_status.models:
+        if chosen.engine == "builtin":
+            st.success(
+                f"Ready with the built-in engine: models run inside Persona. The demo model is "
+                f"{DEMO_NOTE}.",
+                icon=":material/check_circle:",
+            )
+        else:
+            st.success(f"Ready: {engine_status.verdict}", icon=":material/check_circle:")
+        for warning in engine_status.warnings:
+            st.warning(warning, icon=":material/warning:")
+        st.page_link("pages/generate.py", label="Generate personas", icon=":material/auto_awesome:")
+    else:
+        st.error(engine_status.verdict, icon=":material/power_off:")
+    settings_link("Change the engine on the Settings page")
 
 st.subheader("How it works")
 st.markdown(
-    "1. **Hardware & models**: see what your machine can run and pull a model.\n"
+    "1. **Hardware & models**: see what your machine can run and get a model (or choose "
+    "another engine on **Settings**: the built-in engine, or a server for big studies).\n"
     "2. **Generate**: upload transcripts and surveys, check what was read, press Generate. "
     "Every claim comes with quotes checked against your files.\n"
     "3. **History**: every run is saved on this machine; reopen and export it any time.\n"
@@ -54,4 +89,7 @@ except PersonaError as exc:
 if recent:
     st.subheader("Recent runs")
     for summary in recent:
-        st.write(f"• {summary.created_at:%Y-%m-%d %H:%M} — {summary.title} — {summary.status}")
+        made_by = f" — {summary.engine}" if summary.engine else ""
+        st.write(
+            f"• {summary.created_at:%Y-%m-%d %H:%M} — {summary.title}{made_by} — {summary.status}"
+        )

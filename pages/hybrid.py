@@ -9,7 +9,7 @@ import streamlit as st
 from pages.ui.cards import render_persona
 from pages.ui.errors import show_error
 from pages.ui.pickers import installed_models, pick_model
-from pages.ui.resources import client, store
+from pages.ui.resources import current_engine, store
 from pages.ui.uploads import uploaded_reading
 from persona.core.diff import field_changes, to_html, word_diff
 from persona.core.documents import Document
@@ -17,7 +17,6 @@ from persona.core.errors import PersonaError
 from persona.core.records import Run
 from persona.core.safe_text import escape_markdown
 from persona.core.schema import Persona
-from persona.engines.ollama.engine import OllamaEngine
 from persona.generation.generate import GenerationRequest
 from persona.generation.pipeline import LocalRun
 from persona.hybrid.cloud import DEFAULT_MODELS, DEFAULT_MODELS_AS_OF, FrontierClient, ModelList
@@ -140,10 +139,8 @@ if clicked and reading is not None and local_model:
     st.session_state.hy_run = None
     try:
         request = GenerationRequest(model=local_model, count=count, context=context)
-        with client() as c:
-            local = LocalRun(
-                OllamaEngine(c), reading, request, store(), frontier_model=frontier_model
-            )
+        with current_engine() as engine:
+            local = LocalRun(engine, reading, request, store(), frontier_model=frontier_model)
             st.session_state.hy_run = local.run.id
             with st.status("Drafting on this machine…", expanded=True) as box:
                 for event in local.events():

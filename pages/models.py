@@ -1,24 +1,13 @@
-"""Hardware & models: what this machine can run, and the models Ollama holds."""
+"""Hardware & models: what this machine can run, and the models of the engine in use."""
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
-from pages.ui.errors import guarded, ollama_down, show_error
-from pages.ui.resources import (
-    client,
-    hardware,
-    loaded_models,
-    local_models,
-    ollama_host,
-    ollama_status,
-    refresh,
-)
-from persona.cli.terminal import format_duration
+from pages.ui import gguf_models, ollama_models, server_models
+from pages.ui.errors import show_error
+from pages.ui.pickers import engine_caption
+from pages.ui.resources import hardware, settings
 from persona.core.errors import PersonaError
-from persona.engines.catalogue import TIERS, fit, recommend
-from persona.engines.hardware import GB, format_bytes
-from persona.engines.ollama.pull import track_pull
+from persona.engines.hardware import format_bytes
 
 st.title("Hardware & models")
 
@@ -36,220 +25,17 @@ cols[3].caption(machine.cpu_name)
 for gpu in machine.gpus:
     st.caption(f"GPU: {gpu.name}, {format_bytes(gpu.vram_total)} VRAM")
 
-advice = recommend(machine)
-status = ollama_status(ollama_host())
-rows = local_models(ollama_host()) if status.reachable else []
-installed = {row.name for row in rows}
 
-st.subheader("Recommended model")
-(st.success if advice.fits else st.warning)(
-    f"**{advice.tier.model}** — {advice.tier.label} tier (quality about "
-    f"{advice.tier.quality} models). {advice.explanation}"
-)
-
-
-def pull(name: str) -> None:
-    """Pull with a live bar (percent, MB/s, ETA) and a Cancel button; refresh after."""
-    st.session_state.pull_cancelled = None
-    box = st.container(border=True)
-    box.write(f"Downloading **{name}**")
-    box.button(
-        "Cancel download",
-        key="cancel_pull",
-        on_click=lambda: st.session_state.update(pull_cancelled=name),
-    )
-    bar = box.progress(0.0, text="Starting…")
-    c = client()
-    events = track_pull(c.pull(name), name)
-    try:
-        for event in events:
-            detail = [f"{event.percent or 0}%"]
-            if event.total:
-                detail.append(
-                    f"{format_bytes(event.completed or 0)} of {format_bytes(event.total)}"
-                )
-            if event.rate:
-                detail.append(f"{event.rate / 1e6:.1f} MB/s")
-            if event.eta is not None:
-                detail.append(f"about {format_duration(event.eta)} left")
-            bar.progress(event.fraction or 0.0, text=f"{event.message} · {' · '.join(detail)}")
-    finally:
-        events.close()
-        c.close()
-        refresh()
-    st.session_state.pull_done = name
-    st.rerun()  # show the new model in the table above
-
-
-if st.session_state.get("pull_cancelled"):
-    st.info(
-        f"Download of {st.session_state.pull_cancelled} cancelled. Pull it again to resume "
-        "where it stopped.",
-        icon=":material/stop_circle:",
-    )
-    st.session_state.pull_cancelled = None
-if st.session_state.get("pull_done"):
-    st.success(
-        f"{st.session_state.pull_done} is installed and ready.", icon=":material/check_circle:"
-    )
-    st.session_state.pull_done = None
-
-if not status.reachable:
-    ollama_down(status.host)
-elif advice.tier.model not in installed and st.button(
-    f"Pull {advice.tier.model}", type="primary", key="pull_recommended", icon=":material/download:"
-):
-    guarded(lambda: pull(advice.tier.model))
-
-# --- memory chart ------------------------------------------------------------
-st.subheader("Memory each model needs")
-chart_rows = [
-    {
-        "model": row.name,
-        "needed_gb": row.estimate.total / GB,
-        "kind": "installed",
-        "verdict": row.verdict,
-    }
-    for row in rows
-    if row.estimate
-] + [
-    {
-        "model": tier.model,
-        "needed_gb": tier.estimate().total / GB,
-        "kind": "recommended tiers",
-        "verdict": fit(tier.estimate(), machine).verdict,
-    }
-    for tier in TIERS
-    if tier.model not in installed
-]
-data = pd.DataFrame(chart_rows)
-bars = (
-    alt.Chart(data)
-    .mark_bar()
-    .encode(
-        x=alt.X("needed_gb:Q", title="Estimated memory (GB, 4k context)"),
-        y=alt.Y("model:N", sort="-x", title=None),
-        color=alt.Color(
-            "verdict:N",
-            scale=alt.Scale(
-                domain=["fits", "tight", "won't fit"], range=["#12b76a", "#f79009", "#f04438"]
-            ),
-            title="Fit",
-        ),
-        tooltip=["model", alt.Tooltip("needed_gb:Q", format=".1f"), "verdict", "kind"],
-    )
-)
-limit = (
-    alt.Chart(pd.DataFrame({"gb": [machine.usable_memory / GB]}))
-    .mark_rule(color="#101828", strokeDash=[6, 4], size=2)
-    .encode(x="gb:Q")
-)
-st.altair_chart(bars + limit, width="stretch")
-st.caption(
-    f"Dashed line: {format_bytes(machine.usable_memory)} of {machine.memory_kind} usable for "
-    "models. Estimates = weights + context cache + 0.5 GB overhead."
-)
-
-if not status.reachable:
-    st.stop()
-
-# --- local models ------------------------------------------------------------
-st.subheader(f"Installed models ({len(rows)})")
-if rows:
-    table = pd.DataFrame(
-        [
-            {
-                "Model": row.name,
-                "Size": format_bytes(row.size),
-                "Family": row.family,
-                "Parameters": row.parameters,
-                "Quantization": row.quantization,
-                "Context": f"{row.context_length:,}" if row.context_length else "?",
-                "Needs": format_bytes(row.estimate.total) if row.estimate else "?",
-                "Fit": row.verdict,
-            }
-            for row in rows
-        ]
-    )
-    st.dataframe(table, hide_index=True, width="stretch")
-    with st.expander("Inspect a model", icon=":material/search:"):
-        chosen = st.selectbox("Model", sorted(installed), key="inspect_model")
-        row = next(r for r in rows if r.name == chosen)
-        if row.fit:
-            st.write(row.fit.explanation)
-        st.json(row.to_dict(), expanded=True)
-else:
-    st.info("No models installed yet: pull the recommended one above, or any model below.")
-
-# --- pull any model ----------------------------------------------------------
-st.subheader("Pull a model")
-with st.form("pull_form", clear_on_submit=False, border=False):
-    name = st.text_input(
-        "Model name", placeholder="e.g. llama3.2:3b", help="Names from https://ollama.com/library"
-    )
-    submitted = st.form_submit_button("Pull", icon=":material/download:")
-if submitted:
-    if not name.strip():
-        st.warning("Type a model name first, e.g. llama3.2:3b.")
-    else:
-        guarded(lambda: pull(name.strip()))
-
-# --- delete ------------------------------------------------------------------
-if rows:
-    st.subheader("Delete a model")
-    target = st.selectbox("Model to delete", sorted(installed), key="delete_model")
-    if st.button("Delete…", key="delete_ask", icon=":material/delete:"):
-        st.session_state.confirm_delete = target
-    pending = st.session_state.get("confirm_delete")
-    if pending:
-        size = next((r.size for r in rows if r.name == pending), 0)
-        st.warning(
-            f"Delete **{pending}**? This frees {format_bytes(size)}; pull it to get it back."
-        )
-        yes, no = st.columns(2)
-        if yes.button(f"Yes, delete {pending}", key="delete_yes", type="primary"):
-            st.session_state.confirm_delete = None
-
-            def delete() -> None:
-                with client() as c:
-                    c.delete(pending)
-                refresh()
-
-            if guarded(delete):
-                st.session_state.deleted = pending
-                st.rerun()
-        if no.button("Keep it", key="delete_no"):
-            st.session_state.confirm_delete = None
-            st.rerun()
-if st.session_state.get("deleted"):
-    st.success(f"Deleted {st.session_state.deleted}.", icon=":material/delete:")
-    st.session_state.deleted = None
-
-# --- loaded models -----------------------------------------------------------
-st.subheader("Loaded in memory")
+# --- the engine's models -----------------------------------------------------
 try:
-    running = loaded_models(ollama_host())
+    chosen = settings()
 except PersonaError as exc:
     show_error(exc)
-    running = []
-if not running:
-    st.caption("No model is loaded right now. Ollama loads one when it is used.")
-for model in running:
-    left, right = st.columns([4, 1])
-    gpu = model.gpu_fraction
-    split = (
-        "100% GPU"
-        if gpu >= 0.999
-        else ("100% CPU" if gpu == 0 else f"{gpu:.0%} GPU / {1 - gpu:.0%} CPU")
-    )
-    expires = f", unloads at {model.expires_at:%H:%M}" if model.expires_at else ""
-    left.write(f"**{model.name}** — {format_bytes(model.size)}, {split}{expires}")
-    if right.button("Unload", key=f"unload_{model.name}"):
-
-        def unload(name: str = model.name) -> None:
-            with client() as c:
-                c.unload(name)
-            refresh()
-
-        if guarded(unload):
-            st.rerun()
+    st.stop()
+engine_caption()
+if chosen.engine == "ollama":
+    ollama_models.render(machine)
+elif chosen.engine == "builtin":
+    gguf_models.render(machine)
+else:
+    server_models.render()

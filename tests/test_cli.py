@@ -84,7 +84,11 @@ def test_models_recommend(capsys):
 
 def test_models_when_ollama_down(capsys):
     code, _, err = run_cli(capsys, "models", "--host", "127.0.0.1:9")
-    assert code == EXIT_FAIL and "Ollama is not running, or not reachable" in err and "Traceback" not in err
+    assert (
+        code == EXIT_FAIL
+        and "Ollama is not running, or not reachable" in err
+        and "Traceback" not in err
+    )
 
 
 def test_pull_then_rm(fake_ollama, capsys):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from persona.core.records import Run
-from persona.history.speeds import measured_speed
+from persona.history.speeds import measured_speed, speed_hint
 from persona.history.store import Store
 
 
@@ -40,3 +40,12 @@ def test_without_a_split_the_whole_call_counts_as_writing(tmp_path: Path) -> Non
     assert speed is not None
     assert speed.output_tokens_per_second == pytest.approx(10)
     assert speed.seconds_for(10_000, 100) == pytest.approx(10)
+
+
+def test_speed_hint_measured_scaled_or_unknown(tmp_path: Path) -> None:
+    store = Store(tmp_path / "h.sqlite3")
+    assert "No runs in History yet" in speed_hint(store, "big", 8_000_000_000, {})
+    saved(store, "small", prompt_tokens=100, answer_tokens=400, seconds=12, answer_seconds=10)
+    assert "about 40 tokens per second (measured over 1 run" in speed_hint(store, "small", None, {})
+    scaled = speed_hint(store, "big", 8_000_000_000, {"small": 2_000_000_000})
+    assert "about 10 tokens per second" in scaled and "estimated from small" in scaled

@@ -95,7 +95,9 @@ def render_run(run: Run, *, key: str) -> None:
     """A saved run: what it was, how it went, its personas and its exports."""
     files = ", ".join(f.name for f in run.files) or "no files"
     st.caption(
-        f"{run.created_at:%Y-%m-%d %H:%M} UTC · {run.model} · {files} · "
+        f"{run.created_at:%Y-%m-%d %H:%M} UTC · {run.model}"
+        + (f" on {run.engine}" if run.engine else "")
+        + f" · {files} · "
         f"{STATUS_LABELS.get(run.status, run.status)}"
     )
     if run.message:

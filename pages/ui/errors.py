@@ -6,8 +6,15 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from pages.ui.engines import settings_link
 from pages.ui.resources import refresh
-from persona.core.errors import ModelNotFound, OllamaUnreachable, PersonaError
+from persona.core.errors import (
+    SETTINGS_PAGE,
+    ConfigError,
+    ModelNotFound,
+    OllamaUnreachable,
+    PersonaError,
+)
 from persona.engines.inventory import (
     install_steps,
 )
@@ -24,12 +31,16 @@ def show_next_step(exc: PersonaError, *, retry_key: str | None = None) -> None:
     """What to do about errors that have a fix on another page or outside Persona."""
     if isinstance(exc, OllamaUnreachable):
         ollama_down(exc.host, retry_key=retry_key)
-    elif isinstance(exc, ModelNotFound):
+    elif isinstance(exc, ModelNotFound) and exc.engine == "Ollama":
         st.page_link(
             "pages/models.py",
             label=f"Pull {exc.model} on Hardware & models",
             icon=":material/memory:",
         )
+    elif isinstance(exc, ModelNotFound):
+        st.page_link("pages/models.py", label="See the models", icon=":material/memory:")
+    elif isinstance(exc, ConfigError) or SETTINGS_PAGE in str(exc):
+        settings_link()
 
 
 def ollama_down(host: str, *, retry_key: str | None = "retry_ollama") -> None:

@@ -1,43 +1,71 @@
-"""Choosing a model."""
+"""Choosing a model of the current engine."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pages.ui.errors import ollama_down, show_error
-from pages.ui.resources import hardware, local_models, ollama_host, ollama_status
-from persona.core.errors import PersonaError
+from pages.ui.engines import offer_demo, settings_link
+from pages.ui.errors import ollama_down
+from pages.ui.resources import current_status, hardware, settings
+from persona.engines.builtin import DEMO_NOTE, demo_model_name
 from persona.engines.catalogue import recommend
+from persona.engines.registry import default_model
 
 
 def installed_models(*, retry_key: str) -> list[str]:
-    """Installed model names; when Ollama is down or empty, says what to do instead."""
-    status = ollama_status(ollama_host())
-    if not status.reachable:
-        ollama_down(status.host, retry_key=retry_key)
+    """The current engine's model names; when it is down, failing or empty, says what to do."""
+    chosen = settings()
+    status = current_status()
+    if status.state == "unreachable" and chosen.engine == "ollama":
+        ollama_down(chosen.ollama_host, retry_key=retry_key)
+        offer_demo(key=f"{retry_key}_demo")
         return []
-    try:
-        models = [row.name for row in local_models(ollama_host())]
-    except PersonaError as exc:
-        show_error(exc)
+    if not status.ready:
+        st.error(status.verdict, icon=":material/power_off:")
+        settings_link()
         return []
+    for warning in status.warnings:
+        st.warning(warning, icon=":material/warning:")
+    models = status.model_names
     if not models:
-        st.warning(
-            "No models are installed in Ollama yet: pull one on the Hardware & models page.",
-            icon=":material/download:",
-        )
+        if chosen.engine == "ollama":
+            st.warning(
+                "No models are installed in Ollama yet: pull one on the Hardware & models page.",
+                icon=":material/download:",
+            )
+        elif chosen.engine == "builtin":
+            st.warning(
+                "The built-in engine found no GGUF models: add a .gguf file on the Hardware & "
+                "models page.",
+                icon=":material/download:",
+            )
+        else:
+            st.warning(f"{status.label} lists no models: load one on the server.")
         st.page_link("pages/models.py", label="Go to Hardware & models", icon=":material/memory:")
     return models
 
 
 def pick_model(label: str, models: list[str]) -> str | None:
-    """A select box of ``models`` with the one recommended for this machine preselected."""
+    """A select box of ``models`` with the default one preselected."""
+    chosen = settings()
     recommended = recommend(hardware()).tier.model
+    preferred = default_model(chosen, chosen.engine, models, recommended)
+    help_text = f"Recommended for this machine: {recommended}"
+    if chosen.engine == "builtin" and preferred == demo_model_name():
+        help_text = f"The demo model: {DEMO_NOTE}."
     return st.selectbox(
         label,
         models,
-        index=models.index(recommended) if recommended in models else 0,
+        index=models.index(preferred) if preferred in models else 0,
         disabled=not models,
         placeholder="No models installed",
-        help=f"Recommended for this machine: {recommended}",
+        help=help_text,
+    )
+
+
+def engine_caption() -> None:
+    """Which engine runs the models on this page, with a link to change it."""
+    chosen = settings()
+    st.caption(
+        f"Engine: **{chosen.engine_name}** — change it on the Settings page.",
     )

@@ -202,7 +202,7 @@ def _pick_model(engine: Engine, settings: EngineSettings, wanted: str | None) ->
         return wanted
     models = [m.name for m in engine.list_models()]
     recommended = recommend(detect_hardware()).tier.model
-    chosen = default_model(settings, engine, models, recommended)
+    chosen = default_model(settings, engine.kind, models, recommended)
     if chosen is None:
         raise InputError(_no_models(engine, recommended))
     return chosen

@@ -58,6 +58,20 @@ ENVIRONMENT: dict[str, str] = {
 """Setting → the environment variable that overrides it."""
 SAVED = (*ENVIRONMENT, "gguf_files")
 """Every key ``settings.toml`` may hold (none of them secret)."""
+LABELS: dict[str, str] = {
+    "engine": "Engine",
+    "ollama_host": "Ollama address",
+    "base_url": "Server address (base URL)",
+    "parallel": "Parallel requests",
+    "model": "Default model",
+    "context_length": "Context length (tokens)",
+    "models_dir": "Folder for GGUF files",
+    "gguf_files": "GGUF files added by path",
+    "connect_timeout": "Connect timeout (s)",
+    "request_timeout": "Request timeout (s)",
+    "load_timeout": "Load timeout (s, 0 = no limit)",
+}
+"""Each setting's name on the Settings page."""
 
 
 @dataclass(frozen=True)
@@ -108,9 +122,13 @@ def settings_path(data_dir: Path | None = None) -> Path:
 
 
 def load_settings(
-    data_dir: Path | None = None, env: Mapping[str, str] | None = None
+    data_dir: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    changes: Mapping[str, Any] | None = None,
 ) -> EngineSettings:
-    """The settings in force: ``settings.toml`` in ``data_dir``, then the environment.
+    """The settings in force: ``settings.toml`` in ``data_dir``, then ``changes`` not saved yet
+    (to test them), then the environment.
 
     Raises :class:`ConfigError` naming the file key or variable that holds a bad value.
     """
@@ -119,6 +137,8 @@ def load_settings(
     values: dict[str, Any] = {}
     for key, raw in read_saved(folder).items():
         values[key] = _parse(key, raw, f"{key} in {settings_path(folder)}")
+    for key, raw in (changes or {}).items():
+        values[key] = _parse(key, raw, LABELS.get(key, key))
     overridden: dict[str, str] = {}
     for key, variable in ENVIRONMENT.items():
         raw = env.get(variable, "").strip()
@@ -155,7 +175,7 @@ def save_settings(changes: Mapping[str, Any], data_dir: Path | None = None) -> E
         raise ConfigError(", ".join(unknown), "(not a setting)", f"one of {', '.join(SAVED)}")
     saved = read_saved(folder)
     for key, raw in changes.items():
-        _parse(key, raw, key)  # refuse a bad value before anything is written
+        _parse(key, raw, LABELS[key])  # refuse a bad value before anything is written
         saved[key] = _plain(key, raw)
     _write_toml(settings_path(folder), saved)
     return load_settings(folder)

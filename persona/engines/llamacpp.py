@@ -69,6 +69,20 @@ def cpu_has_amx(cpuinfo: str | None = None) -> bool:
 
 
 @contextmanager
+def safe_loading() -> Iterator[None]:
+    """Models loaded inside the block load safely on this CPU (see the module's docstring).
+
+    For code that loads models itself, such as ``llama_cpp.server``; Persona's own loading
+    goes through :func:`load_llama`.
+    """
+    if cpu_has_amx():
+        with _without_extra_buffers():
+            yield
+    else:
+        yield
+
+
+@contextmanager
 def _without_extra_buffers() -> Iterator[None]:
     """Model parameters with ``use_extra_bufts`` off, for models loaded inside the block."""
     import llama_cpp.llama as llama_module
@@ -92,8 +106,5 @@ def load_llama(model_path: str | Path, **kwargs: Any) -> Any:
     """A ``llama_cpp.Llama`` for ``model_path`` (keyword arguments are passed on)."""
     from llama_cpp import Llama
 
-    with _LOAD_LOCK:
-        if cpu_has_amx():
-            with _without_extra_buffers():
-                return Llama(model_path=str(model_path), **kwargs)
+    with _LOAD_LOCK, safe_loading():
         return Llama(model_path=str(model_path), **kwargs)

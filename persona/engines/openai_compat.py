@@ -285,7 +285,8 @@ class OpenAIEngine:
 
     def _open(self, body: dict[str, Any], schema: Mapping[str, Any] | None, model: str) -> Any:
         """Start the streamed call; falls back to what the server supports (llama.cpp's
-        ``json_object`` + ``schema``; no ``stream_options``) and remembers it."""
+        ``json_object`` + ``schema``; no ``stream_options``) and remembers it. Servers refuse
+        an unknown field with 400, 422 or even 500 (llama-cpp-python): the message decides."""
         for _ in range(3):
             sent = dict(body)
             if self._usage_option:
@@ -294,7 +295,7 @@ class OpenAIEngine:
                 sent["response_format"] = _response_format(self._format, schema)
             try:
                 return self._client.chat.completions.create(**sent)
-            except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
+            except openai.APIStatusError as exc:
                 text = _detail(exc).lower()
                 if (
                     schema is not None
@@ -340,8 +341,8 @@ class OpenAIEngine:
                     model,
                     detail,
                     engine=self.label,
-                    hint="Pick a model the server lists (Hardware & models page), or load "
-                    "this one on the server.",
+                    hint=f"The server says: {detail} Pick a model it lists (Hardware & models "
+                    "page), or load this one on the server.",
                 )
             return EngineServerError(
                 NAME,

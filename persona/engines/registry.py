@@ -62,15 +62,12 @@ def parallel_requests(settings: EngineSettings, engine: Engine) -> int:
 
 
 def default_model(
-    settings: EngineSettings, engine: Engine, models: Sequence[str], recommended: str = ""
+    settings: EngineSettings, kind: str, models: Sequence[str], recommended: str = ""
 ) -> str | None:
-    """The model to preselect among ``models``: the setting's, the demo for the built-in
-    engine, the recommendation for this machine, else the first."""
-    for wanted in (
-        settings.model,
-        demo_model_name() if engine.kind == "builtin" else "",
-        recommended,
-    ):
+    """The model to preselect among ``models`` of an engine of ``kind``: the setting's, the
+    demo for the built-in engine, the recommendation for this machine, else the first."""
+    demo = demo_model_name() if kind == "builtin" else ""
+    for wanted in (settings.model, demo, recommended):
         if wanted and wanted in models:
             return wanted
     return models[0] if models else None

@@ -60,3 +60,29 @@ def measured_speed(store: Store, model: str, *, runs: int = 20) -> ModelSpeed | 
         output_tokens_per_second=answer_tokens / writing_seconds,
         runs=used,
     )
+
+
+def speed_hint(store: Store, model: str, parameters: int | None, known: dict[str, int]) -> str:
+    """How fast ``model`` writes on this machine, for the Models page.
+
+    Measured from its own runs where there are any; else estimated from another model's
+    measured speed (``known``: model → parameter count), scaled by size, since on a CPU
+    writing speed falls about in proportion to the parameters read per token.
+    """
+    own = measured_speed(store, model)
+    if own is not None:
+        runs = f"{own.runs} run" + ("" if own.runs == 1 else "s")
+        return (
+            f"On this machine {model} writes about {own.output_tokens_per_second:.0f} tokens "
+            f"per second (measured over {runs} in History)."
+        )
+    if parameters:
+        for other, size in known.items():
+            measured = measured_speed(store, other) if other != model and size else None
+            if measured is not None:
+                rate = measured.output_tokens_per_second * size / parameters
+                return (
+                    f"On this machine {model} should write about {rate:.0f} tokens per second "
+                    f"(estimated from {other}'s measured speed, scaled by size)."
+                )
+    return f"No runs in History yet to measure how fast {model} writes on this machine."

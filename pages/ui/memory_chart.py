@@ -1,0 +1,42 @@
+"""The chart of the memory each model needs against what this machine can give."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from persona.engines.hardware import GB, Hardware, format_bytes
+
+
+def memory_chart(chart_rows: list[dict[str, Any]], machine: Hardware) -> None:
+    """Bars (``model``, ``needed_gb``, ``kind``, ``verdict``) and the usable-memory line."""
+    data = pd.DataFrame(chart_rows)
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("needed_gb:Q", title="Estimated memory (GB, 4k context)"),
+            y=alt.Y("model:N", sort="-x", title=None),
+            color=alt.Color(
+                "verdict:N",
+                scale=alt.Scale(
+                    domain=["fits", "tight", "won't fit"], range=["#12b76a", "#f79009", "#f04438"]
+                ),
+                title="Fit",
+            ),
+            tooltip=["model", alt.Tooltip("needed_gb:Q", format=".1f"), "verdict", "kind"],
+        )
+    )
+    limit = (
+        alt.Chart(pd.DataFrame({"gb": [machine.usable_memory / GB]}))
+        .mark_rule(color="#101828", strokeDash=[6, 4], size=2)
+        .encode(x="gb:Q")
+    )
+    st.altair_chart(bars + limit, width="stretch")
+    st.caption(
+        f"Dashed line: {format_bytes(machine.usable_memory)} of {machine.memory_kind} usable for "
+        "models. Estimates = weights + context cache + 0.5 GB overhead."
+    )
