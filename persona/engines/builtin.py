@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from persona.core.errors import EngineError, InputError, ModelNotFound, PromptTruncated
-from persona.engines.base import Capabilities, ChatMessage, ChatOptions, ModelInfo, Usage
+from persona.engines.base import (
+    Capabilities,
+    ChatMessage,
+    ChatOptions,
+    EngineKind,
+    ModelInfo,
+    Usage,
+)
 from persona.engines.gguf import GgufInfo, read_gguf
 from persona.engines.llamacpp import demo_model_path, json_grammar, load_llama
 
@@ -56,7 +63,7 @@ class _Slot:
 class BuiltinEngine:
     """Runs GGUF models in this process with llama-cpp-python."""
 
-    kind = "builtin"
+    kind: EngineKind = "builtin"
     capabilities = Capabilities(
         manage_models=False,
         loaded_models=False,

@@ -29,10 +29,18 @@ from persona.core.errors import (
     EngineTimeout,
     EngineUnreachable,
     ModelNotFound,
+    PersonaError,
     PromptTruncated,
 )
 from persona.core.settings import Timeouts
-from persona.engines.base import Capabilities, ChatMessage, ChatOptions, ModelInfo, Usage
+from persona.engines.base import (
+    Capabilities,
+    ChatMessage,
+    ChatOptions,
+    EngineKind,
+    ModelInfo,
+    Usage,
+)
 from persona.engines.network import connection_reason
 
 NAME = "The OpenAI-compatible server"
@@ -79,7 +87,7 @@ def public_url(url: str) -> str:
 class OpenAIEngine:
     """Runs models on an OpenAI-compatible server (``/v1/models``, ``/v1/chat/completions``)."""
 
-    kind = "openai"
+    kind: EngineKind = "openai"
     capabilities = Capabilities(
         manage_models=False,
         loaded_models=False,
@@ -146,7 +154,8 @@ class OpenAIEngine:
 
     def _info(self, name: str, extra: Mapping[str, Any]) -> ModelInfo:
         context, source = self._context(name, extra)
-        meta = extra.get("meta") if isinstance(extra.get("meta"), Mapping) else {}
+        found = extra.get("meta")
+        meta: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
         details: dict[str, Any] = {"context_source": source, "owned_by": extra.get("owned_by")}
         slots = self._llamacpp_props().get("total_slots")
         if isinstance(slots, int) and slots > 0:
@@ -325,7 +334,7 @@ class OpenAIEngine:
             timeout=openai.Timeout(self.timeouts.request, connect=self.timeouts.connect)
         )
 
-    def _error(self, exc: openai.OpenAIError, model: str | None = None) -> EngineError:
+    def _error(self, exc: openai.OpenAIError, model: str | None = None) -> PersonaError:
         """The SDK's error as Persona's, saying whether the server is there at all."""
         detail = _detail(exc)
         if isinstance(exc, openai.APITimeoutError):

@@ -1,0 +1,116 @@
+"""The Settings page and the demo offer, through Streamlit's AppTest."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from persona.core.engine_settings import settings_path
+from persona.engines.builtin import demo_model_name
+from tests.fake_ollama import FakeOllama
+from tests.test_pages import (
+    assert_no_exception,
+    button,
+    data_dir,  # noqa: F401  (autouse fixture: a fresh data folder, empty caches)
+    ollama_down,  # noqa: F401
+    open_page,
+    values,
+)
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+def field(at: AppTest, kind: str, label: str):  # type: ignore[no-untyped-def]
+    matches = [w for w in getattr(at, kind) if w.label == label]
+    assert matches, f"no {kind} {label!r}: {[w.label for w in getattr(at, kind)]}"
+    return matches[0]
+
+
+def saved(folder: Path) -> dict[str, object]:
+    return tomllib.loads(settings_path(folder).read_text(encoding="utf-8"))
+
+
+def test_save_settings_without_the_key(data_dir: Path) -> None:  # noqa: F811
+    at = open_page("settings")
+    assert "Settings" in [t.value for t in at.title]
+    field(at, "radio", "Engine").set_value("builtin")
+    field(at, "number_input", "Parallel requests").set_value(3)
+    field(at, "text_input", "API key (this session only)").set_value("sk-very-secret")
+    button(at, "Save settings").click().run()
+    assert_no_exception(at)
+
+    assert "Settings saved." in values(at.success)
+    stored = saved(data_dir)
+    assert stored["engine"] == "builtin" and stored["parallel"] == 3
+    text = settings_path(data_dir).read_text(encoding="utf-8")
+    assert "sk-very-secret" not in text, "an API key reached the disk"
+    assert at.session_state["engine_api_key"] == "sk-very-secret"
+
+
+def test_a_bad_value_is_refused_with_its_name(data_dir: Path) -> None:  # noqa: F811
+    at = open_page("settings")
+    field(at, "text_input", "Server address (base URL)").set_value("gpu-box:8000")
+    button(at, "Save settings").click().run()
+    assert_no_exception(at)
+    errors = values(at.error)
+    assert any("Server address (base URL) is set to 'gpu-box:8000'" in e for e in errors), errors
+    assert not settings_path(data_dir).exists()
+
+
+def test_connection_verdicts(monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page("settings")
+    field(at, "text_input", "Ollama address").set_value("127.0.0.1:9")
+    button(at, "Test connection").click().run()
+    assert_no_exception(at)
+    assert any("Ollama is not running, or not reachable" in e for e in values(at.error))
+
+    with FakeOllama() as ollama:
+        field(at, "text_input", "Ollama address").set_value(ollama.url)
+        button(at, "Test connection").click().run()
+        assert_no_exception(at)
+    assert any(f"Connected to Ollama at {ollama.url}" in s for s in values(at.success))
+
+    field(at, "radio", "Engine").set_value("builtin")
+    button(at, "Test connection").click().run()
+    assert_no_exception(at)
+    verdicts = values(at.success)
+    assert any("Connected to Built-in engine" in s and demo_model_name() in s for s in verdicts)
+    assert "Tested the values above; press Save settings to keep them." in values(at.caption)
+
+
+def test_environment_settings_are_shown_read_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PERSONA_PARALLEL", "5")
+    at = open_page("settings")
+    parallel = field(at, "number_input", "Parallel requests")
+    assert parallel.value == 5 and parallel.disabled
+    assert "PERSONA_PARALLEL" in (parallel.help or "")
+
+
+def test_a_bad_environment_variable_is_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PERSONA_ENGINE", "vllm")
+    at = open_page("settings")
+    assert any("PERSONA_ENGINE is set to 'vllm'" in e for e in values(at.error))
+
+
+def test_home_offers_the_demo_when_ollama_is_absent(ollama_down: str) -> None:  # noqa: F811
+    at = open_page("home")
+    offer = [i for i in values(at.info) if "Try it now with the built-in demo model" in i]
+    assert offer and "install Ollama for real results" in offer[0]
+    button(at, "Use the built-in demo model").click().run()
+    assert_no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Built-in engine"] == "ready" and metrics["Models"] == "1"
+    assert any("Ready with the built-in engine" in s for s in values(at.success))
+
+    at.switch_page("pages/generate.py").run()
+    assert_no_exception(at)
+    picker = field(at, "selectbox", "Model")
+    assert picker.value == demo_model_name()
+    assert any("Built-in engine" in c for c in values(at.caption))
+    assert not any("Ollama is not running" in e for e in values(at.error))
