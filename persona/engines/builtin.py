@@ -12,7 +12,6 @@ for. Closing the iterator :meth:`BuiltinEngine.chat` returned stops decoding.
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import threading
 import time
@@ -84,7 +83,9 @@ class BuiltinEngine:
         self.models_dir = models_dir
         self.files = tuple(Path(f) for f in files)
         self.include_demo = include_demo
-        self.threads = threads or max(1, os.cpu_count() or 1)
+        self.threads = threads
+        """CPU threads per model; None leaves llama-cpp-python's default (half the logical
+        CPUs, about the physical cores, which keeps a busy machine responsive)."""
         self._slots: dict[Path, _Slot] = {}
         self._slots_lock = threading.Lock()
         self._headers: dict[tuple[Path, int, int], GgufInfo] = {}
@@ -260,7 +261,8 @@ class BuiltinEngine:
         size = -(-n_ctx // _CONTEXT_STEP) * _CONTEXT_STEP
         slot.llama = None  # free the smaller context before allocating the larger one
         try:
-            slot.llama = load_llama(path, n_ctx=size, n_threads=self.threads, verbose=False)
+            threads = {"n_threads": self.threads} if self.threads else {}
+            slot.llama = load_llama(path, n_ctx=size, verbose=False, **threads)
         except ImportError as exc:
             raise EngineError(MISSING_LLAMA) from exc
         except (ValueError, RuntimeError, OSError) as exc:
