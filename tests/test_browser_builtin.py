@@ -81,11 +81,11 @@ def test_personas_without_ollama_from_the_demo_model(
     expect(page.get_by_text("1 of 1 files read")).to_be_visible()
     expect(page.get_by_text("Plan:")).to_be_visible()
     wait_idle(page)
-    slider = page.get_by_role("slider").first  # Number of personas: 3 → 1
+    slider = page.get_by_role("slider", name="Number of personas").first  # 3 → 1
     slider.focus()
     slider.press("ArrowLeft")
     slider.press("ArrowLeft")
-    expect(slider).to_have_attribute("aria-valuenow", "1")
+    expect(slider).to_have_value("1")
     wait_idle(page)
 
     page.get_by_role("button", name="Generate personas").click()
