@@ -18,12 +18,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from persona.core.engine_settings import load_settings
 from persona.core.errors import InputError, PersonaError
 from persona.core.progress import Progress
 from persona.core.records import Run
 from persona.core.schema import Persona
 from persona.engines.base import Engine
-from persona.engines.ollama.engine import OllamaEngine
+from persona.engines.registry import make_engine
 from persona.generation.evidence import verify_personas
 from persona.generation.generate import GenerationRequest, make_plan
 from persona.generation.pipeline import LocalRun
@@ -50,8 +51,10 @@ __all__ = [
 
 
 def default_engine() -> Engine:
-    """The engine Persona's settings choose (Ollama at ``OLLAMA_HOST`` by default)."""
-    return OllamaEngine()
+    """The engine Persona's settings choose: ``settings.toml`` (the Settings page), then the
+    environment (``PERSONA_ENGINE``, ``OLLAMA_HOST``, ``OPENAI_BASE_URL``...); Ollama at
+    ``127.0.0.1:11434`` by default."""
+    return make_engine(load_settings())
 
 
 def read(*paths: str | Path, max_mb: float | None = None) -> Reading:

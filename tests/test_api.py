@@ -99,3 +99,12 @@ def test_a_job_runs_once(study_folder: Path, fake_ollama: FakeOllama) -> None:
 def test_bad_calls_say_what_to_do(study_folder: Path, call, message: str) -> None:
     with pytest.raises(InputError, match=message):
         call()
+
+
+def test_the_default_engine_follows_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from persona.engines.builtin import BuiltinEngine
+    from persona.engines.ollama.engine import OllamaEngine
+
+    assert isinstance(persona.api.default_engine(), OllamaEngine)
+    monkeypatch.setenv("PERSONA_ENGINE", "builtin")
+    assert isinstance(persona.api.default_engine(), BuiltinEngine)

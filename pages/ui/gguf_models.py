@@ -128,6 +128,8 @@ def _remove_file(files: dict[str, Path], added: tuple[Path, ...], folder: Path) 
         return
     st.subheader("Remove a model")
     name = st.selectbox("Model to remove", sorted(removable), key="remove_gguf")
+    if name is None:
+        return
     path = removable[name]
     in_folder = path.parent == folder and path not in added
     if st.button("Remove…", key="remove_gguf_ask", icon=":material/delete:"):
