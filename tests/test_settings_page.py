@@ -64,6 +64,7 @@ def test_a_bad_value_is_refused_with_its_name(data_dir: Path) -> None:  # noqa: 
 
 
 def test_connection_verdicts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OLLAMA_HOST")  # the address is the page's to set
     at = open_page("settings")
     field(at, "text_input", "Ollama address").set_value("127.0.0.1:9")
     button(at, "Test connection").click().run()
