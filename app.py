@@ -19,6 +19,12 @@ navigation = st.navigation(
             icon=":material/auto_awesome:",
             url_path="generate",
         ),
+        st.Page(
+            "pages/compare.py",
+            title="Compare",
+            icon=":material/compare_arrows:",
+            url_path="compare",
+        ),
         st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
         st.Page(
             "pages/hybrid.py", title="Hybrid (Claude)", icon=":material/cloud:", url_path="hybrid"

@@ -5,8 +5,9 @@ import time
 import streamlit as st
 
 from pages.ui.cards import render_run
+from pages.ui.chat import render_chat
 from pages.ui.errors import show_error, show_next_step
-from pages.ui.pickers import engine_caption, installed_models, pick_model
+from pages.ui.pickers import engine_caption, installed_models, pick_language, pick_model
 from pages.ui.resources import current_engine, settings, store
 from pages.ui.uploads import uploaded_reading
 from persona.core.errors import PersonaError
@@ -50,6 +51,7 @@ with right:
         placeholder="e.g. A grocery-delivery app for busy families; 12 interviews, spring 2026.",
         height=120,
     )
+    language = pick_language(reading)
     keep_text = st.checkbox(
         "Keep a copy of the research text in History",
         value=False,
@@ -69,6 +71,7 @@ if ready:
                 temperature=temperature,
                 seed=int(seed) if seed is not None else None,
                 parallel=parallel_requests(settings(), engine),
+                language=language,
             )
             plan = make_plan(engine, reading.passages, request)
         st.info(f"**Plan:** {plan.describe()}", icon=":material/route:")
@@ -123,4 +126,5 @@ if run_id:
     else:
         st.subheader("Personas")
         render_run(run, key="generated")
+        render_chat(run, key="generated", reading=reading)
         st.page_link("pages/history.py", label="All runs are in History", icon=":material/history:")

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.ui.cards import STATUS_LABELS, render_run
+from pages.ui.chat import render_chat
 from pages.ui.errors import show_error
 from pages.ui.resources import store
 from persona.core.errors import PersonaError
@@ -58,6 +59,7 @@ except PersonaError as exc:
     show_error(exc)
     st.stop()
 render_run(run, key=f"history_{run.id}")
+render_chat(run, key=f"history_{run.id}")
 
 with st.expander("Delete this run", icon=":material/delete:"):
     st.write("This removes the run and its personas from this machine. It cannot be undone.")

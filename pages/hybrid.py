@@ -7,6 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from pages.ui.cards import render_persona
+from pages.ui.chat import render_chat
+from pages.ui.coverage import render_study
 from pages.ui.errors import show_error
 from pages.ui.pickers import installed_models, pick_model
 from pages.ui.resources import current_engine, store
@@ -167,6 +169,8 @@ with st.expander(
     for index, record in enumerate(run.records):
         with cols[index % len(cols)]:
             render_persona(record.draft, key=f"hy_draft_{index}")
+render_study(run, key="hybrid")
+render_chat(run, key="hybrid", reading=reading)
 
 # --- step 3: consent preview -----------------------------------------------------
 

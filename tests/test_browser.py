@@ -41,7 +41,9 @@ pytestmark = pytest.mark.browser
 expect.set_options(timeout=15_000)  # a loaded CI machine reruns slowly
 
 DOCS = ROOT / "docs"
-SAMPLES = sorted(p for p in (ROOT / "samples").rglob("*") if p.is_file())
+SAMPLES = sorted(
+    p for p in (ROOT / "samples").rglob("*") if p.is_file() and "languages" not in p.parts
+)
 PULLED = "llama3.2:1b"
 """In the fake's library, not installed at the start."""
 

@@ -26,7 +26,11 @@ pytestmark = pytest.mark.browser
 expect.set_options(timeout=20_000)
 
 KEY = "sk-ant-browser-secret-42"
-SAMPLES = sorted(p for p in (ROOT / "samples").rglob("*") if p.is_file() and p.suffix != ".py")
+SAMPLES = sorted(
+    p
+    for p in (ROOT / "samples").rglob("*")
+    if p.is_file() and p.suffix != ".py" and "languages" not in p.parts
+)
 PII = ["Maria Gonzalez", "Tom Becker", "Priya Nair", "Zoë", "@example", KEY]
 
 

@@ -23,7 +23,9 @@ from tests.fake_ollama import OLLAMA_VERSION, FakeOllama
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
-SAMPLES = sorted(p for p in (ROOT / "samples").rglob("*") if p.is_file())
+SAMPLES = sorted(
+    p for p in (ROOT / "samples").rglob("*") if p.is_file() and "languages" not in p.parts
+)
 TIMEOUT_S = 20.0
 
 EXCEL = ("survey.xlsx", b"PK\x03\x04" + bytes(range(200)), "application/octet-stream")

@@ -6,6 +6,7 @@ import html
 
 import streamlit as st
 
+from pages.ui.coverage import render_study
 from persona.core.records import Run
 from persona.core.schema import CLAIM_SECTIONS, Evidence, Persona
 from persona.history.export import SECTION_TITLES, export
@@ -117,3 +118,4 @@ def render_run(run: Run, *, key: str) -> None:
     for index, record in enumerate(run.records):
         with columns[index % len(columns)]:
             render_persona(record.current, key=f"{key}_{index}")
+    render_study(run, key=key)

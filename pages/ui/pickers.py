@@ -10,6 +10,8 @@ from pages.ui.resources import current_status, hardware, settings
 from persona.engines.builtin import DEMO_NOTE, demo_model_name
 from persona.engines.catalogue import recommend
 from persona.engines.registry import default_model
+from persona.generation.language import DEFAULT_LANGUAGE, LANGUAGES, detect_language
+from persona.ingest import Reading
 
 
 def installed_models(*, retry_key: str) -> list[str]:
@@ -68,4 +70,20 @@ def engine_caption() -> None:
     chosen = settings()
     st.caption(
         f"Engine: **{chosen.engine_name}** — change it on the Settings page.",
+    )
+
+
+def pick_language(reading: Reading | None, *, key: str = "language") -> str:
+    """The language to write personas in: the study's (detected) unless the user picks one."""
+    detected = detect_language(reading.passages) if reading and reading.ok_count else None
+    default = (detected.language if detected else None) or DEFAULT_LANGUAGE
+    return str(
+        st.selectbox(
+            "Write the personas in",
+            LANGUAGES,
+            index=LANGUAGES.index(default),
+            key=f"{key}_{default}",  # a study in another language resets the choice
+            help="Quotes always stay word for word in the language of your data. "
+            + (f"Your data: {detected.label}." if detected else "Upload files to detect it."),
+        )
     )

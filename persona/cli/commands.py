@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from persona import __version__
+from persona.cli.chat import cmd_chat
+from persona.cli.compare import cmd_compare
+from persona.cli.study import print_study
 from persona.cli.terminal import ProgressLine
 from persona.core.engine_settings import (
     ENGINES,
@@ -41,6 +44,10 @@ from persona.hybrid.refine import Preview, choose, prepare, refine
 from persona.ingest import Reading, read_paths
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+LANGUAGE_HELP = (
+    "language to write personas in, e.g. German (default: the language of the data); "
+    "quotes always stay as written"
+)
 
 
 def _emit_json(data: Any) -> None:
@@ -275,6 +282,7 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
         temperature=args.temperature,
         seed=args.seed,
         parallel=parallel_requests(settings, engine),
+        language=args.language or "",
     )
     store = Store()
     local = LocalRun(
@@ -329,6 +337,7 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
         diff_path = out / (Path(name).stem + "-changes.md")
         diff_path.write_text(changes_markdown(run), encoding="utf-8")
         print(diff_path)
+    print_study(run)
     print(f"{len(run.records)} personas · {run.verified_summary} · run {run.id}", file=sys.stderr)
     return EXIT_OK
 
@@ -405,6 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument(
         "--keep-text", action="store_true", help="also keep the research text in History"
     )
+    gen.add_argument("--language", help=LANGUAGE_HELP)
     hybrid = gen.add_argument_group("hybrid refinement with Claude (sends data to Anthropic)")
     hybrid.add_argument("--hybrid", action="store_true", help="refine drafts with Claude")
     hybrid.add_argument("--frontier-provider", choices=["anthropic"], default="anthropic")
@@ -419,6 +429,31 @@ def build_parser() -> argparse.ArgumentParser:
     hybrid.add_argument("--max-cost", type=float, help="stop calling Claude past this many USD")
     hybrid.add_argument("--yes", action="store_true", help="send without asking")
     gen.set_defaults(func=cmd_generate)
+
+    chat = sub.add_parser("chat", parents=[common], help="ask a saved persona questions")
+    chat.add_argument("run", help="run id (or its first characters), as History shows it")
+    chat.add_argument("persona", help="persona number (from 1) or name")
+    chat.add_argument(
+        "--from",
+        dest="sources",
+        nargs="+",
+        metavar="PATH",
+        help="the run's research files (not needed if History kept a copy of the text)",
+    )
+    chat.add_argument("--ask", help="answer this one question and exit (for scripts)")
+    chat.add_argument("--model", help="model to answer with (default: the run's model)")
+    chat.set_defaults(func=cmd_chat)
+
+    compare = sub.add_parser("compare", parents=[common], help="one study through several models")
+    compare.add_argument("--models", required=True, help="two or three models, comma-separated")
+    compare.add_argument("--from", dest="sources", nargs="+", required=True, metavar="PATH")
+    compare.add_argument("--count", type=int, default=3, help="number of personas, 1-10")
+    compare.add_argument("--context", default="", help="what the product and study are about")
+    compare.add_argument("--seed", type=int, help="seed for repeatable runs")
+    compare.add_argument("--temperature", type=float, default=0.4)
+    compare.add_argument("--language", help=LANGUAGE_HELP)
+    compare.add_argument("--out", default=".", help="folder for the comparison (default: here)")
+    compare.set_defaults(func=cmd_compare)
     return parser
 
 

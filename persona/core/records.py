@@ -73,6 +73,9 @@ class Run(BaseModel):
     """Tokens and cost."""
     research_text: str | None = None
     """A copy of the research text, only when the user opted in to keep it."""
+    speakers: dict[str, str] = Field(default_factory=dict)
+    """Who said each citable passage (place → participant), for coverage without the text
+    (see :mod:`persona.core.coverage`)."""
 
     @field_validator("created_at")
     @classmethod

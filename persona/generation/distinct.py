@@ -4,23 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rapidfuzz import fuzz
-
+from persona.core.overlap import SIMILAR, similarity
 from persona.core.schema import Persona
-
-SIMILAR = 88.0
-"""Personas whose goals and pain points overlap this much (0..100) are the same persona."""
-
-
-def profile(persona: Persona) -> str:
-    """The text that makes a persona who they are: role, goals, pain points."""
-    claims = [c.text for c in persona.goals + persona.pain_points]
-    return " ".join([persona.role, *claims]).lower()
-
-
-def similarity(a: Persona, b: Persona) -> float:
-    """How alike two personas' roles, goals and pain points are, 0..100."""
-    return fuzz.token_set_ratio(profile(a), profile(b))
 
 
 def distinctness_problems(personas: Sequence[Persona]) -> list[str]:

@@ -8,8 +8,6 @@ run across consecutive passages of the same file (two lines of a transcript).
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
@@ -20,14 +18,13 @@ from rapidfuzz import fuzz
 
 from persona.core.documents import Passage
 from persona.core.schema import Evidence, Persona
+from persona.core.words import words as word_list
 
 DEFAULT_THRESHOLD = 90.0
 """Lowest fuzzy score (0..100) that still counts as found in the data."""
 MIN_FUZZY_WORDS = 3
 """Shorter quotes only verify when they occur exactly (after normalising)."""
 
-_APOSTROPHES = dict.fromkeys(map(ord, "'’‘ʼ`´"))
-_WORD = re.compile(r"[^\W_]+")
 _RARE_WORDS = 8
 _ENOUGH_RARE_WORDS = 3
 _CANDIDATES = 50
@@ -39,9 +36,10 @@ _SCAN_LIMIT = 500
 
 
 def normalize(text: str) -> str:
-    """Lower-case words separated by single spaces; apostrophes dropped, punctuation ignored."""
-    folded = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
-    return " ".join(_WORD.findall(folded))
+    """Lower-case words separated by single spaces; apostrophes dropped, punctuation ignored.
+
+    Chinese and Japanese characters count as words, so a quote matches inside a sentence."""
+    return " ".join(word_list(text))
 
 
 @dataclass(frozen=True, slots=True)

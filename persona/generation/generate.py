@@ -49,6 +49,8 @@ class GenerationRequest:
     context_cap: int = DEFAULT_CONTEXT_CAP
     parallel: int = 1
     """Chunk requests sent at once in the map phase (the "Parallel requests" setting)."""
+    language: str = ""
+    """The language personas are written in (its English name); empty: not specified."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.parallel <= MAX_PARALLEL:
@@ -96,10 +98,11 @@ def make_plan(engine: Engine, passages: Sequence[Passage], request: GenerationRe
         context_limit=limit,
         prompt_overhead=_overhead(
             prompts.PERSONAS_SYSTEM,
-            prompts.personas_prompt([], request.count, request.context),
+            prompts.personas_prompt([], request.count, request.context, request.language),
         ),
         findings_overhead=_overhead(
-            prompts.FINDINGS_SYSTEM, prompts.findings_prompt([], request.context)
+            prompts.FINDINGS_SYSTEM,
+            prompts.findings_prompt([], request.context, request.language),
         ),
     )
 
@@ -130,7 +133,7 @@ class Generation:
         yield Progress("plan", plan.describe(), fraction=0.0)
         if plan.mode == "single":
             prompt = prompts.personas_prompt(
-                plan.chunks[0], self.request.count, self.request.context
+                plan.chunks[0], self.request.count, self.request.context, self.request.language
             )
             answer = yield from self._ask(
                 prompts.PERSONAS_SYSTEM.format(count=self.request.count),
@@ -146,7 +149,9 @@ class Generation:
             findings = yield from self._condense(findings)
             answer = yield from self._ask(
                 prompts.SYNTHESIS_SYSTEM.format(count=self.request.count),
-                prompts.synthesis_prompt(findings, self.request.count, self.request.context),
+                prompts.synthesis_prompt(
+                    findings, self.request.count, self.request.context, self.request.language
+                ),
                 PersonaSet,
                 PERSONA_SCHEMA,
                 "Writing personas from the findings",
@@ -179,7 +184,7 @@ class Generation:
             try:
                 answer = yield from self._ask(
                     prompts.FINDINGS_SYSTEM.format(limit=limit),
-                    prompts.findings_prompt(chunk, self.request.context),
+                    prompts.findings_prompt(chunk, self.request.context, self.request.language),
                     prompts.Findings,
                     FINDINGS_SCHEMA,
                     f"Reading part {index} of {total} ({where})",

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from persona.core.coverage import speakers
 from persona.core.errors import GenerationError, PersonaError
 from persona.core.progress import Progress
 from persona.core.records import FileRef, PersonaRecord, Run
 from persona.engines.base import Engine
 from persona.generation.evidence import summarize, verify_personas
 from persona.generation.generate import Generation, GenerationRequest
+from persona.generation.language import with_language
 from persona.generation.planner import Plan
+from persona.generation.research import keep_copy
 from persona.history.store import Store
 from persona.ingest import Reading
 
@@ -52,6 +55,7 @@ class LocalRun:
     ) -> None:
         self.reading = reading
         self.store = store
+        request = with_language(request, reading.passages)
         self.generation = Generation(engine, reading.passages, request, plan)
         self.run = Run(
             kind="hybrid" if frontier_model else "local",
@@ -65,11 +69,11 @@ class LocalRun:
                 "seed": request.seed,
                 "num_ctx": self.generation.plan.num_ctx,
                 "plan": self.generation.plan.describe(),
+                "language": request.language,
             },
             files=file_refs(reading),
-            research_text="\n".join(p.text for p in reading.passages)
-            if keep_research_text
-            else None,
+            research_text=keep_copy(reading.passages) if keep_research_text else None,
+            speakers=speakers(reading.passages),
         )
 
     def events(self) -> Iterator[Progress]:

@@ -84,7 +84,7 @@ class Findings(BaseModel):
     findings: list[Finding] = Field(default_factory=list, max_length=FINDINGS_CAP)
 
 
-def _fence(text: str, tag: str) -> str:
+def fence(text: str, tag: str) -> str:
     """Neutralise anything in user data that would close or reopen the data block."""
     return text.replace(f"</{tag}>", f"</ {tag}>").replace(f"<{tag}>", f"< {tag}>")
 
@@ -94,7 +94,7 @@ def format_data(passages: Iterable[Passage]) -> str:
     blocks = []
     for source, group in groupby(passages, key=lambda p: p.source):
         lines = "\n".join(
-            f"{p.locator}: {_fence(p.text, DATA_TAG)}" if p.locator else _fence(p.text, DATA_TAG)
+            f"{p.locator}: {fence(p.text, DATA_TAG)}" if p.locator else fence(p.text, DATA_TAG)
             for p in group
         )
         blocks.append(f"# file: {source}\n{lines}")
@@ -109,7 +109,7 @@ def format_findings(findings: Sequence[Finding]) -> str:
     blocks = [
         f"# file: {source}\n"
         + "\n".join(
-            _fence(
+            fence(
                 f'- {f.kind} | {f.participant or "?"} | {f.statement} | "{f.quote}" | {f.locator}',
                 FINDINGS_TAG,
             )
@@ -126,21 +126,43 @@ def _context_line(context: str) -> str:
     return f"Product and study context (from the researcher): {context}\n\n" if context else ""
 
 
-def personas_prompt(passages: Sequence[Passage], count: int, context: str) -> str:
+def language_line(language: str) -> str:
+    """The instruction to write in ``language`` (a language's English name), or nothing."""
+    language = language.strip()
+    if not language:
+        return ""
+    return (
+        f"Write everything you write yourself in {language}: names, roles, bios, statements. "
+        "Copy quotes word for word in the language of the data; never translate them.\n\n"
+    )
+
+
+def personas_prompt(
+    passages: Sequence[Passage], count: int, context: str, language: str = ""
+) -> str:
     return (
         _context_line(context)
+        + language_line(language)
         + f"Write {count} distinct personas from this research data.\n\n"
         + format_data(passages)
     )
 
 
-def findings_prompt(passages: Sequence[Passage], context: str) -> str:
-    return _context_line(context) + "Extract the findings.\n\n" + format_data(passages)
-
-
-def synthesis_prompt(findings: Sequence[Finding], count: int, context: str) -> str:
+def findings_prompt(passages: Sequence[Passage], context: str, language: str = "") -> str:
     return (
         _context_line(context)
+        + language_line(language)
+        + "Extract the findings.\n\n"
+        + format_data(passages)
+    )
+
+
+def synthesis_prompt(
+    findings: Sequence[Finding], count: int, context: str, language: str = ""
+) -> str:
+    return (
+        _context_line(context)
+        + language_line(language)
         + f"Write {count} distinct personas from these findings.\n\n"
         + format_findings(findings)
     )

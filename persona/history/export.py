@@ -15,6 +15,7 @@ from persona.core.diff import field_changes
 from persona.core.errors import InputError
 from persona.core.records import Run
 from persona.core.schema import CLAIM_SECTIONS, Claim, Evidence, Persona
+from persona.history.study_report import persona_columns, report_json, report_markdown
 
 Format = Literal["json", "md", "csv"]
 MIME_TYPES: dict[str, str] = {
@@ -22,7 +23,17 @@ MIME_TYPES: dict[str, str] = {
     "md": "text/markdown",
     "csv": "text/csv",
 }
-CSV_COLUMNS = ("persona", "section", "claim", "quote", "source", "locator", "verified")
+CSV_COLUMNS = (
+    "persona",
+    "section",
+    "claim",
+    "quote",
+    "source",
+    "locator",
+    "verified",
+    "represents",
+    "share of study",
+)
 SECTION_TITLES = {
     "goals": "Goals",
     "pain_points": "Pain points",
@@ -55,8 +66,8 @@ def to_json(run: Run) -> str:
 
     It parses back with ``Run.model_validate_json``; ``verified_summary`` is added on top.
     """
-    data = {"verified_summary": run.verified_summary}
-    data.update(run.model_dump(mode="json", exclude={"research_text"}))
+    data: dict[str, object] = {"verified_summary": run.verified_summary, **report_json(run)}
+    data.update(run.model_dump(mode="json", exclude={"research_text", "speakers"}))
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -84,6 +95,8 @@ def to_markdown(run: Run) -> str:
             lines += ["", f"**Score:** {record.score:g}" + (f" — {reasons}" if reasons else "")]
         lines += ["", _inline(persona.bio), "", _quote_line(persona.quote)]
         lines += _markdown_claims(persona)
+    if run.records:
+        lines += report_markdown(run, _inline)
     return "\n".join(lines) + "\n"
 
 
@@ -111,7 +124,7 @@ def to_csv(run: Run) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    for persona in run.personas:
+    for persona, study in zip(run.personas, persona_columns(run), strict=True):
         for who, section, claim_text, ev in quote_rows(persona):
             source, locator = cite(ev) if ev else ("", "")
             cells = [
@@ -122,6 +135,7 @@ def to_csv(run: Run) -> str:
                 source,
                 locator,
                 verification_label(ev) if ev else NO_QUOTE,
+                *study,
             ]
             writer.writerow([_defuse(cell) for cell in cells])
     return buffer.getvalue()

@@ -34,6 +34,7 @@ from typing import Any, get_args
 import psutil
 from pydantic import ValidationError
 
+from persona.core.conversation import ChatTurn
 from persona.core.errors import InputError, StoreError
 from persona.core.records import (
     PersonaRecord,
@@ -46,7 +47,7 @@ from persona.core.records import (
 from persona.core.settings import default_data_dir
 
 FILENAME = "history.sqlite3"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _BUSY_SECONDS = 15.0
 _INTERRUPTED = "The app stopped before this run finished; the personas saved so far are kept."
 
@@ -84,14 +85,24 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 1 -> 2: which engine made the run
         "ALTER TABLE runs ADD COLUMN engine TEXT NOT NULL DEFAULT ''",
     ),
+    (  # 2 -> 3: who said each passage (coverage), conversations with personas
+        "ALTER TABLE runs ADD COLUMN speakers TEXT NOT NULL DEFAULT '{}'",
+        """CREATE TABLE chats (
+            run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            persona INTEGER NOT NULL,
+            turn INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (run_id, persona, turn)
+        )""",
+    ),
 )
 """``_MIGRATIONS[n]`` takes the database from version ``n`` to ``n + 1``."""
 
 _RUN_COLUMNS = (
     "id, created_at, kind, model, frontier_model, status, message, options, files, "
-    "file_names, usage, raw_answers, research_text, owner, engine"
+    "file_names, usage, raw_answers, research_text, owner, engine, speakers"
 )
-_JSON_COLUMNS = ("options", "files", "usage", "raw_answers")
+_JSON_COLUMNS = ("options", "files", "usage", "raw_answers", "speakers")
 
 
 def history_path(data_dir: Path | None = None) -> Path:
@@ -293,6 +304,32 @@ class Store:
             )
             for row in rows
         ]
+
+    def add_turn(self, run_id: str, persona: int, turn: ChatTurn) -> None:
+        """Append one question and answer to the conversation with persona ``persona``."""
+        with self._transaction(write=True) as conn:
+            if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+                raise InputError(f"No saved run with id {run_id!r}: it may have been deleted.")
+            conn.execute(
+                "INSERT INTO chats (run_id, persona, turn, data) VALUES (?, ?, "
+                "(SELECT COALESCE(MAX(turn) + 1, 0) FROM chats WHERE run_id = ? AND persona = ?), "
+                "?)",
+                (run_id, persona, run_id, persona, turn.model_dump_json()),
+            )
+
+    def conversation(self, run_id: str, persona: int) -> builtins.list[ChatTurn]:
+        """The saved conversation with persona ``persona`` of a run, oldest first."""
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(
+                "SELECT data FROM chats WHERE run_id = ? AND persona = ? ORDER BY turn",
+                (run_id, persona),
+            ).fetchall()
+        return [ChatTurn.model_validate_json(text) for (text,) in rows]
+
+    def clear_conversation(self, run_id: str, persona: int) -> None:
+        """Forget the conversation with persona ``persona`` of a run."""
+        with self._transaction(write=True) as conn:
+            conn.execute("DELETE FROM chats WHERE run_id = ? AND persona = ?", (run_id, persona))
 
     def usages(self, model: str, limit: int = 20) -> builtins.list[dict[str, Any]]:
         """The ``usage`` of the latest finished runs made with ``model``, newest first."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from persona.core.overlap import similarity
 from persona.core.schema import Persona
-from persona.generation.distinct import similarity
 
 DEFAULT_THRESHOLD = 75.0
 WEIGHTS = {"evidence": 0.5, "completeness": 0.3, "distinctness": 0.2}

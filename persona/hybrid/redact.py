@@ -50,9 +50,14 @@ GENERIC_LABELS = _word_set(
     feedback observation session interview transcript topic theme task tasks background
     intro introduction quote quotes insight insights age role title email e-mail phone
     mobile contact team all anonymous anon unknown none n/a na redacted declined prefer not
-    to say other"""
+    to say other
+    interviewerin moderatorin teilnehmer teilnehmerin befragter befragte datum ort dauer
+    notiz kontakt telefon entrevistador entrevistadora moderador moderadora participante
+    entrevistado entrevistada fecha lugar duración nota contacto teléfono
+    インタビュアー 司会 司会者 参加者 回答者 日付 場所 時間 メモ 連絡先 電話"""
 )
-"""Labels and values that are never a participant's name ("Interviewer:", "Q:", "n/a")."""
+"""Labels and values that are never a participant's name ("Interviewer:", "Q:", "n/a"), in
+English, German, Spanish and Japanese."""
 
 _AMBIGUOUS = _word_set(
     """will may mark bill grace hope rose june april august faith joy pat sue rob art max ray
@@ -91,10 +96,16 @@ _PSEUDONYM = re.compile(
 
 _NAME_COLUMN = re.compile(
     r"(?:your |full |first |last |given |family |participant |respondent |interviewee |"
-    r"customer |sur)?name|participant|respondent|interviewee",
+    r"customer |sur)?name|participant|respondent|interviewee"
+    r"|teilnehmer(?:in)?|befragter?|vorname|nachname"  # German
+    r"|nombre(?: completo)?|participante|entrevistad[oa]|apellidos?"  # Spanish
+    r"|参加者|回答者|氏名|名前",  # Japanese
     re.IGNORECASE,
 )
-_NAME_WORD = r"(?:[^\W\d_][\w'’-]*[^\W\d_]|[^\W\d_]\.)"
+_UNSPACED_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+"""Characters of scripts written without spaces (Chinese, Japanese)."""
+_UNSPACED = re.compile(f"[{_UNSPACED_CHARS}]")
+_NAME_WORD = rf"(?:[^\W\d_][\w'’-]*[^\W\d_]|[^\W\d_]\.|[{_UNSPACED_CHARS}]+)"
 _NAME = rf"{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,3}}"
 _MARKUP = r"^[ \t#>*_-]*"
 _HEADER = re.compile(
@@ -219,8 +230,18 @@ class Redactor:
         if not self._names:
             return None
         ordered = sorted(self._names, key=lambda n: (-len(n), n))
-        options = "|".join(_name_regex(n, n in self._exact_case) for n in ordered)
-        return re.compile(f"{_NOT_LETTER_BEFORE}(?:{options}){_NOT_LETTER_AFTER}")
+        spaced = "|".join(
+            _name_regex(n, n in self._exact_case) for n in ordered if not _UNSPACED.search(n)
+        )
+        # Chinese and Japanese run words together: a name there has no word boundary.
+        unspaced = "|".join(
+            _name_regex(n, n in self._exact_case) for n in ordered if _UNSPACED.search(n)
+        )
+        options = [
+            f"{_NOT_LETTER_BEFORE}(?:{spaced}){_NOT_LETTER_AFTER}" if spaced else "",
+            unspaced,
+        ]
+        return re.compile("|".join(o for o in options if o))
 
     def reserve(self, texts: Iterable[str]) -> None:
         """Never hand out a pseudonym that already occurs in ``texts`` (data that was
@@ -241,7 +262,9 @@ class Redactor:
         for kind, pattern, check in _DETECTORS:
             text = pattern.sub(partial(self._replace, kind, check=check), text)
         if self._name_pattern is not None:
-            text = self._name_pattern.sub(lambda m: self._pseudonym("PERSON", m.group()), text)
+            text = self._name_pattern.sub(
+                lambda m: self._pseudonym("PERSON", _one_spelling(m.group())), text
+            )
         return text
 
     def _replace(self, kind: str, match: re.Match[str], check: _Check) -> str:
@@ -318,11 +341,17 @@ def _fold_accents(text: str) -> str:
     )
 
 
+def _one_spelling(name: str) -> str:
+    """A name as one pseudonym stands for it: "佐藤 美咲" and "佐藤美咲" are the same person."""
+    return "".join(name.split()) if _UNSPACED.search(name) else name
+
+
 def _name_regex(name: str, exact_case: bool) -> str:
     """Case-insensitive, unless found by its capitals or every word is also an everyday
-    word ("Will", "Grace")."""
+    word ("Will", "Grace"). Names in unspaced scripts match with or without the space
+    ("佐藤 美咲", "佐藤美咲")."""
     words = name.split()
-    pattern = r"\s+".join(map(re.escape, words))
+    pattern = (r"\s*" if _UNSPACED.search(name) else r"\s+").join(map(re.escape, words))
     if exact_case or all(w.casefold() in _AMBIGUOUS for w in words):
         return pattern
     return f"(?i:{pattern})"
@@ -417,20 +446,19 @@ def collect_names(passages: Iterable[Passage]) -> list[str]:
     labels: dict[str, None] = {}
     columns: set[str] = set()
     for passage in passages:
-        fields = _fields(passage.text)
+        text = unicodedata.normalize("NFKC", passage.text)  # full-width "：（" as ":("
+        fields = _fields(text)
         for column, value in fields:
             candidate = re.split(r"[(,|/]| - ", value, maxsplit=1)[0].strip(" *_\"'“”")
             if _NAME_COLUMN.fullmatch(_column_name(column)) and _is_plain_name(candidate):
                 names[" ".join(candidate.split())] = None
-        for match in _HEADER.finditer(passage.text):
+        for match in _HEADER.finditer(text):
             if looks_like_name(match.group(1)):
                 names[" ".join(match.group(1).split())] = None
-        if PurePath(passage.source).suffix.casefold() in _TABULAR or _is_row(passage.text):
+        if PurePath(passage.source).suffix.casefold() in _TABULAR or _is_row(text):
             columns.update(column.casefold() for column, _ in fields)
         else:
-            labels.update(
-                (" ".join(m.group(1).split()), None) for m in _SPEAKER.finditer(passage.text)
-            )
+            labels.update((" ".join(m.group(1).split()), None) for m in _SPEAKER.finditer(text))
     lowercase = lowercase_vocabulary(p.text for p in passages) if labels else frozenset()
     for label in labels:
         words = label.split()

@@ -1,0 +1,141 @@
+"""Talk to a persona: questions answered only from the study, with the passages quoted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import streamlit as st
+
+from pages.ui.errors import show_error
+from pages.ui.resources import current_engine, store
+from pages.ui.uploads import read_uploads
+from persona.core.conversation import ChatTurn, Quote
+from persona.core.documents import Passage
+from persona.core.errors import InputError, PersonaError
+from persona.core.records import Run
+from persona.core.safe_text import escape_markdown
+from persona.generation.chat import PersonaChat
+from persona.generation.research import run_passages
+from persona.ingest import Reading
+
+
+def render_quote(quote: Quote) -> None:
+    """A passage word for word, with its ID, place and speaker."""
+    st.markdown("> " + escape_markdown(quote.text).replace("\n", "\n> "))
+    who = f" · {quote.participant}" if quote.participant else ""
+    st.caption(escape_markdown(f"{quote.id} · {quote.where}{who}"))
+
+
+def render_turn(turn: ChatTurn) -> None:
+    with st.chat_message("user"):
+        st.markdown(escape_markdown(turn.question))
+    with st.chat_message("assistant"):
+        render_answer(turn)
+
+
+def render_answer(turn: ChatTurn, *, streamed: bool = False) -> None:
+    """The answer and its quotes, or the decline and the nearest passages."""
+    if turn.supported:
+        if not streamed:
+            st.markdown(escape_markdown(turn.answer))
+        for quote in turn.cited:
+            render_quote(quote)
+        return
+    st.markdown(escape_markdown(turn.answer))
+    st.caption(escape_markdown(turn.note))
+    if turn.nearest:
+        with st.expander("The nearest passages in the study", icon=":material/search:"):
+            for quote in turn.nearest:
+                render_quote(quote)
+
+
+def _passages(run: Run, reading: Reading | None, key: str) -> list[Passage] | None:
+    """The run's passages, or None after asking for the files (checked by fingerprint)."""
+    try:
+        return run_passages(run, reading)
+    except InputError as exc:
+        if reading is not None:
+            st.error(str(exc), icon=":material/fingerprint:")
+            return None
+        st.info(str(exc), icon=":material/upload_file:")
+    files = st.file_uploader(
+        "The research files of this run",
+        accept_multiple_files=True,
+        key=f"chat_files_{key}",
+        help="They are checked against the fingerprints History kept, and read on this machine.",
+    )
+    if not files:
+        return None
+    try:
+        return run_passages(run, read_uploads(files, key=f"chat_{key}"))
+    except InputError as exc:
+        st.error(str(exc), icon=":material/fingerprint:")
+        return None
+
+
+def render_chat(run: Run, *, key: str, reading: Reading | None = None) -> None:
+    """A conversation with one persona of ``run``, kept in History."""
+    if not run.records:
+        return
+    with st.container(border=True, key=f"chat_{key}"):  # keeps the chat input in place
+        _chat(run, key, reading)
+
+
+def _chat(run: Run, key: str, reading: Reading | None) -> None:
+    st.subheader("Talk to a persona")
+    st.caption(
+        "Answers come from the local model and only from your research data: each cites the "
+        "passages it rests on, shown word for word. Where the data says nothing, the persona "
+        "says so."
+    )
+    names = [p.name for p in run.personas]
+    index = st.selectbox(
+        "Persona",
+        range(len(names)),
+        format_func=lambda i: names[i],
+        key=f"chat_persona_{key}",
+    )
+    passages = _passages(run, reading, key)
+    if passages is None:
+        return
+    try:
+        history: list[ChatTurn] = store().conversation(run.id, index)
+    except PersonaError as exc:
+        show_error(exc)
+        return
+    for turn in history:
+        render_turn(turn)
+    if history and st.button("Clear this conversation", key=f"chat_clear_{key}_{index}"):
+        store().clear_conversation(run.id, index)
+        st.rerun()
+    question = st.chat_input(f"Ask {names[index]} a question", key=f"chat_input_{key}")
+    if not question:
+        return
+    with st.chat_message("user"):
+        st.markdown(escape_markdown(question))
+    with st.chat_message("assistant"):
+        try:
+            with current_engine() as engine:
+                chat = PersonaChat(
+                    engine, run.model, run.personas[index], passages, history=history
+                )
+                finished: list[ChatTurn] = []
+                slot = st.empty()
+                with slot.container():
+                    streamed = bool(st.write_stream(_escaped(chat.ask(question), finished)))
+                turn = finished[0]
+                if not turn.supported:
+                    slot.empty()  # an answer the data does not support is not left on screen
+                render_answer(turn, streamed=streamed and turn.supported)
+            store().add_turn(run.id, index, turn)
+        except PersonaError as exc:
+            show_error(exc)
+
+
+def _escaped(pieces: Iterator[str | ChatTurn], finished: list[ChatTurn]) -> Iterator[str]:
+    """The streamed answer escaped for Markdown; the finished turn goes to ``finished``."""
+    for piece in pieces:
+        if isinstance(piece, ChatTurn):
+            finished.append(piece)
+        else:
+            yield escape_markdown(piece)

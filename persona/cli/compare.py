@@ -1,0 +1,76 @@
+"""`persona compare --models a,b --from FILES`: one study through several models, side by side."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from persona.cli.terminal import ProgressLine
+from persona.core.errors import InputError
+from persona.core.settings import Settings
+from persona.engines.base import Engine
+from persona.engines.registry import parallel_requests
+from persona.generation.compare import Comparison, Contender, side_by_side
+from persona.generation.generate import GenerationRequest
+from persona.history.store import Store
+from persona.ingest import read_paths
+
+
+def comparison_markdown(rows: list[dict[str, str]]) -> str:
+    """The side-by-side table as Markdown, one column per model."""
+    labels = list(rows[0])
+    lines = ["# Model comparison", "", "| | " + " | ".join(labels[1:]) + " |"]
+    lines.append("|---|" + "---|" * (len(labels) - 1))
+    for row in rows:
+        cells = [" ".join(row[label].split()).replace("|", "/") for label in labels]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def print_rows(rows: list[dict[str, str]]) -> None:
+    """The table for a terminal: each row's label, then every model's cell under it."""
+    for row in rows:
+        label, *models = row
+        print(row[label])
+        for model in models:
+            print(f"  {model}: {row[model]}")
+
+
+def cmd_compare(args: argparse.Namespace, engine: Engine) -> int:
+    """Run the same study through each model, save every run, print and write the table."""
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    reading = read_paths(args.sources, max_bytes=Settings().max_file_bytes)
+    if not reading.ok_count:
+        raise InputError("None of the files could be read; check the paths and formats.")
+    comparison = Comparison(
+        [Contender(engine, model) for model in models],
+        reading,
+        GenerationRequest(
+            model=models[0] if models else "-",
+            count=args.count,
+            context=args.context,
+            temperature=args.temperature,
+            seed=args.seed,
+            language=args.language or "",
+            parallel=parallel_requests(args.settings, engine),
+        ),
+        Store(),
+    )
+    line = ProgressLine()
+    try:
+        for event in comparison.events():
+            line.show(event)
+    finally:
+        line.end()
+    rows = side_by_side(comparison.entries)
+    print_rows(rows)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"comparison-{datetime.now():%Y-%m-%d-%H%M}.md"
+    path.write_text(comparison_markdown(rows), encoding="utf-8")
+    print(path)
+    runs = ", ".join(f"{e.label}: run {e.run.id}" for e in comparison.entries if e.run)
+    print(f"Saved to History: {runs}", file=sys.stderr)
+    return 0 if all(e.run and not e.error for e in comparison.entries) else 1

@@ -1,0 +1,29 @@
+"""Coverage and distinctness of a run, printed in the terminal."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from persona.core.records import Run
+from persona.history.study_report import measures
+
+
+def print_study(run: Run, stream: TextIO | None = None) -> None:
+    """Who each persona represents, who is left out, and the pairs that are too alike."""
+    out = stream or sys.stderr
+    cover, distinct = measures(run)
+    print("Coverage:", file=out)
+    if cover.known:
+        for index, name in enumerate(cover.personas):
+            who = ", ".join(cover.represented(index)) or "no one (no quote found in your data)"
+            print(f"  {name}: {cover.share(index):.0%} of participants — {who}", file=out)
+    print(f"  {cover.summary}", file=out)
+    print(f"Distinctness: {distinct.summary}", file=out)
+    for pair in distinct.pairs:
+        flag = "  ⚠ too alike" if pair.too_alike else ""
+        print(
+            f"  {distinct.personas[pair.first]} · {distinct.personas[pair.second]}: "
+            f"{pair.similarity:.0f}% similar, {len(pair.shared)} shared participants{flag}",
+            file=out,
+        )

@@ -1,0 +1,72 @@
+"""Words of any language, for matching quotes, comparing personas and searching passages.
+
+Most scripts separate words with spaces; Chinese and Japanese do not. :func:`words` splits
+such runs into single characters (so a quote matches inside a sentence), :func:`terms` into
+overlapping character pairs (which carry meaning the way words do elsewhere).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_APOSTROPHES = dict.fromkeys(map(ord, "'’‘ʼ`´"))
+_WORD = re.compile(r"[^\W_]+")
+_UNSPACED = re.compile(
+    "["
+    "\u3040-\u30ff"  # Hiragana, Katakana
+    "\u3400-\u4dbf"  # CJK extension A
+    "\u4e00-\u9fff"  # CJK unified ideographs
+    "\uf900-\ufaff"  # CJK compatibility ideographs
+    "\U00020000-\U0002fa1f"  # CJK extensions B and later
+    "]+"
+)
+"""Runs of scripts written without spaces between words."""
+
+
+def fold(text: str) -> str:
+    """``text`` compared as people read it: compatibility forms unified, case and apostrophes
+    dropped (``ｱ`` is ``ア``, ``Don’t`` is ``dont``)."""
+    return unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+
+
+def words(text: str) -> list[str]:
+    """The folded words of ``text``; each character of an unspaced script is a word."""
+    found: list[str] = []
+    for word in _WORD.findall(fold(text)):
+        found.extend(_split(word) if _UNSPACED.search(word) else (word,))
+    return found
+
+
+def _split(word: str) -> list[str]:
+    """A mixed word ("app予約") as its spaced parts and single unspaced characters."""
+    parts: list[str] = []
+    position = 0
+    for run in _UNSPACED.finditer(word):
+        if run.start() > position:
+            parts.append(word[position : run.start()])
+        parts.extend(run.group())
+        position = run.end()
+    if position < len(word):
+        parts.append(word[position:])
+    return parts
+
+
+def terms(text: str) -> list[str]:
+    """Meaningful units of ``text``: words, and character pairs of unspaced scripts."""
+    found: list[str] = []
+    for word in _WORD.findall(fold(text)):
+        position = 0
+        for run in _UNSPACED.finditer(word):
+            if run.start() > position:
+                found.append(word[position : run.start()])
+            chars = run.group()
+            found.extend(chars if len(chars) == 1 else _pairs(chars))
+            position = run.end()
+        if position < len(word):
+            found.append(word[position:])
+    return found
+
+
+def _pairs(chars: str) -> list[str]:
+    return [chars[i : i + 2] for i in range(len(chars) - 1)]

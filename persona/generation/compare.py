@@ -1,0 +1,205 @@
+"""The same study through two or three models (or engines), side by side.
+
+Each contender makes an ordinary local run, saved to History like any other; a contender
+that fails does not stop the others. :func:`side_by_side` lays the runs out as one table a
+researcher can read: per model its time, tokens, quotes found, coverage and distinctness,
+then the personas next to each other (matched across models by what they say).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+
+from persona.core.coverage import Coverage, coverage
+from persona.core.errors import InputError, PersonaError
+from persona.core.overlap import Distinctness, distinctness, similarity
+from persona.core.progress import Progress
+from persona.core.records import Run
+from persona.core.schema import Evidence, Persona
+from persona.engines.base import Engine
+from persona.generation.generate import GenerationRequest
+from persona.generation.pipeline import LocalRun
+from persona.history.store import Store
+from persona.ingest import Reading
+
+MAX_CONTENDERS = 3
+
+
+@dataclass(frozen=True)
+class Contender:
+    """A model on an engine."""
+
+    engine: Engine
+    model: str
+
+    @property
+    def label(self) -> str:
+        return self.model
+
+
+@dataclass
+class Entry:
+    """One contender's run and what it shows."""
+
+    label: str
+    run: Run | None = None
+    error: str = ""
+
+    @property
+    def coverage(self) -> Coverage | None:
+        return coverage(self.run.personas, self.run.speakers) if self.run else None
+
+    @property
+    def distinctness(self) -> Distinctness | None:
+        return distinctness(self.run.personas, self.coverage) if self.run else None
+
+
+@dataclass
+class Comparison:
+    """Run ``request`` on every contender over the same reading, one after the other."""
+
+    contenders: Sequence[Contender]
+    reading: Reading
+    request: GenerationRequest
+    store: Store
+    keep_research_text: bool = False
+    entries: list[Entry] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        labels = [c.label for c in self.contenders]
+        if not 2 <= len(labels) <= MAX_CONTENDERS:
+            raise InputError(f"Compare two or three models (got {len(labels)}).")
+        if len(set(labels)) != len(labels):
+            raise InputError("Pick different models to compare.")
+
+    def events(self) -> Iterator[Progress]:
+        """Progress of every run in turn, each message prefixed with its model."""
+        total = len(self.contenders)
+        for number, contender in enumerate(self.contenders):
+            entry = Entry(contender.label)
+            self.entries.append(entry)
+            request = replace(self.request, model=contender.model)
+            try:
+                local = LocalRun(
+                    contender.engine,
+                    self.reading,
+                    request,
+                    self.store,
+                    keep_research_text=self.keep_research_text,
+                )
+                entry.run = local.run
+                for event in local.events():
+                    done = (number + (event.fraction or 0.0)) / total
+                    yield replace(
+                        event, message=f"{contender.label}: {event.message}", fraction=done
+                    )
+            except PersonaError as exc:
+                entry.error = str(exc)
+                yield Progress(
+                    "warning", f"{contender.label}: {exc}", fraction=(number + 1) / total
+                )
+
+
+def align(personas: Sequence[Sequence[Persona]]) -> list[list[int | None]]:
+    """Rows of persona indexes, one column per run, pairing the most similar personas.
+
+    The first run sets the order; each other run's personas go next to their closest match
+    (greedily, most similar pair first); what matches nothing gets a row of its own.
+    """
+    rows: list[list[int | None]] = [[i] for i in range(len(personas[0]))] if personas else []
+    for column, others in enumerate(personas[1:], start=1):
+        for row in rows:
+            row.append(None)
+        pairs = sorted(
+            (
+                (similarity(personas[0][row[0]], other), r, j)
+                for r, row in enumerate(rows)
+                if row[0] is not None
+                for j, other in enumerate(others)
+            ),
+            reverse=True,
+        )
+        used: set[int] = set()
+        for _score, r, j in pairs:
+            if rows[r][column] is None and j not in used:
+                rows[r][column] = j
+                used.add(j)
+        for j in range(len(others)):
+            if j not in used:
+                rows.append([None] * column + [j])
+    return rows
+
+
+def _quote(evidence: Evidence) -> str:
+    where = ", ".join(
+        p
+        for p in (
+            evidence.matched_source or evidence.source,
+            evidence.matched_locator or evidence.locator,
+        )
+        if p
+    )
+    mark = {True: "✓ found", False: "⚠ not found", None: "not checked"}[evidence.verified]
+    return f"“{evidence.quote}” — {where or 'no source'} ({mark})"
+
+
+def _persona_cells(persona: Persona, cover: Coverage | None, index: int) -> dict[str, str]:
+    claims = "\n".join(
+        f"{claim.text} " + " ".join(_quote(ev) for ev in claim.evidence)
+        for claim in persona.goals + persona.pain_points
+    )
+    found = sum(ev.verified is True for ev in persona.all_evidence())
+    total = len(persona.all_evidence())
+    who = ", ".join(cover.represented(index)) if cover and cover.known else "unknown"
+    return {
+        "persona": f"{persona.name} — {persona.role}",
+        "quote": _quote(persona.quote),
+        "goals and pain points": claims,
+        "quotes found": f"{found} of {total}",
+        "represents": who,
+    }
+
+
+def _facts(entry: Entry) -> dict[str, str]:
+    """The per-run rows of the table for one entry."""
+    if entry.run is None:
+        return dict.fromkeys(_FACTS, f"failed: {entry.error}")
+    run, cover, distinct = entry.run, entry.coverage, entry.distinctness
+    usage = run.usage
+    tokens = f"{usage.get('prompt_tokens', 0):,} in + {usage.get('answer_tokens', 0):,} out"
+    return {
+        "Status": run.status + (f": {run.message}" if run.message else ""),
+        "Time": f"{usage.get('seconds', 0):.1f} s",
+        "Tokens": tokens,
+        "Quotes found in your data": run.verified_summary,
+        "Coverage": cover.summary if cover else "",
+        "Distinctness": distinct.summary if distinct else "",
+    }
+
+
+_FACTS = ("Status", "Time", "Tokens", "Quotes found in your data", "Coverage", "Distinctness")
+_PARTS = ("persona", "quote", "goals and pain points", "quotes found", "represents")
+
+
+def side_by_side(entries: Sequence[Entry]) -> list[dict[str, str]]:
+    """The comparison as rows: ``{"": row label, <model>: cell, ...}``."""
+    facts = [_facts(e) for e in entries]
+    rows = [
+        {"": label, **{e.label: f[label] for e, f in zip(entries, facts, strict=True)}}
+        for label in _FACTS
+    ]
+    runs = [e for e in entries if e.run is not None]
+    covers = {e.label: e.coverage for e in runs}
+    for number, slot in enumerate(align([e.run.personas for e in runs if e.run]), start=1):
+        cells: dict[str, dict[str, str]] = {}
+        for entry, index in zip(runs, slot, strict=True):
+            if index is not None and entry.run is not None:
+                persona = entry.run.personas[index]
+                cells[entry.label] = _persona_cells(persona, covers[entry.label], index)
+        for part in _PARTS:
+            label = f"Persona {number}" if part == "persona" else f"Persona {number}: {part}"
+            rows.append(
+                {"": label, **{e.label: cells.get(e.label, {}).get(part, "—") for e in entries}}
+            )
+    return rows

@@ -1,0 +1,363 @@
+"""Talking to a persona: grounded answers, declines, quotes word for word, kept in History."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from persona.cli.commands import EXIT_FAIL, EXIT_OK, main
+from persona.core.conversation import ChatTurn, Quote
+from persona.core.documents import Passage
+from persona.core.errors import InputError
+from persona.core.records import FileRef, PersonaRecord, Run
+from persona.core.schema import Persona
+from persona.engines.base import Capabilities
+from persona.generation.chat import (
+    DECLINE,
+    MARKED_UNSUPPORTED,
+    NO_CITATION,
+    NOTHING_RELEVANT,
+    UNREADABLE,
+    AnswerStream,
+    PersonaChat,
+    find_persona,
+)
+from persona.generation.research import keep_copy, passages_from_copy, run_passages, with_ids
+from persona.generation.retrieval import Retriever
+from persona.history.store import Store
+from persona.ingest import read_files, read_paths
+from tests.fakes import QueuedEngine, persona_dict
+
+ROOT = Path(__file__).resolve().parent.parent
+INTERVIEWS = ROOT / "samples" / "interviews"
+
+
+@pytest.fixture(scope="module")
+def study() -> list[Passage]:
+    return with_ids(read_paths([INTERVIEWS]).passages)
+
+
+def maria(study: list[Passage]) -> Persona:
+    lines = [p for p in study if p.text.startswith("Maria:")]
+    return Persona.model_validate(persona_dict("Maria Night", "Nurse", lines[:3]))
+
+
+def answer(supported: bool, text: str, cited: list[str]) -> str:
+    return json.dumps({"supported": supported, "answer": text, "cited": cited})
+
+
+def ask(chat: PersonaChat, question: str) -> tuple[str, ChatTurn]:
+    *pieces, turn = chat.ask(question)
+    assert isinstance(turn, ChatTurn) and all(isinstance(p, str) for p in pieces)
+    return "".join(str(p) for p in pieces), turn
+
+
+# --- retrieval -------------------------------------------------------------------------------
+
+
+def test_retrieval_finds_relevant_passages_and_puts_the_personas_own_first(study) -> None:
+    retriever = Retriever(study)
+    found = retriever.search("How do you feel about paying in the app?")
+    assert found.relevant and any("pay the driver" in p.text for p in found.passages)
+    own_place = f"{found.passages[-1].source}, {found.passages[-1].locator}"
+    again = retriever.search("How do you feel about paying in the app?", own={own_place})
+    assert again.hits[0].passage == found.passages[-1] and again.hits[0].own
+
+
+def test_retrieval_says_when_nothing_is_relevant(study) -> None:
+    found = Retriever(study).search("Which football team do you support?")
+    assert not found.relevant and found.relevance < 0.5
+    assert Retriever(study).search("the and of").hits == ()
+
+
+def test_retrieval_stems_in_the_studys_language() -> None:
+    passages = [
+        Passage("a.md", "line 1", "Anna: Die Lieferungen kommen immer zu spät."),
+        Passage("a.md", "line 2", "Anna: Ich bezahle lieber bar beim Fahrer."),
+    ]
+    found = Retriever(passages, "German").search("Wie ist es mit der Lieferung?")
+    assert found.relevant and found.passages[0] == passages[0]
+
+
+def test_retrieval_skips_passages_that_are_not_citable() -> None:
+    passages = [
+        Passage("a.md", "line 1", "Interviewer: How do you pay?", citable=False),
+        Passage("a.md", "line 2", "Ann: I pay cash to the driver."),
+    ]
+    found = Retriever(passages).search("How do you pay?")
+    assert found.passages == [passages[1]]
+
+
+# --- chat ------------------------------------------------------------------------------------
+
+
+def test_a_supported_answer_streams_and_shows_the_cited_passages_word_for_word(study) -> None:
+    engine = QueuedEngine()
+    chat = PersonaChat(engine, "m", maria(study), study)
+    given = chat.search("How do you feel about paying in the app?").passages
+    engine.queue(answer(True, 'I type my "card" number\nevery time.', [given[1].id, "P9999"]))
+    streamed, turn = ask(chat, "How do you feel about paying   in the app?")
+    assert streamed == 'I type my "card" number\nevery time.'
+    assert turn.supported and turn.answer == streamed and turn.question.endswith("in the app?")
+    assert turn.cited == [Quote.of(given[1])]  # the unknown ID is dropped, the text is the study's
+    call = engine.calls[0]
+    assert call["schema"]["properties"]["cited"]["items"]["enum"] == [p.id for p in given]
+    prompt = call["messages"][-1]["content"]
+    assert all(f"[{p.id}]" in prompt and p.text in prompt for p in given)
+    assert "Maria Night" in call["messages"][0]["content"]
+    assert call["options"].max_tokens and call["options"].num_ctx
+
+
+def test_nothing_relevant_declines_without_asking_the_model(study) -> None:
+    engine = QueuedEngine()
+    streamed, turn = ask(PersonaChat(engine, "m", maria(study), study), "What car do you drive?")
+    assert streamed == "" and engine.calls == []
+    assert not turn.supported and turn.answer == DECLINE and turn.note == NOTHING_RELEVANT
+
+
+@pytest.mark.parametrize(
+    ("reply", "note"),
+    [
+        (answer(False, "I have no data on that.", []), MARKED_UNSUPPORTED),
+        (answer(True, "Invented, with no citation.", []), NO_CITATION),
+        (answer(True, "Cites what it was not given.", ["P9999"]), NO_CITATION),
+        ('{"supported": true, "answer": "cut off', UNREADABLE),
+    ],
+)
+def test_an_unsupported_answer_becomes_a_decline_with_the_nearest_passages(
+    study, reply: str, note: str
+) -> None:
+    chat = PersonaChat(QueuedEngine([reply]), "m", maria(study), study)
+    _, turn = ask(chat, "What goes wrong with substitutions?")
+    assert not turn.supported and turn.answer == DECLINE and turn.note == note
+    nearest = chat.search("What goes wrong with substitutions?").passages[:3]
+    assert turn.nearest == [Quote.of(p) for p in nearest] and turn.cited == []
+
+
+def test_follow_up_questions_carry_the_conversation(study) -> None:
+    engine = QueuedEngine()
+    chat = PersonaChat(engine, "m", maria(study), study)
+    first = chat.search("What goes wrong with substitutions?").passages[0].id
+    engine.queue(answer(True, "They swap my bread.", [first]))
+    ask(chat, "What goes wrong with substitutions?")
+    engine.queue(answer(True, "Still the bread.", [first]))
+    ask(chat, "And what about substitutions of bread?")
+    roles = [m["role"] for m in engine.calls[1]["messages"]]
+    assert roles == ["system", "user", "assistant", "user"]
+    assert engine.calls[1]["messages"][2]["content"] == "They swap my bread."
+
+
+def test_without_enum_support_the_schema_allows_any_id(study) -> None:
+    engine = QueuedEngine()
+    engine.capabilities = Capabilities(schema_enum=False)
+    chat = PersonaChat(engine, "m", maria(study), study)
+    given = chat.search("What goes wrong with substitutions?").passages
+    engine.queue(answer(True, "Bread.", [given[0].id]))
+    ask(chat, "What goes wrong with substitutions?")
+    assert engine.calls[0]["schema"]["properties"]["cited"]["items"] == {"type": "string"}
+
+
+def test_the_answer_streams_only_once_it_is_supported() -> None:
+    stream = AnswerStream()
+    assert stream.feed('{"answer": "made up", "supported": false') == ""
+    stream = AnswerStream()
+    pieces = [
+        stream.feed(p)
+        for p in [
+            '{"supported": tr',
+            'ue, "answer": "caf',
+            "\\u00e9 \\",
+            '"ok\\"',
+            '", "cited": []}',
+        ]
+    ]
+    assert "".join(pieces) == 'café "ok"'
+
+
+def test_chat_needs_a_question_a_model_and_participants_words(study) -> None:
+    with pytest.raises(InputError, match="model"):
+        PersonaChat(QueuedEngine(), " ", maria(study), study)
+    with pytest.raises(InputError, match="no participant's words"):
+        PersonaChat(
+            QueuedEngine(), "m", maria(study), [Passage("a", "line 1", "Q?", citable=False)]
+        )
+    with pytest.raises(InputError, match="question"):
+        next(PersonaChat(QueuedEngine(), "m", maria(study), study).ask("   "))
+
+
+def test_find_persona_by_number_or_name(study) -> None:
+    personas = [maria(study), maria(study).model_copy(update={"name": "Tom Becker"})]
+    run = Run(model="m", records=[PersonaRecord(draft=p) for p in personas])
+    assert find_persona(run, "2") == 1 and find_persona(run, "tom") == 1
+    assert find_persona(run, "Maria Night") == 0
+    with pytest.raises(InputError, match="no persona number 3"):
+        find_persona(run, "3")
+    with pytest.raises(InputError, match=r"matches no persona.*1\. Maria Night, 2\. Tom Becker"):
+        find_persona(run, "Priya")
+
+
+# --- the research text again ---------------------------------------------------------------
+
+
+def test_the_kept_copy_gives_back_every_passage_exactly() -> None:
+    passages = [
+        Passage("a.csv", "row 2", "Name: Ann;\nAnswer: multi\nline", id="P1", participant="R1"),
+        Passage("a.md", "line 1", "# Heading", id="P2", citable=False),
+    ]
+    assert passages_from_copy(keep_copy(passages)) == passages
+    legacy = passages_from_copy("first line\n\nsecond line")
+    assert [(p.locator, p.text) for p in legacy] == [
+        ("passage 1", "first line"),
+        ("passage 2", "second line"),
+    ]
+
+
+def test_run_passages_checks_fingerprints() -> None:
+    files = [("a.md", b"Ann: I pay cash.\n"), ("b.md", b"Bob: I pay by card.\n")]
+    reading = read_files(files)
+    run = Run(
+        model="m",
+        files=[
+            FileRef(name=d.name, sha256=d.sha256, size_bytes=d.size_bytes, kind=d.kind)
+            for d in reading.documents
+        ],
+    )
+    shuffled = read_files([*reversed(files), ("extra.md", b"Other study.\n")])
+    assert [p.text for p in run_passages(run, shuffled)] == [
+        "Ann: I pay cash.",
+        "Bob: I pay by card.",
+    ]
+    with pytest.raises(InputError, match=r"b\.md is not the same as when this run was made"):
+        run_passages(run, read_files([files[0], ("b.md", b"Bob: changed.\n")]))
+    with pytest.raises(InputError, match=r"b\.md is missing"):
+        run_passages(run, read_files(files[:1]))
+    with pytest.raises(
+        InputError, match=r"upload the research files of this run again \(a.md, b.md\)"
+    ):
+        run_passages(run, None)
+    kept = run.model_copy(update={"research_text": keep_copy(reading.passages)})
+    assert [p.id for p in run_passages(kept, None)] == ["P1", "P2"]
+
+
+# --- History ---------------------------------------------------------------------------------
+
+
+def test_conversations_are_kept_per_persona_and_go_with_the_run(tmp_path: Path, study) -> None:
+    store = Store(tmp_path / "h.sqlite3")
+    run = Run(model="m", records=[PersonaRecord(draft=maria(study))] * 2, status="complete")
+    store.save(run)
+    quote = Quote.of(study[3])
+    store.add_turn(run.id, 0, ChatTurn(question="q1", answer="a1", supported=True, cited=[quote]))
+    store.add_turn(
+        run.id, 0, ChatTurn(question="q2", answer=DECLINE, supported=False, nearest=[quote])
+    )
+    store.add_turn(run.id, 1, ChatTurn(question="other", answer="x", supported=True))
+    assert [t.question for t in store.conversation(run.id, 0)] == ["q1", "q2"]
+    assert store.conversation(run.id, 0)[0].cited == [quote]
+    store.clear_conversation(run.id, 1)
+    assert store.conversation(run.id, 1) == []
+    with pytest.raises(InputError):
+        store.add_turn("nope", 0, ChatTurn(question="q", answer="a", supported=True))
+    store.delete(run.id)
+    assert store.conversation(run.id, 0) == []
+
+
+def test_an_older_history_is_migrated_and_keeps_its_runs(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    from persona.history import store as store_module
+
+    with sqlite3.connect(path) as conn:
+        for statement in store_module._MIGRATIONS[0]:
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO runs VALUES ('r1', '2026-01-01T00:00:00+00:00', 'local', 'm', NULL, "
+            "'complete', '', '{}', '[]', '', '{}', '[]', NULL, 'host|1|1.0')"
+        )
+        conn.execute("PRAGMA user_version = 1")
+    store = Store(path)
+    run = store.get("r1")
+    assert run.status == "complete" and run.speakers == {}
+    store.add_turn("r1", 0, ChatTurn(question="q", answer="a", supported=True))
+    assert len(store.conversation("r1", 0)) == 1
+
+
+# --- the terminal ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("PERSONA_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def generated_run(fake_ollama, capsys, out: Path, keep_text: bool = False) -> str:
+    args = ["generate", "--from", str(INTERVIEWS), "--count", "2", "--out", str(out)]
+    code = main([*args, *(["--keep-text"] if keep_text else []), "--host", fake_ollama.url])
+    _, err = capsys.readouterr()
+    assert code == EXIT_OK, err
+    return err.rsplit("run ", 1)[1].strip()
+
+
+def test_cli_chat_ask_answers_once_with_quotes_and_saves(fake_ollama, capsys, data_dir) -> None:
+    run_id = generated_run(fake_ollama, capsys, data_dir)
+    code = main(
+        [
+            "chat",
+            run_id[:8],
+            "1",
+            "--from",
+            str(INTERVIEWS),
+            "--ask",
+            "What goes wrong with substitutions?",
+            "--host",
+            fake_ollama.url,
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == EXIT_OK, err
+    assert "Sources, word for word:" in out
+    study = {p.text for p in read_paths([INTERVIEWS]).passages}
+    quoted = [line.strip()[1:-1] for line in out.splitlines() if line.startswith("    “")]
+    assert quoted and all(q in study for q in quoted)
+    store = Store(data_dir / "history.sqlite3")
+    [turn] = store.conversation(run_id, 0)
+    assert turn.supported and turn.cited
+
+
+def test_cli_chat_declines_and_needs_the_files(fake_ollama, capsys, data_dir) -> None:
+    run_id = generated_run(fake_ollama, capsys, data_dir)
+    code = main(["chat", run_id, "1", "--ask", "What car?", "--host", fake_ollama.url])
+    assert (
+        code == EXIT_FAIL
+        and "upload the research files of this run again" in capsys.readouterr().err
+    )
+    code = main(
+        [
+            "chat",
+            run_id,
+            "1",
+            "--from",
+            str(INTERVIEWS),
+            "--ask",
+            "Which football team do you support?",
+            "--host",
+            fake_ollama.url,
+        ]
+    )
+    out, _ = capsys.readouterr()
+    assert code == EXIT_OK and DECLINE in out
+
+
+def test_cli_chat_interactive_uses_the_kept_copy(
+    fake_ollama, capsys, data_dir, monkeypatch
+) -> None:
+    run_id = generated_run(fake_ollama, capsys, data_dir, keep_text=True)
+    questions = iter(["What goes wrong with substitutions?", "", "exit"])
+    monkeypatch.setattr("builtins.input", lambda _prompt: next(questions))
+    assert main(["chat", run_id, "1", "--host", fake_ollama.url]) == EXIT_OK
+    out, err = capsys.readouterr()
+    assert "Talking to" in err and "Sources, word for word:" in out
+    assert len(Store(data_dir / "history.sqlite3").conversation(run_id, 0)) == 1

@@ -1,0 +1,123 @@
+"""The same study through two or three models, side by side, every run in History."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from persona.cli.commands import EXIT_OK, main
+from persona.core.errors import InputError
+from persona.core.schema import Persona
+from persona.engines.ollama import OllamaClient
+from persona.engines.ollama.engine import OllamaEngine
+from persona.generation.compare import Comparison, Contender, align, side_by_side
+from persona.generation.generate import GenerationRequest
+from persona.history.store import Store
+from persona.ingest import read_paths
+from tests.fake_ollama import FakeOllama
+from tests.fakes import MARIA, TOM, QueuedEngine
+
+ROOT = Path(__file__).resolve().parent.parent
+INTERVIEWS = ROOT / "samples" / "interviews"
+MODELS = ("llama3.2:3b", "mistral:7b")
+
+
+def test_two_models_run_saved_and_laid_side_by_side(
+    fake_ollama: FakeOllama, tmp_path: Path
+) -> None:
+    reading = read_paths([INTERVIEWS])
+    store = Store(tmp_path / "h.sqlite3")
+    with OllamaClient(fake_ollama.url) as client:
+        engine = OllamaEngine(client)
+        comparison = Comparison(
+            [Contender(engine, m) for m in MODELS],
+            reading,
+            GenerationRequest(model=MODELS[0], count=2, seed=3),
+            store,
+        )
+        events = list(comparison.events())
+    assert [e.message.split(": ")[0] for e in events if e.stage == "plan"] == list(MODELS)
+    assert events[-1].fraction == 1.0
+    assert [c.body["model"] for c in fake_ollama.log("/api/chat")] == list(MODELS)
+    saved = {s.model for s in store.list()}
+    assert saved == set(MODELS)
+    rows = side_by_side(comparison.entries)
+    table = {row[""]: row for row in rows}
+    assert list(rows[0]) == ["", *MODELS]
+    for model in MODELS:
+        run = next(e.run for e in comparison.entries if e.label == model)
+        assert run is not None
+        assert table["Quotes found in your data"][model] == run.verified_summary
+        assert table["Tokens"][model].endswith(" out")
+        assert table["Coverage"][model].startswith(("All ", "Not represented"))
+        names = {table[f"Persona {n}"][model].split(" — ")[0] for n in (1, 2)}
+        assert names == {p.name for p in run.personas}
+        for persona in run.personas:  # the quotes are shown exactly as the data has them
+            assert any(f"“{persona.quote.quote}”" in row[model] for row in rows)
+
+
+def test_a_failing_model_does_not_stop_the_others(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    reading = read_paths([INTERVIEWS])
+    with OllamaClient(fake_ollama.url) as client:
+        engine = OllamaEngine(client)
+        comparison = Comparison(
+            [Contender(engine, "missing:1b"), Contender(engine, MODELS[0])],
+            reading,
+            GenerationRequest(model="x", count=2),
+            Store(tmp_path / "h.sqlite3"),
+        )
+        events = list(comparison.events())
+    first, second = comparison.entries
+    assert "missing:1b" in first.error
+    assert first.run is None  # it failed before a run started: nothing half-saved
+    assert second.run is not None and second.run.records and not second.error
+    assert any(e.stage == "warning" and e.message.startswith("missing:1b") for e in events)
+    rows = side_by_side(comparison.entries)
+    assert rows[0]["missing:1b"].startswith("failed: ")
+
+
+def test_contenders_are_two_or_three_different_models(tmp_path: Path) -> None:
+    reading = read_paths([INTERVIEWS])
+    request = GenerationRequest(model="m")
+    engine = QueuedEngine()
+    with pytest.raises(InputError, match="two or three"):
+        Comparison([Contender(engine, "a")], reading, request, Store(tmp_path / "h"))
+    with pytest.raises(InputError, match="different"):
+        Comparison([Contender(engine, "a")] * 2, reading, request, Store(tmp_path / "h"))
+
+
+def test_align_puts_the_closest_personas_next_to_each_other() -> None:
+    maria, tom = Persona.model_validate(MARIA), Persona.model_validate(TOM)
+    other = tom.model_copy(update={"name": "Other"})
+    assert align([[maria, tom], [other, maria]]) == [[0, 1], [1, 0]]
+    assert align([[maria], [tom, maria]]) == [[0, 1], [None, 0]]
+
+
+def test_cli_compare_prints_the_table_and_writes_it(
+    fake_ollama, capsys, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("PERSONA_DATA_DIR", str(tmp_path / "data"))
+    code = main(
+        [
+            "compare",
+            "--models",
+            ",".join(MODELS),
+            "--from",
+            str(INTERVIEWS),
+            "--count",
+            "2",
+            "--out",
+            str(tmp_path),
+            "--host",
+            fake_ollama.url,
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == EXIT_OK, err
+    assert "Quotes found in your data\n  llama3.2:3b: " in out and "  mistral:7b: " in out
+    written = Path(out.strip().splitlines()[-1])
+    text = written.read_text(encoding="utf-8")
+    assert text.startswith("# Model comparison") and f"| | {MODELS[0]} | {MODELS[1]} |" in text
+    assert "Saved to History: llama3.2:3b: run " in err
+    assert len(Store(tmp_path / "data" / "history.sqlite3").list()) == 2

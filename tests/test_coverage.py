@@ -1,0 +1,188 @@
+"""Who each persona represents, who is left out, and how alike the personas are."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from persona.core.coverage import coverage, participant_of, place, speakers
+from persona.core.documents import Passage
+from persona.core.overlap import SIMILAR, distinctness, similarity
+from persona.core.records import PersonaRecord, Run
+from persona.core.schema import Persona
+from persona.generation.distinct import keep_distinct
+from persona.generation.evidence import verify_personas
+from persona.history.export import to_csv, to_json, to_markdown
+from persona.hybrid.gate import score_persona
+from tests.fakes import persona_dict
+
+STUDY = [
+    Passage("maria.md", "line 1", "Interview with Maria", participant="", citable=False),
+    Passage("maria.md", "line 3", "I plan every meal on Sunday.", participant="Maria"),
+    Passage("maria.md", "line 5", "The app forgets my substitutions.", participant="Maria"),
+    Passage("tom.md", "line 2", "I order late at night after my shift.", participant="Tom"),
+    Passage("tom.md", "line 4", "Delivery slots are always full.", participant="Tom"),
+    Passage("notes.txt", "line 1", "Nobody cites this note."),
+    Passage("survey.csv", "row 2", "Answer: I want a cheaper fee."),
+    Passage("survey.csv", "row 3", "Answer: Bigger text please.", participant="R003"),
+]
+
+
+def make(name: str, role: str, picks: list[int]) -> Persona:
+    return Persona.model_validate(persona_dict(name, role, [STUDY[i] for i in picks]))
+
+
+def test_participant_falls_back_to_the_row_then_the_file() -> None:
+    assert participant_of(STUDY[1]) == "Maria"
+    assert participant_of(STUDY[5]) == "notes.txt"
+    assert participant_of(STUDY[6]) == "survey.csv, row 2"
+    assert participant_of(STUDY[7]) == "R003"
+
+
+def test_speakers_keep_only_citable_passages_in_order() -> None:
+    study = speakers(STUDY)
+    assert place("maria.md", "line 1") not in study
+    assert list(study.values()) == [
+        "Maria",
+        "Maria",
+        "Tom",
+        "Tom",
+        "notes.txt",
+        "survey.csv, row 2",
+        "R003",
+    ]
+
+
+def test_coverage_counts_cited_passages_and_names_who_is_left_out() -> None:
+    maria = make("Maria Planner", "Nurse", [1, 2, 1])
+    tom = make("Tom Night", "Warehouse worker", [3, 4, 6])
+    personas = verify_personas([maria, tom], STUDY)
+    cover = coverage(personas, speakers(STUDY))
+    assert cover.participants == ("Maria", "Tom", "notes.txt", "survey.csv, row 2", "R003")
+    assert dict(cover.cited[0]) == {"Maria": 2}  # two different passages, the repeat once
+    assert cover.represented(1) == ("Tom", "survey.csv, row 2")
+    assert cover.share(1) == 2 / 5
+    assert cover.missing == ("notes.txt", "R003")
+    assert cover.summary == (
+        "Not represented: notes.txt, R003 — consider one more persona or check these interviews."
+    )
+    assert ("R003", "Tom Night", 0) in cover.cells()
+
+
+def test_an_unverified_quote_represents_no_one_and_ranges_count_every_line() -> None:
+    maria = make("Maria Planner", "Nurse", [1, 2, 1])
+    maria.quote.quote = "Something Maria never said at all, really."
+    tom = make("Tom Night", "Warehouse worker", [3, 3, 3])
+    tom.goals[0].evidence[
+        0
+    ].quote = "I order late at night after my shift. Delivery slots are always full."
+    personas = verify_personas([maria, tom], STUDY)
+    assert personas[0].quote.verified is False
+    assert personas[1].goals[0].evidence[0].matched_locator == "line 2–line 4"
+    cover = coverage(personas, speakers(STUDY))
+    assert dict(cover.cited[1]) == {"Tom": 2}
+
+
+def test_a_run_without_speakers_says_coverage_is_unknown() -> None:
+    cover = coverage([make("A B", "Nurse", [1, 2, 3])], {})
+    assert not cover.known and "not available" in cover.summary
+
+
+def test_distinctness_flags_copies_and_same_people_with_close_text() -> None:
+    maria = make("Maria Planner", "Nurse", [1, 2, 1])
+    copy = maria.model_copy(update={"name": "Mary Planner"})
+    tom = make("Tom Night", "Warehouse worker", [3, 4, 6])
+    personas = verify_personas([maria, copy, tom], STUDY)
+    distinct = distinctness(personas, coverage(personas, speakers(STUDY)))
+    pair = distinct.pair(1, 0)
+    assert pair is not None and pair.too_alike and pair.similarity == 100.0
+    assert pair.shared == ("Maria",)
+    other = distinct.pair(0, 2)
+    assert other is not None and not other.too_alike and other.shared == ()
+    assert "Maria Planner and Mary Planner" in distinct.summary
+
+
+def test_one_measure_for_the_rule_the_gate_and_the_matrix() -> None:
+    maria = make("Maria Planner", "Nurse", [1, 2, 1])
+    near = maria.model_copy(update={"name": "Other Name"})
+    assert similarity(maria, near) >= SIMILAR
+    kept, dropped = keep_distinct([maria, near])
+    assert kept == [maria]
+    assert dropped == [near]
+    assert (
+        f"{similarity(maria, near):.0f}% similar to Maria Planner"
+        in score_persona(near, [maria]).reasons
+    )
+    assert distinctness([maria, near]).pairs[0].similarity == round(similarity(maria, near), 1)
+
+
+def test_similarity_works_on_japanese_and_german() -> None:
+    def with_claims(role: str, goal: str, pain: str) -> Persona:
+        data = persona_dict("X Y", role, STUDY[1:4])
+        data["goals"][0]["text"], data["pain_points"][0]["text"] = goal, pain
+        return Persona.model_validate(data)
+
+    a = with_claims("看護師", "いつもの商品をすぐに注文したい", "代替品で困っている")
+    b = with_claims("看護師", "いつもの商品をすぐ注文したい", "代替品に困っている")
+    c = with_claims("元教師", "電話で人と話したい", "文字が小さくて読めない")
+    assert similarity(a, b) >= SIMILAR > similarity(a, c)
+    d = with_claims(
+        "Pflegerin", "Den üblichen Warenkorb schnell bestellen", "Falsche Ersatzprodukte"
+    )
+    e = with_claims("Rentner", "Mit einem Menschen am Telefon sprechen", "Die Schrift ist zu klein")
+    assert similarity(d, d.model_copy()) == 100.0 and similarity(d, e) < 60
+
+
+def run_with_study() -> Run:
+    maria = make("Maria Planner", "Nurse", [1, 2, 1])
+    tom = make("Tom Night", "Warehouse worker", [3, 4, 6])
+    personas = verify_personas([maria, tom], STUDY)
+    return Run(
+        model="m",
+        records=[PersonaRecord(draft=p) for p in personas],
+        status="complete",
+        speakers=speakers(STUDY),
+    )
+
+
+def test_exports_carry_coverage_and_distinctness() -> None:
+    run = run_with_study()
+    data = json.loads(to_json(run))
+    assert data["coverage"]["not_represented"] == ["notes.txt", "R003"]
+    assert data["coverage"]["personas"][1] == {
+        "name": "Tom Night",
+        "represents": ["Tom", "survey.csv, row 2"],
+        "share": 0.4,
+        "cited_passages": {"Tom": 2, "survey.csv, row 2": 1},
+    }
+    assert data["distinctness"]["pairs"][0]["personas"] == ["Maria Planner", "Tom Night"]
+    assert "speakers" not in data and Run.model_validate(data).records == run.records
+    markdown = to_markdown(run)
+    assert "## Coverage" in markdown and "## Distinctness" in markdown
+    assert "| Maria | 2 |  |" in markdown and "| **Share of the study** | 20% | 40% |" in markdown
+    assert "Not represented: notes.txt, R003" in markdown
+    rows = list(csv.DictReader(io.StringIO(to_csv(run))))
+    assert {r["represents"] for r in rows if r["persona"] == "Tom Night"} == {
+        "Tom; survey.csv, row 2"
+    }
+    assert {r["share of study"] for r in rows if r["persona"] == "Maria Planner"} == {"20%"}
+
+
+def test_persona_generate_prints_coverage_and_distinctness(
+    fake_ollama, capsys, tmp_path, monkeypatch
+) -> None:
+    from pathlib import Path
+
+    from persona.cli.commands import EXIT_OK, main
+
+    monkeypatch.setenv("PERSONA_DATA_DIR", str(tmp_path / "data"))
+    interviews = Path(__file__).resolve().parent.parent / "samples" / "interviews"
+    args = ["generate", "--from", str(interviews), "--count", "2", "--out", str(tmp_path)]
+    code = main([*args, "--format", "md", "--host", fake_ollama.url])
+    out, err = capsys.readouterr()
+    assert code == EXIT_OK, err
+    assert "Coverage:\n" in err and "% of participants — " in err
+    assert "Distinctness: " in err and "% similar, " in err
+    markdown = Path(out.strip().splitlines()[0]).read_text(encoding="utf-8")
+    assert "## Coverage" in markdown and "01_maria_gonzalez.md" in markdown.split("## Coverage")[1]

@@ -1,0 +1,118 @@
+"""Coverage, chat and comparison on the dashboard (AppTest against the fake Ollama)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from persona.core.safe_text import escape_markdown
+from persona.generation.chat import DECLINE
+from persona.history.store import Store, history_path
+from tests.fake_ollama import FakeOllama
+
+ROOT = Path(__file__).resolve().parents[1]
+INTERVIEWS = sorted((ROOT / "samples" / "interviews").iterdir())
+TIMEOUT_S = 30.0
+
+
+@pytest.fixture(autouse=True)
+def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    folder = tmp_path / "data"
+    monkeypatch.setenv("PERSONA_DATA_DIR", str(folder))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield folder
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def ollama(fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch) -> FakeOllama:
+    monkeypatch.setenv("OLLAMA_HOST", fake_ollama.url)
+    return fake_ollama
+
+
+def files(paths: list[Path]) -> list[tuple[str, bytes, str]]:
+    return [(p.name, p.read_bytes(), "text/plain") for p in paths]
+
+
+def no_exception(at: AppTest) -> AppTest:
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def open_page(page: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
+    no_exception(at.run())
+    return no_exception(at.switch_page(f"pages/{page}.py").run())
+
+
+def click(at: AppTest, label: str) -> AppTest:
+    [button] = [b for b in at.button if b.label == label]
+    return no_exception(button.click().run())
+
+
+def markdown(at: AppTest) -> list[str]:
+    return [str(m.value) for m in at.markdown]
+
+
+def generated(at: AppTest) -> AppTest:
+    no_exception(at.file_uploader[0].set_value(files(INTERVIEWS)).run())
+    return click(at, "Generate personas")
+
+
+def test_generate_shows_coverage_and_answers_a_question_with_quotes(
+    ollama: FakeOllama, data_dir: Path
+) -> None:
+    at = generated(open_page("generate"))
+    assert "Who the personas represent" in [s.value for s in at.subheader]
+    assert any("represented" in str(m.value) for m in [*at.warning, *at.success])
+    assert len(at.dataframe) >= 3  # the report, the shares, the overlap matrix
+    [run_summary] = Store(history_path(data_dir)).list()
+
+    at.chat_input[0].set_value("What goes wrong with substitutions?")
+    no_exception(at.run())
+    calls = ollama.log("/api/chat")
+    assert calls[-1].body["format"]["properties"]["cited"]["items"]["enum"]
+    [turn] = Store(history_path(data_dir)).conversation(run_summary.id, 0)
+    assert turn.supported and turn.cited
+    shown = markdown(at)
+    for quote in turn.cited:  # every cited passage is on the page, word for word (escaped)
+        assert "> " + escape_markdown(quote.text) in shown
+
+    at.chat_input[0].set_value("Which football team do you support?")
+    no_exception(at.run())
+    assert escape_markdown(DECLINE) in markdown(at)
+    assert len(Store(history_path(data_dir)).conversation(run_summary.id, 0)) == 2
+
+
+def test_history_asks_for_the_files_and_checks_their_fingerprints(ollama: FakeOllama) -> None:
+    generated(open_page("generate"))
+    at = open_page("history")
+    assert any("upload the research files of this run again" in str(i.value) for i in at.info)
+    changed = [(INTERVIEWS[0].name, b"Maria: something else entirely.\n", "text/plain")]
+    uploader = next(u for u in at.file_uploader if "research files of this run" in u.label)
+    no_exception(uploader.set_value(changed).run())
+    assert any("not the same as when this run was made" in str(e.value) for e in at.error)
+    uploader = next(u for u in at.file_uploader if "research files of this run" in u.label)
+    no_exception(uploader.set_value(files(INTERVIEWS)).run())
+    assert at.chat_input, "the chat opens once the right files are uploaded"
+
+
+def test_compare_runs_two_models_and_shows_them_side_by_side(
+    ollama: FakeOllama, data_dir: Path
+) -> None:
+    at = open_page("compare")
+    assert "Compare models" in [t.value for t in at.title]
+    no_exception(at.file_uploader[0].set_value(files(INTERVIEWS)).run())
+    no_exception(at.multiselect[0].set_value(["llama3.2:3b", "mistral:7b"]).run())
+    at = click(at, "Compare")
+    table = at.dataframe[-1].value
+    assert list(table.columns) == ["llama3.2:3b", "mistral:7b"]
+    assert {"Coverage", "Distinctness", "Time", "Tokens", "Persona 1"} <= set(table.index)
+    assert {s.model for s in Store(history_path(data_dir)).list()} == {"llama3.2:3b", "mistral:7b"}
+    assert "The personas next to each other" in [s.value for s in at.subheader]
