@@ -170,7 +170,8 @@ with st.expander(
         with cols[index % len(cols)]:
             render_persona(record.draft, key=f"hy_draft_{index}")
 render_study(run, key="hybrid")
-render_chat(run, key="hybrid", reading=reading)
+with st.expander("Talk to a persona", icon=":material/forum:"):
+    render_chat(run, key="hybrid", reading=reading)
 
 # --- step 3: consent preview -----------------------------------------------------
 
