@@ -153,7 +153,7 @@ def test_the_language_instruction_and_the_data_reach_the_real_model(tmp_path: Pa
 
     reading = read_paths([LANGUAGE_SAMPLES / "de"])
     request = GenerationRequest(
-        model=MODEL, count=2, temperature=0, seed=SEED, max_repairs=1, context_cap=CONTEXT_CAP
+        model=MODEL, count=2, temperature=0, seed=SEED, max_repairs=0, context_cap=CONTEXT_CAP
     )
     store = Store(tmp_path / "h.sqlite3")
     with FakeOllama(models=[MODEL], brain=recording) as fake, OllamaClient(fake.url) as client:
