@@ -32,6 +32,7 @@ from persona.generation.planner import Plan
 from persona.history.export import CSV_COLUMNS, Format, cite, quote_rows
 from persona.history.export import export as export_run
 from persona.history.store import Store
+from persona.history.study_report import persona_columns
 from persona.ingest import Reading, read_paths
 
 if TYPE_CHECKING:
@@ -184,15 +185,16 @@ def open_history(path: str | Path | None = None) -> Store:
 
 def to_dataframe(run: Run) -> pd.DataFrame:
     """One row per quote (or per claim without one): persona, section, claim, quote, source,
-    locator, verified. Needs pandas (``pip install pandas``)."""
+    locator, verified, the participants the persona represents and its share of the study.
+    Needs pandas (``pip install pandas``)."""
     try:
         import pandas as pd
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise PersonaError("to_dataframe needs pandas: pip install pandas") from exc
     rows = []
-    for persona in run.personas:
+    for persona, study in zip(run.personas, persona_columns(run), strict=True):
         for who, section, claim_text, ev in quote_rows(persona):
             source, locator = cite(ev) if ev else ("", "")
             quote, verified = (ev.quote, ev.verified) if ev else ("", None)
-            rows.append((who.name, section, claim_text, quote, source, locator, verified))
+            rows.append((who.name, section, claim_text, quote, source, locator, verified, *study))
     return pd.DataFrame(rows, columns=list(CSV_COLUMNS))

@@ -51,6 +51,8 @@ def test_readme_example_runs_as_written(
         "source",
         "locator",
         "verified",
+        "represents",
+        "share of study",
     ]
     assert set(table["persona"]) == {p.name for p in run.personas}
     assert len(table) == sum(len(p.all_evidence()) for p in run.personas)

@@ -95,6 +95,8 @@ def _chat(run: Run, key: str, reading: Reading | None) -> None:
         format_func=lambda i: names[i],
         key=f"chat_persona_{key}",
     )
+    if index is None:
+        return
     passages = _passages(run, reading, key)
     if passages is None:
         return
