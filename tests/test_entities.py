@@ -69,7 +69,9 @@ SAMPLE_PEOPLE = frozenset(
 
 
 def texts(folder: Path) -> list[str]:
-    return [p.text for p in read_paths([str(folder)]).passages]
+    """The English study's passages (samples/languages/ holds studies in other languages)."""
+    passages = read_paths([str(folder)]).passages
+    return [p.text for p in passages if not p.source.startswith("languages/")]
 
 
 def capitalised(word: str) -> str:
