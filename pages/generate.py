@@ -11,6 +11,7 @@ from pages.ui.pickers import engine_caption, installed_models, pick_language, pi
 from pages.ui.resources import current_engine, settings, store
 from pages.ui.uploads import uploaded_reading
 from persona.core.errors import PersonaError
+from persona.core.records import suggest_study
 from persona.engines.registry import parallel_requests
 from persona.generation.generate import GenerationRequest, make_plan
 from persona.generation.pipeline import LocalRun
@@ -21,11 +22,13 @@ st.title("Generate personas")
 st.caption("Everything on this page runs on this machine: nothing is sent anywhere.")
 
 # --- upload and report ---------------------------------------------------------
-reading = uploaded_reading(
+upload = uploaded_reading(
     key="generate",
     label="Research files: interview transcripts and survey exports",
-    help="CSV, TSV, JSON, JSON Lines, TXT, Markdown, PDF and Word (.docx). Several at once.",
+    help="CSV, TSV, Excel (.xlsx), JSON, JSON Lines, TXT, Markdown, PDF and Word (.docx). "
+    "Several at once.",
 )
+reading = upload.reading if upload else None
 
 # --- options -------------------------------------------------------------------
 models = installed_models(retry_key="retry_generate")
@@ -46,6 +49,13 @@ with left:
         placeholder="random",
     )
 with right:
+    suggested = suggest_study([d.name for d in reading.documents]) if reading else ""
+    study = st.text_input(
+        "Study",
+        placeholder=suggested or "e.g. Grocery delivery interviews, spring 2026",
+        help="Runs of one study are grouped together in History. Left empty, the study is "
+        "named after the files" + (f": “{suggested}”." if suggested else "."),
+    )
     context = st.text_area(
         "Product and study context (optional)",
         placeholder="e.g. A grocery-delivery app for busy families; 12 interviews, spring 2026.",
@@ -92,7 +102,14 @@ if st.button(
     try:
         with current_engine() as engine:
             local = LocalRun(
-                engine, reading, request, store(), plan=plan, keep_research_text=keep_text
+                engine,
+                reading,
+                request,
+                store(),
+                plan=plan,
+                keep_research_text=keep_text,
+                study=study,
+                columns=upload.choices if upload else None,
             )
             st.session_state.current_run = local.run.id
             with st.status("Generating personas…", expanded=True) as box:
@@ -125,6 +142,6 @@ if run_id:
         show_error(exc)
     else:
         st.subheader("Personas")
-        render_run(run, key="generated")
+        render_run(run, key="generated", passages=reading.passages if reading else None)
         render_chat(run, key="generated", reading=reading)
         st.page_link("pages/history.py", label="All runs are in History", icon=":material/history:")

@@ -1,4 +1,6 @@
-"""History: every run saved on this machine; reopen, export or delete it."""
+"""History: every run saved on this machine, grouped by study; open, export, move, delete."""
+
+import hashlib
 
 import pandas as pd
 import streamlit as st
@@ -6,64 +8,161 @@ import streamlit as st
 from pages.ui.cards import STATUS_LABELS, render_run
 from pages.ui.chat import render_chat
 from pages.ui.errors import show_error
+from pages.ui.quotes import passages_for
 from pages.ui.resources import store
 from persona.core.errors import PersonaError
+from persona.core.records import UNTITLED_STUDY
+from persona.core.safe_text import escape_markdown
+from persona.history.store import RunSummary
 
 st.title("History")
 st.caption("Runs are saved on this machine as they happen, so nothing is lost if a tab closes.")
 
-query = st.text_input("Search", placeholder="persona name, role, file or model")
+if st.session_state.get("history_done"):
+    st.success(st.session_state.history_done, icon=":material/check:")
+    st.session_state.history_done = ""
+
+# --- filters -------------------------------------------------------------------------------
 try:
-    summaries = store().list(limit=200, search=query or None)
+    studies = store().studies()
 except PersonaError as exc:
     show_error(exc)
     st.stop()
 
-if st.session_state.get("history_deleted"):
-    st.success("Run deleted.", icon=":material/delete:")
-    st.session_state.history_deleted = False
+left, middle, right = st.columns([3, 3, 2])
+with left:
+    query = st.text_input(
+        "Search", placeholder="persona, claim, quote, study, file or model", key="history_search"
+    )
+with middle:
+    statuses = st.pills(
+        "Status",
+        list(STATUS_LABELS),
+        selection_mode="multi",
+        default=list(STATUS_LABELS),
+        format_func=STATUS_LABELS.get,
+        key="history_status",
+    )
+with right:
+    names = [s.name for s in studies]
+    study_filter = st.selectbox(
+        "Study",
+        [None, *names],
+        format_func=lambda name: "All studies" if name is None else (name or UNTITLED_STUDY),
+        key="history_study",
+    )
 
-if not summaries:
-    st.info("No runs yet." if not query else f"No runs match “{query}”.")
+try:
+    summaries = store().list(limit=500, search=query or None, statuses=statuses, study=study_filter)
+except PersonaError as exc:
+    show_error(exc)
     st.stop()
 
-table = pd.DataFrame(
-    [
-        {
-            "Date": f"{s.created_at:%Y-%m-%d %H:%M}",
-            "Model": s.model + (f" + {s.frontier_model}" if s.frontier_model else ""),
-            "Engine": s.engine,
-            "Files": ", ".join(s.file_names),
-            "Personas": s.persona_count,
-            "Evidence": s.verified_summary,
-            "Status": STATUS_LABELS.get(s.status, s.status),
-        }
-        for s in summaries
-    ]
+if not summaries:
+    filtered = query or study_filter is not None or len(statuses) < len(STATUS_LABELS)
+    if not studies:
+        st.info("No runs yet.")
+    elif query:
+        st.info(f"No runs match “{query}”.")
+    else:
+        st.info("No runs match these filters." if filtered else "No runs yet.")
+    st.stop()
+
+# --- runs, grouped by study ---------------------------------------------------------------
+groups: dict[str, list[RunSummary]] = {}
+for summary in summaries:
+    groups.setdefault(summary.study, []).append(summary)
+
+selected: list[RunSummary] = []
+for study, runs in groups.items():
+    title = escape_markdown(study or UNTITLED_STUDY)
+    st.markdown(f"#### {title} :gray[· {len(runs)} run{'s' if len(runs) != 1 else ''}]")
+    table = pd.DataFrame(
+        [
+            {
+                "Run": s.title,
+                "Status": STATUS_LABELS.get(s.status, s.status),
+                "Personas": s.persona_count,
+                "Evidence": s.verified_summary,
+                "Model": s.model + (f" + {s.frontier_model}" if s.frontier_model else ""),
+                "Engine": s.engine,
+                "Files": ", ".join(s.file_names),
+            }
+            for s in runs
+        ]
+    )
+    digest = hashlib.sha1(study.encode()).hexdigest()[:10]
+    picked = st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="multi-row",
+        key=f"history_table_{digest}",
+    )
+    rows = picked.selection.rows if picked else []
+    selected += [runs[i] for i in rows if i < len(runs)]
+
+# --- bulk actions -------------------------------------------------------------------------
+count = len(selected)
+st.caption(
+    f"{count} run{'s' if count != 1 else ''} selected" if count else "Select runs to act on them."
 )
-picked = st.dataframe(
-    table,
-    hide_index=True,
-    width="stretch",
-    on_select="rerun",
-    selection_mode="single-row",
-    key="history_table",
-)
-rows = picked.selection.rows if picked else []
-index = rows[0] if rows else 0
-chosen = summaries[index]
-st.subheader(chosen.title)
+act_move, act_rename, act_delete = st.columns(3)
+with act_move, st.popover("Move to study…", disabled=not count, icon=":material/folder:"):
+    target = st.text_input(
+        "Study name", key="history_move_name", value=selected[0].study if count else ""
+    )
+    if st.button("Move", key="history_move", disabled=not target.strip()):
+        moved = store().set_study([s.id for s in selected], target)
+        st.session_state.history_done = f"Moved {moved} run(s) to “{' '.join(target.split())}”."
+        st.rerun()
+with act_rename, st.popover("Rename a study…", icon=":material/edit:"):
+    old = st.selectbox(
+        "Study", names, format_func=lambda n: n or UNTITLED_STUDY, key="history_rename_from"
+    )
+    new = st.text_input("New name", key="history_rename_to")
+    if st.button("Rename", key="history_rename", disabled=not new.strip() or old is None):
+        renamed = store().rename_study(old or "", new)
+        st.session_state.history_done = f"Renamed the study ({renamed} run(s))."
+        st.rerun()
+with act_delete:
+    if st.button(
+        f"Delete {count} selected…" if count else "Delete selected…",
+        key="history_delete",
+        disabled=not count,
+        icon=":material/delete:",
+    ):
+        st.session_state.history_confirm = [s.id for s in selected]
+
+pending = [s for s in selected if s.id in st.session_state.get("history_confirm", [])]
+if pending:
+    with st.container(border=True):
+        st.warning(
+            f"Delete {len(pending)} run(s) and their personas from this machine? "
+            "This cannot be undone.",
+            icon=":material/warning:",
+        )
+        for s in pending:
+            st.markdown(f"- {escape_markdown(s.title)}")
+        yes, no = st.columns(2)
+        if yes.button(f"Yes, delete {len(pending)} run(s)", type="primary", key="history_yes"):
+            deleted = store().delete_many(s.id for s in pending)
+            st.session_state.history_confirm = []
+            st.session_state.history_done = f"Deleted {deleted} run(s)."
+            st.rerun()
+        if no.button("Cancel", key="history_no"):
+            st.session_state.history_confirm = []
+            st.rerun()
+
+# --- the opened run -----------------------------------------------------------------------
+chosen = selected[0] if selected else summaries[0]
+st.divider()
+st.subheader(escape_markdown(chosen.title))
 try:
     run = store().get(chosen.id)
 except PersonaError as exc:
     show_error(exc)
     st.stop()
-render_run(run, key=f"history_{run.id}")
+render_run(run, key=f"history_{run.id}", passages=passages_for(run))
 render_chat(run, key=f"history_{run.id}")
-
-with st.expander("Delete this run", icon=":material/delete:"):
-    st.write("This removes the run and its personas from this machine. It cannot be undone.")
-    if st.button("Delete run", key="history_delete", type="primary"):
-        store().delete(run.id)
-        st.session_state.history_deleted = True
-        st.rerun()

@@ -6,6 +6,7 @@ from pages.ui.engines import offer_demo, settings_link
 from pages.ui.errors import ollama_down, show_error
 from pages.ui.resources import current_status, hardware, ollama_status, settings, store
 from persona.core.errors import PersonaError
+from persona.core.safe_text import escape_markdown
 from persona.engines.builtin import DEMO_NOTE
 from persona.engines.catalogue import recommend
 
@@ -89,7 +90,5 @@ except PersonaError as exc:
 if recent:
     st.subheader("Recent runs")
     for summary in recent:
-        made_by = f" — {summary.engine}" if summary.engine else ""
-        st.write(
-            f"• {summary.created_at:%Y-%m-%d %H:%M} — {summary.title}{made_by} — {summary.status}"
-        )
+        made_by = f" — {escape_markdown(summary.engine)}" if summary.engine else ""
+        st.markdown(f"• {escape_markdown(summary.title)}{made_by} — {summary.status}")

@@ -6,7 +6,7 @@ from contextlib import closing
 import pandas as pd
 import streamlit as st
 
-from pages.ui.cards import render_persona
+from pages.ui.cards import render_downloads, render_persona
 from pages.ui.chat import render_chat
 from pages.ui.coverage import render_study
 from pages.ui.errors import show_error
@@ -64,9 +64,10 @@ def api_key() -> str | None:
 
 
 # --- step 1: data and options ------------------------------------------------
-reading = uploaded_reading(
+upload = uploaded_reading(
     key="hybrid", label="Research files", help="The same formats as the Generate page."
 )
+reading = upload.reading if upload else None
 models = installed_models(retry_key="retry_hybrid")
 
 st.subheader("Options")
@@ -142,7 +143,14 @@ if clicked and reading is not None and local_model:
     try:
         request = GenerationRequest(model=local_model, count=count, context=context)
         with current_engine() as engine:
-            local = LocalRun(engine, reading, request, store(), frontier_model=frontier_model)
+            local = LocalRun(
+                engine,
+                reading,
+                request,
+                store(),
+                frontier_model=frontier_model,
+                columns=upload.choices if upload else None,
+            )
             st.session_state.hy_run = local.run.id
             with st.status("Drafting on this machine…", expanded=True) as box:
                 for event in local.events():
@@ -168,8 +176,10 @@ with st.expander(
     cols = st.columns(min(len(run.records), 3))
     for index, record in enumerate(run.records):
         with cols[index % len(cols)]:
-            render_persona(record.draft, key=f"hy_draft_{index}")
+            render_persona(record.draft, key=f"hy_draft_{index}", run_id=run.id)
 render_study(run, key="hybrid")
+st.caption("Downloads use the version you keep of each persona (the drafts until you choose).")
+render_downloads(run, key="hybrid", passages=reading.passages if reading else None)
 with st.expander("Talk to a persona", icon=":material/forum:"):
     render_chat(run, key="hybrid", reading=reading)
 
@@ -403,10 +413,10 @@ for index, record in enumerate(run.records):
         before, after = st.columns(2)
         with before:
             st.caption("Draft")
-            render_persona(record.draft, key=f"hy_side_d_{index}")
+            render_persona(record.draft, key=f"hy_side_d_{index}", run_id=run.id)
         with after:
             st.caption("Refined by Claude")
-            render_persona(record.refined, key=f"hy_side_r_{index}")
+            render_persona(record.refined, key=f"hy_side_r_{index}", run_id=run.id)
     options = ["Refined version", "Draft", "Pick per field"]
     current = (
         "Draft"

@@ -302,7 +302,9 @@ def test_summary_fields(store: Store, three_runs: dict[str, Run]) -> None:
     assert old.persona_count == 2
     assert old.verified_summary == "5 of 8 quotes found in your data"
     assert old.verified_summary == three_runs["old"].verified_summary
-    assert old.title == "2 personas · llama3.2:3b · interviews.md +2"
+    local = old.created_at.astimezone()
+    assert old.title == f"Untitled study · Ana Costa, Bo Lee · {local:%Y-%m-%d %H:%M}"
+    assert old.title == three_runs["old"].title
 
 
 @pytest.mark.parametrize(

@@ -1,69 +1,28 @@
-"""Persona cards, runs and their downloads."""
+"""Persona cards a researcher can scan, runs, and their downloads.
+
+A card leads with the name, role and a one-line summary; goals, pain points, behaviours and
+motivations follow as lists, each statement with its quote count. Quotes are one click away
+(a pop-over per statement) or all shown at once ("Show all quotes"); every quote opens in
+its context (:mod:`pages.ui.quotes`). All text from files or a model is escaped.
+"""
 
 from __future__ import annotations
 
-import html
+import re
+from collections.abc import Sequence
 
 import streamlit as st
 
 from pages.ui.coverage import render_study
+from pages.ui.quotes import context_button, where
+from persona.core.documents import Passage
 from persona.core.records import Run
-from persona.core.schema import CLAIM_SECTIONS, Evidence, Persona
-from persona.history.export import SECTION_TITLES, export
+from persona.core.safe_text import escape_markdown
+from persona.core.schema import CLAIM_SECTIONS, Claim, Evidence, Persona
+from persona.history.export import SECTION_TITLES
+from persona.history.formats import FORMATS, LABELS, MIME_TYPES, export_run, file_name
 
-
-def _badge(evidence: Evidence) -> str:
-    if evidence.verified is True:
-        return "✅ found in your data"
-    if evidence.verified is False:
-        return "⚠️ not found in your data"
-    return "… not checked yet"
-
-
-def _where(evidence: Evidence) -> str:
-    source = evidence.matched_source or evidence.source
-    locator = evidence.matched_locator or evidence.locator
-    return ", ".join(part for part in (source, locator) if part) or "source not given"
-
-
-def render_evidence(evidence: Evidence) -> None:
-    """A quote, its badge, and (on click) the passage it was found in."""
-    st.markdown(f"> “{html.escape(evidence.quote)}”  \n> — {_where(evidence)} · {_badge(evidence)}")
-    if evidence.verified and evidence.matched_text:
-        with st.popover("Show the passage", icon=":material/search:"):
-            st.caption(_where(evidence))
-            st.write(evidence.matched_text)
-    elif evidence.verified is False:
-        st.caption(
-            "This quote was not found in the uploaded files: the model may have paraphrased or "
-            "invented it. Treat the claim with care."
-        )
-
-
-def render_persona(persona: Persona, *, key: str) -> None:
-    """A persona card: who they are, their quote, and every claim with its evidence."""
-    with st.container(border=True, key=f"card_{key}"):
-        st.subheader(persona.name)
-        st.caption(f"{persona.role} · {persona.age}")
-        st.markdown(f"### “{html.escape(persona.quote.quote)}”")
-        st.caption(f"{_where(persona.quote)} · {_badge(persona.quote)}")
-        st.write(persona.bio)
-        if persona.participants:
-            st.caption("Based on: " + ", ".join(persona.participants))
-        for section in CLAIM_SECTIONS:
-            claims = getattr(persona, section)
-            if not claims:
-                continue
-            st.markdown(f"**{SECTION_TITLES[section]}**")
-            for number, claim in enumerate(claims, start=1):
-                checked = [e.verified for e in claim.evidence]
-                mark = "✅" if checked and all(checked) else ("⚠️" if checked else "❔")
-                with st.expander(f"{mark} {claim.text}", key=f"{key}_{section}_{number}"):
-                    if not claim.evidence:
-                        st.caption("No quote supports this claim.")
-                    for evidence in claim.evidence:
-                        render_evidence(evidence)
-
+_SENTENCE = re.compile(r"(?<=[.!?。！？])\s+")
 
 STATUS_LABELS = {
     "complete": "✅ complete",
@@ -74,35 +33,128 @@ STATUS_LABELS = {
 }
 
 
-def render_downloads(run: Run, *, key: str) -> None:
-    """JSON, Markdown and CSV of the run, side by side."""
-    cols = st.columns(3)
-    for col, (fmt, label) in zip(
-        cols, (("json", "JSON"), ("md", "Markdown"), ("csv", "CSV")), strict=True
+def badge(evidence: Evidence) -> str:
+    if evidence.verified is True:
+        return "✅ found in your data"
+    if evidence.verified is False:
+        return "⚠️ not found in your data"
+    return "… not checked yet"
+
+
+def summary_line(bio: str) -> tuple[str, str]:
+    """(first sentence, the rest) of a bio: the one-line summary leads the card."""
+    parts = _SENTENCE.split(bio.strip(), maxsplit=1)
+    return parts[0], parts[1] if len(parts) > 1 else ""
+
+
+def render_evidence(evidence: Evidence, *, run_id: str | None, key: str) -> None:
+    """A quote, where it came from, its badge, and a way to read it in its context."""
+    st.markdown(
+        f"> “{escape_markdown(evidence.quote)}”  \n> — {escape_markdown(where(evidence))} · "
+        f"{badge(evidence)}"
+    )
+    if evidence.verified is False:
+        st.caption(
+            "This quote was not found in the uploaded files: the model may have paraphrased or "
+            "invented it. Treat the statement with care."
+        )
+    if run_id is not None:
+        context_button(evidence, run_id, key=key)
+
+
+def _claim_line(claim: Claim) -> str:
+    checked = [e.verified for e in claim.evidence]
+    mark = "✅" if checked and all(checked) else ("⚠️" if checked else "❔")
+    count = len(claim.evidence)
+    noun = "quote" if count == 1 else "quotes"
+    return f"- {mark} {escape_markdown(claim.text)} :gray[· {count} {noun}]"
+
+
+def render_persona(
+    persona: Persona, *, key: str, run_id: str | None = None, show_quotes: bool = False
+) -> None:
+    """A persona card: who they are first, then every statement with its quotes."""
+    with st.container(border=True, key=f"card_{key}"):
+        st.markdown(f"### {escape_markdown(persona.name)}")
+        who = " · ".join(escape_markdown(p) for p in (persona.role, persona.age) if p.strip())
+        st.markdown(f"**{who}**")
+        first, rest = summary_line(persona.bio)
+        st.markdown(f"#### {escape_markdown(first)}")
+        if rest:
+            st.markdown(escape_markdown(rest))
+        st.markdown(f"> “{escape_markdown(persona.quote.quote)}”")
+        st.caption(f"{escape_markdown(where(persona.quote))} · {badge(persona.quote)}")
+        if run_id is not None:
+            context_button(persona.quote, run_id, key=f"{key}_quote")
+        if persona.participants:
+            names = ", ".join(escape_markdown(p) for p in persona.participants)
+            st.caption(f"Based on: {names}")
+        for section in CLAIM_SECTIONS:
+            claims: list[Claim] = getattr(persona, section)
+            if not claims:
+                continue
+            total = sum(len(c.evidence) for c in claims)
+            st.markdown(f"**{SECTION_TITLES[section]}** :gray[({total} quotes)]")
+            for number, claim in enumerate(claims, start=1):
+                st.markdown(_claim_line(claim))
+                _claim_quotes(
+                    claim, key=f"{key}_{section}_{number}", run_id=run_id, open_=show_quotes
+                )
+
+
+def _claim_quotes(claim: Claim, *, key: str, run_id: str | None, open_: bool) -> None:
+    if not claim.evidence:
+        st.caption("No quote supports this statement.")
+        return
+    if open_:
+        for index, evidence in enumerate(claim.evidence):
+            render_evidence(evidence, run_id=run_id, key=f"{key}_{index}")
+        return
+    count = len(claim.evidence)
+    with st.popover(
+        f"{count} quote" + ("" if count == 1 else "s"),
+        icon=":material/format_quote:",
+        type="tertiary",
+        key=f"pop_{key}",
     ):
-        name, data, mime = export(run, fmt)
-        col.download_button(
-            f"Download {label}",
-            data,
-            file_name=name,
-            mime=mime,
+        for index, evidence in enumerate(claim.evidence):
+            render_evidence(evidence, run_id=run_id, key=f"{key}_{index}")
+
+
+def render_personas(personas: Sequence[Persona], *, key: str, run_id: str | None = None) -> None:
+    """Cards side by side (up to three a row), with one switch to show every quote."""
+    show = st.toggle("Show all quotes", key=f"expand_{key}", help="Open every statement's quotes.")
+    columns = st.columns(min(len(personas), 3) or 1)
+    for index, persona in enumerate(personas):
+        with columns[index % len(columns)]:
+            render_persona(persona, key=f"{key}_{index}", run_id=run_id, show_quotes=show)
+
+
+def render_downloads(run: Run, *, key: str, passages: Sequence[Passage] | None = None) -> None:
+    """Every export of the run side by side; each file is made when its button is pressed."""
+    for column, fmt in zip(st.columns(len(FORMATS)), FORMATS, strict=True):
+        column.download_button(
+            f"Download {LABELS[fmt]}",
+            lambda fmt=fmt: export_run(run, fmt, passages)[1],
+            file_name=file_name(run, fmt),
+            mime=MIME_TYPES[fmt],
             key=f"dl_{fmt}_{key}",
             icon=":material/download:",
             on_click="ignore",
         )
 
 
-def render_run(run: Run, *, key: str) -> None:
+def render_run(run: Run, *, key: str, passages: Sequence[Passage] | None = None) -> None:
     """A saved run: what it was, how it went, its personas and its exports."""
     files = ", ".join(f.name for f in run.files) or "no files"
+    study = escape_markdown(run.study) if run.study else "no study"
     st.caption(
-        f"{run.created_at:%Y-%m-%d %H:%M} UTC · {run.model}"
-        + (f" on {run.engine}" if run.engine else "")
-        + f" · {files} · "
-        f"{STATUS_LABELS.get(run.status, run.status)}"
+        f"{study} · {run.created_at.astimezone():%Y-%m-%d %H:%M} · {escape_markdown(run.model)}"
+        + (f" on {escape_markdown(run.engine)}" if run.engine else "")
+        + f" · {escape_markdown(files)} · {STATUS_LABELS.get(run.status, run.status)}"
     )
     if run.message:
-        (st.error if run.status == "failed" else st.warning)(run.message)
+        (st.error if run.status == "failed" else st.warning)(escape_markdown(run.message))
     if run.raw_answers:
         with st.expander(
             "The model's unusable answers (kept for inspection)", icon=":material/receipt_long:"
@@ -113,9 +165,6 @@ def render_run(run: Run, *, key: str) -> None:
     if not run.records:
         return
     st.info(run.verified_summary, icon=":material/search:")
-    render_downloads(run, key=key)
-    columns = st.columns(min(len(run.records), 3))
-    for index, record in enumerate(run.records):
-        with columns[index % len(columns)]:
-            render_persona(record.current, key=f"{key}_{index}")
+    render_downloads(run, key=key, passages=passages)
+    render_personas(run.personas, key=key, run_id=run.id)
     render_study(run, key=key)

@@ -1,25 +1,41 @@
-"""The file uploader and the report of what was read."""
+"""The file uploader, the column preview of tables, and the report of what was read."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from pages.ui.columns import column_choices
 from persona.core.settings import Settings
 from persona.ingest import Reading, read_files
+from persona.ingest.columns import TableChoice, choices_to_options
 
 
-def read_uploads(files: Sequence[Any], *, key: str) -> Reading:
-    """Read uploaded files once per set of files (reruns reuse the result)."""
-    signature = tuple((f.file_id, f.name, f.size) for f in files)
+@dataclass(frozen=True)
+class Upload:
+    """What was read from the uploads, and the sheets and column roles it was read with."""
+
+    reading: Reading
+    choices: dict[str, TableChoice]
+
+
+def read_uploads(
+    files: Sequence[Any], *, key: str, choices: dict[str, TableChoice] | None = None
+) -> Reading:
+    """Read uploaded files once per set of files and choices (reruns reuse the result)."""
+    signature = (
+        tuple((f.file_id, f.name, f.size) for f in files),
+        repr(choices_to_options(choices)),
+    )
     cached = st.session_state.get(f"reading_{key}")
     if cached and cached[0] == signature:
         return cached[1]
     limit = Settings().max_file_bytes
-    reading = read_files([(f.name, f.getvalue()) for f in files], max_bytes=limit)
+    reading = read_files([(f.name, f.getvalue()) for f in files], max_bytes=limit, choices=choices)
     st.session_state[f"reading_{key}"] = (signature, reading)
     return reading
 
@@ -57,11 +73,12 @@ def render_reading(reading: Reading) -> None:
         )
 
 
-def uploaded_reading(*, key: str, label: str, help: str) -> Reading | None:
-    """The file uploader, and the per-file report of what was read from it."""
+def uploaded_reading(*, key: str, label: str, help: str) -> Upload | None:
+    """The file uploader, the column preview of its tables, and the report of what was read."""
     uploads = st.file_uploader(label, accept_multiple_files=True, key=f"uploads_{key}", help=help)
     if not uploads:
         return None
-    reading = read_uploads(uploads, key=key)
+    choices = column_choices(uploads, key=key)
+    reading = read_uploads(uploads, key=key, choices=choices)
     render_reading(reading)
-    return reading
+    return Upload(reading, choices)

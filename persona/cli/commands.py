@@ -36,12 +36,16 @@ from persona.engines.registry import default_model, make_engine, parallel_reques
 from persona.engines.status import check_engine
 from persona.generation.generate import GenerationRequest
 from persona.generation.pipeline import LocalRun
-from persona.history.export import changes_markdown, export
+from persona.generation.research import passages_from_copy
+from persona.history.export import changes_markdown
+from persona.history.formats import FORMATS, export_run, write_new
 from persona.history.store import Store
 from persona.hybrid.cloud import DEFAULT_MODELS, FrontierClient, resolve_api_key
 from persona.hybrid.gate import DEFAULT_THRESHOLD
 from persona.hybrid.refine import Preview, choose, prepare, refine
 from persona.ingest import Reading, read_paths
+from persona.ingest.columns import ROLES, TableChoice, parse_roles
+from persona.ingest.preview import file_tables, is_table
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 LANGUAGE_HELP = (
@@ -264,12 +268,73 @@ def _confirm(preview: Preview, assume_yes: bool) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
+def _table_choices(args: argparse.Namespace) -> dict[str, TableChoice] | None:
+    """The sheets (``--sheet``) and column roles (``--columns``) for every file."""
+    roles = parse_roles(args.columns) if args.columns and args.columns != "show" else {}
+    if not roles and not args.sheet:
+        return None
+    return {"*": TableChoice(tuple(args.sheet) if args.sheet else None, roles)}
+
+
+def _show_columns(sources: Sequence[str]) -> int:
+    """Every table in ``sources``, its columns, suggested roles and sample values."""
+    shown = 0
+    for path in _table_paths(sources):
+        try:
+            tables = file_tables(path.name, path.read_bytes())
+        except (PersonaError, OSError) as exc:
+            print(f"{path}: {exc}", file=sys.stderr)
+            continue
+        for table in tables:
+            shown += 1
+            where = f"{path.name}" + (f", sheet {table.sheet!r}" if table.sheet else "")
+            layout = f"{table.layout} export, " if table.layout else ""
+            print(f"{where} ({layout}{len(table.rows)} responses)")
+            rows = [("COLUMN", "ROLE", "WHY", "SAMPLE VALUES")] + [
+                (c.key, c.suggested, c.reason, " | ".join(_one_line(v) for v in c.samples))
+                for c in table.columns
+            ]
+            widths = [min(max(len(r[i]) for r in rows), 40) for i in range(3)]
+            for row in rows:
+                cells = [_fit(cell, width) for cell, width in zip(row, widths, strict=False)]
+                print("  " + "  ".join([*cells, _fit(row[3], 70)]).rstrip())
+            print()
+    if not shown:
+        raise InputError("No CSV, TSV or Excel file among the sources: no columns to show.")
+    roles = ",".join(f"{r}" for r in ROLES)
+    print(
+        f'Choose roles with --columns "COLUMN=ROLE,..." (roles: {roles}); '
+        "columns you leave out keep the role shown.",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _table_paths(sources: Sequence[str]) -> list[Path]:
+    paths: list[Path] = []
+    for source in map(Path, sources):
+        found = sorted(source.rglob("*")) if source.is_dir() else [source]
+        paths += [p for p in found if p.is_file() and is_table(p.name)]
+    return paths
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _fit(text: str, width: int) -> str:
+    return (text if len(text) <= width else text[: width - 1] + "…").ljust(width)
+
+
 def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
     """Read files and folders, generate personas, save to History, export."""
+    if args.columns == "show":
+        return _show_columns(args.sources)
     key = resolve_api_key() if args.hybrid else None  # before any model runs
     if args.hybrid and args.max_cost is not None and args.max_cost < 0:
         raise InputError(f"--max-cost must be 0 or more, not {args.max_cost:g}.")
-    reading = read_paths(args.sources, max_bytes=Settings().max_file_bytes)
+    choices = _table_choices(args)
+    reading = read_paths(args.sources, max_bytes=Settings().max_file_bytes, choices=choices)
     print(f"Reading {len(reading.reports)} file(s):", file=sys.stderr)
     _report(reading)
     if not reading.ok_count:
@@ -292,6 +357,8 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
         store,
         keep_research_text=args.keep_text,
         frontier_model=args.frontier_model if args.hybrid else None,
+        study=args.study or "",
+        columns=choices,
     )
     print(
         f"Engine: {engine.label}. Model: {request.model}. {local.generation.plan.describe()}",
@@ -330,16 +397,48 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
                     choose(run, index, "refined", store)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    name, data, _ = export(run, args.format)
-    (out / name).write_bytes(data)
-    print(out / name)
+    name, data, _ = export_run(run, args.format, reading.passages)
+    written = write_new(out, name, data)
+    print(written)
     if args.hybrid and any(r.refined for r in run.records):
-        diff_path = out / (Path(name).stem + "-changes.md")
-        diff_path.write_text(changes_markdown(run), encoding="utf-8")
-        print(diff_path)
+        changes = changes_markdown(run).encode("utf-8")
+        print(write_new(out, written.stem + "-changes.md", changes))
     print_study(run)
-    print(f"{len(run.records)} personas · {run.verified_summary} · run {run.id}", file=sys.stderr)
+    print(
+        f"{len(run.records)} personas · {run.verified_summary} · study {run.study!r} · "
+        f"run {run.id}",
+        file=sys.stderr,
+    )
     return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, engine: Engine) -> int:
+    """Write a saved run as JSON, Markdown, CSV, PDF or Word; never replaces a file."""
+    store = Store()
+    run = store.get(_find_run(store, args.run_id))
+    kept = passages_from_copy(run.research_text) if run.research_text else None
+    name, data, _ = export_run(run, args.format, kept)
+    print(write_new(Path(args.out), name, data))
+    print(f"{run.title} · {run.verified_summary}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _find_run(store: Store, wanted: str) -> str:
+    """The id of the run ``wanted`` names: an id, a unique start of one, or ``latest``."""
+    runs = store.list(limit=None)
+    if wanted == "latest":
+        if not runs:
+            raise InputError("History is empty: generate personas first.")
+        return runs[0].id
+    matches = [s.id for s in runs if s.id.startswith(wanted)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise InputError(
+            f"No saved run with id {wanted!r}. `persona generate` prints the id of each run; "
+            "use `latest` for the newest."
+        )
+    raise InputError(f"{len(matches)} runs start with {wanted!r}: give more of the id.")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -396,7 +495,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         required=True,
         metavar="PATH",
-        help="files and folders (CSV, TSV, JSON, JSONL, TXT, MD, PDF, DOCX)",
+        help="files and folders (CSV, TSV, XLSX, JSON, JSONL, TXT, MD, PDF, DOCX)",
     )
     gen.add_argument(
         "--model",
@@ -410,7 +509,20 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, help="seed for repeatable runs")
     gen.add_argument("--temperature", type=float, default=0.4)
     gen.add_argument("--out", default=".", help="folder for the export (default: here)")
-    gen.add_argument("--format", choices=["json", "md", "csv"], default="json")
+    gen.add_argument("--format", choices=FORMATS, default="json")
+    gen.add_argument("--study", help="the study this run belongs to (default: from file names)")
+    gen.add_argument(
+        "--columns",
+        metavar="SPEC",
+        help='"show" lists the columns of CSV/TSV/Excel files with suggested roles; '
+        '"Q5=answer,ResponseId=id,Age=context,StartDate=ignore" sets roles',
+    )
+    gen.add_argument(
+        "--sheet",
+        action="append",
+        metavar="NAME",
+        help="read only this sheet of Excel files (repeat for several; default: every sheet)",
+    )
     gen.add_argument(
         "--keep-text", action="store_true", help="also keep the research text in History"
     )
@@ -454,6 +566,16 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--language", help=LANGUAGE_HELP)
     compare.add_argument("--out", default=".", help="folder for the comparison (default: here)")
     compare.set_defaults(func=cmd_compare)
+
+    exp = sub.add_parser(
+        "export", parents=[common], help="write a saved run as JSON, Markdown, CSV, PDF or Word"
+    )
+    exp.add_argument("run_id", metavar="RUN_ID", help="a run id (or its start), or `latest`")
+    exp.add_argument("--format", choices=FORMATS, default="pdf")
+    exp.add_argument(
+        "--out", default=".", help="folder or file to write (default: here); never overwritten"
+    )
+    exp.set_defaults(func=cmd_export)
     return parser
 
 

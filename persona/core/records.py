@@ -7,7 +7,10 @@ user opted in to keep a copy (``research_text``).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from datetime import datetime, timezone
+from pathlib import PurePosixPath
 from typing import Any, Literal
 from uuid import uuid4
 
@@ -76,6 +79,8 @@ class Run(BaseModel):
     speakers: dict[str, str] = Field(default_factory=dict)
     """Who said each citable passage (place → participant), for coverage without the text
     (see :mod:`persona.core.coverage`)."""
+    study: str = ""
+    """The study the run belongs to: a name the user gives (see :func:`suggest_study`)."""
 
     @field_validator("created_at")
     @classmethod
@@ -91,10 +96,9 @@ class Run(BaseModel):
 
     @property
     def title(self) -> str:
-        """A one-line label, e.g. ``3 personas · llama3.2:3b · interviews.md +2``."""
-        return run_title(
-            len(self.records), self.model, self.frontier_model, [f.name for f in self.files]
-        )
+        """A one-line label, e.g. ``Grocery study · Dana, Walter, Sofia · 2026-11-24 15:30``."""
+        names = [p.name for p in self.personas]
+        return run_title(self.study, names, self.created_at, self.status)
 
     @property
     def verified_summary(self) -> str:
@@ -120,11 +124,55 @@ def verified_text(found: int, checked: int, total: int) -> str:
     return f"{found} of {total} {noun} found in your data"
 
 
-def run_title(count: int, model: str, frontier_model: str | None, file_names: list[str]) -> str:
-    """The one-line label of a run (see :attr:`Run.title`)."""
-    parts = [f"{count} persona" + ("" if count == 1 else "s")]
-    parts.append(f"{model} + {frontier_model}" if frontier_model else model)
-    if file_names:
-        more = len(file_names) - 1
-        parts.append(file_names[0] + (f" +{more}" if more else ""))
-    return " · ".join(parts)
+def run_title(study: str, names: list[str], created_at: datetime, status: str) -> str:
+    """The one-line label of a run (see :attr:`Run.title`): study, personas, local time."""
+    shown = ", ".join(names[:_NAMES_SHOWN]) + (
+        f" +{len(names) - _NAMES_SHOWN}" if len(names) > _NAMES_SHOWN else ""
+    )
+    if not shown:
+        shown = "no personas" + ("" if status == "complete" else f" ({status})")
+    when = f"{created_at.astimezone():%Y-%m-%d %H:%M}"
+    return " · ".join((study or UNTITLED_STUDY, shown, when))
+
+
+UNTITLED_STUDY = "Untitled study"
+_NAMES_SHOWN = 3
+_NAME_NOISE = re.compile(r"[\s_\-.]+")
+_LEADING_NUMBER = re.compile(r"^(?:\d+|p\d+|r\d+)(?:\s+|$)", re.IGNORECASE)
+
+
+def suggest_study(file_names: Sequence[str]) -> str:
+    """A study name from the files read: their shared folder, else the words their names
+    share, else the first file's name (``interviews/p01-commuter.md`` → ``Interviews``)."""
+    if not file_names:
+        return ""
+    folders = {PurePosixPath(name).parts[0] for name in file_names if "/" in name}
+    if len(folders) == 1 and all("/" in name for name in file_names):
+        return _tidy(folders.pop())
+    stems = [_tidy(PurePosixPath(name).stem) for name in file_names]
+    shared = _shared_words(stems)
+    if shared:
+        return shared
+    more = len(file_names) - 1
+    return stems[0] + (f" and {more} more" if more else "") if stems[0] else ""
+
+
+def _tidy(name: str) -> str:
+    words = _NAME_NOISE.sub(" ", name).strip()
+    words = _LEADING_NUMBER.sub("", words).strip() or words
+    return words[:1].upper() + words[1:]
+
+
+def _shared_words(stems: list[str]) -> str:
+    """The leading words every name shares (at least one word of 3+ letters), else ``""``."""
+    if len(stems) < 2:
+        return ""
+    split = [stem.casefold().split() for stem in stems]
+    common: list[str] = []
+    for words in zip(*split, strict=False):
+        if len(set(words)) != 1:
+            break
+        common.append(words[0])
+    if not any(len(w) >= 3 and not w.isdigit() for w in common):
+        return ""
+    return _tidy(" ".join(stems[0].split()[: len(common)]))

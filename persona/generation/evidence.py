@@ -64,6 +64,8 @@ class EvidenceIndex:
         postings: defaultdict[str, list[int]] = defaultdict(list)
         chunks, size, group, previous = [" "], 1, -1, None
         for passage in passages:
+            if not passage.citable:  # context (questions, demographics) is never evidence
+                continue
             if passage.source != previous:
                 group, previous = group + 1, passage.source
                 chunks.append("\n ")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from persona.core.coverage import speakers
 from persona.core.errors import GenerationError, PersonaError
 from persona.core.progress import Progress
-from persona.core.records import FileRef, PersonaRecord, Run
+from persona.core.records import FileRef, PersonaRecord, Run, suggest_study
 from persona.engines.base import Engine
 from persona.generation.evidence import summarize, verify_personas
 from persona.generation.generate import Generation, GenerationRequest
@@ -20,6 +20,7 @@ from persona.generation.planner import Plan
 from persona.generation.research import keep_copy
 from persona.history.store import Store
 from persona.ingest import Reading
+from persona.ingest.columns import Choices, choices_to_options
 
 
 def file_refs(reading: Reading) -> list[FileRef]:
@@ -39,7 +40,9 @@ def file_refs(reading: Reading) -> list[FileRef]:
 class LocalRun:
     """Generate personas locally and keep them in History as they appear.
 
-    With ``frontier_model`` the run is recorded as the draft stage of a hybrid run.
+    With ``frontier_model`` the run is recorded as the draft stage of a hybrid run. The run
+    belongs to ``study`` (else one named after the files) and records the sheets and column
+    roles chosen for tables (``columns``), so the files can be read the same way again.
     """
 
     def __init__(
@@ -52,6 +55,8 @@ class LocalRun:
         plan: Plan | None = None,
         keep_research_text: bool = False,
         frontier_model: str | None = None,
+        study: str = "",
+        columns: Choices | None = None,
     ) -> None:
         self.reading = reading
         self.store = store
@@ -70,10 +75,12 @@ class LocalRun:
                 "num_ctx": self.generation.plan.num_ctx,
                 "plan": self.generation.plan.describe(),
                 "language": request.language,
+                "columns": choices_to_options(columns),
             },
             files=file_refs(reading),
             research_text=keep_copy(reading.passages) if keep_research_text else None,
             speakers=speakers(reading.passages),
+            study=study.strip() or suggest_study([d.name for d in reading.documents]),
         )
 
     def events(self) -> Iterator[Progress]:

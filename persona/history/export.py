@@ -9,11 +9,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from typing import Literal
 
+from persona.core.context import quote_context, short_excerpt
 from persona.core.diff import field_changes
+from persona.core.documents import Passage
 from persona.core.errors import InputError
 from persona.core.records import Run
+from persona.core.safe_text import escape_markdown
 from persona.core.schema import CLAIM_SECTIONS, Claim, Evidence, Persona
 from persona.history.study_report import persona_columns, report_json, report_markdown
 
@@ -71,8 +75,12 @@ def to_json(run: Run) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def to_markdown(run: Run) -> str:
-    """A readable document: a header about the run, then a section per persona."""
+def to_markdown(run: Run, passages: Sequence[Passage] | None = None) -> str:
+    """A readable document: a header about the run, then a section per persona.
+
+    With ``passages`` (the research text), each quote is followed by a short excerpt of its
+    context: the question asked and the lines around it.
+    """
     created = run.created_at.astimezone()
     model = run.model + (f", refined with {run.frontier_model}" if run.frontier_model else "")
     lines = [
@@ -94,7 +102,8 @@ def to_markdown(run: Run) -> str:
             reasons = "; ".join(record.score_reasons)
             lines += ["", f"**Score:** {record.score:g}" + (f" — {reasons}" if reasons else "")]
         lines += ["", _inline(persona.bio), "", _quote_line(persona.quote)]
-        lines += _markdown_claims(persona)
+        lines += _excerpt(persona.quote, passages)
+        lines += _markdown_claims(persona, passages)
     if run.records:
         lines += report_markdown(run, _inline)
     return "\n".join(lines) + "\n"
@@ -178,7 +187,7 @@ def changes_markdown(run: Run) -> str:
     return "\n".join(lines)
 
 
-def _markdown_claims(persona: Persona) -> list[str]:
+def _markdown_claims(persona: Persona, passages: Sequence[Passage] | None) -> list[str]:
     lines: list[str] = []
     for section in CLAIM_SECTIONS:
         claims: list[Claim] = getattr(persona, section)
@@ -187,11 +196,13 @@ def _markdown_claims(persona: Persona) -> list[str]:
         lines += ["", f"### {SECTION_TITLES[section]}", ""]
         for claim in claims:
             lines.append(f"- {_inline(claim.text)}")
-            quotes = [_quote_line(ev) for ev in claim.evidence] or [f"> {NO_QUOTE}"]
+            quotes = [[_quote_line(ev), *_excerpt(ev, passages)] for ev in claim.evidence] or [
+                [f"> {NO_QUOTE}"]
+            ]
             for number, quote in enumerate(quotes):
                 if number:
                     lines.append("  >")  # keeps each quote its own paragraph
-                lines.append(f"  {quote}")
+                lines += [f"  {line}" for line in quote]
     return lines
 
 
@@ -200,6 +211,21 @@ def _quote_line(evidence: Evidence) -> str:
     where = ", ".join(part for part in (source, locator) if part)
     origin = f" — {where}" if where else ""
     return f'> "{_inline(evidence.quote)}"{origin} {verification_label(evidence)}'
+
+
+def _excerpt(evidence: Evidence, passages: Sequence[Passage] | None) -> list[str]:
+    """The quote's context as blockquote lines (the quoted passage in bold), if placed."""
+    if not passages:
+        return []
+    source, locator = cite(evidence)
+    found = quote_context(passages, evidence.quote, source, locator)
+    if found is None:
+        return []
+    lines = [">", "> *In context:*"]
+    for label, text, focus in short_excerpt(found):
+        shown = f"**{escape_markdown(text)}**" if focus else escape_markdown(text)
+        lines.append(f"> {escape_markdown(' '.join(label.split()))}: {shown}  ")
+    return lines
 
 
 def _inline(text: str) -> str:

@@ -23,7 +23,7 @@ import os
 import socket
 import sqlite3
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,11 +47,28 @@ from persona.core.records import (
 from persona.core.settings import default_data_dir
 
 FILENAME = "history.sqlite3"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _BUSY_SECONDS = 15.0
 _INTERRUPTED = "The app stopped before this run finished; the personas saved so far are kept."
 
-_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+
+def _backfill_search_text(conn: sqlite3.Connection) -> None:
+    """Version 2 searches claims and quotes: fill ``search_text`` of the saved personas."""
+    rows = conn.execute("SELECT run_id, idx, data FROM records").fetchall()
+    for run_id, index, data in rows:
+        try:
+            text = _search_text(PersonaRecord.model_validate_json(data))
+        except ValidationError:
+            continue  # a record this version cannot read keeps an empty search text
+        conn.execute(
+            "UPDATE records SET search_text = ? WHERE run_id = ? AND idx = ?",
+            (text, run_id, index),
+        )
+
+
+Migration = str | Callable[[sqlite3.Connection], None]
+
+_MIGRATIONS: tuple[tuple[Migration, ...], ...] = (
     (  # 0 -> 1
         """CREATE TABLE runs (
             id TEXT PRIMARY KEY,
@@ -95,12 +112,18 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (run_id, persona, turn)
         )""",
     ),
+    (  # 3 -> 4: studies; claims and quotes searchable
+        "ALTER TABLE runs ADD COLUMN study TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX runs_by_study ON runs (study)",
+        "ALTER TABLE records ADD COLUMN search_text TEXT NOT NULL DEFAULT ''",
+        _backfill_search_text,
+    ),
 )
 """``_MIGRATIONS[n]`` takes the database from version ``n`` to ``n + 1``."""
 
 _RUN_COLUMNS = (
     "id, created_at, kind, model, frontier_model, status, message, options, files, "
-    "file_names, usage, raw_answers, research_text, owner, engine, speakers"
+    "file_names, usage, raw_answers, research_text, owner, engine, speakers, study"
 )
 _JSON_COLUMNS = ("options", "files", "usage", "raw_answers", "speakers")
 
@@ -125,11 +148,22 @@ class RunSummary:
     verified_summary: str
     engine: str = ""
     """Which engine made the run (empty for runs saved before Persona recorded it)."""
+    study: str = ""
+    persona_names: tuple[str, ...] = ()
 
     @property
     def title(self) -> str:
         """The same one-line label as :attr:`Run.title`."""
-        return run_title(self.persona_count, self.model, self.frontier_model, [*self.file_names])
+        return run_title(self.study, [*self.persona_names], self.created_at, self.status)
+
+
+@dataclass(frozen=True)
+class StudySummary:
+    """A study in History: its name, how many runs it has and when the latest was made."""
+
+    name: str
+    runs: int
+    latest: datetime
 
 
 class Store:
@@ -214,11 +248,34 @@ class Store:
 
     def delete(self, run_id: str) -> bool:
         """Delete a run and its personas; False if there was no such run."""
+        return self.delete_many([run_id]) > 0
+
+    def delete_many(self, run_ids: Iterable[str]) -> int:
+        """Delete runs and their personas in one transaction; returns how many existed."""
+        ids = list(dict.fromkeys(run_ids))
         with self._transaction(write=True) as conn:
-            deleted = conn.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount > 0
+            deleted = sum(
+                conn.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount for run_id in ids
+            )
         with self._connection() as conn:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return deleted
+
+    def set_study(self, run_ids: Iterable[str], study: str) -> int:
+        """Move runs to the study named ``study``; returns how many runs moved."""
+        name = _study_name(study)
+        ids = list(dict.fromkeys(run_ids))
+        with self._transaction(write=True) as conn:
+            return sum(
+                conn.execute("UPDATE runs SET study = ? WHERE id = ?", (name, run_id)).rowcount
+                for run_id in ids
+            )
+
+    def rename_study(self, old: str, new: str) -> int:
+        """Rename a study (every run in it); returns how many runs it has."""
+        name = _study_name(new)
+        with self._transaction(write=True) as conn:
+            return conn.execute("UPDATE runs SET study = ? WHERE study = ?", (name, old)).rowcount
 
     def mark_interrupted(self) -> int:
         """Mark running runs whose writing process is gone as interrupted; returns how many."""
@@ -265,26 +322,48 @@ class Store:
                 "it may come from a newer Persona version. Update Persona, or delete the run."
             ) from exc
 
-    def list(self, limit: int | None = 50, search: str | None = None) -> list[RunSummary]:
-        """Saved runs, newest first; ``search`` words must each match a persona name or
-        role, a file name or a model (case and accents ignored)."""
+    def list(
+        self,
+        limit: int | None = 50,
+        search: str | None = None,
+        *,
+        statuses: Iterable[str] | None = None,
+        study: str | None = None,
+    ) -> list[RunSummary]:
+        """Saved runs, newest first.
+
+        ``search`` words must each match a persona's name, role, bio, claims or quotes, a
+        file name, the study or a model (case and accents ignored); ``statuses`` and
+        ``study`` keep only runs with one of those statuses, or in that study.
+        """
         self.mark_interrupted()
         clauses: builtins.list[str] = []
-        params: dict[str, int | str] = {"limit": -1 if limit is None else limit}
+        params: dict[str, Any] = {"limit": -1 if limit is None else limit}
         for n, word in enumerate((search or "").split()):
             params[f"w{n}"] = f"%{_like_escape(_fold(word))}%"
             like = f"LIKE :w{n} ESCAPE '\\'"
             clauses.append(
                 f"(fold(r.model) {like} OR fold(r.frontier_model) {like} OR fold(r.engine) {like} "
-                f"OR fold(r.file_names) {like} OR EXISTS (SELECT 1 FROM records q "
-                f"WHERE q.run_id = r.id AND (fold(q.name) {like} OR fold(q.role) {like})))"
+                f"OR fold(r.file_names) {like} OR fold(r.study) {like} "
+                "OR EXISTS (SELECT 1 FROM records q WHERE q.run_id = r.id AND "
+                f"(fold(q.name) {like} OR fold(q.role) {like} OR q.search_text {like})))"
             )
+        if statuses is not None:
+            wanted = list(statuses)
+            names = [f":s{n}" for n in range(len(wanted))]
+            params.update({f"s{n}": status for n, status in enumerate(wanted)})
+            clauses.append(f"r.status IN ({', '.join(names)})" if names else "0")
+        if study is not None:
+            params["study"] = study
+            clauses.append("r.study = :study")
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self._transaction(write=False) as conn:
             rows = conn.execute(
                 "SELECT r.id, r.created_at, r.kind, r.model, r.frontier_model, r.file_names, "
                 "r.status, COUNT(p.idx), COALESCE(SUM(p.found), 0), "
-                "COALESCE(SUM(p.checked), 0), COALESCE(SUM(p.total), 0), r.engine "
+                "COALESCE(SUM(p.checked), 0), COALESCE(SUM(p.total), 0), r.engine, r.study, "
+                "(SELECT GROUP_CONCAT(name, char(10)) FROM "
+                "(SELECT n.name FROM records n WHERE n.run_id = r.id ORDER BY n.idx)) "
                 f"FROM runs r LEFT JOIN records p ON p.run_id = r.id {where} "
                 "GROUP BY r.id ORDER BY r.created_at DESC, r.rowid DESC LIMIT :limit",
                 params,
@@ -301,9 +380,20 @@ class Store:
                 persona_count=row[7],
                 verified_summary=verified_text(row[8], row[9], row[10]),
                 engine=row[11],
+                study=row[12],
+                persona_names=tuple(row[13].split("\n")) if row[13] else (),
             )
             for row in rows
         ]
+
+    def studies(self) -> builtins.list[StudySummary]:
+        """Every study with runs, the one with the latest run first."""
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(
+                "SELECT study, COUNT(*), MAX(created_at) FROM runs GROUP BY study "
+                "ORDER BY MAX(created_at) DESC"
+            ).fetchall()
+        return [StudySummary(row[0], row[1], datetime.fromisoformat(row[2])) for row in rows]
 
     def add_turn(self, run_id: str, persona: int, turn: ChatTurn) -> None:
         """Append one question and answer to the conversation with persona ``persona``."""
@@ -385,9 +475,12 @@ class Store:
                     f"The run history at {self.path} was written by a newer version of Persona. "
                     "Update Persona, or set PERSONA_DATA_DIR to another folder."
                 )
-            for statements in _MIGRATIONS[version:]:
-                for statement in statements:
-                    conn.execute(statement)
+            for steps in _MIGRATIONS[version:]:
+                for step in steps:
+                    if isinstance(step, str):
+                        conn.execute(step)
+                    else:
+                        step(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.commit()
 
@@ -418,8 +511,8 @@ def _insert_record(
     current = record.current
     found, checked, total = count_verified([current])
     conn.execute(
-        "INSERT INTO records (run_id, idx, data, name, role, found, checked, total) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO records (run_id, idx, data, name, role, found, checked, total, "
+        "search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             run_id,
             index,
@@ -429,8 +522,22 @@ def _insert_record(
             found,
             checked,
             total,
+            _search_text(record),
         ),
     )
+
+
+def _search_text(record: PersonaRecord) -> str:
+    """What History searches in a persona besides its name and role: bio, claims, quotes."""
+    persona = record.current
+    parts = [persona.bio, *(claim.text for _, claim in persona.claims())]
+    parts += [evidence.quote for evidence in persona.all_evidence()]
+    return _fold("\n".join(parts))
+
+
+def _study_name(name: str) -> str:
+    """A study name as stored: one line, spaces tidied; empty means no study."""
+    return " ".join(name.split())[:200]
 
 
 @lru_cache

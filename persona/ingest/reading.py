@@ -1,14 +1,16 @@
 """Read research files into passages that remember where they came from.
 
-Supported: CSV/TSV, JSON, JSON Lines, TXT, Markdown, PDF (text layer) and DOCX. Every input
-gets a :class:`FileReport`; a file that cannot be read gets an error that says what to do and
-never stops the others. Nothing is truncated: a file over the size limit is refused whole.
+Supported: CSV/TSV, Excel (.xlsx), JSON, JSON Lines, TXT, Markdown, PDF (text layer) and DOCX.
+Every input gets a :class:`FileReport`; a file that cannot be read gets an error that says
+what to do and never stops the others. Nothing is truncated: a file over the size limit is
+refused whole.
 
 Locators are 1-based:
 
-- CSV/TSV: ``row N``, the row a spreadsheet shows: the header is row 1, the first answer row 2.
-  A quoted cell spanning several lines stays in its row. A row becomes ``Column: value; ...``
-  with empty cells left out.
+- CSV/TSV and Excel: survey tables (:mod:`persona.ingest.columns`). Each free-text answer
+  cell is a passage ``row N, LABEL`` (the row a spreadsheet shows: the header is row 1);
+  the respondent's other columns are context (``row N``), never evidence. Several sheets
+  read from one workbook start the locator with the sheet name.
 - JSON: ``record N`` (position in a list) or ``record KEY`` (an object of records); nested
   values are flattened to ``a.b: value``.
 - JSON Lines, TXT, Markdown: ``line N`` as an editor numbers it; one passage per non-empty line.
@@ -25,7 +27,6 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
 
 from persona.core.documents import Document, Passage
@@ -33,8 +34,10 @@ from persona.core.errors import InputError
 from persona.core.settings import Settings
 from persona.core.tokens import estimate_tokens
 from persona.ingest.base import Parsed
+from persona.ingest.columns import Choices, TableChoice, choice_for
 from persona.ingest.encoding import decode_text
 from persona.ingest.office import read_docx, read_pdf
+from persona.ingest.spreadsheets import read_xlsx
 from persona.ingest.structured import read_json, read_jsonl
 from persona.ingest.tables import read_csv
 from persona.ingest.text import read_lines
@@ -50,6 +53,8 @@ FILE_KINDS: dict[str, str] = {
     ".markdown": "markdown",
     ".pdf": "pdf",
     ".docx": "docx",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
 }
 """File extension → document kind, for every type Persona reads."""
 
@@ -57,16 +62,9 @@ FILE_KINDS: dict[str, str] = {
 SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(FILE_KINDS)
 
 
-_SAVE_AS_CSV = (
-    "Excel workbooks are not read directly; save the sheet as CSV "
-    "(File → Save As → CSV UTF-8) and upload that"
-)
-
-
 _ADVICE = {
-    ".xlsx": _SAVE_AS_CSV,
-    ".xlsm": _SAVE_AS_CSV,
-    ".xls": _SAVE_AS_CSV,
+    ".xls": "old Excel workbooks (.xls) are not read; save it as .xlsx "
+    "(File → Save As → Excel Workbook) and upload that",
     ".ods": "spreadsheets are not read directly; save the sheet as CSV and upload that",
     ".numbers": "Numbers files are not read directly; export the sheet as CSV and upload that",
     ".doc": "old Word documents (.doc) are not read; save it as .docx "
@@ -125,11 +123,12 @@ class Reading:
 
 
 def read_file(
-    name: str, data: bytes, max_bytes: int | None = None
+    name: str, data: bytes, max_bytes: int | None = None, choice: TableChoice | None = None
 ) -> tuple[Document | None, FileReport]:
     """Read one file's bytes. A file that cannot be read gives ``None`` and a report with the error.
 
-    ``max_bytes`` defaults to ``Settings().max_file_bytes`` (``PERSONA_MAX_FILE_MB``).
+    ``max_bytes`` defaults to ``Settings().max_file_bytes`` (``PERSONA_MAX_FILE_MB``);
+    ``choice`` picks the sheets and column roles of a table (else they are suggested).
     """
     kind = FILE_KINDS.get(_extension(name), "")
     encoding = ""
@@ -141,12 +140,17 @@ def read_file(
                 f"{name} is empty. Check that the export or download finished, "
                 "then upload the file again."
             )
-        if kind in _BINARY_READERS:
+        if kind == "xlsx":
+            passages, warnings = read_xlsx(name, data, choice)
+        elif kind in _BINARY_READERS:
             passages, warnings = _BINARY_READERS[kind](name, data)
         else:
             text, encoding = decode_text(name, data)
             try:
-                passages, warnings = _TEXT_READERS[kind](name, text)
+                if kind in TABLE_DELIMITERS:
+                    passages, warnings = read_csv(name, text, TABLE_DELIMITERS[kind], choice)
+                else:
+                    passages, warnings = _TEXT_READERS[kind](name, text)
             except RecursionError as exc:  # JSON nested thousands of levels deep
                 raise InputError(
                     f"{name} is nested too deeply to read. Flatten the records, or export "
@@ -171,16 +175,25 @@ def read_file(
     return document, report
 
 
-def read_files(items: Iterable[tuple[str, bytes]], max_bytes: int | None = None) -> Reading:
-    """Read uploaded ``(name, bytes)`` pairs; one report per item, in order."""
+def read_files(
+    items: Iterable[tuple[str, bytes]],
+    max_bytes: int | None = None,
+    choices: Choices | None = None,
+) -> Reading:
+    """Read uploaded ``(name, bytes)`` pairs; one report per item, in order.
+
+    ``choices`` gives, by file name, the sheets and column roles of tables.
+    """
     limit = _limit(max_bytes)
     reading = Reading()
     for name, data in items:
-        _add(reading, *read_file(name, data, limit))
+        _add(reading, *read_file(name, data, limit, choice_for(choices, name)))
     return reading
 
 
-def read_paths(paths: Sequence[Path | str], max_bytes: int | None = None) -> Reading:
+def read_paths(
+    paths: Sequence[Path | str], max_bytes: int | None = None, choices: Choices | None = None
+) -> Reading:
     """Read files and folders (recursively: supported types only, hidden files skipped).
 
     Files found in a folder are named by their path relative to it. A missing path, an
@@ -199,18 +212,21 @@ def read_paths(paths: Sequence[Path | str], max_bytes: int | None = None) -> Rea
                 )
                 _add(reading, None, FileReport(str(raw), ok=False, error=error))
             for file in files:
-                _add(reading, *_read_path(file, file.relative_to(path).as_posix(), limit))
+                name = file.relative_to(path).as_posix()
+                _add(reading, *_read_path(file, name, limit, choice_for(choices, name)))
         elif path.exists():
-            _add(reading, *_read_path(path, path.name, limit))
+            _add(reading, *_read_path(path, path.name, limit, choice_for(choices, path.name)))
         else:
             error = f"{raw}: no such file or folder. Check the path."
             _add(reading, None, FileReport(str(raw), ok=False, error=error))
     return reading
 
 
+TABLE_DELIMITERS = {"csv": ",;\t|", "tsv": "\t,;|"}
+"""Delimiters tried for each table kind, preferred first."""
+
+
 _TEXT_READERS: dict[str, Callable[[str, str], Parsed]] = {
-    "csv": read_csv,
-    "tsv": partial(read_csv, candidates="\t,;|"),
     "json": read_json,
     "jsonl": read_jsonl,
     "text": read_lines,
@@ -235,7 +251,9 @@ def _add(reading: Reading, document: Document | None, report: FileReport) -> Non
     reading.reports.append(report)
 
 
-def _read_path(path: Path, name: str, limit: int) -> tuple[Document | None, FileReport]:
+def _read_path(
+    path: Path, name: str, limit: int, choice: TableChoice | None
+) -> tuple[Document | None, FileReport]:
     """Read a file from disk; its type and size are checked before its bytes are loaded."""
     kind = FILE_KINDS.get(_extension(name), "")
     size = 0
@@ -249,7 +267,7 @@ def _read_path(path: Path, name: str, limit: int) -> tuple[Document | None, File
     except OSError as exc:
         error = f"{name} could not be opened ({exc.strerror or exc}). Check its permissions."
         return None, FileReport(name, ok=False, kind=kind, size_bytes=size, error=error)
-    return read_file(name, data, limit)
+    return read_file(name, data, limit, choice)
 
 
 def _folder_files(folder: Path) -> list[Path]:

@@ -1,4 +1,8 @@
-"""CSV and TSV: one passage per row, ``Column: value; ...``, located by spreadsheet row."""
+"""CSV and TSV: rows and cells as a spreadsheet shows them, read into a survey table.
+
+The table's columns get roles (:mod:`persona.ingest.columns`); rows keep the number a
+spreadsheet shows (the header is row 1), a quoted cell spanning several lines stays in its row.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,9 @@ import csv
 import io
 from collections.abc import Iterable
 
-from persona.core.documents import Passage
 from persona.core.errors import InputError
 from persona.ingest.base import Parsed, numbered, plural
+from persona.ingest.columns import Table, TableChoice, build_table, table_passages
 
 _DELIMITERS = ",;\t|"
 
@@ -28,58 +32,55 @@ class _QuotingError(Exception):
     """A strict read hit broken quoting; the message is the warning for the lenient reread."""
 
 
-def read_csv(name: str, text: str, candidates: str = _DELIMITERS) -> Parsed:
+def read_csv(
+    name: str, text: str, candidates: str = _DELIMITERS, choice: TableChoice | None = None
+) -> Parsed:
+    """Passages of a CSV/TSV file under the column roles chosen (else suggested)."""
+    return table_passages(csv_table(name, text, candidates), choice)
+
+
+def csv_table(name: str, text: str, candidates: str = _DELIMITERS) -> Table:
+    """The table in a CSV/TSV file: its columns (with suggested roles) and rows."""
     delimiter = _sniff_delimiter(text, candidates)
     try:
-        return _csv_passages(name, text, delimiter, strict=True)
+        grid, warnings = _csv_grid(name, text, delimiter, strict=True)
     except _QuotingError as problem:
-        passages, warnings = _csv_passages(name, text, delimiter, strict=False)
-        return passages, [str(problem), *warnings]
+        grid, warnings = _csv_grid(name, text, delimiter, strict=False)
+        warnings = [str(problem), *warnings]
+    table = build_table(name, grid)
+    table.warnings = warnings + table.warnings
+    return table
 
 
-def _csv_passages(name: str, text: str, delimiter: str, strict: bool) -> Parsed:
-    """One passage per row with text, streamed: rows are not kept, only their passages."""
+def _csv_grid(
+    name: str, text: str, delimiter: str, strict: bool
+) -> tuple[list[tuple[int, list[str]]], list[str]]:
+    """(spreadsheet row number, cells) of every row with text, and notes on the others."""
     rows = enumerate(csv.reader(_physical_lines(text), delimiter=delimiter, strict=strict), 1)
-    passages: list[Passage] = []
+    grid: list[tuple[int, list[str]]] = []
     empty: list[int] = []
     wide: list[int] = []
     number = 0
     try:
-        first = next((row for row in rows if _has_text(row[1])), None)
-        if first is None:
-            return [], []
-        number, cells = first
-        header = [" ".join(c.split()) or f"column {i}" for i, c in enumerate(cells, 1)]
-        width = len(header)
         for number, cells in rows:
-            labels = header
-            if len(cells) > width:
+            if not _has_text(cells):
+                if grid:
+                    empty.append(number)
+                continue
+            if grid and len(cells) > len(grid[0][1]):
                 wide.append(number)
-                labels = header + [f"column {i}" for i in range(width + 1, len(cells) + 1)]
-            pairs = zip(labels, map(str.strip, cells), strict=False)  # a short row has fewer cells
-            line = "; ".join([f"{k}: {v}" for k, v in pairs if v])
-            if "\r" in line:
-                line = line.replace("\r\n", "\n")
-            if line:
-                passages.append(Passage(name, f"row {number}", line))
-            else:
-                empty.append(number)
+            grid.append((number, cells))
     except csv.Error as exc:
         raise _quoting_error(name, number + 1, exc, strict) from exc
-    if not passages:
-        raise InputError(
-            f"{name} has a header row but no answers below it. "
-            "Check that the export included the responses."
-        )
     warnings = []
     if empty:
         warnings.append(f"{plural(len(empty), 'empty row')} skipped ({numbered('row', empty)})")
     if wide:
         warnings.append(
             f"{plural(len(wide), 'row')} {'has' if len(wide) == 1 else 'have'} more cells than "
-            f"the header ({numbered('row', wide)}); the extra cells were kept as 'column N'"
+            f"the header ({numbered('row', wide)}); the extra cells were kept as extra columns"
         )
-    return passages, warnings
+    return grid, warnings
 
 
 def _quoting_error(name: str, row: int, exc: csv.Error, strict: bool) -> Exception:

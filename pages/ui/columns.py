@@ -1,0 +1,78 @@
+"""The column preview: each column of a CSV, TSV or Excel upload, a few of its values and a
+role the user can change (free-text answer, respondent ID, about the respondent, ignore)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import streamlit as st
+
+from persona.core.errors import PersonaError
+from persona.core.safe_text import escape_markdown
+from persona.ingest.columns import ROLE_LABELS, ROLES, ColumnRole, Table, TableChoice
+from persona.ingest.preview import file_tables, is_table
+
+_PER_ROW = 3
+
+
+def column_choices(uploads: Sequence[Any], *, key: str) -> dict[str, TableChoice]:
+    """The sheets and column roles chosen for every table upload, by file name."""
+    choices: dict[str, TableChoice] = {}
+    tables = [(f, _tables(f)) for f in uploads if is_table(f.name)]
+    tables = [(f, t) for f, t in tables if t]
+    if not tables:
+        return choices
+    st.subheader("Columns")
+    st.caption(
+        "Only free-text answers become quotes. A respondent ID names who answered; columns "
+        "about the respondent (age, role, ratings, closed questions) are context and never "
+        "quoted. Change a role if the suggestion is wrong."
+    )
+    for upload, found in tables:
+        with st.expander(f"Columns of {upload.name}", expanded=True, icon=":material/table:"):
+            choices[upload.name] = _choose(upload, found, key=f"{key}_{upload.file_id}")
+    return choices
+
+
+def _tables(upload: Any) -> list[Table]:
+    cache_key = f"tables_{upload.file_id}"
+    if cache_key not in st.session_state:
+        try:
+            st.session_state[cache_key] = file_tables(upload.name, upload.getvalue())
+        except PersonaError:
+            st.session_state[cache_key] = []  # the file report below says why
+    tables: list[Table] = st.session_state[cache_key]
+    return tables
+
+
+def _choose(upload: Any, tables: list[Table], *, key: str) -> TableChoice:
+    sheets: tuple[str, ...] | None = None
+    shown = tables
+    if len(tables) > 1:
+        names = [t.sheet for t in tables]
+        picked = st.multiselect("Sheets to read", names, default=names, key=f"sheets_{key}")
+        sheets = tuple(picked) if picked != names else None
+        shown = [t for t in tables if t.sheet in picked]
+    roles: dict[str, ColumnRole] = {}
+    for table in shown:
+        sheet = f"Sheet **{escape_markdown(table.sheet)}** · " if len(tables) > 1 else ""
+        layout = f"recognised a **{table.layout}** export · " if table.layout else ""
+        st.markdown(f"{sheet}{layout}{len(table.rows)} responses")
+        for start in range(0, len(table.columns), _PER_ROW):
+            for cell, column in zip(
+                st.columns(_PER_ROW), table.columns[start : start + _PER_ROW], strict=False
+            ):
+                with cell:
+                    roles[column.key] = st.selectbox(
+                        column.key,
+                        ROLES,
+                        index=ROLES.index(column.suggested),
+                        format_func=ROLE_LABELS.get,
+                        key=f"role_{key}_{table.sheet}_{column.index}",
+                        help=f"Suggested: {ROLE_LABELS[column.suggested]} ({column.reason}). "
+                        f"Question: {column.question}",
+                    )
+                    samples = " · ".join(" ".join(v.split())[:60] for v in column.samples)
+                    st.caption(escape_markdown(samples) or "(empty)")
+    return TableChoice(sheets, roles)

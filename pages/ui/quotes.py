@@ -1,0 +1,141 @@
+"""A quote in its context: a dialog with the passage and what surrounds it, quote highlighted.
+
+The research text comes from this session's uploads (Generate or Hybrid), the copy kept
+with the run, or files the user uploads again in the dialog; otherwise the dialog says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from pages.ui.resources import store
+from persona.core.context import ContextLine, QuoteContext, quote_context
+from persona.core.documents import Passage
+from persona.core.errors import PersonaError
+from persona.core.records import Run
+from persona.core.safe_text import escape_markdown
+from persona.core.schema import Evidence
+from persona.generation.research import passages_from_copy
+from persona.ingest import read_files
+from persona.ingest.columns import choices_from_options
+
+READING_KEYS = ("reading_generate", "reading_hybrid")
+"""Session-state keys where the upload pages keep what they read (see pages.ui.uploads)."""
+
+
+def where(evidence: Evidence) -> str:
+    source = evidence.matched_source or evidence.source
+    locator = evidence.matched_locator or evidence.locator
+    return ", ".join(part for part in (source, locator) if part) or "source not given"
+
+
+def context_button(evidence: Evidence, run_id: str, *, key: str) -> None:
+    """A small button that opens ``evidence`` in its context."""
+    if st.button("Read in context", key=f"ctx_{key}", icon=":material/article:", type="tertiary"):
+        show_context(evidence.model_dump(), run_id)
+
+
+def passages_for(run: Run) -> list[Passage] | None:
+    """The research text of ``run``, if it is on hand: re-uploaded, uploaded, or kept."""
+    uploaded = st.session_state.get(f"context_passages_{run.id}")
+    if uploaded is not None:
+        return list(uploaded)
+    wanted = {f.sha256 for f in run.files}
+    for key in READING_KEYS:
+        cached: Any = st.session_state.get(key)
+        if not cached:
+            continue
+        reading = cached[1]
+        documents = [d for d in reading.documents if d.sha256 in wanted]
+        if wanted and {d.sha256 for d in documents} == wanted:
+            return [p for d in documents for p in d.passages]
+    return passages_from_copy(run.research_text) if run.research_text else None
+
+
+@st.dialog("Quote in context", width="large")
+def show_context(evidence_data: dict[str, Any], run_id: str) -> None:
+    evidence = Evidence.model_validate(evidence_data)
+    try:
+        run = store().get(run_id)
+    except PersonaError as exc:
+        st.error(str(exc), icon=":material/warning:")
+        return
+    passages = passages_for(run)
+    if passages is None:
+        _offer_upload(run)
+        return
+    source = evidence.matched_source or evidence.source
+    locator = evidence.matched_locator or evidence.locator
+    found = quote_context(passages, evidence.quote, source, locator)
+    if found is None:
+        st.warning(
+            f"“{escape_markdown(evidence.quote)}” was not found in the research text, so it has "
+            "no context to show: the model may have paraphrased or invented it.",
+            icon=":material/search_off:",
+        )
+        return
+    render_context(found)
+
+
+def render_context(context: QuoteContext) -> None:
+    """The question, the surrounding passages and the quote highlighted; all text escaped."""
+    st.caption(escape_markdown(f"{context.source} · {context.locator}"))
+    if context.question:
+        st.markdown(f"**Question asked:** {escape_markdown(_flat(context.question))}")
+    if context.kind == "survey":
+        st.markdown("**This respondent's answers**")
+    for line in context.lines:
+        with st.container(border=line.focus, key=None):
+            st.markdown(f":gray[{escape_markdown(_flat(line.label))}]  \n{_highlighted(line)}")
+    if context.about:
+        st.caption("About the respondent: " + escape_markdown(_flat(context.about)))
+
+
+def _highlighted(line: ContextLine) -> str:
+    text = line.passage.text
+    if not line.spans:
+        shown = escape_markdown(text)
+        return f"**{shown}**" if line.focus else shown
+    parts, at = [], 0
+    for start, end in line.spans:
+        parts.append(escape_markdown(text[at:start]))
+        parts.append(f":orange-background[{escape_markdown(_flat(text[start:end]))}]")
+        at = end
+    parts.append(escape_markdown(text[at:]))
+    return "".join(parts)
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _offer_upload(run: Run) -> None:
+    """No research text on hand: say so, and read the run's files if the user uploads them."""
+    names = ", ".join(f.name for f in run.files) or "its files"
+    st.info(
+        "The research text of this run is not on this machine any more (History keeps it "
+        f"only when you ask it to). Upload {escape_markdown(names)} again to read the quote "
+        "in its context; nothing is saved.",
+        icon=":material/upload_file:",
+    )
+    uploads = st.file_uploader(
+        "The run's files", accept_multiple_files=True, key=f"context_upload_{run.id}"
+    )
+    if not uploads:
+        return
+    reading = read_files(
+        [(f.name, f.getvalue()) for f in uploads], choices=choices_from_options(run.options)
+    )
+    wanted = {f.sha256: f.name for f in run.files}
+    matching = [d for d in reading.documents if d.sha256 in wanted]
+    if not matching:
+        st.error(
+            "None of these files is one the run read (their contents differ). Upload "
+            f"{escape_markdown(names)}.",
+            icon=":material/error:",
+        )
+        return
+    st.session_state[f"context_passages_{run.id}"] = [p for d in matching for p in d.passages]
+    st.rerun(scope="fragment")

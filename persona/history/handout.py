@@ -1,0 +1,143 @@
+"""What a presentation-ready export shows of a run, independent of the file format.
+
+The PDF (:mod:`persona.history.export_pdf`) and Word (:mod:`persona.history.export_docx`)
+exports lay out the same :class:`Handout`: one sheet per persona with its name, role, bio,
+goals, pain points, behaviours and motivations, every quote with where it came from and
+whether it was found in the data, and a coverage and verification summary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from persona.core.records import Run, count_verified
+from persona.core.schema import CLAIM_SECTIONS, Evidence, Persona
+from persona.history.export import SECTION_TITLES, cite
+
+FOUND = "found in your data"
+NOT_FOUND = "not found in your data"
+NOT_CHECKED = "not checked against your data"
+
+
+@dataclass(frozen=True)
+class QuoteItem:
+    """A quote, where it came from, and whether it was found in the data."""
+
+    text: str
+    where: str
+    verified: bool | None
+
+    @property
+    def status(self) -> str:
+        return {True: FOUND, False: NOT_FOUND, None: NOT_CHECKED}[self.verified]
+
+
+@dataclass(frozen=True)
+class ClaimItem:
+    text: str
+    quotes: tuple[QuoteItem, ...]
+
+
+@dataclass(frozen=True)
+class SectionItem:
+    title: str
+    claims: tuple[ClaimItem, ...]
+
+
+@dataclass(frozen=True)
+class PersonaSheet:
+    """One persona, as one page of a PDF or one section of a Word document."""
+
+    name: str
+    subtitle: str
+    bio: str
+    quote: QuoteItem
+    sections: tuple[SectionItem, ...]
+    summary: tuple[str, ...]
+    """Coverage and verification, one line each."""
+    note: str = ""
+    """A warning to keep with the persona (its refinement failed)."""
+
+
+@dataclass(frozen=True)
+class Handout:
+    title: str
+    about: tuple[str, ...]
+    """Lines about the run: when, which model, which files, how many quotes were found."""
+    sheets: tuple[PersonaSheet, ...]
+
+
+def handout(run: Run) -> Handout:
+    """The handout of ``run``: its current personas, with a line about the run."""
+    created = run.created_at.astimezone()
+    model = run.model + (f", refined with {run.frontier_model}" if run.frontier_model else "")
+    about = [
+        f"Made {created:%Y-%m-%d %H:%M} with {model}",
+        f"Files: {', '.join(f.name for f in run.files) or 'none'}",
+        f"Verification: {run.verified_summary}",
+    ]
+    if run.status != "complete":
+        about.append(f"Status: {run.status}" + (f" — {run.message}" if run.message else ""))
+    sheets = tuple(_sheet(record.current, record.refine_error or "") for record in run.records)
+    return Handout(run.study or "Personas", tuple(about), sheets)
+
+
+def _sheet(persona: Persona, refine_error: str) -> PersonaSheet:
+    sections = tuple(
+        SectionItem(
+            SECTION_TITLES[section],
+            tuple(
+                ClaimItem(claim.text, tuple(_quote(ev) for ev in claim.evidence))
+                for claim in getattr(persona, section)
+            ),
+        )
+        for section in CLAIM_SECTIONS
+        if getattr(persona, section)
+    )
+    subtitle = " · ".join(part for part in (persona.role, persona.age) if part.strip())
+    note = f"Refinement failed, the draft is shown: {refine_error}" if refine_error else ""
+    return PersonaSheet(
+        persona.name,
+        subtitle,
+        persona.bio,
+        _quote(persona.quote),
+        sections,
+        _summary(persona),
+        note,
+    )
+
+
+def _quote(evidence: Evidence) -> QuoteItem:
+    source, locator = cite(evidence)
+    where = ", ".join(part for part in (source, locator) if part) or "source not given"
+    return QuoteItem(" ".join(evidence.quote.split()), where, evidence.verified)
+
+
+def _summary(persona: Persona) -> tuple[str, ...]:
+    """Coverage (claims backed, files and participants drawn on) and verification."""
+    claims = [claim for _, claim in persona.claims()]
+    backed = sum(1 for claim in claims if claim.evidence)
+    found, checked, total = count_verified([persona])
+    files = {cite(ev)[0] for ev in persona.all_evidence() if cite(ev)[0]}
+    lines = [
+        f"Coverage: {backed} of {len(claims)} statements backed by a quote, drawing on "
+        f"{len(files)} file{'' if len(files) == 1 else 's'}"
+        + (
+            f" and {len(persona.participants)} participant"
+            f"{'' if len(persona.participants) == 1 else 's'}"
+            if persona.participants
+            else ""
+        ),
+    ]
+    if checked:
+        lines.append(f"Verification: {found} of {total} quotes {FOUND}")
+    else:
+        lines.append(f"Verification: {total} quotes, {NOT_CHECKED}")
+    if persona.participants:
+        lines.append("Based on: " + ", ".join(persona.participants))
+    return tuple(lines)
+
+
+def quote_label(item: QuoteItem) -> str:
+    """``— file, row 4 (found in your data)``: how an export cites a quote."""
+    return f"— {item.where} ({item.status})"

@@ -1,0 +1,507 @@
+"""The columns of a survey table, the role each plays, and the passages they give.
+
+Every column of a CSV, TSV or spreadsheet gets a role:
+
+- ``answer``: free text a respondent wrote; each non-empty cell becomes a citable passage
+  located ``row N, LABEL`` (see :mod:`persona.core.context`);
+- ``id``: who answered (a response ID, an e-mail); it becomes ``Passage.participant``;
+- ``context``: what is known about the respondent (age, role, a rating, a closed question);
+  one passage per row, ``row N``, that is never evidence (``citable=False``);
+- ``ignore``: timestamps, survey-tool metadata, empty columns.
+
+Roles are suggested from column names and values and can be changed by the user
+(:class:`TableChoice`). Survey-tool layouts are recognised: Qualtrics (a row of question
+texts under the short names, then a row of ``{"ImportId": ...}``) and Google Forms (a first
+``Timestamp`` column).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any, Literal, get_args
+
+from persona.core.context import cell_locator
+from persona.core.documents import Passage
+from persona.core.errors import InputError
+from persona.ingest.base import Parsed, numbered, plural
+
+ColumnRole = Literal["answer", "id", "context", "ignore"]
+ROLES: tuple[ColumnRole, ...] = get_args(ColumnRole)
+ROLE_LABELS: dict[ColumnRole, str] = {
+    "answer": "Free-text answer (quoted)",
+    "id": "Respondent ID",
+    "context": "About the respondent (never quoted)",
+    "ignore": "Ignore",
+}
+Layout = Literal["", "Qualtrics", "Google Forms"]
+
+SAMPLES = 3
+"""Sample values shown per column."""
+LABEL_CHARS = 24
+"""A header up to this long names its column in locators (``row 4, Q5``); longer ones are
+named by their letter (``row 4, column C``)."""
+QUESTION_CHARS = 300
+_SUGGEST_ROWS = 500
+"""Rows looked at to suggest roles."""
+_CLOSED_DISTINCT = 12
+
+_ID_NAMES = (
+    "responseid",
+    "response id",
+    "respondentid",
+    "respondent id",
+    "respondent",
+    "participant",
+    "participantid",
+    "participant id",
+    "participant code",
+    "respondent code",
+    "userid",
+    "user id",
+    "id",
+    "uuid",
+    "name",
+    "full name",
+    "participant name",
+    "respondent name",
+    "email",
+    "email address",
+    "e-mail",
+    "e-mail address",
+)
+"""Respondent-ID column names (after lower-casing and ``_`` → space), best first."""
+
+_METADATA = frozenset(
+    {
+        "startdate",
+        "enddate",
+        "status",
+        "ipaddress",
+        "ip address",
+        "progress",
+        "duration (in seconds)",
+        "finished",
+        "recordeddate",
+        "recipientlastname",
+        "recipientfirstname",
+        "recipientemail",
+        "externalreference",
+        "externaldatareference",
+        "locationlatitude",
+        "locationlongitude",
+        "distributionchannel",
+        "userlanguage",
+        "q recaptchascore",
+        "collector id",
+        "start date",
+        "end date",
+        "submitted at",
+        "submit date (utc)",
+        "start date (utc)",
+        "network id",
+        "token",
+    }
+)
+"""Survey-tool metadata columns (Qualtrics, SurveyMonkey, Typeform): never research text."""
+
+_TIMESTAMPS = frozenset(
+    {
+        "timestamp",
+        "time stamp",
+        "marca temporal",
+        "horodateur",
+        "horodatage",
+        "zeitstempel",
+        "carimbo de data/hora",
+        "informazioni cronologiche",
+        "tijdstempel",
+        "sygnatura czasowa",
+        "отметка времени",
+        "タイムスタンプ",
+    }
+)
+"""Google Forms' first column, in the languages it is exported in."""
+
+_DATE = re.compile(
+    r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
+    r"(?:\s*[AaPp][Mm])?(?:\s*(?:Z|[A-Z]{2,5}(?:[+-]\d{1,2}(?::?\d{2})?)?|[+-]\d{2}:?\d{2}))?)?$"
+)
+_NUMBER = re.compile(r"^[-+]?\d+(?:[.,]\d+)?%?$")
+_IMPORT_ID = re.compile(r'^\{\s*"ImportId"\s*:')
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its names, a few values and the role Persona suggests for it."""
+
+    index: int
+    key: str
+    """Unique within the table: the header, with its letter added when the header repeats."""
+    question: str
+    """The question text: Qualtrics' second header row, else the header itself."""
+    label: str
+    """How locators name it: the header when short, else ``column C``."""
+    samples: tuple[str, ...]
+    filled: int
+    suggested: ColumnRole
+    reason: str
+
+    @property
+    def letter(self) -> str:
+        return column_letter(self.index)
+
+
+@dataclass
+class Table:
+    """A table read from a CSV/TSV file or one sheet of a workbook, before roles apply."""
+
+    source: str
+    sheet: str
+    layout: Layout
+    header_row: int
+    """The spreadsheet row of the header (1-based)."""
+    columns: list[Column]
+    rows: list[tuple[int, list[str]]]
+    """(spreadsheet row number, cells) of every answer row, header rows excluded."""
+    warnings: list[str] = field(default_factory=list)
+
+    def roles(self, choice: TableChoice | None = None) -> dict[str, ColumnRole]:
+        """Each column's role: the user's choice where given, else the suggestion."""
+        chosen = choice.roles if choice else {}
+        return {c.key: chosen.get(c.key, c.suggested) for c in self.columns}
+
+
+@dataclass(frozen=True)
+class TableChoice:
+    """What the user chose for a file: which sheets to read, and column roles by key."""
+
+    sheets: tuple[str, ...] | None = None
+    """Sheet names to read; None reads every sheet."""
+    roles: Mapping[str, ColumnRole] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sheets": list(self.sheets) if self.sheets else None, "roles": dict(self.roles)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TableChoice:
+        sheets = data.get("sheets")
+        roles = {str(k): _role(str(v)) for k, v in (data.get("roles") or {}).items()}
+        return cls(tuple(sheets) if sheets else None, roles)
+
+
+Choices = Mapping[str, TableChoice]
+"""File name → the user's choice for it; the key ``*`` applies to every file."""
+
+
+def choice_for(choices: Choices | None, name: str) -> TableChoice | None:
+    """The choice for file ``name``: its own, merged over the one for every file (``*``)."""
+    if not choices:
+        return None
+    common, own = choices.get("*"), choices.get(name)
+    if common is None or own is None:
+        return own or common
+    return TableChoice(own.sheets or common.sheets, {**common.roles, **own.roles})
+
+
+def choices_to_options(choices: Choices | None) -> dict[str, Any]:
+    """The choices as saved with a run (``Run.options["columns"]``)."""
+    return {name: choice.to_dict() for name, choice in (choices or {}).items()}
+
+
+def choices_from_options(options: Mapping[str, Any]) -> dict[str, TableChoice]:
+    """The choices saved with a run (see :func:`choices_to_options`)."""
+    saved = options.get("columns") or {}
+    return {str(name): TableChoice.from_dict(data) for name, data in saved.items()}
+
+
+def parse_roles(spec: str) -> dict[str, ColumnRole]:
+    """``"Q5=answer,ResponseId=id"`` → roles by column key (as given on the command line)."""
+    roles: dict[str, ColumnRole] = {}
+    for item in filter(None, (part.strip() for part in _split_spec(spec))):
+        key, sep, role = item.rpartition("=")
+        if not sep or not key.strip():
+            raise InputError(
+                f"--columns: {item!r} is not COLUMN=ROLE. Write e.g. "
+                '--columns "Q5=answer,ResponseId=id,Age=context,StartDate=ignore".'
+            )
+        roles[key.strip()] = _role(role.strip())
+    return roles
+
+
+def _split_spec(spec: str) -> list[str]:
+    """Split at commas that start a new ``KEY=`` item (a column name may contain commas)."""
+    parts: list[str] = []
+    for piece in spec.split(","):
+        if parts and "=" not in piece:
+            parts[-1] += "," + piece
+        else:
+            parts.append(piece)
+    return parts
+
+
+def _role(text: str) -> ColumnRole:
+    role = text.lower()
+    aliases = {"text": "answer", "quote": "answer", "respondent": "id", "skip": "ignore"}
+    role = aliases.get(role, role)
+    if role not in ROLES:
+        raise InputError(
+            f"Unknown column role {text!r}: use one of {', '.join(ROLES)} "
+            "(answer = quoted free text, id = respondent, context = about the respondent)."
+        )
+    return role  # type: ignore[return-value]
+
+
+# --- reading a grid ------------------------------------------------------------------------
+
+
+def build_table(
+    source: str, grid: Iterable[tuple[int, Sequence[object]]], sheet: str = ""
+) -> Table:
+    """The table in ``grid`` ((row number, cells) of non-empty rows, header first).
+
+    Recognises Qualtrics' extra header rows and names the columns; raises InputError when
+    there is no header or no answer row.
+    """
+    rows = [(number, [_clean(c) for c in cells]) for number, cells in grid]
+    rows = [(n, cells) for n, cells in rows if any(cells)]
+    where = f"{source}" + (f" (sheet {sheet})" if sheet else "")
+    if not rows:
+        raise InputError(f"{where} has no text in it. Check that it is the right file.")
+    header_row, header = rows[0]
+    header = [" ".join(name.split()) for name in header]
+    width = max(len(cells) for _, cells in rows)
+    header = header + [""] * (width - len(header))
+    questions = list(header)
+    layout: Layout = ""
+    body = rows[1:]
+    if len(body) >= 2 and _is_import_id_row(body[1][1]):
+        layout, questions, body = "Qualtrics", _pad(body[0][1], width), body[2:]
+    elif len(body) >= 1 and _is_qualtrics_question_row(header, body[0][1]):
+        layout, questions, body = "Qualtrics", _pad(body[0][1], width), body[1:]
+    elif header and _fold(header[0]) in _TIMESTAMPS:
+        layout = "Google Forms"
+    if not body:
+        raise InputError(
+            f"{where} has a header row but no answers below it. "
+            "Check that the export included the responses."
+        )
+    keys = _keys(header)
+    columns = []
+    for index in range(width):
+        values = [cells[index] for _, cells in body[:_SUGGEST_ROWS] if index < len(cells)]
+        values = [v for v in values if v]
+        name = header[index] or f"column {column_letter(index)}"
+        question = (questions[index] or name)[:QUESTION_CHARS]
+        role, reason = suggest_role(name, values)
+        label = name if len(name) <= LABEL_CHARS and "\n" not in name else ""
+        columns.append(
+            Column(
+                index=index,
+                key=keys[index],
+                question=question,
+                label=label or f"column {column_letter(index)}",
+                samples=tuple(dict.fromkeys(v[:120] for v in values))[:SAMPLES],
+                filled=sum(1 for _, cells in body if index < len(cells) and cells[index]),
+                suggested=role,
+                reason=reason,
+            )
+        )
+    _one_id(columns)
+    _some_answer(columns)
+    return Table(source, sheet, layout, header_row, columns, body)
+
+
+def table_passages(table: Table, choice: TableChoice | None = None, prefix: str = "") -> Parsed:
+    """Passages of ``table`` under the chosen roles: questions and respondent context (not
+    citable) and one citable passage per non-empty answer cell. ``prefix`` (``Sheet, ``)
+    starts every locator, for workbooks with several sheets."""
+    roles = table.roles(choice)
+    unknown = sorted(set(choice.roles) - set(roles)) if choice else []
+    answers = [c for c in table.columns if roles[c.key] == "answer"]
+    if not answers:
+        raise InputError(
+            f"{table.source}: no column is marked as a free-text answer, so there is nothing "
+            "to quote. Mark the columns holding what respondents wrote as 'answer'."
+        )
+    ids = [c for c in table.columns if roles[c.key] == "id"]
+    about = [c for c in table.columns if roles[c.key] == "context"]
+    passages = [Passage(table.source, prefix + c.label, c.question, citable=False) for c in answers]
+    silent: list[int] = []
+    for number, cells in table.rows:
+        row = f"{prefix}row {number}"
+        who = " ".join(_cell(cells, c) for c in ids if _cell(cells, c)) or row
+        facts = "; ".join(
+            f"{_short(c.question)}: {value}" for c in about if (value := _cell(cells, c))
+        )
+        said = [(c, value) for c in answers if (value := _cell(cells, c))]
+        if not said:
+            silent.append(number)
+            continue
+        if facts:
+            passages.append(Passage(table.source, row, facts, participant=who, citable=False))
+        for column, value in said:
+            locator = cell_locator(row, column.label)
+            passages.append(Passage(table.source, locator, value, participant=who))
+    warnings = list(table.warnings)
+    if table.layout:
+        warnings.append(_layout_note(table))
+    if unknown:
+        warnings.append(
+            f"no column named {', '.join(map(repr, unknown))}; "
+            f"the columns are: {', '.join(c.key for c in table.columns)}"
+        )
+    if silent:
+        warnings.append(
+            f"{plural(len(silent), 'row')} without a free-text answer skipped "
+            f"({numbered('row', silent)})"
+        )
+    if len(passages) == len(answers):
+        raise InputError(
+            f"{table.source}: the answer columns "
+            f"({', '.join(c.key for c in answers)}) are empty in every row. "
+            "Check which columns hold what respondents wrote."
+        )
+    return passages, warnings
+
+
+def _layout_note(table: Table) -> str:
+    skipped = {
+        "Qualtrics": "its question-text and import-ID header rows are not answers",
+        "Google Forms": "its Timestamp column is ignored",
+    }
+    return f"recognised a {table.layout} export: {skipped.get(table.layout, '')}"
+
+
+# --- suggesting roles ----------------------------------------------------------------------
+
+
+def suggest_role(name: str, values: Sequence[str]) -> tuple[ColumnRole, str]:
+    """The role a column probably plays, and why (shown to the user)."""
+    folded = _fold(name)
+    if not values:
+        return "ignore", "empty"
+    if folded in _TIMESTAMPS or folded in _METADATA:
+        return "ignore", "survey-tool metadata"
+    distinct = len(set(values))
+    if folded in _ID_NAMES and distinct == len(values):
+        return "id", "a different value in every row"
+    if all(_DATE.match(v) for v in values):
+        return "ignore", "dates and times"
+    if all(_NUMBER.match(v) for v in values):
+        return "context", "numbers (a rating, a score or a count)"
+    words = [len(v.split()) for v in values]
+    mean = sum(words) / len(words)
+    if distinct <= _CLOSED_DISTINCT and (distinct * 2 <= len(values) or mean < 4):
+        return "context", "a few repeated values (a closed question)"
+    if mean >= 4 or max(words) >= 8:
+        return "answer", "free text"
+    return "context", "short answers"
+
+
+def _one_id(columns: list[Column]) -> None:
+    """Keep the best-named ID column as ``id``; the other candidates become context."""
+    candidates = [c for c in columns if c.suggested == "id"]
+    if len(candidates) < 2:
+        return
+    best = min(candidates, key=lambda c: _ID_NAMES.index(_fold(c.key)))
+    for i, column in enumerate(columns):
+        if column.suggested == "id" and column is not best:
+            columns[i] = _with(column, "context", "another identifier")
+
+
+def _some_answer(columns: list[Column]) -> None:
+    """With no free-text column, the one with the longest text is the answer."""
+    if any(c.suggested == "answer" for c in columns):
+        return
+    texts = [c for c in columns if c.suggested == "context" and c.samples]
+    texts = [c for c in texts if not all(_NUMBER.match(v) for v in c.samples)]
+    if texts:
+        longest = max(texts, key=lambda c: sum(len(v) for v in c.samples) / len(c.samples))
+        columns[longest.index] = _with(longest, "answer", "the longest text in the file")
+
+
+def _with(column: Column, role: ColumnRole, reason: str) -> Column:
+    return Column(
+        column.index,
+        column.key,
+        column.question,
+        column.label,
+        column.samples,
+        column.filled,
+        role,
+        reason,
+    )
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def column_letter(index: int) -> str:
+    """0 → ``A``, 25 → ``Z``, 26 → ``AA``, as spreadsheets name columns."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _keys(header: list[str]) -> list[str]:
+    counts = Counter(header)
+    return [
+        (name or f"column {column_letter(i)}")
+        + (f" ({column_letter(i)})" if name and counts[name] > 1 else "")
+        for i, name in enumerate(header)
+    ]
+
+
+def _is_import_id_row(cells: list[str]) -> bool:
+    filled = [c for c in cells if c]
+    return bool(filled) and sum(bool(_IMPORT_ID.match(c)) for c in filled) * 2 > len(filled)
+
+
+def _is_qualtrics_question_row(header: list[str], cells: list[str]) -> bool:
+    """Legacy Qualtrics exports: ``ResponseId`` (or ``V1``) over ``Response ID``."""
+    folded = [_fold(h) for h in header]
+    for name, text in (("responseid", "response id"), ("v1", "responseid")):
+        if name in folded:
+            index = folded.index(name)
+            return index < len(cells) and _fold(cells[index]) == text
+    return False
+
+
+def _pad(cells: list[str], width: int) -> list[str]:
+    return cells + [""] * (width - len(cells))
+
+
+def _cell(cells: list[str], column: Column) -> str:
+    return cells[column.index] if column.index < len(cells) else ""
+
+
+def _clean(value: object) -> str:
+    """A cell as text: numbers without a spurious ``.0``, dates in ISO form, spaces trimmed."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds").removesuffix(" 00:00:00")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    text = str(value).strip()
+    return text.replace("\r\n", "\n") if "\r" in text else text
+
+
+def _short(question: str, limit: int = 80) -> str:
+    text = " ".join(question.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _fold(name: str) -> str:
+    return " ".join(name.replace("_", " ").split()).casefold()
