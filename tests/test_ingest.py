@@ -26,6 +26,8 @@ from persona.ingest import (
     read_files,
     read_paths,
 )
+from persona.ingest.preview import file_tables
+from persona.ingest.tables import csv_table
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
@@ -115,13 +117,22 @@ def locators(document: Document) -> list[str]:
 def test_csv_matrix(encoding: str, delimiter: str, newline: str) -> None:
     data = encode(csv_text([HEADER, *ANSWERS], delimiter, newline), encoding)
     document, report = read_ok("survey.csv", data)
-    assert texts(document) == EXPECTED_ROWS
-    assert locators(document) == ["row 2", "row 3", "row 4", "row 5"]
+    quotes = [p for p in document.passages if p.citable]
+    assert [p.text for p in quotes] == [row[2] for row in ANSWERS]
+    assert [p.locator for p in quotes] == [f"row {n}, What is hardest?" for n in range(2, 6)]
+    assert [p.participant for p in quotes] == [row[0] for row in ANSWERS]
+    context = [(p.locator, p.text) for p in document.passages if not p.citable]
+    assert context == [
+        ("What is hardest?", "What is hardest?"),
+        ("row 2", "Age: 41"),
+        ("row 3", "Age: 29"),
+        ("row 4", "Age: 67"),
+    ]
     assert {p.source for p in document.passages} == {"survey.csv"}
     assert report.encoding == encoding.replace("utf-8-sig", "utf-8-sig")
-    assert (report.kind, report.rows, report.warnings) == ("csv", 4, ())
-    assert report.characters == sum(map(len, EXPECTED_ROWS))
-    assert report.tokens == sum(map(estimate_tokens, EXPECTED_ROWS))
+    assert (report.kind, report.rows, report.warnings) == ("csv", 8, ())
+    assert report.characters == sum(len(p.text) for p in document.passages)
+    assert report.tokens == sum(estimate_tokens(p.text) for p in document.passages)
     assert report.size_bytes == document.size_bytes == len(data)
     assert document.sha256 == hashlib.sha256(data).hexdigest()
 
@@ -176,31 +187,52 @@ def test_other_code_pages_are_still_detected(text: str, codec: str) -> None:
     assert decode_text("a.csv", text.encode(codec))[0] == text
 
 
+def grid(text: str, name: str = "s.csv") -> list[tuple[int, list[str]]]:
+    """The header (column keys) and rows of a CSV/TSV text as the table reader sees them."""
+    [table] = file_tables(name, text.encode())
+    return [(table.header_row, [c.key for c in table.columns]), *table.rows]
+
+
 @pytest.mark.parametrize(
     ("name", "header", "rows", "expected"),
     [
-        ("a.csv", "a,b\tc,d", ["1,2\t3,4"], "a: 1; b c: 2\t3; d: 4"),
-        ("a.tsv", "a,b\tc,d", ["1,2\t3,4"], "a,b: 1,2; c,d: 3,4"),
-        ("a.csv", "q;r", ["x, y;z", "p;q, r, s"], "q: x, y; r: z"),
-        ("a.csv", "What did you like, if anything?", ["Fast, cheap", "Nothing", "The app"], None),
-        ("a.csv", "Feedback", ["I like it, a lot; really", "Meh"], None),
-        ("a.csv", "a|b|c", ["1|2|3", "4|5|6"], "a: 1; b: 2; c: 3"),
+        ("a.csv", "a,b\tc,d", ["1,2\t3,4"], [["a", "b c", "d"], ["1", "2\t3", "4"]]),
+        ("a.tsv", "a,b\tc,d", ["1,2\t3,4"], [["a,b", "c,d"], ["1,2", "3,4"]]),
+        ("a.csv", "q;r", ["x, y;z", "p;q, r, s"], [["q", "r"], ["x, y", "z"]]),
+        (
+            "a.csv",
+            "What did you like, if anything?",
+            ["Fast, cheap", "Nothing", "The app"],
+            [["What did you like, if anything?"], ["Fast, cheap"]],
+        ),
+        (
+            "a.csv",
+            "Feedback",
+            ["I like it, a lot; really", "Meh"],
+            [["Feedback"], ["I like it, a lot; really"]],
+        ),
+        ("a.csv", "a|b|c", ["1|2|3", "4|5|6"], [["a", "b", "c"], ["1", "2", "3"]]),
     ],
 )
-def test_delimiter_sniffing(name: str, header: str, rows: list[str], expected: str | None) -> None:
-    document, _ = read_ok(name, "\n".join([header, *rows]).encode())
-    first = expected or f"{header}: {rows[0]}"
-    assert texts(document)[0] == first
-    assert len(document.passages) == len(rows)
+def test_delimiter_sniffing(
+    name: str, header: str, rows: list[str], expected: list[list[str]]
+) -> None:
+    found = grid("\n".join([header, *rows]), name)
+    assert [cells for _, cells in found[:2]] == expected
+    assert len(found) == len(rows) + 1
 
 
 def test_sniffing_sees_past_a_large_sample() -> None:
     answer = "They said " + "very " * 40 + "slow, it was"
     rows = [["id", "answer", "score"]] + [[str(i), answer, "3"] for i in range(2000)]
-    document, report = read_ok("big.csv", csv_text(rows, ";").encode())
-    assert report.rows == 2000
-    assert texts(document)[-1] == f"id: 1999; answer: {answer}; score: 3"
-    assert locators(document)[-1] == "row 2001"
+    document, _ = read_ok("big.csv", csv_text(rows, ";").encode())
+    quotes = [p for p in document.passages if p.citable]
+    assert len(quotes) == 2000
+    assert (quotes[-1].locator, quotes[-1].text, quotes[-1].participant) == (
+        "row 2001, answer",
+        answer,
+        "1999",
+    )
 
 
 def test_multiline_cells_keep_the_spreadsheet_row() -> None:
@@ -213,49 +245,51 @@ def test_multiline_cells_keep_the_spreadsheet_row() -> None:
         'Cleo;"quote ""inside""; and a semicolon";2\r\n'
         "Dan;;\r\n"
     )
-    document, report = read_ok("s.csv", text.encode())
-    assert locators(document) == ["row 2", "row 3", "row 6", "row 7"]
-    assert texts(document) == [
-        "Name: Ana; Answer: first line\nsecond line\nthird line; Score: 4",
-        "Name: Ben; Answer: short; Score: 5",
-        'Name: Cleo; Answer: quote "inside"; and a semicolon; Score: 2',
-        "Name: Dan",
+    assert grid(text)[1:] == [
+        (2, ["Ana", "first line\nsecond line\nthird line", "4"]),
+        (3, ["Ben", "short", "5"]),
+        (6, ["Cleo", 'quote "inside"; and a semicolon', "2"]),
+        (7, ["Dan", "", ""]),
     ]
-    assert report.warnings == ("2 empty rows skipped (rows 4, 5)",)
+    document, report = read_ok("s.csv", text.encode())
+    assert [p.locator for p in document.passages if p.citable] == [
+        "row 2, Answer",
+        "row 3, Answer",
+        "row 6, Answer",
+    ]
+    assert report.warnings == (
+        "2 empty rows skipped (rows 4, 5)",
+        "1 row without a free-text answer skipped (row 7)",
+    )
 
 
 @pytest.mark.parametrize("brk", ["\f", "\v", "\x1c", "\x85", "\u2028", "\u2029"])
 def test_only_cr_and_lf_end_a_row(brk: str) -> None:
     text = f"q,a\r\nx,before{brk}after\r\ny,z\r\n"
-    document, _ = read_ok("s.csv", text.encode())
-    assert [(p.locator, p.text) for p in document.passages] == [
-        ("row 2", f"q: x; a: before{brk}after"),
-        ("row 3", "q: y; a: z"),
-    ]
+    assert grid(text)[1:] == [(2, ["x", f"before{brk}after"]), (3, ["y", "z"])]
 
 
 def test_rows_with_more_or_fewer_cells_than_the_header() -> None:
     text = "a,b,c\n1,2,3\n4,5,6,extra\n7\n8,9,10,11,12\n13,14,15\n16,17,18\n"
-    document, report = read_ok("s.csv", text.encode())
-    assert texts(document) == [
-        "a: 1; b: 2; c: 3",
-        "a: 4; b: 5; c: 6; column 4: extra",
-        "a: 7",
-        "a: 8; b: 9; c: 10; column 4: 11; column 5: 12",
-        "a: 13; b: 14; c: 15",
-        "a: 16; b: 17; c: 18",
+    table = csv_table("s.csv", text)
+    assert [c.key for c in table.columns] == ["a", "b", "c", "column D", "column E"]
+    assert table.rows == [
+        (2, ["1", "2", "3"]),
+        (3, ["4", "5", "6", "extra"]),
+        (4, ["7"]),
+        (5, ["8", "9", "10", "11", "12"]),
+        (6, ["13", "14", "15"]),
+        (7, ["16", "17", "18"]),
     ]
-    assert report.warnings == (
+    assert table.warnings == [
         "2 rows have more cells than the header (rows 3, 5); the extra cells were kept as "
-        "'column N'",
-    )
+        "extra columns",
+    ]
 
 
 def test_header_cells_are_cleaned_and_blank_ones_named() -> None:
     text = '\n\n" Why\nnot? ",,Age\nbecause,x,30\n'
-    document, _ = read_ok("s.csv", text.encode())
-    assert texts(document) == ["Why not?: because; column 2: x; Age: 30"]
-    assert locators(document) == ["row 4"]
+    assert grid(text) == [(3, ["Why not?", "column B", "Age"]), (4, ["because", "x", "30"])]
 
 
 @pytest.mark.parametrize(
@@ -266,24 +300,24 @@ def test_header_cells_are_cleaned_and_blank_ones_named() -> None:
     ],
 )
 def test_empty_row_warning_lists_a_few(count: int, shown: str) -> None:
-    text = "a,b\n1,2\n" + ",\n" * count + "3,4\n"
-    document, report = read_ok("s.csv", text.encode())
-    assert report.warnings == (shown,)
-    assert locators(document) == ["row 2", f"row {count + 3}"]
+    text = "a,b\nwell said,2\n" + ",\n" * count + "said well,4\n"
+    table = csv_table("s.csv", text)
+    assert table.warnings == [shown]
+    assert [n for n, _ in table.rows] == [2, count + 3]
 
 
 def test_unclosed_quote_is_read_leniently_with_a_warning() -> None:
     text = 'a,b\n1,"open\n2,3\n4,5\n'
-    document, report = read_ok("s.csv", text.encode())
-    assert texts(document) == ["a: 1; b: open\n2,3\n4,5"]
-    assert report.warnings[0].startswith('row 2 opens a quote (") that never closes')
+    table = csv_table("s.csv", text)
+    assert table.rows == [(2, ["1", "open\n2,3\n4,5"])]
+    assert table.warnings[0].startswith('row 2 opens a quote (") that never closes')
 
 
 def test_stray_quote_is_read_leniently_with_a_warning() -> None:
     text = 'a,b\n1,2\n3,"x" y\n'
-    document, report = read_ok("s.csv", text.encode())
-    assert texts(document) == ["a: 1; b: 2", "a: 3; b: x y"]
-    assert report.warnings[0].startswith('row 3 has a stray quote (")')
+    table = csv_table("s.csv", text)
+    assert table.rows == [(2, ["1", "2"]), (3, ["3", "x y"])]
+    assert table.warnings[0].startswith('row 3 has a stray quote (")')
 
 
 def test_a_quote_swallowing_a_huge_file_is_an_error() -> None:
@@ -584,11 +618,12 @@ def test_unreadable_encoding(data: bytes) -> None:
     ("name", "message"),
     [
         (
-            "interviews.xlsx",
-            "interviews.xlsx: Excel workbooks are not read directly; save the sheet as CSV "
-            "(File → Save As → CSV UTF-8) and upload that.",
+            "interviews.xls",
+            "interviews.xls: old Excel workbooks (.xls) are not read; save it as .xlsx "
+            "(File → Save As → Excel Workbook) and upload that.",
         ),
-        ("old.XLS", "save the sheet as CSV"),
+        ("old.XLS", "save it as .xlsx"),
+        ("sheet.ods", "save the sheet as CSV"),
         ("notes.doc", "save it as .docx"),
         ("notes.rtf", "save it as .docx or .txt"),
         ("photo.png", ".png files are not supported. Supported types: .csv, .tsv, .json"),
@@ -604,7 +639,7 @@ def test_unsupported_types(name: str, message: str) -> None:
 
 @pytest.mark.parametrize("name", ["NOTES.TXT", "Survey.CSV", "a.b.Md"])
 def test_extensions_are_case_insensitive(name: str) -> None:
-    read_ok(name, b"a,b\n1,2\n")
+    read_ok(name, b"a,b\nwe order weekly,as a family\n")
 
 
 @pytest.mark.parametrize(
@@ -649,7 +684,7 @@ def test_decode_text_raises_input_error() -> None:
 
 def test_one_bad_file_among_good_ones() -> None:
     items = [
-        ("a.csv", b"q,a\nwhy,because\n"),
+        ("a.csv", b"q,a\nwhy,because it is late\n"),
         ("b.xlsx", b"PK\x03\x04"),
         ("c.txt", b""),
         ("d.md", "Zoë: hello\n\nAna: hi\n".encode()),
@@ -662,7 +697,9 @@ def test_one_bad_file_among_good_ones() -> None:
     assert [r.name for r in reading.failed] == ["b.xlsx", "c.txt", "e.jsonl"]
     assert [d.name for d in reading.documents] == ["a.csv", "d.md"]
     assert reading.passages == [
-        Passage("a.csv", "row 2", "q: why; a: because"),
+        Passage("a.csv", "a", "a", citable=False),
+        Passage("a.csv", "row 2", "q: why", participant="row 2", citable=False),
+        Passage("a.csv", "row 2, a", "because it is late", participant="row 2"),
         Passage("d.md", "line 1", "Zoë: hello"),
         Passage("d.md", "line 3", "Ana: hi"),
     ]
@@ -695,7 +732,7 @@ def test_read_paths_walks_folders(tmp_path: Path) -> None:
     (root / "sub" / "deeper").mkdir(parents=True)
     (root / ".git").mkdir()
     (root / "b.txt").write_text("B says hi\n")
-    (root / "a.csv").write_text("q,a\nx,y\n")
+    (root / "a.csv").write_text("q,a\nx,y z w\n")
     (root / "sub" / "c.md").write_text("# C\n")
     (root / "sub" / "deeper" / "d.json").write_text('[{"d": 1}]')
     (root / "sub" / "photo.png").write_bytes(b"\x89PNG")
@@ -720,8 +757,8 @@ def test_read_paths_walks_folders(tmp_path: Path) -> None:
     assert [r.ok for r in reading.reports] == [True, True, False, True, True, True, False]
     assert reading.reports[2].error.startswith("gone.txt could not be opened (No such file")
     assert "no such file or folder" in reading.reports[-1].error
-    assert [p.cite() for p in reading.passages] == [
-        "a.csv, row 2",
+    assert [p.cite() for p in reading.passages if p.citable] == [
+        "a.csv, row 2, a",
         "b.txt, line 1",
         "sub/c.md, line 1",
         "sub/deeper/d.json, record 1",
@@ -735,8 +772,8 @@ def test_read_paths_reports_what_it_cannot_read(tmp_path: Path) -> None:
     (empty / "only.png").write_bytes(b"\x89PNG")
     big = tmp_path / "big.csv"
     big.write_bytes(b"a,b\n" + b"1,2\n" * 100)
-    sheet = tmp_path / "sheet.xlsx"
-    sheet.write_bytes(b"PK")
+    sheet = tmp_path / "sheet.xls"
+    sheet.write_bytes(b"\xd0\xcf\x11\xe0")
 
     reading = read_paths([empty, big, sheet], max_bytes=200)
 
@@ -744,7 +781,7 @@ def test_read_paths_reports_what_it_cannot_read(tmp_path: Path) -> None:
     assert "the folder has no files Persona can read" in reading.reports[0].error
     assert reading.reports[1].error.startswith("big.csv is 404 bytes, over the 200 bytes limit")
     assert (reading.reports[1].kind, reading.reports[1].size_bytes) == ("csv", 404)
-    assert "Excel workbooks are not read directly" in reading.reports[2].error
+    assert "old Excel workbooks (.xls) are not read" in reading.reports[2].error
     assert reading.documents == []
 
 
@@ -761,7 +798,7 @@ def test_sample_survey_is_a_windows_excel_export() -> None:
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")
     document, report = read_ok("survey_excel_export.csv", data)
-    assert (report.encoding, report.rows, report.warnings) == ("cp1252", 20, ())
+    assert (report.encoding, report.warnings) == ("cp1252", ())
     text = document.text
     for expected in [
         "José Núñez",
@@ -772,11 +809,17 @@ def test_sample_survey_is_a_windows_excel_export() -> None:
         "“never substitute”",
     ]:
         assert expected in text
-    first = document.passages[0]
-    assert first.locator == "row 2"
-    assert first.text.startswith("Respondent ID: R001; Name: José Núñez; Email: jose.nunez@")
-    multiline = [p for p in document.passages if "\n" in p.text]
-    assert [p.locator for p in multiline] == ["row 6"]
+    quotes = [p for p in document.passages if p.citable]
+    assert len(quotes) == 40, "two free-text answers from each of 20 respondents"
+    first = quotes[0]
+    assert (first.locator, first.participant) == ("row 2, column G", "R001")
+    assert first.text.startswith("Substitutions. They replaced my daughter’s gluten-free bread")
+    about = next(p for p in document.passages if p.locator == "row 2")
+    assert not about.citable
+    assert about.text.startswith("Name: José Núñez; Email: jose.nunez@example.com; Age: 41")
+    assert not any("R001" in p.text or "@" in p.text for p in quotes)
+    multiline = [p for p in quotes if "\n" in p.text]
+    assert [p.locator for p in multiline] == ["row 6, column G"]
 
 
 def test_sample_interviews() -> None:
