@@ -236,7 +236,7 @@ def _split_spec(spec: str) -> list[str]:
     """Split at commas that start a new ``KEY=`` item (a column name may contain commas)."""
     parts: list[str] = []
     for piece in spec.split(","):
-        if parts and "=" not in piece:
+        if parts and ("=" not in piece or "=" not in parts[-1]):
             parts[-1] += "," + piece
         else:
             parts.append(piece)

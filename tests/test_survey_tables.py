@@ -1,0 +1,296 @@
+"""Survey exports (.xlsx from Qualtrics and Google Forms, CSV) read with column roles."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import openpyxl
+import pytest
+
+from persona.core.errors import InputError
+from persona.ingest import read_file, read_files, read_paths
+from persona.ingest.archives import check_archive
+from persona.ingest.columns import (
+    TableChoice,
+    choice_for,
+    choices_from_options,
+    choices_to_options,
+    column_letter,
+    parse_roles,
+    suggest_role,
+)
+from persona.ingest.preview import file_tables
+from tests.survey_files import (
+    GOOGLE_QUESTIONS,
+    GOOGLE_RESPONSES,
+    QUALTRICS_QUESTIONS,
+    QUALTRICS_RESPONSES,
+    google_forms_xlsx,
+    qualtrics_xlsx,
+)
+
+NEVER_QUOTED = [
+    *(r[0] for r in QUALTRICS_RESPONSES),  # response IDs
+    "Somewhat dissatisfied",  # Likert answers
+    "Neither satisfied nor dissatisfied",
+    "192.0.2.10",
+    "2026-03-02",
+]
+
+
+def test_qualtrics_xlsx_quotes_only_free_text_answers() -> None:
+    document, report = read_file("grocery.xlsx", qualtrics_xlsx())
+    assert report.ok, report.error
+    assert document is not None
+    assert report.kind == "xlsx"
+    assert report.warnings == (
+        "recognised a Qualtrics export: its question-text and import-ID header rows are not "
+        "answers",
+    )
+    quotes = [p for p in document.passages if p.citable]
+    expected = [
+        (f"row {4 + n}, {q}", text, r[0])
+        for n, r in enumerate(QUALTRICS_RESPONSES)
+        for q, text in (("Q5", r[5]), ("Q6", r[6]))
+        if text
+    ]
+    assert [(p.locator, p.text, p.participant) for p in quotes] == expected
+    for passage in quotes:
+        assert not any(value in passage.text for value in NEVER_QUOTED)
+        assert "ImportId" not in passage.text
+    questions = {p.locator: p.text for p in document.passages if p.locator in ("Q5", "Q6")}
+    assert questions == {"Q5": QUALTRICS_QUESTIONS["Q5"], "Q6": QUALTRICS_QUESTIONS["Q6"]}
+    about = next(p for p in document.passages if p.locator == "row 4")
+    assert not about.citable
+    assert about.participant == QUALTRICS_RESPONSES[0][0]
+    assert about.text == (
+        "How old are you?: 34; What is your job?: Nurse; How satisfied are you with your "
+        "grocery deliveries?: Somewhat dissatisfied; How likely are you to recommend us to a "
+        "friend? (0-10): 4"
+    )
+
+
+def test_qualtrics_columns_are_suggested() -> None:
+    [table] = file_tables("grocery.xlsx", qualtrics_xlsx())
+    assert (table.layout, table.sheet, table.header_row) == ("Qualtrics", "Sheet0", 1)
+    assert [n for n, _ in table.rows] == [4, 5, 6, 7, 8]
+    roles = {c.key: c.suggested for c in table.columns}
+    assert roles == {
+        "StartDate": "ignore",
+        "EndDate": "ignore",
+        "Status": "ignore",
+        "IPAddress": "ignore",
+        "Progress": "ignore",
+        "Duration (in seconds)": "ignore",
+        "Finished": "ignore",
+        "RecordedDate": "ignore",
+        "ResponseId": "id",
+        "UserLanguage": "ignore",
+        "Q1": "context",
+        "Q2": "context",
+        "Q3": "context",
+        "Q4": "context",
+        "Q5": "answer",
+        "Q6": "answer",
+    }
+    q5 = next(c for c in table.columns if c.key == "Q5")
+    assert q5.question == QUALTRICS_QUESTIONS["Q5"]
+    assert q5.samples[0] == QUALTRICS_RESPONSES[0][5]
+    assert q5.filled == 5
+
+
+def test_google_forms_xlsx() -> None:
+    document, report = read_file("form.xlsx", google_forms_xlsx())
+    assert report.ok, report.error
+    assert document is not None
+    assert report.warnings == ("recognised a Google Forms export: its Timestamp column is ignored",)
+    quotes = [p for p in document.passages if p.citable]
+    expected = [
+        (f"row {2 + n}, column {letter}", text, f"row {2 + n}")
+        for n, r in enumerate(GOOGLE_RESPONSES)
+        for letter, text in (("C", r[1]), ("E", r[3]))
+        if text
+    ]
+    assert [(p.locator, p.text, p.participant) for p in quotes] == expected
+    assert not any("2026-04-07" in p.text for p in document.passages)
+    questions = {p.locator: p.text for p in document.passages if p.locator.startswith("column")}
+    assert questions == {"column C": GOOGLE_QUESTIONS[2], "column E": GOOGLE_QUESTIONS[4]}
+    about = next(p for p in document.passages if p.locator == "row 2")
+    assert about.text == f"{GOOGLE_QUESTIONS[1]}: Weekly; {GOOGLE_QUESTIONS[3]}: 2"
+
+
+def test_chosen_roles_change_what_is_quoted() -> None:
+    choice = TableChoice(roles={"Q6": "ignore", "Q2": "answer", "ResponseId": "context"})
+    document, report = read_file("grocery.xlsx", qualtrics_xlsx(), choice=choice)
+    assert report.ok, report.error
+    assert document is not None
+    quotes = [p for p in document.passages if p.citable]
+    assert {p.locator.split(", ")[1] for p in quotes} == {"Q2", "Q5"}
+    assert {p.participant for p in quotes} == {f"row {n}" for n in range(4, 9)}
+    about = next(p for p in document.passages if p.locator == "row 4")
+    assert about.text.startswith("Response ID: R_1OUVd2xQ8mY3pLk; How old are you?: 34")
+
+
+def test_a_choice_naming_no_column_is_reported() -> None:
+    choice = TableChoice(roles={"Q9": "answer"})
+    _, report = read_file("grocery.xlsx", qualtrics_xlsx(), choice=choice)
+    assert report.ok
+    assert any("no column named 'Q9'" in w and "Q5" in w for w in report.warnings)
+
+
+def test_no_answer_column_is_a_clear_error() -> None:
+    choice = TableChoice(roles={"Q5": "ignore", "Q6": "context"})
+    _, report = read_file("grocery.xlsx", qualtrics_xlsx(), choice=choice)
+    assert not report.ok
+    assert "no column is marked as a free-text answer" in report.error
+    assert "'answer'" in report.error
+
+
+def workbook(*sheets: tuple[str, list[list[object]]]) -> bytes:
+    book = openpyxl.Workbook()
+    book.remove(book.active)  # type: ignore[arg-type]
+    for title, rows in sheets:
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+TWO_SHEETS = workbook(
+    ("Wave 1", [["Id", "Comment"], ["A1", "The app is slow in the evening when I order."]]),
+    ("Empty", []),
+    ("Wave 2", [["Id", "Comment"], [None, None], ["B7", "Checkout keeps failing on my phone."]]),
+)
+
+
+def test_every_sheet_is_read_and_named_in_locators() -> None:
+    document, report = read_file("waves.xlsx", TWO_SHEETS)
+    assert report.ok, report.error
+    assert document is not None
+    quotes = [(p.locator, p.participant) for p in document.passages if p.citable]
+    assert quotes == [("Wave 1, row 2, Comment", "A1"), ("Wave 2, row 3, Comment", "B7")]
+
+
+def test_one_sheet_can_be_picked() -> None:
+    document, _ = read_file("waves.xlsx", TWO_SHEETS, choice=TableChoice(sheets=("Wave 2",)))
+    assert document is not None
+    assert [p.locator for p in document.passages if p.citable] == ["row 3, Comment"]
+    _, report = read_file("waves.xlsx", TWO_SHEETS, choice=TableChoice(sheets=("Wave 9",)))
+    assert not report.ok
+    assert "no sheet named 'Wave 9'" in report.error
+    assert "Wave 1, Wave 2" in report.error
+
+
+def test_choices_for_all_files_and_per_file() -> None:
+    choices = {
+        "*": TableChoice(roles={"Q6": "ignore"}),
+        "grocery.xlsx": TableChoice(roles={"Q2": "answer"}),
+    }
+    merged = choice_for(choices, "grocery.xlsx")
+    assert merged is not None
+    assert dict(merged.roles) == {"Q6": "ignore", "Q2": "answer"}
+    assert choice_for(choices, "other.csv") == choices["*"]
+    assert choice_for(None, "x.csv") is None
+    saved = choices_to_options(choices)
+    assert choices_from_options({"columns": saved}) == choices
+    reading = read_files([("grocery.xlsx", qualtrics_xlsx())], choices=choices)
+    assert {p.locator.split(", ")[1] for p in reading.passages if p.citable} == {"Q2", "Q5"}
+
+
+def test_read_paths_applies_choices(tmp_path) -> None:
+    (tmp_path / "grocery.xlsx").write_bytes(qualtrics_xlsx())
+    reading = read_paths([tmp_path], choices={"*": TableChoice(roles={"Q5": "ignore"})})
+    assert {p.locator.split(", ")[1] for p in reading.passages if p.citable} == {"Q6"}
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("Q5=answer,ResponseId=id", {"Q5": "answer", "ResponseId": "id"}),
+        (" Age = context , StartDate=IGNORE ", {"Age": "context", "StartDate": "ignore"}),
+        ("What, if anything?=text", {"What, if anything?": "answer"}),
+        ("Email=respondent,Notes=skip", {"Email": "id", "Notes": "ignore"}),
+    ],
+)
+def test_parse_roles(spec: str, expected: dict[str, str]) -> None:
+    assert parse_roles(spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("Q5", "is not COLUMN=ROLE"),
+        ("Q5=quoted", "Unknown column role 'quoted'"),
+        ("=id", "is not COLUMN=ROLE"),
+    ],
+)
+def test_parse_roles_errors(spec: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        parse_roles(spec)
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "role"),
+    [
+        ("Respondent ID", ["R1", "R2", "R3"], "id"),
+        ("Timestamp", ["2026/04/07 7:02:11 PM GMT+1", "2026/04/08 9:00:00 AM GMT+1"], "ignore"),
+        ("Submitted", ["2026-04-07 19:02:11", "2026-04-08T09:00:00Z"], "ignore"),
+        ("Rating", ["1", "5", "3", "4"], "context"),
+        ("Gender", ["Female", "Male", "Female", "Non-binary", "Male", "Female"], "context"),
+        ("Why?", ["Because the slots are gone by eight in the morning", "Too slow"], "answer"),
+        ("Empty", [], "ignore"),
+        ("IPAddress", ["192.0.2.1", "192.0.2.2"], "ignore"),
+    ],
+)
+def test_suggest_role(name: str, values: list[str], role: str) -> None:
+    assert suggest_role(name, values)[0] == role
+
+
+def test_column_letters() -> None:
+    assert [column_letter(i) for i in (0, 2, 25, 26, 27, 701, 702)] == [
+        "A",
+        "C",
+        "Z",
+        "AA",
+        "AB",
+        "ZZ",
+        "AAA",
+    ]
+
+
+def test_a_csv_survey_gets_the_same_roles() -> None:
+    text = (
+        "Timestamp,Email Address,Age,What went wrong?\n"
+        "2026/04/07 7:02:11 PM GMT+1,ana@example.com,34,The driver left the bags in the rain.\n"
+        "2026/04/07 9:12:40 PM GMT+1,bo@example.com,71,Nobody answered the phone for an hour.\n"
+    )
+    document, report = read_file("form.csv", text.encode())
+    assert report.ok, report.error
+    assert document is not None
+    quotes = [(p.locator, p.participant) for p in document.passages if p.citable]
+    assert quotes == [
+        ("row 2, What went wrong?", "ana@example.com"),
+        ("row 3, What went wrong?", "bo@example.com"),
+    ]
+
+
+def test_a_zip_bomb_is_refused_before_unpacking() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (80 * 1024 * 1024))
+    data = buffer.getvalue()
+    assert len(data) < 1024 * 1024
+    with pytest.raises(InputError, match="would unpack to 80 MB"):
+        check_archive("bomb.xlsx", data, "an Excel workbook")
+    _, report = read_file("bomb.xlsx", data)
+    assert not report.ok and "would unpack to" in report.error
+
+
+def test_a_damaged_workbook_says_what_to_do() -> None:
+    _, report = read_file("broken.xlsx", b"PK\x03\x04 not really a zip")
+    assert not report.ok
+    assert report.error.startswith("broken.xlsx could not be opened as an Excel workbook")
