@@ -229,7 +229,7 @@ _FILE_HEADER = re.compile(r"^#+\s*(?:file|source|document)\s*:\s*(?P<source>.+)$
 _CITED = re.compile(r"^\[(?P<cite>[^\]]+)\]\s*(?P<text>\S.*)$")
 _LOCATED = re.compile(
     r"^(?P<locator>(?:line|lines|row|rows|page|pages|para|paragraph|cell|slide|turn|segment)"
-    r"\s*\d[\w.,–-]*):\s*(?P<text>\S.*)$",
+    r"\s*\d[\w.,–-]*(?:,\s[^:]{1,60})?):\s*(?P<text>\S.*)$",
     re.IGNORECASE,
 )
 _RECORD_QUOTE = re.compile(r'quote:\s*"(?P<quote>[^"]+)"')
@@ -250,7 +250,8 @@ def data_lines(text: str) -> list[DataLine]:
 
     Data is read from ``<…data…>``/``<…findings…>``-like tag blocks, else ``` fences, else the
     whole text. Understood line forms: ``# file: NAME`` headers (set the source),
-    ``line 4: text`` / ``row 2: text`` (locator prefix), ``[source, locator] text`` and
+    ``line 4: text`` / ``row 2: text`` / ``row 2, Q5: text`` (locator prefix, a survey
+    answer's column after the comma), ``[source, locator] text`` and
     ``… quote: "text" | source: s | locator: l`` records. Other lines are quoted whole.
     Lines of three words or more are preferred.
     """

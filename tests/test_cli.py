@@ -216,3 +216,118 @@ def test_usage_error_exit_code():
     with pytest.raises(SystemExit) as info:
         main(["generate"])
     assert info.value.code == 2
+
+
+# --- survey columns, studies and exports ------------------------------------------------------
+
+
+def write_survey(tmp_path: Path) -> Path:
+    from tests.survey_files import qualtrics_xlsx
+
+    path = tmp_path / "grocery_survey.xlsx"
+    path.write_bytes(qualtrics_xlsx())
+    return path
+
+
+def test_columns_show_lists_roles_without_generating(fake_ollama, capsys, tmp_path):
+    survey = write_survey(tmp_path)
+    code, out, err = run_cli(
+        capsys, "generate", "--from", str(survey), "--columns", "show", "--host", fake_ollama.url
+    )
+    assert code == EXIT_OK, err
+    lines = out.splitlines()
+    assert lines[0] == "grocery_survey.xlsx, sheet 'Sheet0' (Qualtrics export, 5 responses)"
+    rows = {line.split()[0]: line.split()[1] for line in lines[2:] if line.strip()}
+    assert rows["ResponseId"] == "id" and rows["Q5"] == "answer" and rows["Q3"] == "context"
+    assert rows["StartDate"] == "ignore"
+    assert "The delivery slots are always gone" in out
+    assert '--columns "COLUMN=ROLE,..."' in err
+    assert not fake_ollama.log("/api/chat"), "listing columns calls no model"
+
+
+def test_generate_with_chosen_columns_quotes_only_answers(fake_ollama, capsys, tmp_path, data_dir):
+    from tests.survey_files import QUALTRICS_RESPONSES
+
+    survey = write_survey(tmp_path)
+    code, out, err = run_cli(
+        capsys,
+        "generate",
+        "--from",
+        str(survey),
+        "--columns",
+        "Q6=ignore,Q2=context",
+        "--study",
+        "Grocery pilot",
+        "--keep-text",
+        "--count",
+        "2",
+        "--format",
+        "md",
+        "--out",
+        str(tmp_path / "out"),
+        "--host",
+        fake_ollama.url,
+    )
+    assert code == EXIT_OK, err
+    [summary] = Store(data_dir / "history.sqlite3").list()
+    run = Store(data_dir / "history.sqlite3").get(summary.id)
+    assert run.study == "Grocery pilot"
+    assert run.options["columns"] == {
+        "*": {"sheets": None, "roles": {"Q6": "ignore", "Q2": "context"}}
+    }
+    quotes = [ev.quote for p in run.personas for ev in p.all_evidence()]
+    assert quotes
+    answers = {r[5] for r in QUALTRICS_RESPONSES}
+    assert all(q in answers for q in quotes), quotes
+    prompt = fake_ollama.log("/api/chat")[0].body["messages"][-1]["content"]
+    assert QUALTRICS_RESPONSES[0][6] not in prompt, "an ignored column is not sent"
+    assert QUALTRICS_RESPONSES[0][0] in prompt, "the respondent ID names the participant"
+    exported = Path(out.strip().splitlines()[0]).read_text(encoding="utf-8")
+    assert "*In context:*" in exported and "> Question: What frustrates you" in exported
+
+
+def test_export_command_writes_every_format_without_overwriting(fake_ollama, capsys, tmp_path):
+    code, _, err = run_cli(
+        capsys,
+        "generate",
+        "--from",
+        str(write_survey(tmp_path)),
+        "--count",
+        "1",
+        "--out",
+        str(tmp_path / "first"),
+        "--host",
+        fake_ollama.url,
+    )
+    assert code == EXIT_OK, err
+    run_id = err.strip().rsplit("run ", 1)[1]
+    out_dir = tmp_path / "exports"
+    written = []
+    for fmt in ("pdf", "docx", "json", "md", "csv"):
+        code, out, err = run_cli(
+            capsys, "export", run_id[:8], "--format", fmt, "--out", str(out_dir)
+        )
+        assert code == EXIT_OK, err
+        written.append(Path(out.strip()))
+    assert [p.suffix for p in written] == [".pdf", ".docx", ".json", ".md", ".csv"]
+    assert written[0].read_bytes().startswith(b"%PDF")
+    code, out, _ = run_cli(capsys, "export", "latest", "--format", "pdf", "--out", str(out_dir))
+    again = Path(out.strip())
+    assert code == EXIT_OK and again != written[0] and again.stem.endswith("-2")
+    assert written[0].read_bytes()[:4] == b"%PDF", "the first file is untouched"
+    code, _, err = run_cli(capsys, "export", "nope", "--format", "pdf")
+    assert code == EXIT_FAIL and "No saved run with id 'nope'" in err
+
+
+def test_bad_columns_spec_is_a_clear_error(fake_ollama, capsys, tmp_path):
+    code, _, err = run_cli(
+        capsys,
+        "generate",
+        "--from",
+        str(write_survey(tmp_path)),
+        "--columns",
+        "Q5=quoted",
+        "--host",
+        fake_ollama.url,
+    )
+    assert code == EXIT_FAIL and "Unknown column role 'quoted'" in err

@@ -17,7 +17,7 @@ import persona.history.store as store_module
 from persona.core.errors import InputError, PersonaError, StoreError
 from persona.core.records import FileRef, PersonaRecord, Run
 from persona.core.schema import Claim, Evidence, Persona
-from persona.history.store import FILENAME, SCHEMA_VERSION, Store
+from persona.history.store import _MIGRATIONS, FILENAME, SCHEMA_VERSION, Store
 
 REPO = Path(persona.__file__).resolve().parent.parent
 RESEARCH = "Our clinic switched rota software in March and nobody told the night staff."
@@ -464,3 +464,71 @@ def test_concurrent_writers(path: Path, store: Store) -> None:
     with sqlite3.connect(path) as conn:
         indexes = conn.execute("SELECT idx FROM records WHERE run_id = ?", (shared.id,))
         assert sorted(i for (i,) in indexes) == list(range(45))
+
+
+# --- studies, filters, bulk actions, migration --------------------------------------------------
+
+
+def test_studies_group_filter_rename_and_move(store: Store) -> None:
+    a = make_run(personas=(make_persona("Ana Costa"),), study="Grocery", status="complete")
+    b = make_run(personas=(make_persona("Bo Lee"),), study="Grocery", status="failed")
+    c = make_run(personas=(make_persona("Cy Park"),), study="Banking", status="complete")
+    for run in (a, b, c):
+        store.save(run)
+    assert {s.name: s.runs for s in store.studies()} == {"Grocery": 2, "Banking": 1}
+    assert {s.id for s in store.list(study="Grocery")} == {a.id, b.id}
+    assert {s.id for s in store.list(statuses=["complete"])} == {a.id, c.id}
+    assert store.list(statuses=[]) == []
+    assert store.rename_study("Grocery", "  Grocery   2026 ") == 2
+    assert {s.id for s in store.list(study="Grocery 2026")} == {a.id, b.id}
+    assert store.set_study([c.id, "no-such-run"], "Grocery 2026") == 1
+    assert [s.name for s in store.studies()] == ["Grocery 2026"]
+    assert store.get(c.id).study == "Grocery 2026"
+    summary = next(s for s in store.list() if s.id == c.id)
+    assert summary.title.startswith("Grocery 2026 · Cy Park · ")
+
+
+def test_search_finds_claims_and_quotes(store: Store) -> None:
+    run = make_run(personas=(make_persona(),))
+    store.save(run)
+    persona = run.records[0].current
+    claim = persona.pain_points[0]
+    quote = persona.quote.quote
+    for text in (claim.text.split()[1], quote.split()[-1].strip(".!?"), "costa", "works"):
+        assert [s.id for s in store.list(search=text)] == [run.id], text
+    assert store.list(search="nowhere-to-be-found") == []
+
+
+def test_delete_many(store: Store) -> None:
+    runs = [make_run() for _ in range(3)]
+    for run in runs:
+        store.save(run)
+    assert store.delete_many([runs[0].id, runs[2].id, runs[0].id, "missing"]) == 2
+    assert [s.id for s in store.list()] == [runs[1].id]
+
+
+def test_version_1_history_is_migrated_and_kept(path: Path) -> None:
+    """A history written before studies existed opens with its runs, now searchable by quote."""
+    persona = make_persona()
+    record = PersonaRecord(draft=persona)
+    with sqlite3.connect(path) as conn:
+        for statement in _MIGRATIONS[0]:
+            assert isinstance(statement, str)
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO runs VALUES ('old', '2025-01-02T03:04:05+00:00', 'local', 'm', NULL, "
+            "'complete', '', '{}', '[]', 'a.md', '{}', '[]', NULL, 'nobody')"
+        )
+        conn.execute(
+            "INSERT INTO records VALUES ('old', 0, ?, ?, ?, 1, 1, 1)",
+            (record.model_dump_json(), persona.name, persona.role),
+        )
+        conn.execute("PRAGMA user_version = 1")
+    store = Store(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    run = store.get("old")
+    assert run.study == "" and run.records[0].current == persona
+    quote_word = persona.quote.quote.split()[-1].strip(".!?")
+    assert [s.id for s in store.list(search=quote_word)] == ["old"]
+    assert [(s.name, s.runs) for s in store.studies()] == [("", 1)]
