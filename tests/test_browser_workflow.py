@@ -1,0 +1,208 @@
+"""Real browser: a Qualtrics .xlsx with the column preview, quotes in context, and History
+grouped by study with status filters and bulk delete."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, expect
+
+from persona.core.records import PersonaRecord, Run
+from persona.core.schema import Claim, Evidence, Persona
+from persona.history.store import Store, history_path
+from tests.browser import (
+    ROOT,
+    chromium_context,
+    full_page_screenshot,
+    open_app,
+    start_fake_ollama,
+    start_streamlit,
+    wait_idle,
+    warm_up,
+)
+from tests.survey_files import QUALTRICS_RESPONSES, qualtrics_xlsx
+from tests.test_browser import select
+
+pytestmark = pytest.mark.browser
+expect.set_options(timeout=20_000)
+
+DOCS = ROOT / "docs"
+NEVER_QUOTED = [
+    *(r[0] for r in QUALTRICS_RESPONSES),  # respondent IDs
+    *(r[3] for r in QUALTRICS_RESPONSES),  # Likert answers
+    *(r[6] for r in QUALTRICS_RESPONSES if r[6]),  # the column set to "Ignore"
+    "192.0.2.",
+    "2026-03-02",
+]
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    data_dir = tmp_path_factory.mktemp("workflow-data")
+    ollama = start_fake_ollama(pull_delay=0.0)
+    app = start_streamlit(ollama_host=ollama.url, data_dir=data_dir)
+    try:
+        yield app.url, data_dir
+    finally:
+        for service in (app, ollama):
+            service.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(services: tuple[str, Path]) -> Iterator[BrowserContext]:
+    with chromium_context() as context:
+        warm_up(context, services[0])
+        yield context
+
+
+def test_qualtrics_columns_generate_and_read_a_quote_in_context(
+    services: tuple[str, Path], browser: BrowserContext, tmp_path: Path
+) -> None:
+    url, data_dir = services
+    survey = tmp_path / "grocery_survey.xlsx"
+    survey.write_bytes(qualtrics_xlsx())
+    page = open_app(browser, url, "/generate", ready_text="Upload at least one file")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([str(survey)])
+    expect(page.get_by_text("Columns of grocery_survey.xlsx")).to_be_visible()
+    expect(page.get_by_text("recognised a Qualtrics export").first).to_be_visible()
+    wait_idle(page)
+    for column, role in (
+        ("ResponseId", "Respondent ID"),
+        ("Q3", "About the respondent (never quoted)"),
+        ("StartDate", "Ignore"),
+        ("Q5", "Free-text answer (quoted)"),
+    ):
+        expect(page.get_by_role("combobox", name=column, exact=True)).to_have_value(role)
+    select(page, "Q6", "Ignore")
+    page.get_by_label("Study", exact=True).fill("Grocery pilot")
+    page.get_by_label("Study", exact=True).press("Enter")
+    wait_idle(page)
+    expect(page.get_by_text("1 of 1 files read")).to_be_visible()
+    full_page_screenshot(page, DOCS / "column-preview.png")
+
+    page.get_by_role("button", name="Generate personas").click()
+    cards = page.locator("[class*='st-key-card_generated_']")
+    expect(cards.first).to_be_visible(timeout=60_000)
+    wait_idle(page)
+    page.get_by_text("Show all quotes").click()
+    wait_idle(page)
+    quotes = [
+        q.inner_text().strip()
+        for q in page.locator("[class*='st-key-card_generated_'] blockquote").all()
+    ]
+    assert quotes, "the cards show quotes"
+    answers = {r[5] for r in QUALTRICS_RESPONSES}
+    for quote in quotes:
+        for value in NEVER_QUOTED:
+            assert value not in quote, (value, quote)
+        assert any(answer in quote for answer in answers), quote
+
+    [summary] = Store(history_path(data_dir)).list(study="Grocery pilot")
+    run = Store(history_path(data_dir)).get(summary.id)
+    assert run.options["columns"]["grocery_survey.xlsx"]["roles"]["Q6"] == "ignore"
+
+    page.get_by_role("button", name="Read in context").first.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text(
+        "Question asked: What frustrates you most about grocery delivery?"
+    )
+    expect(dialog).to_contain_text("This respondent's answers")
+    expect(dialog).to_contain_text("About the respondent: How old are you?")
+    highlighted = dialog.locator(
+        "span[class*='stMarkdownColoredBackground'], mark, span[style*='background']"
+    )
+    assert highlighted.count() >= 1
+    assert any(answer in dialog.inner_text() for answer in answers)
+
+
+def _persona(name: str, quote: str, claim: str) -> Persona:
+    evidence = Evidence(quote=quote, source="notes.md", locator="line 1", verified=True)
+    return Persona(
+        name=name,
+        age="30",
+        role="Researcher",
+        bio=f"{name} works on a study.",
+        goals=[Claim(text=claim, evidence=[evidence])],
+        pain_points=[Claim(text="Too many runs", evidence=[evidence])],
+        behaviours=[Claim(text="Groups runs", evidence=[evidence])],
+        quote=evidence,
+    )
+
+
+def test_history_groups_filters_and_deletes_in_bulk(
+    services: tuple[str, Path], browser: BrowserContext
+) -> None:
+    url, data_dir = services
+    store = Store(history_path(data_dir))
+    start = datetime(2026, 5, 1, 9, 0, tzinfo=timezone.utc)
+    seeded = {
+        "bank-1": ("Banking app", "complete", "Ada Byrne", "the overdraft fee surprised me"),
+        "bank-2": ("Banking app", "failed", "", ""),
+        "bank-3": ("Banking app", "complete", "Ben Ode", "I check my balance every morning"),
+        "shop-1": ("Shoe shop", "complete", "Cleo Marsh", "the sizes never fit online"),
+    }
+    ids = {}
+    for number, (key, (study, status, name, quote)) in enumerate(seeded.items()):
+        records = [PersonaRecord(draft=_persona(name, quote, f"Goal of {name}"))] if name else []
+        run = Run(
+            model="llama3.2:3b",
+            study=study,
+            status=status,  # type: ignore[arg-type]
+            message="The model could not be reached." if status == "failed" else "",
+            created_at=start + timedelta(minutes=number),
+            records=records,
+        )
+        store.save(run)
+        ids[key] = run.id
+
+    page = open_app(browser, url, "/history", ready_text="Runs are saved on this machine")
+    for heading in ("Banking app · 3 runs", "Shoe shop · 1 run"):
+        expect(page.get_by_text(heading, exact=True)).to_be_visible()
+
+    # filter by status: hide failed runs
+    page.get_by_role("toolbar", name="Status").get_by_role("button", name="failed").click()
+    wait_idle(page)
+    expect(page.get_by_text("Banking app · 2 runs", exact=True)).to_be_visible()
+
+    # search a quote
+    search = page.get_by_role("textbox", name="Search", exact=True)
+    search.fill("overdraft")
+    search.press("Enter")
+    wait_idle(page)
+    expect(page.get_by_text("Banking app · 1 run", exact=True)).to_be_visible()
+    expect(page.get_by_text("Shoe shop · 1 run", exact=True)).to_have_count(0)
+    search.fill("")
+    search.press("Enter")
+    wait_idle(page)
+    page.get_by_role("toolbar", name="Status").get_by_role("button", name="failed").click()
+    wait_idle(page)
+    expect(page.get_by_text("Banking app · 3 runs", exact=True)).to_be_visible()
+
+    # select the two newest Banking runs (Ben's and the failed one) and delete them together;
+    # studies are listed by their newest run, so Banking's table comes after Shoe shop's
+    grid = page.get_by_test_id("stDataFrame").nth(1)
+    expect(grid).to_be_visible()
+    box = grid.bounding_box()
+    assert box is not None
+    for row in (0, 1):  # the row markers of the first two rows (35 px rows under a header)
+        page.mouse.click(box["x"] + 18, box["y"] + 35 + 35 * row + 17)
+        wait_idle(page)
+    expect(page.get_by_text("2 runs selected")).to_be_visible()
+    page.get_by_role("button", name="Delete 2 selected…").click()
+    wait_idle(page)
+    expect(
+        page.get_by_text("Delete 2 run(s) and their personas from this machine?")
+    ).to_be_visible()
+    assert len(store.list(study="Banking app")) == 3, "nothing is deleted before confirming"
+    full_page_screenshot(page, DOCS / "history-studies.png")
+    page.get_by_role("button", name="Yes, delete 2 run(s)").click()
+    expect(page.get_by_text("Deleted 2 run(s).")).to_be_visible()
+    left = {s.id for s in store.list(study="Banking app")}
+    assert left == {ids["bank-1"]}
+    expect(page.get_by_text("Banking app · 1 run", exact=True)).to_be_visible()
+    assert {s.id for s in store.list(study="Shoe shop")} == {ids["shop-1"]}
+    assert not re.search(r"Traceback|\w+Error:", page.locator("body").inner_text())
