@@ -94,7 +94,8 @@ def render_persona(
             if not claims:
                 continue
             total = sum(len(c.evidence) for c in claims)
-            st.markdown(f"**{SECTION_TITLES[section]}** :gray[({total} quotes)]")
+            noun = "quote" if total == 1 else "quotes"
+            st.markdown(f"**{SECTION_TITLES[section]}** :gray[({total} {noun})]")
             for number, claim in enumerate(claims, start=1):
                 st.markdown(_claim_line(claim))
                 _claim_quotes(
