@@ -40,7 +40,7 @@ with middle:
         list(STATUS_LABELS),
         selection_mode="multi",
         default=list(STATUS_LABELS),
-        format_func=STATUS_LABELS.get,
+        format_func=lambda status: STATUS_LABELS[status],
         key="history_status",
     )
 with right:

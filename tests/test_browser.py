@@ -349,5 +349,5 @@ def test_generate_download_and_find_in_history(
         expect(table).to_contain_text(sample.name)
     expect(table).to_contain_text("✅ complete")
     for name in names:
-        expect(page.get_by_role("heading", name=name)).to_be_visible()
+        expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
     assert_no_exception(page)

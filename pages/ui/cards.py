@@ -9,7 +9,7 @@ its context (:mod:`pages.ui.quotes`). All text from files or a model is escaped.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import streamlit as st
 
@@ -136,13 +136,18 @@ def render_downloads(run: Run, *, key: str, passages: Sequence[Passage] | None =
     for column, fmt in zip(st.columns(len(FORMATS)), FORMATS, strict=True):
         column.download_button(
             f"Download {LABELS[fmt]}",
-            lambda fmt=fmt: export_run(run, fmt, passages)[1],
+            _maker(run, fmt, passages),
             file_name=file_name(run, fmt),
             mime=MIME_TYPES[fmt],
             key=f"dl_{fmt}_{key}",
             icon=":material/download:",
             on_click="ignore",
         )
+
+
+def _maker(run: Run, fmt: str, passages: Sequence[Passage] | None) -> Callable[[], bytes]:
+    """Makes the file only when its download button is pressed (a PDF takes a second)."""
+    return lambda: export_run(run, fmt, passages)[1]
 
 
 def render_run(run: Run, *, key: str, passages: Sequence[Passage] | None = None) -> None:

@@ -46,6 +46,10 @@ def _tables(upload: Any) -> list[Table]:
     return tables
 
 
+def _label(role: ColumnRole) -> str:
+    return ROLE_LABELS[role]
+
+
 def _choose(upload: Any, tables: list[Table], *, key: str) -> TableChoice:
     sheets: tuple[str, ...] | None = None
     shown = tables
@@ -64,15 +68,16 @@ def _choose(upload: Any, tables: list[Table], *, key: str) -> TableChoice:
                 st.columns(_PER_ROW), table.columns[start : start + _PER_ROW], strict=False
             ):
                 with cell:
-                    roles[column.key] = st.selectbox(
+                    role = st.selectbox(
                         column.key,
-                        ROLES,
+                        list(ROLES),
                         index=ROLES.index(column.suggested),
-                        format_func=ROLE_LABELS.get,
+                        format_func=_label,
                         key=f"role_{key}_{table.sheet}_{column.index}",
                         help=f"Suggested: {ROLE_LABELS[column.suggested]} ({column.reason}). "
                         f"Question: {column.question}",
                     )
+                    roles[column.key] = role or column.suggested
                     samples = " · ".join(" ".join(v.split())[:60] for v in column.samples)
                     st.caption(escape_markdown(samples) or "(empty)")
     return TableChoice(sheets, roles)

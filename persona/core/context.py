@@ -107,7 +107,7 @@ def highlight_spans(text: str, quote: str) -> tuple[tuple[int, int], ...]:
     if len(needle) > len(folded):
         return ((0, len(text)),) if fuzz.ratio(needle, folded) >= HIGHLIGHT_SCORE else ()
     aligned = fuzz.partial_ratio_alignment(needle, folded)
-    if aligned.score < HIGHLIGHT_SCORE or aligned.dest_end <= aligned.dest_start:
+    if aligned is None or aligned.score < HIGHLIGHT_SCORE or aligned.dest_end <= aligned.dest_start:
         return ()
     return ((positions[aligned.dest_start], positions[aligned.dest_end - 1] + 1),)
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import io
 
 import docx
+from docx.document import Document
 from docx.shared import Pt, RGBColor
+from docx.text.paragraph import Paragraph
 
 from persona.core.records import Run
 from persona.history.handout import Handout, PersonaSheet, QuoteItem, handout
@@ -33,7 +35,7 @@ def to_docx(run: Run) -> bytes:
     return buffer.getvalue()
 
 
-def _run_header(document: docx.document.Document, sheet: Handout) -> None:
+def _run_header(document: Document, sheet: Handout) -> None:
     document.add_heading(sheet.title, level=0)
     for line in sheet.about:
         _muted(document.add_paragraph(), line)
@@ -48,7 +50,7 @@ def _run_header(document: docx.document.Document, sheet: Handout) -> None:
         )
 
 
-def _persona(document: docx.document.Document, persona: PersonaSheet) -> None:
+def _persona(document: Document, persona: PersonaSheet) -> None:
     document.add_heading(persona.name, level=1)
     if persona.subtitle:
         _muted(document.add_paragraph(), persona.subtitle)
@@ -78,7 +80,7 @@ def _persona(document: docx.document.Document, persona: PersonaSheet) -> None:
         run.font.color.rgb = MUTED
 
 
-def _quote(document: docx.document.Document, quote: QuoteItem, *, style: str) -> None:
+def _quote(document: Document, quote: QuoteItem, *, style: str) -> None:
     paragraph = document.add_paragraph(style=style)
     paragraph.add_run(f"“{quote.text}”")
     where = paragraph.add_run(f" — {quote.where} ({quote.status})")
@@ -86,6 +88,6 @@ def _quote(document: docx.document.Document, quote: QuoteItem, *, style: str) ->
     where.font.color.rgb = WARN if quote.verified is False else MUTED
 
 
-def _muted(paragraph: docx.text.paragraph.Paragraph, text: str) -> None:
+def _muted(paragraph: Paragraph, text: str) -> None:
     run = paragraph.add_run(text)
     run.font.color.rgb = MUTED

@@ -24,7 +24,7 @@ from persona.history.handout import Handout, PersonaSheet, QuoteItem, handout
 FONT = "Arimo"
 FALLBACK = "NotoSansCJKjp"
 _ARIMO = Path(str(fontpkg_arimo.ROOT)) / "files" / "Arimo[wght].ttf"
-_REGULAR, _BOLD = 400, 700
+_REGULAR, _BOLD = 400.0, 700.0
 
 INK = (33, 37, 41)
 MUTED = (108, 117, 125)
