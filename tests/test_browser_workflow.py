@@ -182,9 +182,8 @@ def test_history_groups_filters_and_deletes_in_bulk(
     wait_idle(page)
     expect(page.get_by_text("Banking app · 3 runs", exact=True)).to_be_visible()
 
-    # select the two newest Banking runs (Ben's and the failed one) and delete them together;
-    # studies are listed by their newest run, so Banking's table comes after Shoe shop's
-    grid = page.get_by_test_id("stDataFrame").nth(1)
+    # select the two newest Banking runs (Ben's and the failed one) and delete them together
+    grid = page.get_by_test_id("stDataFrame").filter(has_text="Banking app · Ben Ode")
     expect(grid).to_be_visible()
     box = grid.bounding_box()
     assert box is not None
