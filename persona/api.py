@@ -29,8 +29,8 @@ from persona.generation.evidence import verify_personas
 from persona.generation.generate import GenerationRequest, make_plan
 from persona.generation.pipeline import LocalRun
 from persona.generation.planner import Plan
-from persona.history.export import CSV_COLUMNS, Format, cite, quote_rows
-from persona.history.export import export as export_run
+from persona.history.export import CSV_COLUMNS, cite, quote_rows
+from persona.history.formats import Format, export_run
 from persona.history.store import Store
 from persona.history.study_report import persona_columns
 from persona.ingest import Reading, read_paths
@@ -161,7 +161,8 @@ def verify(personas: Sequence[Persona], reading: Reading) -> list[Persona]:
 
 
 def export(run: Run, format: Format = "md", path: str | Path | None = None) -> bytes:
-    """The run as JSON, Markdown or CSV bytes; also written to ``path`` when given.
+    """The run as JSON, Markdown, CSV, PDF or Word (``docx``) bytes; also written to ``path``
+    when given.
 
     An existing file is never overwritten.
     """

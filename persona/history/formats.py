@@ -60,7 +60,7 @@ def export_run(
         data = to_pdf(run)
     else:
         data = to_docx(run)
-    return file_name(run, fmt), data, MIME_TYPES[fmt]  # type: ignore[index]
+    return file_name(run, fmt), data, MIME_TYPES[fmt]
 
 
 def file_name(run: Run, fmt: str) -> str:

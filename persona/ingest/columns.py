@@ -252,7 +252,7 @@ def _role(text: str) -> ColumnRole:
             f"Unknown column role {text!r}: use one of {', '.join(ROLES)} "
             "(answer = quoted free text, id = respondent, context = about the respondent)."
         )
-    return role  # type: ignore[return-value]
+    return role
 
 
 # --- reading a grid ------------------------------------------------------------------------
