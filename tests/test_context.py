@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from persona.core import research_copy
 from persona.core.context import (
     cell_locator,
     highlight_spans,
@@ -11,6 +10,7 @@ from persona.core.context import (
     split_cell_locator,
 )
 from persona.core.documents import Passage
+from persona.generation.research import keep_copy, passages_from_copy
 from persona.ingest import read_files
 from tests.survey_files import QUALTRICS_QUESTIONS, QUALTRICS_RESPONSES, qualtrics_xlsx
 
@@ -123,11 +123,11 @@ def test_cell_locators() -> None:
     assert split_cell_locator("line 4") is None
 
 
-def test_the_kept_research_copy_keeps_places() -> None:
-    passages = [*TRANSCRIPT, Passage("s.csv", "row 2", "Age: 4", participant="R1", citable=False)]
-    copy = research_copy.encode(passages)
-    assert research_copy.decode(copy) == passages
-    assert research_copy.plain_text(copy) == "\n".join(p.text for p in passages)
-    assert research_copy.decode("the old plain text copy") is None
-    assert research_copy.plain_text("the old plain text copy") == "the old plain text copy"
-    assert research_copy.decode(None) is None
+def test_a_kept_copy_places_quotes_like_the_files() -> None:
+    """History's kept copy (generation.research) gives the same context as the files."""
+    reading = read_files([("grocery.xlsx", qualtrics_xlsx())])
+    kept = passages_from_copy(keep_copy(reading.passages))
+    quote = QUALTRICS_RESPONSES[1][5]
+    assert quote_context(kept, quote, "grocery.xlsx", "row 5, Q5") == quote_context(
+        reading.passages, quote, "grocery.xlsx", "row 5, Q5"
+    )

@@ -12,10 +12,11 @@ import docx
 import pytest
 from pypdf import PdfReader
 
-from persona.core import research_copy
+from persona.core.coverage import speakers
 from persona.core.records import FileRef, PersonaRecord, Run
 from persona.core.schema import Claim, Evidence, Persona
 from persona.generation.evidence import verify_personas
+from persona.generation.research import keep_copy, passages_from_copy
 from persona.history.formats import FORMATS, MIME_TYPES, export_run, file_name, write_new
 from persona.ingest import read_files
 from tests.survey_files import QUALTRICS_RESPONSES, qualtrics_xlsx
@@ -89,6 +90,7 @@ def survey() -> tuple[Run, list]:
         files=[FileRef(name=SURVEY, sha256="0" * 64, size_bytes=len(data), kind="xlsx")],
         records=[PersonaRecord(draft=p) for p in verified],
         status="complete",
+        speakers=speakers(reading.passages),
     )
     return run, reading.passages
 
@@ -123,6 +125,7 @@ def test_pdf_has_a_page_per_persona_with_every_quote_and_source(survey) -> None:
             if evidence.verified:
                 assert squash(f"— {where} · found in your data") in flat
         assert "Coverage:" in page and "Verification:" in page
+        assert "Represents" in page and "of 5 participants" in page
     invented = squash("“I love waiting all day.” — grocery_survey.xlsx · not found in your data")
     assert invented in squash(pages[0]), "an invented quote is flagged"
     assert "No quote supports this statement." in pages[0]
@@ -223,8 +226,8 @@ def test_markdown_shows_each_quote_in_context(survey) -> None:
     respondent = QUALTRICS_RESPONSES[0]
     assert f"> Answer \\({respondent[0].replace('_', chr(92) + '_')}\\): **" in text
     assert "> Question: What frustrates you most about grocery delivery\\?" in text
-    kept = run.model_copy(update={"research_text": research_copy.encode(passages)})
-    assert export_run(kept, "md")[1].decode() == text, "the kept copy gives the same context"
+    kept = passages_from_copy(keep_copy(passages))
+    assert export_run(run, "md", kept)[1].decode() == text, "the kept copy gives the same context"
 
 
 def test_every_format_exports(survey) -> None:

@@ -3,13 +3,15 @@
 The PDF (:mod:`persona.history.export_pdf`) and Word (:mod:`persona.history.export_docx`)
 exports lay out the same :class:`Handout`: one sheet per persona with its name, role, bio,
 goals, pain points, behaviours and motivations, every quote with where it came from and
-whether it was found in the data, and a coverage and verification summary.
+whether it was found in the data, and a coverage and verification summary (who each persona
+represents: :mod:`persona.core.coverage`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from persona.core.coverage import Coverage, coverage
 from persona.core.records import Run, count_verified
 from persona.core.schema import CLAIM_SECTIONS, Evidence, Persona
 from persona.history.export import SECTION_TITLES, cite
@@ -78,11 +80,29 @@ def handout(run: Run) -> Handout:
     ]
     if run.status != "complete":
         about.append(f"Status: {run.status}" + (f" — {run.message}" if run.message else ""))
-    sheets = tuple(_sheet(record.current, record.refine_error or "") for record in run.records)
+    cover = coverage(run.personas, run.speakers)
+    if run.records:
+        about.append(f"Coverage: {cover.summary}")
+    sheets = tuple(
+        _sheet(record.current, record.refine_error or "", _represents(cover, index))
+        for index, record in enumerate(run.records)
+    )
     return Handout(run.study or "Personas", tuple(about), sheets)
 
 
-def _sheet(persona: Persona, refine_error: str) -> PersonaSheet:
+def _represents(cover: Coverage, index: int) -> str:
+    """``Represents 3 of 8 participants (38%): R1, R4, R7`` (empty without coverage data)."""
+    if not cover.known:
+        return ""
+    who = cover.represented(index)
+    line = (
+        f"Represents {len(who)} of {len(cover.participants)} participants "
+        f"({cover.share(index):.0%})"
+    )
+    return line + (": " + ", ".join(who) if who else "")
+
+
+def _sheet(persona: Persona, refine_error: str, represents: str) -> PersonaSheet:
     sections = tuple(
         SectionItem(
             SECTION_TITLES[section],
@@ -102,7 +122,7 @@ def _sheet(persona: Persona, refine_error: str) -> PersonaSheet:
         persona.bio,
         _quote(persona.quote),
         sections,
-        _summary(persona),
+        _summary(persona, represents),
         note,
     )
 
@@ -113,8 +133,8 @@ def _quote(evidence: Evidence) -> QuoteItem:
     return QuoteItem(" ".join(evidence.quote.split()), where, evidence.verified)
 
 
-def _summary(persona: Persona) -> tuple[str, ...]:
-    """Coverage (claims backed, files and participants drawn on) and verification."""
+def _summary(persona: Persona, represents: str) -> tuple[str, ...]:
+    """Coverage (who the persona represents, claims backed, files drawn on) and verification."""
     claims = [claim for _, claim in persona.claims()]
     backed = sum(1 for claim in claims if claim.evidence)
     found, checked, total = count_verified([persona])
@@ -133,11 +153,8 @@ def _summary(persona: Persona) -> tuple[str, ...]:
         lines.append(f"Verification: {found} of {total} quotes {FOUND}")
     else:
         lines.append(f"Verification: {total} quotes, {NOT_CHECKED}")
-    if persona.participants:
+    if represents:
+        lines.insert(0, represents)
+    elif persona.participants:
         lines.append("Based on: " + ", ".join(persona.participants))
     return tuple(lines)
-
-
-def quote_label(item: QuoteItem) -> str:
-    """``— file, row 4 (found in your data)``: how an export cites a quote."""
-    return f"— {item.where} ({item.status})"
