@@ -25,9 +25,10 @@ st.caption(
     "History like any other; nothing leaves this machine."
 )
 
-reading = uploaded_reading(
+upload = uploaded_reading(
     key="compare", label="Research files", help="The same formats as the Generate page."
 )
+reading = upload.reading if upload else None
 models = installed_models(retry_key="retry_compare")
 left, right = st.columns(2)
 with left:
