@@ -19,11 +19,8 @@ def read_json(name: str, text: str) -> Parsed:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data":
-            passages, warnings = read_jsonl(name, text)
-            return passages, [
-                "it holds one JSON value per line, so it was read as JSON Lines",
-                *warnings,
-            ]
+            lines, notes = read_jsonl(name, text)
+            return lines, ["it holds one JSON value per line, so it was read as JSON Lines", *notes]
         raise InputError(
             f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}). "
             "Fix it there, or export the file again."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 
 from persona.core.progress import Progress
 from persona.engines.ollama.types import PullChunk
@@ -71,7 +71,7 @@ def _describe(status: str, model: str) -> str:
     }.get(status, status.capitalize() or f"Downloading {model}")
 
 
-def track_pull(chunks: Iterable[PullChunk], model: str) -> Iterator[Progress]:
+def track_pull(chunks: Iterable[PullChunk], model: str) -> Generator[Progress, None, None]:
     """Progress events for a pull; closing this iterator closes the download."""
     tracker = PullTracker(model)
     iterator = iter(chunks)
