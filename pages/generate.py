@@ -13,6 +13,7 @@ from persona.core.errors import PersonaError
 from persona.engines.ollama.engine import OllamaEngine
 from persona.generation.generate import GenerationRequest, make_plan
 from persona.generation.pipeline import LocalRun
+from persona.history.speeds import measured_speed
 
 STREAM_REFRESH_S = 0.15
 
@@ -68,7 +69,8 @@ if ready:
             seed=int(seed) if seed is not None else None,
         )
         with client() as c:
-            plan = make_plan(OllamaEngine(c), reading.passages, request)
+            speed = measured_speed(store(), model)
+            plan = make_plan(OllamaEngine(c), reading.passages, request, speed=speed)
         st.info(f"**Plan:** {plan.describe()}", icon=":material/route:")
     except PersonaError as exc:
         show_error(exc, retry_key="retry_plan")

@@ -5,8 +5,11 @@ import streamlit as st
 
 from pages.ui.cards import STATUS_LABELS, render_run
 from pages.ui.errors import show_error
-from pages.ui.resources import store
+from pages.ui.resources import client, store
+from pages.ui.uploads import uploaded_reading
 from persona.core.errors import PersonaError
+from persona.engines.ollama.engine import OllamaEngine
+from persona.generation.pipeline import LocalRun, can_resume
 
 st.title("History")
 st.caption("Runs are saved on this machine as they happen, so nothing is lost if a tab closes.")
@@ -57,6 +60,24 @@ except PersonaError as exc:
     show_error(exc)
     st.stop()
 render_run(run, key=f"history_{run.id}")
+
+if can_resume(run, store()):
+    with st.expander("Resume this run", icon=":material/replay:", expanded=True):
+        st.write(
+            "The findings of the parts read before it stopped are saved. Upload the same files "
+            "again to make only the calls that are missing."
+        )
+        again = uploaded_reading(key="resume", label="The run's files", help="Same content.")
+        if st.button("Resume", key="history_resume", type="primary", disabled=not again):
+            try:
+                with client() as c, st.status("Resuming…", expanded=True) as box:
+                    local = LocalRun.resume(OllamaEngine(c), again, store(), run.id)
+                    for event in local.events():
+                        if not event.text:
+                            box.update(label=event.message)
+                st.rerun()
+            except PersonaError as exc:
+                show_error(exc)
 
 with st.expander("Delete this run", icon=":material/delete:"):
     st.write("This removes the run and its personas from this machine. It cannot be undone.")

@@ -462,3 +462,17 @@ def test_concurrent_writers(path: Path, store: Store) -> None:
     with sqlite3.connect(path) as conn:
         indexes = conn.execute("SELECT idx FROM records WHERE run_id = ?", (shared.id,))
         assert sorted(i for (i,) in indexes) == list(range(45))
+
+
+def test_chunk_findings_are_kept_in_order_and_deleted_with_the_run(tmp_path: Path) -> None:
+    store = Store(tmp_path / "h.sqlite3")
+    run = Run(model="m")
+    store.start(run)
+    assert store.save_chunk(run.id, ["P1", "P2"], [{"kind": "goal", "statement": "a"}]) == 0
+    assert store.save_chunk(run.id, ["P3"], []) == 1
+    assert store.chunks(run.id) == [
+        (0, ["P1", "P2"], [{"kind": "goal", "statement": "a"}]),
+        (1, ["P3"], []),
+    ]
+    store.delete(run.id)
+    assert store.chunks(run.id) == []

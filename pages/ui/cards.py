@@ -25,9 +25,12 @@ def _where(evidence: Evidence) -> str:
     return ", ".join(part for part in (source, locator) if part) or "source not given"
 
 
-def render_evidence(evidence: Evidence) -> None:
+def render_evidence(evidence: Evidence, *, usable: bool = True) -> None:
     """A quote, its badge, and (on click) the passage it was found in."""
-    st.markdown(f"> “{html.escape(evidence.quote)}”  \n> — {_where(evidence)} · {_badge(evidence)}")
+    badge = _badge(evidence) if usable else "not evidence: the persona is unusable"
+    st.markdown(f"> “{html.escape(evidence.quote)}”  \n> — {_where(evidence)} · {badge}")
+    if evidence.weak_support:
+        st.caption("⚠️ Weak support: this quote shares little with the claim it is cited for.")
     if evidence.verified and evidence.matched_text:
         with st.popover("Show the passage", icon=":material/search:"):
             st.caption(_where(evidence))
@@ -44,8 +47,11 @@ def render_persona(persona: Persona, *, key: str) -> None:
     with st.container(border=True, key=f"card_{key}"):
         st.subheader(persona.name)
         st.caption(f"{persona.role} · {persona.age}")
+        if persona.unusable:
+            st.error("Unusable: " + "; ".join(persona.unusable), icon=":material/block:")
         st.markdown(f"### “{html.escape(persona.quote.quote)}”")
-        st.caption(f"{_where(persona.quote)} · {_badge(persona.quote)}")
+        usable = not persona.unusable
+        st.caption(f"{_where(persona.quote)} · {_badge(persona.quote) if usable else 'unusable'}")
         st.write(persona.bio)
         if persona.participants:
             st.caption("Based on: " + ", ".join(persona.participants))
@@ -55,13 +61,13 @@ def render_persona(persona: Persona, *, key: str) -> None:
                 continue
             st.markdown(f"**{SECTION_TITLES[section]}**")
             for number, claim in enumerate(claims, start=1):
-                checked = [e.verified for e in claim.evidence]
-                mark = "✅" if checked and all(checked) else ("⚠️" if checked else "❔")
+                checked = [e.verified and not e.weak_support for e in claim.evidence]
+                mark = "✅" if usable and checked and all(checked) else ("⚠️" if checked else "❔")
                 with st.expander(f"{mark} {claim.text}", key=f"{key}_{section}_{number}"):
                     if not claim.evidence:
                         st.caption("No quote supports this claim.")
                     for evidence in claim.evidence:
-                        render_evidence(evidence)
+                        render_evidence(evidence, usable=usable)
 
 
 STATUS_LABELS = {

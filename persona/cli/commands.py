@@ -222,6 +222,7 @@ def cmd_generate(args: argparse.Namespace, client: OllamaClient) -> int:
         context=args.context,
         temperature=args.temperature,
         seed=args.seed,
+        parallel=getattr(args, "parallel", 1),
     )
     store = Store()
     local = LocalRun(
@@ -273,6 +274,26 @@ def cmd_generate(args: argparse.Namespace, client: OllamaClient) -> int:
         diff_path = out / (Path(name).stem + "-changes.md")
         diff_path.write_text(changes_markdown(run), encoding="utf-8")
         print(diff_path)
+    print(f"{len(run.records)} personas · {run.verified_summary} · run {run.id}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_resume(args: argparse.Namespace, client: OllamaClient) -> int:
+    """Continue a failed or interrupted run from its saved findings: only missing calls."""
+    reading = read_paths(args.sources, max_bytes=Settings().max_file_bytes)
+    _report(reading)
+    store = Store()
+    local = LocalRun.resume(OllamaEngine(client), reading, store, args.run_id)
+    print(f"Model: {local.run.model}. {local.generation.plan.describe()}", file=sys.stderr)
+    _drive(local.events())
+    for warning in local.generation.result.warnings:
+        print(f"Warning: {warning}", file=sys.stderr)
+    run = local.run
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    name, data, _ = export(run, args.format)
+    (out / name).write_bytes(data)
+    print(out / name)
     print(f"{len(run.records)} personas · {run.verified_summary} · run {run.id}", file=sys.stderr)
     return EXIT_OK
 
@@ -343,6 +364,15 @@ def build_parser() -> argparse.ArgumentParser:
     hybrid.add_argument("--max-cost", type=float, help="stop calling Claude past this many USD")
     hybrid.add_argument("--yes", action="store_true", help="send without asking")
     gen.set_defaults(func=cmd_generate)
+
+    resume = sub.add_parser(
+        "resume", parents=[common], help="finish a failed or interrupted run (missing calls only)"
+    )
+    resume.add_argument("run_id", help="the run's id (shown by `persona generate` and History)")
+    resume.add_argument("sources", nargs="+", help="the run's files or folders, as before")
+    resume.add_argument("--out", default=".", help="folder for the export (default: here)")
+    resume.add_argument("--format", choices=["json", "md", "csv"], default="json")
+    resume.set_defaults(func=cmd_resume)
     return parser
 
 

@@ -15,6 +15,11 @@ Locators are 1-based:
 - PDF: ``page N``. DOCX: ``paragraph N`` (counting paragraphs that have text) and
   ``table T, row R`` (cells joined with `` | ``).
 
+Every passage gets an ID unique across the files read together (``P1``, ``P2``... in reading
+order), which models cite instead of copying text. Transcript lines (TXT, Markdown, DOCX
+paragraphs) carry their speaker; headings, metadata and the interviewer's turns are context,
+not evidence (see :mod:`persona.ingest.text`).
+
 Text is decoded by its BOM (UTF-8, UTF-16 LE/BE), else as UTF-8, else as the code page
 charset-normalizer detects, with Windows-1252 preferred when it fits as well.
 """
@@ -37,7 +42,7 @@ from persona.ingest.encoding import decode_text
 from persona.ingest.office import read_docx, read_pdf
 from persona.ingest.structured import read_json, read_jsonl
 from persona.ingest.tables import read_csv
-from persona.ingest.text import read_lines
+from persona.ingest.text import label_turns, read_lines
 
 FILE_KINDS: dict[str, str] = {
     ".csv": "csv",
@@ -143,6 +148,8 @@ def read_file(
             )
         if kind in _BINARY_READERS:
             passages, warnings = _BINARY_READERS[kind](name, data)
+            if kind == "docx":
+                passages = _docx_turns(passages)
         else:
             text, encoding = decode_text(name, data)
             try:
@@ -177,7 +184,7 @@ def read_files(items: Iterable[tuple[str, bytes]], max_bytes: int | None = None)
     reading = Reading()
     for name, data in items:
         _add(reading, *read_file(name, data, limit))
-    return reading
+    return number_passages(reading)
 
 
 def read_paths(paths: Sequence[Path | str], max_bytes: int | None = None) -> Reading:
@@ -205,7 +212,26 @@ def read_paths(paths: Sequence[Path | str], max_bytes: int | None = None) -> Rea
         else:
             error = f"{raw}: no such file or folder. Check the path."
             _add(reading, None, FileReport(str(raw), ok=False, error=error))
+    return number_passages(reading)
+
+
+def number_passages(reading: Reading) -> Reading:
+    """Give every passage of ``reading`` an ID unique in the study: ``P1``, ``P2``... in order."""
+    number = 0
+    for document in reading.documents:
+        numbered: list[Passage] = []
+        for passage in document.passages:
+            number += 1
+            numbered.append(replace(passage, id=f"P{number}"))
+        document.passages = numbered
     return reading
+
+
+def _docx_turns(passages: list[Passage]) -> list[Passage]:
+    """Speakers and context for a Word transcript's paragraphs; table rows stay as they are."""
+    paragraphs = [p for p in passages if p.locator.startswith("paragraph")]
+    labelled = iter(label_turns(paragraphs))
+    return [next(labelled) if p.locator.startswith("paragraph") else p for p in passages]
 
 
 _TEXT_READERS: dict[str, Callable[[str, str], Parsed]] = {
