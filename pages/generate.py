@@ -69,7 +69,7 @@ if ready:
             seed=int(seed) if seed is not None else None,
         )
         with client() as c:
-            speed = measured_speed(store(), model)
+            speed = measured_speed(store(), request.model)
             plan = make_plan(OllamaEngine(c), reading.passages, request, speed=speed)
         st.info(f"**Plan:** {plan.describe()}", icon=":material/route:")
     except PersonaError as exc:

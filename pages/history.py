@@ -68,7 +68,8 @@ if can_resume(run, store()):
             "again to make only the calls that are missing."
         )
         again = uploaded_reading(key="resume", label="The run's files", help="Same content.")
-        if st.button("Resume", key="history_resume", type="primary", disabled=not again):
+        clicked = st.button("Resume", key="history_resume", type="primary", disabled=not again)
+        if clicked and again is not None:
             try:
                 with client() as c, st.status("Resuming…", expanded=True) as box:
                     local = LocalRun.resume(OllamaEngine(c), again, store(), run.id)

@@ -50,7 +50,9 @@ def test_readme_example_runs_as_written(
         "quote",
         "source",
         "locator",
+        "passage",
         "verified",
+        "support",
     ]
     assert set(table["persona"]) == {p.name for p in run.personas}
     assert len(table) == sum(len(p.all_evidence()) for p in run.personas)

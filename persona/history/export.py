@@ -143,7 +143,7 @@ def to_csv(run: Run) -> str:
                 locator,
                 (ev.passage or "") if ev else "",
                 verification_label(ev) if ev else NO_QUOTE,
-                _support(ev) if ev else "",
+                support_label(ev) if ev else "",
             ]
             writer.writerow([_defuse(cell) for cell in cells])
     return buffer.getvalue()
@@ -207,12 +207,13 @@ def _quote_line(evidence: Evidence) -> str:
     source, locator = cite(evidence)
     where = ", ".join(part for part in (source, locator) if part)
     origin = f" — {where}" if where else ""
-    support = _support(evidence)
+    support = support_label(evidence)
     extra = f" · {support}" if support else ""
     return f'> "{_inline(evidence.quote)}"{origin} {verification_label(evidence)}{extra}'
 
 
-def _support(evidence: Evidence) -> str:
+def support_label(evidence: Evidence) -> str:
+    """Weak support and span fallbacks of a quote, for exports ("" when there are none)."""
     notes = [WEAK] if evidence.weak_support else []
     if evidence.span_fallback:
         notes.append(SPAN_FALLBACK)
