@@ -6,12 +6,14 @@ CSV) whose estimated tokens (`estimate_tokens` over the passages read) are
 that many times the model's context window, reads it with :func:`persona.ingest.read_files`
 and runs the real generation (`Generation`: plan, map over chunks,
 merge, synthesis, repairs) against the fake Ollama server (``tests/fake_ollama.py``, schema
-brain) serving ``smollm2:135m``, whose ``/api/show`` reports an 8,192-token context.
+brain) serving ``smollm2:135m``, whose ``/api/show`` reports an 8,192-token context, and the
+same model configured with a 2,048-token context (``--contexts``).
 
 Tokens sent are counted from the fake server's request log: Persona's own estimate of every
 message of every ``/api/chat`` call, and the ``prompt_eval_count`` the server reported (the fake
 counts ~4 characters per token and caps at ``num_ctx``, like Ollama). The ratio sent / corpus
-has a target of ≤ 1.2 at 5× the context. A breakdown shows where the extra tokens go.
+has a target of ≤ 1.2 at 5× the context, for both contexts. A breakdown shows where the extra
+tokens go.
 """
 
 from __future__ import annotations
@@ -26,17 +28,16 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from persona.core.documents import Passage
 from persona.core.tokens import estimate_tokens
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
-from persona.generation import prompts
 from persona.generation.generate import Generation, GenerationRequest
 from persona.ingest import Reading, read_files
-from tests.fake_ollama import LIBRARY, Brain, BrainRequest, FakeOllama, SchemaBrain, data_lines
+from tests.fake_ollama import LIBRARY, Brain, BrainRequest, FakeOllama, SchemaBrain
 
 MODEL = "smollm2:135m"
 CONTEXT = LIBRARY[MODEL].context_length
@@ -179,19 +180,21 @@ def study(target_tokens: int, seed: int = 0) -> Reading:
 _SPEAKER = re.compile(r"^(?P<who>[A-Z][\w .'-]{0,30}):\s*(?P<said>.+)$")
 _FINDING = re.compile(
     r"^- (?P<kind>[^|]*?) \| (?P<participant>[^|]*?) \| (?P<statement>.*?) \| "
-    r'"(?P<quote>.*)" \| (?P<locator>[^|]*)$'
+    r"(?P<passages>(?:P[\d.]+ ?)+)$"
 )
+_LINE = re.compile(r"^(?P<id>P[\d.]+) (?P<text>.+)$")
 _LIMIT = re.compile(r"List up to (\d+) distinct findings")
+_MERGE = re.compile(r"Merge the findings below into at most (\d+)")
 _KINDS = ("goal", "pain point", "behaviour", "motivation")
 
 
 class RealisticBrain:
     """Findings sized like a real model's; personas from :class:`SchemaBrain`.
 
-    The schema brain fills every string of a finding with a whole data line (~130 tokens per
-    finding) and merges any batch into one finding. This brain writes what the prompt asks: up
-    to 12 findings per chunk, each a one-sentence statement and a short verbatim quote (~50-60
-    tokens as formatted), and a merge that keeps half of the findings it is given.
+    The schema brain fills every string of a finding with a whole data line and merges any
+    batch into one finding. This brain writes what the prompt asks: up to the limit of findings
+    per chunk, each a one-sentence statement citing the passage's ID, and a merge that keeps
+    as many findings as it is allowed.
     """
 
     def __init__(self) -> None:
@@ -202,41 +205,40 @@ class RealisticBrain:
         limit = _LIMIT.search(system)
         if limit:
             return self._findings(request.user_text, int(limit.group(1)))
-        if system == prompts.MERGE_SYSTEM:
-            return self._merge(request.user_text)
+        merge = _MERGE.search(system)
+        if merge:
+            return self._merge(request.user_text, int(merge.group(1)))
         return self.schema(request)
 
     @staticmethod
     def _findings(text: str, limit: int) -> str:
-        """Up to ``limit`` findings, as the system prompt asks."""
-        said = [(line, *_said(line.text)) for line in data_lines(text)]
-        said = [(line, who, words) for line, who, words in said if who]
+        """Up to ``limit`` findings, as the system prompt asks, each citing its passage."""
+        lines = [m for line in text.splitlines() if (m := _LINE.match(line))]
+        said = [(m["id"], *_said(m["text"])) for m in lines]
+        said = [(pid, who, words) for pid, who, words in said if who]
         step = max(1, len(said) // limit)
         findings = []
-        for n, (line, who, words) in enumerate(said[::step][:limit]):
+        for n, (pid, who, words) in enumerate(said[::step][:limit]):
             first = re.split(r"(?<=[.!?])\s", words, maxsplit=1)[0]
-            quote = " ".join(first.split()[:20])
+            gist = " ".join(first.split()[:16])
             findings.append(
                 {
                     "kind": _KINDS[n % len(_KINDS)],
-                    "statement": f"The participant says that {quote[:1].lower()}{quote[1:]}",
+                    "statement": f"The participant says that {gist[:1].lower()}{gist[1:]}",
                     "participant": who,
-                    "quote": quote,
-                    "source": line.source,
-                    "locator": line.locator,
+                    "passages": [pid],
                 }
             )
         return json.dumps({"findings": findings}, ensure_ascii=False)
 
     @staticmethod
-    def _merge(text: str) -> str:
-        found, source = [], ""
-        for line in text.splitlines():
-            if line.startswith("# file: "):
-                source = line.removeprefix("# file: ")
-            elif match := _FINDING.match(line):
-                found.append({**match.groupdict(), "source": source})
-        return json.dumps({"findings": found[::2]}, ensure_ascii=False)
+    def _merge(text: str, limit: int) -> str:
+        found = [
+            {**match.groupdict(), "passages": match["passages"].split()}
+            for line in text.splitlines()
+            if (match := _FINDING.match(line))
+        ]
+        return json.dumps({"findings": found[::2][:limit]}, ensure_ascii=False)
 
 
 def _said(text: str) -> tuple[str, str]:
@@ -288,25 +290,28 @@ class Tally:
 
 def _kind(messages: list[dict[str, Any]], count: int) -> str:
     system = messages[0].get("content", "") if messages else ""
-    kinds = {
-        **{
-            prompts.FINDINGS_SYSTEM.format(limit=n): "findings"
-            for n in range(1, prompts.MAX_FINDINGS + 1)
-        },
-        prompts.MERGE_SYSTEM: "merge",
-        prompts.SYNTHESIS_SYSTEM.format(count=count): "synthesis",
-        prompts.PERSONAS_SYSTEM.format(count=count): "single",
-    }
-    return kinds.get(system, "other")
+    user = messages[1].get("content", "") if len(messages) > 1 else ""
+    if _LIMIT.search(system):
+        return "findings"
+    if _MERGE.search(system):
+        return "merge"
+    if "from these findings" in user:
+        return "synthesis"
+    if "from this research data" in user:
+        return "single"
+    return "other"
 
 
-def measure(factor: float, brain: str = "schema", count: int = 3, seed: int = 0) -> Tally:
+def measure(
+    factor: float, brain: str = "schema", count: int = 3, seed: int = 0, context: int = CONTEXT
+) -> Tally:
     """Run the real generation on a study ``factor`` × the context; count what was sent."""
-    reading = study(int(factor * CONTEXT), seed)
+    reading = study(int(factor * context), seed)
     passages = reading.passages
     own = {(p.source, p.locator): estimate_tokens(p.text) for p in passages}
     tally = Tally(corpus=sum(own.values()))
-    with FakeOllama(models=[MODEL], brain=BRAINS[brain](), chunk_chars=256) as fake:
+    spec = replace(LIBRARY[MODEL], context_length=context)
+    with FakeOllama(models=[spec], brain=BRAINS[brain](), chunk_chars=256) as fake:
         client = OllamaClient(fake.url)
         request = GenerationRequest(model=MODEL, count=count, temperature=0, seed=seed)
         generation = Generation(OllamaEngine(client), passages, request)
@@ -333,23 +338,24 @@ def measure(factor: float, brain: str = "schema", count: int = 3, seed: int = 0)
         tally.system += tokens[0]
         if kind in ("findings", "single"):
             chunk: tuple[Passage, ...] = (
-                next(data_by_chunk) if kind == "findings" else tuple(passages)
+                next(data_by_chunk, ()) if kind == "findings" else tuple(passages)
             )
             tally.data_framing += tokens[1] - sum(estimate_tokens(p.text) for p in chunk)
-        else:
+        elif kind in ("merge", "synthesis"):
             setattr(tally, kind, getattr(tally, kind) + tokens[1])
-            tally.finding_lines += messages[1]["content"].count("\n- [")
+            tally.finding_lines += messages[1]["content"].count("\n- ")
     return tally
 
 
-def report(factor: float, brain: str, tally: Tally) -> None:
+def report(factor: float, brain: str, tally: Tally, context: int = CONTEXT) -> None:
     calls = ", ".join(f"{n} {kind}" for kind, n in sorted(tally.calls.items()))
     verdict = ""
     if factor == TARGET_FACTOR:
         verdict = f"  (target ≤ {TARGET}: {'OK' if tally.ratio <= TARGET else 'ABOVE TARGET'})"
     print(
         f"\n{factor:g}× the context, {brain} brain: corpus {tally.corpus:,} tokens "
-        f"({tally.corpus / CONTEXT:.2f}×), {tally.chunks} chunks at num_ctx {tally.num_ctx:,}"
+        f"({tally.corpus / context:.2f}×) on a {context:,}-token model, {tally.chunks} chunks at "
+        f"num_ctx {tally.num_ctx:,}"
     )
     print(f"  calls: {sum(tally.calls.values())} ({calls}); {tally.seconds:.1f} s")
     print(
@@ -362,7 +368,7 @@ def report(factor: float, brain: str, tally: Tally) -> None:
         print(f"    {name:<42} {tokens:>8,}  {tokens / tally.corpus:+7.1%} of the corpus")
 
     share("system prompts (first tries)", tally.system)
-    share("data framing (headers, locators, tags)", tally.data_framing)
+    share("data framing (headers, IDs, tags)", tally.data_framing)
     share("findings sent to merge (whole prompts)", tally.merge)
     share("findings sent to synthesis (whole prompt)", tally.synthesis)
     share("repair calls (whole re-sends)", tally.repairs)
@@ -379,14 +385,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--count", type=int, default=3, help="personas asked for")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--contexts", type=int, nargs="+", default=[CONTEXT, 2048])
     args = parser.parse_args(argv)
-    print(f"Model {MODEL}: context {CONTEXT:,} tokens, served by the fake Ollama.")
+    print(f"Model {MODEL}, served by the fake Ollama.")
     summary = []
-    for brain in args.brains:
-        for factor in args.factors:
-            tally = measure(factor, brain, args.count, args.seed)
-            report(factor, brain, tally)
-            summary.append(f"{factor:g}×/{brain}: {tally.ratio:.3f}")
+    for context in args.contexts:
+        for brain in args.brains:
+            for factor in args.factors:
+                tally = measure(factor, brain, args.count, args.seed, context)
+                report(factor, brain, tally, context)
+                summary.append(f"{context}/{factor:g}×/{brain}: {tally.ratio:.3f}")
     print(f"\nratios sent / corpus (target ≤ {TARGET} at {TARGET_FACTOR}×): " + ", ".join(summary))
     return 0
 

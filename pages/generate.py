@@ -15,6 +15,7 @@ from persona.core.records import suggest_study
 from persona.engines.registry import parallel_requests
 from persona.generation.generate import GenerationRequest, make_plan
 from persona.generation.pipeline import LocalRun
+from persona.history.speeds import measured_speed
 
 STREAM_REFRESH_S = 0.15
 
@@ -83,7 +84,8 @@ if ready:
                 parallel=parallel_requests(settings(), engine),
                 language=language,
             )
-            plan = make_plan(engine, reading.passages, request)
+            speed = measured_speed(store(), request.model)
+            plan = make_plan(engine, reading.passages, request, speed=speed)
         st.info(f"**Plan:** {plan.describe()}", icon=":material/route:")
     except PersonaError as exc:
         show_error(exc, retry_key="retry_plan")

@@ -9,10 +9,12 @@ from pages.ui.cards import STATUS_LABELS, render_run
 from pages.ui.chat import render_chat
 from pages.ui.errors import show_error
 from pages.ui.quotes import passages_for
-from pages.ui.resources import store
+from pages.ui.resources import current_engine, store
+from pages.ui.uploads import uploaded_reading
 from persona.core.errors import PersonaError
 from persona.core.records import UNTITLED_STUDY
 from persona.core.safe_text import escape_markdown
+from persona.generation.pipeline import LocalRun, can_resume
 from persona.history.store import RunSummary
 
 st.title("History")
@@ -166,3 +168,22 @@ except PersonaError as exc:
     st.stop()
 render_run(run, key=f"history_{run.id}", passages=passages_for(run))
 render_chat(run, key=f"history_{run.id}")
+
+if can_resume(run, store()):
+    with st.expander("Resume this run", icon=":material/replay:", expanded=True):
+        st.write(
+            "The findings of the parts read before it stopped are saved. Upload the same files "
+            "again to make only the calls that are missing."
+        )
+        again = uploaded_reading(key="resume", label="The run's files", help="Same content.")
+        clicked = st.button("Resume", key="history_resume", type="primary", disabled=not again)
+        if clicked and again is not None:
+            try:
+                with current_engine() as engine, st.status("Resuming…", expanded=True) as box:
+                    local = LocalRun.resume(engine, again.reading, store(), run.id)
+                    for event in local.events():
+                        if not event.text:
+                            box.update(label=event.message)
+                st.rerun()
+            except PersonaError as exc:
+                show_error(exc)

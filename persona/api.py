@@ -29,7 +29,7 @@ from persona.generation.evidence import verify_personas
 from persona.generation.generate import GenerationRequest, make_plan
 from persona.generation.pipeline import LocalRun
 from persona.generation.planner import Plan
-from persona.history.export import CSV_COLUMNS, cite, quote_rows
+from persona.history.export import CSV_COLUMNS, cite, quote_rows, support_label
 from persona.history.formats import Format, export_run
 from persona.history.store import Store
 from persona.history.study_report import persona_columns
@@ -186,8 +186,8 @@ def open_history(path: str | Path | None = None) -> Store:
 
 def to_dataframe(run: Run) -> pd.DataFrame:
     """One row per quote (or per claim without one): persona, section, claim, quote, source,
-    locator, verified, the participants the persona represents and its share of the study.
-    Needs pandas (``pip install pandas``)."""
+    locator, passage ID, verified, support, the participants the persona represents and its
+    share of the study. Needs pandas (``pip install pandas``)."""
     try:
         import pandas as pd
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -197,5 +197,19 @@ def to_dataframe(run: Run) -> pd.DataFrame:
         for who, section, claim_text, ev in quote_rows(persona):
             source, locator = cite(ev) if ev else ("", "")
             quote, verified = (ev.quote, ev.verified) if ev else ("", None)
-            rows.append((who.name, section, claim_text, quote, source, locator, verified, *study))
+            passage, support = (ev.passage or "", support_label(ev)) if ev else ("", "")
+            rows.append(
+                (
+                    who.name,
+                    section,
+                    claim_text,
+                    quote,
+                    source,
+                    locator,
+                    passage,
+                    verified,
+                    support,
+                    *study,
+                )
+            )
     return pd.DataFrame(rows, columns=list(CSV_COLUMNS))

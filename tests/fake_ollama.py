@@ -240,7 +240,8 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 _NAMES = (
     "Maya Lindqvist", "Tomás Okafor", "Priya Raman", "Jonas Becker", "Aiko Tanaka",
-    "Lucía Fernández", "Samuel Osei", "Hannah Kowalski",
+    "Lucía Fernández", "Samuel Osei", "Hannah Kowalski", "Ingrid Solberg", "Mateo Quiroga",
+    "Noor Haddad", "Elias Varga", "Yara Costa", "Finn Odegaard", "Leila Nasser", "Oskar Lind",
 )  # fmt: skip
 _MAX_DEPTH = 12
 
@@ -288,13 +289,19 @@ class SchemaBrain:
 
     With a JSON-schema ``format`` it returns JSON valid for that schema: objects, arrays
     (``minItems``/``maxItems``, or a count asked for in the prompt such as "3 personas"),
-    strings, numbers, enums, ``$ref``/``$defs``, ``anyOf``. String fields named ``quote`` hold
-    real lines of the prompt's data (sibling ``source``/``locator`` get their citation).
+    strings, numbers, enums (cycling through their values), ``$ref``/``$defs``, ``anyOf``.
+    String fields named ``quote`` hold real lines of the prompt's data (sibling
+    ``source``/``locator`` get their citation); ``span`` fields are left empty.
     ``format: "json"`` gives ``{"answer": <first data line>}``; no format gives plain text.
     """
 
     def __call__(self, request: BrainRequest) -> str:
         lines = data_lines(request.user_text)
+        text = request.user_text
+        written = text.count("); ") + text.count("Personas already") + text.count("are kept:")
+        if written and lines:  # asked for a different person: start from other data
+            shift = written * max(1, len(lines) // 3)
+            lines = lines[shift % len(lines) :] + lines[: shift % len(lines)]
         if isinstance(request.format, dict):
             filler = _SchemaFiller(request.format, lines, request.full_text)
             return json.dumps(filler.value(request.format, "", 0), ensure_ascii=False)
@@ -315,6 +322,8 @@ class _SchemaFiller:
         self._cursor = 0
         self._partitioned = False
         self._counter = itertools.count()
+        self._enums = itertools.count()
+        self._names: set[str] = set()
 
     def resolve(self, node: Any) -> dict[str, Any]:
         """Follow local ``$ref`` pointers; keys next to a ``$ref`` are kept."""
@@ -334,7 +343,8 @@ class _SchemaFiller:
         if "const" in node:
             return node["const"]
         if node.get("enum"):
-            return node["enum"][0]
+            values = node["enum"]  # cycle, so list items (cited passage IDs) differ
+            return values[next(self._enums) % len(values)]
         for key in ("anyOf", "oneOf"):
             if node.get(key):
                 options = [o for o in node[key] if self.resolve(o).get("type") != "null"]
@@ -426,8 +436,13 @@ class _SchemaFiller:
             text = f"person{n}@example.com"
         elif key == "quote":
             text = self.take_line().text
+        elif key == "span":
+            text = ""  # an optional exact part of a cited passage: empty means all of it
         elif key == "name" or key.endswith("_name"):
-            text = _NAMES[n % len(_NAMES)]
+            taken = set(re.findall(r"\w+", self.instructions)) | self._names
+            fresh = [name for name in _NAMES if not taken & set(name.split())] or list(_NAMES)
+            text = fresh[0]
+            self._names.update(text.split())
         elif key == "age":
             text = str(28 + 7 * (n % 5))
         else:

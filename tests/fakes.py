@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+import threading
+import time
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from persona.core.documents import Passage
@@ -13,12 +16,42 @@ from persona.core.tokens import estimate_tokens
 from persona.engines.base import Capabilities, ChatOptions, EngineKind, ModelInfo, Usage
 
 PASSAGES = [
-    Passage("maria.md", "line 3", "Maria: I plan every meal on Sunday so the week stays calm."),
-    Passage("maria.md", "line 5", "Maria: The app forgets my substitutions and I lose an hour."),
-    Passage("maria.md", "line 7", "Maria: I want to spend less than 80 euros a week on food."),
-    Passage("tom.md", "line 2", "Tom: I order late at night after my shift ends."),
-    Passage("tom.md", "line 4", "Tom: Delivery slots are always full when I finally get home."),
-    Passage("tom.md", "line 6", "Tom: I just want the same basket as last week with one tap."),
+    Passage(
+        "maria.md",
+        "line 3",
+        "Maria: I plan every meal on Sunday so the week stays calm.",
+        "P1",
+        "Maria",
+    ),
+    Passage(
+        "maria.md",
+        "line 5",
+        "Maria: The app forgets my substitutions and I lose an hour.",
+        "P2",
+        "Maria",
+    ),
+    Passage(
+        "maria.md",
+        "line 7",
+        "Maria: I want to spend less than 80 euros a week on food.",
+        "P3",
+        "Maria",
+    ),
+    Passage("tom.md", "line 2", "Tom: I order late at night after my shift ends.", "P4", "Tom"),
+    Passage(
+        "tom.md",
+        "line 4",
+        "Tom: Delivery slots are always full when I finally get home.",
+        "P5",
+        "Tom",
+    ),
+    Passage(
+        "tom.md",
+        "line 6",
+        "Tom: I just want the same basket as last week with one tap.",
+        "P6",
+        "Tom",
+    ),
 ]
 
 
@@ -49,6 +82,44 @@ def personas_json(*personas: dict) -> str:
     return json.dumps({"personas": list(personas)})
 
 
+def draft_dict(
+    name: str, role: str, ids: Sequence[str] = ("P1", "P2", "P3"), span: str = ""
+) -> dict[str, Any]:
+    """A persona as the model writes it by reference: claims cite passage IDs."""
+    first, second, third = ids[:3]
+    return {
+        "name": name,
+        "age": "30-40",
+        "role": role,
+        "bio": f"{name} is a {role.lower()} who shops for a family.",
+        "goals": [{"text": "Wants calm, planned weeks of meals", "passages": [first]}],
+        "pain_points": [{"text": "Loses time when the app forgets things", "passages": [second]}],
+        "behaviours": [{"text": "Keeps a tight weekly food budget", "passages": [third]}],
+        "motivations": [],
+        "quote": {"passage": first, "span": span},
+        "participants": [name.split()[0]],
+    }
+
+
+ANA = draft_dict("Ana Ruiz", "Nurse", ("P1", "P2", "P3"))
+BEN = draft_dict("Ben Okoro", "Warehouse worker", ("P4", "P5", "P6"))
+BEN["goals"][0]["text"] = "Orders late at night after a shift"
+BEN["pain_points"][0]["text"] = "Finds delivery slots full when home"
+BEN["behaviours"][0]["text"] = "Reorders the same basket with one tap"
+
+
+def findings_json(*findings: tuple[str, str, Sequence[str]]) -> str:
+    """``{"findings": [...]}`` from (kind, statement, passage IDs) triples."""
+    return json.dumps(
+        {
+            "findings": [
+                {"kind": kind, "statement": text, "participant": "P", "passages": list(ids)}
+                for kind, text, ids in findings
+            ]
+        }
+    )
+
+
 MARIA = persona_dict("Maria Planner", "Nurse", PASSAGES[:3])
 TOM = persona_dict("Tom Nightshift", "Warehouse worker", PASSAGES[3:])
 
@@ -68,12 +139,16 @@ class QueuedEngine:
         context_length: int | None = 8192,
         prompt_counts: Sequence[int] = (),
         done_reasons: Sequence[str] = (),
+        schema_enum: bool = True,
     ) -> None:
         self.replies = deque(replies)
         self.done_reasons = deque(done_reasons)
         self.prompt_counts = deque(prompt_counts)
         self.context_length = context_length
         self.calls: list[dict[str, Any]] = []
+        self.capabilities = Capabilities(sized_context=True, schema_enum=schema_enum)
+        self.closed = 0
+        """How many chat streams were closed before their end (cancelled or stopped)."""
 
     def queue(self, *replies: str) -> None:
         self.replies.extend(replies)
@@ -99,8 +174,14 @@ class QueuedEngine:
         if not self.replies:
             raise AssertionError("QueuedEngine ran out of replies")
         text = self.replies.popleft()
-        for start in range(0, len(text), 7):
-            yield text[start : start + 7]
+        finished = False
+        try:
+            for start in range(0, len(text), 7):
+                yield text[start : start + 7]
+            finished = True
+        finally:
+            if not finished:
+                self.closed += 1
         prompt = sum(estimate_tokens(m["content"]) for m in messages)
         count = self.prompt_counts.popleft() if self.prompt_counts else prompt
         if options.num_ctx and count >= options.num_ctx - 1:
@@ -114,3 +195,153 @@ class QueuedEngine:
 
     def close(self) -> None:
         pass
+
+
+_ID = re.compile(r"^(P[\d.]+) ", re.MULTILINE)
+_NAMES = ("Ana Ruiz", "Ben Okoro", "Chen Wei", "Dara Holm", "Eli Brandt", "Fay Moreau")
+_PROFILES = (
+    (
+        "Night nurse",
+        "Orders groceries during breaks",
+        "Loses hours to forgotten swaps",
+        "Plans every meal ahead",
+    ),
+    (
+        "Retired teacher",
+        "Reads prices without glasses",
+        "Tiny grey numbers confuse him",
+        "Phones his daughter for help",
+    ),
+    (
+        "Student",
+        "Splits cheap bulk orders with flatmates",
+        "Minimum basket fees hurt",
+        "Shares one account with friends",
+    ),
+    (
+        "Courier",
+        "Eats warm food between long routes",
+        "Cold deliveries arrive late",
+        "Snacks in the van at lunch",
+    ),
+    (
+        "Chef",
+        "Sources fresh herbs every morning",
+        "Substitutions ruin recipes",
+        "Inspects every crate on arrival",
+    ),
+    (
+        "Pilot",
+        "Stocks the fridge before trips",
+        "Time zones break delivery slots",
+        "Schedules orders weeks ahead",
+    ),
+)
+
+
+class ScriptedEngine:
+    """A deterministic, thread-safe engine that answers from the prompt, like a tidy model.
+
+    Findings calls cite the IDs shown in the prompt (merges keep the findings' IDs); persona
+    calls write distinct personas citing them. ``fail`` decides per call (by its user prompt)
+    whether to raise; ``token_factor`` scales the prompt tokens it reports; ``delay`` sleeps
+    per call (seconds).
+    """
+
+    kind = "ollama"
+    label = "Scripted test engine"
+
+    def __init__(
+        self,
+        *,
+        context_length: int = 8192,
+        fail: Callable[[str], Exception | None] | None = None,
+        token_factor: float = 1.0,
+        delay: float = 0.0,
+        schema_enum: bool = True,
+    ) -> None:
+        self.context_length = context_length
+        self.fail = fail
+        self.token_factor = token_factor
+        self.delay = delay
+        self.capabilities = Capabilities(sized_context=True, schema_enum=schema_enum)
+        self.calls: list[dict[str, Any]] = []
+        self.closed = 0
+        self._lock = threading.Lock()
+
+    def list_models(self) -> list[ModelInfo]:
+        return [self.describe("test-model")]
+
+    def describe(self, model: str) -> ModelInfo:
+        return ModelInfo(name=model, context_length=self.context_length)
+
+    def chat(
+        self,
+        model: str,
+        messages: Sequence[Mapping[str, str]],
+        *,
+        schema: Mapping[str, Any] | None = None,
+        options: ChatOptions | None = None,
+    ) -> Iterator[str | Usage]:
+        user = messages[1]["content"]
+        with self._lock:
+            self.calls.append({"messages": list(messages), "schema": schema, "options": options})
+        if self.delay:
+            time.sleep(self.delay)
+        error = self.fail(user) if self.fail else None
+        if error is not None:
+            raise error
+        text = self.answer(user, schema or {})
+        finished = False
+        try:
+            for start in range(0, len(text), 16):
+                yield text[start : start + 16]
+            finished = True
+        finally:
+            if not finished:
+                with self._lock:
+                    self.closed += 1
+        prompt = sum(estimate_tokens(m["content"]) for m in messages)
+        yield Usage(
+            prompt_tokens=int(prompt * self.token_factor),
+            output_tokens=estimate_tokens(text),
+            seconds=self.delay or 0.01,
+            output_seconds=(self.delay or 0.01) / 2,
+        )
+
+    def answer(self, user: str, schema: Mapping[str, Any]) -> str:
+        props = schema.get("properties", {})
+        if "findings" in props:
+            ids = _ID.findall(user) or re.findall(r"\| ((?:P[\d.]+ ?)+)$", user, re.MULTILINE)
+            flat = [i for group in ids for i in group.split()]
+            limit = props["findings"].get("maxItems", 12)
+            return findings_json(
+                *[
+                    (
+                        "goal",
+                        f"Participant wants to improve part {pid} of their routine",
+                        [pid],
+                    )
+                    for pid in flat[: max(1, limit)]
+                ]
+            )
+        ids = [i for i in _ID.findall(user)] or [
+            i
+            for group in re.findall(r"\| ((?:P[\d.]+ ?)+)$", user, re.MULTILINE)
+            for i in group.split()
+        ]
+        want = props.get("personas", {}).get("maxItems", 1)
+        taken = set(re.findall(r"|".join(_NAMES), user))
+        names = [n for n in _NAMES if n not in taken]
+        personas = []
+        for k in range(want):
+            mine = ids[k::want] or ids
+            pick = [mine[j % len(mine)] for j in range(3)]
+            slot = (len(taken) + k) % len(_PROFILES)
+            role, goal, pain, habit = _PROFILES[slot]
+            persona = draft_dict(names[k % len(names)], role, pick)
+            persona["goals"][0]["text"] = goal
+            persona["pain_points"][0]["text"] = pain
+            persona["behaviours"][0]["text"] = habit
+            personas.append(persona)
+        return personas_json(*personas)

@@ -50,7 +50,9 @@ def test_readme_example_runs_as_written(
         "quote",
         "source",
         "locator",
+        "passage",
         "verified",
+        "support",
         "represents",
         "share of study",
     ]

@@ -10,7 +10,7 @@ import pytest
 
 from persona.cli.commands import EXIT_FAIL, EXIT_OK, main
 from persona.core.conversation import ChatTurn, Quote
-from persona.core.documents import Passage
+from persona.core.documents import Passage, with_passage_ids
 from persona.core.errors import InputError
 from persona.core.records import FileRef, PersonaRecord, Run
 from persona.core.schema import Persona
@@ -25,7 +25,7 @@ from persona.generation.chat import (
     PersonaChat,
     find_persona,
 )
-from persona.generation.research import keep_copy, passages_from_copy, run_passages, with_ids
+from persona.generation.research import keep_copy, passages_from_copy, run_passages
 from persona.generation.retrieval import Retriever
 from persona.history.store import Store
 from persona.ingest import read_files, read_paths
@@ -37,7 +37,7 @@ INTERVIEWS = ROOT / "samples" / "interviews"
 
 @pytest.fixture(scope="module")
 def study() -> list[Passage]:
-    return with_ids(read_paths([INTERVIEWS]).passages)
+    return with_passage_ids(read_paths([INTERVIEWS]).passages)
 
 
 def maria(study: list[Passage]) -> Persona:

@@ -160,7 +160,7 @@ def test_generate_from_samples_writes_export_and_history(fake_ollama, capsys, tm
     exported = Path(out.strip().splitlines()[0])
     assert exported.parent == out_dir and exported.suffix == ".json"
     data = json.loads(exported.read_text(encoding="utf-8"))
-    assert len(data["records"]) == 2
+    assert len(data["personas"]) == len(data["run"]["records"]) == 2
     assert "read  survey_excel_export.csv" in err and "fits in one prompt" in err
     [summary] = Store(data_dir / "history.sqlite3").list()
     assert summary.persona_count == 2 and summary.status in ("complete", "partial")

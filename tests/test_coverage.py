@@ -157,7 +157,7 @@ def test_exports_carry_coverage_and_distinctness() -> None:
         "cited_passages": {"Tom": 2, "survey.csv, row 2": 1},
     }
     assert data["distinctness"]["pairs"][0]["personas"] == ["Maria Planner", "Tom Night"]
-    assert "speakers" not in data and Run.model_validate(data).records == run.records
+    assert "speakers" not in data["run"] and Run.model_validate(data["run"]).records == run.records
     markdown = to_markdown(run)
     assert "## Coverage" in markdown and "## Distinctness" in markdown
     assert "| Maria | 2 |  |" in markdown and "| **Share of the study** | 20% | 40% |" in markdown
@@ -185,4 +185,4 @@ def test_persona_generate_prints_coverage_and_distinctness(
     assert "Coverage:\n" in err and "% of participants — " in err
     assert "Distinctness: " in err and "% similar, " in err
     markdown = Path(out.strip().splitlines()[0]).read_text(encoding="utf-8")
-    assert "## Coverage" in markdown and "01_maria_gonzalez.md" in markdown.split("## Coverage")[1]
+    assert "## Coverage" in markdown and "Maria" in markdown.split("## Coverage")[1]

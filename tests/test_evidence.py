@@ -179,11 +179,31 @@ def test_verify_personas_marks_copies():
     assert (empty.verified, empty.score) == (False, 0.0)
 
 
-@pytest.mark.parametrize(("threshold", "verified"), [(80.0, True), (90.0, True), (99.0, False)])
-def test_threshold(threshold, verified):
-    slip = persona("I plan every meal on Sundy so the week stays calm")
-    [checked] = verify_personas([slip], EvidenceIndex(PASSAGES), threshold=threshold)
+@pytest.mark.parametrize(
+    ("quote", "verified"),
+    [
+        ("I plan every meal on Sundy so the week stays calm", True),  # one typo
+        ("I PLAN every meal on Sunday — so the week stays calm!", True),  # case, typography
+        ("I plan every meal on Sundy so the wek stais calm", False),  # a different text
+        ("Sunday so the week stays calm", True),  # a whole quote inside a longer line
+        ("On Sundays I plan every meal on Sunday so the week stays calm", False),  # words added
+    ],
+)
+def test_found_means_word_for_word_over_the_whole_quote(quote, verified):
+    [checked] = verify_personas([persona(quote)], EvidenceIndex(PASSAGES))
     assert checked.goals[0].evidence[0].verified is verified
+
+
+def test_headings_and_the_interviewers_questions_are_not_evidence():
+    heading = Passage(
+        "p01.md", "line 1", "# Interview P01 — bike-share study, week 2", citable=False
+    )
+    question = Passage("p01.md", "line 2", "Interviewer: How do you get to work?", citable=False)
+    title = Passage("p01.md", "line 3", "The bike-share study, week 2", citable=False)
+    index = EvidenceIndex([heading, question, title, *PASSAGES])
+    for text in (heading.text, question.text, title.text):
+        [checked] = verify_personas([persona(text)], index)
+        assert checked.goals[0].evidence[0].verified is False
 
 
 @pytest.mark.parametrize(

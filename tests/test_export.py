@@ -100,14 +100,15 @@ def utc(monkeypatch: pytest.MonkeyPatch):
 
 def test_json_parses_back_into_the_run(run: Run) -> None:
     data = json.loads(to_json(run))
-    assert Run.model_validate(data) == run.model_copy(update={"research_text": None})
-    assert data["verified_summary"] == "6 of 9 quotes found in your data"
+    assert Run.model_validate(data["run"]) == run.model_copy(update={"research_text": None})
+    assert data["run"]["verified_summary"] == "6 of 9 quotes found in your data"
+    assert data["personas"] == [p.model_dump(mode="json") for p in run.personas]
 
 
 def test_json_keeps_drafts_refined_versions_and_flags(run: Run) -> None:
     text = to_json(run)
     data = json.loads(text)
-    first = data["records"][0]
+    first = data["run"]["records"][0]
     assert (first["draft"]["role"], first["refined"]["role"]) == ("Barista", "Responsable de café")
     flags = [e["verified"] for e in first["refined"]["pain_points"][0]["evidence"]]
     assert flags == [True, False]
@@ -193,7 +194,7 @@ def test_csv_has_one_row_per_quote_or_unsupported_claim(run: Run) -> None:
 def test_csv_cells(run: Run, claim: str, quote: str, verified: str) -> None:
     rows = [row for row in csv_rows(run)[1:] if row[3] == quote]
     assert len(rows) == 1
-    assert (rows[0][2], rows[0][6]) == (claim, verified)
+    assert (rows[0][2], rows[0][CSV_COLUMNS.index("verified")]) == (claim, verified)
 
 
 def test_csv_keeps_multiline_text_in_one_cell(run: Run) -> None:

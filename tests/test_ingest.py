@@ -697,11 +697,11 @@ def test_one_bad_file_among_good_ones() -> None:
     assert [r.name for r in reading.failed] == ["b.xlsx", "c.txt", "e.jsonl"]
     assert [d.name for d in reading.documents] == ["a.csv", "d.md"]
     assert reading.passages == [
-        Passage("a.csv", "a", "a", citable=False),
-        Passage("a.csv", "row 2", "q: why", participant="row 2", citable=False),
-        Passage("a.csv", "row 2, a", "because it is late", participant="row 2"),
-        Passage("d.md", "line 1", "Zoë: hello"),
-        Passage("d.md", "line 3", "Ana: hi"),
+        Passage("a.csv", "a", "a", "P1", citable=False),
+        Passage("a.csv", "row 2", "q: why", "P2", "row 2", citable=False),
+        Passage("a.csv", "row 2, a", "because it is late", "P3", "row 2"),
+        Passage("d.md", "line 1", "Zoë: hello", "P4", "d.md"),
+        Passage("d.md", "line 3", "Ana: hi", "P5", "d.md"),
     ]
     assert reading.total_tokens == sum(estimate_tokens(p.text) for p in reading.passages) > 0
     assert reading.total_characters == sum(len(p.text) for p in reading.passages)
@@ -760,7 +760,6 @@ def test_read_paths_walks_folders(tmp_path: Path) -> None:
     assert [p.cite() for p in reading.passages if p.citable] == [
         "a.csv, row 2, a",
         "b.txt, line 1",
-        "sub/c.md, line 1",
         "sub/deeper/d.json, record 1",
         "lone.txt, line 1",
     ]
@@ -840,3 +839,30 @@ def test_sample_interviews() -> None:
         "Priya Nair",
     ]:
         assert pii in text
+
+
+def test_transcript_lines_know_their_speaker_and_context_is_not_citable() -> None:
+    text = (
+        "# Interview 3: bike-share study\n"
+        "Participant: Sofia Lind (29, courier)\n"
+        "Date: 2 May 2024\n"
+        "Interviewer: How do you get to work?\n"
+        "Sofia: By bike, every day.\n"
+        "Mostly along the river.\n"
+        "Interviewer: And in winter?\n"
+        "Sofia: The docks freeze, so I walk.\n"
+    )
+    reading = read_files([("p03.md", text.encode()), ("notes.txt", b"Free text note.\n")])
+    by_line = {p.locator: p for p in reading.passages if p.source == "p03.md"}
+    assert [p.id for p in reading.passages] == [f"P{i}" for i in range(1, 10)]
+    for locator in ("line 1", "line 2", "line 3", "line 4", "line 7"):
+        assert not by_line[locator].citable
+    assert [
+        (by_line[x].participant, by_line[x].citable) for x in ("line 5", "line 6", "line 8")
+    ] == [
+        ("Sofia", True),
+        ("Sofia", True),
+        ("Sofia", True),
+    ]
+    note = reading.passages[-1]
+    assert note.citable and note.participant == "notes.txt"

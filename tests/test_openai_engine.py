@@ -21,7 +21,8 @@ from persona.core.errors import (
 from persona.core.settings import Timeouts
 from persona.engines.base import ChatOptions, Usage
 from persona.engines.openai_compat import OLLAMA_WARNING, OpenAIEngine, public_url, server_root
-from persona.generation.generate import PERSONA_SCHEMA, Generation, GenerationRequest
+from persona.generation.generate import Generation, GenerationRequest
+from persona.generation.references import DRAFT_SCHEMA
 from tests.browser import closed_url
 from tests.fake_openai import (
     BASE_URL,
@@ -36,7 +37,7 @@ from tests.fake_openai import (
     streamed,
     vllm_error,
 )
-from tests.fakes import MARIA, PASSAGES, TOM, personas_json
+from tests.fakes import ANA, BEN, PASSAGES, personas_json
 
 ROOT = "http://llm.test:8000"
 SCHEMA = {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}
@@ -227,17 +228,18 @@ def test_closing_the_iterator_closes_the_stream(
 def test_a_whole_generation_runs_on_the_engine(
     fake: FakeOpenAI, probes: responses.RequestsMock
 ) -> None:
-    fake.queue(streamed(personas_json(MARIA, TOM)))
+    fake.queue(streamed(personas_json(ANA, BEN)))
     engine = engine_for(fake)
     generation = Generation(engine, PASSAGES, GenerationRequest(model="m", count=2, seed=3))
     events = list(generation.run())
-    assert [p.name for p in generation.result.personas] == ["Maria Planner", "Tom Nightshift"]
+    assert [p.name for p in generation.result.personas] == ["Ana Ruiz", "Ben Okoro"]
     assert events[-1].stage == "personas"
     assert generation.result.prompt_tokens == 120 and generation.result.answer_tokens == 30
     (body,) = fake.chat_bodies()
-    assert body["response_format"]["json_schema"]["schema"] == PERSONA_SCHEMA
+    sent = body["response_format"]["json_schema"]["schema"]
+    assert set(sent["properties"]) == set(DRAFT_SCHEMA["properties"]), "the persona schema"
     prompt = body["messages"][1]["content"]
-    assert all(p.text in prompt for p in PASSAGES), "the whole study reached the model"
+    assert all(f"{p.id} {p.text}" in prompt for p in PASSAGES), "the whole study reached it"
     assert generation.plan.context_limit == 8192
 
 

@@ -6,13 +6,19 @@ import pytest
 
 from persona.core.documents import Passage
 from persona.core.errors import InputError
-from persona.core.tokens import estimate_tokens
-from persona.generation.planner import MIN_CONTEXT, SAFETY, num_ctx_for, plan
+from persona.generation.planner import (
+    MIN_CONTEXT,
+    SAFETY,
+    count_merges,
+    num_ctx_for,
+    passage_tokens,
+    plan,
+)
 
 
 def corpus(lines: int, words: int = 20, source: str = "survey.csv") -> list[Passage]:
     return [
-        Passage(source, f"row {i + 2}", " ".join(f"w{i}x{j}" for j in range(words)))
+        Passage(source, f"row {i + 2}", " ".join(f"w{i}x{j}" for j in range(words)), f"P{i + 1}")
         for i in range(lines)
     ]
 
@@ -20,12 +26,13 @@ def corpus(lines: int, words: int = 20, source: str = "survey.csv") -> list[Pass
 def test_small_corpus_is_one_call_with_room_for_the_answer():
     passages = corpus(10)
     result = plan(passages, count=3, context_limit=8192, prompt_overhead=500)
-    assert result.mode == "single" and result.calls == 1
+    assert result.mode == "single" and result.calls == 1 and result.per_call == 3
     assert result.chunks[0] == tuple(passages)
     needed = (result.corpus_tokens + 500) * SAFETY + result.answer_tokens
     assert needed <= result.num_ctx <= 8192
     assert result.num_ctx % 256 == 0
-    assert "1 model call" in result.describe()
+    assert "1 call for the personas" in result.describe()
+    assert "on this machine" not in result.describe()  # no measured speed: no duration
 
 
 def test_num_ctx_is_never_below_minimum():
@@ -41,12 +48,12 @@ def test_large_corpus_is_chunked_without_losing_anything(factor):
     assert result.mode == "map-reduce"
     flattened = [p for chunk in result.chunks for p in chunk]
     assert flattened == passages  # same passages, same order, nothing dropped
-    assert result.calls == len(result.chunks) + 1
+    assert result.calls == len(result.chunks) + result.merge_calls + result.persona_calls
     assert result.num_ctx <= limit
     for chunk in result.chunks:
-        tokens = sum(estimate_tokens(p.text) + 1 + len(p.locator) // 4 for p in chunk)
+        tokens = sum(passage_tokens(p) for p in chunk)
         assert (tokens + 400) * SAFETY + result.findings_tokens <= limit
-    assert f"{len(result.chunks)} chunks, {result.calls} model calls" in result.describe()
+    assert f"{len(result.chunks)} chunks, at most {result.calls} model calls" in result.describe()
 
 
 def test_overlong_passage_is_split_into_parts_not_cut():
@@ -74,7 +81,7 @@ def test_answer_room_grows_with_persona_count():
     [
         ({"passages": []}, "upload at least one file"),
         ({"context_limit": 1000}, "too small"),
-        ({"prompt_overhead": 3900}, "no room for data"),
+        ({"prompt_overhead": 3900}, "no room for"),
     ],
 )
 def test_impossible_plans_are_explained(kwargs, message):
@@ -94,3 +101,44 @@ def test_impossible_plans_are_explained(kwargs, message):
 )
 def test_num_ctx_for(prompt, answer, limit, expected):
     assert num_ctx_for(prompt, answer, limit) == expected
+
+
+@pytest.mark.parametrize("context", [2048, 3000, 4096, 8192])
+@pytest.mark.parametrize("lines", [50, 400, 5000])
+def test_map_reduce_converges_for_any_context_and_size(context, lines):
+    result = plan(corpus(lines, words=30), count=3, context_limit=context, prompt_overhead=500)
+    if result.mode == "single":
+        return
+    assert result.synthesis_findings >= 1 and result.merge_batch >= 2
+    findings = len(result.chunks) * result.findings_limit
+    calls, rounds = count_merges(findings, result.synthesis_findings, result.merge_batch)
+    assert (calls, rounds) == (result.merge_calls, result.merge_rounds)
+    assert rounds <= 3 * findings.bit_length()  # shrinks by a fixed share each round
+
+
+def test_merge_count_shrinks_every_round():
+    assert count_merges(5, 10, 8) == (0, 0)
+    calls, rounds = count_merges(1000, 6, 8)
+    assert rounds >= 1 and calls >= 1000 // 8
+
+
+def test_a_small_context_asks_for_fewer_personas_per_call():
+    big = plan(corpus(10), count=3, context_limit=8192, prompt_overhead=300)
+    small = plan(corpus(10), count=3, context_limit=2048, prompt_overhead=300)
+    assert big.per_call == 3 and small.per_call == 2 and small.persona_calls == 2
+    capped = plan(corpus(10), count=3, context_limit=8192, prompt_overhead=300, per_call=1)
+    assert capped.per_call == 1 and "3 calls for the personas (1 per call)" in capped.describe()
+
+
+def test_split_parts_get_their_own_ids():
+    long_text = " ".join(f"word{i}" for i in range(6000))
+    passages = [Passage("notes.txt", "line 1", long_text, "P1"), *corpus(3)]
+    result = plan(passages, count=2, context_limit=4096, prompt_overhead=300)
+    ids = [p.id for chunk in result.chunks for p in chunk if p.source == "notes.txt"]
+    assert ids[:2] == ["P1.1", "P1.2"] and len(set(ids)) == len(ids)
+
+
+def test_estimates_scale_with_the_calibration_factor():
+    base = plan(corpus(400), count=3, context_limit=4096, prompt_overhead=300)
+    scaled = plan(corpus(400), count=3, context_limit=4096, prompt_overhead=300, factor=1.5)
+    assert len(scaled.chunks) > len(base.chunks)

@@ -532,3 +532,17 @@ def test_version_1_history_is_migrated_and_kept(path: Path) -> None:
     quote_word = persona.quote.quote.split()[-1].strip(".!?")
     assert [s.id for s in store.list(search=quote_word)] == ["old"]
     assert [(s.name, s.runs) for s in store.studies()] == [("", 1)]
+
+
+def test_chunk_findings_are_kept_in_order_and_deleted_with_the_run(tmp_path: Path) -> None:
+    store = Store(tmp_path / "h.sqlite3")
+    run = Run(model="m")
+    store.start(run)
+    assert store.save_chunk(run.id, ["P1", "P2"], [{"kind": "goal", "statement": "a"}]) == 0
+    assert store.save_chunk(run.id, ["P3"], []) == 1
+    assert store.chunks(run.id) == [
+        (0, ["P1", "P2"], [{"kind": "goal", "statement": "a"}]),
+        (1, ["P3"], []),
+    ]
+    store.delete(run.id)
+    assert store.chunks(run.id) == []

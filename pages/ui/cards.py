@@ -33,7 +33,9 @@ STATUS_LABELS = {
 }
 
 
-def badge(evidence: Evidence) -> str:
+def badge(evidence: Evidence, *, usable: bool = True) -> str:
+    if not usable:
+        return "not evidence: the persona is unusable"
     if evidence.verified is True:
         return "✅ found in your data"
     if evidence.verified is False:
@@ -47,12 +49,16 @@ def summary_line(bio: str) -> tuple[str, str]:
     return parts[0], parts[1] if len(parts) > 1 else ""
 
 
-def render_evidence(evidence: Evidence, *, run_id: str | None, key: str) -> None:
+def render_evidence(
+    evidence: Evidence, *, run_id: str | None, key: str, usable: bool = True
+) -> None:
     """A quote, where it came from, its badge, and a way to read it in its context."""
     st.markdown(
         f"> “{escape_markdown(evidence.quote)}”  \n> — {escape_markdown(where(evidence))} · "
-        f"{badge(evidence)}"
+        f"{badge(evidence, usable=usable)}"
     )
+    if evidence.weak_support:
+        st.caption("⚠️ Weak support: this quote shares little with the claim it is cited for.")
     if evidence.verified is False:
         st.caption(
             "This quote was not found in the uploaded files: the model may have paraphrased or "
@@ -62,9 +68,9 @@ def render_evidence(evidence: Evidence, *, run_id: str | None, key: str) -> None
         context_button(evidence, run_id, key=key)
 
 
-def _claim_line(claim: Claim) -> str:
-    checked = [e.verified for e in claim.evidence]
-    mark = "✅" if checked and all(checked) else ("⚠️" if checked else "❔")
+def _claim_line(claim: Claim, *, usable: bool = True) -> str:
+    checked = [bool(e.verified) and not e.weak_support for e in claim.evidence]
+    mark = "✅" if usable and checked and all(checked) else ("⚠️" if checked else "❔")
     count = len(claim.evidence)
     noun = "quote" if count == 1 else "quotes"
     return f"- {mark} {escape_markdown(claim.text)} :gray[· {count} {noun}]"
@@ -78,12 +84,18 @@ def render_persona(
         st.markdown(f"### {escape_markdown(persona.name)}")
         who = " · ".join(escape_markdown(p) for p in (persona.role, persona.age) if p.strip())
         st.markdown(f"**{who}**")
+        usable = not persona.unusable
+        if not usable:
+            reasons = "; ".join(escape_markdown(r) for r in persona.unusable)
+            st.error(f"Unusable: {reasons}", icon=":material/block:")
         first, rest = summary_line(persona.bio)
         st.markdown(f"#### {escape_markdown(first)}")
         if rest:
             st.markdown(escape_markdown(rest))
         st.markdown(f"> “{escape_markdown(persona.quote.quote)}”")
-        st.caption(f"{escape_markdown(where(persona.quote))} · {badge(persona.quote)}")
+        st.caption(
+            f"{escape_markdown(where(persona.quote))} · {badge(persona.quote, usable=usable)}"
+        )
         if run_id is not None:
             context_button(persona.quote, run_id, key=f"{key}_quote")
         if persona.participants:
@@ -97,19 +109,23 @@ def render_persona(
             noun = "quote" if total == 1 else "quotes"
             st.markdown(f"**{SECTION_TITLES[section]}** :gray[({total} {noun})]")
             for number, claim in enumerate(claims, start=1):
-                st.markdown(_claim_line(claim))
+                st.markdown(_claim_line(claim, usable=usable))
                 _claim_quotes(
-                    claim, key=f"{key}_{section}_{number}", run_id=run_id, open_=show_quotes
+                    claim,
+                    key=f"{key}_{section}_{number}",
+                    run_id=run_id,
+                    open_=show_quotes,
+                    usable=usable,
                 )
 
 
-def _claim_quotes(claim: Claim, *, key: str, run_id: str | None, open_: bool) -> None:
+def _claim_quotes(claim: Claim, *, key: str, run_id: str | None, open_: bool, usable: bool) -> None:
     if not claim.evidence:
         st.caption("No quote supports this statement.")
         return
     if open_:
         for index, evidence in enumerate(claim.evidence):
-            render_evidence(evidence, run_id=run_id, key=f"{key}_{index}")
+            render_evidence(evidence, run_id=run_id, key=f"{key}_{index}", usable=usable)
         return
     count = len(claim.evidence)
     with st.popover(
@@ -119,7 +135,7 @@ def _claim_quotes(claim: Claim, *, key: str, run_id: str | None, open_: bool) ->
         key=f"pop_{key}",
     ):
         for index, evidence in enumerate(claim.evidence):
-            render_evidence(evidence, run_id=run_id, key=f"{key}_{index}")
+            render_evidence(evidence, run_id=run_id, key=f"{key}_{index}", usable=usable)
 
 
 def render_personas(personas: Sequence[Persona], *, key: str, run_id: str | None = None) -> None:

@@ -441,6 +441,23 @@ def _find_run(store: Store, wanted: str) -> str:
     raise InputError(f"{len(matches)} runs start with {wanted!r}: give more of the id.")
 
 
+def cmd_resume(args: argparse.Namespace, engine: Engine) -> int:
+    """Continue a failed or interrupted run from its saved findings: only missing calls."""
+    reading = read_paths(args.sources, max_bytes=Settings().max_file_bytes)
+    _report(reading)
+    store = Store()
+    local = LocalRun.resume(engine, reading, store, _find_run(store, args.run_id))
+    print(f"Model: {local.run.model}. {local.generation.plan.describe()}", file=sys.stderr)
+    _drive(local.events())
+    for warning in local.generation.result.warnings:
+        print(f"Warning: {warning}", file=sys.stderr)
+    run = local.run
+    name, data, _ = export_run(run, args.format, reading.passages)
+    print(write_new(Path(args.out), name, data))
+    print(f"{len(run.records)} personas · {run.verified_summary} · run {run.id}", file=sys.stderr)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="persona",
@@ -576,6 +593,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default=".", help="folder or file to write (default: here); never overwritten"
     )
     exp.set_defaults(func=cmd_export)
+
+    resume = sub.add_parser(
+        "resume", parents=[common], help="finish a failed or interrupted run (missing calls only)"
+    )
+    resume.add_argument("run_id", help="a run id (or its start), or `latest`")
+    resume.add_argument("sources", nargs="+", help="the run's files or folders, as before")
+    resume.add_argument("--out", default=".", help="folder for the export (default: here)")
+    resume.add_argument("--format", choices=FORMATS, default="json")
+    resume.set_defaults(func=cmd_resume)
     return parser
 
 

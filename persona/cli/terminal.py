@@ -1,14 +1,26 @@
-"""Progress events drawn in a terminal: one redrawn line on a TTY, plain lines otherwise."""
+"""Progress events drawn in a terminal with ``rich``: a live bar on a TTY, plain lines otherwise."""
 
 from __future__ import annotations
 
 import sys
 from typing import TextIO
 
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.progress import (
+    Progress as Bar,
+)
+
 from persona.core.progress import Progress
 from persona.engines.hardware import format_bytes
-
-BAR_WIDTH = 28
 
 
 def format_duration(seconds: float) -> str:
@@ -19,11 +31,10 @@ def format_duration(seconds: float) -> str:
 
 
 def describe(event: Progress) -> str:
-    """One line: bar, percent, amount, rate and ETA where known, then the message."""
+    """One plain line: percent, amount, rate and ETA where known, then the message."""
     parts = []
-    if event.fraction is not None:
-        filled = int(event.fraction * BAR_WIDTH)
-        parts.append(f"[{'#' * filled}{'-' * (BAR_WIDTH - filled)}] {event.percent:3d}%")
+    if event.percent is not None:
+        parts.append(f"{min(event.percent, 100):3d}%")
     if event.unit == "bytes" and event.total:
         parts.append(f"{format_bytes(event.completed or 0)} / {format_bytes(event.total)}")
         if event.rate:
@@ -35,29 +46,54 @@ def describe(event: Progress) -> str:
 
 
 class ProgressLine:
-    """Writes progress to ``stream`` (stderr by default) without flooding logs."""
+    """Writes progress to ``stream`` (stderr by default): a rich bar on a terminal that
+    never goes back or past 100 %, one line per step (and per 10 %) in logs."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self._last: tuple[str, int] = ("", -1)
-        self._width = 0
+        self._bar: Bar | None = None
+        self._task: TaskID | None = None
+        self._bytes = False
+        self._done = 0.0
 
     def show(self, event: Progress) -> None:
         if event.text:
             return
-        line = describe(event)
-        if self.tty:
-            self.stream.write("\r" + line.ljust(self._width))
-            self._width = max(self._width, len(line))
-        key = (event.message, (event.percent or 0) // 10)
-        if not self.tty and key != self._last:
-            self.stream.write(line + "\n")
-        self._last = key
-        self.stream.flush()
+        if not self.tty:
+            key = (event.message, (event.percent or 0) // 10)
+            if key != self._last:
+                self.stream.write(describe(event) + "\n")
+                self.stream.flush()
+            self._last = key
+            return
+        if self._bar is None:
+            self._start(bytes_=event.unit == "bytes" and bool(event.total))
+        assert self._bar is not None and self._task is not None
+        update: dict[str, object] = {"description": event.message[:80]}
+        if self._bytes and event.total:
+            update.update(total=event.total, completed=min(event.completed or 0, event.total))
+        elif event.fraction is not None:
+            self._done = max(self._done, min(event.fraction, 1.0) * 100)
+            update["completed"] = self._done
+        self._bar.update(self._task, **update)  # type: ignore[arg-type]
+
+    def _start(self, *, bytes_: bool) -> None:
+        self._bytes = bytes_
+        columns = [
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            *([DownloadColumn(), TransferSpeedColumn()] if bytes_ else []),
+            TimeRemainingColumn(),
+        ]
+        self._bar = Bar(*columns, console=Console(file=self.stream), transient=False)
+        self._bar.start()
+        self._task = self._bar.add_task("", total=100.0)
 
     def end(self) -> None:
-        if self.tty and self._width:
-            self.stream.write("\n")
-            self.stream.flush()
-        self._width = 0
+        if self._bar is not None:
+            self._bar.stop()
+        self._bar = self._task = None
+        self._done = 0.0

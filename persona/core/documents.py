@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,3 +42,12 @@ class Document:
     @property
     def text(self) -> str:
         return "\n".join(p.text for p in self.passages)
+
+
+def with_passage_ids(passages: Sequence[Passage]) -> list[Passage]:
+    """``passages`` with IDs: given ones are kept when every passage has a unique one, else
+    all are numbered ``P1``, ``P2``... in order."""
+    ids = [p.id for p in passages]
+    if all(ids) and len(set(ids)) == len(ids):
+        return list(passages)
+    return [replace(p, id=f"P{i}") for i, p in enumerate(passages, start=1)]

@@ -107,9 +107,12 @@ class Run(BaseModel):
 
 
 def count_verified(personas: list[Persona]) -> tuple[int, int, int]:
-    """(found, checked, total) quotes across ``personas``, representative quotes included."""
+    """(found, checked, total) quotes across ``personas``, representative quotes included.
+
+    An unusable persona's quotes count as not found: its content is never shown as verified.
+    """
     evidence: list[Evidence] = [ev for p in personas for ev in p.all_evidence()]
-    found = sum(ev.verified is True for ev in evidence)
+    found = sum(ev.verified is True for p in personas if not p.unusable for ev in p.all_evidence())
     checked = sum(ev.verified is not None for ev in evidence)
     return found, checked, len(evidence)
 

@@ -6,15 +6,77 @@ Persona fills in itself (verification results) are left out of what the model se
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
+from pydantic.config import JsonDict
 
 MAX_CLAIMS = 6
 """A persona has at most this many goals (pain points, ...): bounds what a model may loop on."""
 
-_LOCAL = {"llm": False}
+_LOCAL: JsonDict = {"llm": False}
 """Marks a field Persona computes; the model is never asked for it."""
+
+TRIMMED = "trimmed"
+"""Key of the list in a validation ``context`` that collects what soft limits cut."""
+
+
+def trim_words(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 1)]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-") + "…"
+
+
+def trimmed(limit: int) -> BeforeValidator:
+    """A length limit that trims instead of rejecting (noted in the validation context)."""
+
+    def trim(value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and len(value) > limit:
+            _note(info, f"{info.field_name} was {len(value):,} characters; trimmed to {limit}")
+            return trim_words(value, limit)
+        return value
+
+    return BeforeValidator(trim)
+
+
+def soft_list(limit: int) -> BeforeValidator:
+    """A list limit that keeps the first ``limit`` items instead of rejecting."""
+
+    def keep_first(value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, list) and len(value) > limit:
+            _note(info, f"{info.field_name} had {len(value)} items; kept the first {limit}")
+            return value[:limit]
+        return value
+
+    return BeforeValidator(keep_first)
+
+
+def _note(info: ValidationInfo, message: str) -> None:
+    if isinstance(info.context, dict) and isinstance(info.context.get(TRIMMED), list):
+        info.context[TRIMMED].append(message)
+
+
+def limited(description: str, limit: int) -> str:
+    """A field description that tells the model the field's length limit."""
+    return f"{description} At most {limit} characters."
+
+
+Quote = Annotated[
+    str,
+    trimmed(1000),
+    Field(description=limited("Exact words copied from the research data.", 1000)),
+]
+Source = Annotated[str, trimmed(300), Field(description=limited("File the quote comes from.", 300))]
+Locator = Annotated[
+    str,
+    trimmed(100),
+    Field(description=limited("Where in the file, e.g. 'row 12' or 'line 40'.", 100)),
+]
 
 
 class Evidence(BaseModel):
@@ -22,11 +84,15 @@ class Evidence(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    quote: str = Field(max_length=1000, description="Exact words copied from the research data.")
-    source: str = Field(default="", max_length=300, description="File the quote comes from.")
-    locator: str = Field(
-        default="", max_length=100, description="Where in the file, e.g. 'row 12' or 'line 40'."
-    )
+    quote: Quote
+    source: Source = ""
+    locator: Locator = ""
+    passage: str | None = Field(default=None, json_schema_extra=_LOCAL)
+    """The ID of the passage the quote was filled in from (evidence by reference)."""
+    span_fallback: bool = Field(default=False, json_schema_extra=_LOCAL)
+    """The model's span was not in the passage it cited, so the whole passage is quoted."""
+    weak_support: bool | None = Field(default=None, json_schema_extra=_LOCAL)
+    """The quote shares (almost) nothing with the claim it is cited for."""
     verified: bool | None = Field(default=None, json_schema_extra=_LOCAL)
     score: float | None = Field(default=None, json_schema_extra=_LOCAL)
     matched_source: str | None = Field(default=None, json_schema_extra=_LOCAL)
@@ -39,12 +105,17 @@ class Claim(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    text: str = Field(max_length=400, description="The statement, in one sentence.")
-    evidence: list[Evidence] = Field(
+    text: Annotated[
+        str, trimmed(400), Field(description=limited("The statement, in one sentence.", 400))
+    ]
+    evidence: Annotated[list[Evidence], soft_list(3)] = Field(
         default_factory=list,
         max_length=3,
         description="One to three quotes from the data that support the statement.",
     )
+
+
+Claims = Annotated[list[Claim], soft_list(MAX_CLAIMS)]
 
 
 class Persona(BaseModel):
@@ -52,20 +123,32 @@ class Persona(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    name: str = Field(max_length=100, description="A realistic, memorable first and last name.")
-    age: str = Field(max_length=30, description="An age or an age range such as '30-40'.")
-    role: str = Field(max_length=150, description="Role or occupation.")
-    bio: str = Field(max_length=1500, description="Two or three sentences of background.")
-    goals: list[Claim] = Field(min_length=1, max_length=MAX_CLAIMS)
-    pain_points: list[Claim] = Field(min_length=1, max_length=MAX_CLAIMS)
-    behaviours: list[Claim] = Field(min_length=1, max_length=MAX_CLAIMS)
-    motivations: list[Claim] = Field(default_factory=list, max_length=MAX_CLAIMS)
+    name: Annotated[
+        str,
+        trimmed(100),
+        Field(description=limited("An invented, realistic first and last name.", 100)),
+    ]
+    age: Annotated[
+        str, trimmed(30), Field(description=limited("An age or an age range such as '30-40'.", 30))
+    ]
+    role: Annotated[str, trimmed(150), Field(description=limited("Role or occupation.", 150))]
+    bio: Annotated[
+        str,
+        trimmed(1500),
+        Field(description=limited("Two or three sentences of background.", 1500)),
+    ]
+    goals: Claims = Field(min_length=1, max_length=MAX_CLAIMS)
+    pain_points: Claims = Field(min_length=1, max_length=MAX_CLAIMS)
+    behaviours: Claims = Field(min_length=1, max_length=MAX_CLAIMS)
+    motivations: Claims = Field(default_factory=list, max_length=MAX_CLAIMS)
     quote: Evidence = Field(description="One representative verbatim quote.")
-    participants: list[str] = Field(
+    participants: Annotated[list[str], soft_list(50)] = Field(
         default_factory=list,
         max_length=50,
         description="Identifiers of the participants this persona represents.",
     )
+    unusable: list[str] = Field(default_factory=list, json_schema_extra=_LOCAL)
+    """Why this persona's content is degenerate (empty when it is usable)."""
 
     def claims(self) -> list[tuple[str, Claim]]:
         """Every claim with the section it belongs to."""
@@ -91,7 +174,8 @@ def _strip_local(node: Any) -> Any:
     """Remove computed fields, titles (noise that costs tokens) and string length limits.
 
     Grammar builders expand ``maxLength`` into one rule per character, which makes huge
-    grammars; the limits are still enforced when the answer is validated.
+    grammars; the limits are stated in each field's description instead, and text over a
+    limit is trimmed at a word boundary, never rejected.
     """
     if isinstance(node, dict):
         if isinstance(node.get("title"), str):

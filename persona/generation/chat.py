@@ -21,17 +21,17 @@ from pydantic import BaseModel, Field
 
 from persona.core.conversation import ChatTurn, Quote
 from persona.core.coverage import place
-from persona.core.documents import Passage
+from persona.core.documents import Passage, with_passage_ids
 from persona.core.errors import InputError
 from persona.core.records import Run
 from persona.core.schema import Persona
 from persona.core.tokens import estimate_tokens
 from persona.engines.base import ChatMessage, ChatOptions, Engine, Usage
-from persona.generation.generate import FALLBACK_CONTEXT, parse_answer
+from persona.generation.answers import read_object
+from persona.generation.generate import FALLBACK_CONTEXT
 from persona.generation.language import detect_language
 from persona.generation.planner import num_ctx_for
 from persona.generation.prompts import DATA_TAG, fence
-from persona.generation.research import with_ids
 from persona.generation.retrieval import Retriever, Search
 
 ANSWER_TOKENS = 400
@@ -122,7 +122,7 @@ class PersonaChat:
         self.engine = engine
         self.model = model
         self.persona = persona
-        self.passages = with_ids(passages)
+        self.passages = with_passage_ids(passages)
         if not any(p.citable and p.text.strip() for p in self.passages):
             raise InputError(
                 "The research files hold no participant's words to answer from: upload the "
@@ -185,7 +185,7 @@ class PersonaChat:
             text = stream.feed(piece)
             if text:
                 yield text
-        answer, _problems = parse_answer(stream.raw, ChatAnswer)
+        answer, _problems = read_object(stream.raw, ChatAnswer)
         if answer is None:
             return self._decline(question, found, UNREADABLE)
         cited = [given[i] for i in dict.fromkeys(answer.cited) if i in given][:MAX_CITED]

@@ -1,9 +1,14 @@
 """Checking that every quote a persona cites is really in the uploaded research data.
 
-Quotes and passages are compared after :func:`normalize` (case, curly quotes, dashes,
-punctuation and whitespace do not matter). An exact normalised match scores 100; otherwise
-the few passages sharing the quote's rarest words are scored with rapidfuzz. A quote may
-run across consecutive passages of the same file (two lines of a transcript).
+"Found in your data" means word for word over the **whole** quote. Quotes and passages are
+compared after :func:`normalize` (case, curly quotes, dashes, punctuation and whitespace do
+not matter); an exact normalised match scores 100. Otherwise only obvious typos are forgiven:
+the whole quote is aligned with the passages sharing its rarest words, and it counts as found
+when at most one character in :data:`TYPO_CHARS` differs (never for quotes under
+:data:`MIN_FUZZY_WORDS` words). A quote that matches only part of a longer line, or a line
+plus invented words, is not found. Only citable passages (what participants said) are
+evidence: headings, metadata and the interviewer's questions are not. A quote may run across
+consecutive passages of the same file (two lines of a transcript).
 """
 
 from __future__ import annotations
@@ -15,13 +20,14 @@ from dataclasses import dataclass
 from itertools import islice
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from persona.core.documents import Passage
 from persona.core.schema import Evidence, Persona
 from persona.core.words import words as word_list
 
-DEFAULT_THRESHOLD = 90.0
-"""Lowest fuzzy score (0..100) that still counts as found in the data."""
+TYPO_CHARS = 30
+"""One differing character per this many is an obvious typo; more is a different quote."""
 MIN_FUZZY_WORDS = 3
 """Shorter quotes only verify when they occur exactly (after normalising)."""
 
@@ -136,20 +142,37 @@ class EvidenceIndex:
                 position = self._haystack.find(target, position + 1, end)
 
     def _find_fuzzy(self, needle: str, claimed: tuple[str, str]) -> Match | None:
+        """The closest alignment of the whole quote; scored by its edit distance."""
         best: tuple[float, int, int, int] | None = None
         for slot in self._candidates(needle, claimed):
             start, end = self._window(slot, len(needle))
             window = self._haystack[start:end]
             if len(needle) <= len(window):
                 aligned = fuzz.partial_ratio_alignment(needle, window)
-                score = aligned.score
-                span = (start + aligned.dest_start, start + aligned.dest_end)
+                span = (start, end)
+                if aligned is not None:
+                    span = (start + aligned.dest_start, start + aligned.dest_end)
             else:
-                score, span = fuzz.ratio(needle, window), (start, end)
+                span = (start, end)
+            span, distance = self._closest(needle, *span)
+            score = max(0.0, 100.0 * (1 - distance / len(needle)))
             rank = self._claim_rank(*span, claimed)
             if best is None or (score, rank) > best[:2]:
                 best = (score, rank, *span)
         return None if best is None or best[0] <= 0 else self._match(best[0], best[2], best[3])
+
+    def _closest(self, needle: str, start: int, end: int) -> tuple[tuple[int, int], int]:
+        """The span near ``start:end`` with the fewest edits from ``needle`` (an alignment
+        can be off by a character or two around an inserted or dropped letter)."""
+        best = ((start, end), Levenshtein.distance(needle, self._haystack[start:end]))
+        for left in range(-2, 3):
+            for right in range(-2, 3):
+                a, b = max(start + left, 0), min(end + right, len(self._haystack))
+                if b > a:
+                    distance = Levenshtein.distance(needle, self._haystack[a:b])
+                    if distance < best[1]:
+                        best = ((a, b), distance)
+        return best
 
     def _candidates(self, needle: str, claimed: tuple[str, str]) -> list[int]:
         """Passages sharing most of the quote's rare words, plus the claimed one.
@@ -210,18 +233,23 @@ class EvidenceIndex:
         first, last = found[0], found[-1]
         locator = first.locator if len(found) == 1 else f"{first.locator}–{last.locator}"
         text = "\n".join(p.text for p in found)
-        return Match(round(score, 1), first.source, locator, text)
+        return Match(score, first.source, locator, text)
 
 
 def _key(source: str, locator: str) -> tuple[str, str]:
     return source.strip().casefold(), locator.strip().casefold()
 
 
+def found_score(quote: str) -> float:
+    """The lowest score at which ``quote`` counts as found: obvious typos only."""
+    length = len(normalize(quote))
+    if len(normalize(quote).split()) < MIN_FUZZY_WORDS or not length:
+        return 100.0
+    return 100.0 * (1 - max(1, length // TYPO_CHARS) / length) - 1e-9
+
+
 def verify_personas(
-    personas: Sequence[Persona],
-    passages: Sequence[Passage] | EvidenceIndex,
-    *,
-    threshold: float = DEFAULT_THRESHOLD,
+    personas: Sequence[Persona], passages: Sequence[Passage] | EvidenceIndex
 ) -> list[Persona]:
     """Copies of ``personas`` with every quote marked verified or not against ``passages``.
 
@@ -237,13 +265,13 @@ def verify_personas(
             key = (evidence.quote, evidence.source, evidence.locator)
             if key not in cache:
                 cache[key] = index.find(*key)
-            _mark(evidence, cache[key], threshold)
+            _mark(evidence, cache[key])
         checked.append(copy)
     return checked
 
 
-def _mark(evidence: Evidence, match: Match | None, threshold: float) -> None:
-    found = match if match is not None and match.score >= threshold else None
+def _mark(evidence: Evidence, match: Match | None) -> None:
+    found = match if match is not None and match.score >= found_score(evidence.quote) else None
     evidence.verified = found is not None
     evidence.score = match.score if match is not None else 0.0
     evidence.matched_source = found.source if found else None
@@ -267,6 +295,6 @@ class VerificationSummary:
 
 
 def summarize(personas: Sequence[Persona]) -> VerificationSummary:
-    """Count verified quotes across ``personas`` (run :func:`verify_personas` first)."""
-    evidence = [ev for persona in personas for ev in persona.all_evidence()]
+    """Count verified quotes across usable ``personas`` (run :func:`verify_personas` first)."""
+    evidence = [ev for persona in personas if not persona.unusable for ev in persona.all_evidence()]
     return VerificationSummary(sum(ev.verified is True for ev in evidence), len(evidence))

@@ -1,39 +1,66 @@
-"""Ask the local model for personas: structured output, validation, bounded repair.
+"""Ask the local model for personas: evidence by reference, per-persona validation, repair.
 
-`Generation.run()` yields `Progress` events (steps and streamed text) and leaves the
-outcome in `Generation.result`. Large corpora go through findings (map) → personas (reduce).
+`Generation.run()` yields `Progress` events (steps and streamed text) and leaves the outcome
+in `Generation.result`. Large corpora go through findings (map, up to ``parallel`` chunk calls
+at once) → bounded merges → personas (reduce).
+
+What the model writes is read leniently and checked strictly: every rule is in the schema or
+the prompt; valid personas are kept and only invalid or degenerate ones are sent back; a cut or
+looping answer still yields every persona it completed; every quote is filled in from the
+research passages by ID, so it is word for word by construction.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from queue import Empty, SimpleQueue
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
-
-from persona.core.documents import Passage
+from persona.core.documents import Passage, with_passage_ids
 from persona.core.engine_settings import MAX_PARALLEL
-from persona.core.errors import GenerationError, InputError
+from persona.core.errors import GenerationError, InputError, PersonaError, PromptTruncated
 from persona.core.progress import Progress
-from persona.core.schema import Persona, PersonaSet, llm_json_schema
-from persona.core.tokens import estimate_tokens
+from persona.core.schema import Persona
+from persona.core.tokens import Calibration, estimate_tokens
 from persona.engines.base import ChatOptions, Engine, Usage
 from persona.generation import prompts
-from persona.generation.distinct import distinctness_problems, keep_distinct
-from persona.generation.planner import SAFETY, Plan, num_ctx_for, plan
+from persona.generation.answers import read_items
+from persona.generation.degenerate import degeneracy
+from persona.generation.distinct import SIMILAR, similarity
+from persona.generation.planner import (
+    SAFETY,
+    Plan,
+    chunk_passages,
+    count_merges,
+    merge_output_limit,
+    num_ctx_for,
+    plan,
+)
+from persona.generation.references import (
+    DRAFT_SCHEMA,
+    FINDINGS_SCHEMA,
+    DraftPersona,
+    Finding,
+    resolve,
+    with_ids,
+)
+from persona.generation.repetition import LoopDetector
+from persona.history.speeds import ModelSpeed
 
-M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 DEFAULT_CONTEXT_CAP = 32768
 """Largest ``num_ctx`` Persona asks for unless told otherwise (memory grows with context)."""
 FALLBACK_CONTEXT = 4096
-"""Context assumed when Ollama does not report one (its own default on most machines)."""
-MAX_MERGE_ROUNDS = 4
-FINDING_TOKENS = 70
-"""About how many tokens one finding takes in a prompt."""
-MIN_FINDINGS = 3
+"""Context assumed when the engine does not report one (Ollama's own default on most machines)."""
+EXPECTED_PERSONA_TOKENS = 350
+"""Output tokens one persona by reference usually takes (for duration estimates)."""
+EXPECTED_FINDING_TOKENS = 45
 
 
 @dataclass(frozen=True)
@@ -48,19 +75,34 @@ class GenerationRequest:
     max_repairs: int = 2
     context_cap: int = DEFAULT_CONTEXT_CAP
     parallel: int = 1
-    """Chunk requests sent at once in the map phase (the "Parallel requests" setting)."""
+    """Chunk calls sent at once in the map phase (the server must allow as many)."""
     language: str = ""
     """The language personas are written in (its English name); empty: not specified."""
+    per_call: int | None = None
+    """Most personas asked for in one call; None: as many as the context leaves room for."""
+    chunk_retries: int = 1
+    """A chunk that fails after its repairs is tried this many more times, then reported."""
 
     def __post_init__(self) -> None:
-        if not 1 <= self.parallel <= MAX_PARALLEL:
-            raise InputError(f"Parallel requests must be between 1 and {MAX_PARALLEL}.")
         if not 1 <= self.count <= 10:
             raise InputError("Ask for between 1 and 10 personas.")
         if not 0 <= self.temperature <= 2:
             raise InputError("Temperature must be between 0 and 2.")
         if not self.model.strip():
             raise InputError("Choose a model first.")
+        if not 1 <= self.parallel <= MAX_PARALLEL:
+            raise InputError(f"Parallel requests must be between 1 and {MAX_PARALLEL}.")
+        if self.per_call is not None and not 1 <= self.per_call <= 10:
+            raise InputError("Personas per call must be between 1 and 10.")
+
+
+@dataclass(frozen=True)
+class ChunkFindings:
+    """One chunk's findings and the passages they cover (saved as they arrive)."""
+
+    index: int
+    passages: tuple[str, ...]
+    findings: tuple[Finding, ...]
 
 
 @dataclass
@@ -73,9 +115,14 @@ class GenerationResult:
     prompt_tokens: int = 0
     answer_tokens: int = 0
     seconds: float = 0.0
-    """Wall time spent in model calls."""
+    """Wall time spent in model calls (summed over parallel calls)."""
     answer_seconds: float = 0.0
     """Of which writing answers, where the engine reports it."""
+    chunks: list[ChunkFindings] = field(default_factory=list)
+    """Findings of every chunk analysed (saved ones included when resuming)."""
+    failed_chunks: int = 0
+    dropped_ids: int = 0
+    """Citations of passages that do not exist (or are not evidence), dropped."""
 
 
 def context_limit(engine: Engine, model: str, cap: int = DEFAULT_CONTEXT_CAP) -> int:
@@ -89,26 +136,93 @@ def _overhead(system: str, extra: str) -> int:
     return estimate_tokens(system) + estimate_tokens(extra)
 
 
-def make_plan(engine: Engine, passages: Sequence[Passage], request: GenerationRequest) -> Plan:
-    """Read the model's context from the engine and plan the calls (before anything runs)."""
+def participant_names(passages: Iterable[Passage]) -> list[str]:
+    """The speakers and respondents of the study (what persona names must not be)."""
+    return list(dict.fromkeys(p.participant for p in passages if p.citable and p.participant))
+
+
+def make_plan(
+    engine: Engine,
+    passages: Sequence[Passage],
+    request: GenerationRequest,
+    *,
+    speed: ModelSpeed | None = None,
+    covered: Iterable[str] = (),
+    saved_findings: int = 0,
+    factor: float = 1.0,
+) -> Plan:
+    """Read the model's context from the engine and plan the calls (before anything runs).
+
+    ``covered``: IDs of passages whose ``saved_findings`` findings are already saved (a
+    resumed run): only the others are planned into chunks. ``speed`` gives the plan an
+    estimated duration.
+    """
     limit = context_limit(engine, request.model, request.context_cap)
-    return plan(
-        passages,
-        count=request.count,
-        context_limit=limit,
-        prompt_overhead=_overhead(
-            prompts.PERSONAS_SYSTEM,
-            prompts.personas_prompt([], request.count, request.context, request.language),
+    names = prompts.names_clause(participant_names(passages))
+    done = set(covered)
+    remaining = [p for p in passages if p.id not in done] if done else list(passages)
+    kwargs: dict[str, Any] = {
+        "count": request.count,
+        "context_limit": limit,
+        "prompt_overhead": _overhead(
+            prompts.PERSONAS_SYSTEM.format(count=request.count, names=names),
+            prompts.personas_prompt([], request.count, request.context, language=request.language),
         ),
-        findings_overhead=_overhead(
-            prompts.FINDINGS_SYSTEM,
-            prompts.findings_prompt([], request.context, request.language),
+        "findings_overhead": _overhead(
+            prompts.FINDINGS_SYSTEM.format(limit=12),
+            prompts.findings_prompt([], request.context, language=request.language),
         ),
-    )
+        "synthesis_overhead": _overhead(
+            prompts.SYNTHESIS_SYSTEM.format(count=request.count, names=names),
+            prompts.synthesis_prompt([], request.count, request.context, language=request.language),
+        ),
+        "merge_overhead": _overhead(prompts.MERGE_SYSTEM, prompts.merge_prompt([])),
+        "per_call": request.per_call,
+        "factor": factor,
+    }
+    if done:
+        # Findings exist (a resumed run): a map-reduce over the passages left.
+        result = plan(passages, **kwargs, force_map=True)
+        chunks = plan(remaining, **kwargs, force_map=True).chunks if remaining else ()
+        findings = saved_findings + len(chunks) * result.findings_limit
+        merges, rounds = count_merges(findings, result.synthesis_findings, result.merge_batch)
+        result = replace(result, chunks=chunks, merge_calls=merges, merge_rounds=rounds)
+    else:
+        result = plan(passages, **kwargs)
+    if speed is not None:
+        result = replace(result, estimated_seconds=estimate_seconds(result, speed, request))
+    return result
 
 
-PERSONA_SCHEMA = llm_json_schema(PersonaSet)
-FINDINGS_SCHEMA = llm_json_schema(prompts.Findings)
+def estimate_seconds(plan_: Plan, speed: ModelSpeed, request: GenerationRequest) -> float:
+    """How long ``plan_`` should take on this machine, from the model's measured rates."""
+    persona_out = plan_.persona_calls * plan_.per_call * EXPECTED_PERSONA_TOKENS
+    persona_in = plan_.persona_calls * 600
+    if plan_.mode == "single":
+        return speed.seconds_for(plan_.corpus_tokens + persona_in, persona_out)
+    chunks = len(plan_.chunks)
+    map_out = chunks * plan_.findings_limit * EXPECTED_FINDING_TOKENS
+    map_in = plan_.corpus_tokens + chunks * 400
+    waves = -(-chunks // request.parallel) if chunks else 0
+    map_seconds = speed.seconds_for(map_in, map_out) * (waves / max(chunks, 1))
+    merge_in = plan_.merge_calls * plan_.merge_batch * plan_.finding_tokens
+    merge_out = merge_in // 2
+    synth_in = persona_in + plan_.persona_calls * plan_.synthesis_findings * plan_.finding_tokens
+    return map_seconds + speed.seconds_for(merge_in + synth_in, merge_out + persona_out)
+
+
+class _Cancelled(Exception):
+    """The run was closed while a call was under way."""
+
+
+@dataclass
+class _Outcome:
+    """A persona call's usable result."""
+
+    personas: list[Persona] = field(default_factory=list)
+    unusable: list[Persona] = field(default_factory=list)
+    repeated: list[str] = field(default_factory=list)
+    """Names of personas left out because they repeated one already kept."""
 
 
 class Generation:
@@ -120,261 +234,615 @@ class Generation:
         passages: Sequence[Passage],
         request: GenerationRequest,
         plan: Plan | None = None,
+        *,
+        speed: ModelSpeed | None = None,
+        saved: Sequence[ChunkFindings] = (),
+        on_chunk: Callable[[ChunkFindings], None] | None = None,
     ) -> None:
         self.engine = engine
-        self.passages = list(passages)
+        self.passages = with_passage_ids(passages)
+        self.by_id = {p.id: p for p in self.passages}
         self.request = request
-        self.plan = plan or make_plan(engine, self.passages, request)
-        self.result = GenerationResult(personas=[], plan=self.plan)
+        self.saved = list(saved)
+        covered = [pid for chunk in self.saved for pid in chunk.passages]
+        self.plan = plan or make_plan(
+            engine,
+            self.passages,
+            request,
+            speed=speed,
+            covered=covered,
+            saved_findings=sum(len(chunk.findings) for chunk in self.saved),
+        )
+        self.result = GenerationResult(personas=[], plan=self.plan, chunks=list(self.saved))
+        self.on_chunk = on_chunk
+        self.names = participant_names(self.passages)
+        self.calibration = Calibration()
+        self._lock = threading.Lock()
+        self._cancel = threading.Event()
+        self._started = 0.0
+        self._done = 0
+        self._total = self.plan.calls
+        self._fraction = 0.0
 
-    def run(self) -> Iterator[Progress]:
-        """Yield progress while generating; the personas end up in ``self.result``."""
-        plan = self.plan
-        yield Progress("plan", plan.describe(), fraction=0.0)
-        if plan.mode == "single":
-            prompt = prompts.personas_prompt(
-                plan.chunks[0], self.request.count, self.request.context, self.request.language
-            )
-            answer = yield from self._ask(
-                prompts.PERSONAS_SYSTEM.format(count=self.request.count),
-                prompt,
-                PersonaSet,
-                PERSONA_SCHEMA,
-                "Writing personas",
-                step=1,
-                check=self._persona_problems,
-            )
-        else:
-            findings = yield from self._map(plan)
-            findings = yield from self._condense(findings)
-            answer = yield from self._ask(
-                prompts.SYNTHESIS_SYSTEM.format(count=self.request.count),
-                prompts.synthesis_prompt(
-                    findings, self.request.count, self.request.context, self.request.language
-                ),
-                PersonaSet,
-                PERSONA_SCHEMA,
-                "Writing personas from the findings",
-                step=plan.calls,
-                check=self._persona_problems,
-            )
-        self.result.personas = self._settle(answer.personas)
-        yield Progress(
-            "personas",
-            f"{len(self.result.personas)} personas written",
-            fraction=1.0,
+    # --- progress ------------------------------------------------------------
+
+    def _progress(self, stage: str, message: str, text: str = "") -> Progress:
+        """An event whose fraction never goes back and stays below 1 until the end."""
+        with self._lock:
+            total = max(self._total, self._done + 1)
+            self._fraction = max(self._fraction, min(0.99, self._done / total))
+            done = self._done
+        elapsed = time.monotonic() - self._started if self._started else 0.0
+        eta: float | None = None
+        if done:
+            eta = elapsed / done * max(total - done, 0)
+        elif self.plan.estimated_seconds is not None:
+            eta = max(self.plan.estimated_seconds - elapsed, 0.0)
+        return Progress(
+            stage,
+            message,
+            fraction=self._fraction,
+            completed=done,
+            total=total,
+            unit="calls",
+            eta=eta,
+            text=text,
         )
 
-    # --- steps ---------------------------------------------------------------
+    def _step_done(self) -> None:
+        with self._lock:
+            self._done += 1
 
-    def _synthesis_room(self) -> int:
-        """Tokens the findings may take in the final (synthesis) prompt."""
-        overhead = _overhead(prompts.SYNTHESIS_SYSTEM, self.request.context)
-        return int((self.plan.context_limit - self.plan.answer_tokens - overhead) / SAFETY)
+    def _plan_changed(self, extra_calls: int) -> None:
+        with self._lock:
+            self._total += extra_calls
 
-    def _map(self, plan: Plan) -> Iterator[Progress]:
-        findings: list[prompts.Finding] = []
-        total = len(plan.chunks)
-        # Ask each chunk for as many findings as the synthesis prompt can take, so no
-        # merge round (which sends every finding twice) is needed.
-        per_chunk = self._synthesis_room() // (total * FINDING_TOKENS)
-        limit = max(MIN_FINDINGS, min(prompts.MAX_FINDINGS, per_chunk))
-        for index, chunk in enumerate(plan.chunks, start=1):
-            where = _span(chunk)
-            try:
-                answer = yield from self._ask(
-                    prompts.FINDINGS_SYSTEM.format(limit=limit),
-                    prompts.findings_prompt(chunk, self.request.context, self.request.language),
-                    prompts.Findings,
-                    FINDINGS_SCHEMA,
-                    f"Reading part {index} of {total} ({where})",
-                    step=index,
+    # --- the run -------------------------------------------------------------
+
+    def run(self) -> Iterator[Progress]:
+        """Yield progress while generating; the personas end up in ``self.result``.
+
+        The fraction never goes back (events from parallel calls arrive out of order) and
+        reaches 1 only at the end."""
+        last = 0.0
+        for event in self._run():
+            if event.fraction is not None:
+                last = max(last, min(event.fraction, 1.0))
+                if event.fraction != last:
+                    event = replace(event, fraction=last)
+            yield event
+
+    def _run(self) -> Iterator[Progress]:
+        self._started = time.monotonic()
+        plan_ = self.plan
+        yield Progress("plan", plan_.describe(), fraction=0.0, eta=plan_.estimated_seconds)
+        try:
+            if plan_.mode == "single":
+                citable = [p.id for p in plan_.chunks[0] if p.citable]
+                personas = yield from self._write_personas(
+                    prompts.PERSONAS_SYSTEM,
+                    lambda count, written: prompts.personas_prompt(
+                        plan_.chunks[0],
+                        count,
+                        self.request.context,
+                        written,
+                        language=self.request.language,
+                    ),
+                    citable,
                 )
-            except GenerationError as exc:
-                self.result.warnings.append(
-                    f"Part {index} of {total} ({where}) could not be analysed, so the personas "
-                    f"do not reflect it: {exc}"
+            else:
+                findings = yield from self._map()
+                findings = yield from self._condense(findings)
+                allowed = list(dict.fromkeys(pid for f in findings for pid in f.passages))
+                personas = yield from self._write_personas(
+                    prompts.SYNTHESIS_SYSTEM,
+                    lambda count, written: prompts.synthesis_prompt(
+                        findings,
+                        count,
+                        self.request.context,
+                        written,
+                        language=self.request.language,
+                    ),
+                    allowed,
                 )
-                yield Progress("warning", self.result.warnings[-1])
-                continue
-            findings.extend(answer.findings)
+        finally:
+            self._cancel.set()
+        self.result.personas = personas
+        self._summarise_drops()
+        usable = sum(not p.unusable for p in personas)
+        yield Progress("personas", f"{usable} personas written", fraction=1.0, eta=0.0)
+
+    def _summarise_drops(self) -> None:
+        if self.result.dropped_ids:
+            self.result.warnings.append(
+                f"Dropped {self.result.dropped_ids} citation(s) of passages that do not exist "
+                "or are not what a participant said (headings, the interviewer's questions)."
+            )
+
+    # --- map -----------------------------------------------------------------
+
+    def _map(self) -> Generator[Progress, None, list[Finding]]:
+        """Findings of every chunk, in chunk order; saved chunks (a resumed run) are reused."""
+        plan_ = self.plan
+        total = len(plan_.chunks)
+        pending: deque[tuple[tuple[int, ...], tuple[Passage, ...]]] = deque(
+            ((index,), chunk) for index, chunk in enumerate(plan_.chunks)
+        )
+        results: dict[tuple[int, ...], ChunkFindings] = {}
+        failures: list[str] = []
+        attempts: dict[tuple[int, ...], int] = {}
+        events: SimpleQueue[Progress] = SimpleQueue()
+        parallel = self.request.parallel
+        show_text = parallel == 1
+        pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="persona-chunk")
+        running: dict[Future[ChunkFindings], tuple[tuple[int, ...], tuple[Passage, ...]]] = {}
+        # The first chunk calibrates the token estimate: until it is done, no more than one
+        # wave is sent, so a seeded run plans (and answers) the same whatever the timing.
+        calibrated = False
+        submitted = 0
+        try:
+            while pending or running:
+                while (
+                    pending
+                    and len(running) < parallel
+                    and (calibrated or submitted < parallel or not running)
+                ):
+                    key, chunk = pending.popleft()
+                    label = f"Reading part {key[0] + 1} of {total} ({_span(chunk)})"
+                    future = pool.submit(self._chunk_job, key, chunk, label, events, show_text)
+                    running[future] = (key, chunk)
+                    submitted += 1
+                while True:
+                    try:
+                        yield events.get_nowait()
+                    except Empty:
+                        break
+                finished, _ = wait(list(running), timeout=0.05, return_when=FIRST_COMPLETED)
+                for future in sorted(finished, key=lambda f: running[f][0]):
+                    key, chunk = running.pop(future)
+                    error = future.exception()
+                    if error is None:
+                        chunk_findings = future.result()
+                        results[key] = chunk_findings
+                        self.result.chunks.append(chunk_findings)
+                        if self.on_chunk is not None:
+                            self.on_chunk(chunk_findings)
+                        self._step_done()
+                        yield self._progress("generate", f"Read part {key[0] + 1} of {total}")
+                    elif isinstance(error, _Cancelled):
+                        raise error
+                    elif isinstance(error, PromptTruncated) and len(chunk) > 1:
+                        half = len(chunk) // 2
+                        pending.extendleft([((*key, 1), chunk[half:]), ((*key, 0), chunk[:half])])
+                        self._plan_changed(1)
+                        yield self._progress(
+                            "warning", f"Part {key[0] + 1} was too long for the model: split in two"
+                        )
+                    elif isinstance(error, PersonaError) and attempts.get(key, 0) < (
+                        self.request.chunk_retries
+                    ):
+                        attempts[key] = attempts.get(key, 0) + 1
+                        pending.appendleft((key, chunk))
+                        yield self._progress(
+                            "repair", f"Part {key[0] + 1} of {total} failed ({error}); trying again"
+                        )
+                    elif isinstance(error, PersonaError):
+                        self._step_done()
+                        self.result.failed_chunks += 1
+                        failures.append(
+                            f"Part {key[0] + 1} of {total} ({_span(chunk)}) could not be "
+                            f"analysed, so the personas do not reflect it: {error}"
+                        )
+                        if isinstance(error, GenerationError) and error.raw:
+                            self.result.raw_answers.append(error.raw)
+                        yield self._progress("warning", failures[-1])
+                    else:
+                        raise error
+                    first = (0,)
+                    if (
+                        not calibrated
+                        and not any(k[:1] == first for k, _ in running.values())
+                        and (not any(k[:1] == first for k, _ in pending))
+                    ):
+                        calibrated = True
+                        yield from self._recalibrate(pending)
+        finally:
+            if running:
+                self._cancel.set()  # closed or failed: stop what is outstanding
+            pool.shutdown(wait=False, cancel_futures=True)
+        self.result.warnings.extend(failures)
+        saved = [f for chunk in self.saved for f in chunk.findings]
+        findings = saved + [f for key in sorted(results) for f in results[key].findings]
         if not findings:
             raise GenerationError(
                 "The model found nothing usable in any part of the data. Try a larger model.",
-                raw="\n\n".join(self.result.raw_answers),
+                raw="\n\n".join(self.result.raw_answers[-1:]),
             )
         return findings
 
-    def _condense(self, findings: list[prompts.Finding]) -> Iterator[Progress]:
-        """Merge findings until they fit one synthesis prompt."""
-        room = self._synthesis_room()
-        for round_ in range(1, MAX_MERGE_ROUNDS + 1):
-            if estimate_tokens(prompts.format_findings(findings)) <= room:
-                return findings
-            batches = _batches(findings, room)
-            merged: list[prompts.Finding] = []
-            for index, batch in enumerate(batches, start=1):
-                answer = yield from self._ask(
-                    prompts.MERGE_SYSTEM,
-                    prompts.merge_prompt(batch),
-                    prompts.Findings,
-                    FINDINGS_SCHEMA,
-                    f"Merging findings, round {round_}, batch {index} of {len(batches)}",
-                    step=self.result.calls + 1,
-                )
-                merged.extend(answer.findings)
-            if len(merged) >= len(findings):
-                break
-            findings = merged
-        raise GenerationError(
-            f"The findings ({len(findings)}) are too many for this model's context even after "
-            "merging. Pick a model with a longer context, or split your study into smaller runs."
+    def _recalibrate(
+        self, pending: deque[tuple[tuple[int, ...], tuple[Passage, ...]]]
+    ) -> Iterator[Progress]:
+        """Re-plan the chunks not yet sent when the model counts more tokens than estimated."""
+        factor = self.calibration.factor
+        if factor <= 1.0 or not pending:
+            return
+        plan_ = self.plan
+        overhead = _overhead(prompts.FINDINGS_SYSTEM.format(limit=12), self.request.context)
+        capacity = int((plan_.context_limit - plan_.findings_tokens - 256) / SAFETY) - int(
+            overhead * factor
         )
+        passages = [p for _, chunk in pending for p in chunk]
+        first = pending[0][0]
+        chunks = chunk_passages(passages, max(capacity, 200), factor)
+        added = len(chunks) - len(pending)
+        pending.clear()
+        pending.extend(((*first, i), chunk) for i, chunk in enumerate(chunks))
+        if added > 0:
+            self._plan_changed(added)
+            yield self._progress(
+                "plan",
+                f"This model counts about {factor:.2f}× the estimated tokens: the remaining "
+                f"data is re-planned into {len(chunks)} chunks ({added} more calls).",
+            )
 
-    def _ask(
+    def _chunk_job(
+        self,
+        key: tuple[int, ...],
+        chunk: tuple[Passage, ...],
+        label: str,
+        events: SimpleQueue[Progress],
+        show_text: bool,
+    ) -> ChunkFindings:
+        """One chunk's findings (runs in a worker thread; events go to ``events``)."""
+        limit = self.plan.findings_limit or 12
+        allowed = [p.id for p in chunk if p.citable]
+        findings = _drain(
+            self._ask_findings(
+                prompts.FINDINGS_SYSTEM.format(limit=limit),
+                prompts.findings_prompt(
+                    chunk, self.request.context, language=self.request.language
+                ),
+                allowed,
+                limit,
+                label,
+                calibrate=key[:1] == (0,),
+            ),
+            events,
+            show_text,
+        )
+        return ChunkFindings(key[0], tuple(p.id for p in chunk), tuple(findings))
+
+    # --- reduce --------------------------------------------------------------
+
+    def _synthesis_room(self) -> int:
+        """Tokens the findings may take in one persona call."""
+        plan_ = self.plan
+        if plan_.synthesis_findings:
+            return plan_.synthesis_findings * plan_.finding_tokens
+        overhead = _overhead(prompts.SYNTHESIS_SYSTEM, self.request.context)
+        return int((plan_.context_limit - plan_.answer_tokens - overhead) / SAFETY)
+
+    def _condense(self, findings: list[Finding]) -> Generator[Progress, None, list[Finding]]:
+        """Merge findings, round by round, until they fit one persona call."""
+        bound = self.plan.finding_tokens or 10**6
+        findings = [_bounded(f, bound) for f in findings]
+        room = self._synthesis_room()
+        batch_size = self.plan.merge_batch or 2
+        round_ = 0
+        while _findings_tokens(findings) > room and len(findings) > 1:
+            round_ += 1
+            batches = _batches(findings, batch_size, bound)
+            merged: list[Finding] = []
+            for index, batch in enumerate(batches, start=1):
+                if len(batch) == 1:
+                    merged.extend(batch)
+                    continue
+                limit = merge_output_limit(len(batch))
+                allowed = list(dict.fromkeys(pid for f in batch for pid in f.passages))
+                answer: list[Finding] = []
+                try:
+                    answer = yield from self._ask_findings(
+                        prompts.MERGE_SYSTEM.format(limit=limit),
+                        prompts.merge_prompt(batch),
+                        allowed,
+                        limit,
+                        f"Merging findings, round {round_}, batch {index} of {len(batches)}",
+                    )
+                except GenerationError as exc:
+                    self.result.warnings.append(
+                        f"A merge of {len(batch)} findings failed ({exc}); kept {limit} of them."
+                    )
+                if not answer:  # keep the batch's first findings rather than lose them all
+                    answer = batch[:limit]
+                merged.extend(_bounded(f, bound) for f in answer[:limit])
+                self._step_done()
+            findings = merged
+        return findings
+
+    # --- personas ------------------------------------------------------------
+
+    def _write_personas(
+        self,
+        system: str,
+        prompt_for: Callable[[int, Sequence[str]], str],
+        allowed: Sequence[str],
+    ) -> Generator[Progress, None, list[Persona]]:
+        """All personas asked for, ``per_call`` at a time, each call told who exists."""
+        count = self.request.count
+        per_call = max(1, self.plan.per_call)
+        names = prompts.names_clause(self.names)
+        kept: list[Persona] = []
+        unusable: list[Persona] = []
+        calls = -(-count // per_call)
+        for call in range(calls):
+            want = min(per_call, count - len(kept))
+            if want <= 0:
+                break
+            written = [f"{p.name} ({p.role})" for p in kept]
+            label = "Writing personas" + (f" ({call + 1} of {calls})" if calls > 1 else "")
+            outcome = yield from self._ask_personas(
+                system.format(count=want, names=names),
+                prompt_for(want, written),
+                allowed,
+                want,
+                kept,
+                label,
+            )
+            kept.extend(outcome.personas)
+            unusable.extend(outcome.unusable)
+            if outcome.repeated and len(outcome.personas) < want:
+                self.result.warnings.append(
+                    f"Left out {len(outcome.repeated)} persona(s) that repeated another "
+                    f"({', '.join(outcome.repeated)})."
+                )
+            self._step_done()
+        if not kept and not unusable:
+            raise GenerationError(
+                f"The model did not give valid personas after {self.request.max_repairs + 1} "
+                "tries. Try again with another seed, a lower temperature or a larger model. "
+                "The last answer is kept for inspection.",
+                raw=self.result.raw_answers[-1] if self.result.raw_answers else "",
+            )
+        if len(kept) < count:
+            self.result.warnings.append(
+                f"The model wrote {len(kept)} usable persona(s) of the {count} asked."
+            )
+        shown = unusable[: count - len(kept)]
+        for persona in shown:
+            self.result.warnings.append(
+                f"{persona.name} is marked unusable: {'; '.join(persona.unusable)}."
+            )
+        return kept + shown
+
+    def _ask_personas(
         self,
         system: str,
         prompt: str,
-        kind: type[M],
-        schema: dict[str, Any],
+        allowed: Sequence[str],
+        want: int,
+        existing: Sequence[Persona],
         label: str,
-        *,
-        step: int,
-        check: Callable[[M], list[str]] | None = None,
-    ) -> Iterator[Progress]:
-        """One structured call with bounded repair; returns the validated answer."""
-        limit = self.plan.context_limit
+    ) -> Generator[Progress, None, _Outcome]:
+        """One persona call with repairs for the invalid or degenerate personas only."""
         base = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
         messages = base
-        room = self.plan.findings_tokens if kind is prompts.Findings else self.plan.answer_tokens
-        fraction = (step - 1) / max(self.plan.calls, 1)
+        outcome = _Outcome()
         text = ""
-        usable: M | None = None  # a valid answer that failed only the extra checks
         for attempt in range(self.request.max_repairs + 1):
-            sent = sum(estimate_tokens(m["content"]) for m in messages)
-            ctx = num_ctx_for(sent, room, limit)
+            schema = with_ids(
+                DRAFT_SCHEMA,
+                allowed,
+                enum=self.engine.capabilities.schema_enum,
+                items=want - len(outcome.personas),
+            )
             title = label + (
                 f" (repair {attempt} of {self.request.max_repairs})" if attempt else ""
             )
-            yield Progress("generate", title, fraction=fraction)
-            predict = max(room, ctx - sent)
-            text, cut = yield from self._call(messages, schema, ctx, predict, title, fraction)
-            answer, problems = parse_answer(text, kind)
-            if answer is not None and check is not None:
-                problems = check(answer)
-                usable = answer if problems else usable
-            if answer is not None and not problems:
-                return answer
+            room = self.plan.answer_tokens
+            text, cut = yield from self._call(messages, schema, room, title, show_text=True)
+            answer = read_items(text, DraftPersona, "personas")
+            problems = list(answer.problems)
+            outcome.unusable, outcome.repeated = [], []
+            if answer.trimmed:
+                self.result.warnings.append("Trimmed over-long text: " + "; ".join(answer.trimmed))
+            for draft in answer.items:
+                persona, found = resolve(draft, self.by_id, allowed)
+                self.result.dropped_ids += found.unknown_ids
+                if found.span_fallbacks:
+                    self.result.warnings.append(
+                        f"{persona.name}: the quote's span was not in the passage it cited, so "
+                        "the whole passage is quoted."
+                    )
+                reasons = degeneracy(persona, self.names)
+                clashes = _clashes(persona, [*existing, *outcome.personas])
+                if reasons:
+                    problems.append(f"persona {persona.name}: " + "; ".join(reasons))
+                    outcome.unusable.append(persona.model_copy(update={"unusable": reasons}))
+                elif clashes:
+                    problems.append(f"persona {persona.name}: " + "; ".join(clashes))
+                    outcome.repeated.append(persona.name)
+                elif len(outcome.personas) < want:
+                    outcome.personas.append(persona)
+                else:
+                    self.result.warnings.append(
+                        f"The model wrote more personas than asked; left out {persona.name}."
+                    )
+            missing = want - len(outcome.personas)
+            if missing <= 0:
+                return outcome
             if cut:
-                problems.insert(
-                    0,
-                    f"the answer was cut off at the {predict:,}-token limit: keep every text "
-                    "short (one sentence per claim, short quotes)",
-                )
+                problems.insert(0, cut)
+            if not problems:
+                problems.append(f"there are {len(outcome.personas)} personas; write {want}")
             self.result.raw_answers.append(text)
-            yield Progress("repair", f"The answer was not usable: {problems[0]}", fraction=fraction)
-            repair = {"role": "user", "content": prompts.repair_message("\n".join(problems[:12]))}
-            messages = [*base, {"role": "assistant", "content": text}, repair]
-            if num_ctx_for(sent + estimate_tokens(text) + 100, room, limit) >= limit:
+            yield self._progress("repair", f"The answer was not fully usable: {problems[0]}")
+            kept_names = [p.name for p in [*existing, *outcome.personas]]
+            repair = {
+                "role": "user",
+                "content": prompts.repair_message(
+                    "\n".join(f"- {p}" for p in problems[:12]), missing, kept_names, "personas"
+                ),
+            }
+            shown = text if len(text) < 4000 and not cut else text[:1500]
+            messages = [*base, {"role": "assistant", "content": shown}, repair]
+            if num_ctx_for(_tokens(messages), room, self.plan.context_limit) >= (
+                self.plan.context_limit
+            ):
                 messages = [*base, repair]  # the failed answer does not fit: describe it only
-        if usable is not None and check is not None:
-            self.result.warnings.extend(check(usable))
-            return usable
+        return outcome
+
+    def _ask_findings(
+        self,
+        system: str,
+        prompt: str,
+        allowed: Sequence[str],
+        limit: int,
+        label: str,
+        *,
+        calibrate: bool = True,
+    ) -> Generator[Progress, None, list[Finding]]:
+        """Findings from one call (a chunk or a merge), with repairs when none is usable."""
+        schema = with_ids(
+            FINDINGS_SCHEMA, allowed, enum=self.engine.capabilities.schema_enum, items=limit
+        )
+        permitted = set(allowed)
+        base = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
+        messages = base
+        text = ""
+        for attempt in range(self.request.max_repairs + 1):
+            title = label + (
+                f" (repair {attempt} of {self.request.max_repairs})" if attempt else ""
+            )
+            text, cut = yield from self._call(
+                messages, schema, self.plan.findings_tokens or 1200, title, calibrate=calibrate
+            )
+            answer = read_items(text, Finding, "findings")
+            kept: list[Finding] = []
+            for finding in answer.items[:limit]:
+                ids = [i.strip().upper() for i in finding.passages]
+                known = [i for i in dict.fromkeys(ids) if i in permitted]
+                with self._lock:
+                    self.result.dropped_ids += len(ids) - len(known)
+                if known:
+                    kept.append(finding.model_copy(update={"passages": known}))
+            if kept or (answer.readable and not answer.problems and answer.complete):
+                return kept
+            problems = answer.problems or ["no finding cites a passage ID from the data"]
+            if cut:
+                problems.insert(0, cut)
+            with self._lock:
+                self.result.raw_answers.append(text)
+            messages = [
+                *base,
+                {
+                    "role": "user",
+                    "content": prompts.repair_message("\n".join(problems[:12]), 0, [], "findings"),
+                },
+            ]
         raise GenerationError(
-            f"The model did not give valid {'personas' if kind is PersonaSet else 'findings'} "
-            f"after {self.request.max_repairs + 1} tries. Try again with another seed, a lower "
-            "temperature or a larger model. The last answer is kept for inspection.",
+            f"The model did not give valid findings after {self.request.max_repairs + 1} tries.",
             raw=text,
         )
+
+    # --- one call ------------------------------------------------------------
 
     def _call(
         self,
         messages: list[dict[str, str]],
         schema: dict[str, Any],
-        num_ctx: int,
-        num_predict: int,
+        room: int,
         title: str,
-        fraction: float,
-    ) -> Iterator[Progress]:
-        """Stream one chat call; returns its text and whether it hit the token limit.
+        *,
+        show_text: bool = True,
+        calibrate: bool = True,
+    ) -> Generator[Progress, None, tuple[str, str]]:
+        """Stream one chat call; returns its text and why it was cut ("" when it was not).
 
-        The engine refuses an answer to a prompt it cut at the context limit."""
+        A looping answer is stopped early (the engine's iterator is closed). The engine
+        refuses an answer to a prompt it cut at the context limit."""
+        sent = _tokens(messages)
+        limit = self.plan.context_limit
+        num_ctx = num_ctx_for(self.calibration.scale(sent), room, limit)
+        predict = max(room, num_ctx - int(self.calibration.scale(sent) * SAFETY))
         options = ChatOptions(
             num_ctx=num_ctx,
             temperature=self.request.temperature,
             seed=self.request.seed,
-            max_tokens=num_predict,
+            max_tokens=predict,
         )
+        yield self._progress("generate", title)
         text = ""
         usage = Usage()
-        self.result.calls += 1
+        loop = LoopDetector()
+        with self._lock:
+            self.result.calls += 1
+        stream = self.engine.chat(self.request.model, messages, schema=schema, options=options)
         try:
-            for piece in self.engine.chat(
-                self.request.model, messages, schema=schema, options=options
-            ):
+            for piece in stream:
+                if self._cancel.is_set():
+                    raise _Cancelled
                 if isinstance(piece, Usage):
                     usage = piece
-                else:
-                    text += piece
-                    yield Progress("generate", title, fraction=fraction, text=piece)
+                    continue
+                text += piece
+                if show_text:
+                    yield self._progress("generate", title, text=piece)
+                if loop.feed(piece):
+                    break
         except GenerationError as exc:
             exc.raw = exc.raw or text
             raise
-        estimate = sum(estimate_tokens(m["content"]) for m in messages)
-        self.result.prompt_tokens += usage.prompt_tokens or estimate
-        self.result.answer_tokens += usage.output_tokens or 0
-        self.result.seconds += usage.seconds or 0.0
-        self.result.answer_seconds += usage.output_seconds or 0.0
-        return text, usage.stop_reason == "length"
-
-    # --- checks --------------------------------------------------------------
-
-    def _persona_problems(self, answer: PersonaSet) -> list[str]:
-        problems = distinctness_problems(answer.personas)
-        wanted = self.request.count
-        if len(answer.personas) < wanted:
-            problems.append(f"there are {len(answer.personas)} personas; write exactly {wanted}")
-        return problems
-
-    def _settle(self, personas: list[Persona]) -> list[Persona]:
-        kept, dropped = keep_distinct(personas)
-        if dropped:
-            names = ", ".join(p.name for p in dropped)
-            self.result.warnings.append(
-                f"Left out {len(dropped)} persona(s) that repeated another ({names})."
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+        with self._lock:
+            self.result.prompt_tokens += usage.prompt_tokens or sent
+            self.result.answer_tokens += usage.output_tokens or estimate_tokens(text)
+            self.result.seconds += usage.seconds or 0.0
+            self.result.answer_seconds += usage.output_seconds or 0.0
+        if calibrate:
+            self.calibration.record(sent, usage.prompt_tokens)
+        if loop.looping:
+            return text, (
+                "the answer started repeating itself and was stopped: write each text once, "
+                "and keep every text short"
             )
-        if len(kept) > self.request.count:
-            extra = ", ".join(p.name for p in kept[self.request.count :])
-            self.result.warnings.append(
-                f"The model wrote {len(kept)} personas for {self.request.count} asked; "
-                f"kept the first {self.request.count} (left out: {extra})."
+        if usage.stop_reason == "length":
+            return text, (
+                f"the answer was cut off at the {predict:,}-token limit: keep every text short "
+                "(one sentence per claim)"
             )
-            kept = kept[: self.request.count]
-        elif len(kept) < self.request.count:
-            self.result.warnings.append(
-                f"The model wrote {len(kept)} distinct personas of the {self.request.count} asked."
-            )
-        return kept
+        return text, ""
 
 
-_FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$", re.IGNORECASE)
+def _drain(gen: Generator[Progress, None, T], events: SimpleQueue[Progress], show_text: bool) -> T:
+    """Run a step generator to its end in a worker thread; returns its value."""
+    while True:
+        try:
+            event = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        if show_text or not event.text:
+            events.put(event)
 
 
-def parse_answer(text: str, kind: type[M]) -> tuple[M | None, list[str]]:
-    """Validate a model answer; returns (answer, []) or (None, readable problems)."""
-    cleaned = _FENCE.sub("", text.strip())
-    start, end = cleaned.find("{"), cleaned.rfind("}")
-    if start < 0 or end <= start:
-        return None, ["the answer is not a JSON object"]
-    try:
-        return kind.model_validate_json(cleaned[start : end + 1]), []
-    except ValidationError as exc:
-        return None, [_describe(error) for error in exc.errors()]
+def _tokens(messages: Sequence[Mapping[str, str]]) -> int:
+    return sum(estimate_tokens(m["content"]) for m in messages)
 
 
-def _describe(error: Any) -> str:
-    where = ".".join(str(part) for part in error.get("loc", ())) or "answer"
-    return f"{where}: {error.get('msg', 'invalid')}"
+def _clashes(persona: Persona, others: Sequence[Persona]) -> list[str]:
+    """Reasons ``persona`` repeats one already kept (same name, or the same person)."""
+    for other in others:
+        if persona.name.strip().casefold() == other.name.strip().casefold():
+            return [f"it has the same name as {other.name}: give every persona a different name"]
+        if similarity(persona, other) >= SIMILAR:
+            return [
+                f"it has nearly the same role, goals and pain points as {other.name}: make it a "
+                "different person from a different group of participants"
+            ]
+    return []
 
 
 def _span(chunk: Sequence[Passage]) -> str:
@@ -384,14 +852,23 @@ def _span(chunk: Sequence[Passage]) -> str:
     return f"{first.source} {first.locator} to {last.source} {last.locator}"
 
 
-def _batches(findings: Sequence[prompts.Finding], room: int) -> list[list[prompts.Finding]]:
-    batches: list[list[prompts.Finding]] = [[]]
-    used = 0
-    for finding in findings:
-        cost = estimate_tokens(prompts.format_findings([finding]))
-        if batches[-1] and used + cost > room:
-            batches.append([])
-            used = 0
-        batches[-1].append(finding)
-        used += cost
-    return batches
+def _bounded(finding: Finding, bound: int) -> Finding:
+    """The finding with its statement trimmed until its prompt line fits ``bound`` tokens."""
+    statement = finding.statement
+    while estimate_tokens(prompts.format_finding(finding)) > bound and len(statement) > 20:
+        statement = statement[: int(len(statement) * 0.8)].rsplit(" ", 1)[0] + "…"
+        finding = finding.model_copy(update={"statement": statement})
+    if len(finding.participant) > 40:
+        finding = finding.model_copy(update={"participant": finding.participant[:40]})
+    return finding
+
+
+def _findings_tokens(findings: Sequence[Finding]) -> int:
+    return estimate_tokens(prompts.format_findings(findings))
+
+
+def _batches(findings: Sequence[Finding], size: int, bound: int) -> list[list[Finding]]:
+    """Findings in order, split evenly into as few batches of at most ``size`` as possible."""
+    count = -(-len(findings) // max(size, 2))
+    per = -(-len(findings) // count)
+    return [list(findings[i : i + per]) for i in range(0, len(findings), per)]

@@ -1,26 +1,34 @@
 """A local run from start to finish: read → plan → generate → save → verify → save.
 
-Each persona is stored the moment it exists, so a closed tab, a crash in a later step or
-a server restart loses nothing. Pages and the CLI both drive `LocalRun.events()`.
+Each chunk's findings and each persona are stored the moment they exist, so a closed tab, a
+crash in a later step or a server restart loses nothing, and a map-reduce run that stopped
+can be resumed (:meth:`LocalRun.resume`), making only the calls that are missing. Pages and
+the CLI both drive `LocalRun.events()`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from persona.core.coverage import speakers
-from persona.core.errors import GenerationError, PersonaError
+from persona.core.errors import GenerationError, InputError, PersonaError
 from persona.core.progress import Progress
-from persona.core.records import FileRef, PersonaRecord, Run, suggest_study
+from persona.core.records import FileRef, PersonaRecord, Run, RunStatus, suggest_study
 from persona.engines.base import Engine
 from persona.generation.evidence import summarize, verify_personas
-from persona.generation.generate import Generation, GenerationRequest
+from persona.generation.generate import ChunkFindings, Generation, GenerationRequest
 from persona.generation.language import with_language
 from persona.generation.planner import Plan
+from persona.generation.references import Finding
 from persona.generation.research import keep_copy
+from persona.history.speeds import measured_speed
 from persona.history.store import Store
 from persona.ingest import Reading
 from persona.ingest.columns import Choices, choices_to_options
+from persona.ingest.reading import number_passages
+
+RESUMABLE = ("failed", "interrupted")
 
 
 def file_refs(reading: Reading) -> list[FileRef]:
@@ -35,6 +43,11 @@ def file_refs(reading: Reading) -> list[FileRef]:
         )
         for d in reading.documents
     ]
+
+
+def can_resume(run: Run, store: Store) -> bool:
+    """Whether ``run`` stopped with findings saved and no personas yet (so resuming helps)."""
+    return run.status in RESUMABLE and not run.records and bool(store.chunks(run.id))
 
 
 class LocalRun:
@@ -57,12 +70,25 @@ class LocalRun:
         frontier_model: str | None = None,
         study: str = "",
         columns: Choices | None = None,
+        run: Run | None = None,
+        saved: tuple[ChunkFindings, ...] = (),
     ) -> None:
         self.reading = reading
         self.store = store
         request = with_language(request, reading.passages)
-        self.generation = Generation(engine, reading.passages, request, plan)
-        self.run = Run(
+        speed = measured_speed(store, request.model)
+        self.generation = Generation(
+            engine,
+            reading.passages,
+            request,
+            plan,
+            speed=speed,
+            saved=saved,
+            on_chunk=self._save_chunk,
+        )
+        self.resumed = run is not None
+        self._earlier_usage: dict[str, Any] = dict(run.usage) if run is not None else {}
+        self.run = run or Run(
             kind="hybrid" if frontier_model else "local",
             frontier_model=frontier_model,
             model=request.model,
@@ -73,6 +99,10 @@ class LocalRun:
                 "temperature": request.temperature,
                 "seed": request.seed,
                 "num_ctx": self.generation.plan.num_ctx,
+                "context_cap": request.context_cap,
+                "parallel": request.parallel,
+                "per_call": request.per_call,
+                "max_repairs": request.max_repairs,
                 "plan": self.generation.plan.describe(),
                 "language": request.language,
                 "columns": choices_to_options(columns),
@@ -83,9 +113,70 @@ class LocalRun:
             study=study.strip() or suggest_study([d.name for d in reading.documents]),
         )
 
+    @classmethod
+    def resume(cls, engine: Engine, reading: Reading, store: Store, run_id: str) -> LocalRun:
+        """Continue a failed or interrupted map-reduce run from its saved findings.
+
+        ``reading`` must hold the run's files (same content, any order). Only the chunks with
+        no saved findings, the merges and the persona calls are made.
+        """
+        run = store.get(run_id)
+        if run.status not in RESUMABLE or run.records:
+            raise InputError(
+                f"Run {run_id} finished ({run.status}) with its personas: there is nothing to "
+                "resume. Start a new run instead."
+            )
+        saved = store.chunks(run_id)
+        if not saved:
+            raise InputError(
+                f"Run {run_id} saved no findings before it stopped, so there is nothing to "
+                "resume from. Start a new run with the same files instead."
+            )
+        ordered = _same_files(run, reading)
+        options = run.options
+        request = GenerationRequest(
+            model=run.model,
+            count=int(options.get("count", 3)),
+            context=str(options.get("context", "")),
+            temperature=float(options.get("temperature", 0.4)),
+            seed=options.get("seed"),
+            max_repairs=int(options.get("max_repairs", 2)),
+            context_cap=int(options.get("context_cap", 32768)),
+            parallel=int(options.get("parallel", 1)),
+            per_call=options.get("per_call"),
+            language=str(options.get("language") or ""),
+        )
+        chunks = tuple(
+            ChunkFindings(
+                index,
+                tuple(passages),
+                tuple(Finding.model_validate(f) for f in findings),
+            )
+            for index, passages, findings in saved
+        )
+        return cls(engine, ordered, request, store, run=run, saved=chunks)
+
+    def _save_chunk(self, chunk: ChunkFindings) -> None:
+        self.store.save_chunk(
+            self.run.id,
+            list(chunk.passages),
+            [f.model_dump(mode="json") for f in chunk.findings],
+        )
+
     def events(self) -> Iterator[Progress]:
         """Run it, yielding progress; the outcome is in ``self.run`` (also in the store)."""
-        self.store.start(self.run)
+        if self.resumed:
+            self.run.status = "running"
+            self.store.save(self.run)
+            saved = len(self.generation.saved)
+            yield Progress(
+                "plan",
+                f"Resuming: the findings of {saved} chunk(s) are kept; only the missing calls "
+                "are made.",
+                fraction=0.0,
+            )
+        else:
+            self.store.start(self.run)
         finished = False
         try:
             yield from self.generation.run()
@@ -106,24 +197,36 @@ class LocalRun:
         except PersonaError as exc:
             if isinstance(exc, GenerationError) and exc.raw:
                 self.generation.result.raw_answers.append(exc.raw)
-            self._finish("partial" if self.run.records else "failed", str(exc))
+            message = str(exc)
+            if self.generation.result.chunks and not self.run.records:
+                message += (
+                    f" The findings of {len(self.generation.result.chunks)} part(s) are saved: "
+                    f"resume the run from History (or `persona resume {self.run.id}`) to make "
+                    "only the missing calls."
+                )
+            self._finish("partial" if self.run.records else "failed", message)
             finished = True
             raise
         finally:
             if not finished:
                 self._finish("interrupted", "Stopped before it finished; what was made is kept.")
 
-    def _finish(self, status: str, message: str) -> None:
+    def _finish(self, status: RunStatus, message: str) -> None:
         result = self.generation.result
-        self.run.status = status  # type: ignore[assignment]
+        earlier = self._earlier_usage
+        self.run.status = status
         self.run.message = message
-        self.run.raw_answers = list(dict.fromkeys(result.raw_answers))
+        self.run.raw_answers = list(dict.fromkeys([*self.run.raw_answers, *result.raw_answers]))
         self.run.usage = {
-            "calls": result.calls,
-            "prompt_tokens": result.prompt_tokens,
-            "answer_tokens": result.answer_tokens,
-            "seconds": round(result.seconds, 3),
-            "answer_seconds": round(result.answer_seconds, 3),
+            "calls": result.calls + int(earlier.get("calls", 0)),
+            "prompt_tokens": result.prompt_tokens + int(earlier.get("prompt_tokens", 0)),
+            "answer_tokens": result.answer_tokens + int(earlier.get("answer_tokens", 0)),
+            "seconds": round(result.seconds + float(earlier.get("seconds", 0.0)), 3),
+            "answer_seconds": round(
+                result.answer_seconds + float(earlier.get("answer_seconds", 0.0)), 3
+            ),
+            "failed_chunks": result.failed_chunks,
+            "dropped_ids": result.dropped_ids,
         }
         self.store.finish(
             self.run.id,
@@ -132,3 +235,21 @@ class LocalRun:
             usage=self.run.usage,
             raw_answers=self.run.raw_answers,
         )
+
+
+def _same_files(run: Run, reading: Reading) -> Reading:
+    """``reading`` ordered as the run read its files, with the same passage IDs, or an
+    InputError naming what is missing."""
+    by_hash = {d.sha256: d for d in reading.documents}
+    missing = [f.name for f in run.files if f.sha256 not in by_hash]
+    if missing:
+        raise InputError(
+            "To resume, give the same files the run read; these are missing or changed: "
+            + ", ".join(missing)
+            + "."
+        )
+    ordered = Reading(
+        documents=[by_hash[f.sha256] for f in run.files],
+        reports=list(reading.reports),
+    )
+    return number_passages(ordered)

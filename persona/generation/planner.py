@@ -3,24 +3,42 @@
 Ollama silently cuts prompts longer than ``num_ctx``, so every call gets a ``num_ctx``
 sized for its prompt plus its answer, and a corpus too large for one prompt is split —
 never trimmed. Passages too long for a chunk are split into parts, not dropped.
+
+A map-reduce always converges, for any context of at least :data:`MIN_CONTEXT` tokens and any
+study size: each finding's size is bounded (:data:`FINDING_CHARS`, trimmed to
+``finding_tokens``), each merge call returns at most half of its batch (the schema says so),
+so every round strictly shrinks the findings, and the number of merge calls is counted up
+front from those bounds (:attr:`Plan.merge_calls` is a ceiling, never exceeded).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from persona.core.documents import Passage
 from persona.core.errors import InputError
 from persona.core.tokens import estimate_tokens
+from persona.generation.prompts import format_line
 
 SAFETY = 1.15
 """Token estimates are heuristics: size contexts this much larger than estimated."""
 PERSONA_ANSWER_TOKENS = 900
-"""Room for one persona with its evidence in the model's answer."""
+"""Room for one persona whose quotes are typed out (the frontier model's refinement)."""
+REFERENCED_PERSONA_TOKENS = 400
+"""Room for one persona that cites passage IDs instead of copying quotes."""
 FINDINGS_ANSWER_TOKENS = 1200
-"""Room for one chunk's findings in the model's answer."""
+"""Most room one chunk's findings may take in the model's answer."""
+FINDING_ANSWER_OVERHEAD = 30
+"""JSON keys and punctuation around one finding in an answer."""
+FINDING_CHARS = 250
+"""Most characters of one finding line: kind, participant, statement (160), three IDs."""
+MAX_FINDINGS = 12
+"""Most findings one chunk is asked for."""
+MIN_FINDINGS = 3
+MIN_SYNTHESIS_FINDINGS = 6
+"""A persona call should see at least this many findings; fewer personas per call if not."""
 MIN_CONTEXT = 2048
 _ROUND = 256
 
@@ -32,19 +50,41 @@ class Plan:
     mode: Literal["single", "map-reduce"]
     chunks: tuple[tuple[Passage, ...], ...]
     num_ctx: int
-    """Context for each chunk's call (the only call in single mode)."""
+    """Context for each chunk's call (the persona call in single mode)."""
     answer_tokens: int
-    """Tokens reserved for the personas answer."""
+    """Tokens reserved for one personas answer."""
     findings_tokens: int
     """Tokens reserved for one chunk's findings (map-reduce)."""
     corpus_tokens: int
     context_limit: int
     split_passages: int = 0
     """Passages too long for one chunk, sent in parts."""
+    count: int = 1
+    per_call: int = 1
+    """Personas asked for in one call."""
+    findings_limit: int = 0
+    """Most findings asked of one chunk."""
+    finding_tokens: int = 0
+    """Most tokens one finding line may take (longer statements are trimmed)."""
+    synthesis_findings: int = 0
+    """Findings the persona calls can take at most (merges happen above this)."""
+    merge_batch: int = 0
+    """Findings one merge call can take at most."""
+    merge_calls: int = 0
+    """The most merge calls this plan can need (counted up front)."""
+    merge_rounds: int = 0
+    estimated_seconds: float | None = None
+    """From this machine's measured speed for the model; None when never measured."""
+
+    @property
+    def persona_calls(self) -> int:
+        return -(-self.count // self.per_call)
 
     @property
     def calls(self) -> int:
-        return len(self.chunks) + (1 if self.mode == "map-reduce" else 0)
+        """Model calls the plan makes at most, repairs not counted."""
+        chunks = len(self.chunks) if self.mode == "map-reduce" else 0
+        return chunks + self.merge_calls + self.persona_calls
 
     @property
     def passages(self) -> int:
@@ -52,22 +92,44 @@ class Plan:
 
     def describe(self) -> str:
         tokens = f"~{self.corpus_tokens:,} tokens"
+        persona_calls = (
+            f"{self.persona_calls} calls for the personas ({self.per_call} per call)"
+            if self.persona_calls > 1
+            else "1 call for the personas"
+        )
+        duration = _duration(self.estimated_seconds)
         if self.mode == "single":
             return (
-                f"Your data ({tokens}) fits in one prompt: 1 model call with a "
-                f"{self.num_ctx:,}-token context. Nothing is left out."
+                f"Your data ({tokens}) fits in one prompt: {persona_calls}, with a "
+                f"{self.num_ctx:,}-token context. Nothing is left out.{duration}"
             )
         parts = (
             f" {self.split_passages} very long passage(s) are sent in parts."
             if self.split_passages
             else ""
         )
+        merges = (
+            f", up to {self.merge_calls} merge call(s) in {self.merge_rounds} round(s)"
+            if self.merge_calls
+            else ""
+        )
         return (
             f"Your data ({tokens}) is larger than one prompt of this model "
-            f"({self.context_limit:,} tokens): {len(self.chunks)} chunks, {self.calls} model calls "
-            "(findings from each chunk, then personas from the findings; more calls if the "
-            f"findings need merging). Nothing is left out.{parts}"
+            f"({self.context_limit:,} tokens): {len(self.chunks)} chunks, at most {self.calls} "
+            f"model calls (findings from each chunk{merges}, then {persona_calls}). "
+            f"Nothing is left out.{parts}{duration}"
         )
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 90:
+        return f" About {max(1, round(seconds))} s on this machine."
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f" About {minutes} min on this machine."
+    return f" About {seconds / 3600:.1f} h on this machine."
 
 
 def plan(
@@ -77,20 +139,35 @@ def plan(
     context_limit: int,
     prompt_overhead: int,
     findings_overhead: int | None = None,
+    synthesis_overhead: int | None = None,
+    merge_overhead: int | None = None,
+    per_call: int | None = None,
+    factor: float = 1.0,
+    force_map: bool = False,
 ) -> Plan:
     """Plan the calls for ``passages``.
 
     ``context_limit`` is the largest ``num_ctx`` allowed (the model's maximum, capped by
-    settings); ``prompt_overhead`` the tokens of instructions around the data.
+    settings); the overheads are the tokens of instructions around the data of each kind of
+    call; ``per_call`` caps the personas asked for in one call; ``factor`` scales token
+    estimates (see :class:`persona.core.tokens.Calibration`); ``force_map`` plans a
+    map-reduce even when the data would fit one prompt (a resumed run has findings already).
     """
     if not passages:
         raise InputError("There is no research text to work from: upload at least one file.")
     if context_limit < MIN_CONTEXT:
-        raise InputError(f"The model's context ({context_limit} tokens) is too small to use.")
-    corpus = sum(estimate_tokens(p.text) + _line_cost(p) for p in passages)
-    answer = min(count * PERSONA_ANSWER_TOKENS + 200, context_limit // 2)
-    single_need = _sized(corpus + prompt_overhead, answer)
-    if single_need <= context_limit:
+        raise InputError(
+            f"The model's context ({context_limit} tokens) is too small to use: pick a model "
+            f"with at least {MIN_CONTEXT:,} tokens of context."
+        )
+    costs = [passage_tokens(p, factor) for p in passages]
+    corpus = sum(costs)
+    wanted = min(per_call or count, count)
+    half = context_limit // 2
+    single_per_call = max(1, min(wanted, (half - 150) // REFERENCED_PERSONA_TOKENS))
+    answer = _answer(single_per_call)
+    single_need = _sized(corpus + int(prompt_overhead * factor), answer)
+    if single_need <= context_limit and not force_map:
         return Plan(
             "single",
             (tuple(passages),),
@@ -99,18 +176,115 @@ def plan(
             0,
             corpus,
             context_limit,
+            count=count,
+            per_call=single_per_call,
         )
-    findings = min(FINDINGS_ANSWER_TOKENS, context_limit // 4)
-    overhead = findings_overhead if findings_overhead is not None else prompt_overhead
-    capacity = int((context_limit - findings - _ROUND) / SAFETY) - overhead
-    if capacity < 200:
+    own = findings_overhead if findings_overhead is not None else prompt_overhead
+    overhead = int(own * factor)
+    chars = sum(len(format_line(p)) for p in passages)
+    density = max(0.25, corpus / max(chars, 1))
+    finding_tokens = max(40, int(FINDING_CHARS * density * 1.2))
+    synth_overhead = int(
+        (synthesis_overhead if synthesis_overhead is not None else prompt_overhead) * factor
+    )
+    per_call_, synthesis = _personas_per_call(wanted, context_limit, synth_overhead, finding_tokens)
+    if synthesis < 1:
         raise InputError(
-            f"The model's context ({context_limit:,} tokens) leaves no room for data: "
-            "pick a model with a longer context."
+            f"The model's context ({context_limit:,} tokens) leaves no room for the findings "
+            "of this study: pick a model with a longer context."
         )
-    chunks, split = _chunk(passages, capacity)
+    # Room for a chunk's findings: no more than the findings it may return need, so the
+    # rest of the context carries data (two passes: the limit depends on the chunk count).
+    findings = min(FINDINGS_ANSWER_TOKENS, context_limit // 4)
+    per_finding = finding_tokens + FINDING_ANSWER_OVERHEAD
+    for _ in range(2):
+        capacity = int((context_limit - findings - _ROUND) / SAFETY) - overhead
+        if capacity < 200:
+            raise InputError(
+                f"The model's context ({context_limit:,} tokens) leaves no room for data: "
+                "pick a model with a longer context."
+            )
+        chunks, split = _chunk(passages, capacity, factor)
+        limit = max(MIN_FINDINGS, min(MAX_FINDINGS, synthesis // len(chunks)))
+        limit = min(limit, max(1, findings // per_finding))
+        findings = min(findings, limit * per_finding + 60)
     num_ctx = num_ctx_for(capacity + overhead, findings, context_limit)
-    return Plan("map-reduce", chunks, num_ctx, answer, findings, corpus, context_limit, split)
+    merge_over = int((merge_overhead if merge_overhead is not None else prompt_overhead) * factor)
+    batch = merge_batch_size(context_limit, merge_over, finding_tokens)
+    merge_calls, rounds = count_merges(len(chunks) * limit, synthesis, batch)
+    return Plan(
+        "map-reduce",
+        chunks,
+        num_ctx,
+        _answer(per_call_),
+        findings,
+        corpus,
+        context_limit,
+        split,
+        count=count,
+        per_call=per_call_,
+        findings_limit=limit,
+        finding_tokens=finding_tokens,
+        synthesis_findings=synthesis,
+        merge_batch=batch,
+        merge_calls=merge_calls,
+        merge_rounds=rounds,
+    )
+
+
+def _answer(per_call: int) -> int:
+    return per_call * REFERENCED_PERSONA_TOKENS + 150
+
+
+def _personas_per_call(
+    wanted: int, context_limit: int, overhead: int, finding_tokens: int
+) -> tuple[int, int]:
+    """(personas per call, findings a persona call can take): fewer personas per call when
+    that leaves too little room for findings."""
+    best = (1, 0)
+    for per_call in range(min(wanted, 10), 0, -1):
+        answer = _answer(per_call)
+        if answer > context_limit // 2 and per_call > 1:
+            continue
+        room = int((context_limit - answer - _ROUND - overhead) / SAFETY)
+        synthesis = max(0, room // finding_tokens)
+        if synthesis >= MIN_SYNTHESIS_FINDINGS or per_call == 1:
+            return per_call, synthesis
+        best = max(best, (per_call, synthesis), key=lambda b: b[1])
+    return best
+
+
+def merge_batch_size(context_limit: int, overhead: int, finding_tokens: int) -> int:
+    """Findings one merge call can take: their prompt plus half as many in the answer."""
+    per_finding = finding_tokens * SAFETY + (finding_tokens + FINDING_ANSWER_OVERHEAD) / 2
+    room = context_limit - _ROUND - overhead * SAFETY
+    return max(2, int(room / per_finding))
+
+
+def count_merges(findings: int, synthesis: int, batch: int) -> tuple[int, int]:
+    """(merge calls, rounds) needed at most to bring ``findings`` down to ``synthesis``.
+
+    Each round splits the findings into batches of at most ``batch`` and each batch of ``b``
+    returns at most ``max(1, b // 2)``: the count strictly shrinks until it fits.
+    """
+    calls = rounds = 0
+    n = findings
+    while n > max(synthesis, 1):
+        batches = -(-n // batch)
+        calls += batches
+        rounds += 1
+        n = (n + batches) // 2
+    return calls, rounds
+
+
+def merge_output_limit(batch_size: int) -> int:
+    """Most findings a merge of ``batch_size`` findings may return."""
+    return max(1, batch_size // 2)
+
+
+def passage_tokens(passage: Passage, factor: float = 1.0) -> int:
+    """Tokens ``passage`` takes in a prompt, its ID and line break included."""
+    return int(estimate_tokens(format_line(passage)) * factor + 0.999) + 1
 
 
 def num_ctx_for(prompt_tokens: int, answer_tokens: int, context_limit: int) -> int:
@@ -123,26 +297,27 @@ def _sized(prompt_tokens: int, answer_tokens: int) -> int:
     return -(-need // _ROUND) * _ROUND
 
 
-def _line_cost(passage: Passage) -> int:
-    """Tokens of the locator prefix each passage carries in a prompt."""
-    return 1 + len(passage.locator) // 4
+def chunk_passages(
+    passages: Sequence[Passage], capacity: int, factor: float = 1.0
+) -> tuple[tuple[Passage, ...], ...]:
+    """``passages`` packed in order into chunks of at most ``capacity`` tokens."""
+    return _chunk(passages, capacity, factor)[0]
 
 
 def _chunk(
-    passages: Sequence[Passage], capacity: int
+    passages: Sequence[Passage], capacity: int, factor: float
 ) -> tuple[tuple[tuple[Passage, ...], ...], int]:
     chunks: list[tuple[Passage, ...]] = []
     current: list[Passage] = []
     used = 0
     split = 0
     for passage in passages:
-        cost = estimate_tokens(passage.text) + _line_cost(passage)
         pieces = [passage]
-        if cost > capacity:
-            pieces = _split(passage, capacity)
+        if passage_tokens(passage, factor) > capacity:
+            pieces = _split(passage, capacity, factor)
             split += 1
         for piece in pieces:
-            piece_cost = estimate_tokens(piece.text) + _line_cost(piece)
+            piece_cost = passage_tokens(piece, factor)
             if current and used + piece_cost > capacity:
                 chunks.append(tuple(current))
                 current, used = [], 0
@@ -153,14 +328,17 @@ def _chunk(
     return tuple(chunks), split
 
 
-def _split(passage: Passage, capacity: int) -> list[Passage]:
-    """Cut an over-long passage at word boundaries into parts that each fit a chunk."""
+def _split(passage: Passage, capacity: int, factor: float) -> list[Passage]:
+    """Cut an over-long passage at word boundaries into parts that each fit a chunk.
+
+    Each part keeps the passage's speaker and citability, and gets its own ID (``P17.2``).
+    """
     words = passage.text.split(" ")
     parts: list[list[str]] = [[]]
     used = 0
-    budget = max(50, capacity - 8)
+    budget = max(50, capacity - 12)
     for word in words:
-        cost = estimate_tokens(word + " ")
+        cost = int(estimate_tokens(word + " ") * factor + 0.999)
         if parts[-1] and used + cost > budget:
             parts.append([])
             used = 0
@@ -168,6 +346,11 @@ def _split(passage: Passage, capacity: int) -> list[Passage]:
         used += cost
     total = len(parts)
     return [
-        Passage(passage.source, f"{passage.locator} (part {i} of {total})", " ".join(words))
+        replace(
+            passage,
+            locator=f"{passage.locator} (part {i} of {total})",
+            text=" ".join(words),
+            id=f"{passage.id}.{i}" if passage.id else "",
+        )
         for i, words in enumerate(parts, start=1)
     ]

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import replace
 
-from persona.core.documents import Passage
+from persona.core.documents import Passage, with_passage_ids
 from persona.core.errors import InputError
 from persona.core.records import Run
 from persona.ingest import Reading
@@ -17,13 +16,6 @@ COPY_FORMAT = "persona-research-copy"
 COPY_VERSION = 1
 LEGACY_SOURCE = "kept copy"
 """Where passages of a copy kept before copies recorded places are said to come from."""
-
-
-def with_ids(passages: Sequence[Passage]) -> list[Passage]:
-    """``passages`` with study-wide IDs (``P1``, ``P2``...) unless every one has an ID."""
-    if all(p.id for p in passages):
-        return list(passages)
-    return [replace(p, id=f"P{n}") for n, p in enumerate(passages, start=1)]
 
 
 def keep_copy(passages: Sequence[Passage]) -> str:
@@ -81,9 +73,9 @@ def run_passages(run: Run, reading: Reading | None) -> list[Passage]:
     Raises :class:`InputError` saying which files to upload when neither is available.
     """
     if reading is not None and reading.documents:
-        return with_ids(_matching_passages(run, reading))
+        return with_passage_ids(_matching_passages(run, reading))
     if run.research_text:
-        return with_ids(passages_from_copy(run.research_text))
+        return with_passage_ids(passages_from_copy(run.research_text))
     names = ", ".join(f.name for f in run.files) or "the run's files"
     raise InputError(
         f"To talk to these personas, upload the research files of this run again ({names}). "

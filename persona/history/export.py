@@ -1,7 +1,10 @@
 """A run as JSON, Markdown or CSV, with every unverified quote flagged.
 
 Exports are meant to be shared, so none of them includes the kept copy of the research
-text (``Run.research_text``); JSON keeps everything else, drafts and refined versions too.
+text (``Run.research_text``). All three show the chosen version of each persona (the user's
+merge, else the refined version, else the draft) with its quotes and where each came from.
+JSON is ``{"personas": [...], "run": {...}}``: the run keeps everything else, drafts and
+refined versions too.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ CSV_COLUMNS = (
     "quote",
     "source",
     "locator",
+    "passage",
     "verified",
+    "support",
     "represents",
     "share of study",
 )
@@ -48,6 +53,9 @@ VERIFIED = "✓ verified"
 NOT_FOUND = "⚠ not found in your data"
 NOT_CHECKED = "⚠ not checked against your data"
 NO_QUOTE = "⚠ no quote supports this"
+WEAK = "⚠ weak support: the quote shares little with the claim"
+SPAN_FALLBACK = "the model's span was not in the passage, so all of it is quoted"
+UNUSABLE = "⚠ unusable"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -66,12 +74,17 @@ def cite(evidence: Evidence) -> tuple[str, str]:
 
 
 def to_json(run: Run) -> str:
-    """The whole run (drafts, refined versions, each quote's ``verified`` flag), pretty.
+    """``{"personas": [the chosen versions], "run": {the whole run}}``, pretty.
 
-    It parses back with ``Run.model_validate_json``; ``verified_summary`` is added on top.
+    ``run`` parses back with ``Run.model_validate``; ``verified_summary`` is added to it.
     """
-    data: dict[str, object] = {"verified_summary": run.verified_summary, **report_json(run)}
-    data.update(run.model_dump(mode="json", exclude={"research_text", "speakers"}))
+    record: dict[str, object] = {"verified_summary": run.verified_summary}
+    record.update(run.model_dump(mode="json", exclude={"research_text", "speakers"}))
+    data = {
+        "personas": [p.model_dump(mode="json") for p in run.personas],
+        **report_json(run),
+        "run": record,
+    }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -96,6 +109,9 @@ def to_markdown(run: Run, passages: Sequence[Passage] | None = None) -> str:
         persona = record.current
         lines += ["", f"## {number}. {_inline(persona.name)}", ""]
         lines.append(f"**Role:** {_inline(persona.role)} · **Age:** {_inline(persona.age)}")
+        if persona.unusable:
+            reasons = _inline("; ".join(persona.unusable))
+            lines += ["", f"{UNUSABLE}, its quotes are not evidence: {reasons}"]
         if record.refine_error:
             lines += ["", f"⚠ Refinement failed, draft shown: {_inline(record.refine_error)}"]
         if record.score is not None:
@@ -137,13 +153,15 @@ def to_csv(run: Run) -> str:
         for who, section, claim_text, ev in quote_rows(persona):
             source, locator = cite(ev) if ev else ("", "")
             cells = [
-                who.name,
+                who.name + (f" ({UNUSABLE})" if who.unusable else ""),
                 section,
                 claim_text,
                 ev.quote if ev else "",
                 source,
                 locator,
+                (ev.passage or "") if ev else "",
                 verification_label(ev) if ev else NO_QUOTE,
+                support_label(ev) if ev else "",
                 *study,
             ]
             writer.writerow([_defuse(cell) for cell in cells])
@@ -210,7 +228,17 @@ def _quote_line(evidence: Evidence) -> str:
     source, locator = cite(evidence)
     where = ", ".join(part for part in (source, locator) if part)
     origin = f" — {where}" if where else ""
-    return f'> "{_inline(evidence.quote)}"{origin} {verification_label(evidence)}'
+    support = support_label(evidence)
+    extra = f" · {support}" if support else ""
+    return f'> "{_inline(evidence.quote)}"{origin} {verification_label(evidence)}{extra}'
+
+
+def support_label(evidence: Evidence) -> str:
+    """Weak support and span fallbacks of a quote, for exports ("" when there are none)."""
+    notes = [WEAK] if evidence.weak_support else []
+    if evidence.span_fallback:
+        notes.append(SPAN_FALLBACK)
+    return "; ".join(notes)
 
 
 def _excerpt(evidence: Evidence, passages: Sequence[Passage] | None) -> list[str]:

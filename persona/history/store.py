@@ -47,7 +47,7 @@ from persona.core.records import (
 from persona.core.settings import default_data_dir
 
 FILENAME = "history.sqlite3"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _BUSY_SECONDS = 15.0
 _INTERRUPTED = "The app stopped before this run finished; the personas saved so far are kept."
 
@@ -117,6 +117,15 @@ _MIGRATIONS: tuple[tuple[Migration, ...], ...] = (
         "CREATE INDEX runs_by_study ON runs (study)",
         "ALTER TABLE records ADD COLUMN search_text TEXT NOT NULL DEFAULT ''",
         _backfill_search_text,
+    ),
+    (  # 4 -> 5: findings of each chunk of a map-reduce run, saved as they arrive
+        """CREATE TABLE chunks (
+            run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            idx INTEGER NOT NULL,
+            passages TEXT NOT NULL,
+            findings TEXT NOT NULL,
+            PRIMARY KEY (run_id, idx)
+        )""",
     ),
 )
 """``_MIGRATIONS[n]`` takes the database from version ``n`` to ``n + 1``."""
@@ -245,6 +254,29 @@ class Store:
                     run_id,
                 ),
             )
+
+    def save_chunk(self, run_id: str, passages: list[str], findings: list[dict[str, Any]]) -> int:
+        """Keep one chunk's findings (and the passage IDs they cover) the moment they exist;
+        returns the chunk's number within the run."""
+        with self._transaction(write=True) as conn:
+            self._touch(conn, run_id)
+            (index,) = conn.execute(
+                "SELECT COALESCE(MAX(idx) + 1, 0) FROM chunks WHERE run_id = ?", (run_id,)
+            ).fetchone()
+            conn.execute(
+                "INSERT INTO chunks (run_id, idx, passages, findings) VALUES (?, ?, ?, ?)",
+                (run_id, index, json.dumps(passages), json.dumps(findings, ensure_ascii=False)),
+            )
+        return index
+
+    def chunks(self, run_id: str) -> list[tuple[int, list[str], list[dict[str, Any]]]]:
+        """(number, passage IDs, findings) of every chunk saved for ``run_id``, in order."""
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(
+                "SELECT idx, passages, findings FROM chunks WHERE run_id = ? ORDER BY idx",
+                (run_id,),
+            ).fetchall()
+        return [(idx, json.loads(passages), json.loads(found)) for idx, passages, found in rows]
 
     def delete(self, run_id: str) -> bool:
         """Delete a run and its personas; False if there was no such run."""

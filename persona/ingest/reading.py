@@ -17,6 +17,11 @@ Locators are 1-based:
 - PDF: ``page N``. DOCX: ``paragraph N`` (counting paragraphs that have text) and
   ``table T, row R`` (cells joined with `` | ``).
 
+Every passage gets an ID unique across the files read together (``P1``, ``P2``... in reading
+order), which models cite instead of copying text. Transcript lines (TXT, Markdown, DOCX
+paragraphs) carry their speaker; headings, metadata and the interviewer's turns are context,
+not evidence (see :mod:`persona.ingest.text`).
+
 Text is decoded by its BOM (UTF-8, UTF-16 LE/BE), else as UTF-8, else as the code page
 charset-normalizer detects, with Windows-1252 preferred when it fits as well.
 """
@@ -40,7 +45,7 @@ from persona.ingest.office import read_docx, read_pdf
 from persona.ingest.spreadsheets import read_xlsx
 from persona.ingest.structured import read_json, read_jsonl
 from persona.ingest.tables import read_csv
-from persona.ingest.text import read_lines
+from persona.ingest.text import label_turns, read_lines
 
 FILE_KINDS: dict[str, str] = {
     ".csv": "csv",
@@ -144,6 +149,8 @@ def read_file(
             passages, warnings = read_xlsx(name, data, choice)
         elif kind in _BINARY_READERS:
             passages, warnings = _BINARY_READERS[kind](name, data)
+            if kind == "docx":
+                passages = _docx_turns(passages)
         else:
             text, encoding = decode_text(name, data)
             try:
@@ -188,7 +195,7 @@ def read_files(
     reading = Reading()
     for name, data in items:
         _add(reading, *read_file(name, data, limit, choice_for(choices, name)))
-    return reading
+    return number_passages(reading)
 
 
 def read_paths(
@@ -219,11 +226,30 @@ def read_paths(
         else:
             error = f"{raw}: no such file or folder. Check the path."
             _add(reading, None, FileReport(str(raw), ok=False, error=error))
+    return number_passages(reading)
+
+
+def number_passages(reading: Reading) -> Reading:
+    """Give every passage of ``reading`` an ID unique in the study: ``P1``, ``P2``... in order."""
+    number = 0
+    for document in reading.documents:
+        numbered: list[Passage] = []
+        for passage in document.passages:
+            number += 1
+            numbered.append(replace(passage, id=f"P{number}"))
+        document.passages = numbered
     return reading
 
 
 TABLE_DELIMITERS = {"csv": ",;\t|", "tsv": "\t,;|"}
 """Delimiters tried for each table kind, preferred first."""
+
+
+def _docx_turns(passages: list[Passage]) -> list[Passage]:
+    """Speakers and context for a Word transcript's paragraphs; table rows stay as they are."""
+    paragraphs = [p for p in passages if p.locator.startswith("paragraph")]
+    labelled = iter(label_turns(paragraphs))
+    return [next(labelled) if p.locator.startswith("paragraph") else p for p in passages]
 
 
 _TEXT_READERS: dict[str, Callable[[str, str], Parsed]] = {
