@@ -508,5 +508,38 @@ SHOWCASE_PERSONAS: dict[str, Any] = {
 
 
 def showcase_reply() -> str:
-    """The fake model's answer: :data:`SHOWCASE_PERSONAS` as JSON."""
-    return json.dumps(SHOWCASE_PERSONAS, ensure_ascii=False)
+    """The fake model's answer: :data:`SHOWCASE_PERSONAS` by reference, as a model writes it
+    (passage IDs of the samples read in sorted order, the representative quote as a span)."""
+    from persona.ingest import read_files
+
+    samples = sorted(
+        p
+        for p in (Path(__file__).resolve().parent.parent / "samples").rglob("*")
+        if "languages" not in p.parts
+    )
+    reading = read_files([(p.name, p.read_bytes()) for p in samples if p.is_file()])
+    ids = {(p.source, p.locator): p.id for p in reading.passages}
+
+    def cited(item: Quote) -> str:
+        return ids[(item[1], item[2])]
+
+    personas = []
+    for persona in SHOWCASE_PERSONAS["personas"]:
+        drafted = dict(persona)
+        quote = persona["quote"]
+        drafted["quote"] = {
+            "passage": cited((quote["quote"], quote["source"], quote["locator"])),
+            "span": quote["quote"],
+        }
+        for section in ("goals", "pain_points", "behaviours", "motivations"):
+            drafted[section] = [
+                {
+                    "text": claim["text"],
+                    "passages": [
+                        cited((e["quote"], e["source"], e["locator"])) for e in claim["evidence"]
+                    ],
+                }
+                for claim in persona.get(section, [])
+            ]
+        personas.append(drafted)
+    return json.dumps({"personas": personas}, ensure_ascii=False)
