@@ -518,10 +518,15 @@ def showcase_reply() -> str:
         if "languages" not in p.parts
     )
     reading = read_files([(p.name, p.read_bytes()) for p in samples if p.is_file()])
-    ids = {(p.source, p.locator): p.id for p in reading.passages}
 
     def cited(item: Quote) -> str:
-        return ids[(item[1], item[2])]
+        """The citable passage of that file holding the quote (a survey row's answer cell)."""
+        quote, source, _locator = item
+        return next(
+            p.id
+            for p in reading.passages
+            if p.source == source and p.citable and " ".join(quote.split()) in p.text
+        )
 
     personas = []
     for persona in SHOWCASE_PERSONAS["personas"]:
