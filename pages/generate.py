@@ -72,7 +72,7 @@ with right:
 request = None
 plan = None
 ready = bool(reading and reading.ok_count and model)
-if ready:
+if ready and reading is not None and model:
     try:
         with current_engine() as engine:
             request = GenerationRequest(
@@ -94,11 +94,15 @@ elif not reading:
     st.caption("Upload at least one file to continue.")
 
 # --- generate ------------------------------------------------------------------
-if st.button(
-    "Generate personas",
-    type="primary",
-    disabled=not (ready and plan),
-    icon=":material/auto_awesome:",
+if (
+    st.button(
+        "Generate personas",
+        type="primary",
+        disabled=not (ready and plan),
+        icon=":material/auto_awesome:",
+    )
+    and reading is not None
+    and request is not None
 ):
     st.session_state.current_run = None
     try:
