@@ -267,8 +267,9 @@ class Budget:
         return (
             f"This Claude call could cost up to ${_usd(amount):.4f}{guess}, but only "
             f"${self.remaining or 0.0:.4f} of your ${self.cap_usd:.2f} budget is left "
-            f"(${self.spent:.4f} spent). Raise the budget in Settings, refine fewer personas, "
-            "or pick a cheaper model. Your local drafts are kept."
+            f"(${self.spent:.4f} spent). Raise the budget cap (on the Hybrid page, or "
+            "--max-cost), refine fewer personas or pick a cheaper model. Your local drafts "
+            "are kept."
         )
 
 
