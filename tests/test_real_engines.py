@@ -31,6 +31,7 @@ from persona.engines.llamacpp import demo_model_path
 from persona.engines.openai_compat import OpenAIEngine
 from persona.generation.generate import GenerationRequest
 from persona.generation.pipeline import LocalRun
+from persona.generation.prompts import format_line
 from persona.history.store import Store
 from persona.ingest import Reading
 from tests.browser import ROOT, Service, _child_env, free_port
@@ -182,7 +183,7 @@ def test_a_study_on_a_real_openai_compatible_server(llama_server: str, tmp_path:
         assert body["max_tokens"] > 0 and body["seed"] == SEED
         prompt = body["messages"][1]["content"]
         for passage in reading.passages:
-            assert f"{passage.locator}: {passage.text}" in prompt, f"lost {passage.cite()}"
+            assert format_line(passage) in prompt, f"lost {passage.cite()}"
     check_outcome(local, answers, error, store, engine, "smollm2")
 
 
