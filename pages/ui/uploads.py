@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.ui.columns import column_choices
+from pages.ui.text import safe, safe_line
 from persona.core.settings import Settings
 from persona.ingest import Reading, read_files
 from persona.ingest.columns import TableChoice, choices_to_options
@@ -62,10 +63,13 @@ def render_reading(reading: Reading) -> None:
         width="stretch",
     )
     for report in reading.failed:
-        st.error(f"**{report.name}** was not read: {report.error}", icon=":material/description:")
+        st.error(
+            f"**{safe_line(report.name)}** was not read: {safe(report.error)}",
+            icon=":material/description:",
+        )
     for report in reading.reports:
         for warning in report.warnings:
-            st.warning(f"**{report.name}**: {warning}", icon=":material/info:")
+            st.warning(f"**{safe_line(report.name)}**: {safe(warning)}", icon=":material/info:")
     if reading.ok_count:
         st.caption(
             f"{reading.ok_count} of {len(reading.reports)} files read · "

@@ -24,3 +24,14 @@ def escape_markdown(text: str) -> str:
     """
     escaped = _PUNCTUATION.sub(r"\\\1", text)
     return _LINE_BREAKS.sub("  \n", escaped)
+
+
+def escape_html(text: str) -> str:
+    """``text`` as HTML that also passes through a Markdown renderer literally.
+
+    For HTML shown with Markdown enabled around it (Streamlit's ``unsafe_allow_html``): every
+    ASCII punctuation character becomes a numeric character reference, which HTML decodes
+    to the character and Markdown never reads as syntax. Line breaks become ``<br>``.
+    """
+    escaped = _PUNCTUATION.sub(lambda m: f"&#{ord(m.group(1))};", text)
+    return _LINE_BREAKS.sub("<br>", escaped)
