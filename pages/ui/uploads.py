@@ -16,6 +16,11 @@ from persona.ingest import Reading, read_files
 from persona.ingest.columns import TableChoice, choices_to_options
 
 
+def upload_limit_mb() -> float:
+    """The largest file the dashboard accepts: Persona's limit, within Streamlit's."""
+    return min(Settings().max_file_mb, float(st.get_option("server.maxUploadSize")))
+
+
 @dataclass(frozen=True)
 class Upload:
     """What was read from the uploads, and the sheets and column roles it was read with."""
@@ -77,9 +82,23 @@ def render_reading(reading: Reading) -> None:
         )
 
 
-def uploaded_reading(*, key: str, label: str, help: str) -> Upload | None:
+def uploaded_reading(*, key: str, label: str, help: str, disabled: bool = False) -> Upload | None:
     """The file uploader, the column preview of its tables, and the report of what was read."""
-    uploads = st.file_uploader(label, accept_multiple_files=True, key=f"uploads_{key}", help=help)
+    limit = upload_limit_mb()
+    uploads = st.file_uploader(
+        label,
+        accept_multiple_files=True,
+        key=f"uploads_{key}",
+        help=f"{help} Up to {limit:g} MB per file.",
+        disabled=disabled,
+    )
+    if Settings().max_file_mb > limit:
+        st.caption(
+            f"PERSONA_MAX_FILE_MB allows {Settings().max_file_mb:g} MB, but the dashboard was "
+            f"started to accept uploads up to {limit:g} MB: start it with "
+            f"`streamlit run app.py --server.maxUploadSize {Settings().max_file_mb:g}` "
+            "for larger files."
+        )
     if not uploads:
         return None
     choices = column_choices(uploads, key=key)

@@ -70,10 +70,10 @@ def decode_text(name: str, data: bytes) -> tuple[str, str]:
             except UnicodeDecodeError as exc:
                 raise _unreadable(name) from exc
     if b"\0" in data:
-        codec = _utf16_without_bom(data)
-        if codec is None:
+        utf16 = _utf16_without_bom(data)
+        if utf16 is None:
             raise _binary(name, data)
-        return data.decode(codec), codec
+        return data.decode(utf16), utf16
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
