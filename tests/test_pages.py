@@ -7,6 +7,7 @@ the navigation is registered, so a page file on its own is not a faithful harnes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,8 +84,17 @@ def open_page(page: str) -> AppTest:
     return at
 
 
+_MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of ``markdown``: backslash escapes (untrusted text) removed."""
+    return _MARKDOWN_ESCAPE.sub(r"\1", markdown.replace("  \n", "\n"))
+
+
 def values(elements: object) -> list[str]:
-    return [str(e.value) for e in elements]  # type: ignore[attr-defined]
+    """The text of ``elements`` as shown (untrusted parts are escaped in the Markdown)."""
+    return [shown(str(e.value)) for e in elements]  # type: ignore[attr-defined]
 
 
 def button(at: AppTest, label: str) -> Button:
