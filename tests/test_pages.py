@@ -16,7 +16,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Button
 
-from persona.core.safe_text import escape_markdown
+from persona.core.safe_text import WORD_JOINER, escape_markdown
 from persona.engines.catalogue import TIERS
 from persona.engines.inventory import install_steps
 from persona.history.store import Store, history_path
@@ -88,8 +88,9 @@ _MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def shown(markdown: str) -> str:
-    """What a reader sees of ``markdown``: backslash escapes (untrusted text) removed."""
-    return _MARKDOWN_ESCAPE.sub(r"\1", markdown.replace("  \n", "\n"))
+    """What a reader sees of ``markdown``: backslash escapes and word joiners removed."""
+    text = _MARKDOWN_ESCAPE.sub(r"\1", markdown.replace("  \n", "\n"))
+    return text.replace(WORD_JOINER, "")
 
 
 def values(elements: object) -> list[str]:

@@ -48,7 +48,7 @@ def ollama_down(host: str, *, retry_key: str | None = "retry_ollama") -> None:
     """Ollama is not running: say how to install and start it, and offer a Retry."""
     steps = "\n".join(f"{i}. {step}" for i, step in enumerate(install_steps(), start=1))
     st.error(
-        f"**Ollama is not running** (nothing answers at {safe(host)}). Persona needs it to run "
+        f"**Ollama is not running** (nothing answers at `{host}`). Persona needs it to run "
         f"models on this machine.\n\n{steps}",
         icon=":material/power_off:",
     )

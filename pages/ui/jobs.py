@@ -86,16 +86,17 @@ def follow_job(key: str, *, label: str) -> None:
     if job is None or job.done:
         return
     stopping = job.state == "stopping"
+    left, right = st.columns([1, 3], vertical_alignment="center")
+    left.button(
+        "Stopping…" if stopping else "Stop",
+        key=f"stop_{key}",
+        icon=":material/stop_circle:",
+        disabled=stopping,
+        on_click=job.stop,
+        help="Ends the model's current answer; the personas made so far are kept.",
+    )
+    clock = right.empty()
     with st.status("Stopping…" if stopping else label, expanded=True, state="running") as box:
-        st.button(
-            "Stopping…" if stopping else "Stop",
-            key=f"stop_{key}",
-            icon=":material/stop_circle:",
-            disabled=stopping,
-            on_click=job.stop,
-            help="Ends the model's current answer; the personas made so far are kept.",
-        )
-        clock = st.empty()
         steps = st.container()
         stream = st.empty()
         text = ""
