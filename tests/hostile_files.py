@@ -114,9 +114,9 @@ def hostile_files(probe: str = "http://127.0.0.2:9") -> list[Hostile]:
     onerror = f'<img src="{probe}/img.png" onerror="fetch(\'{probe}/onerror\')">'
     japanese = "配達の時間が守られないのが一番の不満です。アプリは使いやすいです。"
     mixed = (
-        "name,answer\nZoë,Ça va très bien\n".encode()
-        + "Lefèvre,naïve café\n".encode("cp1252")
-        + "Ana,olá está tudo bem\n".encode()
+        "id,answer\n1,Zoë: ça va très bien\n".encode()
+        + "2,Lefèvre: naïve café\n".encode("cp1252")
+        + "3,Ana: olá está tudo bem\n".encode()
     )
     deep_array = ("[" * 2000 + '"deep"' + "]" * 2000).encode()
     deep_object = ('{"a":' * 2000 + '"deep"' + "}" * 2000).encode()
@@ -184,7 +184,7 @@ def hostile_files(probe: str = "http://127.0.0.2:9") -> list[Hostile]:
         Hostile(
             "ragged.csv",
             b"id,q1,q2,q3,q4\n1,yes\n2,no,maybe\n3,slots are late\n4,b,c\n5,x\n6,y,z,w\n",
-            contains="q1: slots are late",
+            contains="slots are late",
             warning="different numbers of cells",
         ),
         Hostile(

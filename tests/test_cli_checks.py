@@ -31,11 +31,11 @@ def test_an_unusable_out_folder_is_refused_before_any_model_call(
     blocker = tmp_path / "report.json"
     blocker.write_text("an existing file")
     with FakeOllama() as fake:
-        code = main(generate(fake.url, blocker))
+        code = main(generate(fake.url, blocker / "exports"))  # a folder inside a file
         calls = fake.log()
     err = capsys.readouterr().err
     assert code == EXIT_FAIL
-    assert "is a file, not a folder: choose a folder with --out" in err
+    assert "Cannot write to" in err and "choose a folder you can write to with --out" in err
     assert calls == [], "nothing was asked of the model"
     assert blocker.read_text() == "an existing file"
 
