@@ -245,13 +245,17 @@ def test_a_whole_session_asks_only_the_dashboard(
     shown = card.inner_text().replace(WORD_JOINER, "")
     assert f"![]({probe.url}/pixel.png)" in shown  # shown, not fetched
     assert f"[see the results]({probe.url}/leak?q=secret)" in shown
-    card.get_by_test_id("stExpander").first.locator("summary").click()
-    card.get_by_role("button", name="Show the passage").first.click()
+    card.get_by_test_id("stPopover").first.locator("button").first.click()  # "N quotes"
     popover = page.get_by_test_id("stPopoverBody")
     expect(popover).to_be_visible()
-    expect(popover).to_contain_text("line")  # the passage and where it is
     assert popover.locator("b, img, a, script").count() == 0, popover.inner_html()
-    page.keyboard.press("Escape")
+    popover.get_by_role("button", name="Read in context").first.click()
+    dialog = page.get_by_role("dialog").filter(has_text="Quote in context")
+    expect(dialog).to_be_visible()
+    wait_idle(page)
+    assert dialog.locator("b, img, a, script").count() == 0, dialog.inner_html()
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_have_count(0)
 
     go(page, "History", "Runs are saved on this machine")
     body = page.locator("body").inner_text().replace(WORD_JOINER, "")
