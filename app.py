@@ -1,8 +1,18 @@
 """Persona dashboard: `streamlit run app.py`."""
 
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="Persona", page_icon=":material/route:", layout="wide")
+from pages.ui.guard import run_guarded
+from pages.ui.memory import watch_session
+
+ICON = Path(__file__).parent / "assets" / "persona-icon.png"
+"""A local file: an emoji or ``:material/...:`` page icon makes the browser fetch it from
+Google's servers, and the dashboard asks no host but itself for anything."""
+
+st.set_page_config(page_title="Persona", page_icon=str(ICON), layout="wide")
+watch_session()
 
 navigation = st.navigation(
     [
@@ -35,4 +45,4 @@ navigation = st.navigation(
     ],
     position="top",
 )
-navigation.run()
+run_guarded(navigation)

@@ -1,14 +1,16 @@
 """Generate: upload research files, check what was read, make personas with evidence."""
 
-import time
+from contextlib import ExitStack
 
 import streamlit as st
 
 from pages.ui.cards import render_run
 from pages.ui.chat import render_chat
 from pages.ui.errors import show_error, show_next_step
+from pages.ui.jobs import finish_job, follow_job, job_running, start_job
 from pages.ui.pickers import engine_caption, installed_models, pick_language, pick_model
 from pages.ui.resources import current_engine, settings, store
+from pages.ui.text import safe
 from pages.ui.uploads import uploaded_reading
 from persona.core.errors import PersonaError
 from persona.core.records import suggest_study
@@ -17,13 +19,16 @@ from persona.generation.generate import GenerationRequest, make_plan
 from persona.generation.pipeline import LocalRun
 from persona.history.speeds import measured_speed
 
-STREAM_REFRESH_S = 0.15
+JOB = "generate"
 
 st.title("Generate personas")
 st.caption("Everything on this page runs on this machine: nothing is sent anywhere.")
 
+busy = job_running(JOB)  # inputs stay as they are while a run uses them
+
 # --- upload and report ---------------------------------------------------------
 upload = uploaded_reading(
+    disabled=busy,
     key="generate",
     label="Research files: interview transcripts and survey exports",
     help="CSV, TSV, Excel (.xlsx), JSON, JSON Lines, TXT, Markdown, PDF and Word (.docx). "
@@ -37,10 +42,10 @@ st.subheader("Options")
 engine_caption()
 left, right = st.columns(2)
 with left:
-    model = pick_model("Model", models)
-    count = st.slider("Number of personas", 1, 10, 3)
+    model = pick_model("Model", models, disabled=busy)
+    count = st.slider("Number of personas", 1, 10, 3, disabled=busy)
     temperature = st.slider(
-        "Creativity (temperature)", 0.0, 1.5, 0.4, 0.1, help="Lower is more literal."
+        "Creativity (temperature)", 0.0, 1.5, 0.4, 0.1, help="Lower is more literal.", disabled=busy
     )
     seed = st.number_input(
         "Seed (optional, for repeatable runs)",
@@ -48,6 +53,7 @@ with left:
         value=None,
         step=1,
         placeholder="random",
+        disabled=busy,
     )
 with right:
     suggested = suggest_study([d.name for d in reading.documents]) if reading else ""
@@ -56,17 +62,20 @@ with right:
         placeholder=suggested or "e.g. Grocery delivery interviews, spring 2026",
         help="Runs of one study are grouped together in History. Left empty, the study is "
         "named after the files" + (f": “{suggested}”." if suggested else "."),
+        disabled=busy,
     )
     context = st.text_area(
         "Product and study context (optional)",
         placeholder="e.g. A grocery-delivery app for busy families; 12 interviews, spring 2026.",
         height=120,
+        disabled=busy,
     )
     language = pick_language(reading)
     keep_text = st.checkbox(
         "Keep a copy of the research text in History",
         value=False,
         help="Off by default: History keeps personas, settings, file names and fingerprints only.",
+        disabled=busy,
     )
 
 request = None
@@ -86,7 +95,7 @@ if ready and reading is not None and model:
             )
             speed = measured_speed(store(), request.model)
             plan = make_plan(engine, reading.passages, request, speed=speed)
-        st.info(f"**Plan:** {plan.describe()}", icon=":material/route:")
+        st.info(f"**Plan:** {safe(plan.describe())}", icon=":material/route:")
     except PersonaError as exc:
         show_error(exc, retry_key="retry_plan")
         ready = False
@@ -98,46 +107,41 @@ if (
     st.button(
         "Generate personas",
         type="primary",
-        disabled=not (ready and plan),
+        disabled=busy or not (ready and plan),
         icon=":material/auto_awesome:",
     )
     and reading is not None
     and request is not None
 ):
     st.session_state.current_run = None
+    scope = ExitStack()  # the engine stays open while the run uses it
     try:
-        with current_engine() as engine:
-            local = LocalRun(
-                engine,
-                reading,
-                request,
-                store(),
-                plan=plan,
-                keep_research_text=keep_text,
-                study=study,
-                columns=upload.choices if upload else None,
-            )
-            st.session_state.current_run = local.run.id
-            with st.status("Generating personas…", expanded=True) as box:
-                stream = st.empty()
-                text, shown_at = "", 0.0
-                for event in local.events():
-                    if event.text:
-                        text += event.text
-                        if time.monotonic() - shown_at > STREAM_REFRESH_S:
-                            stream.code(text[-3000:], language="json", wrap_lines=True)
-                            shown_at = time.monotonic()
-                        continue
-                    text = ""
-                    stream.empty()
-                    box.write(event.message)
-                    box.update(label=event.message)
-                box.update(label="Done", state="complete", expanded=False)
+        engine = scope.enter_context(current_engine())
+        local = LocalRun(
+            engine,
+            reading,
+            request,
+            store(),
+            plan=plan,
+            keep_research_text=keep_text,
+            study=study,
+            columns=upload.choices if upload else None,
+        )
     except PersonaError as exc:
-        if st.session_state.current_run is None:
-            show_error(exc, retry_key="retry_after_error")
-        else:  # the saved run below shows the message; add only the way out
-            show_next_step(exc, retry_key="retry_after_error")
+        scope.close()
+        show_error(exc, retry_key="retry_after_error")
+    else:
+        st.session_state.current_run = local.run.id
+        start_job(JOB, local.events, cleanup=scope.close)
+        st.rerun()  # the inputs show disabled while the run uses them
+follow_job(JOB, label="Generating personas…")
+if (job := finish_job(JOB)) is not None and isinstance(job.error, PersonaError):
+    if st.session_state.get("current_run") is None:
+        show_error(job.error, retry_key="retry_after_error")
+    else:  # the saved run below shows the message; add only the way out
+        show_next_step(job.error, retry_key="retry_after_error")
+elif job is not None and job.error is not None:
+    raise job.error  # unexpected: the app's guard apologises and logs it
 
 # --- result (survives reruns: read back from History) ----------------------------
 run_id = st.session_state.get("current_run")

@@ -1,6 +1,7 @@
 """History: every run saved on this machine, grouped by study; open, export, move, delete."""
 
 import hashlib
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -65,7 +66,7 @@ if not summaries:
     if not studies:
         st.info("No runs yet.")
     elif query:
-        st.info(f"No runs match “{query}”.")
+        st.info(f"No runs match “{escape_markdown(query)}”.")
     else:
         st.info("No runs match these filters." if filtered else "No runs yet.")
     st.stop()
@@ -75,7 +76,20 @@ groups: dict[str, list[RunSummary]] = {}
 for summary in summaries:
     groups.setdefault(summary.study, []).append(summary)
 
-selected: list[RunSummary] = []
+# A table's selection is row positions, which point at other runs once its rows change (a
+# search, a deletion, a new run). Each table is keyed by the runs it shows, so a changed
+# table starts unselected, and what is selected is kept as run IDs.
+picked: dict[str, list[str]] = st.session_state.setdefault("history_picked", {})
+
+
+def remember(table_key: str, ids: list[str]) -> None:
+    """The clicked rows of ``table_key`` as the IDs of the runs those rows showed."""
+    rows = st.session_state[table_key].selection.rows
+    picked[table_key] = [ids[row] for row in rows if row < len(ids)]
+
+
+by_id = {s.id: s for s in summaries}
+shown_keys: set[str] = set()
 for study, runs in groups.items():
     title = escape_markdown(study or UNTITLED_STUDY)
     st.markdown(f"#### {title} :gray[· {len(runs)} run{'s' if len(runs) != 1 else ''}]")
@@ -93,17 +107,23 @@ for study, runs in groups.items():
             for s in runs
         ]
     )
-    digest = hashlib.sha1(study.encode()).hexdigest()[:10]
-    picked = st.dataframe(
+    ids = [s.id for s in runs]
+    digest = hashlib.sha1("\n".join([study, *ids]).encode()).hexdigest()[:12]
+    table_key = f"history_table_{digest}"
+    shown_keys.add(table_key)
+    st.dataframe(
         table,
         hide_index=True,
         width="stretch",
-        on_select="rerun",
+        on_select=partial(remember, table_key, ids),
         selection_mode="multi-row",
-        key=f"history_table_{digest}",
+        key=table_key,
     )
-    rows = picked.selection.rows if picked else []
-    selected += [runs[i] for i in rows if i < len(runs)]
+for stale in set(picked) - shown_keys:
+    del picked[stale]
+selected: list[RunSummary] = [
+    by_id[run_id] for key in picked for run_id in picked[key] if run_id in by_id
+]
 
 # --- bulk actions -------------------------------------------------------------------------
 count = len(selected)

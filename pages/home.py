@@ -5,6 +5,7 @@ import streamlit as st
 from pages.ui.engines import offer_demo, settings_link
 from pages.ui.errors import ollama_down, show_error
 from pages.ui.resources import current_status, hardware, ollama_status, settings, store
+from pages.ui.text import safe
 from persona.core.errors import PersonaError
 from persona.core.safe_text import escape_markdown
 from persona.engines.builtin import DEMO_NOTE
@@ -85,7 +86,7 @@ st.markdown(
 try:
     recent = store().list(limit=3)
 except PersonaError as exc:
-    st.warning(f"History is unavailable: {exc}")
+    st.warning(f"History is unavailable: {safe(exc)}")
     recent = []
 if recent:
     st.subheader("Recent runs")

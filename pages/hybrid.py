@@ -12,6 +12,7 @@ from pages.ui.coverage import render_study
 from pages.ui.errors import show_error
 from pages.ui.pickers import installed_models, pick_model
 from pages.ui.resources import current_engine, store
+from pages.ui.text import safe, safe_line
 from pages.ui.uploads import uploaded_reading
 from persona.core.diff import field_changes, to_html, word_diff
 from persona.core.documents import Document
@@ -155,7 +156,7 @@ if clicked and reading is not None and local_model:
             with st.status("Drafting on this machine…", expanded=True) as box:
                 for event in local.events():
                     if not event.text:
-                        box.update(label=event.message)
+                        box.update(label=safe_line(event.message))
                 box.update(label="Drafts ready", state="complete", expanded=False)
     except PersonaError as exc:
         show_error(exc)
@@ -288,7 +289,9 @@ def review_and_send(run: Run, documents: list[Document]) -> Run:
             icon=":material/payments:",
         )
     for item in preview.selected:
-        with st.expander(f"Exactly what is sent for {item.name}", icon=":material/visibility:"):
+        with st.expander(
+            f"Exactly what is sent for {safe_line(item.name)}", icon=":material/visibility:"
+        ):
             marked, exact = st.tabs(["Highlighted", "Exact text"])
             with marked:
                 st.markdown(highlighted(item.payload, preview.redactor))
@@ -375,7 +378,7 @@ def track_changes(draft: Persona, refined: Persona) -> None:
     for change in field_changes(draft, refined):
         if change.status == "unchanged":
             continue
-        st.markdown(f"**{change.label}** · {change.status}")
+        st.markdown(f"**{safe_line(change.label)}** · {safe(change.status)}")
         st.markdown(to_html(word_diff(change.before, change.after)), unsafe_allow_html=True)
 
 

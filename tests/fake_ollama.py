@@ -13,7 +13,8 @@ As a subprocess (browser tests)::
 
 prints ``READY http://127.0.0.1:PORT`` once listening and serves until SIGTERM/SIGINT. A running
 server is steered over HTTP with ``POST /_fake/scenario {"scenario", "times"}``,
-``POST /_fake/replies {"replies": [...]}`` and read with ``GET /_fake/log``.
+``POST /_fake/replies {"replies": [...]}``, ``POST /_fake/token_delay {"seconds"}`` and read
+with ``GET /_fake/log``.
 """
 
 from __future__ import annotations
@@ -890,6 +891,7 @@ class _Handler(BaseHTTPRequestHandler):
             "/api/chat": {"POST": lambda body: self._generate(body, "chat")},
             "/_fake/scenario": {"POST": self._control_scenario},
             "/_fake/replies": {"POST": self._control_replies},
+            "/_fake/token_delay": {"POST": self._control_token_delay},
             "/_fake/log": {"GET": self._control_log},
         }
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -1177,6 +1179,13 @@ class _Handler(BaseHTTPRequestHandler):
             raise _BadRequest("replies must be a list of strings")
         self.fake.queue_reply(*replies)
         self._send_json(200, {"queued": len(replies)})
+
+    def _control_token_delay(self, body: dict[str, Any]) -> None:
+        seconds = body.get("seconds")
+        if not isinstance(seconds, int | float) or seconds < 0:
+            raise _BadRequest("seconds must be a number >= 0")
+        self.fake.token_delay = float(seconds)
+        self._send_json(200, {"token_delay": self.fake.token_delay})
 
     def _control_log(self, _body: dict[str, Any]) -> None:
         self._send_json(200, {"requests": [asdict(entry) for entry in self.fake.log()]})

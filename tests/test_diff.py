@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 from itertools import pairwise
 
 import pytest
@@ -63,11 +64,20 @@ def test_word_diff_rebuilds_both_sides(before, after):
 
 def test_html_escapes_and_marks():
     html = to_html([Segment("removed", "<script>x</script>"), Segment("added", "a & b")])
-    assert "<script>" not in html and "&lt;script&gt;" in html and "a &amp; b" in html
+    assert "<script>" not in html and "&#60;script&#62;" in html and "a &#38; b" in html
     assert html == (
         '<del style="color:#b42318;background:#fee4e2;text-decoration:line-through">'
-        "&lt;script&gt;x&lt;/script&gt;</del>"
-        '<ins style="color:#067647;background:#dcfae6;text-decoration:none">a &amp; b</ins>'
+        "&#60;script&#62;x&#60;&#47;script&#62;</del>"
+        '<ins style="color:#067647;background:#dcfae6;text-decoration:none">a &#38; b</ins>'
+    )
+
+
+def test_html_is_also_inert_as_markdown():
+    """The diff is rendered with Markdown on: a Markdown image or link in it stays text."""
+    html = to_html([Segment("added", "![](http://127.0.0.2/x.png) [a](http://b) :red[x]")])
+    assert "![" not in html and "](" not in html and ":red[" not in html
+    assert html_lib.unescape(html.split(">", 1)[1].rsplit("<", 1)[0]) == (
+        "![](http://127.0.0.2/x.png) [a](http://b) :red[x]"
     )
 
 

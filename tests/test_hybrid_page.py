@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from persona.history.store import Store, history_path
 from tests.fake_anthropic import FakeAnthropic
 from tests.fake_ollama import FakeOllama
+from tests.test_pages import shown
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((ROOT / "samples" / "interviews").iterdir())
@@ -122,7 +123,7 @@ def test_other_files_are_refused_with_the_reason(claude):
     at = drafted(open_hybrid())
     at.file_uploader[0].set_value([(SAMPLES[0].name, SAMPLES[0].read_bytes(), "text/plain")])
     ok(at.run())
-    errors = texts(at.error)
+    errors = shown(texts(at.error))  # file names are escaped in the Markdown
     assert "not the files the drafts were made from" in errors
     assert SAMPLES[1].name in errors and SAMPLES[2].name in errors
     assert not [b for b in at.button if b.label.startswith("Send")]

@@ -574,8 +574,8 @@ def empty_zip() -> bytes:
 @pytest.mark.parametrize("data", [b"PK\x03\x04 truncated zip", empty_zip(), b"plain text"])
 def test_docx_that_is_not_word(data: bytes) -> None:
     error = read_error("old.docx", data)
-    assert "could not be opened as a Word document" in error
-    assert "save it as .docx" in error
+    assert "Word" in error and ".docx" in error
+    assert "zip" not in error.lower() and "xml" not in error.lower()  # no library jargon
 
 
 def test_docx_without_text() -> None:
@@ -599,7 +599,12 @@ def test_empty_files(extension: str, data: bytes) -> None:
     [b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", empty_zip(), b"Name,Age\nAna,3\x00\n"],
 )
 def test_binary_files(extension: str, data: bytes) -> None:
-    assert "does not look like a text file" in read_error(f"data{extension}", data)
+    error = read_error(f"data{extension}", data)
+    assert "does not look like a text file" in error or "with a text-file name, not text" in error
+    if data.startswith(b"\x89PNG"):
+        assert "is a PNG image" in error
+    if data.startswith(b"PK"):
+        assert "ZIP archive (an Excel workbook" in error
 
 
 @pytest.mark.parametrize(

@@ -55,9 +55,9 @@ def _passages(run: Run, reading: Reading | None, key: str) -> list[Passage] | No
         return run_passages(run, reading)
     except InputError as exc:
         if reading is not None:
-            st.error(str(exc), icon=":material/fingerprint:")
+            st.error(escape_markdown(str(exc)), icon=":material/fingerprint:")
             return None
-        st.info(str(exc), icon=":material/upload_file:")
+        st.info(escape_markdown(str(exc)), icon=":material/upload_file:")
     files = st.file_uploader(
         "The research files of this run",
         accept_multiple_files=True,
@@ -69,7 +69,7 @@ def _passages(run: Run, reading: Reading | None, key: str) -> list[Passage] | No
     try:
         return run_passages(run, read_uploads(files, key=f"chat_{key}"))
     except InputError as exc:
-        st.error(str(exc), icon=":material/fingerprint:")
+        st.error(escape_markdown(str(exc)), icon=":material/fingerprint:")
         return None
 
 

@@ -14,6 +14,9 @@ from persona.ingest.columns import ROLE_LABELS, ROLES, ColumnRole, Table, TableC
 from persona.ingest.preview import file_tables, is_table
 
 _PER_ROW = 3
+_MAX_SHOWN = 60
+"""Columns offered for a role change per table; the rest keep their suggested roles (a
+5,000-column export would otherwise draw 5,000 select boxes)."""
 
 
 def column_choices(uploads: Sequence[Any], *, key: str) -> dict[str, TableChoice]:
@@ -63,19 +66,28 @@ def _choose(upload: Any, tables: list[Table], *, key: str) -> TableChoice:
         sheet = f"Sheet **{escape_markdown(table.sheet)}** · " if len(tables) > 1 else ""
         layout = f"recognised a **{table.layout}** export · " if table.layout else ""
         st.markdown(f"{sheet}{layout}{len(table.rows)} responses")
-        for start in range(0, len(table.columns), _PER_ROW):
+        columns = table.columns[:_MAX_SHOWN]
+        for column in table.columns[_MAX_SHOWN:]:
+            roles[column.key] = column.suggested
+        if len(table.columns) > _MAX_SHOWN:
+            st.caption(
+                f"{len(table.columns):,} columns: the first {_MAX_SHOWN} are shown; the other "
+                f"{len(table.columns) - _MAX_SHOWN:,} keep their suggested roles."
+            )
+        for start in range(0, len(columns), _PER_ROW):
             for cell, column in zip(
-                st.columns(_PER_ROW), table.columns[start : start + _PER_ROW], strict=False
+                st.columns(_PER_ROW), columns[start : start + _PER_ROW], strict=False
             ):
                 with cell:
                     role = st.selectbox(
-                        column.key,
+                        escape_markdown(column.key),  # a header from the file: text only
                         list(ROLES),
                         index=ROLES.index(column.suggested),
                         format_func=_label,
                         key=f"role_{key}_{table.sheet}_{column.index}",
-                        help=f"Suggested: {ROLE_LABELS[column.suggested]} ({column.reason}). "
-                        f"Question: {column.question}",
+                        help=f"Suggested: {ROLE_LABELS[column.suggested]} "
+                        f"({escape_markdown(column.reason)}). "
+                        f"Question: {escape_markdown(column.question)}",
                     )
                     roles[column.key] = role or column.suggested
                     samples = " · ".join(" ".join(v.split())[:60] for v in column.samples)

@@ -8,6 +8,7 @@ import streamlit as st
 
 from pages.ui.engines import settings_link
 from pages.ui.resources import refresh
+from pages.ui.text import safe
 from persona.core.errors import (
     SETTINGS_PAGE,
     ConfigError,
@@ -23,7 +24,7 @@ from persona.engines.inventory import (
 def show_error(exc: PersonaError, *, retry_key: str | None = None) -> None:
     """A friendly, specific message with the next step; never a traceback."""
     if not isinstance(exc, OllamaUnreachable):
-        st.error(str(exc), icon=":material/warning:")
+        st.error(safe(exc), icon=":material/warning:")
     show_next_step(exc, retry_key=retry_key)
 
 

@@ -47,7 +47,7 @@ def installed_models(*, retry_key: str) -> list[str]:
     return models
 
 
-def pick_model(label: str, models: list[str]) -> str | None:
+def pick_model(label: str, models: list[str], *, disabled: bool = False) -> str | None:
     """A select box of ``models`` with the default one preselected."""
     chosen = settings()
     recommended = recommend(hardware()).tier.model
@@ -59,7 +59,7 @@ def pick_model(label: str, models: list[str]) -> str | None:
         label,
         models,
         index=models.index(preferred) if preferred in models else 0,
-        disabled=not models,
+        disabled=disabled or not models,
         placeholder="No models installed",
         help=help_text,
     )

@@ -60,7 +60,7 @@ def show_context(evidence_data: dict[str, Any], run_id: str) -> None:
     try:
         run = store().get(run_id)
     except PersonaError as exc:
-        st.error(str(exc), icon=":material/warning:")
+        st.error(escape_markdown(str(exc)), icon=":material/warning:")
         return
     passages = passages_for(run)
     if passages is None:

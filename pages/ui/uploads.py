@@ -10,9 +10,15 @@ import pandas as pd
 import streamlit as st
 
 from pages.ui.columns import column_choices
+from pages.ui.text import safe, safe_line
 from persona.core.settings import Settings
 from persona.ingest import Reading, read_files
 from persona.ingest.columns import TableChoice, choices_to_options
+
+
+def upload_limit_mb() -> float:
+    """The largest file the dashboard accepts: Persona's limit, within Streamlit's."""
+    return min(Settings().max_file_mb, float(st.get_option("server.maxUploadSize")))
 
 
 @dataclass(frozen=True)
@@ -62,10 +68,13 @@ def render_reading(reading: Reading) -> None:
         width="stretch",
     )
     for report in reading.failed:
-        st.error(f"**{report.name}** was not read: {report.error}", icon=":material/description:")
+        st.error(
+            f"**{safe_line(report.name)}** was not read: {safe(report.error)}",
+            icon=":material/description:",
+        )
     for report in reading.reports:
         for warning in report.warnings:
-            st.warning(f"**{report.name}**: {warning}", icon=":material/info:")
+            st.warning(f"**{safe_line(report.name)}**: {safe(warning)}", icon=":material/info:")
     if reading.ok_count:
         st.caption(
             f"{reading.ok_count} of {len(reading.reports)} files read · "
@@ -73,9 +82,23 @@ def render_reading(reading: Reading) -> None:
         )
 
 
-def uploaded_reading(*, key: str, label: str, help: str) -> Upload | None:
+def uploaded_reading(*, key: str, label: str, help: str, disabled: bool = False) -> Upload | None:
     """The file uploader, the column preview of its tables, and the report of what was read."""
-    uploads = st.file_uploader(label, accept_multiple_files=True, key=f"uploads_{key}", help=help)
+    limit = upload_limit_mb()
+    uploads = st.file_uploader(
+        label,
+        accept_multiple_files=True,
+        key=f"uploads_{key}",
+        help=f"{help} Up to {limit:g} MB per file.",
+        disabled=disabled,
+    )
+    if Settings().max_file_mb > limit:
+        st.caption(
+            f"PERSONA_MAX_FILE_MB allows {Settings().max_file_mb:g} MB, but the dashboard was "
+            f"started to accept uploads up to {limit:g} MB: start it with "
+            f"`streamlit run app.py --server.maxUploadSize {Settings().max_file_mb:g}` "
+            "for larger files."
+        )
     if not uploads:
         return None
     choices = column_choices(uploads, key=key)

@@ -15,6 +15,7 @@ from persona.cli.chat import cmd_chat
 from persona.cli.compare import cmd_compare
 from persona.cli.study import print_study
 from persona.cli.terminal import ProgressLine
+from persona.core.crashlog import log_unexpected
 from persona.core.engine_settings import (
     ENGINES,
     MAX_PARALLEL,
@@ -23,6 +24,7 @@ from persona.core.engine_settings import (
     with_overrides,
 )
 from persona.core.errors import InputError, PersonaError
+from persona.core.private import check_writable_dir
 from persona.core.progress import Progress
 from persona.core.settings import Settings
 from persona.engines.base import Engine
@@ -220,11 +222,16 @@ def _pick_model(engine: Engine, settings: EngineSettings, wanted: str | None) ->
 
 
 def _drive(events: Iterator[Progress]) -> None:
+    """Show ``events``; on Ctrl-C (or any error) the events are closed, so a run saves
+    what it made and records how it ended before the exception goes on."""
     line = ProgressLine()
     try:
         for event in events:
             line.show(event)
     finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
         line.end()
 
 
@@ -326,13 +333,24 @@ def _fit(text: str, width: int) -> str:
     return (text if len(text) <= width else text[: width - 1] + "…").ljust(width)
 
 
+def _export_target(target: Path) -> Path:
+    """``--out`` as given, once its folder is known to accept new files (before any model)."""
+    check_writable_dir(target if target.is_dir() or not target.suffix else target.parent)
+    return target
+
+
 def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
-    """Read files and folders, generate personas, save to History, export."""
+    """Read files and folders, generate personas, save to History, export.
+
+    Everything that can be checked without a model is checked first (the API key, the
+    output folder, the files), so a typo never costs a long run.
+    """
     if args.columns == "show":
         return _show_columns(args.sources)
     key = resolve_api_key() if args.hybrid else None  # before any model runs
     if args.hybrid and args.max_cost is not None and args.max_cost < 0:
         raise InputError(f"--max-cost must be 0 or more, not {args.max_cost:g}.")
+    out = _export_target(Path(args.out))
     choices = _table_choices(args)
     reading = read_paths(args.sources, max_bytes=Settings().max_file_bytes, choices=choices)
     print(f"Reading {len(reading.reports)} file(s):", file=sys.stderr)
@@ -364,8 +382,17 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
         f"Engine: {engine.label}. Model: {request.model}. {local.generation.plan.describe()}",
         file=sys.stderr,
     )
-    _drive(local.events())
     run = local.run
+    try:
+        _drive(local.events())
+    except KeyboardInterrupt:
+        kept = f"{len(run.records)} persona(s)" if run.records else "what was made"
+        print(
+            f"Stopped. {kept} saved in History as run {run.id} (interrupted); "
+            "open it on the History page of the dashboard.",
+            file=sys.stderr,
+        )
+        return EXIT_CANCELLED
     for warning in local.generation.result.warnings:
         print(f"Warning: {warning}", file=sys.stderr)
     if args.hybrid:
@@ -395,8 +422,6 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
                     print(f"Warning: {record.draft.name}: {record.refine_error}", file=sys.stderr)
                 elif record.refined:
                     choose(run, index, "refined", store)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     name, data, _ = export_run(run, args.format, reading.passages)
     written = write_new(out, name, data)
     print(written)
@@ -625,9 +650,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PersonaError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return EXIT_FAIL
-    except ValueError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("Cancelled.", file=sys.stderr)
+        return EXIT_CANCELLED
+    except Exception as exc:  # a bug: a short message, details in the local log
+        logged = log_unexpected(exc, f"persona {args.command}")
+        where = f" Details were written to {logged}." if logged else ""
+        print(
+            f"Error: Persona stopped on an unexpected problem ({type(exc).__name__}).{where} "
+            "Your files and saved runs are untouched.",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
 
 
 if __name__ == "__main__":

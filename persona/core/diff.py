@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from typing import Literal
 
 from rapidfuzz import fuzz
 
+from persona.core.safe_text import escape_html
 from persona.core.schema import CLAIM_SECTIONS, Claim, Persona
 
 SegmentKind = Literal["same", "removed", "added"]
@@ -88,7 +88,7 @@ def to_html(segments: list[Segment]) -> str:
     """Track changes as HTML: removed struck through in red, added in green. Text is escaped."""
     parts = []
     for segment in segments:
-        text = html.escape(segment.text).replace("\n", "<br>")
+        text = escape_html(segment.text)
         if segment.kind == "removed":
             parts.append(f'<del style="{REMOVED_STYLE}">{text}</del>')
         elif segment.kind == "added":

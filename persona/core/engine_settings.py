@@ -12,7 +12,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from persona.core.errors import ConfigError
+from persona.core.private import private_dir, write_private
 from persona.core.settings import (
     DEFAULT_OLLAMA_HOST,
     Timeouts,
@@ -337,15 +337,7 @@ def _write_toml(path: Path, values: Mapping[str, Any]) -> None:
     text = "\n".join(lines) + "\n"
     tomllib.loads(text)  # never leave a file Persona itself cannot read
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".settings-", dir=path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(text)
-            os.chmod(temporary, 0o600)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        private_dir(path.parent)  # the data folder: owner-only, like everything in it
+        write_private(path, text.encode("utf-8"))
     except OSError as exc:
         raise ConfigError(str(path), "(not writable)", f"a writable file ({exc.strerror})") from exc

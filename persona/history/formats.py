@@ -15,6 +15,7 @@ from typing import Literal, get_args
 
 from persona.core.documents import Passage
 from persona.core.errors import InputError, PersonaError
+from persona.core.private import save_new
 from persona.core.records import Run
 from persona.history.export import to_csv, to_json, to_markdown
 from persona.history.export_docx import to_docx
@@ -37,7 +38,6 @@ MIME_TYPES: dict[Format, str] = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 _SLUG = re.compile(r"[^a-z0-9]+")
-_MAX_COPIES = 10_000
 
 
 def export_run(
@@ -75,22 +75,15 @@ def write_new(target: Path, name: str, data: bytes) -> Path:
     """Write ``data`` to a new file and return its path; an existing file is never replaced.
 
     ``target`` is a folder (``name`` is written in it, created if needed) or a file path.
-    When the file exists, ``-2``, ``-3``... is added before the extension.
+    When the file exists, ``-2``, ``-3``... is added before the extension. The file is
+    readable by the user only, like everything Persona writes.
     """
     path = target / name if target.is_dir() or not target.suffix else target
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        for copy in range(1, _MAX_COPIES):
-            candidate = path if copy == 1 else path.with_name(f"{path.stem}-{copy}{path.suffix}")
-            try:
-                with candidate.open("xb") as file:
-                    file.write(data)
-            except FileExistsError:
-                continue
-            return candidate
+        return save_new(path.parent, path.name, data)  # owner-only, claimed atomically
     except OSError as exc:
         raise PersonaError(
             f"Could not write the export to {path.parent} ({exc.strerror or exc}). "
             "Choose another folder with --out."
         ) from exc
-    raise InputError(f"{path.parent} already holds {_MAX_COPIES} copies of {path.name}.")

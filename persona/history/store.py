@@ -11,7 +11,7 @@ left as they are, since their writer cannot be checked from here.
 
 The store keeps personas, settings, file names and content hashes; the research text
 itself only when the user opted in (``Run.research_text``). Deleted rows are overwritten
-(``secure_delete``).
+(``secure_delete``). The folder is owner-only (0700) and the database files 0600.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from pydantic import ValidationError
 
 from persona.core.conversation import ChatTurn
 from persona.core.errors import InputError, StoreError
+from persona.core.private import ensure_private_file, private_dir, private_file
 from persona.core.records import (
     PersonaRecord,
     Run,
@@ -181,10 +182,13 @@ class Store:
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path is not None else history_path()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)
+            ensure_private_file(self.path)
         except OSError as exc:
             raise _store_error(self.path, exc) from exc
         self._migrate()
+        for companion in ("-wal", "-shm", "-journal"):  # SQLite's own files hold data too
+            private_file(self.path.with_name(self.path.name + companion))
         self.mark_interrupted()
 
     # --- writing -------------------------------------------------------------

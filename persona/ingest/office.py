@@ -12,18 +12,27 @@ from pypdf import PdfReader
 
 from persona.core.documents import Passage
 from persona.core.errors import InputError
+from persona.ingest.archives import check_archive
 from persona.ingest.base import Parsed, numbered, plural
+
+_ZIP_MAGIC = b"PK\x03\x04"
 
 
 def read_pdf(name: str, data: bytes) -> Parsed:
+    if not data.lstrip()[:1024].count(b"%PDF-"):
+        raise InputError(
+            f"{name} is not a PDF inside (another kind of file renamed .pdf). Open it in the "
+            "program that made it, export it as PDF, and upload that."
+        )
     try:
         reader = PdfReader(io.BytesIO(data))
+        # An empty user password (common: "no password to open, but no copying") opens it.
         locked = reader.is_encrypted and not reader.decrypt("")
         pages = [] if locked else [page.extract_text() or "" for page in reader.pages]
     except Exception as exc:  # pypdf raises many kinds of error on a damaged file
         raise InputError(
-            f"{name} could not be read as a PDF ({exc}). Open it and export or print it "
-            "to PDF again, then upload that."
+            f"{name} could not be read as a PDF: the file is damaged or uses a feature "
+            "Persona cannot read. Open it and export or print it to PDF again, then upload that."
         ) from exc
     if locked:
         raise InputError(
@@ -51,12 +60,20 @@ def read_pdf(name: str, data: bytes) -> Parsed:
 
 
 def read_docx(name: str, data: bytes) -> Parsed:
+    if not data.startswith(_ZIP_MAGIC):
+        raise InputError(
+            f"{name} is not a .docx document inside (an old .doc file, or another file "
+            "renamed .docx). Open it in Word, save it as .docx (File → Save As → Word "
+            "Document) and upload that."
+        )
+    check_archive(name, data, "a Word document")
     try:
         blocks = list(docx.Document(io.BytesIO(data)).iter_inner_content())
     except Exception as exc:  # a damaged or foreign ZIP fails in zipfile, lxml or python-docx
         raise InputError(
-            f"{name} could not be opened as a Word document ({exc}). If it is an old .doc "
-            "file, save it as .docx (File → Save As → Word Document) and upload that."
+            f"{name} could not be opened as a Word document: its contents are damaged or it "
+            "is not a Word file. Open it in Word, save it again as .docx (File → Save As → "
+            "Word Document) and upload that."
         ) from exc
     passages: list[Passage] = []
     paragraphs = tables = 0

@@ -40,7 +40,7 @@ from persona.core.settings import Settings
 from persona.core.tokens import estimate_tokens
 from persona.ingest.base import Parsed
 from persona.ingest.columns import Choices, TableChoice, choice_for
-from persona.ingest.encoding import decode_text
+from persona.ingest.encoding import decode_text, encoding_note
 from persona.ingest.office import read_docx, read_pdf
 from persona.ingest.spreadsheets import read_xlsx
 from persona.ingest.structured import read_json, read_jsonl
@@ -158,6 +158,8 @@ def read_file(
                     passages, warnings = read_csv(name, text, TABLE_DELIMITERS[kind], choice)
                 else:
                     passages, warnings = _TEXT_READERS[kind](name, text)
+                if note := encoding_note(encoding):
+                    warnings = [note, *warnings]
             except RecursionError as exc:  # JSON nested thousands of levels deep
                 raise InputError(
                     f"{name} is nested too deeply to read. Flatten the records, or export "

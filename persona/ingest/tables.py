@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from collections.abc import Iterable
 
 from persona.core.errors import InputError
@@ -27,9 +28,24 @@ _OTHER_BREAKS = "\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 
 _SNIFF_CHARS = 64 * 1024
 
+_DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
 
 class _QuotingError(Exception):
     """A strict read hit broken quoting; the message is the warning for the lenient reread."""
+
+    def __init__(self, message: str, row: int, unclosed: bool) -> None:
+        super().__init__(message)
+        self.row = row
+        self.unclosed = unclosed
+
+
+_SWALLOWED_CHARS = 128 * 1024
+"""An unclosed quote that swallowed more than this is an error, not a warning: the file's
+rows would be read as one answer."""
+
+
+_FIELD_LIMIT_LOCK = threading.Lock()
 
 
 def read_csv(
@@ -41,15 +57,34 @@ def read_csv(
 
 def csv_table(name: str, text: str, candidates: str = _DELIMITERS) -> Table:
     """The table in a CSV/TSV file: its columns (with suggested roles) and rows."""
-    delimiter = _sniff_delimiter(text, candidates)
+    _allow_cells_up_to(len(text))
+    delimiter, ragged = _sniff_delimiter(text, candidates)
+    notes = [ragged] if ragged else []
     try:
         grid, warnings = _csv_grid(name, text, delimiter, strict=True)
     except _QuotingError as problem:
         grid, warnings = _csv_grid(name, text, delimiter, strict=False)
-        warnings = [str(problem), *warnings]
+        if problem.unclosed and grid and max(map(len, grid[-1][1])) > _SWALLOWED_CHARS:
+            raise InputError(
+                f'{name}: row {problem.row} could not be read: it opens a quote (") that never '
+                "closes, so the rest of the file would be one answer. Fix the quote and upload "
+                "the file again."
+            ) from problem
+        notes.append(str(problem))
     table = build_table(name, grid)
-    table.warnings = warnings + table.warnings
+    table.warnings = notes + warnings + table.warnings
     return table
+
+
+def _allow_cells_up_to(size: int) -> None:
+    """Raise the csv module's cell limit (128 KiB by default) to ``size`` characters.
+
+    A cell can be no longer than its file, and files are size-checked before they are read,
+    so the whole file may be one cell. The limit is process-wide: it only ever goes up.
+    """
+    with _FIELD_LIMIT_LOCK:
+        if csv.field_size_limit() < size:
+            csv.field_size_limit(size)
 
 
 def _csv_grid(
@@ -93,21 +128,29 @@ def _quoting_error(name: str, row: int, exc: csv.Error, strict: bool) -> Excepti
     if "end of data" in str(exc):
         return _QuotingError(
             f'row {row} opens a quote (") that never closes, so the rest of the file was read '
-            "into one cell; fix the quote and upload the file again"
+            "into one cell; fix the quote and upload the file again",
+            row,
+            unclosed=True,
         )
     return _QuotingError(
-        f'row {row} has a stray quote (") and was read as well as possible ({exc})'
+        f'row {row} has a stray quote (") and was read as well as possible ({exc})',
+        row,
+        unclosed=False,
     )
 
 
-def _sniff_delimiter(text: str, candidates: str) -> str:
-    """The candidate that splits most rows into as many cells as the header has.
+def _sniff_delimiter(text: str, candidates: str) -> tuple[str, str]:
+    """The delimiter, and a warning when rows do not agree on their number of cells.
 
-    A delimiter counts only if the header splits into two or more cells and at least half
-    the rows match it; ties go to the earlier candidate. None counts: one column.
+    The candidate that splits most rows into as many cells as the header has wins, if at
+    least half the rows match; ties go to the earlier candidate. When none does (a ragged
+    export: trailing empty cells left out, rows of different lengths), the candidate that
+    splits the header and most rows into two or more cells is used, with a warning. None
+    splits: one column.
     """
     sample = text[:_SNIFF_CHARS]
     best, best_score = _ONE_COLUMN, 0
+    ragged, ragged_score = _ONE_COLUMN, 0
     for delimiter in candidates:
         rows = [r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter) if r]
         if len(sample) < len(text):
@@ -117,7 +160,15 @@ def _sniff_delimiter(text: str, candidates: str) -> str:
         score = sum(len(r) == len(rows[0]) for r in rows)
         if score * 2 >= len(rows) + 1 and score > best_score:
             best, best_score = delimiter, score
-    return best
+        split = sum(len(r) >= 2 for r in rows)
+        if split * 2 >= len(rows) + 1 and split > ragged_score:
+            ragged, ragged_score = delimiter, split
+    if best != _ONE_COLUMN or ragged == _ONE_COLUMN:
+        return best, ""
+    return ragged, (
+        f"rows have different numbers of cells, so the columns were split at "
+        f"{_DELIMITER_NAMES[ragged]}; check that answers sit under the right questions"
+    )
 
 
 def _physical_lines(text: str) -> Iterable[str]:

@@ -1,0 +1,43 @@
+"""The app's one top-level guard: no page ever ends in a traceback or a dead end."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.navigation.page import Page
+
+from pages.ui.errors import show_error
+from persona.core.crashlog import log_unexpected
+from persona.core.errors import PersonaError
+
+
+def run_guarded(page: Page) -> None:
+    """Run ``page``; a PersonaError is a normal message, anything else a short apology.
+
+    Streamlit's own control flow (``st.rerun``, ``st.stop``) is not an Exception and passes.
+    """
+    try:
+        page.run()
+    except PersonaError as exc:  # e.g. ConfigError: a setting Persona cannot use
+        show_error(exc)
+    except Exception as exc:
+        show_apology(exc, page.title)
+
+
+def show_apology(exc: Exception, where: str) -> None:
+    """Sorry, the error's type, where the details are, and the way back."""
+    logged = log_unexpected(exc, f"page {where}")
+    details = (
+        f"The details were written to `{logged}` on this machine (nothing was sent anywhere)."
+        if logged
+        else "The details could not be written to the log."
+    )
+    st.error(
+        f"**Sorry, something went wrong on this page** ({type(exc).__name__}). Your uploaded "
+        f"files, your choices and every saved run are kept. {details}",
+        icon=":material/sentiment_dissatisfied:",
+    )
+    left, right = st.columns(2)
+    if left.button("Try again", icon=":material/refresh:", key="guard_retry"):
+        st.rerun()
+    with right:
+        st.page_link("pages/home.py", label="Back to Home", icon=":material/home:")

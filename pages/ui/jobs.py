@@ -1,0 +1,119 @@
+"""Following a long run on a page: live progress, elapsed time and ETA, a Stop button.
+
+The run itself is a :class:`persona.core.background.Job` kept in the session, so reruns
+(a click anywhere, visiting another page) neither abandon it nor start it twice: the page
+that started it picks it up again. A closed tab stops it (see :func:`session_alive`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+from pages.ui.text import safe, safe_line
+from persona.cli.terminal import format_duration
+from persona.core.background import Job
+from persona.core.progress import Progress
+
+POLL_S = 0.25
+"""How often the page redraws the elapsed time while waiting for events."""
+STREAM_CHARS = 3000
+"""How much of the model's streamed answer is shown."""
+
+
+def session_alive() -> Callable[[], bool]:
+    """A check, safe from any thread, that this browser session is still connected."""
+    ctx = get_script_run_ctx()
+    if ctx is None or not Runtime.exists():
+        return lambda: True
+    runtime, session_id = Runtime.instance(), ctx.session_id
+    return lambda: runtime.is_active_session(session_id)
+
+
+def start_job(
+    key: str,
+    events: Callable[[], Iterator[Progress]],
+    *,
+    cleanup: Callable[[], None] | None = None,
+) -> Job:
+    """Start ``events`` in the background for this session, under ``key``.
+
+    ``cleanup`` runs in the worker when the job ends (close the engine's connections).
+    """
+    job = Job(events, name=f"persona-{key}", alive=session_alive(), cleanup=cleanup)
+    st.session_state[f"job_{key}"] = job
+    return job
+
+
+def current_job(key: str) -> Job | None:
+    """This session's job under ``key``, running or finished and not yet reported."""
+    job = st.session_state.get(f"job_{key}")
+    return job if isinstance(job, Job) else None
+
+
+def job_running(key: str) -> bool:
+    job = current_job(key)
+    return job is not None and not job.done
+
+
+def finish_job(key: str) -> Job | None:
+    """The finished job under ``key``, forgotten: its outcome is reported once."""
+    job = current_job(key)
+    if job is None or not job.done:
+        return None
+    del st.session_state[f"job_{key}"]
+    return job
+
+
+def timing(job: Job) -> str:
+    """``Elapsed 1:05 · about 2:10 left`` (the ETA when the run estimated one)."""
+    text = f"Elapsed {format_duration(job.elapsed)}"
+    if job.eta is not None:
+        text += f" · about {format_duration(job.eta)} left"
+    return text
+
+
+def follow_job(key: str, *, label: str) -> None:
+    """Show the job under ``key`` live until it ends, then rerun to show its outcome.
+
+    Stop ends the model's current request and keeps what was made.
+    """
+    job = current_job(key)
+    if job is None or job.done:
+        return
+    stopping = job.state == "stopping"
+    left, right = st.columns([1, 3], vertical_alignment="center")
+    left.button(
+        "Stopping…" if stopping else "Stop",
+        key=f"stop_{key}",
+        icon=":material/stop_circle:",
+        disabled=stopping,
+        on_click=job.stop,
+        help="Ends the model's current answer; the personas made so far are kept.",
+    )
+    clock = right.empty()
+    with st.status("Stopping…" if stopping else label, expanded=True, state="running") as box:
+        steps = st.container()
+        stream = st.empty()
+        text = ""
+        shown = 0
+        shown_at = 0.0
+        while not job.done:
+            text += "".join(event.text for event in job.drain(timeout=POLL_S))
+            if len(job.steps) > shown:
+                for step in job.steps[shown:]:
+                    steps.markdown(safe(step.message))
+                shown = len(job.steps)
+                text = ""
+                stream.empty()
+                if not stopping:
+                    box.update(label=safe_line(job.steps[-1].message))
+            if text and time.monotonic() - shown_at > POLL_S:
+                stream.code(text[-STREAM_CHARS:], language="json", wrap_lines=True)
+                shown_at = time.monotonic()
+            clock.caption(timing(job))  # each redraw is also where a click interrupts
+    st.rerun()

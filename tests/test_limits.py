@@ -1,0 +1,31 @@
+"""Limits that agree: the dashboard's upload limit is Persona's file limit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import tomllib
+
+from persona.core.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_streamlit_upload_limit_equals_persona_file_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PERSONA_MAX_FILE_MB", raising=False)
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["maxUploadSize"] == Settings().max_file_mb
+
+
+def test_the_browser_sends_nothing_to_streamlit() -> None:
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["browser"]["gatherUsageStats"] is False
+    assert config["server"]["address"] == "127.0.0.1"
+
+
+def test_the_page_icon_is_a_local_file() -> None:
+    """An emoji or ``:material/...:`` page icon is fetched from Google's servers."""
+    app = (ROOT / "app.py").read_text(encoding="utf-8")
+    assert "page_icon=str(ICON)" in app
+    assert (ROOT / "assets" / "persona-icon.png").read_bytes().startswith(b"\x89PNG")
