@@ -297,8 +297,8 @@ def newest_run(data_dir: Path) -> str:
     return str(row[0])
 
 
-def start_slow_run(page: Page, fake: Service) -> None:
-    token_delay(fake, 0.02)  # about a minute for a whole answer
+def start_slow_run(page: Page, fake: Service, seconds_per_token: float = 0.02) -> None:
+    token_delay(fake, seconds_per_token)  # 0.02: about a minute for a whole answer
     upload(page, SAMPLES)
     page.get_by_role("button", name="Generate personas").click()
     expect(page.get_by_text("Elapsed")).to_be_visible(timeout=30_000)
@@ -329,7 +329,8 @@ def test_a_closed_tab_stops_its_run(
 ) -> None:
     page = open_app(browser, app, "/generate", ready_text="Upload at least one file")
     try:
-        start_slow_run(page, fake)
+        # ten minutes for a whole answer: only the closed tab can end this run within the wait
+        start_slow_run(page, fake, seconds_per_token=0.2)
         run_id = newest_run(data_dir)
         page.close()
         deadline = time.monotonic() + 45
