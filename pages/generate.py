@@ -16,7 +16,7 @@ from persona.core.errors import PersonaError
 from persona.core.records import suggest_study
 from persona.engines.registry import parallel_requests
 from persona.generation.generate import GenerationRequest, make_plan
-from persona.generation.pipeline import LocalRun
+from persona.generation.pipeline import SavedGeneration
 from persona.history.speeds import measured_speed
 
 JOB = "generate"
@@ -117,7 +117,7 @@ if (
     scope = ExitStack()  # the engine stays open while the run uses it
     try:
         engine = scope.enter_context(current_engine())
-        local = LocalRun(
+        local = SavedGeneration(
             engine,
             reading,
             request,

@@ -15,7 +15,7 @@ from pages.ui.uploads import uploaded_reading
 from persona.core.errors import PersonaError
 from persona.core.records import UNTITLED_STUDY
 from persona.core.safe_text import escape_markdown
-from persona.generation.pipeline import LocalRun, can_resume
+from persona.generation.pipeline import SavedGeneration, can_resume
 from persona.history.store import RunSummary
 
 st.title("History")
@@ -200,7 +200,7 @@ if can_resume(run, store()):
         if clicked and again is not None:
             try:
                 with current_engine() as engine, st.status("Resuming…", expanded=True) as box:
-                    local = LocalRun.resume(engine, again.reading, store(), run.id)
+                    local = SavedGeneration.resume(engine, again.reading, store(), run.id)
                     for event in local.events():
                         if not event.text:
                             box.update(label=event.message)

@@ -21,7 +21,7 @@ from persona.core.records import Run
 from persona.core.safe_text import escape_markdown
 from persona.core.schema import Persona
 from persona.generation.generate import GenerationRequest
-from persona.generation.pipeline import LocalRun
+from persona.generation.pipeline import SavedGeneration
 from persona.hybrid.cloud import DEFAULT_MODELS, DEFAULT_MODELS_AS_OF, FrontierClient, ModelList
 from persona.hybrid.consent import changes as consent_changes
 from persona.hybrid.gate import DEFAULT_THRESHOLD
@@ -144,7 +144,7 @@ if clicked and reading is not None and local_model:
     try:
         request = GenerationRequest(model=local_model, count=count, context=context)
         with current_engine() as engine:
-            local = LocalRun(
+            local = SavedGeneration(
                 engine,
                 reading,
                 request,

@@ -27,10 +27,10 @@ from persona.engines.base import Engine
 from persona.engines.registry import make_engine
 from persona.generation.evidence import verify_personas
 from persona.generation.generate import GenerationRequest, make_plan
-from persona.generation.pipeline import LocalRun
+from persona.generation.pipeline import SavedGeneration
 from persona.generation.planner import Plan
 from persona.history.export import CSV_COLUMNS, cite, quote_rows, support_label
-from persona.history.formats import Format, export_run
+from persona.history.formats import ExportFormat, export_run
 from persona.history.store import Store
 from persona.history.study_report import persona_columns
 from persona.ingest import Reading, read_paths
@@ -98,7 +98,7 @@ class GenerationJob:
     made (the run is then marked interrupted).
     """
 
-    def __init__(self, local: LocalRun) -> None:
+    def __init__(self, local: SavedGeneration) -> None:
         self._local = local
         self._events: Iterator[Progress] | None = None
 
@@ -145,7 +145,7 @@ def generate(
     """
     if not reading.passages:
         raise InputError("Nothing was read from those files; see reading.reports for why.")
-    local = LocalRun(
+    local = SavedGeneration(
         engine or default_engine(),
         reading,
         _request(model, count, options),
@@ -160,7 +160,7 @@ def verify(personas: Sequence[Persona], reading: Reading) -> list[Persona]:
     return verify_personas(list(personas), reading.passages)
 
 
-def export(run: Run, format: Format = "md", path: str | Path | None = None) -> bytes:
+def export(run: Run, format: ExportFormat = "md", path: str | Path | None = None) -> bytes:
     """The run as JSON, Markdown, CSV, PDF or Word (``docx``) bytes; also written to ``path``
     when given.
 

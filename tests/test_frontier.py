@@ -17,7 +17,13 @@ import anthropic
 import httpx2
 import pytest
 
-from persona.core.errors import FrontierAuthError, FrontierError, FrontierRateLimited, InputError
+from persona.core.errors import (
+    FrontierAuthError,
+    FrontierError,
+    FrontierRateLimited,
+    InputError,
+    UnusableAnswer,
+)
 from persona.core.schema import Persona, llm_json_schema
 from persona.hybrid.cloud import (
     DEFAULT_MODELS,
@@ -25,8 +31,7 @@ from persona.hybrid.cloud import (
     FrontierClient,
     Refinement,
     TokenCount,
-    UnusableAnswer,
-    estimate_tokens,
+    estimate_claude_tokens,
     refine_messages,
 )
 from persona.hybrid.pricing import Usage
@@ -190,7 +195,7 @@ def test_a_second_invalid_answer_raises_without_more_calls(
         client.refine(DRAFT, system=SYSTEM, model=MODEL)
     assert fake.count() == 2
     billed = [fake_token_count(r.body) for r in fake.requests(MESSAGES)]
-    assert caught.value.usage.input_tokens == sum(billed)
+    assert caught.value.input_tokens == sum(billed)
 
 
 @pytest.mark.parametrize(
@@ -206,8 +211,8 @@ def test_refusals_and_cut_off_answers_are_not_retried(
         client.refine(DRAFT, system=SYSTEM, model=MODEL)
     assert fake.count() == 1
     body = fake.requests(MESSAGES)[0].body
-    assert caught.value.usage.input_tokens == fake_token_count(body)
-    assert caught.value.usage.output_tokens > 0
+    assert caught.value.input_tokens == fake_token_count(body)
+    assert caught.value.output_tokens > 0
 
 
 def test_an_invented_quote_comes_back_for_verification_to_catch(
@@ -575,7 +580,7 @@ def test_restore_runs_on_the_answer_before_validation(
     ("texts", "tokens"), [((), 0), (("",), 0), (("abcd",), 1), (("abcde",), 2), (("ab", "cd"), 1)]
 )
 def test_estimate_tokens_is_four_characters_per_token(texts: tuple[str, ...], tokens: int) -> None:
-    assert estimate_tokens(*texts) == tokens
+    assert estimate_claude_tokens(*texts) == tokens
 
 
 # --- the fake itself ------------------------------------------------------------------

@@ -37,7 +37,7 @@ from persona.engines.ollama.pull import track_pull
 from persona.engines.registry import default_model, make_engine, parallel_requests
 from persona.engines.status import check_engine
 from persona.generation.generate import GenerationRequest
-from persona.generation.pipeline import LocalRun
+from persona.generation.pipeline import SavedGeneration
 from persona.generation.research import passages_from_copy
 from persona.history.export import changes_markdown
 from persona.history.formats import FORMATS, export_run, write_new
@@ -368,7 +368,7 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
         language=args.language or "",
     )
     store = Store()
-    local = LocalRun(
+    local = SavedGeneration(
         engine,
         reading,
         request,
@@ -471,7 +471,7 @@ def cmd_resume(args: argparse.Namespace, engine: Engine) -> int:
     reading = read_paths(args.sources, max_bytes=Settings().max_file_bytes)
     _report(reading)
     store = Store()
-    local = LocalRun.resume(engine, reading, store, _find_run(store, args.run_id))
+    local = SavedGeneration.resume(engine, reading, store, _find_run(store, args.run_id))
     print(f"Model: {local.run.model}. {local.generation.plan.describe()}", file=sys.stderr)
     _drive(local.events())
     for warning in local.generation.result.warnings:

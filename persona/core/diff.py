@@ -10,12 +10,12 @@ from typing import Literal
 
 from rapidfuzz import fuzz
 
+from persona.core.records import Version
 from persona.core.safe_text import escape_html
 from persona.core.schema import CLAIM_SECTIONS, Claim, Persona
 
 SegmentKind = Literal["same", "removed", "added"]
 Status = Literal["changed", "added", "removed", "unchanged"]
-Version = Literal["draft", "refined"]
 
 REMOVED_STYLE = "color:#b42318;background:#fee4e2;text-decoration:line-through"
 ADDED_STYLE = "color:#067647;background:#dcfae6;text-decoration:none"

@@ -22,6 +22,7 @@ RunKind = Literal["local", "hybrid"]
 RunStatus = Literal["running", "complete", "failed", "partial", "interrupted"]
 """``interrupted``: the process writing the run stopped before finishing it (see the store)."""
 Version = Literal["draft", "refined"]
+"""Which version of a refined persona: the local draft or the frontier model's."""
 
 
 class FileRef(BaseModel):

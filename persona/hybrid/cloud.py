@@ -22,7 +22,13 @@ import httpx2
 from anthropic.types import MessageParam, OutputConfigParam
 from pydantic import BaseModel, ValidationError
 
-from persona.core.errors import FrontierAuthError, FrontierError, FrontierRateLimited, InputError
+from persona.core.errors import (
+    FrontierAuthError,
+    FrontierError,
+    FrontierRateLimited,
+    InputError,
+    UnusableAnswer,
+)
 from persona.core.schema import Persona, llm_json_schema
 from persona.hybrid.pricing import Usage
 
@@ -102,14 +108,6 @@ class CallMeter(Protocol):
         ...
 
 
-class UnusableAnswer(FrontierError):
-    """Claude answered (and billed ``usage``) but gave no usable persona."""
-
-    def __init__(self, message: str, usage: Usage) -> None:
-        super().__init__(message)
-        self.usage = usage
-
-
 def resolve_api_key(api_key: str | None = None) -> str:
     """The key from the argument, else ``ANTHROPIC_API_KEY``; raises when there is none."""
     key = (api_key or "").strip() or os.environ.get("ANTHROPIC_API_KEY", "").strip()
@@ -122,8 +120,11 @@ def resolve_api_key(api_key: str | None = None) -> str:
     return key
 
 
-def estimate_tokens(*texts: str) -> int:
-    """A rough token count (about four characters per token)."""
+def estimate_claude_tokens(*texts: str) -> int:
+    """Claude's tokens for ``texts`` by Anthropic's rule of thumb (about four characters per
+    token): the fallback when the token-counting endpoint cannot answer, and what prices are
+    estimated with. Claude's tokenizer is not on this machine, so this is not the calibrated
+    estimate for local models (:func:`persona.core.tokens.estimate_tokens`)."""
     return math.ceil(sum(len(t) for t in texts) / CHARS_PER_TOKEN)
 
 
@@ -317,7 +318,9 @@ class FrontierClient:
             raise
         except FrontierError:
             schema = json.dumps(output_config) if output_config else ""
-            return TokenCount(estimate_tokens(system, schema, *_message_texts(messages)), False)
+            return TokenCount(
+                estimate_claude_tokens(system, schema, *_message_texts(messages)), False
+            )
         return TokenCount(result.input_tokens, exact=True)
 
     def refine(
@@ -346,7 +349,7 @@ class FrontierClient:
             usage += Usage(reply.usage.input_tokens, reply.usage.output_tokens)
             stopped = _stop_problem(reply.stop_reason, model, allowed, max_tokens)
             if stopped:
-                raise UnusableAnswer(stopped, usage)
+                raise UnusableAnswer(stopped, usage.input_tokens, usage.output_tokens)
             text = _reply_text(reply)
             try:
                 refined = _validate(text, restore)
@@ -363,7 +366,8 @@ class FrontierClient:
             f"Claude's answer did not match the persona schema after {REPAIR_ATTEMPTS + 1} "
             f"attempts ({self._redact(problems)}). Your draft is kept: try again or pick "
             "another model.",
-            usage,
+            usage.input_tokens,
+            usage.output_tokens,
         )
 
     def _create(

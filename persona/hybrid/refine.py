@@ -13,13 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from persona.core.diff import merge
 from persona.core.documents import Document, Passage
-from persona.core.errors import BudgetExceeded, FrontierAuthError, InputError, PersonaError
+from persona.core.errors import (
+    BudgetExceeded,
+    FrontierAuthError,
+    InputError,
+    PersonaError,
+    UnusableAnswer,
+)
 from persona.core.progress import Progress
-from persona.core.records import PersonaRecord, Run
+from persona.core.records import PersonaRecord, Run, Version
 from persona.core.schema import Persona
 from persona.core.tokens import estimate_tokens
 from persona.generation.evidence import verify_personas
@@ -30,7 +36,6 @@ from persona.hybrid.cloud import (
     DEFAULT_MAX_TOKENS,
     REPAIR_ATTEMPTS,
     FrontierClient,
-    UnusableAnswer,
     refine_messages,
 )
 from persona.hybrid.consent import Consent, fingerprint, require
@@ -349,11 +354,8 @@ def _finish(
     store.save(run)
 
 
-Choice = Literal["draft", "refined"]
-
-
 def choose(
-    run: Run, index: int, choice: Choice | Mapping[str, Choice], store: Store
+    run: Run, index: int, choice: Version | Mapping[str, Version], store: Store
 ) -> PersonaRecord:
     """Keep the draft, the refined version, or a per-field mix; saved to History."""
     record = run.records[index]
