@@ -74,7 +74,7 @@ def test_an_unexpected_error_is_a_message_and_a_log(
     def broken(*_: object, **__: object) -> None:
         raise KeyError("a bug in Persona")
 
-    monkeypatch.setattr(commands, "read_paths", broken)
+    monkeypatch.setattr(commands.api, "read", broken)
     with FakeOllama() as fake:
         code = main(generate(fake.url, tmp_path / "out"))
     captured = capsys.readouterr()
