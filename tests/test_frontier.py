@@ -32,6 +32,7 @@ from persona.hybrid.cloud import (
     Refinement,
     TokenCount,
     estimate_claude_tokens,
+    find_api_key,
     refine_messages,
 )
 from persona.hybrid.pricing import Usage
@@ -638,3 +639,14 @@ def test_only_the_hybrid_package_talks_to_a_cloud_api() -> None:
         and not path.is_relative_to(root / "persona" / "hybrid")
     ]
     assert offenders == []
+
+
+def test_the_api_key_comes_from_the_environment_then_secrets_then_the_field(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert find_api_key() is None
+    assert find_api_key(secret="  ", typed="") is None, "blank is no key"
+    assert find_api_key(typed=" sk-typed ") == "sk-typed"
+    assert find_api_key(secret="sk-secret", typed="sk-typed") == "sk-secret"
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-env")
+    assert find_api_key(secret="sk-secret", typed="sk-typed") == "sk-env"

@@ -26,9 +26,10 @@ from persona.core.engine_settings import (
 from persona.core.errors import InputError, PersonaError
 from persona.core.private import check_writable_dir
 from persona.core.progress import Progress
+from persona.core.units import format_bytes
 from persona.engines.base import Engine
 from persona.engines.catalogue import recommend
-from persona.engines.hardware import detect_hardware, format_bytes
+from persona.engines.hardware import detect_hardware
 from persona.engines.inventory import check_ollama, install_steps, model_rows
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
@@ -41,7 +42,7 @@ from persona.history.formats import FORMATS, write_new
 from persona.history.store import Store
 from persona.hybrid.cloud import DEFAULT_MODELS, FrontierClient, resolve_api_key
 from persona.hybrid.gate import DEFAULT_THRESHOLD
-from persona.hybrid.refine import Preview, choose, prepare, refine
+from persona.hybrid.refine import Preview, choose, frontier_spend, prepare, refine
 from persona.ingest import Reading
 from persona.ingest.columns import ROLES, TableChoice, parse_roles
 from persona.ingest.preview import file_tables, is_table
@@ -402,7 +403,8 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
                 refine(run, preview, FrontierClient(key), store, consent=consent)
             ) as steps:
                 _drive(steps)
-            spent = run.usage.get("frontier", {}).get("cost_usd", 0.0)
+            spend = frontier_spend(run)
+            spent = spend.cost_usd if spend else 0.0
             if spent > preview.frontier_only.usd:
                 print(
                     f"Note: refining cost ${spent:.4f}, more than the frontier-only estimate "

@@ -44,6 +44,7 @@ REQUEST_OVERHEAD_TOKENS = 64
 """Tokens a request costs beyond its text (roles, message framing), for the upper bound."""
 REPAIR_ATTEMPTS = 1
 """How many times an answer that does not match the schema is sent back to be fixed."""
+KEY_VARIABLE = "ANTHROPIC_API_KEY"
 KEYS_URL = "https://console.anthropic.com/settings/keys"
 
 PersonaLike = Persona | Mapping[str, Any] | str
@@ -108,9 +109,19 @@ class CallMeter(Protocol):
         ...
 
 
+def find_api_key(*, secret: str | None = None, typed: str | None = None) -> str | None:
+    """The Anthropic key in force, or None: ``ANTHROPIC_API_KEY`` in the environment, else
+    the dashboard's ``secret`` (``.streamlit/secrets.toml``), else the key ``typed`` in this
+    session. Blank values count as none; the key is never stored."""
+    for key in (os.environ.get(KEY_VARIABLE), secret, typed):
+        if key and key.strip():
+            return key.strip()
+    return None
+
+
 def resolve_api_key(api_key: str | None = None) -> str:
-    """The key from the argument, else ``ANTHROPIC_API_KEY``; raises when there is none."""
-    key = (api_key or "").strip() or os.environ.get("ANTHROPIC_API_KEY", "").strip()
+    """The key from the argument, else :func:`find_api_key`'s; raises when there is none."""
+    key = (api_key or "").strip() or find_api_key()
     if not key:
         raise FrontierAuthError(
             "No Anthropic API key. Paste it in the key field on the Hybrid page, or set the "

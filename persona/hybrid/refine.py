@@ -322,6 +322,58 @@ def spend_summary(preview: Preview, meters: Mapping[int, Meter], finished: bool)
     }
 
 
+@dataclass(frozen=True)
+class PersonaSpend:
+    """What refining one persona cost."""
+
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+@dataclass(frozen=True)
+class FrontierSpend:
+    """What a run's refinement spent, as :func:`spend_summary` saved it with the run."""
+
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    frontier_only_usd: float
+    """What sending the whole study to the frontier model would have cost instead."""
+    interrupted: bool
+    per_persona: dict[int, PersonaSpend]
+    """By the persona's index in the run."""
+
+    @property
+    def costs_more(self) -> bool:
+        """The refinement cost more than a frontier-only run would have."""
+        return self.cost_usd > self.frontier_only_usd
+
+
+def frontier_spend(run: Run) -> FrontierSpend | None:
+    """The refinement's spend saved with ``run``; None before any refinement."""
+    saved = run.usage.get("frontier")
+    if not saved:
+        return None
+    return FrontierSpend(
+        model=str(saved.get("model", "?")),
+        input_tokens=int(saved.get("input_tokens", 0)),
+        output_tokens=int(saved.get("output_tokens", 0)),
+        cost_usd=float(saved.get("cost_usd", 0.0)),
+        frontier_only_usd=float(saved.get("frontier_only_usd", 0.0)),
+        interrupted=bool(saved.get("interrupted", False)),
+        per_persona={
+            int(index): PersonaSpend(
+                int(cost.get("input_tokens", 0)),
+                int(cost.get("output_tokens", 0)),
+                float(cost.get("cost_usd", 0.0)),
+            )
+            for index, cost in saved.get("per_persona", {}).items()
+        },
+    )
+
+
 def _finish(
     run: Run,
     preview: Preview,
