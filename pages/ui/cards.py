@@ -70,8 +70,7 @@ def render_evidence(
 
 
 def _claim_line(claim: Claim, *, usable: bool = True) -> str:
-    checked = [bool(e.verified) and not e.weak_support for e in claim.evidence]
-    mark = "✅" if usable and checked and all(checked) else ("⚠️" if checked else "❔")
+    mark = "✅" if usable and claim.supported else ("⚠️" if claim.evidence else "❔")
     count = len(claim.evidence)
     noun = "quote" if count == 1 else "quotes"
     return f"- {mark} {escape_markdown(claim.text)} :gray[· {count} {noun}]"

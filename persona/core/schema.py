@@ -114,6 +114,13 @@ class Claim(BaseModel):
         description="One to three quotes from the data that support the statement.",
     )
 
+    @property
+    def supported(self) -> bool:
+        """It has quotes, and every one was found in the data and supports the statement."""
+        return bool(self.evidence) and all(
+            e.verified is True and not e.weak_support for e in self.evidence
+        )
+
 
 Claims = Annotated[list[Claim], soft_list(MAX_CLAIMS)]
 
