@@ -14,12 +14,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "interviews" / "02_tom_becker.txt"
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PERSONA_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
-
-
 def generate(url: str, out: Path, *extra: str) -> list[str]:
     return ["generate", "--host", url, "--model", "llama3.2:3b", "--count", "1",
             "--out", str(out), "--from", str(SAMPLE), *extra]  # fmt: skip

@@ -78,12 +78,6 @@ def quotes(persona: Persona) -> set[str]:
     return {ev.quote for ev in persona.all_evidence()}
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
 def fake() -> Iterator[FakeAnthropic]:
     with FakeAnthropic(api_keys={KEY}) as server:

@@ -23,11 +23,6 @@ from persona.hybrid.pricing import (
 )
 
 
-@pytest.fixture(autouse=True)
-def no_price_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PERSONA_PRICES_FILE", raising=False)
-
-
 @pytest.mark.parametrize(
     ("model", "normalized"),
     [
