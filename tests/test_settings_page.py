@@ -14,7 +14,7 @@ from tests.fake_ollama import FakeOllama
 from tests.test_pages import (
     assert_no_exception,
     button,
-    data_dir,  # noqa: F401  (autouse fixture: a fresh data folder, empty caches)
+    empty_caches,  # noqa: F401  (autouse fixture: Streamlit's caches start empty)
     ollama_down,  # noqa: F401
     open_page,
     values,
