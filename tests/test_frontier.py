@@ -35,7 +35,7 @@ from persona.hybrid.cloud import (
     find_api_key,
     refine_messages,
 )
-from persona.hybrid.pricing import Usage
+from persona.hybrid.pricing import BilledTokens
 from tests.fake_anthropic import (
     COUNT_TOKENS,
     INVENTED_QUOTE,
@@ -508,13 +508,13 @@ class RecordingMeter:
     def __init__(self, allow: int) -> None:
         self.allow = allow
         self.opened: list[tuple[int, int]] = []
-        self.closed: list[Usage | None] = []
+        self.closed: list[BilledTokens | None] = []
 
     def open(self, input_tokens: int, max_tokens: int) -> int:
         self.opened.append((input_tokens, max_tokens))
         return min(self.allow, max_tokens)
 
-    def close(self, usage: Usage | None) -> None:
+    def close(self, usage: BilledTokens | None) -> None:
         self.closed.append(usage)
 
 
@@ -530,7 +530,7 @@ def test_a_metered_call_counts_its_exact_input_first_and_uses_the_allowed_length
     assert count["output_config"] == {"format": OUTPUT_FORMAT}
     assert meter.opened == [(fake_token_count(count), 4096)]
     assert message["max_tokens"] == 3000
-    assert meter.closed == [Usage(fake_token_count(message), meter.closed[0].output_tokens)]
+    assert meter.closed == [BilledTokens(fake_token_count(message), meter.closed[0].output_tokens)]
 
 
 def test_a_metered_call_without_a_count_charges_an_upper_bound() -> None:
@@ -554,7 +554,7 @@ def test_a_refused_metered_call_is_settled_at_zero(
 
     with pytest.raises(FrontierError, match="HTTP 400"):
         client.refine(DRAFT, system=SYSTEM, model=MODEL, meter=meter)
-    assert meter.closed == [Usage()]
+    assert meter.closed == [BilledTokens()]
 
 
 def test_restore_runs_on_the_answer_before_validation(

@@ -30,7 +30,7 @@ from persona.core.errors import (
     UnusableAnswer,
 )
 from persona.core.schema import Persona, llm_json_schema
-from persona.hybrid.pricing import Usage
+from persona.hybrid.pricing import BilledTokens
 
 DEFAULT_MODELS: tuple[str, ...] = ("claude-sonnet-4-6", "claude-opus-4-6", "claude-haiku-4-5")
 """Offered until the user asks for the live list (or when it cannot be fetched)."""
@@ -92,7 +92,7 @@ class Refinement:
     """Claude's improved persona, the tokens it cost and the model id that answered."""
 
     persona: Persona
-    usage: Usage
+    usage: BilledTokens
     model: str
     attempts: int
 
@@ -104,7 +104,7 @@ class CallMeter(Protocol):
         """Charge a call's worst case; the ``max_tokens`` it may use. May raise."""
         ...
 
-    def close(self, usage: Usage | None) -> None:
+    def close(self, usage: BilledTokens | None) -> None:
         """Settle the open call (``None``: its outcome is unknown)."""
         ...
 
@@ -354,10 +354,10 @@ class FrontierClient:
         other :class:`FrontierError` kinds.
         """
         messages = refine_messages(persona)
-        usage, problems = Usage(), ""
+        usage, problems = BilledTokens(), ""
         for attempt in range(1, REPAIR_ATTEMPTS + 2):
             reply, allowed = self._create(model, system, messages, max_tokens, meter)
-            usage += Usage(reply.usage.input_tokens, reply.usage.output_tokens)
+            usage += BilledTokens(reply.usage.input_tokens, reply.usage.output_tokens)
             stopped = _stop_problem(reply.stop_reason, model, allowed, max_tokens)
             if stopped:
                 raise UnusableAnswer(stopped, usage.input_tokens, usage.output_tokens)
@@ -398,7 +398,7 @@ class FrontierClient:
                 schema = json.dumps(OUTPUT_FORMAT)
                 tokens = upper_bound_tokens(system, schema, *_message_texts(messages))
             allowed = meter.open(tokens, max_tokens)
-        billed: Usage | None = None
+        billed: BilledTokens | None = None
         try:
             reply = self._client.messages.create(
                 model=model,
@@ -407,10 +407,10 @@ class FrontierClient:
                 messages=cast("list[MessageParam]", messages),
                 output_config=cast(OutputConfigParam, {"format": OUTPUT_FORMAT}),
             )
-            billed = Usage(reply.usage.input_tokens, reply.usage.output_tokens)
+            billed = BilledTokens(reply.usage.input_tokens, reply.usage.output_tokens)
             return reply, allowed
         except anthropic.APIStatusError as exc:
-            billed = Usage()  # the API refused the call: nothing was billed
+            billed = BilledTokens()  # the API refused the call: nothing was billed
             raise self._translate(exc, model) from None
         except anthropic.AnthropicError as exc:
             raise self._translate(exc, model) from None  # unknown outcome: the charge stands
