@@ -386,7 +386,10 @@ for index, record in enumerate(run.records):
             st.error(escape_markdown(reason), icon=":material/report:")
     cost = spend.per_persona.get(index) if spend else None
     if cost:
-        st.caption(f"{cost.input_tokens:,} + {cost.output_tokens:,} tokens · ${cost.cost_usd:.4f}")
+        billed = cost.tokens
+        st.caption(
+            f"{billed.input_tokens:,} + {billed.output_tokens:,} tokens · ${cost.cost_usd:.4f}"
+        )
     changes, table, side = st.tabs(["Track changes", "Field table", "Side by side"])
     with changes:
         track_changes(record.draft, record.refined)

@@ -41,7 +41,7 @@ from persona.hybrid.cloud import (
 from persona.hybrid.consent import Consent, fingerprint, require
 from persona.hybrid.gate import Score, score_all
 from persona.hybrid.payload import build_payload
-from persona.hybrid.pricing import Budget, Cost, Meter, PriceTable
+from persona.hybrid.pricing import BilledTokens, Budget, Cost, Meter, PriceTable
 from persona.hybrid.redact import Redactor, redactor_for, strings
 from persona.hybrid.sources import require_run_files
 
@@ -324,10 +324,9 @@ def spend_summary(preview: Preview, meters: Mapping[int, Meter], finished: bool)
 
 @dataclass(frozen=True)
 class PersonaSpend:
-    """What refining one persona cost."""
+    """What refining one persona cost: the tokens billed and their price."""
 
-    input_tokens: int
-    output_tokens: int
+    tokens: BilledTokens
     cost_usd: float
 
 
@@ -365,8 +364,7 @@ def frontier_spend(run: Run) -> FrontierSpend | None:
         interrupted=bool(saved.get("interrupted", False)),
         per_persona={
             int(index): PersonaSpend(
-                int(cost.get("input_tokens", 0)),
-                int(cost.get("output_tokens", 0)),
+                BilledTokens(int(cost.get("input_tokens", 0)), int(cost.get("output_tokens", 0))),
                 float(cost.get("cost_usd", 0.0)),
             )
             for index, cost in saved.get("per_persona", {}).items()
