@@ -317,7 +317,7 @@ def measure(
         generation = Generation(OllamaEngine(client), passages, request)
         tally.chunks, tally.num_ctx = len(generation.plan.chunks), generation.plan.num_ctx
         started = time.perf_counter()
-        for _ in generation.run():
+        for _ in generation.events():
             pass
         tally.seconds = time.perf_counter() - started
         log = fake.log("/api/chat")

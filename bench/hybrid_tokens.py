@@ -21,7 +21,7 @@ from persona.core.tokens import estimate_tokens
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
 from persona.generation.generate import GenerationRequest
-from persona.generation.pipeline import LocalRun
+from persona.generation.pipeline import SavedGeneration
 from persona.generation.prompts import PERSONAS_SYSTEM, personas_prompt
 from persona.history.store import Store
 from persona.hybrid.cloud import OUTPUT_FORMAT, FrontierClient
@@ -71,7 +71,7 @@ def main() -> None:
         store = Store(Path(tmp) / "history.sqlite3")
         with OllamaClient(ollama.url) as client:
             request = GenerationRequest(model="llama3.2:3b", count=args.count, seed=1)
-            local = LocalRun(
+            local = SavedGeneration(
                 OllamaEngine(client), reading, request, store, frontier_model="claude-sonnet-4-6"
             )
             for _ in local.events():

@@ -136,7 +136,7 @@ def run_by_reference(engine: OllamaEngine, passages: list[Passage], seed: int) -
     generation = Generation(engine, passages, request)
     started = time.perf_counter()
     try:
-        for _ in generation.run():
+        for _ in generation.events():
             pass
     except Exception as exc:  # a failed run counts as zero personas, as above
         print(f"  by reference, seed {seed}: {exc}")

@@ -80,7 +80,7 @@ def measure(url: str, passages: list[Passage], parallel: int) -> tuple[float, fl
         generation = Generation(OllamaEngine(client), passages, request(parallel))
         started = time.perf_counter()
         mapped = 0.0
-        for event in generation.run():
+        for event in generation.events():
             if event.message.startswith("Read part"):
                 mapped = time.perf_counter() - started
         wall = time.perf_counter() - started

@@ -1,6 +1,7 @@
 """Generate: upload research files, check what was read, make personas with evidence."""
 
 from contextlib import ExitStack
+from typing import Any
 
 import streamlit as st
 
@@ -12,12 +13,10 @@ from pages.ui.pickers import engine_caption, installed_models, pick_language, pi
 from pages.ui.resources import current_engine, settings, store
 from pages.ui.text import safe
 from pages.ui.uploads import uploaded_reading
+from persona import api
 from persona.core.errors import PersonaError
 from persona.core.records import suggest_study
 from persona.engines.registry import parallel_requests
-from persona.generation.generate import GenerationRequest, make_plan
-from persona.generation.pipeline import LocalRun
-from persona.history.speeds import measured_speed
 
 JOB = "generate"
 
@@ -78,23 +77,19 @@ with right:
         disabled=busy,
     )
 
-request = None
+options: dict[str, Any] = {  # GenerationRequest fields
+    "context": context,
+    "temperature": temperature,
+    "seed": int(seed) if seed is not None else None,
+    "language": language,
+}
 plan = None
 ready = bool(reading and reading.ok_count and model)
 if ready and reading is not None and model:
     try:
         with current_engine() as engine:
-            request = GenerationRequest(
-                model=model,
-                count=count,
-                context=context,
-                temperature=temperature,
-                seed=int(seed) if seed is not None else None,
-                parallel=parallel_requests(settings(), engine),
-                language=language,
-            )
-            speed = measured_speed(store(), request.model)
-            plan = make_plan(engine, reading.passages, request, speed=speed)
+            options["parallel"] = parallel_requests(settings(), engine)
+            plan = api.plan(reading, model, count=count, engine=engine, store=store(), **options)
         st.info(f"**Plan:** {safe(plan.describe())}", icon=":material/route:")
     except PersonaError as exc:
         show_error(exc, retry_key="retry_plan")
@@ -111,28 +106,31 @@ if (
         icon=":material/auto_awesome:",
     )
     and reading is not None
-    and request is not None
+    and model
+    and plan is not None
 ):
     st.session_state.current_run = None
     scope = ExitStack()  # the engine stays open while the run uses it
     try:
         engine = scope.enter_context(current_engine())
-        local = LocalRun(
-            engine,
+        generation = api.generate(
             reading,
-            request,
-            store(),
+            model,
+            count=count,
+            engine=engine,
+            store=store(),
             plan=plan,
             keep_research_text=keep_text,
             study=study,
             columns=upload.choices if upload else None,
+            **options,
         )
     except PersonaError as exc:
         scope.close()
         show_error(exc, retry_key="retry_after_error")
     else:
-        st.session_state.current_run = local.run.id
-        start_job(JOB, local.events, cleanup=scope.close)
+        st.session_state.current_run = generation.run.id
+        start_job(JOB, lambda: iter(generation), cleanup=scope.close)
         st.rerun()  # the inputs show disabled while the run uses them
 follow_job(JOB, label="Generating personas…")
 if (job := finish_job(JOB)) is not None and isinstance(job.error, PersonaError):

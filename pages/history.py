@@ -12,10 +12,10 @@ from pages.ui.errors import show_error
 from pages.ui.quotes import passages_for
 from pages.ui.resources import current_engine, store
 from pages.ui.uploads import uploaded_reading
+from persona import api
 from persona.core.errors import PersonaError
 from persona.core.records import UNTITLED_STUDY
 from persona.core.safe_text import escape_markdown
-from persona.generation.pipeline import LocalRun, can_resume
 from persona.history.store import RunSummary
 
 st.title("History")
@@ -189,7 +189,7 @@ except PersonaError as exc:
 render_run(run, key=f"history_{run.id}", passages=passages_for(run))
 render_chat(run, key=f"history_{run.id}")
 
-if can_resume(run, store()):
+if api.can_resume(run, store()):
     with st.expander("Resume this run", icon=":material/replay:", expanded=True):
         st.write(
             "The findings of the parts read before it stopped are saved. Upload the same files "
@@ -200,8 +200,8 @@ if can_resume(run, store()):
         if clicked and again is not None:
             try:
                 with current_engine() as engine, st.status("Resuming…", expanded=True) as box:
-                    local = LocalRun.resume(engine, again.reading, store(), run.id)
-                    for event in local.events():
+                    job = api.resume(again.reading, run.id, engine=engine, store=store())
+                    for event in job:
                         if not event.text:
                             box.update(label=event.message)
                 st.rerun()

@@ -1,6 +1,5 @@
 """Hybrid: draft locally, let Claude refine only what needs it, see exactly what changed."""
 
-import os
 from contextlib import closing
 
 import pandas as pd
@@ -14,32 +13,25 @@ from pages.ui.pickers import installed_models, pick_model
 from pages.ui.resources import current_engine, store
 from pages.ui.text import safe, safe_line
 from pages.ui.uploads import uploaded_reading
-from persona.core.diff import field_changes, to_html, word_diff
+from persona import api
+from persona.core.diff import CHOOSABLE_FIELDS, field_changes, field_choices, to_html, word_diff
 from persona.core.documents import Document
 from persona.core.errors import PersonaError
-from persona.core.records import Run
+from persona.core.records import Kept, Run, Version
 from persona.core.safe_text import escape_markdown
 from persona.core.schema import Persona
-from persona.generation.generate import GenerationRequest
-from persona.generation.pipeline import LocalRun
-from persona.hybrid.cloud import DEFAULT_MODELS, DEFAULT_MODELS_AS_OF, FrontierClient, ModelList
+from persona.hybrid.cloud import (
+    DEFAULT_MODELS,
+    DEFAULT_MODELS_AS_OF,
+    KEY_VARIABLE,
+    FrontierClient,
+    ModelList,
+    find_api_key,
+)
 from persona.hybrid.consent import changes as consent_changes
 from persona.hybrid.gate import DEFAULT_THRESHOLD
 from persona.hybrid.redact import Redactor
-from persona.hybrid.refine import Choice, Preview, choose, prepare, refine
-
-FIELDS = {
-    "name": "Name",
-    "age": "Age",
-    "role": "Role",
-    "bio": "Bio",
-    "quote": "Quote",
-    "goals": "Goals",
-    "pain_points": "Pain points",
-    "behaviours": "Behaviours",
-    "motivations": "Motivations",
-    "participants": "Participants",
-}
+from persona.hybrid.refine import Preview, choose, frontier_spend, prepare, refine
 
 st.title("Hybrid: local draft, Claude polish")
 st.info(
@@ -53,15 +45,15 @@ st.info(
 
 
 def api_key() -> str | None:
-    """From the environment, `.streamlit/secrets.toml`, or this session's password field."""
-    if os.environ.get("ANTHROPIC_API_KEY"):
-        return os.environ["ANTHROPIC_API_KEY"]
+    """The key in force (see :func:`find_api_key`), from `.streamlit/secrets.toml` or this
+    session's password field when the environment has none."""
     try:
-        if "ANTHROPIC_API_KEY" in st.secrets:
-            return str(st.secrets["ANTHROPIC_API_KEY"])
+        secret = st.secrets.get(KEY_VARIABLE)
     except FileNotFoundError:
-        pass
-    return st.session_state.get("hy_key") or None
+        secret = None
+    return find_api_key(
+        secret=None if secret is None else str(secret), typed=st.session_state.get("hy_key")
+    )
 
 
 # --- step 1: data and options ------------------------------------------------
@@ -142,19 +134,20 @@ clicked = st.button(
 if clicked and reading is not None and local_model:
     st.session_state.hy_run = None
     try:
-        request = GenerationRequest(model=local_model, count=count, context=context)
         with current_engine() as engine:
-            local = LocalRun(
-                engine,
+            job = api.generate(
                 reading,
-                request,
-                store(),
+                local_model,
+                count=count,
+                engine=engine,
+                store=store(),
                 frontier_model=frontier_model,
                 columns=upload.choices if upload else None,
+                context=context,
             )
-            st.session_state.hy_run = local.run.id
+            st.session_state.hy_run = job.run.id
             with st.status("Drafting on this machine…", expanded=True) as box:
-                for event in local.events():
+                for event in job:
                     if not event.text:
                         box.update(label=safe_line(event.message))
                 box.update(label="Drafts ready", state="complete", expanded=False)
@@ -347,19 +340,17 @@ else:
 if not any(r.refined or r.refine_error for r in run.records):
     st.stop()
 st.subheader("3 · What changed")
-frontier_usage = run.usage.get("frontier", {})
-if frontier_usage:
-    spent = float(frontier_usage.get("cost_usd", 0))
-    only = float(frontier_usage.get("frontier_only_usd", 0))
+spend = frontier_spend(run)
+if spend is not None:
+    spent, only = spend.cost_usd, spend.frontier_only_usd
     st.caption(
         escape_markdown(
-            f"Spent ${spent:.4f} with {frontier_usage.get('model', '?')} "
-            f"({frontier_usage.get('input_tokens', 0):,} input + "
-            f"{frontier_usage.get('output_tokens', 0):,} output tokens) · a frontier-only run "
-            f"would have cost about ${only:.4f}."
+            f"Spent ${spent:.4f} with {spend.model} "
+            f"({spend.input_tokens:,} input + {spend.output_tokens:,} output tokens) · a "
+            f"frontier-only run would have cost about ${only:.4f}."
         )
     )
-    if spent > only:
+    if spend.costs_more:
         st.info(
             escape_markdown(
                 f"This refinement cost more than a frontier-only run would have "
@@ -367,7 +358,7 @@ if frontier_usage:
             ),
             icon=":material/payments:",
         )
-    if frontier_usage.get("interrupted"):
+    if spend.interrupted:
         st.warning(
             escape_markdown(run.message or "The refinement was stopped before it finished."),
             icon=":material/warning:",
@@ -393,10 +384,11 @@ for index, record in enumerate(run.records):
     for reason in record.score_reasons:
         if "not in your data" in reason:
             st.error(escape_markdown(reason), icon=":material/report:")
-    cost = frontier_usage.get("per_persona", {}).get(str(index))
+    cost = spend.per_persona.get(index) if spend else None
     if cost:
+        billed = cost.tokens
         st.caption(
-            f"{cost['input_tokens']:,} + {cost['output_tokens']:,} tokens · ${cost['cost_usd']:.4f}"
+            f"{billed.input_tokens:,} + {billed.output_tokens:,} tokens · ${cost.cost_usd:.4f}"
         )
     changes, table, side = st.tabs(["Track changes", "Field table", "Side by side"])
     with changes:
@@ -420,28 +412,29 @@ for index, record in enumerate(run.records):
         with after:
             st.caption("Refined by Claude")
             render_persona(record.refined, key=f"hy_side_r_{index}", run_id=run.id)
-    options = ["Refined version", "Draft", "Pick per field"]
-    current = (
-        "Draft"
-        if record.chosen == record.draft and not record.choices
-        else ("Pick per field" if record.choices else "Refined version")
-    )
+    options: dict[str, Kept] = {
+        "Refined version": "refined",
+        "Draft": "draft",
+        "Pick per field": "fields",
+    }
+    labels = list(options)
+    shown = next(label for label, value in options.items() if value == record.kept)
     pick = st.radio(
-        "Keep", options, index=options.index(current), horizontal=True, key=f"hy_pick_{index}"
+        "Keep", labels, index=labels.index(shown), horizontal=True, key=f"hy_pick_{index}"
     )
-    choices: dict[str, Choice] = {}
-    if pick == "Pick per field":
+    wanted = options[pick or shown]
+    choice: Version | dict[str, Version] = "refined" if wanted == "fields" else wanted
+    if wanted == "fields":
         taken = st.multiselect(
             "Fields to take from Claude's version (the rest stay as drafted)",
-            list(FIELDS),
-            default=[f for f, v in record.choices.items() if v == "refined"] or list(FIELDS),
-            format_func=lambda field: FIELDS[field],
+            list(CHOOSABLE_FIELDS),
+            default=[f for f, v in record.choices.items() if v == "refined"]
+            or list(CHOOSABLE_FIELDS),
+            format_func=lambda field: CHOOSABLE_FIELDS[field],
             key=f"hy_fields_{index}",
         )
-        choices = {f: ("refined" if f in taken else "draft") for f in FIELDS}
+        choice = field_choices(taken)
     if st.button("Save this choice", key=f"hy_save_{index}"):
-        whole: dict[str, Choice] = {"Refined version": "refined", "Draft": "draft"}
-        choice: Choice | dict[str, Choice] = whole.get(pick or "") or choices
         try:
             choose(run, index, choice, store())
             st.success("Saved to History; exports use this version.", icon=":material/save:")

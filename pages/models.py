@@ -7,7 +7,7 @@ from pages.ui.errors import show_error
 from pages.ui.pickers import engine_caption
 from pages.ui.resources import hardware, settings
 from persona.core.errors import PersonaError
-from persona.engines.hardware import format_bytes
+from persona.core.units import format_bytes
 
 st.title("Hardware & models")
 

@@ -10,31 +10,10 @@ The Python API (see :mod:`persona.api`)::
     persona.to_dataframe(job.run)
 """
 
-from persona.api import (
-    GenerationJob,
-    default_engine,
-    export,
-    generate,
-    open_history,
-    plan,
-    read,
-    to_dataframe,
-    verify,
-)
+from persona.api import *  # noqa: F403 - the API is persona.api's __all__
+from persona.api import __all__ as _api
 from persona.core.errors import PersonaError
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "GenerationJob",
-    "PersonaError",
-    "__version__",
-    "default_engine",
-    "export",
-    "generate",
-    "open_history",
-    "plan",
-    "read",
-    "to_dataframe",
-    "verify",
-]
+__all__ = ["PersonaError", "__version__", *_api]

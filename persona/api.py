@@ -7,45 +7,56 @@
 ...     print(event.message)
 >>> persona.to_dataframe(job.run).head()
 
-Every call is the same function the dashboard and the ``persona`` command use: reading
-reports every file, plans fit the model's context, every run is saved to History as it goes,
-every quote is checked against the data.
+The dashboard and the ``persona`` command read, plan, generate, resume, export and open
+History through these same calls: reading reports every file, plans fit the model's context,
+every run is saved to History as it goes, every quote is checked against the data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from persona.core.documents import Passage
 from persona.core.engine_settings import load_settings
 from persona.core.errors import InputError, PersonaError
 from persona.core.progress import Progress
 from persona.core.records import Run
 from persona.core.schema import Persona
 from persona.engines.base import Engine
-from persona.engines.registry import make_engine
+from persona.engines.registry import make_engine, parallel_requests
 from persona.generation.evidence import verify_personas
 from persona.generation.generate import GenerationRequest, make_plan
-from persona.generation.pipeline import LocalRun
+from persona.generation.pipeline import SavedGeneration
+from persona.generation.pipeline import can_resume as _can_resume
 from persona.generation.planner import Plan
 from persona.history.export import CSV_COLUMNS, cite, quote_rows, support_label
-from persona.history.formats import Format, export_run
+from persona.history.formats import ExportFormat, export_run, write_new
+from persona.history.speeds import measured_speed
 from persona.history.store import Store
 from persona.history.study_report import persona_columns
-from persona.ingest import Reading, read_paths
+from persona.ingest import Reading, read_files, read_paths
+from persona.ingest.columns import Choices
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "ExportedFile",
     "GenerationJob",
+    "can_resume",
     "default_engine",
     "export",
+    "export_file",
     "generate",
     "open_history",
     "plan",
     "read",
+    "read_uploads",
+    "resume",
+    "save_export",
     "to_dataframe",
     "verify",
 ]
@@ -58,20 +69,43 @@ def default_engine() -> Engine:
     return make_engine(load_settings())
 
 
-def read(*paths: str | Path, max_mb: float | None = None) -> Reading:
+def _limit(max_mb: float | None) -> int | None:
+    return None if max_mb is None else int(max_mb * 1024 * 1024)
+
+
+def read(
+    *paths: str | Path, max_mb: float | None = None, choices: Choices | None = None
+) -> Reading:
     """Read research files and folders into passages, with a report per file.
 
     A file that cannot be read is reported (``reading.failed``) and never stops the others.
+    Files larger than ``max_mb`` (default: ``PERSONA_MAX_FILE_MB``) are reported, not read.
+    ``choices`` picks the sheets and column roles of tables (CSV, TSV, Excel).
     """
     if not paths:
         raise InputError("Name at least one file or folder to read.")
-    limit = None if max_mb is None else int(max_mb * 1024 * 1024)
-    return read_paths(list(paths), max_bytes=limit)
+    return read_paths(list(paths), max_bytes=_limit(max_mb), choices=choices)
 
 
-def _request(model: str, count: int, options: dict[str, Any]) -> GenerationRequest:
+def read_uploads(
+    files: Iterable[tuple[str, bytes]],
+    *,
+    max_mb: float | None = None,
+    choices: Choices | None = None,
+) -> Reading:
+    """Read files already in memory, as ``(name, bytes)`` pairs (the dashboard's uploads):
+    the same readers, limits and reports as :func:`read`, one report per file, in order."""
+    return read_files(files, max_bytes=_limit(max_mb), choices=choices)
+
+
+def _request(
+    model: str, count: int, engine: Engine, options: Mapping[str, Any]
+) -> GenerationRequest:
+    wanted = dict(options)
+    if wanted.get("parallel") is None:  # what the settings and the engine allow
+        wanted["parallel"] = parallel_requests(load_settings(), engine)
     try:
-        return GenerationRequest(model=model, count=count, **options)
+        return GenerationRequest(model=model, count=count, **wanted)
     except TypeError as exc:
         raise InputError(f"Unknown generation option: {exc}.") from exc
 
@@ -82,13 +116,18 @@ def plan(
     *,
     count: int = 3,
     engine: Engine | None = None,
+    store: Store | None = None,
     **options: Any,
 ) -> Plan:
     """How the study will be sent to ``model``: one prompt, or parts then a synthesis.
 
-    Nothing is generated; the engine is asked only for the model's context length.
+    Nothing is generated; the engine is asked only for the model's context length. With
+    ``store`` (History), the plan's time estimate uses the model's speed in past runs.
     """
-    return make_plan(engine or default_engine(), reading.passages, _request(model, count, options))
+    engine = engine or default_engine()
+    request = _request(model, count, engine, options)
+    speed = measured_speed(store, model) if store is not None else None
+    return make_plan(engine, reading.passages, request, speed=speed)
 
 
 class GenerationJob:
@@ -98,8 +137,8 @@ class GenerationJob:
     made (the run is then marked interrupted).
     """
 
-    def __init__(self, local: LocalRun) -> None:
-        self._local = local
+    def __init__(self, saved: SavedGeneration) -> None:
+        self._local = saved
         self._events: Iterator[Progress] | None = None
 
     def __iter__(self) -> Iterator[Progress]:
@@ -110,6 +149,7 @@ class GenerationJob:
 
     @property
     def plan(self) -> Plan:
+        """How the study is sent to the model (see :func:`plan`)."""
         return self._local.generation.plan
 
     @property
@@ -119,6 +159,7 @@ class GenerationJob:
 
     @property
     def warnings(self) -> list[str]:
+        """What the generation could not do as asked (dropped claims, unread parts...)."""
         return list(self._local.generation.result.warnings)
 
     def wait(self) -> Run:
@@ -135,24 +176,53 @@ def generate(
     count: int = 3,
     engine: Engine | None = None,
     store: Store | None = None,
+    plan: Plan | None = None,
     keep_research_text: bool = False,
+    study: str = "",
+    columns: Choices | None = None,
+    frontier_model: str | None = None,
     **options: Any,
 ) -> GenerationJob:
     """Write ``count`` personas from ``reading`` with ``model``; iterate the job to run it.
 
     ``options`` are :class:`~persona.generation.generate.GenerationRequest` fields
-    (``context``, ``temperature``, ``seed``...).
+    (``context``, ``temperature``, ``seed``, ``parallel``, ``language``...). ``plan`` reuses
+    one made by :func:`plan` with the same settings. The run belongs to ``study`` (default:
+    named after the files) and records the table ``columns`` it was read with; with
+    ``frontier_model`` it is saved as the draft stage of a hybrid run.
     """
     if not reading.passages:
         raise InputError("Nothing was read from those files; see reading.reports for why.")
-    local = LocalRun(
-        engine or default_engine(),
+    engine = engine or default_engine()
+    saved = SavedGeneration(
+        engine,
         reading,
-        _request(model, count, options),
+        _request(model, count, engine, options),
         store or Store(),
+        plan=plan,
         keep_research_text=keep_research_text,
+        frontier_model=frontier_model,
+        study=study,
+        columns=columns,
     )
-    return GenerationJob(local)
+    return GenerationJob(saved)
+
+
+def can_resume(run: Run, store: Store | None = None) -> bool:
+    """Whether :func:`resume` can finish ``run``: it stopped before its personas were written
+    and saved findings of the parts it had read."""
+    return _can_resume(run, store or Store())
+
+
+def resume(
+    reading: Reading, run_id: str, *, engine: Engine | None = None, store: Store | None = None
+) -> GenerationJob:
+    """Finish a failed or interrupted run from its saved findings: only the missing calls.
+
+    ``reading`` must hold the run's files again (same content, any order).
+    """
+    saved = SavedGeneration.resume(engine or default_engine(), reading, store or Store(), run_id)
+    return GenerationJob(saved)
 
 
 def verify(personas: Sequence[Persona], reading: Reading) -> list[Persona]:
@@ -160,13 +230,49 @@ def verify(personas: Sequence[Persona], reading: Reading) -> list[Persona]:
     return verify_personas(list(personas), reading.passages)
 
 
-def export(run: Run, format: Format = "md", path: str | Path | None = None) -> bytes:
+@dataclass(frozen=True)
+class ExportedFile:
+    """A run in one export format: its file name, bytes and MIME type (for a download)."""
+
+    name: str
+    data: bytes
+    mime: str
+
+
+def export_file(
+    run: Run, format: ExportFormat = "md", *, passages: Sequence[Passage] | None = None
+) -> ExportedFile:
+    """The run as a JSON, Markdown, CSV, PDF or Word (``docx``) file named after its study
+    and time. ``passages`` (the research text) add each quote's context to Markdown."""
+    return ExportedFile(*export_run(run, format, passages))
+
+
+def save_export(
+    run: Run,
+    format: ExportFormat,
+    target: str | Path,
+    *,
+    passages: Sequence[Passage] | None = None,
+) -> Path:
+    """Write the run into the folder ``target`` (or to the file path ``target``) and return
+    the path written. An existing file is never replaced: ``-2``, ``-3``... is added."""
+    exported = export_file(run, format, passages=passages)
+    return write_new(Path(target), exported.name, exported.data)
+
+
+def export(
+    run: Run,
+    format: ExportFormat = "md",
+    path: str | Path | None = None,
+    *,
+    passages: Sequence[Passage] | None = None,
+) -> bytes:
     """The run as JSON, Markdown, CSV, PDF or Word (``docx``) bytes; also written to ``path``
     when given.
 
-    An existing file is never overwritten.
+    An existing file is never overwritten: that raises :class:`InputError`.
     """
-    _, data, _ = export_run(run, format)
+    data = export_file(run, format, passages=passages).data
     if path is not None:
         target = Path(path)
         try:

@@ -35,6 +35,12 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
 
 
 @pytest.fixture
+def data_dir(isolated: Path) -> Path:
+    """This test's Persona data folder (History, settings, logs), as :func:`isolated` set it."""
+    return isolated
+
+
+@pytest.fixture
 def fake_ollama() -> Iterator[FakeOllama]:
     """A running fake Ollama server (default models, schema brain, no delays)."""
     with FakeOllama() as server:

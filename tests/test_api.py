@@ -112,3 +112,34 @@ def test_the_default_engine_follows_the_settings(monkeypatch: pytest.MonkeyPatch
     assert isinstance(persona.api.default_engine(), OllamaEngine)
     monkeypatch.setenv("PERSONA_ENGINE", "builtin")
     assert isinstance(persona.api.default_engine(), BuiltinEngine)
+
+
+def test_the_calls_the_cli_and_pages_use(study_folder: Path, fake_ollama: FakeOllama) -> None:
+    from persona.engines.ollama.engine import OllamaEngine
+
+    engine = OllamaEngine(host=fake_ollama.url)
+    files = sorted((study_folder / "interviews").iterdir())
+    uploads = persona.read_uploads([(f.name, f.read_bytes()) for f in files])
+    on_disk = persona.read("interviews")
+    assert [r.name for r in uploads.reports] == [f.name for f in files]
+    assert [p.text for p in uploads.passages] == [p.text for p in on_disk.passages]
+
+    history = persona.open_history()
+    plan = persona.plan(uploads, "llama3.2:3b", count=2, engine=engine, store=history)
+    job = persona.generate(
+        uploads, "llama3.2:3b", count=2, engine=engine, store=history, plan=plan, study="Pilot"
+    )
+    assert job.plan is plan
+    run = job.wait()
+    assert history.get(run.id).study == "Pilot"
+    assert not persona.can_resume(run, history), "a finished run has nothing to resume"
+    with pytest.raises(InputError, match="nothing to"):
+        persona.resume(uploads, run.id, engine=engine, store=history)
+
+    exported = persona.export_file(run, "csv")
+    assert exported.name.startswith("pilot-personas-") and exported.name.endswith(".csv")
+    assert exported.mime == "text/csv" and exported.data == persona.export(run, "csv")
+    first = persona.save_export(run, "md", study_folder / "out")
+    second = persona.save_export(run, "md", study_folder / "out")
+    assert first.parent == second.parent == study_folder / "out" and first != second
+    assert first.read_bytes() == second.read_bytes() == persona.export(run, "md")

@@ -287,12 +287,6 @@ def test_an_older_history_is_migrated_and_keeps_its_runs(tmp_path: Path) -> None
 # --- the terminal ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("PERSONA_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
-
-
 def generated_run(fake_ollama, capsys, out: Path, keep_text: bool = False) -> str:
     args = ["generate", "--from", str(INTERVIEWS), "--count", "2", "--out", str(out)]
     code = main([*args, *(["--keep-text"] if keep_text else []), "--host", fake_ollama.url])

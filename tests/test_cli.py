@@ -15,12 +15,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("PERSONA_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
-
-
 def run_cli(capsys, *args: str) -> tuple[int, str, str]:
     code = main(list(args))
     captured = capsys.readouterr()

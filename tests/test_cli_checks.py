@@ -14,12 +14,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "interviews" / "02_tom_becker.txt"
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PERSONA_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
-
-
 def generate(url: str, out: Path, *extra: str) -> list[str]:
     return ["generate", "--host", url, "--model", "llama3.2:3b", "--count", "1",
             "--out", str(out), "--from", str(SAMPLE), *extra]  # fmt: skip
@@ -74,7 +68,7 @@ def test_an_unexpected_error_is_a_message_and_a_log(
     def broken(*_: object, **__: object) -> None:
         raise KeyError("a bug in Persona")
 
-    monkeypatch.setattr(commands, "read_paths", broken)
+    monkeypatch.setattr(commands.api, "read", broken)
     with FakeOllama() as fake:
         code = main(generate(fake.url, tmp_path / "out"))
     captured = capsys.readouterr()

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from persona.cli.commands import EXIT_FAIL, EXIT_OK, build_parser, main
 from persona.engines.builtin import demo_model_name
 from tests.browser import closed_url
-
-
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PERSONA_DATA_DIR", str(tmp_path / "data"))
-    for variable in ("PERSONA_ENGINE", "OPENAI_BASE_URL", "PERSONA_PARALLEL", "OLLAMA_HOST"):
-        monkeypatch.delenv(variable, raising=False)
-    return tmp_path / "data"
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

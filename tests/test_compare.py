@@ -95,9 +95,8 @@ def test_align_puts_the_closest_personas_next_to_each_other() -> None:
 
 
 def test_cli_compare_prints_the_table_and_writes_it(
-    fake_ollama, capsys, tmp_path, monkeypatch
+    fake_ollama, capsys, tmp_path, data_dir
 ) -> None:
-    monkeypatch.setenv("PERSONA_DATA_DIR", str(tmp_path / "data"))
     code = main(
         [
             "compare",
@@ -120,4 +119,4 @@ def test_cli_compare_prints_the_table_and_writes_it(
     text = written.read_text(encoding="utf-8")
     assert text.startswith("# Model comparison") and f"| | {MODELS[0]} | {MODELS[1]} |" in text
     assert "Saved to History: llama3.2:3b: run " in err
-    assert len(Store(tmp_path / "data" / "history.sqlite3").list()) == 2
+    assert len(Store(data_dir / "history.sqlite3").list()) == 2

@@ -169,14 +169,11 @@ def test_exports_carry_coverage_and_distinctness() -> None:
     assert {r["share of study"] for r in rows if r["persona"] == "Maria Planner"} == {"20%"}
 
 
-def test_persona_generate_prints_coverage_and_distinctness(
-    fake_ollama, capsys, tmp_path, monkeypatch
-) -> None:
+def test_persona_generate_prints_coverage_and_distinctness(fake_ollama, capsys, tmp_path) -> None:
     from pathlib import Path
 
     from persona.cli.commands import EXIT_OK, main
 
-    monkeypatch.setenv("PERSONA_DATA_DIR", str(tmp_path / "data"))
     interviews = Path(__file__).resolve().parent.parent / "samples" / "interviews"
     args = ["generate", "--from", str(interviews), "--count", "2", "--out", str(tmp_path)]
     code = main([*args, "--format", "md", "--host", fake_ollama.url])

@@ -7,7 +7,15 @@ from itertools import pairwise
 
 import pytest
 
-from persona.core.diff import Segment, field_changes, merge, to_html, word_diff
+from persona.core.diff import (
+    CHOOSABLE_FIELDS,
+    Segment,
+    field_changes,
+    field_choices,
+    merge,
+    to_html,
+    word_diff,
+)
 from persona.core.schema import Claim, Evidence, Persona
 from tests.fakes import MARIA
 
@@ -207,3 +215,23 @@ def test_merge_returns_an_independent_copy():
 def test_merge_rejects_unknown_choices(choices):
     with pytest.raises(ValueError):
         merge(base(), base(), choices)
+
+
+def test_every_choosable_field_is_a_persona_field_with_a_label():
+    assert set(CHOOSABLE_FIELDS) <= set(Persona.model_fields)
+    assert CHOOSABLE_FIELDS["pain_points"] == "Pain points"
+    full = base().model_copy(update={"motivations": base().goals})
+    shown = {c.field for c in field_changes(full, full)}
+    assert set(CHOOSABLE_FIELDS) == shown, "the fields a user can pick are the fields diffed"
+
+
+def test_field_choices_take_the_rest_from_the_draft():
+    choices = field_choices(["bio", "goals"])
+    assert set(choices) == set(CHOOSABLE_FIELDS)
+    assert {f for f, v in choices.items() if v == "refined"} == {"bio", "goals"}
+    draft = base()
+    refined = with_goals("Refined goal").model_copy(update={"bio": "Refined bio.", "role": "Head"})
+    mixed = merge(draft, refined, choices)
+    assert (mixed.bio, mixed.goals, mixed.role) == (refined.bio, refined.goals, draft.role)
+    with pytest.raises(ValueError, match="unusable"):
+        field_choices(["unusable"])

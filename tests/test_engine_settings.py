@@ -160,8 +160,7 @@ def test_base_urls() -> None:
 # --- the registry -----------------------------------------------------------------------------
 
 
-def test_make_engine_for_each_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+def test_make_engine_for_each_kind(tmp_path: Path) -> None:
     base = load_settings(tmp_path, env={})
     ollama = make_engine(base)
     assert isinstance(ollama, OllamaEngine) and ollama.client.host == base.ollama_host

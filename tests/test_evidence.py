@@ -274,3 +274,14 @@ def test_many_passages_sharing_common_words():
     assert common_words is not None and common_words.source == "plain.txt"
     assert common_words.score >= 90
     assert missing is None or missing.score < 90
+
+
+def test_a_claim_is_supported_only_when_every_quote_is_found_and_fits() -> None:
+    def quote(verified: bool | None, weak: bool = False) -> Evidence:
+        return Evidence(quote="q", source="a.txt", verified=verified, weak_support=weak)
+
+    assert Claim(text="t", evidence=[quote(True), quote(True)]).supported
+    assert not Claim(text="t").supported, "no quote, no support"
+    assert not Claim(text="t", evidence=[quote(True), quote(False)]).supported
+    assert not Claim(text="t", evidence=[quote(None)]).supported, "not checked yet"
+    assert not Claim(text="t", evidence=[quote(True, weak=True)]).supported

@@ -24,7 +24,7 @@ from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
 from persona.engines.ollama.pull import track_pull
 from persona.generation.generate import GenerationRequest
-from persona.generation.pipeline import LocalRun
+from persona.generation.pipeline import SavedGeneration
 from persona.history.store import Store
 from persona.ingest import read_paths
 from tests.browser import ROOT, Service, start_fake_ollama
@@ -48,13 +48,13 @@ def scenario(fake: Service, name: str, times: int = 1) -> None:
     answer.raise_for_status()
 
 
-def local_run(url: str, store: Store, timeouts: Timeouts | None = None) -> LocalRun:
+def local_run(url: str, store: Store, timeouts: Timeouts | None = None) -> SavedGeneration:
     reading = read_paths(SAMPLES)
     engine = OllamaEngine(OllamaClient(url, timeouts=timeouts))
-    return LocalRun(engine, reading, GenerationRequest(model=MODEL, count=2), store)
+    return SavedGeneration(engine, reading, GenerationRequest(model=MODEL, count=2), store)
 
 
-def run_to_end(local: LocalRun) -> PersonaError | None:
+def run_to_end(local: SavedGeneration) -> PersonaError | None:
     try:
         for _ in local.events():
             pass

@@ -17,7 +17,13 @@ import anthropic
 import httpx2
 import pytest
 
-from persona.core.errors import FrontierAuthError, FrontierError, FrontierRateLimited, InputError
+from persona.core.errors import (
+    FrontierAuthError,
+    FrontierError,
+    FrontierRateLimited,
+    InputError,
+    UnusableAnswer,
+)
 from persona.core.schema import Persona, llm_json_schema
 from persona.hybrid.cloud import (
     DEFAULT_MODELS,
@@ -25,11 +31,11 @@ from persona.hybrid.cloud import (
     FrontierClient,
     Refinement,
     TokenCount,
-    UnusableAnswer,
-    estimate_tokens,
+    estimate_claude_tokens,
+    find_api_key,
     refine_messages,
 )
-from persona.hybrid.pricing import Usage
+from persona.hybrid.pricing import BilledTokens
 from tests.fake_anthropic import (
     COUNT_TOKENS,
     INVENTED_QUOTE,
@@ -70,12 +76,6 @@ DRAFT: dict[str, Any] = {
 
 def quotes(persona: Persona) -> set[str]:
     return {ev.quote for ev in persona.all_evidence()}
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
@@ -190,7 +190,7 @@ def test_a_second_invalid_answer_raises_without_more_calls(
         client.refine(DRAFT, system=SYSTEM, model=MODEL)
     assert fake.count() == 2
     billed = [fake_token_count(r.body) for r in fake.requests(MESSAGES)]
-    assert caught.value.usage.input_tokens == sum(billed)
+    assert caught.value.input_tokens == sum(billed)
 
 
 @pytest.mark.parametrize(
@@ -206,8 +206,8 @@ def test_refusals_and_cut_off_answers_are_not_retried(
         client.refine(DRAFT, system=SYSTEM, model=MODEL)
     assert fake.count() == 1
     body = fake.requests(MESSAGES)[0].body
-    assert caught.value.usage.input_tokens == fake_token_count(body)
-    assert caught.value.usage.output_tokens > 0
+    assert caught.value.input_tokens == fake_token_count(body)
+    assert caught.value.output_tokens > 0
 
 
 def test_an_invented_quote_comes_back_for_verification_to_catch(
@@ -508,13 +508,13 @@ class RecordingMeter:
     def __init__(self, allow: int) -> None:
         self.allow = allow
         self.opened: list[tuple[int, int]] = []
-        self.closed: list[Usage | None] = []
+        self.closed: list[BilledTokens | None] = []
 
     def open(self, input_tokens: int, max_tokens: int) -> int:
         self.opened.append((input_tokens, max_tokens))
         return min(self.allow, max_tokens)
 
-    def close(self, usage: Usage | None) -> None:
+    def close(self, usage: BilledTokens | None) -> None:
         self.closed.append(usage)
 
 
@@ -530,7 +530,7 @@ def test_a_metered_call_counts_its_exact_input_first_and_uses_the_allowed_length
     assert count["output_config"] == {"format": OUTPUT_FORMAT}
     assert meter.opened == [(fake_token_count(count), 4096)]
     assert message["max_tokens"] == 3000
-    assert meter.closed == [Usage(fake_token_count(message), meter.closed[0].output_tokens)]
+    assert meter.closed == [BilledTokens(fake_token_count(message), meter.closed[0].output_tokens)]
 
 
 def test_a_metered_call_without_a_count_charges_an_upper_bound() -> None:
@@ -554,7 +554,7 @@ def test_a_refused_metered_call_is_settled_at_zero(
 
     with pytest.raises(FrontierError, match="HTTP 400"):
         client.refine(DRAFT, system=SYSTEM, model=MODEL, meter=meter)
-    assert meter.closed == [Usage()]
+    assert meter.closed == [BilledTokens()]
 
 
 def test_restore_runs_on_the_answer_before_validation(
@@ -575,7 +575,7 @@ def test_restore_runs_on_the_answer_before_validation(
     ("texts", "tokens"), [((), 0), (("",), 0), (("abcd",), 1), (("abcde",), 2), (("ab", "cd"), 1)]
 )
 def test_estimate_tokens_is_four_characters_per_token(texts: tuple[str, ...], tokens: int) -> None:
-    assert estimate_tokens(*texts) == tokens
+    assert estimate_claude_tokens(*texts) == tokens
 
 
 # --- the fake itself ------------------------------------------------------------------
@@ -633,3 +633,14 @@ def test_only_the_hybrid_package_talks_to_a_cloud_api() -> None:
         and not path.is_relative_to(root / "persona" / "hybrid")
     ]
     assert offenders == []
+
+
+def test_the_api_key_comes_from_the_environment_then_secrets_then_the_field(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert find_api_key() is None
+    assert find_api_key(secret="  ", typed="") is None, "blank is no key"
+    assert find_api_key(typed=" sk-typed ") == "sk-typed"
+    assert find_api_key(secret="sk-secret", typed="sk-typed") == "sk-secret"
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-env")
+    assert find_api_key(secret="sk-secret", typed="sk-typed") == "sk-env"

@@ -26,7 +26,7 @@ from tests.fakes import (
 
 
 def run(generation: Generation) -> list:
-    return list(generation.run())
+    return list(generation.events())
 
 
 def request(**kwargs) -> GenerationRequest:
@@ -330,7 +330,7 @@ def test_closing_the_run_stops_outstanding_chunk_calls():
     passages = study(300)
     engine = ScriptedEngine(context_length=2048, delay=0.05)
     generation = Generation(engine, passages, request(parallel=4))
-    events = generation.run()
+    events = generation.events()
     for event in events:
         if event.message.startswith("Read part 3"):
             break

@@ -16,7 +16,6 @@ from persona.engines.hardware import (
     Hardware,
     Probes,
     detect_hardware,
-    format_bytes,
     parse_nvidia_smi,
 )
 
@@ -231,22 +230,6 @@ def test_metal_share(ram_gib: int, share: float) -> None:
 
 
 # --- display ------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("n", "text"),
-    [
-        (7_400_000_000, "7.4 GB"),
-        (16 * GIB, "17.2 GB"),
-        (1_000_000_000, "1.0 GB"),
-        (999_999_999, "1000 MB"),
-        (512_000_000, "512 MB"),
-        (0, "0 MB"),
-        (48.5e9, "48.5 GB"),
-    ],
-)
-def test_format_bytes(n: int | float, text: str) -> None:
-    assert format_bytes(n) == text
 
 
 def test_summary_lines_of_an_nvidia_box() -> None:

@@ -108,12 +108,6 @@ def test_every_file_from_disk(tmp_path: Path) -> None:
     )
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PERSONA_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
-
-
 def test_every_file_through_the_cli(
     tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

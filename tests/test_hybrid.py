@@ -17,7 +17,14 @@ from persona.history.store import Store
 from persona.hybrid.cloud import FrontierClient
 from persona.hybrid.consent import ConsentError
 from persona.hybrid.pricing import PriceTable
-from persona.hybrid.refine import Preview, choose, frontier_only_cost, prepare, refine
+from persona.hybrid.refine import (
+    Preview,
+    choose,
+    frontier_only_cost,
+    frontier_spend,
+    prepare,
+    refine,
+)
 from persona.hybrid.sources import WrongFiles
 from tests.fake_anthropic import (
     COUNT_TOKENS,
@@ -198,6 +205,16 @@ def test_refine_restores_reverifies_and_records_usage(run, fake, store):
     assert usage["frontier_only_usd"] > 0 and usage["interrupted"] is False
     assert usage["model"] == MODEL and saved.frontier_model == MODEL  # the model used
     assert saved.status == "complete"
+    spend = frontier_spend(saved)  # the typed view pages and the CLI read
+    assert spend is not None and spend.model == MODEL and not spend.interrupted
+    assert spend.cost_usd == usage["cost_usd"] and spend.input_tokens == usage["input_tokens"]
+    assert sorted(spend.per_persona) == [0, 1]
+    assert spend.per_persona[1].cost_usd == usage["per_persona"]["1"]["cost_usd"]
+    assert spend.costs_more is (usage["cost_usd"] > usage["frontier_only_usd"])
+
+
+def test_no_spend_before_a_refinement(run):
+    assert frontier_spend(run) is None
 
 
 def test_no_personal_data_on_the_wire(run, fake, store):
@@ -360,8 +377,19 @@ def test_choose_versions_and_fields(run, fake, store):
     current = store.get(run.id).records[0].current
     assert current.bio == run.records[0].refined.bio
     assert current.goals == run.records[0].draft.goals
+    assert store.get(run.id).records[0].kept == "fields"
     choose(run, 1, "refined", store)
     assert store.get(run.id).records[1].current == run.records[1].refined
+    assert store.get(run.id).records[1].kept == "refined"
+
+
+def test_which_version_is_kept(run, fake, store):
+    assert run.records[0].kept == "draft", "not refined: the draft"
+    send(run, preview_for(run), fake, store)
+    run = store.get(run.id)
+    assert run.records[0].kept == "refined", "refined and not chosen yet: the refined version"
+    choose(run, 0, "draft", store)
+    assert store.get(run.id).records[0].kept == "draft"
 
 
 def test_choose_without_refinement_is_explained(run, store):

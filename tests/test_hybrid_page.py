@@ -27,15 +27,14 @@ def claude() -> Iterator[FakeAnthropic]:
 
 
 @pytest.fixture(autouse=True)
-def environment(monkeypatch, tmp_path, fake_ollama: FakeOllama, claude: FakeAnthropic) -> Path:
-    data = tmp_path / "data"
-    monkeypatch.setenv("PERSONA_DATA_DIR", str(data))
+def environment(
+    monkeypatch, data_dir: Path, fake_ollama: FakeOllama, claude: FakeAnthropic
+) -> Path:
     monkeypatch.setenv("OLLAMA_HOST", fake_ollama.url)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", claude.url)
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     st.cache_data.clear()
     st.cache_resource.clear()
-    return data
+    return data_dir
 
 
 def ok(at: AppTest) -> AppTest:

@@ -217,9 +217,7 @@ def test_nothing_leaves_before_consent_and_only_redacted_verified_text_after(
 
 @pytest.fixture
 def cli_env(monkeypatch, tmp_path, fake) -> Path:
-    monkeypatch.setenv("PERSONA_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     return tmp_path
 
 

@@ -23,7 +23,7 @@ from persona.generation.language import (
     sample,
     with_language,
 )
-from persona.generation.pipeline import LocalRun
+from persona.generation.pipeline import SavedGeneration
 from persona.generation.prompts import language_line, personas_prompt
 from persona.history.store import Store
 from persona.hybrid.redact import Redactor, collect_names
@@ -89,7 +89,9 @@ def test_the_whole_flow_in_each_language(code: str, tmp_path: Path) -> None:
     store = Store(tmp_path / "h.sqlite3")
     with FakeOllama() as fake, OllamaClient(fake.url) as client:
         engine = OllamaEngine(client)
-        local = LocalRun(engine, reading, GenerationRequest(model="llama3.2:3b", count=2), store)
+        local = SavedGeneration(
+            engine, reading, GenerationRequest(model="llama3.2:3b", count=2), store
+        )
         list(local.events())
         [call] = fake.log("/api/chat")
         run = store.get(local.run.id)
@@ -159,7 +161,7 @@ def test_the_language_instruction_and_the_data_reach_the_real_model(tmp_path: Pa
     )
     store = Store(tmp_path / "h.sqlite3")
     with FakeOllama(models=[MODEL], brain=recording) as fake, OllamaClient(fake.url) as client:
-        local = LocalRun(OllamaEngine(client), reading, request, store)
+        local = SavedGeneration(OllamaEngine(client), reading, request, store)
         try:
             list(local.events())
         except GenerationError as exc:

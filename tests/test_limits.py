@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import tomllib
 
 from persona.core.settings import Settings
@@ -12,8 +11,7 @@ from persona.core.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_streamlit_upload_limit_equals_persona_file_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PERSONA_MAX_FILE_MB", raising=False)
+def test_streamlit_upload_limit_equals_persona_file_limit() -> None:
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["server"]["maxUploadSize"] == Settings().max_file_mb
 

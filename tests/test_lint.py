@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -53,3 +54,34 @@ def test_import_contracts_hold() -> None:
     result = subprocess.run([str(lint_imports)], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+API_CALLS = {
+    "read_files": "persona.api.read_uploads",
+    "read_paths": "persona.api.read",
+    "make_plan": "persona.api.plan",
+    "SavedGeneration": "persona.api.generate or persona.api.resume",
+    "can_resume": "persona.api.can_resume",
+    "verify_personas": "persona.api.verify",
+    "export_run": "persona.api.export_file or persona.api.save_export",
+}
+
+
+def test_the_cli_and_the_pages_use_the_python_api() -> None:
+    """Reading, planning, generating, resuming, verifying, exporting and opening History go
+    through persona.api in the CLI and the dashboard, exactly as in a notebook."""
+    faces = [ROOT / "app.py", *(ROOT / "pages").rglob("*.py"), *(ROOT / "persona/cli").glob("*.py")]
+    offenders = []
+    for path in faces:
+        where = path.relative_to(ROOT)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("persona."):
+                if node.module != "persona.api":
+                    offenders += [
+                        f"{where}: {a.name} (use {API_CALLS[a.name]})"
+                        for a in node.names
+                        if a.name in API_CALLS
+                    ]
+            elif isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Store":
+                offenders.append(f"{where}:{node.lineno}: Store() (use persona.api.open_history)")
+    assert offenders == []

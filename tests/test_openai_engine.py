@@ -231,7 +231,7 @@ def test_a_whole_generation_runs_on_the_engine(
     fake.queue(streamed(personas_json(ANA, BEN)))
     engine = engine_for(fake)
     generation = Generation(engine, PASSAGES, GenerationRequest(model="m", count=2, seed=3))
-    events = list(generation.run())
+    events = list(generation.events())
     assert [p.name for p in generation.result.personas] == ["Ana Ruiz", "Ben Okoro"]
     assert events[-1].stage == "personas"
     assert generation.result.prompt_tokens == 120 and generation.result.answer_tokens == 30

@@ -44,12 +44,10 @@ def clear_caches() -> None:
 
 
 @pytest.fixture(autouse=True)
-def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    """History goes to a fresh folder; Streamlit's caches start and end empty."""
-    folder = tmp_path / "data"
-    monkeypatch.setenv("PERSONA_DATA_DIR", str(folder))
+def empty_caches() -> Iterator[None]:
+    """Streamlit's caches start and end empty (History is in the test's own data folder)."""
     clear_caches()
-    yield folder
+    yield
     clear_caches()
 
 

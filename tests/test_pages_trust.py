@@ -28,13 +28,10 @@ from tests.test_pages import (  # the same harness as the other page tests
 
 
 @pytest.fixture(autouse=True)
-def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    """History in a fresh folder, Streamlit's caches empty (as in test_pages)."""
-    folder = tmp_path / "data"
-    monkeypatch.setenv("PERSONA_DATA_DIR", str(folder))
-    monkeypatch.delenv("OLLAMA_HOST", raising=False)
+def empty_caches() -> Iterator[None]:
+    """Streamlit's caches start and end empty (as in test_pages)."""
     clear_caches()
-    yield folder
+    yield
     clear_caches()
 
 

@@ -6,8 +6,8 @@ import pytest
 
 from persona.core.documents import Passage
 from persona.core.errors import InputError
+from persona.core.tokens import MIN_CONTEXT
 from persona.generation.planner import (
-    MIN_CONTEXT,
     SAFETY,
     count_merges,
     num_ctx_for,

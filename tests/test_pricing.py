@@ -23,11 +23,6 @@ from persona.hybrid.pricing import (
 )
 
 
-@pytest.fixture(autouse=True)
-def no_price_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PERSONA_PRICES_FILE", raising=False)
-
-
 @pytest.mark.parametrize(
     ("model", "normalized"),
     [
@@ -277,7 +272,7 @@ def test_a_negative_cap_is_refused() -> None:
 
 def test_the_meter_bounds_output_by_what_is_left_and_charges_the_worst_case() -> None:
     from persona.core.errors import BudgetExceeded
-    from persona.hybrid.pricing import Meter, Price, Usage
+    from persona.hybrid.pricing import BilledTokens, Meter, Price
 
     price = Price(3.0, 15.0)
     budget = Budget(0.10)
@@ -285,7 +280,7 @@ def test_the_meter_bounds_output_by_what_is_left_and_charges_the_worst_case() ->
     allowed = meter.open(10_000, 4096)
     worst = price.cost_usd(10_200, allowed)
     assert allowed == 4096 and budget.spent == pytest.approx(worst)
-    meter.close(Usage(10_000, 1_000))
+    meter.close(BilledTokens(10_000, 1_000))
     assert budget.spent == pytest.approx(price.cost_usd(10_000, 1_000))
     left = 0.10 - budget.spent
     allowed = meter.open(2_000, 4096)

@@ -30,7 +30,7 @@ from persona.engines.builtin import BuiltinEngine, demo_model_name
 from persona.engines.llamacpp import demo_model_path
 from persona.engines.openai_compat import OpenAIEngine
 from persona.generation.generate import GenerationRequest
-from persona.generation.pipeline import LocalRun
+from persona.generation.pipeline import SavedGeneration
 from persona.generation.prompts import format_line
 from persona.history.store import Store
 from persona.ingest import Reading
@@ -117,7 +117,7 @@ def recording_client(url: str, sent: list[dict[str, Any]]) -> openai.OpenAI:
 
 def run_study(
     engine: Engine, model: str, tmp_path: Path
-) -> tuple[LocalRun, list[str], GenerationError | None, Store, Reading]:
+) -> tuple[SavedGeneration, list[str], GenerationError | None, Store, Reading]:
     reading = sample_reading()
     store = Store(tmp_path / "history.sqlite3")
     request = GenerationRequest(
@@ -128,13 +128,13 @@ def run_study(
         max_repairs=1,
         context_cap=CONTEXT_CAP,
     )
-    local = LocalRun(engine, reading, request, store)
+    local = SavedGeneration(engine, reading, request, store)
     events, error = run_until_done(local)
     return local, streamed_answers(events), error, store, reading
 
 
 def check_outcome(
-    local: LocalRun,
+    local: SavedGeneration,
     answers: list[str],
     error: GenerationError | None,
     store: Store,

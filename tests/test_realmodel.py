@@ -37,7 +37,7 @@ from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
 from persona.generation.distinct import distinctness_problems
 from persona.generation.generate import GenerationRequest
-from persona.generation.pipeline import LocalRun
+from persona.generation.pipeline import SavedGeneration
 from persona.generation.prompts import format_line
 from persona.history.store import Store
 from persona.ingest import Reading, read_files
@@ -97,7 +97,7 @@ def streamed_answers(events: list[Progress]) -> list[str]:
     return answers
 
 
-def run_until_done(local: LocalRun) -> tuple[list[Progress], GenerationError | None]:
+def run_until_done(local: SavedGeneration) -> tuple[list[Progress], GenerationError | None]:
     events: list[Progress] = []
     try:
         for event in local.events():
@@ -165,7 +165,7 @@ def test_one_model_end_to_end(tmp_path: Path, make_brain: Callable[[], Brain]) -
         FakeOllama(models=[MODEL], brain=brain) as fake,
         OllamaClient(fake.url) as client,
     ):
-        local = LocalRun(OllamaEngine(client), reading, request, store)
+        local = SavedGeneration(OllamaEngine(client), reading, request, store)
         assert local.generation.plan.mode == "single"
         started = time.perf_counter()
         events, error = run_until_done(local)

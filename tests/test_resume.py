@@ -8,7 +8,7 @@ import pytest
 
 from persona.core.errors import GenerationError, InputError, OllamaUnreachable, PersonaError
 from persona.generation.generate import GenerationRequest
-from persona.generation.pipeline import LocalRun, can_resume
+from persona.generation.pipeline import SavedGeneration, can_resume
 from persona.history.store import Store
 from persona.ingest import read_files
 from tests.fakes import ScriptedEngine
@@ -41,7 +41,7 @@ def test_a_run_that_fails_late_is_resumed_with_only_the_missing_calls(tmp_path: 
         return OllamaUnreachable("http://127.0.0.1:9") if dead["on"] else None
 
     engine = ScriptedEngine(context_length=2048, fail=fail)
-    local = LocalRun(engine, reading, request(), store)
+    local = SavedGeneration(engine, reading, request(), store)
     chunks = len(local.generation.plan.chunks)
     with pytest.raises(PersonaError, match="not reachable"):
         list(local.events())
@@ -53,7 +53,7 @@ def test_a_run_that_fails_late_is_resumed_with_only_the_missing_calls(tmp_path: 
     # The same files, in another order: passage IDs follow the run's own order.
     again = read_files(list(reversed(FILES)))
     healthy = ScriptedEngine(context_length=2048)
-    resumed = LocalRun.resume(healthy, again, store, saved.id)
+    resumed = SavedGeneration.resume(healthy, again, store, saved.id)
     assert resumed.generation.plan.chunks == ()
     list(resumed.events())
     finding_calls = [
@@ -69,7 +69,7 @@ def test_a_run_that_fails_late_is_resumed_with_only_the_missing_calls(tmp_path: 
 def test_an_interrupted_map_resumes_the_missing_chunks(tmp_path: Path) -> None:
     store = Store(tmp_path / "h.sqlite3")
     reading = read_files(FILES)
-    local = LocalRun(ScriptedEngine(context_length=2048), reading, request(), store)
+    local = SavedGeneration(ScriptedEngine(context_length=2048), reading, request(), store)
     events = local.events()
     for event in events:
         if event.message.startswith("Read part 2 of"):
@@ -78,7 +78,7 @@ def test_an_interrupted_map_resumes_the_missing_chunks(tmp_path: Path) -> None:
     saved = store.get(local.run.id)
     assert saved.status == "interrupted" and len(store.chunks(saved.id)) == 2
     engine = ScriptedEngine(context_length=2048)
-    resumed = LocalRun.resume(engine, read_files(FILES), store, saved.id)
+    resumed = SavedGeneration.resume(engine, read_files(FILES), store, saved.id)
     missing = len(local.generation.plan.chunks) - 2
     assert len(resumed.generation.plan.chunks) == missing
     list(resumed.events())
@@ -89,21 +89,25 @@ def test_an_interrupted_map_resumes_the_missing_chunks(tmp_path: Path) -> None:
 
 def test_resume_needs_the_same_files_and_a_resumable_run(tmp_path: Path) -> None:
     store = Store(tmp_path / "h.sqlite3")
-    local = LocalRun(ScriptedEngine(context_length=2048), read_files(FILES), request(), store)
+    local = SavedGeneration(
+        ScriptedEngine(context_length=2048), read_files(FILES), request(), store
+    )
     list(local.events())
     with pytest.raises(InputError, match="nothing to resume"):
-        LocalRun.resume(ScriptedEngine(), read_files(FILES), store, local.run.id)
+        SavedGeneration.resume(ScriptedEngine(), read_files(FILES), store, local.run.id)
     failing = ScriptedEngine(context_length=2048, fail=lambda p: OllamaUnreachable("x"))
-    broken = LocalRun(failing, read_files(FILES), request(), store)
+    broken = SavedGeneration(failing, read_files(FILES), request(), store)
     with pytest.raises(GenerationError):
         list(broken.events())
     with pytest.raises(InputError, match="saved no findings"):
-        LocalRun.resume(ScriptedEngine(), read_files(FILES), store, broken.run.id)
+        SavedGeneration.resume(ScriptedEngine(), read_files(FILES), store, broken.run.id)
 
 
 def test_resume_refuses_changed_files(tmp_path: Path) -> None:
     store = Store(tmp_path / "h.sqlite3")
-    local = LocalRun(ScriptedEngine(context_length=2048), read_files(FILES), request(), store)
+    local = SavedGeneration(
+        ScriptedEngine(context_length=2048), read_files(FILES), request(), store
+    )
     events = local.events()
     for event in events:
         if event.message.startswith("Read part 1 of"):
@@ -111,15 +115,19 @@ def test_resume_refuses_changed_files(tmp_path: Path) -> None:
     events.close()
     changed = read_files([FILES[0], ("notes.md", diary(91))])
     with pytest.raises(InputError, match=r"notes\.md"):
-        LocalRun.resume(ScriptedEngine(), changed, store, local.run.id)
+        SavedGeneration.resume(ScriptedEngine(), changed, store, local.run.id)
 
 
 def test_the_plan_shows_a_duration_only_from_measured_runs(tmp_path: Path) -> None:
     store = Store(tmp_path / "h.sqlite3")
-    first = LocalRun(ScriptedEngine(context_length=2048), read_files(FILES), request(), store)
+    first = SavedGeneration(
+        ScriptedEngine(context_length=2048), read_files(FILES), request(), store
+    )
     assert "on this machine" not in first.generation.plan.describe()
     list(first.events())
-    second = LocalRun(ScriptedEngine(context_length=2048), read_files(FILES), request(), store)
+    second = SavedGeneration(
+        ScriptedEngine(context_length=2048), read_files(FILES), request(), store
+    )
     assert "on this machine" in second.generation.plan.describe()
     assert second.generation.plan.estimated_seconds is not None
     etas = [e.eta for e in second.events() if e.eta is not None]

@@ -65,12 +65,10 @@ def test_bad_numbers_name_the_variable_and_what_is_accepted(monkeypatch, value):
 def test_timeouts_from_environment(monkeypatch):
     monkeypatch.setenv("PERSONA_CONNECT_TIMEOUT", "1.5")
     monkeypatch.setenv("PERSONA_LOAD_TIMEOUT", "900")
-    monkeypatch.delenv("PERSONA_REQUEST_TIMEOUT", raising=False)
     assert Timeouts.from_env() == Timeouts(connect=1.5, request=30.0, load=900.0)
 
 
-def test_default_timeouts_never_cut_a_cold_load(monkeypatch):
-    monkeypatch.delenv("PERSONA_LOAD_TIMEOUT", raising=False)
+def test_default_timeouts_never_cut_a_cold_load():
     timeouts = Timeouts.from_env()
     assert timeouts.load is None and timeouts.connect <= 5
 

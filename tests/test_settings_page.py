@@ -14,7 +14,7 @@ from tests.fake_ollama import FakeOllama
 from tests.test_pages import (
     assert_no_exception,
     button,
-    data_dir,  # noqa: F401  (autouse fixture: a fresh data folder, empty caches)
+    empty_caches,  # noqa: F401  (autouse fixture: Streamlit's caches start empty)
     ollama_down,  # noqa: F401
     open_page,
     values,
@@ -36,7 +36,7 @@ def saved(folder: Path) -> dict[str, object]:
     return tomllib.loads(settings_path(folder).read_text(encoding="utf-8"))
 
 
-def test_save_settings_without_the_key(data_dir: Path) -> None:  # noqa: F811
+def test_save_settings_without_the_key(data_dir: Path) -> None:
     at = open_page("settings")
     assert "Settings" in [t.value for t in at.title]
     field(at, "radio", "Engine").set_value("builtin")
@@ -53,7 +53,7 @@ def test_save_settings_without_the_key(data_dir: Path) -> None:  # noqa: F811
     assert at.session_state["engine_api_key"] == "sk-very-secret"
 
 
-def test_a_bad_value_is_refused_with_its_name(data_dir: Path) -> None:  # noqa: F811
+def test_a_bad_value_is_refused_with_its_name(data_dir: Path) -> None:
     at = open_page("settings")
     field(at, "text_input", "Server address (base URL)").set_value("gpu-box:8000")
     button(at, "Save settings").click().run()

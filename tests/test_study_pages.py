@@ -20,12 +20,10 @@ TIMEOUT_S = 30.0
 
 
 @pytest.fixture(autouse=True)
-def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    folder = tmp_path / "data"
-    monkeypatch.setenv("PERSONA_DATA_DIR", str(folder))
+def empty_caches() -> Iterator[None]:
     st.cache_data.clear()
     st.cache_resource.clear()
-    yield folder
+    yield
     st.cache_data.clear()
     st.cache_resource.clear()
 

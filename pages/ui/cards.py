@@ -15,12 +15,13 @@ import streamlit as st
 
 from pages.ui.coverage import render_study
 from pages.ui.quotes import context_button, where
+from persona import api
 from persona.core.documents import Passage
 from persona.core.records import Run
 from persona.core.safe_text import escape_markdown
 from persona.core.schema import CLAIM_SECTIONS, Claim, Evidence, Persona
 from persona.history.export import SECTION_TITLES
-from persona.history.formats import FORMATS, LABELS, MIME_TYPES, export_run, file_name
+from persona.history.formats import FORMATS, LABELS, MIME_TYPES, ExportFormat, file_name
 
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s+")
 
@@ -69,8 +70,7 @@ def render_evidence(
 
 
 def _claim_line(claim: Claim, *, usable: bool = True) -> str:
-    checked = [bool(e.verified) and not e.weak_support for e in claim.evidence]
-    mark = "✅" if usable and checked and all(checked) else ("⚠️" if checked else "❔")
+    mark = "✅" if usable and claim.supported else ("⚠️" if claim.evidence else "❔")
     count = len(claim.evidence)
     noun = "quote" if count == 1 else "quotes"
     return f"- {mark} {escape_markdown(claim.text)} :gray[· {count} {noun}]"
@@ -161,9 +161,9 @@ def render_downloads(run: Run, *, key: str, passages: Sequence[Passage] | None =
         )
 
 
-def _maker(run: Run, fmt: str, passages: Sequence[Passage] | None) -> Callable[[], bytes]:
+def _maker(run: Run, fmt: ExportFormat, passages: Sequence[Passage] | None) -> Callable[[], bytes]:
     """Makes the file only when its download button is pressed (a PDF takes a second)."""
-    return lambda: export_run(run, fmt, passages)[1]
+    return lambda: api.export_file(run, fmt, passages=passages).data
 
 
 def render_run(run: Run, *, key: str, passages: Sequence[Passage] | None = None) -> None:

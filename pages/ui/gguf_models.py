@@ -13,10 +13,11 @@ from pages.ui.memory_chart import memory_chart
 from pages.ui.resources import builtin_engine, current_model_rows, refresh, settings
 from persona.core.engine_settings import save_settings
 from persona.core.errors import InputError, PersonaError
+from persona.core.units import GB, format_bytes
 from persona.engines.builtin import DEMO_NOTE
 from persona.engines.catalogue import recommend
 from persona.engines.gguf import read_gguf
-from persona.engines.hardware import GB, Hardware, format_bytes
+from persona.engines.hardware import Hardware
 
 
 def render(machine: Hardware) -> None:

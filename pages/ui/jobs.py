@@ -15,9 +15,9 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from pages.ui.text import safe, safe_line
-from persona.cli.terminal import format_duration
 from persona.core.background import Job
 from persona.core.progress import Progress
+from persona.core.units import format_duration
 
 POLL_S = 0.25
 """How often the page redraws the elapsed time while waiting for events."""

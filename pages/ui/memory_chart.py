@@ -8,7 +8,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from persona.engines.hardware import GB, Hardware, format_bytes
+from persona.core.units import GB, format_bytes
+from persona.engines.hardware import Hardware
 
 
 def memory_chart(chart_rows: list[dict[str, Any]], machine: Hardware) -> None:

@@ -17,10 +17,10 @@ from pages.ui.resources import (
     refresh,
     store,
 )
-from persona.cli.terminal import format_duration
 from persona.core.errors import PersonaError
+from persona.core.units import GB, format_bytes
 from persona.engines.catalogue import TIERS, Fit, fit, recommend
-from persona.engines.hardware import GB, Hardware, format_bytes
+from persona.engines.hardware import Hardware
 from persona.engines.ollama.pull import track_pull
 from persona.history.speeds import speed_hint
 
@@ -64,16 +64,8 @@ def render(machine: Hardware) -> None:
         events = track_pull(c.pull(name), name)
         try:
             for event in events:
-                detail = [f"{event.percent or 0}%"]
-                if event.total:
-                    detail.append(
-                        f"{format_bytes(event.completed or 0)} of {format_bytes(event.total)}"
-                    )
-                if event.rate:
-                    detail.append(f"{event.rate / 1e6:.1f} MB/s")
-                if event.eta is not None:
-                    detail.append(f"about {format_duration(event.eta)} left")
-                bar.progress(event.fraction or 0.0, text=f"{event.message} · {' · '.join(detail)}")
+                detail = " · ".join(event.details())
+                bar.progress(event.fraction or 0.0, text=f"{event.message} · {detail}")
         finally:
             events.close()
             c.close()

@@ -11,6 +11,7 @@ from typing import Any
 import streamlit as st
 
 from pages.ui.resources import store
+from persona import api
 from persona.core.context import ContextLine, QuoteContext, quote_context
 from persona.core.documents import Passage
 from persona.core.errors import PersonaError
@@ -18,7 +19,7 @@ from persona.core.records import Run
 from persona.core.safe_text import escape_markdown
 from persona.core.schema import Evidence
 from persona.generation.research import passages_from_copy
-from persona.ingest import read_files
+from persona.history.export import cite
 from persona.ingest.columns import choices_from_options
 
 READING_KEYS = ("reading_generate", "reading_hybrid")
@@ -26,9 +27,8 @@ READING_KEYS = ("reading_generate", "reading_hybrid")
 
 
 def where(evidence: Evidence) -> str:
-    source = evidence.matched_source or evidence.source
-    locator = evidence.matched_locator or evidence.locator
-    return ", ".join(part for part in (source, locator) if part) or "source not given"
+    """Where the quote is (see :func:`persona.history.export.cite`), as one line."""
+    return ", ".join(part for part in cite(evidence) if part) or "source not given"
 
 
 def context_button(evidence: Evidence, run_id: str, *, key: str) -> None:
@@ -125,7 +125,7 @@ def _offer_upload(run: Run) -> None:
     )
     if not uploads:
         return
-    reading = read_files(
+    reading = api.read_uploads(
         [(f.name, f.getvalue()) for f in uploads], choices=choices_from_options(run.options)
     )
     wanted = {f.sha256: f.name for f in run.files}

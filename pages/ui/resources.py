@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from persona import api
 from persona.core.engine_settings import ENGINES, EngineSettings, load_settings
 from persona.engines.base import Engine
 from persona.engines.builtin import BuiltinEngine
@@ -147,4 +148,5 @@ def refresh() -> None:
 
 @st.cache_resource(show_spinner=False)
 def store() -> Store:
-    return Store()
+    """History, opened once for the dashboard (see :func:`persona.api.open_history`)."""
+    return api.open_history()

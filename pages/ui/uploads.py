@@ -11,8 +11,9 @@ import streamlit as st
 
 from pages.ui.columns import column_choices
 from pages.ui.text import safe, safe_line
+from persona import api
 from persona.core.settings import Settings
-from persona.ingest import Reading, read_files
+from persona.ingest import Reading
 from persona.ingest.columns import TableChoice, choices_to_options
 
 
@@ -40,8 +41,7 @@ def read_uploads(
     cached = st.session_state.get(f"reading_{key}")
     if cached and cached[0] == signature:
         return cached[1]
-    limit = Settings().max_file_bytes
-    reading = read_files([(f.name, f.getvalue()) for f in files], max_bytes=limit, choices=choices)
+    reading = api.read_uploads([(f.name, f.getvalue()) for f in files], choices=choices)
     st.session_state[f"reading_{key}"] = (signature, reading)
     return reading
 

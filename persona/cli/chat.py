@@ -6,15 +6,14 @@ import argparse
 import sys
 from typing import TextIO
 
+from persona import api
 from persona.core.conversation import ChatTurn, Quote
 from persona.core.errors import InputError
 from persona.core.records import Run
-from persona.core.settings import Settings
 from persona.engines.base import Engine
 from persona.generation.chat import PersonaChat, find_persona
 from persona.generation.research import run_passages
 from persona.history.store import Store
-from persona.ingest import read_paths
 
 QUIT = {"exit", "quit", "q", ":q"}
 
@@ -68,12 +67,10 @@ def ask(chat: PersonaChat, question: str, out: TextIO) -> ChatTurn:
 
 def cmd_chat(args: argparse.Namespace, engine: Engine) -> int:
     """Answer one question (``--ask``) or talk until the user leaves."""
-    store = Store()
+    store = api.open_history()
     run = find_run(store, args.run)
     index = find_persona(run, args.persona)
-    reading = (
-        read_paths(args.sources, max_bytes=Settings().max_file_bytes) if args.sources else None
-    )
+    reading = api.read(*args.sources) if args.sources else None
     passages = run_passages(run, reading)
     persona = run.personas[index]
     chat = PersonaChat(

@@ -1,4 +1,4 @@
-"""The `persona` command: the same domain functions as the dashboard, for scripting."""
+"""The `persona` command: the Python API (:mod:`persona.api`) from a terminal, for scripting."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from persona import __version__
+from persona import __version__, api
 from persona.cli.chat import cmd_chat
 from persona.cli.compare import cmd_compare
 from persona.cli.study import print_study
@@ -26,26 +26,24 @@ from persona.core.engine_settings import (
 from persona.core.errors import InputError, PersonaError
 from persona.core.private import check_writable_dir
 from persona.core.progress import Progress
-from persona.core.settings import Settings
+from persona.core.units import format_bytes
 from persona.engines.base import Engine
 from persona.engines.catalogue import recommend
-from persona.engines.hardware import detect_hardware, format_bytes
+from persona.engines.hardware import detect_hardware
 from persona.engines.inventory import check_ollama, install_steps, model_rows
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
 from persona.engines.ollama.pull import track_pull
 from persona.engines.registry import default_model, make_engine, parallel_requests
 from persona.engines.status import check_engine
-from persona.generation.generate import GenerationRequest
-from persona.generation.pipeline import LocalRun
 from persona.generation.research import passages_from_copy
 from persona.history.export import changes_markdown
-from persona.history.formats import FORMATS, export_run, write_new
+from persona.history.formats import FORMATS, write_new
 from persona.history.store import Store
 from persona.hybrid.cloud import DEFAULT_MODELS, FrontierClient, resolve_api_key
 from persona.hybrid.gate import DEFAULT_THRESHOLD
-from persona.hybrid.refine import Preview, choose, prepare, refine
-from persona.ingest import Reading, read_paths
+from persona.hybrid.refine import Preview, choose, frontier_spend, prepare, refine
+from persona.ingest import Reading
 from persona.ingest.columns import ROLES, TableChoice, parse_roles
 from persona.ingest.preview import file_tables, is_table
 
@@ -352,39 +350,34 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
         raise InputError(f"--max-cost must be 0 or more, not {args.max_cost:g}.")
     out = _export_target(Path(args.out))
     choices = _table_choices(args)
-    reading = read_paths(args.sources, max_bytes=Settings().max_file_bytes, choices=choices)
+    reading = api.read(*args.sources, choices=choices)
     print(f"Reading {len(reading.reports)} file(s):", file=sys.stderr)
     _report(reading)
     if not reading.ok_count:
         raise InputError("None of the files could be read; see the reasons above.")
     settings: EngineSettings = args.settings
-    request = GenerationRequest(
-        model=_pick_model(engine, settings, args.model),
+    model = _pick_model(engine, settings, args.model)
+    store = api.open_history()
+    job = api.generate(
+        reading,
+        model,
         count=args.count,
+        engine=engine,
+        store=store,
+        keep_research_text=args.keep_text,
+        study=args.study or "",
+        columns=choices,
+        frontier_model=args.frontier_model if args.hybrid else None,
         context=args.context,
         temperature=args.temperature,
         seed=args.seed,
         parallel=parallel_requests(settings, engine),
         language=args.language or "",
     )
-    store = Store()
-    local = LocalRun(
-        engine,
-        reading,
-        request,
-        store,
-        keep_research_text=args.keep_text,
-        frontier_model=args.frontier_model if args.hybrid else None,
-        study=args.study or "",
-        columns=choices,
-    )
-    print(
-        f"Engine: {engine.label}. Model: {request.model}. {local.generation.plan.describe()}",
-        file=sys.stderr,
-    )
-    run = local.run
+    print(f"Engine: {engine.label}. Model: {model}. {job.plan.describe()}", file=sys.stderr)
+    run = job.run
     try:
-        _drive(local.events())
+        _drive(iter(job))
     except KeyboardInterrupt:
         kept = f"{len(run.records)} persona(s)" if run.records else "what was made"
         print(
@@ -393,7 +386,7 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
             file=sys.stderr,
         )
         return EXIT_CANCELLED
-    for warning in local.generation.result.warnings:
+    for warning in job.warnings:
         print(f"Warning: {warning}", file=sys.stderr)
     if args.hybrid:
         preview = prepare(
@@ -410,7 +403,8 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
                 refine(run, preview, FrontierClient(key), store, consent=consent)
             ) as steps:
                 _drive(steps)
-            spent = run.usage.get("frontier", {}).get("cost_usd", 0.0)
+            spend = frontier_spend(run)
+            spent = spend.cost_usd if spend else 0.0
             if spent > preview.frontier_only.usd:
                 print(
                     f"Note: refining cost ${spent:.4f}, more than the frontier-only estimate "
@@ -422,8 +416,7 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
                     print(f"Warning: {record.draft.name}: {record.refine_error}", file=sys.stderr)
                 elif record.refined:
                     choose(run, index, "refined", store)
-    name, data, _ = export_run(run, args.format, reading.passages)
-    written = write_new(out, name, data)
+    written = api.save_export(run, args.format, out, passages=reading.passages)
     print(written)
     if args.hybrid and any(r.refined for r in run.records):
         changes = changes_markdown(run).encode("utf-8")
@@ -439,11 +432,10 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
 
 def cmd_export(args: argparse.Namespace, engine: Engine) -> int:
     """Write a saved run as JSON, Markdown, CSV, PDF or Word; never replaces a file."""
-    store = Store()
+    store = api.open_history()
     run = store.get(_find_run(store, args.run_id))
     kept = passages_from_copy(run.research_text) if run.research_text else None
-    name, data, _ = export_run(run, args.format, kept)
-    print(write_new(Path(args.out), name, data))
+    print(api.save_export(run, args.format, args.out, passages=kept))
     print(f"{run.title} · {run.verified_summary}", file=sys.stderr)
     return EXIT_OK
 
@@ -468,17 +460,16 @@ def _find_run(store: Store, wanted: str) -> str:
 
 def cmd_resume(args: argparse.Namespace, engine: Engine) -> int:
     """Continue a failed or interrupted run from its saved findings: only missing calls."""
-    reading = read_paths(args.sources, max_bytes=Settings().max_file_bytes)
+    reading = api.read(*args.sources)
     _report(reading)
-    store = Store()
-    local = LocalRun.resume(engine, reading, store, _find_run(store, args.run_id))
-    print(f"Model: {local.run.model}. {local.generation.plan.describe()}", file=sys.stderr)
-    _drive(local.events())
-    for warning in local.generation.result.warnings:
+    store = api.open_history()
+    job = api.resume(reading, _find_run(store, args.run_id), engine=engine, store=store)
+    print(f"Model: {job.run.model}. {job.plan.describe()}", file=sys.stderr)
+    _drive(iter(job))
+    for warning in job.warnings:
         print(f"Warning: {warning}", file=sys.stderr)
-    run = local.run
-    name, data, _ = export_run(run, args.format, reading.passages)
-    print(write_new(Path(args.out), name, data))
+    run = job.run
+    print(api.save_export(run, args.format, args.out, passages=reading.passages))
     print(f"{len(run.records)} personas · {run.verified_summary} · run {run.id}", file=sys.stderr)
     return EXIT_OK
 

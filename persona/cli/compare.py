@@ -7,15 +7,13 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from persona import api
 from persona.cli.terminal import ProgressLine
 from persona.core.errors import InputError
-from persona.core.settings import Settings
 from persona.engines.base import Engine
 from persona.engines.registry import parallel_requests
 from persona.generation.compare import Comparison, Contender, side_by_side
 from persona.generation.generate import GenerationRequest
-from persona.history.store import Store
-from persona.ingest import read_paths
 
 
 def comparison_markdown(rows: list[dict[str, str]]) -> str:
@@ -41,7 +39,7 @@ def print_rows(rows: list[dict[str, str]]) -> None:
 def cmd_compare(args: argparse.Namespace, engine: Engine) -> int:
     """Run the same study through each model, save every run, print and write the table."""
     models = [m.strip() for m in args.models.split(",") if m.strip()]
-    reading = read_paths(args.sources, max_bytes=Settings().max_file_bytes)
+    reading = api.read(*args.sources)
     if not reading.ok_count:
         raise InputError("None of the files could be read; check the paths and formats.")
     comparison = Comparison(
@@ -56,7 +54,7 @@ def cmd_compare(args: argparse.Namespace, engine: Engine) -> int:
             language=args.language or "",
             parallel=parallel_requests(args.settings, engine),
         ),
-        Store(),
+        api.open_history(),
     )
     line = ProgressLine()
     try:

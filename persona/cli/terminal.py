@@ -20,29 +20,11 @@ from rich.progress import (
 )
 
 from persona.core.progress import Progress
-from persona.engines.hardware import format_bytes
-
-
-def format_duration(seconds: float) -> str:
-    seconds = int(seconds)
-    if seconds >= 3600:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def describe(event: Progress) -> str:
-    """One plain line: percent, amount, rate and ETA where known, then the message."""
-    parts = []
-    if event.percent is not None:
-        parts.append(f"{min(event.percent, 100):3d}%")
-    if event.unit == "bytes" and event.total:
-        parts.append(f"{format_bytes(event.completed or 0)} / {format_bytes(event.total)}")
-        if event.rate:
-            parts.append(f"{format_bytes(event.rate)}/s")
-    if event.eta is not None:
-        parts.append(f"ETA {format_duration(event.eta)}")
-    parts.append(event.message)
-    return "  ".join(parts)
+    """One plain line: percent, amount, rate and time left where known, then the message."""
+    return "  ".join([*event.details(), event.message])
 
 
 class ProgressLine:

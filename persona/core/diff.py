@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Literal
 
 from rapidfuzz import fuzz
 
+from persona.core.records import Version
 from persona.core.safe_text import escape_html
 from persona.core.schema import CLAIM_SECTIONS, Claim, Persona
 
 SegmentKind = Literal["same", "removed", "added"]
 Status = Literal["changed", "added", "removed", "unchanged"]
-Version = Literal["draft", "refined"]
 
 REMOVED_STYLE = "color:#b42318;background:#fee4e2;text-decoration:line-through"
 ADDED_STYLE = "color:#067647;background:#dcfae6;text-decoration:none"
@@ -26,6 +26,12 @@ CLAIM_LABELS = {
     "behaviours": "Behaviour",
     "motivations": "Motivation",
 }
+CHOOSABLE_FIELDS: dict[str, str] = {
+    **SCALAR_FIELDS,
+    **{section: section.replace("_", " ").capitalize() for section in CLAIM_SECTIONS},
+    "participants": "Participants",
+}
+"""The fields a user can take from either version (see :func:`merge`), with their labels."""
 MATCH_AT = 50.0
 """Claims at least this similar (0..100) are the same claim, edited."""
 
@@ -181,6 +187,16 @@ def field_changes(draft: Persona, refined: Persona) -> list[FieldChange]:
     people = ", ".join(draft.participants), ", ".join(refined.participants)
     changes.append(FieldChange("participants", "Participants", _status(*people), *people))
     return changes
+
+
+def field_choices(taken: Iterable[str]) -> dict[str, Version]:
+    """Every choosable field: ``refined`` for the fields ``taken`` from the refined version,
+    ``draft`` for the rest."""
+    chosen = set(taken)
+    unknown = chosen - set(CHOOSABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not choosable fields: {', '.join(sorted(unknown))}")
+    return {field: "refined" if field in chosen else "draft" for field in CHOOSABLE_FIELDS}
 
 
 def merge(draft: Persona, refined: Persona, choices: Mapping[str, Version]) -> Persona:

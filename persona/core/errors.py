@@ -196,3 +196,14 @@ class FrontierRateLimited(FrontierError):
 
 class BudgetExceeded(FrontierError):
     """A further call would cross the user's cost cap."""
+
+
+class UnusableAnswer(FrontierError):
+    """The frontier model answered (and billed the tokens) but gave no usable persona: a
+    refusal, an answer cut off, or one that still broke the schema after a repair. The draft
+    is kept."""
+
+    def __init__(self, message: str, input_tokens: int, output_tokens: int) -> None:
+        super().__init__(message)
+        self.input_tokens = input_tokens
+        self.output_tokens = output_tokens

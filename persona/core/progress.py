@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from persona.core.units import format_bytes, format_duration
+
 
 @dataclass(frozen=True, slots=True)
 class Progress:
@@ -29,3 +31,17 @@ class Progress:
     @property
     def percent(self) -> int | None:
         return None if self.fraction is None else int(self.fraction * 100)
+
+    def details(self) -> list[str]:
+        """What is known of how far it got, for people: percent, bytes done of the total and
+        the rate, time left. The dashboard and the terminal show the same words."""
+        parts = []
+        if self.percent is not None:
+            parts.append(f"{min(self.percent, 100)}%")
+        if self.unit == "bytes" and self.total:
+            parts.append(f"{format_bytes(self.completed or 0)} of {format_bytes(self.total)}")
+            if self.rate:
+                parts.append(f"{format_bytes(self.rate)}/s")
+        if self.eta is not None:
+            parts.append(f"about {format_duration(self.eta)} left")
+        return parts

@@ -22,6 +22,9 @@ RunKind = Literal["local", "hybrid"]
 RunStatus = Literal["running", "complete", "failed", "partial", "interrupted"]
 """``interrupted``: the process writing the run stopped before finishing it (see the store)."""
 Version = Literal["draft", "refined"]
+"""Which version of a refined persona: the local draft or the frontier model's."""
+Kept = Literal["draft", "refined", "fields"]
+"""What the user kept of a refined persona: one whole version, or some fields of each."""
 
 
 class FileRef(BaseModel):
@@ -51,6 +54,16 @@ class PersonaRecord(BaseModel):
     def current(self) -> Persona:
         """The persona to show: the user's merge, else the refined version, else the draft."""
         return self.chosen or self.refined or self.draft
+
+    @property
+    def kept(self) -> Kept:
+        """What :attr:`current` is: the draft, the refined version (what a refined persona
+        keeps until the user chooses), or a per-field mix (``choices``)."""
+        if self.choices:
+            return "fields"
+        if self.refined is None or self.chosen == self.draft:
+            return "draft"
+        return "refined"
 
 
 class Run(BaseModel):

@@ -6,7 +6,7 @@ Persona fills in itself (verification results) are left out of what the model se
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
 from pydantic.config import JsonDict
@@ -114,12 +114,25 @@ class Claim(BaseModel):
         description="One to three quotes from the data that support the statement.",
     )
 
+    @property
+    def supported(self) -> bool:
+        """It has quotes, and every one was found in the data and supports the statement."""
+        return bool(self.evidence) and all(
+            e.verified is True and not e.weak_support for e in self.evidence
+        )
 
-Claims = Annotated[list[Claim], soft_list(MAX_CLAIMS)]
+
+ClaimT = TypeVar("ClaimT", bound=BaseModel)
+QuoteT = TypeVar("QuoteT", bound=BaseModel)
 
 
-class Persona(BaseModel):
-    """An evidence-backed UX persona."""
+class PersonaFields(BaseModel, Generic[ClaimT, QuoteT]):
+    """A persona's fields, whatever its claims and quote are made of.
+
+    :class:`Persona` (quotes in words) and the draft a model writes by reference
+    (:class:`persona.generation.references.DraftPersona`, passage IDs) share them, so their
+    names, limits and descriptions cannot drift apart.
+    """
 
     model_config = ConfigDict(extra="ignore")
 
@@ -137,16 +150,30 @@ class Persona(BaseModel):
         trimmed(1500),
         Field(description=limited("Two or three sentences of background.", 1500)),
     ]
-    goals: Claims = Field(min_length=1, max_length=MAX_CLAIMS)
-    pain_points: Claims = Field(min_length=1, max_length=MAX_CLAIMS)
-    behaviours: Claims = Field(min_length=1, max_length=MAX_CLAIMS)
-    motivations: Claims = Field(default_factory=list, max_length=MAX_CLAIMS)
-    quote: Evidence = Field(description="One representative verbatim quote.")
+    goals: Annotated[list[ClaimT], soft_list(MAX_CLAIMS)] = Field(
+        min_length=1, max_length=MAX_CLAIMS
+    )
+    pain_points: Annotated[list[ClaimT], soft_list(MAX_CLAIMS)] = Field(
+        min_length=1, max_length=MAX_CLAIMS
+    )
+    behaviours: Annotated[list[ClaimT], soft_list(MAX_CLAIMS)] = Field(
+        min_length=1, max_length=MAX_CLAIMS
+    )
+    motivations: Annotated[list[ClaimT], soft_list(MAX_CLAIMS)] = Field(
+        default_factory=list, max_length=MAX_CLAIMS
+    )
+    quote: QuoteT
     participants: Annotated[list[str], soft_list(50)] = Field(
         default_factory=list,
         max_length=50,
         description="Identifiers of the participants this persona represents.",
     )
+
+
+class Persona(PersonaFields[Claim, Evidence]):
+    """An evidence-backed UX persona."""
+
+    quote: Evidence = Field(description="One representative verbatim quote.")
     unusable: list[str] = Field(default_factory=list, json_schema_extra=_LOCAL)
     """Why this persona's content is degenerate (empty when it is usable)."""
 

@@ -23,6 +23,8 @@ import unicodedata
 from collections import Counter
 from functools import lru_cache
 
+MIN_CONTEXT = 2048
+"""The smallest context Persona plans for, and that the built-in engine opens a model with."""
 _DROP_LETTERS = str.maketrans("", "", string.ascii_letters)
 _DROP_SPACES = str.maketrans("", "", " \t\r")
 _TWO_PER_TOKEN = ("Lu", "Ll", "Lt", "Lm", "Mn", "Mc")

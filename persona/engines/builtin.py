@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from persona.core.errors import EngineError, InputError, ModelNotFound, PromptTruncated
+from persona.core.tokens import MIN_CONTEXT
 from persona.engines.base import (
     Capabilities,
     ChatMessage,
@@ -38,7 +39,6 @@ MISSING_LLAMA = (
     "The built-in engine needs llama-cpp-python, which is not installed here: run the README's "
     "start command again (or `pip install llama-cpp-python`)."
 )
-MIN_CONTEXT = 2048
 _CONTEXT_STEP = 1024
 _TOO_LONG = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
 SAMPLING = {"top_k": 40, "top_p": 0.9, "repeat_penalty": 1.1}

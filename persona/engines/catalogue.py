@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from persona.core.errors import InputError
-from persona.engines.hardware import GB, Hardware, format_bytes
+from persona.core.units import GB, format_bytes
+from persona.engines.hardware import Hardware
 
 DEFAULT_CONTEXT = 4096
 """Tokens of context assumed when none is given: Ollama's default on smaller machines."""

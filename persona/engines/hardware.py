@@ -1,7 +1,8 @@
 """What this machine offers a local model: RAM, CPU, NVIDIA VRAM or Apple unified memory.
 
 Every probe of the outside world goes through :class:`Probes`, so tests can fake any machine.
-Sizes are bytes; for display, :func:`format_bytes` uses decimal gigabytes (1 GB = 10**9 bytes).
+Sizes are bytes; for display, :func:`persona.core.units.format_bytes` uses decimal
+gigabytes (1 GB = 10**9 bytes).
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from typing import Any
 
 import psutil
 
-GB = 1_000_000_000
-"""One decimal gigabyte: the unit of every size Persona shows."""
-MB = 1_000_000
+from persona.core.units import format_bytes
+
 MIB = 1024 * 1024
 GIB = 1024 * MIB
 
@@ -28,13 +28,6 @@ NVIDIA_SMI = [
     "--query-gpu=name,memory.total,memory.used",
     "--format=csv,noheader,nounits",
 ]
-
-
-def format_bytes(n: int | float) -> str:
-    """A size for people, in decimal units: ``7.4 GB``, or ``512 MB`` below one gigabyte."""
-    if abs(n) >= GB:
-        return f"{n / GB:.1f} GB"
-    return f"{n / MB:.0f} MB"
 
 
 def metal_limit(ram_total: int) -> int:

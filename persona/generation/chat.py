@@ -35,7 +35,8 @@ from persona.generation.prompts import DATA_TAG, fence
 from persona.generation.retrieval import Retriever, Search
 
 ANSWER_TOKENS = 400
-MAX_CITED = 4
+MAX_ANSWER_CITES = 4
+"""Passages one chat answer may cite."""
 HISTORY_TURNS = 3
 """Earlier questions and answers sent along, so follow-up questions make sense."""
 NEAREST = 3
@@ -69,7 +70,7 @@ class ChatAnswer(BaseModel):
 
     supported: bool
     answer: str = Field(max_length=2000)
-    cited: list[str] = Field(default_factory=list, max_length=MAX_CITED * 2)
+    cited: list[str] = Field(default_factory=list, max_length=MAX_ANSWER_CITES * 2)
 
 
 def answer_schema(ids: Sequence[str], enum: bool) -> dict[str, Any]:
@@ -80,7 +81,7 @@ def answer_schema(ids: Sequence[str], enum: bool) -> dict[str, Any]:
         "properties": {
             "supported": {"type": "boolean"},
             "answer": {"type": "string"},
-            "cited": {"type": "array", "items": item, "maxItems": MAX_CITED},
+            "cited": {"type": "array", "items": item, "maxItems": MAX_ANSWER_CITES},
         },
         "required": ["supported", "answer", "cited"],
     }
@@ -156,7 +157,7 @@ class PersonaChat:
     def _messages(self, question: str, found: Search) -> list[ChatMessage]:
         p = self.persona
         system = SYSTEM.format(
-            name=p.name, role=p.role, age=p.age, bio=p.bio, tag=DATA_TAG, max_cited=MAX_CITED
+            name=p.name, role=p.role, age=p.age, bio=p.bio, tag=DATA_TAG, max_cited=MAX_ANSWER_CITES
         )
         messages: list[ChatMessage] = [{"role": "system", "content": system}]
         for turn in self.history[-HISTORY_TURNS:]:
@@ -188,7 +189,7 @@ class PersonaChat:
         answer, _problems = read_object(stream.raw, ChatAnswer)
         if answer is None:
             return self._decline(question, found, UNREADABLE)
-        cited = [given[i] for i in dict.fromkeys(answer.cited) if i in given][:MAX_CITED]
+        cited = [given[i] for i in dict.fromkeys(answer.cited) if i in given][:MAX_ANSWER_CITES]
         if not answer.supported:
             return self._decline(question, found, MARKED_UNSUPPORTED)
         if not cited:

@@ -19,7 +19,7 @@ from persona.core.records import Run
 from persona.core.schema import Evidence, Persona
 from persona.engines.base import Engine
 from persona.generation.generate import GenerationRequest
-from persona.generation.pipeline import LocalRun
+from persona.generation.pipeline import SavedGeneration
 from persona.history.store import Store
 from persona.ingest import Reading
 
@@ -81,7 +81,7 @@ class Comparison:
             self.entries.append(entry)
             request = replace(self.request, model=contender.model)
             try:
-                local = LocalRun(
+                local = SavedGeneration(
                     contender.engine,
                     self.reading,
                     request,

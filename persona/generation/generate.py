@@ -1,6 +1,6 @@
 """Ask the local model for personas: evidence by reference, per-persona validation, repair.
 
-`Generation.run()` yields `Progress` events (steps and streamed text) and leaves the outcome
+`Generation.events()` yields `Progress` events (steps and streamed text) and leaves the outcome
 in `Generation.result`. Large corpora go through findings (map, up to ``parallel`` chunk calls
 at once) → bounded merges → personas (reduce).
 
@@ -299,7 +299,7 @@ class Generation:
 
     # --- the run -------------------------------------------------------------
 
-    def run(self) -> Iterator[Progress]:
+    def events(self) -> Iterator[Progress]:
         """Yield progress while generating; the personas end up in ``self.result``.
 
         The fraction never goes back (events from parallel calls arrive out of order) and

@@ -2,8 +2,8 @@
 
 Each chunk's findings and each persona are stored the moment they exist, so a closed tab, a
 crash in a later step or a server restart loses nothing, and a map-reduce run that stopped
-can be resumed (:meth:`LocalRun.resume`), making only the calls that are missing. Pages and
-the CLI both drive `LocalRun.events()`.
+can be resumed (:meth:`SavedGeneration.resume`), making only the calls that are missing. Pages and
+the CLI both drive `SavedGeneration.events()`.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def can_resume(run: Run, store: Store) -> bool:
     return run.status in RESUMABLE and not run.records and bool(store.chunks(run.id))
 
 
-class LocalRun:
+class SavedGeneration:
     """Generate personas locally and keep them in History as they appear.
 
     With ``frontier_model`` the run is recorded as the draft stage of a hybrid run. The run
@@ -114,7 +114,7 @@ class LocalRun:
         )
 
     @classmethod
-    def resume(cls, engine: Engine, reading: Reading, store: Store, run_id: str) -> LocalRun:
+    def resume(cls, engine: Engine, reading: Reading, store: Store, run_id: str) -> SavedGeneration:
         """Continue a failed or interrupted map-reduce run from its saved findings.
 
         ``reading`` must hold the run's files (same content, any order). Only the chunks with
@@ -179,7 +179,7 @@ class LocalRun:
             self.store.start(self.run)
         finished = False
         try:
-            yield from self.generation.run()
+            yield from self.generation.events()
             personas = self.generation.result.personas
             for persona in personas:
                 record = PersonaRecord(draft=persona)

@@ -19,7 +19,7 @@ from typing import Literal
 
 from persona.core.documents import Passage
 from persona.core.errors import InputError
-from persona.core.tokens import estimate_tokens
+from persona.core.tokens import MIN_CONTEXT, estimate_tokens
 from persona.generation.prompts import format_line
 
 SAFETY = 1.15
@@ -39,7 +39,6 @@ MAX_FINDINGS = 12
 MIN_FINDINGS = 3
 MIN_SYNTHESIS_FINDINGS = 6
 """A persona call should see at least this many findings; fewer personas per call if not."""
-MIN_CONTEXT = 2048
 _ROUND = 256
 
 

@@ -23,10 +23,10 @@ from rapidfuzz import fuzz
 from persona.core.documents import Passage
 from persona.core.schema import (
     CLAIM_SECTIONS,
-    MAX_CLAIMS,
     Claim,
     Evidence,
     Persona,
+    PersonaFields,
     limited,
     llm_json_schema,
     soft_list,
@@ -80,33 +80,17 @@ class QuoteRef(BaseModel):
     ] = ""
 
 
-CitedClaims = Annotated[list[CitedClaim], soft_list(MAX_CLAIMS)]
-
-
-class DraftPersona(BaseModel):
+# Persona's fields, with claims that cite passage IDs and a quote that names a passage; only
+# what the model is told about names and participants differs. (The docstring below is part
+# of the schema the model is sent.)
+class DraftPersona(PersonaFields[CitedClaim, QuoteRef]):
     """A persona as the model writes it (by reference)."""
-
-    model_config = ConfigDict(extra="ignore")
 
     name: Annotated[
         str,
         trimmed(100),
         Field(description=limited("An invented first and last name, never a participant's.", 100)),
     ]
-    age: Annotated[
-        str, trimmed(30), Field(description=limited("An age or an age range such as '30-40'.", 30))
-    ]
-    role: Annotated[str, trimmed(150), Field(description=limited("Role or occupation.", 150))]
-    bio: Annotated[
-        str,
-        trimmed(1500),
-        Field(description=limited("Two or three sentences of background.", 1500)),
-    ]
-    goals: CitedClaims = Field(min_length=1, max_length=MAX_CLAIMS)
-    pain_points: CitedClaims = Field(min_length=1, max_length=MAX_CLAIMS)
-    behaviours: CitedClaims = Field(min_length=1, max_length=MAX_CLAIMS)
-    motivations: CitedClaims = Field(default_factory=list, max_length=MAX_CLAIMS)
-    quote: QuoteRef
     participants: Annotated[list[str], soft_list(50)] = Field(
         default_factory=list,
         max_length=50,

@@ -13,23 +13,15 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from typing import Literal
 
 from persona.core.context import quote_context, short_excerpt
 from persona.core.diff import field_changes
 from persona.core.documents import Passage
-from persona.core.errors import InputError
 from persona.core.records import Run
 from persona.core.safe_text import escape_markdown
 from persona.core.schema import CLAIM_SECTIONS, Claim, Evidence, Persona
 from persona.history.study_report import persona_columns, report_json, report_markdown
 
-Format = Literal["json", "md", "csv"]
-MIME_TYPES: dict[str, str] = {
-    "json": "application/json",
-    "md": "text/markdown",
-    "csv": "text/csv",
-}
 CSV_COLUMNS = (
     "persona",
     "section",
@@ -166,20 +158,6 @@ def to_csv(run: Run) -> str:
             ]
             writer.writerow([_defuse(cell) for cell in cells])
     return buffer.getvalue()
-
-
-def export(run: Run, fmt: Format) -> tuple[str, bytes, str]:
-    """(file name, bytes, MIME type) of ``run`` in ``fmt``, e.g. ``personas-2026-11-24-1530.md``."""
-    if fmt not in MIME_TYPES:
-        raise InputError(f"Unknown export format {fmt!r}: choose json, md or csv.")
-    if fmt == "json":
-        data = to_json(run).encode("utf-8")
-    elif fmt == "md":
-        data = to_markdown(run).encode("utf-8")
-    else:
-        data = to_csv(run).encode("utf-8-sig")
-    name = f"personas-{run.created_at.astimezone():%Y-%m-%d-%H%M}.{fmt}"
-    return name, data, MIME_TYPES[fmt]
 
 
 def changes_markdown(run: Run) -> str:

@@ -21,16 +21,16 @@ from persona.history.export import to_csv, to_json, to_markdown
 from persona.history.export_docx import to_docx
 from persona.history.export_pdf import to_pdf
 
-Format = Literal["json", "md", "csv", "pdf", "docx"]
-FORMATS: tuple[Format, ...] = get_args(Format)
-LABELS: dict[Format, str] = {
+ExportFormat = Literal["json", "md", "csv", "pdf", "docx"]
+FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
+LABELS: dict[ExportFormat, str] = {
     "json": "JSON",
     "md": "Markdown",
     "csv": "CSV",
     "pdf": "PDF",
     "docx": "Word",
 }
-MIME_TYPES: dict[Format, str] = {
+MIME_TYPES: dict[ExportFormat, str] = {
     "json": "application/json",
     "md": "text/markdown",
     "csv": "text/csv",

@@ -22,9 +22,15 @@ import httpx2
 from anthropic.types import MessageParam, OutputConfigParam
 from pydantic import BaseModel, ValidationError
 
-from persona.core.errors import FrontierAuthError, FrontierError, FrontierRateLimited, InputError
+from persona.core.errors import (
+    FrontierAuthError,
+    FrontierError,
+    FrontierRateLimited,
+    InputError,
+    UnusableAnswer,
+)
 from persona.core.schema import Persona, llm_json_schema
-from persona.hybrid.pricing import Usage
+from persona.hybrid.pricing import BilledTokens
 
 DEFAULT_MODELS: tuple[str, ...] = ("claude-sonnet-4-6", "claude-opus-4-6", "claude-haiku-4-5")
 """Offered until the user asks for the live list (or when it cannot be fetched)."""
@@ -38,6 +44,7 @@ REQUEST_OVERHEAD_TOKENS = 64
 """Tokens a request costs beyond its text (roles, message framing), for the upper bound."""
 REPAIR_ATTEMPTS = 1
 """How many times an answer that does not match the schema is sent back to be fixed."""
+KEY_VARIABLE = "ANTHROPIC_API_KEY"
 KEYS_URL = "https://console.anthropic.com/settings/keys"
 
 PersonaLike = Persona | Mapping[str, Any] | str
@@ -85,7 +92,7 @@ class Refinement:
     """Claude's improved persona, the tokens it cost and the model id that answered."""
 
     persona: Persona
-    usage: Usage
+    usage: BilledTokens
     model: str
     attempts: int
 
@@ -97,22 +104,24 @@ class CallMeter(Protocol):
         """Charge a call's worst case; the ``max_tokens`` it may use. May raise."""
         ...
 
-    def close(self, usage: Usage | None) -> None:
+    def close(self, usage: BilledTokens | None) -> None:
         """Settle the open call (``None``: its outcome is unknown)."""
         ...
 
 
-class UnusableAnswer(FrontierError):
-    """Claude answered (and billed ``usage``) but gave no usable persona."""
-
-    def __init__(self, message: str, usage: Usage) -> None:
-        super().__init__(message)
-        self.usage = usage
+def find_api_key(*, secret: str | None = None, typed: str | None = None) -> str | None:
+    """The Anthropic key in force, or None: ``ANTHROPIC_API_KEY`` in the environment, else
+    the dashboard's ``secret`` (``.streamlit/secrets.toml``), else the key ``typed`` in this
+    session. Blank values count as none; the key is never stored."""
+    for key in (os.environ.get(KEY_VARIABLE), secret, typed):
+        if key and key.strip():
+            return key.strip()
+    return None
 
 
 def resolve_api_key(api_key: str | None = None) -> str:
-    """The key from the argument, else ``ANTHROPIC_API_KEY``; raises when there is none."""
-    key = (api_key or "").strip() or os.environ.get("ANTHROPIC_API_KEY", "").strip()
+    """The key from the argument, else :func:`find_api_key`'s; raises when there is none."""
+    key = (api_key or "").strip() or find_api_key()
     if not key:
         raise FrontierAuthError(
             "No Anthropic API key. Paste it in the key field on the Hybrid page, or set the "
@@ -122,8 +131,11 @@ def resolve_api_key(api_key: str | None = None) -> str:
     return key
 
 
-def estimate_tokens(*texts: str) -> int:
-    """A rough token count (about four characters per token)."""
+def estimate_claude_tokens(*texts: str) -> int:
+    """Claude's tokens for ``texts`` by Anthropic's rule of thumb (about four characters per
+    token): the fallback when the token-counting endpoint cannot answer, and what prices are
+    estimated with. Claude's tokenizer is not on this machine, so this is not the calibrated
+    estimate for local models (:func:`persona.core.tokens.estimate_tokens`)."""
     return math.ceil(sum(len(t) for t in texts) / CHARS_PER_TOKEN)
 
 
@@ -317,7 +329,9 @@ class FrontierClient:
             raise
         except FrontierError:
             schema = json.dumps(output_config) if output_config else ""
-            return TokenCount(estimate_tokens(system, schema, *_message_texts(messages)), False)
+            return TokenCount(
+                estimate_claude_tokens(system, schema, *_message_texts(messages)), False
+            )
         return TokenCount(result.input_tokens, exact=True)
 
     def refine(
@@ -340,13 +354,13 @@ class FrontierClient:
         other :class:`FrontierError` kinds.
         """
         messages = refine_messages(persona)
-        usage, problems = Usage(), ""
+        usage, problems = BilledTokens(), ""
         for attempt in range(1, REPAIR_ATTEMPTS + 2):
             reply, allowed = self._create(model, system, messages, max_tokens, meter)
-            usage += Usage(reply.usage.input_tokens, reply.usage.output_tokens)
+            usage += BilledTokens(reply.usage.input_tokens, reply.usage.output_tokens)
             stopped = _stop_problem(reply.stop_reason, model, allowed, max_tokens)
             if stopped:
-                raise UnusableAnswer(stopped, usage)
+                raise UnusableAnswer(stopped, usage.input_tokens, usage.output_tokens)
             text = _reply_text(reply)
             try:
                 refined = _validate(text, restore)
@@ -363,7 +377,8 @@ class FrontierClient:
             f"Claude's answer did not match the persona schema after {REPAIR_ATTEMPTS + 1} "
             f"attempts ({self._redact(problems)}). Your draft is kept: try again or pick "
             "another model.",
-            usage,
+            usage.input_tokens,
+            usage.output_tokens,
         )
 
     def _create(
@@ -383,7 +398,7 @@ class FrontierClient:
                 schema = json.dumps(OUTPUT_FORMAT)
                 tokens = upper_bound_tokens(system, schema, *_message_texts(messages))
             allowed = meter.open(tokens, max_tokens)
-        billed: Usage | None = None
+        billed: BilledTokens | None = None
         try:
             reply = self._client.messages.create(
                 model=model,
@@ -392,10 +407,10 @@ class FrontierClient:
                 messages=cast("list[MessageParam]", messages),
                 output_config=cast(OutputConfigParam, {"format": OUTPUT_FORMAT}),
             )
-            billed = Usage(reply.usage.input_tokens, reply.usage.output_tokens)
+            billed = BilledTokens(reply.usage.input_tokens, reply.usage.output_tokens)
             return reply, allowed
         except anthropic.APIStatusError as exc:
-            billed = Usage()  # the API refused the call: nothing was billed
+            billed = BilledTokens()  # the API refused the call: nothing was billed
             raise self._translate(exc, model) from None
         except anthropic.AnthropicError as exc:
             raise self._translate(exc, model) from None  # unknown outcome: the charge stands

@@ -66,14 +66,14 @@ DEFAULT_PRICES: dict[str, Price] = {
 
 
 @dataclass(frozen=True)
-class Usage:
+class BilledTokens:
     """Tokens billed for one or more calls."""
 
     input_tokens: int = 0
     output_tokens: int = 0
 
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(
+    def __add__(self, other: BilledTokens) -> BilledTokens:
+        return BilledTokens(
             self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens
         )
 
@@ -289,7 +289,7 @@ class Meter:
         self.budget = budget
         self.price = price
         self.minimum_output = max(minimum_output, 1)
-        self.usage = Usage()
+        self.usage = BilledTokens()
         self.usd = 0.0
         """What the settled calls cost."""
         self.uncertain_usd = 0.0
@@ -338,7 +338,7 @@ class Meter:
         self.calls += 1
         return allowed
 
-    def close(self, usage: Usage | None) -> None:
+    def close(self, usage: BilledTokens | None) -> None:
         """Settle the open call with the usage billed, or keep its charge when ``None``."""
         charged, self._open = self._open, None
         if charged is None:

@@ -13,13 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from persona.core.diff import merge
 from persona.core.documents import Document, Passage
-from persona.core.errors import BudgetExceeded, FrontierAuthError, InputError, PersonaError
+from persona.core.errors import (
+    BudgetExceeded,
+    FrontierAuthError,
+    InputError,
+    PersonaError,
+    UnusableAnswer,
+)
 from persona.core.progress import Progress
-from persona.core.records import PersonaRecord, Run
+from persona.core.records import PersonaRecord, Run, Version
 from persona.core.schema import Persona
 from persona.core.tokens import estimate_tokens
 from persona.generation.evidence import verify_personas
@@ -30,13 +36,12 @@ from persona.hybrid.cloud import (
     DEFAULT_MAX_TOKENS,
     REPAIR_ATTEMPTS,
     FrontierClient,
-    UnusableAnswer,
     refine_messages,
 )
 from persona.hybrid.consent import Consent, fingerprint, require
 from persona.hybrid.gate import Score, score_all
 from persona.hybrid.payload import build_payload
-from persona.hybrid.pricing import Budget, Cost, Meter, PriceTable
+from persona.hybrid.pricing import BilledTokens, Budget, Cost, Meter, PriceTable
 from persona.hybrid.redact import Redactor, redactor_for, strings
 from persona.hybrid.sources import require_run_files
 
@@ -317,6 +322,56 @@ def spend_summary(preview: Preview, meters: Mapping[int, Meter], finished: bool)
     }
 
 
+@dataclass(frozen=True)
+class PersonaSpend:
+    """What refining one persona cost: the tokens billed and their price."""
+
+    tokens: BilledTokens
+    cost_usd: float
+
+
+@dataclass(frozen=True)
+class FrontierSpend:
+    """What a run's refinement spent, as :func:`spend_summary` saved it with the run."""
+
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    frontier_only_usd: float
+    """What sending the whole study to the frontier model would have cost instead."""
+    interrupted: bool
+    per_persona: dict[int, PersonaSpend]
+    """By the persona's index in the run."""
+
+    @property
+    def costs_more(self) -> bool:
+        """The refinement cost more than a frontier-only run would have."""
+        return self.cost_usd > self.frontier_only_usd
+
+
+def frontier_spend(run: Run) -> FrontierSpend | None:
+    """The refinement's spend saved with ``run``; None before any refinement."""
+    saved = run.usage.get("frontier")
+    if not saved:
+        return None
+    return FrontierSpend(
+        model=str(saved.get("model", "?")),
+        input_tokens=int(saved.get("input_tokens", 0)),
+        output_tokens=int(saved.get("output_tokens", 0)),
+        cost_usd=float(saved.get("cost_usd", 0.0)),
+        frontier_only_usd=float(saved.get("frontier_only_usd", 0.0)),
+        interrupted=bool(saved.get("interrupted", False)),
+        per_persona={
+            int(index): PersonaSpend(
+                BilledTokens(int(cost.get("input_tokens", 0)), int(cost.get("output_tokens", 0))),
+                float(cost.get("cost_usd", 0.0)),
+            )
+            for index, cost in saved.get("per_persona", {}).items()
+        },
+    )
+
+
 def _finish(
     run: Run,
     preview: Preview,
@@ -349,11 +404,8 @@ def _finish(
     store.save(run)
 
 
-Choice = Literal["draft", "refined"]
-
-
 def choose(
-    run: Run, index: int, choice: Choice | Mapping[str, Choice], store: Store
+    run: Run, index: int, choice: Version | Mapping[str, Version], store: Store
 ) -> PersonaRecord:
     """Keep the draft, the refined version, or a per-field mix; saved to History."""
     record = run.records[index]

@@ -35,7 +35,7 @@ from persona.engines.ollama.types import (
 
 T = TypeVar("T", bound=BaseModel)
 
-Format = str | Mapping[str, Any] | None
+ResponseFormat = str | Mapping[str, Any] | None
 """`"json"`, a JSON Schema (structured output), or nothing."""
 
 _READ_SIZE = 64 * 1024
@@ -130,7 +130,7 @@ class OllamaClient:
         prompt: str,
         *,
         system: str | None = None,
-        format: Format = None,
+        format: ResponseFormat = None,
         options: Options | Mapping[str, Any] | None = None,
         keep_alive: str | int | None = None,
         think: bool | None = None,
@@ -147,7 +147,7 @@ class OllamaClient:
         prompt: str,
         *,
         system: str | None = None,
-        format: Format = None,
+        format: ResponseFormat = None,
         options: Options | Mapping[str, Any] | None = None,
         keep_alive: str | int | None = None,
         think: bool | None = None,
@@ -161,7 +161,7 @@ class OllamaClient:
         model: str,
         messages: Sequence[Message | Mapping[str, Any]],
         *,
-        format: Format = None,
+        format: ResponseFormat = None,
         options: Options | Mapping[str, Any] | None = None,
         keep_alive: str | int | None = None,
         think: bool | None = None,
@@ -177,7 +177,7 @@ class OllamaClient:
         model: str,
         messages: Sequence[Message | Mapping[str, Any]],
         *,
-        format: Format = None,
+        format: ResponseFormat = None,
         options: Options | Mapping[str, Any] | None = None,
         keep_alive: str | int | None = None,
         think: bool | None = None,
@@ -356,7 +356,7 @@ def _error_text(message: str, status: int | None, model: str | None, host: str) 
 
 def _body(
     model: str,
-    format: Format,
+    format: ResponseFormat,
     options: Options | Mapping[str, Any] | None,
     keep_alive: str | int | None,
     think: bool | None,
