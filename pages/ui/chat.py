@@ -16,7 +16,7 @@ from persona.core.errors import InputError, PersonaError
 from persona.core.records import Run
 from persona.core.safe_text import escape_markdown
 from persona.core.schema import Evidence
-from persona.generation.chat import PersonaChat
+from persona.generation.chat import SEARCHED, PersonaChat
 from persona.generation.research import run_passages
 from persona.ingest import Reading
 
@@ -40,6 +40,8 @@ def render_turn(turn: ChatTurn, *, run_id: str, key: str) -> None:
 
 def render_answer(turn: ChatTurn, *, run_id: str, key: str, streamed: bool = False) -> None:
     """The answer and its quotes, or the decline and the nearest passages."""
+    if turn.searched:
+        st.caption(escape_markdown(f"{SEARCHED}: “{turn.searched}”"))
     if turn.supported:
         if not streamed:
             st.markdown(escape_markdown(turn.answer))

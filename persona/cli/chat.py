@@ -21,7 +21,7 @@ from persona.core.errors import InputError
 from persona.core.records import Run
 from persona.core.settings import Settings
 from persona.engines.base import Engine
-from persona.generation.chat import PersonaChat, find_persona
+from persona.generation.chat import SEARCHED, PersonaChat, find_persona
 from persona.generation.research import run_passages
 from persona.history.store import Store
 from persona.ingest import read_paths
@@ -93,6 +93,8 @@ def show_turn(
 ) -> None:
     """The rest of a turn after its streamed text: the decline, and the passages (each with
     a short excerpt of its context when ``passages`` are given)."""
+    if turn.searched:
+        print(f"\n({SEARCHED}: “{turn.searched}”)", file=out)
     if not turn.supported:
         if streamed:
             print("\n(That answer is not shown: " + turn.note + ")", file=out)

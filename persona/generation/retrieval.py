@@ -123,6 +123,7 @@ class Retriever:
         algorithm = _STEMMERS.get(self.language)
         self._stemmer = Stemmer.Stemmer(algorithm) if algorithm else None
         self._docs = [set(tokens) for tokens in map(self.tokens, (p.text for p in self.passages))]
+        self._words = {t for p in self.passages for t in terms(p.text)}
         self._df: Counter[str] = Counter(t for doc in self._docs for t in doc)
         self._index = bm25s.BM25()
         if self.passages:
@@ -139,6 +140,20 @@ class Retriever:
             question = question.replace(phrase, " ")
         asking = _QUESTION_WORDS.get(self.language, frozenset())
         return self.tokens(" ".join(t for t in terms(question) if t not in asking))
+
+    def known_share(self, text: str) -> float:
+        """Share of ``text``'s terms that are the study's language's: its stop words, words
+        of the study, or words with the same stem as one (a question in the study's language
+        shares at least its little words with it)."""
+        found = terms(text)
+        if not found:
+            return 0.0
+        stems = self._stemmer.stemWords(found) if self._stemmer else found
+        known = [
+            t in self._stop or t in self._words or stem in self._df
+            for t, stem in zip(found, stems, strict=True)
+        ]
+        return sum(known) / len(found)
 
     def idf(self, term: str) -> float:
         df = self._df.get(term, 0)
