@@ -87,6 +87,12 @@ _QUESTION_PHRASES: dict[str, tuple[str, ...]] = {
 """The same for languages written without spaces, longest first."""
 
 
+def stop_words(language: str | None) -> frozenset[str]:
+    """The little words of ``language`` ("der", "und"; "el", "que"), folded; empty when
+    Persona has no list for it."""
+    return frozenset(_STOPWORDS.get(language or "", ()))
+
+
 @dataclass(frozen=True)
 class Hit:
     passage: Passage
@@ -119,7 +125,7 @@ class Retriever:
     def __init__(self, passages: Sequence[Passage], language: str | None = None) -> None:
         self.passages = [p for p in passages if p.citable and p.text.strip()]
         self.language = language or "English"
-        self._stop = set(_STOPWORDS.get(self.language, ()))
+        self._stop = stop_words(self.language)
         algorithm = _STEMMERS.get(self.language)
         self._stemmer = Stemmer.Stemmer(algorithm) if algorithm else None
         self._docs = [set(tokens) for tokens in map(self.tokens, (p.text for p in self.passages))]
