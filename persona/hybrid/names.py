@@ -87,7 +87,10 @@ def known_names(language: str) -> tuple[frozenset[str], frozenset[str]]:
     first: set[str] = set()
     last: set[str] = set()
     for locale in _LOCALES.get(language, ()):
-        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        try:
+            provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        except ImportError:  # a locale an older faker lacks: the others still count
+            continue
         for attribute, found in (
             ("first_names", first),
             ("first_names_male", first),
