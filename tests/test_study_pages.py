@@ -114,5 +114,7 @@ def test_compare_runs_two_models_and_shows_them_side_by_side(
     table = at.dataframe[-1].value
     assert list(table.columns) == ["llama3.2:3b", "mistral:7b"]
     assert {"Coverage", "Distinctness", "Time", "Tokens", "Persona 1"} <= set(table.index)
+    weak = table.loc["Weak-support citations"]
+    assert all(cell.endswith("quotes cited with weak support") for cell in weak)
     assert {s.model for s in Store(history_path(data_dir)).list()} == {"llama3.2:3b", "mistral:7b"}
     assert "The personas next to each other" in [s.value for s in at.subheader]
