@@ -5,6 +5,12 @@
   its metadata columns (StartDate, Status, IPAddress, Duration, ResponseId...).
 - :func:`google_forms_xlsx`: a Google Forms response sheet downloaded as .xlsx: a first
   ``Timestamp`` column, then one column per question titled with the question.
+- :func:`surveymonkey_xlsx` and :func:`surveymonkey_csv`: SurveyMonkey's "All responses
+  data" export (expanded): question texts in row 1 (a multiple-choice question's cell merged
+  over its options' columns, empty in the CSV), answer labels in row 2 (``Response``,
+  ``Open-Ended Response``, each option, ``Other (please specify)``), its metadata columns
+  (Respondent ID, Collector ID, Start Date, End Date, IP Address, Email Address, First Name,
+  Last Name, Custom Data 1) empty in row 2.
 
 The free-text answers are real sentences (some in Japanese, Russian and Greek); IDs,
 timestamps and ratings are the values that must never become quotes.
@@ -12,6 +18,7 @@ timestamps and ratings are the values that must never become quotes.
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import datetime, timedelta
 
@@ -168,6 +175,134 @@ def google_forms_xlsx() -> bytes:
         at = start + timedelta(hours=3 * number, minutes=7 * number)
         sheet.append([at, often, problem, score, more or None])
     return _save(book)
+
+
+SURVEYMONKEY_METADATA = (
+    "Respondent ID",
+    "Collector ID",
+    "Start Date",
+    "End Date",
+    "IP Address",
+    "Email Address",
+    "First Name",
+    "Last Name",
+    "Custom Data 1",
+)
+SURVEYMONKEY_AGE = "How old are you?"
+SURVEYMONKEY_DEVICES = "Which devices do you order groceries on?"
+SURVEYMONKEY_OPTIONS = ("Phone", "Tablet", "Laptop", "Other (please specify)")
+SURVEYMONKEY_SATISFIED = "How satisfied are you with your grocery deliveries?"
+SURVEYMONKEY_FRUSTRATION = "What frustrates you most about grocery delivery?"
+SURVEYMONKEY_MORE = "Is there anything else you would like to tell us?"
+SURVEYMONKEY_RESPONSES = [
+    # Respondent ID, age, devices (one cell per option), satisfaction, frustration, more
+    (
+        "114298332019",
+        "25-34",
+        ("Phone", "", "Laptop", ""),
+        "Very dissatisfied",
+        "The driver rings once and leaves before I can get down four flights of stairs.",
+        "Let me leave a note for the driver that they actually read.",
+    ),
+    (
+        "114298332020",
+        "65+",
+        ("", "Tablet", "", "My grandson's old computer"),
+        "Neither satisfied nor dissatisfied",
+        "Die Schrift ist viel zu klein, und die Preise sind graue Zahlen.",
+        "",
+    ),
+    (
+        "114298332021",
+        "18-24",
+        ("Phone", "", "", ""),
+        "Somewhat satisfied",
+        "Fees for small baskets make us wait until the whole flat orders together.",
+        "Split the bill between flatmates, please.",
+    ),
+    (
+        "114298332022",
+        "35-44",
+        ("Phone", "Tablet", "", ""),
+        "Very dissatisfied",
+        "配達が遅れて、冷凍食品が溶けていました。",
+        "A real person on the phone when an order goes wrong.",
+    ),
+]
+
+
+def _surveymonkey_grid() -> list[list[object]]:
+    """The export as rows of cells, the two header rows first."""
+    first = [
+        *SURVEYMONKEY_METADATA,
+        SURVEYMONKEY_AGE,
+        SURVEYMONKEY_DEVICES,
+        *[""] * (len(SURVEYMONKEY_OPTIONS) - 1),
+        SURVEYMONKEY_SATISFIED,
+        SURVEYMONKEY_FRUSTRATION,
+        SURVEYMONKEY_MORE,
+    ]
+    second = [
+        *[""] * len(SURVEYMONKEY_METADATA),
+        "Response",
+        *SURVEYMONKEY_OPTIONS,
+        "Response",
+        "Open-Ended Response",
+        "Open-Ended Response",
+    ]
+    rows: list[list[object]] = [first, second]
+    start = datetime(2026, 5, 4, 18, 30, 0)
+    for number, (rid, age, devices, satisfied, frustration, more) in enumerate(
+        SURVEYMONKEY_RESPONSES
+    ):
+        began = start + timedelta(hours=2 * number)
+        rows.append(
+            [
+                rid,
+                "431587562",
+                began,
+                began + timedelta(minutes=4, seconds=31 * number),
+                f"198.51.100.{7 + number}",
+                "",
+                "",
+                "",
+                "",
+                age,
+                *devices,
+                satisfied,
+                frustration,
+                more,
+            ]
+        )
+    return rows
+
+
+def surveymonkey_xlsx() -> bytes:
+    """SurveyMonkey's Excel export of :data:`SURVEYMONKEY_RESPONSES` (sheet ``Sheet``)."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in _surveymonkey_grid():
+        sheet.append([None if cell == "" else cell for cell in row])
+    devices = len(SURVEYMONKEY_METADATA) + 2  # 1-based column of the devices question
+    sheet.merge_cells(
+        start_row=1,
+        start_column=devices,
+        end_row=1,
+        end_column=devices + len(SURVEYMONKEY_OPTIONS) - 1,
+    )
+    return _save(book)
+
+
+def surveymonkey_csv() -> bytes:
+    """SurveyMonkey's CSV export of the same responses (UTF-8 with a BOM, as it writes it)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in _surveymonkey_grid():
+        writer.writerow(
+            [f"{c:%m/%d/%Y %I:%M:%S %p}" if isinstance(c, datetime) else c for c in row]
+        )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def _save(book: openpyxl.Workbook) -> bytes:

@@ -205,3 +205,40 @@ def test_history_groups_filters_and_deletes_in_bulk(
     expect(page.get_by_text("Banking app · 1 run", exact=True)).to_be_visible()
     assert {s.id for s in store.list(study="Shoe shop")} == {ids["shop-1"]}
     assert not re.search(r"Traceback|\w+Error:", page.locator("body").inner_text())
+
+
+def test_a_chat_answers_quotes_open_in_their_context(
+    services: tuple[str, Path], browser: BrowserContext
+) -> None:
+    url, data_dir = services
+    interviews = sorted((ROOT / "samples" / "interviews").iterdir())
+    page = open_app(browser, url, "/generate", ready_text="Upload at least one file")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([str(p) for p in interviews])
+    expect(page.get_by_text(f"{len(interviews)} of {len(interviews)} files read")).to_be_visible()
+    wait_idle(page)
+    page.get_by_role("button", name="Generate personas").click()
+    expect(page.locator("[class*='st-key-card_generated_']").first).to_be_visible(timeout=60_000)
+    wait_idle(page)
+    chat = page.locator(".st-key-chat_generated")
+    box = chat.get_by_test_id("stChatInputTextArea")
+    box.fill("What goes wrong with substitutions?")
+    box.press("Enter")
+    buttons = chat.get_by_role("button", name="Read in context")
+    expect(buttons.first).to_be_visible(timeout=30_000)
+    wait_idle(page)
+    run_id = next(s.id for s in Store(history_path(data_dir)).list() if s.study != "Grocery pilot")
+    [turn] = Store(history_path(data_dir)).conversation(run_id, 0)
+    assert turn.supported and buttons.count() == len(turn.cited)
+
+    quote = turn.cited[0]
+    buttons.first.click()
+    dialog = page.get_by_role("dialog").filter(has_text="Quote in context")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(f"{quote.source} · {quote.locator}")
+    expect(dialog).to_contain_text("Question asked:")
+    highlighted = dialog.locator("span[class*='stMarkdownColoredBackground']")
+    expect(highlighted.first).to_be_visible()
+    assert " ".join(quote.text.split()) in " ".join(highlighted.first.inner_text().split())
+    labels = dialog.get_by_text(re.compile(r"^line \d+ · ")).all()
+    assert len(labels) >= 2, "the turns around the quote are shown too"
+    assert not re.search(r"Traceback|\w+Error:", dialog.inner_text())

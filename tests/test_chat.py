@@ -355,3 +355,63 @@ def test_cli_chat_interactive_uses_the_kept_copy(
     out, err = capsys.readouterr()
     assert "Talking to" in err and "Sources, word for word:" in out
     assert len(Store(data_dir / "history.sqlite3").conversation(run_id, 0)) == 1
+
+
+def test_cli_chat_context_shows_each_passage_with_the_turns_around_it(
+    fake_ollama, capsys, data_dir
+) -> None:
+    run_id = generated_run(fake_ollama, capsys, data_dir)
+    question = "What goes wrong with substitutions?"
+    args = ["chat", run_id, "1", "--from", str(INTERVIEWS), "--ask", question, "--context"]
+    assert main([*args, "--host", fake_ollama.url]) == EXIT_OK
+    out, _ = capsys.readouterr()
+    [turn] = Store(data_dir / "history.sqlite3").conversation(run_id, 0)
+    study = with_passage_ids(read_paths([INTERVIEWS]).passages)
+    assert turn.cited and out.count("    In context:") == len(turn.cited)
+    blocks = out.split("  [")[1:]
+    for quote, block in zip(turn.cited, blocks, strict=True):
+        assert block.startswith(f"{quote.id}] ")
+        focus = [line for line in block.splitlines() if line.startswith("    » ")]
+        assert len(focus) == 1 and focus[0].startswith(f"    » {quote.locator} · ")
+        place = next(i for i, p in enumerate(study) if p.id == quote.id)
+        before = study[place - 1]  # the turn before it, in the same file, is shown too
+        if before.source == quote.source and before.text != quote.text:
+            assert f"      {before.locator}" in block or "      Question: " in block
+        assert any(line.startswith("      Question: ") for line in block.splitlines()), block
+
+
+def test_cli_chat_interactive_context_command(fake_ollama, capsys, data_dir, monkeypatch) -> None:
+    run_id = generated_run(fake_ollama, capsys, data_dir, keep_text=True)
+    study = with_passage_ids(read_paths([INTERVIEWS]).passages)
+    question = next(p for p in study if p.text.endswith("?") and not p.citable)
+    answer_id = study[study.index(question) + 1].id
+    questions = iter(
+        [
+            "context 1",  # nothing answered yet
+            "What goes wrong with substitutions?",
+            "context 1",
+            f"context {answer_id.lower()}",
+            "context P99999",
+            "exit",
+        ]
+    )
+    monkeypatch.setattr("builtins.input", lambda _prompt: next(questions))
+    assert main(["chat", run_id, "1", "--host", fake_ollama.url]) == EXIT_OK
+    out, err = capsys.readouterr()
+    assert "'context P12'" in err
+    assert "There is no passage 1: the chat has no passages yet" in err
+    assert "There is no passage P99999 in this study." in err
+    [turn] = Store(data_dir / "history.sqlite3").conversation(run_id, 0)
+    first = turn.cited[0]
+    assert f"[{first.id}] in context — {first.source}, {first.locator}" in out
+    assert f"  » {first.locator} · " in out
+    assert f"[{answer_id}] in context — " in out
+    assert f"  Question asked: {' '.join(question.text.split())}" in out
+    assert len(Store(data_dir / "history.sqlite3").conversation(run_id, 0)) == 1
+
+
+def test_cli_chat_help_documents_context(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["chat", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--context" in help_text and "context P12" in help_text

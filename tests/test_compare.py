@@ -8,10 +8,11 @@ import pytest
 
 from persona.cli.commands import EXIT_OK, main
 from persona.core.errors import InputError
+from persona.core.records import PersonaRecord, Run
 from persona.core.schema import Persona
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
-from persona.generation.compare import Comparison, Contender, align, side_by_side
+from persona.generation.compare import Comparison, Contender, Entry, align, side_by_side
 from persona.generation.generate import GenerationRequest
 from persona.history.store import Store
 from persona.ingest import read_paths
@@ -115,8 +116,38 @@ def test_cli_compare_prints_the_table_and_writes_it(
     out, err = capsys.readouterr()
     assert code == EXIT_OK, err
     assert "Quotes found in your data\n  llama3.2:3b: " in out and "  mistral:7b: " in out
+    assert "Weak-support citations\n  llama3.2:3b: " in out
     written = Path(out.strip().splitlines()[-1])
     text = written.read_text(encoding="utf-8")
     assert text.startswith("# Model comparison") and f"| | {MODELS[0]} | {MODELS[1]} |" in text
+    assert "| Weak-support citations | " in text
     assert "Saved to History: llama3.2:3b: run " in err
     assert len(Store(data_dir / "history.sqlite3").list()) == 2
+
+
+def test_weak_support_citations_are_counted_per_model() -> None:
+    maria, tom = Persona.model_validate(MARIA), Persona.model_validate(TOM)
+    weak = maria.model_copy(deep=True)
+    weak.goals[0].evidence[0].weak_support = True
+    weak.pain_points[0].evidence[0].weak_support = True
+    cited = sum(len(c.evidence) for p in (weak, tom) for _, c in p.claims())
+    strong_cited = sum(len(c.evidence) for p in (maria, tom) for _, c in p.claims())
+    entries = [
+        Entry("a", Run(model="a", records=[PersonaRecord(draft=weak), PersonaRecord(draft=tom)])),
+        Entry("b", Run(model="b", records=[PersonaRecord(draft=maria), PersonaRecord(draft=tom)])),
+    ]
+    rows = side_by_side(entries)
+    table = {row[""]: row for row in rows}
+    labels = [row[""] for row in rows]
+    assert labels.index("Weak-support citations") == labels.index("Quotes found in your data") + 1
+    assert table["Weak-support citations"]["a"] == f"2 of {cited} quotes cited with weak support"
+    assert table["Weak-support citations"]["b"] == (
+        f"None of {strong_cited} quotes cited with weak support"
+    )
+    maria_row = next(n for n in (1, 2) if "Maria" in table[f"Persona {n}"]["a"])
+    assert table[f"Persona {maria_row}: quotes found"]["a"].endswith(", 2 with weak support")
+    assert "weak support" not in table[f"Persona {maria_row}: quotes found"]["b"]
+    claims = table[f"Persona {maria_row}: goals and pain points"]
+    assert claims["a"].count("⚠ weak support") == 2 and "weak support" not in claims["b"]
+    failed = side_by_side([Entry("a", None, "boom"), entries[1]])
+    assert {r[""]: r for r in failed}["Weak-support citations"]["a"] == "failed: boom"

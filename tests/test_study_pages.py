@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from persona.core.safe_text import escape_markdown
-from persona.generation.chat import DECLINE
+from persona.generation.chat import DECLINE, SEARCHED
 from persona.history.store import Store, history_path
 from tests.fake_ollama import FakeOllama
 
@@ -88,6 +89,28 @@ def test_generate_shows_coverage_and_answers_a_question_with_quotes(
     assert len(Store(history_path(data_dir)).conversation(run_summary.id, 0)) == 2
 
 
+def test_a_question_in_english_on_a_german_study_is_searched_in_german(
+    ollama: FakeOllama, data_dir: Path
+) -> None:
+    german = sorted((ROOT / "samples" / "languages" / "de").iterdir())
+    at = open_page("generate")
+    no_exception(at.file_uploader[0].set_value(files(german)).run())
+    at = click(at, "Generate personas")
+    [run_summary] = Store(history_path(data_dir)).list()
+    translated = "Was halten Sie von den Ersatzprodukten?"
+    ollama.queue_reply(json.dumps({"translation": translated}, ensure_ascii=False))
+    at.chat_input[0].set_value("What do you think of the substitute products?")
+    no_exception(at.run())
+    translation, answer = ollama.log("/api/chat")[-2:]
+    assert "into German" in translation.body["messages"][0]["content"]
+    assert "Answer in English" in answer.body["messages"][-1]["content"]
+    [turn] = Store(history_path(data_dir)).conversation(run_summary.id, 0)
+    assert turn.supported and turn.searched == translated
+    assert any("Ersatzprodukte" in quote.text for quote in turn.cited)
+    captions = [str(c.value) for c in at.caption]
+    assert escape_markdown(f"{SEARCHED}: “{translated}”") in captions
+
+
 def test_history_asks_for_the_files_and_checks_their_fingerprints(ollama: FakeOllama) -> None:
     generated(open_page("generate"))
     at = open_page("history")
@@ -112,5 +135,7 @@ def test_compare_runs_two_models_and_shows_them_side_by_side(
     table = at.dataframe[-1].value
     assert list(table.columns) == ["llama3.2:3b", "mistral:7b"]
     assert {"Coverage", "Distinctness", "Time", "Tokens", "Persona 1"} <= set(table.index)
+    weak = table.loc["Weak-support citations"]
+    assert all(cell.endswith("quotes cited with weak support") for cell in weak)
     assert {s.model for s in Store(history_path(data_dir)).list()} == {"llama3.2:3b", "mistral:7b"}
     assert "The personas next to each other" in [s.value for s in at.subheader]

@@ -26,8 +26,17 @@ from tests.survey_files import (
     GOOGLE_RESPONSES,
     QUALTRICS_QUESTIONS,
     QUALTRICS_RESPONSES,
+    SURVEYMONKEY_AGE,
+    SURVEYMONKEY_DEVICES,
+    SURVEYMONKEY_FRUSTRATION,
+    SURVEYMONKEY_MORE,
+    SURVEYMONKEY_OPTIONS,
+    SURVEYMONKEY_RESPONSES,
+    SURVEYMONKEY_SATISFIED,
     google_forms_xlsx,
     qualtrics_xlsx,
+    surveymonkey_csv,
+    surveymonkey_xlsx,
 )
 
 NEVER_QUOTED = [
@@ -294,3 +303,103 @@ def test_a_damaged_workbook_says_what_to_do() -> None:
     _, report = read_file("broken.xlsx", b"PK\x03\x04 not really a zip")
     assert not report.ok
     assert report.error.startswith("broken.xlsx could not be opened as an Excel workbook")
+
+
+SURVEYMONKEY_NEVER_QUOTED = [
+    *(r[0] for r in SURVEYMONKEY_RESPONSES),  # respondent IDs
+    "431587562",  # collector ID
+    "198.51.100.",
+    "Very dissatisfied",
+    "25-34",
+    "Response",
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "data"), [("monkey.xlsx", surveymonkey_xlsx), ("monkey.csv", surveymonkey_csv)]
+)
+def test_surveymonkey_two_header_rows_make_the_column_names(name: str, data) -> None:
+    [table] = file_tables(name, data())
+    assert (table.layout, table.header_row) == ("SurveyMonkey", 1)
+    assert [n for n, _ in table.rows] == [3, 4, 5, 6]  # the label row is not a response
+    devices = [f"{SURVEYMONKEY_DEVICES} — {option}" for option in SURVEYMONKEY_OPTIONS]
+    roles = {c.key: c.suggested for c in table.columns}
+    assert roles == {
+        "Respondent ID": "id",
+        "Collector ID": "ignore",
+        "Start Date": "ignore",
+        "End Date": "ignore",
+        "IP Address": "ignore",
+        "Email Address": "ignore",
+        "First Name": "ignore",
+        "Last Name": "ignore",
+        "Custom Data 1": "ignore",
+        SURVEYMONKEY_AGE: "context",
+        **dict.fromkeys(devices[:3], "context"),
+        devices[3]: "answer",  # what "Other (please specify)" holds is written by respondents
+        SURVEYMONKEY_SATISFIED: "context",
+        SURVEYMONKEY_FRUSTRATION: "answer",
+        SURVEYMONKEY_MORE: "answer",
+    }
+    frustration = next(c for c in table.columns if c.key == SURVEYMONKEY_FRUSTRATION)
+    assert frustration.question == SURVEYMONKEY_FRUSTRATION
+    assert frustration.samples[0] == SURVEYMONKEY_RESPONSES[0][4]
+
+    document, report = read_file(name, data())
+    assert report.ok, report.error
+    assert document is not None
+    assert report.warnings == (
+        "recognised a SurveyMonkey export: its second header row (answer labels) is not "
+        "answers; columns are named by their question and option",
+    )
+    quotes = [p for p in document.passages if p.citable]
+    expected = [
+        (f"row {3 + n}, column {letter}", text, r[0])
+        for n, r in enumerate(SURVEYMONKEY_RESPONSES)
+        for letter, text in (("N", r[2][3]), ("P", r[4]), ("Q", r[5]))
+        if text
+    ]
+    assert [(p.locator, p.text, p.participant) for p in quotes] == expected
+    for passage in quotes:
+        assert not any(value in passage.text for value in SURVEYMONKEY_NEVER_QUOTED)
+    questions = {p.locator: p.text for p in document.passages if p.locator.startswith("column")}
+    assert questions == {
+        "column N": devices[3],
+        "column P": SURVEYMONKEY_FRUSTRATION,
+        "column Q": SURVEYMONKEY_MORE,
+    }
+    about = next(p for p in document.passages if p.locator == "row 4")
+    assert not about.citable and about.participant == SURVEYMONKEY_RESPONSES[1][0]
+    assert about.text == (
+        f"{SURVEYMONKEY_AGE}: 65+; {devices[1]}: Tablet; "
+        f"{SURVEYMONKEY_SATISFIED}: Neither satisfied nor dissatisfied"
+    )
+
+
+def test_surveymonkey_columns_can_be_chosen_by_their_combined_names() -> None:
+    other = f"{SURVEYMONKEY_DEVICES} — Other (please specify)"
+    choice = TableChoice(roles={other: "context", SURVEYMONKEY_MORE: "ignore"})
+    document, report = read_file("monkey.csv", surveymonkey_csv(), choice=choice)
+    assert report.ok and document is not None
+    quotes = {p.text for p in document.passages if p.citable}
+    assert quotes == {r[4] for r in SURVEYMONKEY_RESPONSES}
+    about = next(p for p in document.passages if p.locator == "row 4")
+    assert f"{other}: My grandson's old computer" in about.text
+
+
+def test_a_row_of_answers_under_the_header_is_not_taken_for_labels() -> None:
+    text = (
+        "Respondent ID,Collector ID,What went wrong?\n"
+        "1001,77,The driver left the bags in the rain.\n"
+        "1002,77,Nobody answered the phone for an hour.\n"
+    )
+    [table] = file_tables("plain.csv", text.encode())
+    assert table.layout == "" and [n for n, _ in table.rows] == [2, 3]
+    trimmed = (  # a SurveyMonkey export whose metadata columns were deleted
+        "How old are you?,What went wrong?\n"
+        "Response,Open-Ended Response\n"
+        "25-34,The driver left the bags in the rain.\n"
+    )
+    [table] = file_tables("trimmed.csv", trimmed.encode())
+    assert table.layout == "SurveyMonkey" and [n for n, _ in table.rows] == [3]
+    assert [c.key for c in table.columns] == ["How old are you?", "What went wrong?"]

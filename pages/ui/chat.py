@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import streamlit as st
 
 from pages.ui.errors import show_error
+from pages.ui.quotes import CONTEXT_PASSAGES, context_button
 from pages.ui.resources import current_engine, store
 from pages.ui.uploads import read_uploads
 from persona.core.conversation import ChatTurn, Quote
@@ -14,39 +15,45 @@ from persona.core.documents import Passage
 from persona.core.errors import InputError, PersonaError
 from persona.core.records import Run
 from persona.core.safe_text import escape_markdown
-from persona.generation.chat import PersonaChat
+from persona.core.schema import Evidence
+from persona.generation.chat import SEARCHED, PersonaChat
 from persona.generation.research import run_passages
 from persona.ingest import Reading
 
 
-def render_quote(quote: Quote) -> None:
-    """A passage word for word, with its ID, place and speaker."""
+def render_quote(quote: Quote, *, run_id: str, key: str) -> None:
+    """A passage word for word, with its ID, place and speaker, and a way to read it in
+    its context."""
     st.markdown("> " + escape_markdown(quote.text).replace("\n", "\n> "))
     who = f" · {quote.participant}" if quote.participant else ""
     st.caption(escape_markdown(f"{quote.id} · {quote.where}{who}"))
+    evidence = Evidence(quote=quote.text, source=quote.source, locator=quote.locator)
+    context_button(evidence, run_id, key=key)
 
 
-def render_turn(turn: ChatTurn) -> None:
+def render_turn(turn: ChatTurn, *, run_id: str, key: str) -> None:
     with st.chat_message("user"):
         st.markdown(escape_markdown(turn.question))
     with st.chat_message("assistant"):
-        render_answer(turn)
+        render_answer(turn, run_id=run_id, key=key)
 
 
-def render_answer(turn: ChatTurn, *, streamed: bool = False) -> None:
+def render_answer(turn: ChatTurn, *, run_id: str, key: str, streamed: bool = False) -> None:
     """The answer and its quotes, or the decline and the nearest passages."""
+    if turn.searched:
+        st.caption(escape_markdown(f"{SEARCHED}: “{turn.searched}”"))
     if turn.supported:
         if not streamed:
             st.markdown(escape_markdown(turn.answer))
-        for quote in turn.cited:
-            render_quote(quote)
+        for number, quote in enumerate(turn.cited):
+            render_quote(quote, run_id=run_id, key=f"{key}_cited_{number}")
         return
     st.markdown(escape_markdown(turn.answer))
     st.caption(escape_markdown(turn.note))
     if turn.nearest:
         with st.expander("The nearest passages in the study", icon=":material/search:"):
-            for quote in turn.nearest:
-                render_quote(quote)
+            for number, quote in enumerate(turn.nearest):
+                render_quote(quote, run_id=run_id, key=f"{key}_nearest_{number}")
 
 
 def _passages(run: Run, reading: Reading | None, key: str) -> list[Passage] | None:
@@ -100,13 +107,14 @@ def _chat(run: Run, key: str, reading: Reading | None) -> None:
     passages = _passages(run, reading, key)
     if passages is None:
         return
+    st.session_state[CONTEXT_PASSAGES.format(run.id)] = passages  # quotes open in context
     try:
         history: list[ChatTurn] = store().conversation(run.id, index)
     except PersonaError as exc:
         show_error(exc)
         return
-    for turn in history:
-        render_turn(turn)
+    for number, turn in enumerate(history):
+        render_turn(turn, run_id=run.id, key=f"chat_{key}_{index}_{number}")
     if history and st.button("Clear this conversation", key=f"chat_clear_{key}_{index}"):
         store().clear_conversation(run.id, index)
         st.rerun()
@@ -128,7 +136,12 @@ def _chat(run: Run, key: str, reading: Reading | None) -> None:
                 turn = finished[0]
                 if not turn.supported:
                     slot.empty()  # an answer the data does not support is not left on screen
-                render_answer(turn, streamed=streamed and turn.supported)
+                render_answer(
+                    turn,
+                    run_id=run.id,
+                    key=f"chat_{key}_{index}_{len(history)}",  # as when shown from History
+                    streamed=streamed and turn.supported,
+                )
             store().add_turn(run.id, index, turn)
         except PersonaError as exc:
             show_error(exc)

@@ -24,6 +24,8 @@ from persona.ingest.columns import choices_from_options
 
 READING_KEYS = ("reading_generate", "reading_hybrid")
 """Session-state keys where the upload pages keep what they read (see pages.ui.uploads)."""
+CONTEXT_PASSAGES = "context_passages_{}"
+"""Session-state key (per run ID) of a run's passages re-uploaded for context or the chat."""
 
 
 def where(evidence: Evidence) -> str:
@@ -39,7 +41,7 @@ def context_button(evidence: Evidence, run_id: str, *, key: str) -> None:
 
 def passages_for(run: Run) -> list[Passage] | None:
     """The research text of ``run``, if it is on hand: re-uploaded, uploaded, or kept."""
-    uploaded = st.session_state.get(f"context_passages_{run.id}")
+    uploaded = st.session_state.get(CONTEXT_PASSAGES.format(run.id))
     if uploaded is not None:
         return list(uploaded)
     wanted = {f.sha256 for f in run.files}
@@ -137,5 +139,5 @@ def _offer_upload(run: Run) -> None:
             icon=":material/error:",
         )
         return
-    st.session_state[f"context_passages_{run.id}"] = [p for d in matching for p in d.passages]
+    st.session_state[CONTEXT_PASSAGES.format(run.id)] = [p for d in matching for p in d.passages]
     st.rerun(scope="fragment")

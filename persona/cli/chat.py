@@ -1,21 +1,33 @@
-"""`persona chat RUN PERSONA`: ask a saved persona questions it answers from the study."""
+"""`persona chat RUN PERSONA`: ask a saved persona questions it answers from the study.
+
+Every passage an answer rests on is printed word for word; ``--context`` prints under each
+the question asked and the turns around it (a survey answer: the respondent's other
+answers), and in the interactive chat ``context P12`` (or ``context 2``, the answer's second
+passage) shows a passage in its context at any time.
+"""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+from collections.abc import Sequence
 from typing import TextIO
 
 from persona import api
+from persona.core.context import QuoteContext, quote_context, short_excerpt
 from persona.core.conversation import ChatTurn, Quote
+from persona.core.documents import Passage
 from persona.core.errors import InputError
 from persona.core.records import Run
 from persona.engines.base import Engine
-from persona.generation.chat import PersonaChat, find_persona
+from persona.generation.chat import SEARCHED, PersonaChat, find_persona
 from persona.generation.research import run_passages
 from persona.history.store import Store
 
 QUIT = {"exit", "quit", "q", ":q"}
+CONTEXT_COMMAND = re.compile(r"^context\s+(P?\d+)$", re.IGNORECASE)
+"""``context P12`` (a passage ID) or ``context 2`` (the last answer's second passage)."""
 
 
 def find_run(store: Store, wanted: str) -> Run:
@@ -34,35 +46,100 @@ def show_quote(quote: Quote, out: TextIO) -> None:
     print(f"    “{quote.text}”", file=out)
 
 
-def show_turn(turn: ChatTurn, out: TextIO, *, streamed: bool) -> None:
-    """The rest of a turn after its streamed text: the decline, and the passages."""
+def context_of(passages: Sequence[Passage], quote: Quote) -> QuoteContext | None:
+    return quote_context(passages, quote.text, quote.source, quote.locator)
+
+
+def show_excerpt(passages: Sequence[Passage], quote: Quote, out: TextIO) -> None:
+    """A short excerpt around ``quote``: the question asked and the turns around it."""
+    found = context_of(passages, quote)
+    if found is None:
+        print("    (not found in the research text, so no context to show)", file=out)
+        return
+    print("    In context:", file=out)
+    for label, text, focus in short_excerpt(found):
+        print(f"    {'»' if focus else ' '} {label}: {text}", file=out)
+
+
+def show_context(passages: Sequence[Passage], quote: Quote, out: TextIO) -> None:
+    """``quote``'s passage in full context, the passage itself marked with ``»``."""
+    found = context_of(passages, quote)
+    if found is None:
+        print(f"[{quote.id}] is not in the research text, so it has no context.", file=out)
+        return
+    print(f"[{quote.id}] in context — {found.source}, {found.locator}", file=out)
+    if found.question:
+        print(f"  Question asked: {_flat(found.question)}", file=out)
+    if found.kind == "survey":
+        print("  This respondent's answers:", file=out)
+    for line in found.lines:
+        mark = "»" if line.focus else " "
+        print(f"  {mark} {_flat(line.label)}: {_flat(line.passage.text)}", file=out)
+    if found.about:
+        print(f"  About the respondent: {_flat(found.about)}", file=out)
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def show_turn(
+    turn: ChatTurn,
+    out: TextIO,
+    *,
+    streamed: bool,
+    passages: Sequence[Passage] | None = None,
+) -> None:
+    """The rest of a turn after its streamed text: the decline, and the passages (each with
+    a short excerpt of its context when ``passages`` are given)."""
+    if turn.searched:
+        print(f"\n({SEARCHED}: “{turn.searched}”)", file=out)
     if not turn.supported:
         if streamed:
             print("\n(That answer is not shown: " + turn.note + ")", file=out)
         print(turn.answer, file=out)
         if turn.nearest:
             print("Nearest passages in the study:", file=out)
-        for quote in turn.nearest:
-            show_quote(quote, out)
-        return
-    if not streamed:
-        print(turn.answer, file=out, end="")
-    print("\nSources, word for word:", file=out)
-    for quote in turn.cited:
+        quotes = turn.nearest
+    else:
+        if not streamed:
+            print(turn.answer, file=out, end="")
+        print("\nSources, word for word:", file=out)
+        quotes = turn.cited
+    for quote in quotes:
         show_quote(quote, out)
+        if passages is not None:
+            show_excerpt(passages, quote, out)
 
 
-def ask(chat: PersonaChat, question: str, out: TextIO) -> ChatTurn:
+def ask(chat: PersonaChat, question: str, out: TextIO, *, context: bool = False) -> ChatTurn:
     """Stream one answer to ``out``; returns the finished turn."""
     streamed = False
     for piece in chat.ask(question):
         if isinstance(piece, ChatTurn):
-            show_turn(piece, out, streamed=streamed)
+            show_turn(piece, out, streamed=streamed, passages=chat.passages if context else None)
             return piece
         out.write(piece)
         out.flush()
         streamed = True
     raise InputError("The chat ended without an answer.")  # ask() always ends with a turn
+
+
+def wanted_quote(chat: PersonaChat, wanted: str) -> Quote:
+    """The passage ``context`` asks for: an ID (``P12``), or a number of the last answer's
+    passages (``2``)."""
+    shown = (chat.history[-1].cited or chat.history[-1].nearest) if chat.history else []
+    if wanted.isdigit():
+        if 1 <= int(wanted) <= len(shown):
+            return shown[int(wanted) - 1]
+        showed = f"showed only {len(shown)} passages" if shown else "has no passages yet"
+        raise InputError(
+            f"There is no passage {wanted}: the chat {showed}; use an ID such as 'context P12'."
+        )
+    passage = next((p for p in chat.passages if p.id.casefold() == wanted.casefold()), None)
+    if passage is None:
+        raise InputError(f"There is no passage {wanted} in this study.")
+    return Quote.of(passage)
 
 
 def cmd_chat(args: argparse.Namespace, engine: Engine) -> int:
@@ -82,11 +159,12 @@ def cmd_chat(args: argparse.Namespace, engine: Engine) -> int:
     )
     out = sys.stdout
     if args.ask:
-        store.add_turn(run.id, index, ask(chat, args.ask, out))
+        store.add_turn(run.id, index, ask(chat, args.ask, out, context=args.context))
         return 0
     print(
         f"Talking to {persona.name} ({persona.role}). They answer only from the study. "
-        "Type a question; 'exit' or Ctrl-D ends.",
+        "Type a question; 'context P12' (or 'context 2') shows a passage in its context; "
+        "'exit' or Ctrl-D ends.",
         file=sys.stderr,
     )
     while True:
@@ -97,5 +175,11 @@ def cmd_chat(args: argparse.Namespace, engine: Engine) -> int:
             return 0
         if question.strip().casefold() in QUIT:
             return 0
-        if question.strip():
-            store.add_turn(run.id, index, ask(chat, question, out))
+        command = CONTEXT_COMMAND.match(question.strip())
+        if command:
+            try:
+                show_context(chat.passages, wanted_quote(chat, command[1]), out)
+            except InputError as exc:
+                print(exc, file=sys.stderr)
+        elif question.strip():
+            store.add_turn(run.id, index, ask(chat, question, out, context=args.context))

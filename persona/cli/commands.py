@@ -586,6 +586,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the run's research files (not needed if History kept a copy of the text)",
     )
     chat.add_argument("--ask", help="answer this one question and exit (for scripts)")
+    chat.add_argument(
+        "--context",
+        action="store_true",
+        help="under each quoted passage, show its context: the question asked and the turns "
+        "before and after (a survey answer: the respondent's other answers). In the "
+        "interactive chat, type 'context P12' (or 'context 2') to read a passage in context",
+    )
     chat.add_argument("--model", help="model to answer with (default: the run's model)")
     chat.set_defaults(func=cmd_chat)
 

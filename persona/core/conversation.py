@@ -49,5 +49,8 @@ class ChatTurn(BaseModel):
     nearest: list[Quote] = Field(default_factory=list)
     note: str = ""
     """Why the persona declined, for people (empty when it answered)."""
+    searched: str = ""
+    """The question translated into the study's language for the search, when it was asked
+    in another language (empty otherwise)."""
     model: str = ""
     created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))

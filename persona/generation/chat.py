@@ -7,7 +7,8 @@ schema: ``supported`` (does the data answer it?), ``answer`` and ``cited`` passa
 (restricted to the passages given, where the engine honours ``enum``). The passages cited
 are shown word for word from the study, never as the model wrote them; an answer the model
 marks unsupported, or that cites no given passage, becomes a decline that shows the nearest
-passages instead.
+passages instead. A question in another language than the study's is translated into it
+for the search (:mod:`persona.generation.translation`) and answered in its own language.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from persona.generation.language import detect_language
 from persona.generation.planner import num_ctx_for
 from persona.generation.prompts import DATA_TAG, fence
 from persona.generation.retrieval import Retriever, Search
+from persona.generation.translation import in_other_language, translate
 
 ANSWER_TOKENS = 400
 MAX_ANSWER_CITES = 4
@@ -47,6 +49,8 @@ NOTHING_RELEVANT = "Nothing in the study is about this question."
 MARKED_UNSUPPORTED = "The model found no answer in the passages it was given."
 NO_CITATION = "The model's answer cited none of the passages it was given, so it is not shown."
 UNREADABLE = "The model's answer could not be read, so it is not shown."
+SEARCHED = "Asked in another language: the study was searched for"
+"""Shown before the translation a question was searched for (:attr:`ChatTurn.searched`)."""
 
 SYSTEM = (
     "You are {name}, {role}, age {age}. {bio}\n"
@@ -130,7 +134,9 @@ class PersonaChat:
                 "interviews or survey this run was made from."
             )
         self.history = list(history)
-        self.retriever = Retriever(self.passages, detect_language(self.passages).language)
+        self.language = detect_language(self.passages).language
+        """The study's language (None when it cannot be told)."""
+        self.retriever = Retriever(self.passages, self.language)
         self.own = evidence_places(persona)
         self.usage = Usage()
 
@@ -146,15 +152,24 @@ class PersonaChat:
         question = " ".join(question.split())
         if not question:
             raise InputError("Type a question first.")
-        found = self.search(question)
+        asked_in = in_other_language(question, self.language, self.retriever)
+        searched = ""
+        if asked_in is not None and self.language is not None:
+            translated = translate(self.engine, self.model, question, self.language)
+            if translated.casefold() != question.casefold():
+                searched = translated
+        found = self.search(searched or question)
         if not found.relevant:
             turn = self._decline(question, found, NOTHING_RELEVANT)
         else:
-            turn = yield from self._answer(question, found)
+            turn = yield from self._answer(question, found, asked_in.language if asked_in else None)
+        turn.searched = searched
         self.history.append(turn)
         yield turn
 
-    def _messages(self, question: str, found: Search) -> list[ChatMessage]:
+    def _messages(
+        self, question: str, found: Search, language: str | None = None
+    ) -> list[ChatMessage]:
         p = self.persona
         system = SYSTEM.format(
             name=p.name, role=p.role, age=p.age, bio=p.bio, tag=DATA_TAG, max_cited=MAX_ANSWER_CITES
@@ -164,12 +179,16 @@ class PersonaChat:
             messages.append({"role": "user", "content": turn.question})
             messages.append({"role": "assistant", "content": turn.answer})
         prompt = f"Question: {question}\n\nPassages:\n{format_passages(found.passages)}"
+        if language:
+            prompt += f"\n\nAnswer in {language}, the language of the question."
         messages.append({"role": "user", "content": prompt})
         return messages
 
-    def _answer(self, question: str, found: Search) -> Generator[str, None, ChatTurn]:
+    def _answer(
+        self, question: str, found: Search, language: str | None
+    ) -> Generator[str, None, ChatTurn]:
         given = {p.id: p for p in found.passages}
-        messages = self._messages(question, found)
+        messages = self._messages(question, found, language)
         schema = answer_schema(list(given), self.engine.capabilities.schema_enum)
         sent = sum(estimate_tokens(m["content"]) for m in messages)
         limit = self.engine.describe(self.model).context_length or FALLBACK_CONTEXT

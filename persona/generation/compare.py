@@ -2,8 +2,9 @@
 
 Each contender makes an ordinary local run, saved to History like any other; a contender
 that fails does not stop the others. :func:`side_by_side` lays the runs out as one table a
-researcher can read: per model its time, tokens, quotes found, coverage and distinctness,
-then the personas next to each other (matched across models by what they say).
+researcher can read: per model its time, tokens, quotes found, weak-support citations,
+coverage and distinctness, then the personas next to each other (matched across models by
+what they say).
 """
 
 from __future__ import annotations
@@ -141,7 +142,23 @@ def _quote(evidence: Evidence) -> str:
         if p
     )
     mark = {True: "✓ found", False: "⚠ not found", None: "not checked"}[evidence.verified]
+    if evidence.weak_support:
+        mark += ", ⚠ weak support"
     return f"“{evidence.quote}” — {where or 'no source'} ({mark})"
+
+
+def weak_support_text(personas: Sequence[Persona]) -> str:
+    """How many citations share (almost) nothing with the claim they are cited for.
+
+    E.g. ``2 of 15 quotes cited with weak support``; the representative quote supports no
+    claim, so only claims' quotes count."""
+    cited = [ev for p in personas for _, claim in p.claims() for ev in claim.evidence]
+    weak = sum(bool(ev.weak_support) for ev in cited)
+    if not cited:
+        return "No quotes cited"
+    if not weak:
+        return f"None of {len(cited)} quotes cited with weak support"
+    return f"{weak} of {len(cited)} quotes cited with weak support"
 
 
 def _persona_cells(persona: Persona, cover: Coverage | None, index: int) -> dict[str, str]:
@@ -151,12 +168,13 @@ def _persona_cells(persona: Persona, cover: Coverage | None, index: int) -> dict
     )
     found = sum(ev.verified is True for ev in persona.all_evidence())
     total = len(persona.all_evidence())
+    weak = sum(bool(ev.weak_support) for ev in persona.all_evidence())
     who = ", ".join(cover.represented(index)) if cover and cover.known else "unknown"
     return {
         "persona": f"{persona.name} — {persona.role}",
         "quote": _quote(persona.quote),
         "goals and pain points": claims,
-        "quotes found": f"{found} of {total}",
+        "quotes found": f"{found} of {total}" + (f", {weak} with weak support" if weak else ""),
         "represents": who,
     }
 
@@ -173,12 +191,22 @@ def _facts(entry: Entry) -> dict[str, str]:
         "Time": f"{usage.get('seconds', 0):.1f} s",
         "Tokens": tokens,
         "Quotes found in your data": run.verified_summary,
+        WEAK: weak_support_text(run.personas),
         "Coverage": cover.summary if cover else "",
         "Distinctness": distinct.summary if distinct else "",
     }
 
 
-_FACTS = ("Status", "Time", "Tokens", "Quotes found in your data", "Coverage", "Distinctness")
+WEAK = "Weak-support citations"
+_FACTS = (
+    "Status",
+    "Time",
+    "Tokens",
+    "Quotes found in your data",
+    WEAK,
+    "Coverage",
+    "Distinctness",
+)
 _PARTS = ("persona", "quote", "goals and pain points", "quotes found", "represents")
 
 

@@ -88,7 +88,12 @@ def sample(passages: Iterable[Passage], limit: int = SAMPLE_CHARS) -> str:
 
 def detect_language(passages: Iterable[Passage]) -> Detected:
     """The language most of the study is written in."""
-    text = sample(passages)
+    return detect_text(sample(passages))
+
+
+def detect_text(text: str) -> Detected:
+    """The language of ``text`` (a study's sample, or one question: short text is told with
+    less confidence, so callers check :attr:`Detected.confidence`)."""
     if not text.strip():
         return Detected(None, 0.0)
     found = detector().detect_language_of(text)

@@ -87,6 +87,12 @@ _QUESTION_PHRASES: dict[str, tuple[str, ...]] = {
 """The same for languages written without spaces, longest first."""
 
 
+def stop_words(language: str | None) -> frozenset[str]:
+    """The little words of ``language`` ("der", "und"; "el", "que"), folded; empty when
+    Persona has no list for it."""
+    return frozenset(_STOPWORDS.get(language or "", ()))
+
+
 @dataclass(frozen=True)
 class Hit:
     passage: Passage
@@ -119,10 +125,11 @@ class Retriever:
     def __init__(self, passages: Sequence[Passage], language: str | None = None) -> None:
         self.passages = [p for p in passages if p.citable and p.text.strip()]
         self.language = language or "English"
-        self._stop = set(_STOPWORDS.get(self.language, ()))
+        self._stop = stop_words(self.language)
         algorithm = _STEMMERS.get(self.language)
         self._stemmer = Stemmer.Stemmer(algorithm) if algorithm else None
         self._docs = [set(tokens) for tokens in map(self.tokens, (p.text for p in self.passages))]
+        self._words = {t for p in self.passages for t in terms(p.text)}
         self._df: Counter[str] = Counter(t for doc in self._docs for t in doc)
         self._index = bm25s.BM25()
         if self.passages:
@@ -139,6 +146,20 @@ class Retriever:
             question = question.replace(phrase, " ")
         asking = _QUESTION_WORDS.get(self.language, frozenset())
         return self.tokens(" ".join(t for t in terms(question) if t not in asking))
+
+    def known_share(self, text: str) -> float:
+        """Share of ``text``'s terms that are the study's language's: its stop words, words
+        of the study, or words with the same stem as one (a question in the study's language
+        shares at least its little words with it)."""
+        found = terms(text)
+        if not found:
+            return 0.0
+        stems = self._stemmer.stemWords(found) if self._stemmer else found
+        known = [
+            t in self._stop or t in self._words or stem in self._df
+            for t, stem in zip(found, stems, strict=True)
+        ]
+        return sum(known) / len(found)
 
     def idf(self, term: str) -> float:
         df = self._df.get(term, 0)

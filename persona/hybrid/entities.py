@@ -49,7 +49,7 @@ EVERYDAY = _words(
 )
 """Everyday words (lower-cased) that the dictionaries lack or list only with a capital."""
 
-_TOKEN = re.compile(r"(?<![^\W\d_])[^\W\d_]+(?:['’][^\W\d_]+)*(?![^\W\d_])")
+TOKEN = re.compile(r"(?<![^\W\d_])[^\W\d_]+(?:['’][^\W\d_]+)*(?![^\W\d_])")
 _CONTRACTIONS = ("n't", "'s", "'re", "'ve", "'ll", "'d", "'m", "s'", "'")
 _SUFFIXES: tuple[tuple[str, str], ...] = (
     ("ies", "y"),
@@ -137,7 +137,7 @@ def is_ordinary(word: str, vocabulary: frozenset[str] | set[str] = frozenset()) 
     )
 
 
-def _looks_like_a_name(token: str) -> bool:
+def looks_like_a_name(token: str) -> bool:
     """Capitalised, then lower case: ``Priya``, ``O'Neil``; not ``UX``, ``PhD``, ``iPhone``."""
     letters = [c for c in token if c.isalpha()]
     if len(letters) < 2 or not letters[0].isupper():
@@ -159,7 +159,7 @@ def lowercase_vocabulary(texts: Iterable[str]) -> frozenset[str]:
     return frozenset(
         token.casefold().replace("’", "'")
         for text in texts
-        for token in _TOKEN.findall(_ADDRESS.sub(" ", text))
+        for token in TOKEN.findall(_ADDRESS.sub(" ", text))
         if token.islower()
     )
 
@@ -170,7 +170,7 @@ def _after_cue(text: str, start: int) -> bool:
     return before is not None and before.group(1).casefold() in CUES
 
 
-def _mid_sentence(text: str, start: int) -> bool:
+def mid_sentence(text: str, start: int) -> bool:
     """Whether a word starting at ``start`` follows another word of the same sentence."""
     before = text[max(start - 40, 0) : start].rstrip(" \t")
     if not before or before[-1] in '.!?:;\n"“”(*#>-–—[{':
@@ -191,19 +191,17 @@ def find_names(
     for text in texts:
         run: list[str] = []
         previous_end = -1
-        for match in _TOKEN.finditer(text):
+        for match in TOKEN.finditer(text):
             token = match.group().rstrip("'’")
             base = re.sub(r"['’]s$", "", token)
-            candidate = _looks_like_a_name(base) and (
+            candidate = looks_like_a_name(base) and (
                 not is_ordinary(base, vocabulary)
                 or (
                     base in proper_nouns()
                     and base.casefold() not in EVERYDAY
                     and (
                         _after_cue(text, match.start())
-                        or (
-                            base.casefold() not in vocabulary and _mid_sentence(text, match.start())
-                        )
+                        or (base.casefold() not in vocabulary and mid_sentence(text, match.start()))
                     )
                 )
             )

@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 
 from persona.core.documents import Passage
 from persona.core.errors import PersonaError
+from persona.generation.language import detect_language
+from persona.hybrid import names as other_languages
 from persona.hybrid.entities import find_names, lowercase_vocabulary
 
 _T = TypeVar("_T")
@@ -393,13 +395,17 @@ def strings(data: Any) -> Iterator[str]:
             yield from strings(value)
 
 
-def redactor_for(passages: Iterable[Passage], payloads: Sequence[Any]) -> Redactor:
+def redactor_for(
+    passages: Iterable[Passage], payloads: Sequence[Any], language: str | None = None
+) -> Redactor:
     """A redactor for ``payloads`` (JSON-like data about to be sent), built from the payloads
     themselves and the research files they come from.
 
     Names come from speaker labels, name columns and headers in ``passages``, from every
     ``participants`` list in the payloads, and from a named-entity pass over every string of
-    the payloads; every file name of ``passages`` is hidden too.
+    the payloads in the study's ``language`` (detected from ``passages`` when not given:
+    :mod:`persona.hybrid.names` for German, Spanish and other languages it knows, else
+    :mod:`persona.hybrid.entities`); every file name of ``passages`` is hidden too.
     """
 
     def build() -> Redactor:
@@ -417,7 +423,12 @@ def redactor_for(passages: Iterable[Passage], payloads: Sequence[Any]) -> Redact
             if isinstance(name, str)
         )
         vocabulary = lowercase_vocabulary([*(p.text for p in sources), *texts])
-        redactor.add_names(find_names(texts, vocabulary), exact_case=True)
+        study = language or detect_language(sources).language
+        if study in other_languages.LANGUAGES:
+            found = other_languages.find_names_in(texts, vocabulary, study)
+        else:
+            found = find_names(texts, vocabulary)
+        redactor.add_names(found, exact_case=True)
         return redactor
 
     return _guarded("find the personal data to hide", build)

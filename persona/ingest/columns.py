@@ -11,8 +11,10 @@ Every column of a CSV, TSV or spreadsheet gets a role:
 
 Roles are suggested from column names and values and can be changed by the user
 (:class:`TableChoice`). Survey-tool layouts are recognised: Qualtrics (a row of question
-texts under the short names, then a row of ``{"ImportId": ...}``) and Google Forms (a first
-``Timestamp`` column).
+texts under the short names, then a row of ``{"ImportId": ...}``), SurveyMonkey (question
+texts over a row of answer labels such as ``Response``, ``Open-Ended Response`` or each
+option of a multiple-choice question; a question spans its options' columns, so its text
+is in the first of them only) and Google Forms (a first ``Timestamp`` column).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ ROLE_LABELS: dict[ColumnRole, str] = {
     "context": "About the respondent (never quoted)",
     "ignore": "Ignore",
 }
-Layout = Literal["", "Qualtrics", "Google Forms"]
+Layout = Literal["", "Qualtrics", "SurveyMonkey", "Google Forms"]
 
 SAMPLES = 3
 """Sample values shown per column."""
@@ -132,6 +134,26 @@ _DATE = re.compile(
 )
 _NUMBER = re.compile(r"^[-+]?\d+(?:[.,]\d+)?%?$")
 _IMPORT_ID = re.compile(r'^\{\s*"ImportId"\s*:')
+_SURVEYMONKEY_IDS = frozenset({"respondent id", "collector id"})
+"""SurveyMonkey's first metadata columns, empty in its row of answer labels."""
+_SURVEYMONKEY_LABELS = frozenset(
+    {
+        "response",
+        "open-ended response",
+        "open ended response",
+        "antwort",
+        "offene antwort",
+        "respuesta",
+        "respuesta abierta",
+        "réponse",
+        "réponse ouverte",
+    }
+)
+"""SurveyMonkey's answer labels that mean "the question's answer" (English, German, Spanish,
+French exports); any other label names an option or a matrix row."""
+_SURVEYMONKEY_OTHER = "other (please specify)"
+LABEL_JOIN = " — "
+"""Between a SurveyMonkey question and the option or row its column holds."""
 
 
 @dataclass(frozen=True)
@@ -263,8 +285,8 @@ def build_table(
 ) -> Table:
     """The table in ``grid`` ((row number, cells) of non-empty rows, header first).
 
-    Recognises Qualtrics' extra header rows and names the columns; raises InputError when
-    there is no header or no answer row.
+    Recognises Qualtrics' and SurveyMonkey's extra header rows and names the columns;
+    raises InputError when there is no header or no answer row.
     """
     rows = [(number, [_clean(c) for c in cells]) for number, cells in grid]
     rows = [(n, cells) for n, cells in rows if any(cells)]
@@ -282,6 +304,9 @@ def build_table(
         layout, questions, body = "Qualtrics", _pad(body[0][1], width), body[2:]
     elif len(body) >= 1 and _is_qualtrics_question_row(header, body[0][1]):
         layout, questions, body = "Qualtrics", _pad(body[0][1], width), body[1:]
+    elif len(body) >= 1 and _is_surveymonkey_label_row(header, body[0][1]):
+        header = _surveymonkey_names(header, _pad(body[0][1], width))
+        layout, questions, body = "SurveyMonkey", list(header), body[1:]
     elif header and _fold(header[0]) in _TIMESTAMPS:
         layout = "Google Forms"
     if not body:
@@ -371,6 +396,8 @@ def table_passages(table: Table, choice: TableChoice | None = None, prefix: str 
 def _layout_note(table: Table) -> str:
     skipped = {
         "Qualtrics": "its question-text and import-ID header rows are not answers",
+        "SurveyMonkey": "its second header row (answer labels) is not answers; columns are "
+        "named by their question and option",
         "Google Forms": "its Timestamp column is ignored",
     }
     return f"recognised a {table.layout} export: {skipped.get(table.layout, '')}"
@@ -472,6 +499,40 @@ def _is_qualtrics_question_row(header: list[str], cells: list[str]) -> bool:
             index = folded.index(name)
             return index < len(cells) and _fold(cells[index]) == text
     return False
+
+
+def _is_surveymonkey_label_row(header: list[str], cells: list[str]) -> bool:
+    """SurveyMonkey's second header row: empty under ``Respondent ID`` and ``Collector ID``
+    and labels elsewhere; without those columns, mostly its standard labels."""
+    filled = [c for c in cells if c]
+    if not filled:
+        return False
+    marked = [i for i, h in enumerate(header) if _fold(h) in _SURVEYMONKEY_IDS]
+    if marked:
+        return all(i >= len(cells) or not cells[i] for i in marked)
+    known = _SURVEYMONKEY_LABELS | {_SURVEYMONKEY_OTHER}
+    return sum(_fold(c) in known for c in filled) * 2 > len(filled)
+
+
+def _surveymonkey_names(header: list[str], labels: list[str]) -> list[str]:
+    """Column names from SurveyMonkey's two header rows: the question where the label is a
+    plain "Response", else the question and the option or row (``Devices — Tablet``). A
+    question spans its options' columns, so an empty header continues the one before."""
+    names: list[str] = []
+    question = ""
+    for head, label in zip(header, labels, strict=True):
+        label = " ".join(label.split())
+        if head:
+            question = head
+        elif not label:
+            question = ""
+        if not label or (head and _fold(label) in _SURVEYMONKEY_LABELS):
+            names.append(head)
+        elif not question:
+            names.append(label)
+        else:
+            names.append(f"{question}{LABEL_JOIN}{label}")
+    return names
 
 
 def _pad(cells: list[str], width: int) -> list[str]:
