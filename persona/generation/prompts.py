@@ -83,12 +83,14 @@ def fence(text: str, tag: str) -> str:
 
 def format_line(passage: Passage) -> str:
     """One passage as the model sees it: ``P12 text``, or ``- text`` for context (with the
-    respondent it describes, when known: ``- (R7) Age: 34``)."""
+    respondent it describes when the text does not already name them: ``- (R7) Age: 34``,
+    but ``- Interviewer: How do you…``)."""
     text = " ".join(fence(passage.text, DATA_TAG).split())
     if passage.citable and passage.id:
         return f"{passage.id} {text}"
-    who = f"({passage.participant}) " if passage.participant else ""
-    return f"{CONTEXT_MARK} {who}{text}"
+    who = passage.participant
+    named = not who or text.casefold().startswith(who.casefold())
+    return f"{CONTEXT_MARK} {text}" if named else f"{CONTEXT_MARK} ({who}) {text}"
 
 
 def format_data(passages: Iterable[Passage]) -> str:
