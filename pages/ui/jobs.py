@@ -56,8 +56,12 @@ def current_job(key: str) -> Job | None:
 
 
 def job_running(key: str) -> bool:
+    """Whether this session's job under ``key`` is running; the page draws its inputs
+    disabled when it is (:func:`follow_job` redraws them once the job ends)."""
     job = current_job(key)
-    return job is not None and not job.done
+    running = job is not None and not job.done
+    st.session_state[f"drawn_busy_{key}"] = running
+    return running
 
 
 def finish_job(key: str) -> Job | None:
@@ -83,7 +87,13 @@ def follow_job(key: str, *, label: str) -> None:
     Stop ends the model's current request and keeps what was made.
     """
     job = current_job(key)
-    if job is None or job.done:
+    if job is None:
+        return
+    if job.done:
+        # it ended between the top of this run and here (a Stop is that quick): the inputs
+        # were drawn disabled, so draw the page again with them enabled
+        if st.session_state.pop(f"drawn_busy_{key}", False):
+            st.rerun()
         return
     stopping = job.state == "stopping"
     left, right = st.columns([1, 3], vertical_alignment="center")
