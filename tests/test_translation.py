@@ -12,7 +12,13 @@ import pytest
 from persona.cli.chat import ask as cli_ask
 from persona.core.documents import Passage, with_passage_ids
 from persona.core.schema import Persona
-from persona.generation.chat import DECLINE, NOTHING_RELEVANT, SEARCHED, PersonaChat
+from persona.generation.chat import (
+    DECLINE,
+    DECLINES,
+    NOTHING_RELEVANT,
+    SEARCHED,
+    PersonaChat,
+)
 from persona.generation.retrieval import Retriever
 from persona.generation.translation import in_other_language
 from persona.ingest import read_paths
@@ -89,6 +95,24 @@ def test_the_persona_still_declines_what_the_data_cannot_answer() -> None:
     assert len(engine.calls) == 1  # the translation only: nothing relevant, no answer asked
     assert not turn.supported and turn.answer == DECLINE and turn.note == NOTHING_RELEVANT
     assert turn.searched == "Welche Fußballmannschaft unterstützen Sie?"
+
+
+@pytest.mark.parametrize(
+    ("code", "question", "language"),
+    [
+        ("de", "Welche Fußballmannschaft unterstützen Sie am Wochenende?", "German"),
+        ("es", "¿Qué equipo de fútbol apoya usted los domingos?", "Spanish"),
+    ],
+)
+def test_a_decline_is_in_the_language_of_the_question(
+    code: str, question: str, language: str
+) -> None:
+    passages = study(code)
+    engine = QueuedEngine()
+    turn = ask(PersonaChat(engine, "m", persona(passages), passages), question)
+    assert engine.calls == []  # the study's own language: nothing to translate, nothing found
+    assert not turn.supported and turn.note == NOTHING_RELEVANT
+    assert turn.answer == DECLINES[language] != DECLINE
 
 
 def test_a_question_in_the_studys_language_is_not_translated() -> None:

@@ -44,6 +44,17 @@ HISTORY_TURNS = 3
 NEAREST = 3
 TEMPERATURE = 0.2
 DECLINE = "I have no data on that: nothing in this study speaks to it."
+DECLINES = {
+    "English": DECLINE,
+    "German": "Dazu habe ich keine Daten: Nichts in dieser Studie spricht davon.",
+    "Spanish": "No tengo datos sobre eso: nada en este estudio habla de ello.",
+    "French": "Je n'ai pas de données là-dessus : rien dans cette étude n'en parle.",
+    "Italian": "Non ho dati su questo: niente in questo studio ne parla.",
+    "Portuguese": "Não tenho dados sobre isso: nada neste estudo fala disso.",
+    "Dutch": "Daar heb ik geen gegevens over: niets in dit onderzoek gaat daarover.",
+    "Japanese": "それについてのデータはありません。この調査にはそれに触れた発言がありません。",
+}
+"""The persona's decline in the language the question was asked in (English otherwise)."""
 
 NOTHING_RELEVANT = "Nothing in the study is about this question."
 MARKED_UNSUPPORTED = "The model found no answer in the passages it was given."
@@ -159,10 +170,14 @@ class PersonaChat:
             if translated.casefold() != question.casefold():
                 searched = translated
         found = self.search(searched or question)
+        language = asked_in.language if asked_in else None
+        # asked in another language than the study's but not told which: the app's English
+        spoken = (language or "English") if asked_in else (self.language or "English")
+        decline = DECLINES.get(spoken, DECLINE)
         if not found.relevant:
-            turn = self._decline(question, found, NOTHING_RELEVANT)
+            turn = self._decline(question, found, NOTHING_RELEVANT, decline)
         else:
-            turn = yield from self._answer(question, found, asked_in.language if asked_in else None)
+            turn = yield from self._answer(question, found, language, decline)
         turn.searched = searched
         self.history.append(turn)
         yield turn
@@ -185,7 +200,7 @@ class PersonaChat:
         return messages
 
     def _answer(
-        self, question: str, found: Search, language: str | None
+        self, question: str, found: Search, language: str | None, decline: str
     ) -> Generator[str, None, ChatTurn]:
         given = {p.id: p for p in found.passages}
         messages = self._messages(question, found, language)
@@ -207,12 +222,12 @@ class PersonaChat:
                 yield text
         answer, _problems = read_object(stream.raw, ChatAnswer)
         if answer is None:
-            return self._decline(question, found, UNREADABLE)
+            return self._decline(question, found, UNREADABLE, decline)
         cited = [given[i] for i in dict.fromkeys(answer.cited) if i in given][:MAX_ANSWER_CITES]
         if not answer.supported:
-            return self._decline(question, found, MARKED_UNSUPPORTED)
+            return self._decline(question, found, MARKED_UNSUPPORTED, decline)
         if not cited:
-            return self._decline(question, found, NO_CITATION)
+            return self._decline(question, found, NO_CITATION, decline)
         return ChatTurn(
             question=question,
             answer=answer.answer.strip(),
@@ -221,10 +236,10 @@ class PersonaChat:
             model=self.model,
         )
 
-    def _decline(self, question: str, found: Search, why: str) -> ChatTurn:
+    def _decline(self, question: str, found: Search, why: str, decline: str) -> ChatTurn:
         return ChatTurn(
             question=question,
-            answer=DECLINE,
+            answer=decline,
             supported=False,
             nearest=[Quote.of(p) for p in found.passages[:NEAREST]],
             note=why,
