@@ -4,6 +4,7 @@ degenerate personas, map-reduce that converges, parallel chunk calls, calibratio
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -327,7 +328,7 @@ def test_parallel_chunk_calls_give_the_same_personas():
 
 
 def test_closing_the_run_stops_outstanding_chunk_calls():
-    passages = study(300)
+    passages = study(600)  # twice the chunks the first three parts can have sent
     engine = ScriptedEngine(context_length=2048, delay=0.05)
     generation = Generation(engine, passages, request(parallel=4))
     events = generation.events()
@@ -337,8 +338,6 @@ def test_closing_the_run_stops_outstanding_chunk_calls():
     events.close()
     sent = len(engine.calls)
     assert sent < len(generation.plan.chunks)
-    import time
-
     time.sleep(0.3)
     assert len(engine.calls) <= sent + 4  # at most the calls already under way
 
