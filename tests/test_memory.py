@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import weakref
+import gc
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,16 +11,12 @@ from pages.ui import memory
 
 @dataclass
 class FakeState:
-    """The part of SafeSessionState the reaper uses."""
+    """The part of SessionState the reaper uses."""
 
     values: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def filtered_state(self) -> dict[str, Any]:
-        return dict(self.values)
-
-    def __delitem__(self, key: str) -> None:
-        del self.values[key]
+    def clear(self) -> None:
+        self.values.clear()
 
 
 @dataclass
@@ -46,8 +42,8 @@ def test_only_sessions_gone_longer_than_the_reconnect_time_are_released() -> Non
         FakeState({"reading_generate": "y" * 1000, "uploads_generate": ["file"]}),
     )
     memory._watched.clear()
-    memory._watched["open"] = memory._Watched(weakref.ref(open_tab))  # type: ignore[arg-type]
-    memory._watched["closed"] = memory._Watched(weakref.ref(closed_tab))  # type: ignore[arg-type]
+    memory._watched["open"] = memory._Watched(open_tab)  # type: ignore[arg-type]
+    memory._watched["closed"] = memory._Watched(closed_tab)  # type: ignore[arg-type]
     runtime = FakeRuntime(active={"open"})
 
     assert memory.reap(runtime, after_s=120, now=1000.0) == 0  # just disconnected
@@ -64,7 +60,7 @@ def test_only_sessions_gone_longer_than_the_reconnect_time_are_released() -> Non
 def test_a_reconnected_session_starts_its_clock_again() -> None:
     tab = FakeState({"k": 1})
     memory._watched.clear()
-    memory._watched["s"] = memory._Watched(weakref.ref(tab))  # type: ignore[arg-type]
+    memory._watched["s"] = memory._Watched(tab)  # type: ignore[arg-type]
     runtime = FakeRuntime(active=set())
     memory.reap(runtime, after_s=10, now=0.0)
     runtime.active.add("s")
@@ -73,3 +69,21 @@ def test_a_reconnected_session_starts_its_clock_again() -> None:
     assert memory.reap(runtime, after_s=10, now=12.0) == 0
     assert memory.reap(runtime, after_s=10, now=22.0) == 1
     memory._watched.clear()
+
+
+def test_a_session_is_released_after_the_script_run_that_registered_it_ended() -> None:
+    """Streamlit's own state classes: a script run's ``SafeSessionState`` wrapper is gone
+    long before the tab closes, while the session's ``SessionState`` lives on."""
+    from streamlit.runtime.state.safe_session_state import SafeSessionState
+    from streamlit.runtime.state.session_state import SessionState
+
+    state = SessionState()
+    state["reading_generate"] = "x" * 1000
+    memory._watched.clear()
+    memory.watch("closed", SafeSessionState(state, lambda: None))  # the run ends: wrapper freed
+    gc.collect()
+    runtime = FakeRuntime(active=set())
+    memory.reap(runtime, after_s=2, now=0.0)
+    assert memory.reap(runtime, after_s=2, now=3.0) == 1
+    assert "reading_generate" not in state and state.filtered_state == {}
+    assert runtime.uploaded_file_mgr.removed == ["closed"]

@@ -15,31 +15,31 @@ memory back to the system.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import ctypes.util
 import gc
 import threading
 import time
-import weakref
 from dataclasses import dataclass
 
 from streamlit import config
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 from streamlit.runtime.state.safe_session_state import SafeSessionState
+from streamlit.runtime.state.session_state import SessionState
 
 REAP_EVERY_S = 5.0
 
 
 @dataclass
 class _Watched:
-    state: weakref.ref[SafeSessionState]
+    state: SessionState
     gone_since: float | None = None
 
 
 _watched: dict[str, _Watched] = {}
-"""Session ID → a weak reference to its state: nothing here keeps a session's data alive."""
+"""Session ID → its state, until the reaper empties it: once the tab has been gone for
+Streamlit's reconnect time, which is as long as Streamlit itself keeps the session."""
 _lock = threading.Lock()
 _reaper: threading.Thread | None = None
 
@@ -50,12 +50,25 @@ def watch_session() -> None:
     ctx = get_script_run_ctx()
     if ctx is None or not Runtime.exists():
         return
+    watch(ctx.session_id, ctx.session_state)
     with _lock:
-        if ctx.session_id not in _watched:
-            _watched[ctx.session_id] = _Watched(weakref.ref(ctx.session_state))
         if _reaper is None or not _reaper.is_alive():
             _reaper = threading.Thread(target=_reap_forever, name="persona-reaper", daemon=True)
             _reaper.start()
+
+
+def watch(session_id: str, state: SafeSessionState) -> None:
+    """Remember ``session_id``'s state for :func:`reap`.
+
+    What is kept is the session's own ``SessionState``, which lives as long as the session:
+    the ``SafeSessionState`` a script run sees wraps it for that run only, so a (weak)
+    reference to the wrapper was dead by the time the tab was gone, and nothing was released.
+    ``SessionState`` takes no weak reference, so this one is strong; :func:`reap` drops it.
+    """
+    inner: SessionState = state._state  # the wrapper's one field; Streamlit has no accessor
+    with _lock:
+        if session_id not in _watched:
+            _watched[session_id] = _Watched(inner)
 
 
 def _reap_forever() -> None:
@@ -77,15 +90,12 @@ def reap(runtime: Runtime, after_s: float, now: float | None = None) -> int:
         if runtime.is_active_session(session_id):
             entry.gone_since = None
             continue
-        entry.gone_since = entry.gone_since or now
+        if entry.gone_since is None:
+            entry.gone_since = now
         if now - entry.gone_since < after_s:
             continue
         runtime.uploaded_file_mgr.remove_session_files(session_id)
-        state = entry.state()
-        if state is not None:
-            for key in list(state.filtered_state):
-                with contextlib.suppress(KeyError):
-                    del state[key]
+        entry.state.clear()  # every value, widgets' included (an uploader holds its files)
         with _lock:
             _watched.pop(session_id, None)
         released += 1
