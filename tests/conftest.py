@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.fake_ollama import FakeOllama
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, Page
 
 UNREACHABLE = "http://127.0.0.1:9"
 """An address where nothing listens (the discard port), so no test reaches a real server."""
@@ -51,3 +55,25 @@ def fake_ollama() -> Iterator[FakeOllama]:
 def fake_ollama_url(fake_ollama: FakeOllama) -> str:
     """Base URL of the running fake Ollama server."""
     return fake_ollama.url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[BrowserContext]:
+    """The system's Chromium, one profile per test module (never a downloaded browser)."""
+    from tests.browser import CHROMIUM, chromium_context
+
+    assert CHROMIUM.exists(), (
+        f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)"
+    )
+    with chromium_context() as context:
+        yield context
+
+
+@pytest.fixture
+def tab() -> Iterator[list[Page]]:
+    """Pages a test opens, closed after it (those it did not close itself)."""
+    pages: list[Page] = []
+    yield pages
+    for page in pages:
+        if not page.is_closed():
+            page.close()

@@ -20,12 +20,10 @@ from playwright.sync_api import Error as PlaywrightError
 from pages.ui.resources import LISTING_TTL_S
 from persona.core.records import Run
 from tests.browser import (
-    CHROMIUM,
     RECORD_PROGRESS,
     ROOT,
     SHOWCASE_PERSONAS,
     Service,
-    chromium_context,
     closed_url,
     full_page_screenshot,
     installed_models,
@@ -49,15 +47,6 @@ PULLED = "llama3.2:1b"
 
 
 # --- fixtures ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[BrowserContext]:
-    assert CHROMIUM.exists(), (
-        f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)"
-    )
-    with chromium_context() as context:
-        yield context
 
 
 @pytest.fixture(scope="module")
@@ -93,15 +82,6 @@ def app_without_ollama(
         yield server.url, host
     finally:
         server.stop()
-
-
-@pytest.fixture
-def tab(browser: BrowserContext) -> Iterator[list[Page]]:
-    """Pages a test opens are closed after it."""
-    pages: list[Page] = []
-    yield pages
-    for page in pages:
-        page.close()
 
 
 # --- helpers -----------------------------------------------------------------------------------

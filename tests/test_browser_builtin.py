@@ -16,10 +16,8 @@ from playwright.sync_api import BrowserContext, Page, expect
 from persona.engines.builtin import LABEL, demo_model_name
 from persona.history.store import Store, history_path
 from tests.browser import (
-    CHROMIUM,
     ROOT,
     Service,
-    chromium_context,
     closed_url,
     open_app,
     start_streamlit,
@@ -35,13 +33,6 @@ GENERATION_TIMEOUT_MS = 900_000
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[BrowserContext]:
-    assert CHROMIUM.exists(), f"the browser tests need Chromium at {CHROMIUM}"
-    with chromium_context() as context:
-        yield context
-
-
-@pytest.fixture(scope="module")
 def no_ollama(
     browser: BrowserContext, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Service, Path]]:
@@ -52,14 +43,6 @@ def no_ollama(
         yield server, data
     finally:
         server.stop()
-
-
-@pytest.fixture
-def tab(browser: BrowserContext) -> Iterator[list[Page]]:
-    pages: list[Page] = []
-    yield pages
-    for page in pages:
-        page.close()
 
 
 def test_personas_without_ollama_from_the_demo_model(

@@ -7,12 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import expect
 
 from tests.browser import (
     ROOT,
     Service,
-    chromium_context,
     full_page_screenshot,
     open_app,
     start_fake_anthropic,
@@ -48,12 +47,6 @@ def services(tmp_path_factory) -> Iterator[tuple[str, Service]]:
     finally:
         for service in (app, claude, ollama):
             service.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[BrowserContext]:
-    with chromium_context() as context:
-        yield context
 
 
 def test_draft_consent_refine_diff_accept(services, browser):

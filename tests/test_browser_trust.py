@@ -25,10 +25,8 @@ from playwright.sync_api import BrowserContext, Page, Request, WebSocket, expect
 
 from persona.core.safe_text import WORD_JOINER
 from tests.browser import (
-    CHROMIUM,
     ROOT,
     Service,
-    chromium_context,
     open_app,
     start_fake_ollama,
     start_streamlit,
@@ -110,13 +108,6 @@ def probe() -> Iterator[Probe]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[BrowserContext]:
-    assert CHROMIUM.exists(), f"the browser tests need Chromium at {CHROMIUM}"
-    with chromium_context() as context:
-        yield context
-
-
-@pytest.fixture(scope="module")
 def wire(browser: BrowserContext) -> Wire:
     return Wire(browser)
 
@@ -141,15 +132,6 @@ def app(fake: Service, browser: BrowserContext, wire: Wire, data_dir: Path) -> I
         yield server.url
     finally:
         server.stop()
-
-
-@pytest.fixture
-def tab(browser: BrowserContext) -> Iterator[list[Page]]:
-    pages: list[Page] = []
-    yield pages
-    for page in pages:
-        if not page.is_closed():
-            page.close()
 
 
 @pytest.fixture
