@@ -7,9 +7,10 @@ import streamlit as st
 from pages.ui.guard import run_guarded
 from pages.ui.memory import watch_session
 
+# A local file: an emoji or ``:material/...:`` page icon makes the browser fetch it from
+# Google's servers, and the dashboard asks no host but itself for anything. (A comment, not a
+# string: Streamlit's magic would show a bare string on every page.)
 ICON = Path(__file__).parent / "assets" / "persona-icon.png"
-"""A local file: an emoji or ``:material/...:`` page icon makes the browser fetch it from
-Google's servers, and the dashboard asks no host but itself for anything."""
 
 st.set_page_config(page_title="Persona", page_icon=str(ICON), layout="wide")
 watch_session()

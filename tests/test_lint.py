@@ -85,3 +85,29 @@ def test_the_cli_and_the_pages_use_the_python_api() -> None:
             elif isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Store":
                 offenders.append(f"{where}:{node.lineno}: Store() (use persona.api.open_history)")
     assert offenders == []
+
+
+def _shown_by_magic(body: list[ast.stmt]) -> list[int]:
+    """Lines of bare strings Streamlit's magic would write on the page: outside functions
+    and classes, whose docstrings it skips (as it skips the script's own docstring)."""
+    lines = []
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, (ast.Constant, ast.JoinedStr)):
+            lines.append(node.lineno)
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            lines += _shown_by_magic(getattr(node, field, []))
+    return lines
+
+
+def test_no_page_shows_a_stray_string() -> None:
+    scripts = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
+    stray = {}
+    for script in scripts:
+        body = ast.parse(script.read_text(encoding="utf-8")).body
+        if body and ast.get_docstring(ast.Module(body=body, type_ignores=[])) is not None:
+            body = body[1:]
+        if lines := _shown_by_magic(body):
+            stray[script.name] = lines
+    assert stray == {}, f"bare strings Streamlit would show on the page (use comments): {stray}"
