@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import struct
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from persona.engines.builtin import BuiltinEngine, demo_model_name
 from persona.engines.gguf import read_gguf
 from persona.engines.hardware import Hardware
 from persona.engines.inventory import model_rows
-from persona.engines.llamacpp import demo_model_path
+from persona.engines.llamacpp import demo_model_path, json_gbnf
 
 DEMO = demo_model_path()
 MACHINE = Hardware(16 * 10**9, 8 * 10**9, "Test CPU", 4, 8)
@@ -148,8 +149,23 @@ def test_chat_with_a_schema_streams_json_then_usage(tmp_path: Path) -> None:
     )
     usage = pieces.pop()
     assert isinstance(usage, Usage) and usage.prompt_tokens and usage.output_tokens
-    reply = json.loads("".join(str(p) for p in pieces))
+    text = "".join(str(p) for p in pieces)
+    reply = json.loads(text)
     assert isinstance(reply["name"], str) and isinstance(reply["age"], int)
+    assert list(reply) == ["name", "age"]  # the schema's order, not sorted
+    assert not re.search(r"\s", re.sub(r'"(?:[^"\\]|\\.)*"', "", text))  # compact JSON
+
+
+def test_the_grammar_keeps_the_schemas_key_order_and_spends_nothing_on_layout() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"role": {"type": "string"}, "age": {"type": "string"}},
+        "required": ["role", "age"],
+    }
+    rules = dict(line.split(" ::= ", 1) for line in json_gbnf(schema).splitlines())
+    assert rules["root"].index("role-kv") < rules["root"].index("age-kv")
+    assert rules["space"] == '""'
+    assert "\\x00-\\x1F" in rules["char"]  # no raw control characters inside strings
 
 
 @pytest.mark.realmodel

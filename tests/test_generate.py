@@ -95,7 +95,7 @@ def test_context_lines_cannot_be_cited_even_by_id():
     generation = Generation(client, [heading, *PASSAGES], request())
     run(generation)
     body = client.calls[0]["messages"][1]["content"]
-    assert "- # Interview 1" in body and "P0 " not in body
+    assert "\n# Interview 1\n" in body and "P0 " not in body
     assert generation.result.personas[0].goals[0].evidence == []
     assert generation.result.dropped_ids == 2  # the claim and the representative quote
 
@@ -292,6 +292,37 @@ def test_map_reduce_converges_with_monotonic_progress(context):
     checked = verify_personas(generation.result.personas, passages)
     found = summarize(checked)
     assert found.verified == found.total > 0
+
+
+def test_each_persona_call_writes_from_its_own_share_of_the_findings():
+    passages = study(400)
+    engine = ScriptedEngine(context_length=2048)
+    generation = Generation(engine, passages, request(count=3))
+    assert generation.plan.persona_calls == 3 and generation.plan.per_call == 1
+    assert "each from its own share of the findings" in generation.plan.describe()
+    run(generation)
+    calls = [c for c in engine.calls if "from these findings" in c["messages"][-1]["content"]]
+    assert len(calls) == 3
+    shares = [
+        [line for line in c["messages"][-1]["content"].splitlines() if line.startswith("- ")]
+        for c in calls
+    ]
+    assert all(shares)
+    assert sum(len(s) for s in shares) == len({line for s in shares for line in s})  # disjoint
+    for call, share in zip(calls, shares, strict=True):
+        cited = {pid for line in share for pid in line.rsplit("| ", 1)[1].split()}
+        assert set(_enums(call["schema"])) == cited  # only its own findings can be cited
+    assert len(generation.result.personas) == 3
+
+
+def _enums(node: object) -> list[str]:
+    if isinstance(node, dict):
+        own = node.get("enum", []) if node.get("type") == "string" else []
+        ids = [e for e in own if isinstance(e, str) and e.startswith("P")]
+        return ids + [e for value in node.values() for e in _enums(value)]
+    if isinstance(node, list):
+        return [e for value in node for e in _enums(value)]
+    return []
 
 
 def _ids(prompt: str) -> list[str]:

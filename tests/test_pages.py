@@ -301,7 +301,7 @@ def test_generate_reports_files_plans_and_saves_personas(
         c.startswith(f"{len(good)} of {len(good) + 2} files read") for c in values(at.caption)
     )
     [plan] = [i for i in values(at.info) if i.startswith("**Plan:**")]
-    assert "call for the personas" in plan
+    assert "call for the personas" in plan, plan
 
     model = next(s for s in at.selectbox if s.label == "Model")
     assert model.value in ollama.model_names()

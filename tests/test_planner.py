@@ -111,7 +111,7 @@ def test_map_reduce_converges_for_any_context_and_size(context, lines):
         return
     assert result.synthesis_findings >= 1 and result.merge_batch >= 2
     findings = len(result.chunks) * result.findings_limit
-    calls, rounds = count_merges(findings, result.synthesis_findings, result.merge_batch)
+    calls, rounds = count_merges(findings, result.findings_pool, result.merge_batch)
     assert (calls, rounds) == (result.merge_calls, result.merge_rounds)
     assert rounds <= 3 * findings.bit_length()  # shrinks by a fixed share each round
 

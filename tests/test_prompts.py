@@ -1,11 +1,11 @@
-"""How passages are lined up for the model: IDs for what participants said, context marked."""
+"""How passages are lined up for the model: IDs for what participants said, context bare."""
 
 from __future__ import annotations
 
 import pytest
 
 from persona.core.documents import Passage
-from persona.generation.prompts import DATA_TAG, format_data, format_line
+from persona.generation.prompts import DATA_TAG, format_data, format_line, names_clause
 
 
 def passage(text: str, *, citable: bool, participant: str = "", id: str = "") -> Passage:
@@ -23,15 +23,26 @@ def passage(text: str, *, citable: bool, participant: str = "", id: str = "") ->
         ),
         (
             passage("Interviewer: Why at night?", citable=False, participant="Interviewer"),
-            "- Interviewer: Why at night?",
+            "Interviewer: Why at night?",
         ),
-        (passage("Age: 34", citable=False, participant="R7"), "- (R7) Age: 34"),
-        (passage("# Interview 1", citable=False), "- # Interview 1"),
+        (passage("Age: 34", citable=False, participant="R7"), "(R7) Age: 34"),
+        (passage("# Interview 1", citable=False), "# Interview 1"),
+        # context that would read as a cited line, a file header or a marked line is marked
+        (passage("P3 to follow up", citable=False), "- P3 to follow up"),
+        (passage("# file: notes.md", citable=False), "- # file: notes.md"),
+        (passage("- a bullet", citable=False), "- - a bullet"),
         (passage("spread\n  over   lines", citable=True, id="P9"), "P9 spread over lines"),
     ],
 )
 def test_each_passage_is_one_line(item: Passage, line: str) -> None:
     assert format_line(item) == line
+
+
+def test_only_names_are_listed_as_names_a_persona_must_not_have() -> None:
+    assert names_clause(["Maria", "R0007", "", "Tom Becker", "P12"]) == (
+        " (the participants are: Maria, Tom Becker)"
+    )
+    assert names_clause(["R1", "R2"]) == ""
 
 
 def test_the_data_fence_cannot_be_closed_from_inside() -> None:

@@ -42,18 +42,27 @@ def _gbnf(schema_json: str) -> str:
     from llama_cpp.llama_grammar import json_schema_to_gbnf
 
     gbnf = json_schema_to_gbnf(schema_json)
-    return re.sub(r"^char ::= .*$", lambda _match: _STRICT_CHAR, gbnf, flags=re.MULTILINE)
+    gbnf = re.sub(r"^char ::= .*$", lambda _match: _STRICT_CHAR, gbnf, flags=re.MULTILINE)
+    return re.sub(r"^space ::= .*$", 'space ::= ""', gbnf, flags=re.MULTILINE)
+
+
+def json_gbnf(schema: Mapping[str, Any]) -> str:
+    """The GBNF grammar text for compact JSON matching ``schema``.
+
+    - Keys come in the order the schema declares them, as Ollama's and llama.cpp's own
+      converters keep them (a persona's name and role before its goals), never sorted.
+    - No whitespace between tokens: the model spends no tokens (and no time) on layout.
+    - Strings are strict like Ollama's: llama-cpp-python's converter lets raw newlines into
+      strings, which no JSON parser accepts.
+    """
+    return _gbnf(json.dumps(schema))
 
 
 def json_grammar(schema: Mapping[str, Any]) -> Any:
-    """A llama.cpp grammar for JSON matching ``schema``, with strict strings like Ollama's.
-
-    llama-cpp-python's own converter lets raw newlines into strings, which no JSON parser
-    accepts; Ollama's does not. The grammar text is cached per schema.
-    """
+    """A llama.cpp grammar for :func:`json_gbnf` (the text is cached per schema)."""
     from llama_cpp.llama_grammar import LlamaGrammar
 
-    return LlamaGrammar.from_string(_gbnf(json.dumps(schema, sort_keys=True)), verbose=False)
+    return LlamaGrammar.from_string(json_gbnf(schema), verbose=False)
 
 
 def cpu_has_amx(cpuinfo: str | None = None) -> bool:

@@ -32,6 +32,7 @@ from persona.generation import prompts
 from persona.generation.answers import read_items
 from persona.generation.degenerate import degeneracy
 from persona.generation.distinct import SIMILAR, similarity
+from persona.generation.groups import share_out
 from persona.generation.planner import (
     SAFETY,
     Plan,
@@ -185,7 +186,7 @@ def make_plan(
         result = plan(passages, **kwargs, force_map=True)
         chunks = plan(remaining, **kwargs, force_map=True).chunks if remaining else ()
         findings = saved_findings + len(chunks) * result.findings_limit
-        merges, rounds = count_merges(findings, result.synthesis_findings, result.merge_batch)
+        merges, rounds = count_merges(findings, result.findings_pool, result.merge_batch)
         result = replace(result, chunks=chunks, merge_calls=merges, merge_rounds=rounds)
     else:
         result = plan(passages, **kwargs)
@@ -321,29 +322,29 @@ class Generation:
                 citable = [p.id for p in plan_.chunks[0] if p.citable]
                 personas = yield from self._write_personas(
                     prompts.PERSONAS_SYSTEM,
-                    lambda count, written: prompts.personas_prompt(
+                    lambda _call, count, written: prompts.personas_prompt(
                         plan_.chunks[0],
                         count,
                         self.request.context,
                         written,
                         language=self.request.language,
                     ),
-                    citable,
+                    lambda _call: citable,
                 )
             else:
-                findings = yield from self._map()
-                findings = yield from self._condense(findings)
-                allowed = list(dict.fromkeys(pid for f in findings for pid in f.passages))
+                shares = yield from self._findings_for_persona_calls()
                 personas = yield from self._write_personas(
                     prompts.SYNTHESIS_SYSTEM,
-                    lambda count, written: prompts.synthesis_prompt(
-                        findings,
+                    lambda call, count, written: prompts.synthesis_prompt(
+                        shares[call % len(shares)],
                         count,
                         self.request.context,
                         written,
                         language=self.request.language,
                     ),
-                    allowed,
+                    lambda call: list(
+                        dict.fromkeys(pid for f in shares[call % len(shares)] for pid in f.passages)
+                    ),
                 )
         finally:
             self._cancel.set()
@@ -523,11 +524,27 @@ class Generation:
         overhead = _overhead(prompts.SYNTHESIS_SYSTEM, self.request.context)
         return int((plan_.context_limit - plan_.answer_tokens - overhead) / SAFETY)
 
-    def _condense(self, findings: list[Finding]) -> Generator[Progress, None, list[Finding]]:
-        """Merge findings, round by round, until they fit one persona call."""
+    def _findings_for_persona_calls(self) -> Generator[Progress, None, list[list[Finding]]]:
+        """The findings each persona call writes from: with several calls, each its own share
+        (:func:`~persona.generation.groups.share_out`); else all of them in one call."""
+        findings = yield from self._map()
+        room = self._synthesis_room()
+        calls = self.plan.persona_calls
+        if calls > 1:
+            bound = self.plan.finding_tokens or room // 2
+            pool = calls * (room - bound - _findings_tokens([]))
+            findings = yield from self._condense(findings, pool)
+            if len(findings) >= calls:
+                return share_out(findings, calls, room, _findings_tokens)
+        findings = yield from self._condense(findings, room)
+        return [findings]
+
+    def _condense(
+        self, findings: list[Finding], room: int
+    ) -> Generator[Progress, None, list[Finding]]:
+        """Merge findings, round by round, until they fit ``room`` tokens."""
         bound = self.plan.finding_tokens or 10**6
         findings = [_bounded(f, bound) for f in findings]
-        room = self._synthesis_room()
         batch_size = self.plan.merge_batch or 2
         round_ = 0
         while _findings_tokens(findings) > room and len(findings) > 1:
@@ -565,10 +582,13 @@ class Generation:
     def _write_personas(
         self,
         system: str,
-        prompt_for: Callable[[int, Sequence[str]], str],
-        allowed: Sequence[str],
+        prompt_for: Callable[[int, int, Sequence[str]], str],
+        allowed_for: Callable[[int], Sequence[str]],
     ) -> Generator[Progress, None, list[Persona]]:
-        """All personas asked for, ``per_call`` at a time, each call told who exists."""
+        """All personas asked for, ``per_call`` at a time, each call told who exists.
+
+        ``prompt_for(call, count, written)`` is the prompt of call ``call`` (from 0) asking
+        for ``count`` personas; ``allowed_for(call)`` the passage IDs that call may cite."""
         count = self.request.count
         per_call = max(1, self.plan.per_call)
         names = prompts.names_clause(self.names)
@@ -583,8 +603,8 @@ class Generation:
             label = "Writing personas" + (f" ({call + 1} of {calls})" if calls > 1 else "")
             outcome = yield from self._ask_personas(
                 system.format(count=want, names=names),
-                prompt_for(want, written),
-                allowed,
+                prompt_for(call, want, written),
+                allowed_for(call),
                 want,
                 kept,
                 label,
@@ -764,6 +784,8 @@ class Generation:
         sent = _tokens(messages)
         limit = self.plan.context_limit
         num_ctx = num_ctx_for(self.calibration.scale(sent), room, limit)
+        if self.plan.mode == "single":  # the context the plan announced (its estimate errs high)
+            num_ctx = max(num_ctx, self.plan.num_ctx)
         predict = max(room, num_ctx - int(self.calibration.scale(sent) * SAFETY))
         options = ChatOptions(
             num_ctx=num_ctx,

@@ -80,6 +80,12 @@ class Plan:
         return -(-self.count // self.per_call)
 
     @property
+    def findings_pool(self) -> int:
+        """Findings the persona calls take together (map-reduce): with several calls, each
+        writes from its own share of the findings (:mod:`persona.generation.groups`)."""
+        return findings_pool(self.synthesis_findings, self.persona_calls)
+
+    @property
     def calls(self) -> int:
         """Model calls the plan makes at most, repairs not counted."""
         chunks = len(self.chunks) if self.mode == "map-reduce" else 0
@@ -92,7 +98,8 @@ class Plan:
     def describe(self) -> str:
         tokens = f"~{self.corpus_tokens:,} tokens"
         persona_calls = (
-            f"{self.persona_calls} calls for the personas ({self.per_call} per call)"
+            f"{self.persona_calls} calls for the personas ({self.per_call} per call"
+            + (", each from its own share of the findings)" if self.mode == "map-reduce" else ")")
             if self.persona_calls > 1
             else "1 call for the personas"
         )
@@ -192,25 +199,26 @@ def plan(
             f"The model's context ({context_limit:,} tokens) leaves no room for the findings "
             "of this study: pick a model with a longer context."
         )
+    pool = findings_pool(synthesis, -(-count // per_call_))
     # Room for a chunk's findings: no more than the findings it may return need, so the
     # rest of the context carries data (two passes: the limit depends on the chunk count).
     findings = min(FINDINGS_ANSWER_TOKENS, context_limit // 4)
     per_finding = finding_tokens + FINDING_ANSWER_OVERHEAD
     for _ in range(2):
-        capacity = int((context_limit - findings - _ROUND) / SAFETY) - overhead
+        capacity = int((context_limit - findings) / SAFETY) - overhead
         if capacity < 200:
             raise InputError(
                 f"The model's context ({context_limit:,} tokens) leaves no room for data: "
                 "pick a model with a longer context."
             )
         chunks, split = _chunk(passages, capacity, factor)
-        limit = max(MIN_FINDINGS, min(MAX_FINDINGS, synthesis // len(chunks)))
+        limit = max(MIN_FINDINGS, min(MAX_FINDINGS, pool // len(chunks)))
         limit = min(limit, max(1, findings // per_finding))
         findings = min(findings, limit * per_finding + 60)
     num_ctx = num_ctx_for(capacity + overhead, findings, context_limit)
     merge_over = int((merge_overhead if merge_overhead is not None else prompt_overhead) * factor)
     batch = merge_batch_size(context_limit, merge_over, finding_tokens)
-    merge_calls, rounds = count_merges(len(chunks) * limit, synthesis, batch)
+    merge_calls, rounds = count_merges(len(chunks) * limit, pool, batch)
     return Plan(
         "map-reduce",
         chunks,
@@ -251,6 +259,12 @@ def _personas_per_call(
             return per_call, synthesis
         best = max(best, (per_call, synthesis), key=lambda b: b[1])
     return best
+
+
+def findings_pool(synthesis: int, persona_calls: int) -> int:
+    """Findings ``persona_calls`` calls of ``synthesis`` findings each take together: one
+    less per call when they are shared out, so a participant's findings can be split."""
+    return (synthesis - 1) * persona_calls if persona_calls > 1 else synthesis
 
 
 def merge_batch_size(context_limit: int, overhead: int, finding_tokens: int) -> int:
