@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
@@ -313,6 +315,34 @@ def test_each_persona_call_writes_from_its_own_share_of_the_findings():
         cited = {pid for line in share for pid in line.rsplit("| ", 1)[1].split()}
         assert set(_enums(call["schema"])) == cited  # only its own findings can be cited
     assert len(generation.result.personas) == 3
+
+
+def test_too_few_findings_to_share_out_go_to_every_persona_call():
+    passages = study(400)
+
+    class Sparse(ScriptedEngine):
+        def answer(self, user: str, schema: Mapping[str, Any]) -> str:
+            if "findings" in schema.get("properties", {}):
+                pid = _ids(user)[0]
+                return findings_json(("goal", f"Participant plans the week around {pid}", [pid]))
+            return super().answer(user, schema)
+
+    keep = {passages[0].text, passages[-1].text}  # two chunks answer, the others fail
+
+    def fail(user: str) -> Exception | None:
+        chunk = "Extract the findings" in user
+        return GenerationError("down") if chunk and not any(t in user for t in keep) else None
+
+    engine = Sparse(context_length=2048, fail=fail)
+    generation = Generation(engine, passages, request(count=3, max_repairs=0))
+    run(generation)
+    calls = [c for c in engine.calls if "from these findings" in c["messages"][-1]["content"]]
+    shares = [
+        [line for line in c["messages"][-1]["content"].splitlines() if line.startswith("- ")]
+        for c in calls
+    ]
+    assert len(calls) == 3 and all(share == shares[0] for share in shares)
+    assert len(shares[0]) == 2
 
 
 def _enums(node: object) -> list[str]:
