@@ -1,6 +1,6 @@
 """Evidence by reference versus by quote: output tokens, wall time, quotes word for word.
 
-Run from the repository root: ``python -m bench.output_tokens [--runs 2]`` (needs the
+Run from the repository root: ``python -m bench.output_tokens [--runs 4]`` (needs the
 ``model`` extra). The same study (the first lines of two sample interviews) goes through the
 real SmolLM2-135M behind the fake Ollama server (``tests/fake_ollama.py`` with
 ``tests/llama_backend.py``) twice per seed:
@@ -9,7 +9,9 @@ real SmolLM2-135M behind the fake Ollama server (``tests/fake_ollama.py`` with
   here): the model copies every quote, source and locator into its answer;
 - **by reference** (today): the model cites passage IDs and Persona fills in the words.
 
-Each approach gets one call per run (no repairs), the same context and token limit. Printed:
+Each approach gets one call per run (no repairs), the same context, token limit and sampling:
+Persona's default temperature with the run's seed (at temperature 0 every seed would give the
+one same answer, and a tiny model's single answer swings with any change of prompt). Printed:
 the model's output tokens per persona written, wall time, the share of quotes found word
 for word in the data by the strict verifier, and how many of the personas written pass
 Persona's degeneracy checks (the same checks for both approaches: a tiny model's personas
@@ -47,6 +49,8 @@ SAMPLE_LINES = {"01_maria_gonzalez.md": 14, "02_tom_becker.txt": 10}
 COUNT = 2
 CONTEXT = 4096
 MAX_TOKENS = 1500
+TEMPERATURE = GenerationRequest(model=MODEL).temperature
+"""Persona's default sampling temperature."""
 
 # --- By quote: the approach before evidence by reference, reproduced faithfully ------------------
 
@@ -122,7 +126,9 @@ def run_by_quote(engine: OllamaEngine, passages: list[Passage], seed: int) -> Ou
         {"role": "system", "content": BY_QUOTE_SYSTEM.format(count=COUNT)},
         {"role": "user", "content": by_quote_prompt(passages, COUNT)},
     ]
-    options = ChatOptions(num_ctx=CONTEXT, temperature=0, seed=seed, max_tokens=MAX_TOKENS)
+    options = ChatOptions(
+        num_ctx=CONTEXT, temperature=TEMPERATURE, seed=seed, max_tokens=MAX_TOKENS
+    )
     started = time.perf_counter()
     text, usage = "", Usage()
     for piece in engine.chat(MODEL, messages, schema=llm_json_schema(PersonaSet), options=options):
@@ -140,7 +146,12 @@ def run_by_quote(engine: OllamaEngine, passages: list[Passage], seed: int) -> Ou
 
 def run_by_reference(engine: OllamaEngine, passages: list[Passage], seed: int) -> Outcome:
     request = GenerationRequest(
-        model=MODEL, count=COUNT, temperature=0, seed=seed, max_repairs=0, context_cap=CONTEXT
+        model=MODEL,
+        count=COUNT,
+        temperature=TEMPERATURE,
+        seed=seed,
+        max_repairs=0,
+        context_cap=CONTEXT,
     )
     generation = Generation(engine, passages, request)
     started = time.perf_counter()
@@ -166,7 +177,7 @@ def study() -> list[Passage]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=2, help="seeds per approach")
+    parser.add_argument("--runs", type=int, default=4, help="seeds per approach")
     args = parser.parse_args(argv)
     from tests.llama_backend import LlamaBrain
 
