@@ -36,6 +36,7 @@ from persona.generation.groups import share_out
 from persona.generation.planner import (
     SAFETY,
     Plan,
+    chunk_capacity,
     chunk_passages,
     count_merges,
     merge_output_limit,
@@ -470,8 +471,8 @@ class Generation:
             return
         plan_ = self.plan
         overhead = _overhead(prompts.FINDINGS_SYSTEM.format(limit=12), self.request.context)
-        capacity = int((plan_.context_limit - plan_.findings_tokens - 256) / SAFETY) - int(
-            overhead * factor
+        capacity = chunk_capacity(
+            plan_.context_limit, plan_.findings_tokens, int(overhead * factor)
         )
         passages = [p for _, chunk in pending for p in chunk]
         first = pending[0][0]

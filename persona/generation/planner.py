@@ -205,7 +205,7 @@ def plan(
     findings = min(FINDINGS_ANSWER_TOKENS, context_limit // 4)
     per_finding = finding_tokens + FINDING_ANSWER_OVERHEAD
     for _ in range(2):
-        capacity = int((context_limit - findings) / SAFETY) - overhead
+        capacity = chunk_capacity(context_limit, findings, overhead)
         if capacity < 200:
             raise InputError(
                 f"The model's context ({context_limit:,} tokens) leaves no room for data: "
@@ -259,6 +259,12 @@ def _personas_per_call(
             return per_call, synthesis
         best = max(best, (per_call, synthesis), key=lambda b: b[1])
     return best
+
+
+def chunk_capacity(context_limit: int, findings_tokens: int, overhead: int) -> int:
+    """Tokens of data one chunk may carry: the context less the findings' answer, with the
+    estimate's margin, less the instructions around the data."""
+    return int((context_limit - findings_tokens) / SAFETY) - overhead
 
 
 def findings_pool(synthesis: int, persona_calls: int) -> int:
