@@ -10,6 +10,7 @@ from persona.core.tokens import MIN_CONTEXT
 from persona.generation.planner import (
     SAFETY,
     count_merges,
+    findings_pool,
     num_ctx_for,
     passage_tokens,
     plan,
@@ -142,3 +143,11 @@ def test_estimates_scale_with_the_calibration_factor():
     base = plan(corpus(400), count=3, context_limit=4096, prompt_overhead=300)
     scaled = plan(corpus(400), count=3, context_limit=4096, prompt_overhead=300, factor=1.5)
     assert len(scaled.chunks) > len(base.chunks)
+
+
+@pytest.mark.parametrize(
+    ("synthesis", "calls", "pool"),
+    [(20, 1, 20), (20, 3, 57), (2, 3, 3), (1, 3, 1), (1, 1, 1)],
+)
+def test_the_findings_pool_of_persona_calls(synthesis, calls, pool):
+    assert findings_pool(synthesis, calls) == pool

@@ -531,9 +531,9 @@ class Generation:
         findings = yield from self._map()
         room = self._synthesis_room()
         calls = self.plan.persona_calls
-        if calls > 1:
-            bound = self.plan.finding_tokens or room // 2
-            pool = calls * (room - bound - _findings_tokens([]))
+        bound = self.plan.finding_tokens or room // 2
+        pool = calls * (room - bound - _findings_tokens([]))
+        if calls > 1 and pool > room:  # else the shares would hold less than one call
             findings = yield from self._condense(findings, pool)
             if len(findings) >= calls:
                 return share_out(findings, calls, room, _findings_tokens)

@@ -269,8 +269,10 @@ def chunk_capacity(context_limit: int, findings_tokens: int, overhead: int) -> i
 
 def findings_pool(synthesis: int, persona_calls: int) -> int:
     """Findings ``persona_calls`` calls of ``synthesis`` findings each take together: one
-    less per call when they are shared out, so a participant's findings can be split."""
-    return (synthesis - 1) * persona_calls if persona_calls > 1 else synthesis
+    less per call when they are shared out, so a participant's findings can be split (and
+    all of them in every call when shares would hold less than one call)."""
+    shared = (synthesis - 1) * persona_calls
+    return shared if persona_calls > 1 and shared > synthesis else synthesis
 
 
 def merge_batch_size(context_limit: int, overhead: int, finding_tokens: int) -> int:
