@@ -14,6 +14,11 @@ message of every ``/api/chat`` call, and the ``prompt_eval_count`` the server re
 counts ~4 characters per token and caps at ``num_ctx``, like Ollama). The ratio sent / corpus
 has a target of ≤ 1.2 at 5× the context, for both contexts. A breakdown shows where the extra
 tokens go.
+
+Also printed, for information only (the target is about tokens sent): the tokens a server that
+keeps the previous prompt's cache (as Ollama does per slot) would still have to evaluate — each
+call's tokens after the longest prefix it shares with the call before it (the calls are
+sequential here), so an instruction repeated for every chunk is evaluated once.
 """
 
 from __future__ import annotations
@@ -271,6 +276,8 @@ class Tally:
     corpus: int
     calls: Counter[str] = field(default_factory=Counter)
     sent: int = 0
+    evaluated: int = 0
+    """Tokens after the prefix each call shares with the call before it (a prompt cache)."""
     reported: int = 0
     truncated: int = 0
     system: int = 0
@@ -323,9 +330,14 @@ def measure(
         log = fake.log("/api/chat")
         client.close()
     data_by_chunk = iter(generation.plan.chunks)
+    previous = ""
     for entry in log:
         messages: list[dict[str, Any]] = entry.body["messages"]
         tokens = [estimate_tokens(m.get("content") or "") for m in messages]
+        prompt = "\n".join(m.get("content") or "" for m in messages)
+        shared = _shared_prefix(previous, prompt)
+        tally.evaluated += max(0, sum(tokens) - estimate_tokens(prompt[:shared]))
+        previous = prompt
         kind = _kind(messages, count)
         repair = len(messages) > 2
         tally.calls[kind + (" repair" if repair else "")] += 1
@@ -347,6 +359,14 @@ def measure(
     return tally
 
 
+def _shared_prefix(a: str, b: str) -> int:
+    """How many characters ``a`` and ``b`` share from the start."""
+    for n, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x != y:
+            return n
+    return min(len(a), len(b))
+
+
 def report(factor: float, brain: str, tally: Tally, context: int = CONTEXT) -> None:
     calls = ", ".join(f"{n} {kind}" for kind, n in sorted(tally.calls.items()))
     verdict = ""
@@ -363,6 +383,10 @@ def report(factor: float, brain: str, tally: Tally, context: int = CONTEXT) -> N
         f"truncated prompts: {tally.truncated})"
     )
     print(f"  ratio sent / corpus: {tally.ratio:.3f}{verdict}")
+    print(
+        f"  (for information: {tally.evaluated / tally.corpus:.3f} of the corpus left to evaluate "
+        "by a server that caches the previous prompt's prefix)"
+    )
 
     def share(name: str, tokens: int) -> None:
         print(f"    {name:<42} {tokens:>8,}  {tokens / tally.corpus:+7.1%} of the corpus")
