@@ -138,29 +138,29 @@ class GenerationJob:
     """
 
     def __init__(self, saved: SavedGeneration) -> None:
-        self._local = saved
+        self._saved = saved
         self._events: Iterator[Progress] | None = None
 
     def __iter__(self) -> Iterator[Progress]:
         if self._events is not None:
             raise InputError("This generation has already run; start a new one with generate().")
-        self._events = self._local.events()
+        self._events = self._saved.events()
         return self._events
 
     @property
     def plan(self) -> Plan:
         """How the study is sent to the model (see :func:`plan`)."""
-        return self._local.generation.plan
+        return self._saved.generation.plan
 
     @property
     def run(self) -> Run:
         """The run as saved: its personas, status, warnings and usage."""
-        return self._local.run
+        return self._saved.run
 
     @property
     def warnings(self) -> list[str]:
         """What the generation could not do as asked (dropped claims, unread parts...)."""
-        return list(self._local.generation.result.warnings)
+        return list(self._saved.generation.result.warnings)
 
     def wait(self) -> Run:
         """Run to the end without looking at progress; returns the saved run."""

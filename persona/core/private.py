@@ -132,11 +132,9 @@ def check_writable_dir(folder: Path) -> Path:
 
 def _tighten(path: Path, mode: int) -> None:
     """chmod ``path`` to ``mode`` if it is ours and looser; silently skipped where unsupported."""
-    try:
+    with contextlib.suppress(OSError):
         info = path.stat()
         if hasattr(os, "getuid") and info.st_uid != os.getuid():
             return
         if stat.S_IMODE(info.st_mode) & 0o077:
             path.chmod(mode)
-    except (OSError, NotImplementedError):
-        pass

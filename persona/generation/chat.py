@@ -26,12 +26,10 @@ from persona.core.documents import Passage, with_passage_ids
 from persona.core.errors import InputError
 from persona.core.records import Run
 from persona.core.schema import Persona
-from persona.core.tokens import estimate_tokens
-from persona.engines.base import ChatMessage, ChatOptions, Engine, Usage
+from persona.engines.base import ChatMessage, Engine, Usage
 from persona.generation.answers import read_object
-from persona.generation.generate import FALLBACK_CONTEXT
+from persona.generation.generate import call_options
 from persona.generation.language import detect_language
-from persona.generation.planner import num_ctx_for
 from persona.generation.prompts import DATA_TAG, fence
 from persona.generation.retrieval import Retriever, Search
 from persona.generation.translation import in_other_language, translate
@@ -205,13 +203,7 @@ class PersonaChat:
         given = {p.id: p for p in found.passages}
         messages = self._messages(question, found, language)
         schema = answer_schema(list(given), self.engine.capabilities.schema_enum)
-        sent = sum(estimate_tokens(m["content"]) for m in messages)
-        limit = self.engine.describe(self.model).context_length or FALLBACK_CONTEXT
-        options = ChatOptions(
-            temperature=TEMPERATURE,
-            max_tokens=ANSWER_TOKENS,
-            num_ctx=num_ctx_for(sent, ANSWER_TOKENS, limit),
-        )
+        options = call_options(self.engine, self.model, messages, ANSWER_TOKENS, TEMPERATURE)
         stream = AnswerStream()
         for piece in self.engine.chat(self.model, messages, schema=schema, options=options):
             if isinstance(piece, Usage):

@@ -82,15 +82,15 @@ class Comparison:
             self.entries.append(entry)
             request = replace(self.request, model=contender.model)
             try:
-                local = SavedGeneration(
+                saved = SavedGeneration(
                     contender.engine,
                     self.reading,
                     request,
                     self.store,
                     keep_research_text=self.keep_research_text,
                 )
-                entry.run = local.run
-                for event in local.events():
+                entry.run = saved.run
+                for event in saved.events():
                     done = (number + (event.fraction or 0.0)) / total
                     yield replace(
                         event, message=f"{contender.label}: {event.message}", fraction=done

@@ -27,7 +27,7 @@ from persona.core.errors import GenerationError, InputError, PersonaError, Promp
 from persona.core.progress import Progress
 from persona.core.schema import Persona
 from persona.core.tokens import Calibration, estimate_tokens
-from persona.engines.base import ChatOptions, Engine, Usage
+from persona.engines.base import ChatMessage, ChatOptions, Engine, Usage
 from persona.generation import prompts
 from persona.generation.answers import read_items
 from persona.generation.degenerate import degeneracy
@@ -130,6 +130,24 @@ class GenerationResult:
 def context_limit(engine: Engine, model: str, cap: int = DEFAULT_CONTEXT_CAP) -> int:
     """The largest context to use with ``model``: its trained maximum, within ``cap``."""
     return min(engine.describe(model).context_length or FALLBACK_CONTEXT, cap)
+
+
+def call_options(
+    engine: Engine,
+    model: str,
+    messages: Sequence[ChatMessage],
+    answer_tokens: int,
+    temperature: float,
+) -> ChatOptions:
+    """Options for one call outside a generation plan (a chat answer, a translation): a
+    context for ``messages`` and an answer of ``answer_tokens``, within the model's own."""
+    sent = sum(estimate_tokens(m["content"]) for m in messages)
+    limit = engine.describe(model).context_length or FALLBACK_CONTEXT
+    return ChatOptions(
+        temperature=temperature,
+        max_tokens=answer_tokens,
+        num_ctx=num_ctx_for(sent, answer_tokens, limit),
+    )
 
 
 def _overhead(system: str, extra: str) -> int:

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from persona.core.tokens import estimate_tokens
-from persona.engines.base import ChatMessage, ChatOptions, Engine, Usage
+from persona.engines.base import ChatMessage, Engine, Usage
 from persona.generation.answers import read_object
-from persona.generation.generate import FALLBACK_CONTEXT
+from persona.generation.generate import call_options
 from persona.generation.language import Detected, detect_text
-from persona.generation.planner import num_ctx_for
 from persona.generation.retrieval import Retriever
 
 CONFIDENT = 0.9
@@ -71,13 +69,7 @@ def translate(engine: Engine, model: str, question: str, language: str) -> str:
         {"role": "system", "content": SYSTEM.format(language=language)},
         {"role": "user", "content": question[:MAX_QUESTION_CHARS]},
     ]
-    sent = sum(estimate_tokens(m["content"]) for m in messages)
-    limit = engine.describe(model).context_length or FALLBACK_CONTEXT
-    options = ChatOptions(
-        temperature=0.0,
-        max_tokens=TRANSLATION_TOKENS,
-        num_ctx=num_ctx_for(sent, TRANSLATION_TOKENS, limit),
-    )
+    options = call_options(engine, model, messages, TRANSLATION_TOKENS, temperature=0.0)
     raw = "".join(
         piece
         for piece in engine.chat(model, messages, schema=SCHEMA, options=options)

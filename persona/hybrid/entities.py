@@ -22,11 +22,12 @@ from functools import lru_cache
 from english_words import get_english_words_set
 
 
-def _words(text: str) -> frozenset[str]:
+def word_set(text: str) -> frozenset[str]:
+    """The words of ``text`` (a list written one word after another)."""
     return frozenset(text.split())
 
 
-EVERYDAY = _words(
+EVERYDAY = word_set(
     """monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays
     thursdays fridays saturdays sundays weekend weekends january february march april may june
     july august september october november december
@@ -98,7 +99,7 @@ def proper_nouns() -> frozenset[str]:
     return _dictionary()[1]
 
 
-CUES = _words(
+CUES = word_set(
     """mr mrs ms miss dr prof sir madam my our his her their your named called
     daughter son wife husband partner girlfriend boyfriend mum mom dad mother father sister
     brother aunt uncle niece nephew cousin grandson granddaughter grandma grandpa grandmother

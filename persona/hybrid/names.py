@@ -29,7 +29,13 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from persona.generation.retrieval import stop_words
-from persona.hybrid.entities import TOKEN, is_ordinary, looks_like_a_name, mid_sentence
+from persona.hybrid.entities import (
+    TOKEN,
+    is_ordinary,
+    looks_like_a_name,
+    mid_sentence,
+    word_set,
+)
 
 _LOCALES: dict[str, tuple[str, ...]] = {
     "German": ("de_DE", "de_AT", "de_CH"),
@@ -49,11 +55,7 @@ NOUNS_CAPITALISED = frozenset({"German"})
 """Languages that write every noun with a capital."""
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-_CALENDAR = _words(
+_CALENDAR = word_set(
     """januar februar märz april mai juni juli august september oktober november dezember
     montag dienstag mittwoch donnerstag freitag samstag sonntag sonnabend
     ostern weihnachten pfingsten silvester
@@ -61,15 +63,15 @@ _CALENDAR = _words(
     lunes martes miércoles jueves viernes sábado domingo navidad pascua"""
 )
 """Months, weekdays and holidays, which German always and Spanish sometimes capitalises."""
-_ARTICLES = _words(
+_ARTICLES = word_set(
     """der die das den dem des ein eine einen einem einer eines kein keine keinen keinem
     keiner im am vom zum zur beim ins ans aufs diese dieser diesen diesem dieses jede jeder
     jeden jedem jedes welche welcher welchen"""
 )
 """German words before a noun: a first name after one is a noun ("der Wolf")."""
 _CUES: dict[str, frozenset[str]] = {
-    "German": _words("herr herrn frau fräulein dr prof namens heißt heiße heisst heisse"),
-    "Spanish": _words(
+    "German": word_set("herr herrn frau fräulein dr prof namens heißt heiße heisst heisse"),
+    "Spanish": word_set(
         """señor señora señorita sr sra srta don doña dr dra llamo llama llaman llamado
         llamada hija hijo marido mujer esposo esposa novio novia amigo amiga compañero
         compañera vecino vecina hermano hermana madre padre jefe jefa abuela abuelo tía tío
@@ -78,7 +80,7 @@ _CUES: dict[str, frozenset[str]] = {
 }
 """Words after which a capitalised word is a name. German relatives are not cues: the noun
 after "meine Tochter" is as often a thing ("weil meine Tochter Gluten nicht verträgt")."""
-_TITLES = _words("dr prof")
+_TITLES = word_set("dr prof")
 
 
 @lru_cache(maxsize=16)
@@ -116,13 +118,12 @@ def find_names_in(
     for text in texts:
         run: list[str] = []
         previous_end = -1
-        previous_words: list[str] = []
+        previous = ""
         for match in TOKEN.finditer(text):
             token = match.group().rstrip("'’")
-            before = previous_words[-1] if previous_words else ""
-            adjacent = bool(run) and text[previous_end : match.start()].strip() == ""
-            previous_words.append(token.casefold())
             folded = token.casefold()
+            before, previous = previous, folded
+            adjacent = bool(run) and text[previous_end : match.start()].strip() == ""
             plain = (
                 looks_like_a_name(token)
                 and folded not in little

@@ -25,13 +25,9 @@ from persona.core.documents import Passage
 from persona.core.errors import PersonaError
 from persona.generation.language import detect_language
 from persona.hybrid import names as other_languages
-from persona.hybrid.entities import find_names, lowercase_vocabulary
+from persona.hybrid.entities import find_names, lowercase_vocabulary, word_set
 
 _T = TypeVar("_T")
-
-
-def _word_set(words: str) -> frozenset[str]:
-    return frozenset(words.split())
 
 
 KINDS: dict[str, tuple[str, str]] = {
@@ -45,7 +41,7 @@ KINDS: dict[str, tuple[str, str]] = {
 }
 """Pseudonym kinds and what the UI calls one or several of them."""
 
-GENERIC_LABELS = _word_set(
+GENERIC_LABELS = word_set(
     """interviewer moderator facilitator researcher observer note notes q a i p question
     answer participant respondent interviewee speaker user customer client admin system bot
     assistant me you they we name date time location place summary comment comments context
@@ -61,13 +57,13 @@ GENERIC_LABELS = _word_set(
 """Labels and values that are never a participant's name ("Interviewer:", "Q:", "n/a"), in
 English, German, Spanish and Japanese."""
 
-_AMBIGUOUS = _word_set(
+_AMBIGUOUS = word_set(
     """will may mark bill grace hope rose june april august faith joy pat sue rob art max ray
     dawn summer autumn amber ruby jack frank victor guy chance earl hunter miles young
     white brown black green gray grey long little king page bell hall wood stone rich love"""
 )
 """Names that are also everyday words: on their own they are redacted only when capitalised."""
-_PARTICLES = _word_set("de da di du del der den la le van von bin al ben dos das st")
+_PARTICLES = word_set("de da di du del der den la le van von bin al ben dos das st")
 _TABULAR = frozenset({".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".xlsx", ".xls"})
 
 _URL = re.compile(
