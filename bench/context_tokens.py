@@ -41,6 +41,7 @@ from persona.core.tokens import estimate_tokens
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
 from persona.generation.generate import Generation, GenerationRequest
+from persona.generation.prompts import format_data
 from persona.ingest import Reading, read_files
 from tests.fake_ollama import LIBRARY, Brain, BrainRequest, FakeOllama, SchemaBrain
 
@@ -150,9 +151,12 @@ def survey_row(rng: random.Random, number: int) -> list[str]:
 
 
 def _row_tokens(row: list[str]) -> int:
-    """Tokens of the passage the CSV reader makes of ``row``."""
-    cells = zip(SURVEY_COLUMNS, row, strict=True)
-    return estimate_tokens("; ".join(f"{k}: {v}" for k, v in cells if v))
+    """Tokens of the passages the CSV reader makes of ``row``: one context line of the short
+    answers (``Age: 34; Household size: 2; ...``), one passage per free-text answer; the
+    respondent ID names the participant and is not part of the text."""
+    cells = list(zip(SURVEY_COLUMNS, row, strict=True))[1:]
+    context = "; ".join(f"{k}: {v}" for k, v in cells[:3] if v)
+    return estimate_tokens(context) + sum(estimate_tokens(v) for _, v in cells[3:] if v)
 
 
 def study(target_tokens: int, seed: int = 0) -> Reading:
@@ -287,6 +291,8 @@ class Tally:
     finding_lines: int = 0
     repairs: int = 0
     seconds: float = 0.0
+    framed: int = 0
+    """The chunks' data alone as the model sees it (IDs, line breaks, file headers, fences)."""
     chunks: int = 0
     num_ctx: int = 0
 
@@ -323,6 +329,7 @@ def measure(
         request = GenerationRequest(model=MODEL, count=count, temperature=0, seed=seed)
         generation = Generation(OllamaEngine(client), passages, request)
         tally.chunks, tally.num_ctx = len(generation.plan.chunks), generation.plan.num_ctx
+        tally.framed = sum(estimate_tokens(format_data(c)) for c in generation.plan.chunks)
         started = time.perf_counter()
         for _ in generation.events():
             pass
@@ -383,6 +390,13 @@ def report(factor: float, brain: str, tally: Tally, context: int = CONTEXT) -> N
         f"truncated prompts: {tally.truncated})"
     )
     print(f"  ratio sent / corpus: {tally.ratio:.3f}{verdict}")
+    if tally.repairs:
+        first = (tally.sent - tally.repairs) / tally.corpus
+        print(f"  without the repair calls (what the model wrote decides those): {first:.3f}")
+    print(
+        f"  floor: the chunks' data alone, framed as the model sees it, is "
+        f"{tally.framed / tally.corpus:.3f} of the corpus (before any instruction or synthesis)"
+    )
     print(
         f"  (for information: {tally.evaluated / tally.corpus:.3f} of the corpus left to evaluate "
         "by a server that caches the previous prompt's prefix)"

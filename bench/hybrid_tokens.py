@@ -20,12 +20,16 @@ from pathlib import Path
 from persona.core.tokens import estimate_tokens
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
-from persona.generation.generate import GenerationRequest
+from persona.generation.generate import GenerationRequest, participant_names
 from persona.generation.pipeline import SavedGeneration
-from persona.generation.prompts import PERSONAS_SYSTEM, personas_prompt
+from persona.generation.prompts import (
+    PERSONAS_SYSTEM,
+    names_clause,
+    persona_system,
+    personas_prompt,
+)
 from persona.history.store import Store
 from persona.hybrid.cloud import OUTPUT_FORMAT, FrontierClient
-from persona.hybrid.pricing import Budget
 from persona.hybrid.refine import prepare, refine
 from persona.ingest import read_paths
 from tests.fake_anthropic import FakeAnthropic, fake_token_count
@@ -79,13 +83,13 @@ def main() -> None:
         run = local.run
         preview = prepare(
             run,
-            reading.passages,
+            reading.documents,
             model="claude-sonnet-4-6",
             threshold=101 if args.refine_all else 75,
             refine_all=args.refine_all,
         )
         frontier = FrontierClient("sk-ant-bench", base_url=claude.url, max_retries=0)
-        for _ in refine(run, preview, frontier, reading.passages, store, budget=Budget(None)):
+        for _ in refine(run, preview, frontier, store, consent=preview.consent):
             pass
         sent = [r.body for r in claude.requests("/v1/messages")]
         hybrid_words = sum(fake_token_count(body) for body in sent)
@@ -93,7 +97,9 @@ def main() -> None:
             estimate_tokens(json.dumps(body, ensure_ascii=False)) for body in sent
         )
         only_body = {
-            "system": PERSONAS_SYSTEM.format(count=args.count),
+            "system": persona_system(
+                PERSONAS_SYSTEM, args.count, names_clause(participant_names(reading.passages))
+            ),
             "messages": [
                 {
                     "role": "user",

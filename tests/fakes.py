@@ -97,7 +97,6 @@ def draft_dict(
         "behaviours": [{"text": "Keeps a tight weekly food budget", "passages": [third]}],
         "motivations": [],
         "quote": {"passage": first, "span": span},
-        "participants": [name.split()[0]],
     }
 
 
@@ -113,7 +112,7 @@ def findings_json(*findings: tuple[str, str, Sequence[str]]) -> str:
     return json.dumps(
         {
             "findings": [
-                {"kind": kind, "statement": text, "participant": "P", "passages": list(ids)}
+                {"kind": kind, "statement": text, "passages": list(ids)}
                 for kind, text, ids in findings
             ]
         }

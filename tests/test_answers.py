@@ -5,13 +5,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from persona.core.errors import GenerationError, PersonaError
 from persona.core.schema import Persona
 from persona.generation.answers import read_items
-from persona.generation.references import DraftPersona, find_span, resolve, weak_support
+from persona.generation.references import (
+    DRAFT_SCHEMA,
+    DraftPersona,
+    find_span,
+    participants_of,
+    resolve,
+    weak_support,
+)
 from persona.generation.repetition import LoopDetector, is_looping
 from tests.fakes import ANA, BEN, PASSAGES
 
@@ -131,3 +139,25 @@ def test_loops_are_spotted_while_streaming() -> None:
     assert detector.looping and fed < 30
     assert not is_looping(json.dumps({"personas": [ANA, BEN]}))
     assert is_looping('{"a": "x"' + " " * 200)
+
+
+def test_who_a_persona_is_based_on_comes_from_the_passages_it_cites() -> None:
+    draft = DraftPersona.model_validate(
+        {**ANA, "participants": ["Someone Else"], "quote": {"passage": "P4"}}
+    )
+    persona, _ = resolve(draft, BY_ID)
+    assert persona.participants == ["Maria", "Tom"]  # three claims from Maria, the quote Tom's
+    assert "participants" not in DRAFT_SCHEMA["$defs"]["DraftPersona"]["properties"]
+
+
+@pytest.mark.parametrize(
+    ("ids", "expected"),
+    [
+        (["P4", "P1", "P2"], ["Maria", "Tom"]),  # the most cited first
+        (["P4", "P1"], ["Tom", "Maria"]),  # then in order of first citation
+        (["P4", "P99", "", "P4"], ["Tom"]),  # unknown IDs say nothing
+        ([], []),
+    ],
+)
+def test_participants_of(ids: list[str], expected: list[str]) -> None:
+    assert participants_of(ids, BY_ID) == expected

@@ -275,7 +275,11 @@ def test_generate_with_chosen_columns_quotes_only_answers(fake_ollama, capsys, t
     assert all(q in answers for q in quotes), quotes
     prompt = fake_ollama.log("/api/chat")[0].body["messages"][-1]["content"]
     assert QUALTRICS_RESPONSES[0][6] not in prompt, "an ignored column is not sent"
-    assert QUALTRICS_RESPONSES[0][0] in prompt, "the respondent ID names the participant"
+    respondents = {r[0] for r in QUALTRICS_RESPONSES}
+    assert all(p.participants for p in run.personas)
+    assert all(set(p.participants) <= respondents for p in run.personas), (
+        "who a persona is based on comes from the respondent IDs of the answers it cites"
+    )
     exported = Path(out.strip().splitlines()[0]).read_text(encoding="utf-8")
     assert "*In context:*" in exported and "> Question: What frustrates you" in exported
 

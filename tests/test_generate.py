@@ -4,6 +4,7 @@ degenerate personas, map-reduce that converges, parallel chunk calls, calibratio
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -163,7 +164,7 @@ def test_only_the_invalid_persona_is_sent_back_for_repair():
     assert [p.name for p in generation.result.personas] == ["Ana Ruiz", "Ben Okoro"]
     repair = client.calls[1]["messages"][-1]["content"]
     assert "persona 2 (Only a name): goals: Field required" in repair
-    assert "These are kept: Ana Ruiz" in repair and "only the 1 replacement" in repair
+    assert "These are kept: Ana Ruiz" in repair and "only the 1 replacement persona," in repair
     assert client.calls[1]["schema"]["properties"]["personas"]["maxItems"] == 1
     assert any(e.stage == "repair" for e in events)
 
@@ -201,7 +202,7 @@ def test_a_truncated_answer_keeps_the_personas_completed_before_the_cut():
     run(generation)
     assert [p.name for p in generation.result.personas] == ["Ana Ruiz", "Ben Okoro"]
     feedback = client.calls[1]["messages"][-1]["content"]
-    assert "cut off at the" in feedback and "only the 1 replacement" in feedback
+    assert "cut off at the" in feedback and "only the 1 replacement persona," in feedback
 
 
 def test_a_looping_answer_is_stopped_early_and_keeps_what_was_complete():
@@ -487,3 +488,44 @@ def test_findings_with_unknown_ids_are_dropped():
     run(generation)
     assert generation.result.dropped_ids >= 1
     assert chunks == len(generation.result.chunks)
+
+
+def test_who_said_a_finding_comes_from_the_passages_it_cites():
+    passages = study(400)
+    engine = ScriptedEngine(context_length=2048)
+    generation = Generation(engine, passages, request(count=3))
+    run(generation)
+    by_id = {p.id: p for p in passages}
+    findings = [f for chunk in generation.result.chunks for f in chunk.findings]
+    assert findings
+    for finding in findings:
+        assert finding.participant == ", ".join(
+            dict.fromkeys(by_id[pid].participant for pid in finding.passages)
+        )
+    schema = engine.calls[0]["schema"]
+    assert "participant" not in schema["$defs"]["Finding"]["properties"]  # never asked
+    synthesis = [c for c in engine.calls if "from these findings" in c["messages"][-1]["content"]]
+    lines = [line for c in synthesis for line in c["messages"][-1]["content"].splitlines()]
+    assert all(re.match(r"- goal \| D\d \| ", line) for line in lines if line.startswith("- "))
+    for persona in generation.result.personas:
+        cited = {ev.passage for ev in persona.all_evidence()}
+        assert persona.participants
+        assert set(persona.participants) == {by_id[pid].participant for pid in cited}
+
+
+def test_parts_of_a_passage_too_long_for_a_chunk_can_be_cited():
+    text = " ".join(["I ride to the dock every day."] * 700)
+    long = Passage("diary.md", "line 1", text, "P1", "D1")
+    passages = [long, *study(20)[1:]]
+    engine = ScriptedEngine(context_length=2048)
+    generation = Generation(engine, passages, request(count=2))
+    assert generation.plan.split_passages == 1
+    run(generation)
+    evidence = [ev for p in generation.result.personas for ev in p.all_evidence()]
+    parts = [ev for ev in evidence if ev.passage.startswith("P1.")]
+    assert parts, "a part of the split passage is cited"
+    assert all(ev.quote.rstrip("…") in long.text and "(part " in ev.locator for ev in parts)
+    assert generation.result.dropped_ids == 0
+    assert summarize(verify_personas(generation.result.personas, passages)).verified == len(
+        evidence
+    )

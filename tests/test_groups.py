@@ -36,6 +36,18 @@ def test_participants_who_say_alike_things_share_a_group() -> None:
     assert who == [["Maria", "Tom"], ["Omar", "Priya"]]
 
 
+def test_the_shares_stay_about_even() -> None:
+    night = "night shifts early delivery slots before work"
+    themes = {"Samuel": "price per kilo", "Omar": "thawed frozen food", "Maria": "allergy labels"}
+    findings = [finding(who, f"{night} {who} {n}") for who in ("Tom", "Priya") for n in range(5)]
+    findings += [finding(who, f"{theme} {n}") for who, theme in themes.items() for n in range(2)]
+    groups = share_out(findings, 3, room=1000, cost=cost)
+    # Tom and Priya say alike things, but together they would leave 4 and 2 for the others
+    assert sorted(len(g) for g in groups) == [4, 5, 7]
+    for group in groups:  # each participant's findings stay together
+        assert all(sum(f.participant == who for f in group) in (0, 5) for who in ("Tom", "Priya"))
+
+
 def test_a_participant_with_too_many_findings_for_one_group_is_split() -> None:
     findings = [finding("Maria", f"point number {n} about the app") for n in range(10)]
     groups = share_out(findings, 3, room=40, cost=cost)

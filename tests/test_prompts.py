@@ -5,7 +5,18 @@ from __future__ import annotations
 import pytest
 
 from persona.core.documents import Passage
-from persona.generation.prompts import DATA_TAG, format_data, format_line, names_clause
+from persona.generation.prompts import (
+    DATA_TAG,
+    PERSONAS_SYSTEM,
+    SYNTHESIS_SYSTEM,
+    format_data,
+    format_line,
+    names_clause,
+    persona_system,
+    personas,
+    personas_prompt,
+    synthesis_prompt,
+)
 
 
 def passage(text: str, *, citable: bool, participant: str = "", id: str = "") -> Passage:
@@ -25,7 +36,8 @@ def passage(text: str, *, citable: bool, participant: str = "", id: str = "") ->
             passage("Interviewer: Why at night?", citable=False, participant="Interviewer"),
             "Interviewer: Why at night?",
         ),
-        (passage("Age: 34", citable=False, participant="R7"), "(R7) Age: 34"),
+        # who said it is not sent: Persona knows it from the IDs cited
+        (passage("Age: 34", citable=False, participant="R7"), "Age: 34"),
         (passage("# Interview 1", citable=False), "# Interview 1"),
         # context that would read as a cited line, a file header or a marked line is marked
         (passage("P3 to follow up", citable=False), "- P3 to follow up"),
@@ -50,3 +62,19 @@ def test_the_data_fence_cannot_be_closed_from_inside() -> None:
     data = format_data([hostile])
     assert data.count(f"</{DATA_TAG}>") == 1 and data.endswith(f"</{DATA_TAG}>")
     assert data.count(f"<{DATA_TAG}>") == 1 and data.startswith(f"<{DATA_TAG}>")
+
+
+@pytest.mark.parametrize(
+    ("count", "asked"),
+    [(1, "Exactly 1 persona.\n"), (3, "Exactly 3 personas, each for a different group")],
+)
+@pytest.mark.parametrize("template", [PERSONAS_SYSTEM, SYNTHESIS_SYSTEM])
+def test_persona_instructions_count_and_name_the_participants(
+    template: str, count: int, asked: str
+) -> None:
+    system = persona_system(template, count, names_clause(["Maria", "R0007"]))
+    assert asked in system
+    assert "never a participant's (the participants are: Maria)." in system
+    assert "{" not in system
+    assert f"Write {personas(count)} from" in personas_prompt([], count, "")
+    assert f"Write {personas(count)} from" in synthesis_prompt([], count, "")

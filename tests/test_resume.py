@@ -36,7 +36,7 @@ def test_a_run_that_fails_late_is_resumed_with_only_the_missing_calls(tmp_path: 
     dead = {"on": False}
 
     def fail(prompt: str) -> Exception | None:
-        if "Write 1 distinct" in prompt or "Write 2 distinct" in prompt:
+        if "Write 1 persona " in prompt or "Write 2 personas " in prompt:
             dead["on"] = True
         return OllamaUnreachable("http://127.0.0.1:9") if dead["on"] else None
 

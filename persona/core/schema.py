@@ -163,17 +163,17 @@ class PersonaFields(BaseModel, Generic[ClaimT, QuoteT]):
         default_factory=list, max_length=MAX_CLAIMS
     )
     quote: QuoteT
-    participants: Annotated[list[str], soft_list(50)] = Field(
-        default_factory=list,
-        max_length=50,
-        description="Identifiers of the participants this persona represents.",
-    )
 
 
 class Persona(PersonaFields[Claim, Evidence]):
     """An evidence-backed UX persona."""
 
     quote: Evidence = Field(description="One representative verbatim quote.")
+    participants: Annotated[list[str], soft_list(50)] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Identifiers of the participants this persona represents.",
+    )
     unusable: list[str] = Field(default_factory=list, json_schema_extra=_LOCAL)
     """Why this persona's content is degenerate (empty when it is usable)."""
 

@@ -48,6 +48,7 @@ from persona.generation.references import (
     FINDINGS_SCHEMA,
     DraftPersona,
     Finding,
+    participants_of,
     resolve,
     with_ids,
 )
@@ -185,7 +186,7 @@ def make_plan(
         "count": request.count,
         "context_limit": limit,
         "prompt_overhead": _overhead(
-            prompts.PERSONAS_SYSTEM.format(count=request.count, names=names),
+            prompts.persona_system(prompts.PERSONAS_SYSTEM, request.count, names),
             prompts.personas_prompt([], request.count, request.context, language=request.language),
         ),
         "findings_overhead": _overhead(
@@ -193,7 +194,7 @@ def make_plan(
             prompts.findings_prompt([], request.context, language=request.language),
         ),
         "synthesis_overhead": _overhead(
-            prompts.SYNTHESIS_SYSTEM.format(count=request.count, names=names),
+            prompts.persona_system(prompts.SYNTHESIS_SYSTEM, request.count, names),
             prompts.synthesis_prompt([], request.count, request.context, language=request.language),
         ),
         "merge_overhead": _overhead(prompts.MERGE_SYSTEM, prompts.merge_prompt([])),
@@ -273,6 +274,7 @@ class Generation:
             covered=covered,
             saved_findings=sum(len(chunk.findings) for chunk in self.saved),
         )
+        self._register(self.plan.chunks)
         self.result = GenerationResult(personas=[], plan=self.plan, chunks=list(self.saved))
         self.on_chunk = on_chunk
         self.names = participant_names(self.passages)
@@ -283,6 +285,12 @@ class Generation:
         self._done = 0
         self._total = self.plan.calls
         self._fraction = 0.0
+
+    def _register(self, chunks: Iterable[Sequence[Passage]]) -> None:
+        """Make the parts of passages split to fit a chunk (``P17.2``) citable by their IDs."""
+        for chunk in chunks:
+            for passage in chunk:
+                self.by_id.setdefault(passage.id, passage)
 
     # --- progress ------------------------------------------------------------
 
@@ -495,6 +503,7 @@ class Generation:
         passages = [p for _, chunk in pending for p in chunk]
         first = pending[0][0]
         chunks = chunk_passages(passages, max(capacity, 200), factor)
+        self._register(chunks)
         added = len(chunks) - len(pending)
         pending.clear()
         pending.extend(((*first, i), chunk) for i, chunk in enumerate(chunks))
@@ -621,7 +630,7 @@ class Generation:
             written = [f"{p.name} ({p.role})" for p in kept]
             label = "Writing personas" + (f" ({call + 1} of {calls})" if calls > 1 else "")
             outcome = yield from self._ask_personas(
-                system.format(count=want, names=names),
+                prompts.persona_system(system, want, names),
                 prompt_for(call, want, written),
                 allowed_for(call),
                 want,
@@ -764,7 +773,8 @@ class Generation:
                 with self._lock:
                     self.result.dropped_ids += len(ids) - len(known)
                 if known:
-                    kept.append(finding.model_copy(update={"passages": known}))
+                    who = ", ".join(participants_of(known, self.by_id))
+                    kept.append(finding.model_copy(update={"passages": known, "participant": who}))
             if kept or (answer.readable and not answer.problems and answer.complete):
                 return kept
             problems = answer.problems or ["no finding cites a passage ID from the data"]

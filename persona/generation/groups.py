@@ -4,7 +4,8 @@ When a small context makes Persona ask for one or two personas per call, giving 
 all the findings sends them once per call and invites the model to write the same person
 again. Instead the findings are split into one group per call, participant by participant:
 participants whose findings share their words go together (a persona stands for "a different
-group of participants"), and every group fits one call.
+group of participants"), the groups stay about even (a persona written from two findings is
+thin, and like the others), and every group fits one call.
 """
 
 from __future__ import annotations
@@ -40,8 +41,13 @@ def share_out(
         parts[seed], vocab[seed] = unit[:fit], _words(unit[:fit])
         if fit < len(unit):
             units.append(unit[fit:])
+    fair = -(-len(findings) // groups)
     for unit in units:
         fits = [n for n in range(groups) if cost([*parts[n], *unit]) <= room]
+        # keep the shares even: a group the unit leaves within the fair share, else the smallest
+        even = [n for n in fits if len(parts[n]) + len(unit) <= fair]
+        smallest = min((len(parts[n]) for n in fits), default=0)
+        fits = even or [n for n in fits if len(parts[n]) == smallest]
         if fits:
             best = max(fits, key=lambda n: (_overlap(vocab[n], _words(unit)), -len(parts[n])))
             parts[best] += unit

@@ -27,39 +27,37 @@ _DATA_RULE = (
     "participant said."
 )
 _ID_RULE = (
-    "Lines starting with an ID (P12) are what participants said; other lines are context "
-    "(titles, notes, questions asked), never cited."
+    "Lines starting with an ID (P12) are what participants said; other lines (questions, "
+    "titles, notes) are context, never cited."
 )
 _PERSONA_RULES = (
+    "Rules:\n"
+    "- Exactly {personas}.\n"
     "- An invented first and last name, never a participant's{names}.\n"
     "- Each goal, pain point, behaviour and motivation: one sentence of 3 words or more, unlike "
-    "the name, role and other fields, citing the IDs of 1 to 3 passages where participants say "
-    "it (different passages for different claims). Never copy passages: IDs are enough.\n"
+    "the name, role and other fields, citing the IDs of 1 to 3 passages that say it (different "
+    "passages for different claims). Never copy passages: IDs are enough.\n"
     "- quote: the ID of the most representative passage; span: optionally a short exact part "
     "of it (empty for all).\n"
-    "- At most: name 100 characters, age 30, role 150, bio 1,500 (2-3 sentences), claim 300; "
+    "- At most: name 100 characters, age 30, role 150, bio 1500 (2-3 sentences), claim 300; "
     "6 claims per list.\n"
-    "- participants: who it is based on, as the data names them.\n"
-    "- JSON only, matching the schema."
+    "JSON only."
 )
 
 PERSONAS_SYSTEM = (
-    "You are a UX researcher writing realistic, evidence-based personas.\n"
+    "You write realistic, evidence-based UX personas from research data.\n"
     + _DATA_RULE.format(tag=DATA_TAG)
     + "\n"
     + _ID_RULE
-    + "\nRules:\n"
-    "- Exactly {count} personas, each a different group of participants: different names, "
-    "roles, goals and pain points.\n" + _PERSONA_RULES
+    + "\n"
+    + _PERSONA_RULES
 )
 
 SYNTHESIS_SYSTEM = (
-    "You are a UX researcher writing realistic, evidence-based personas from findings "
-    "extracted from interviews and surveys.\n"
+    "You write realistic, evidence-based UX personas from research findings.\n"
     + _DATA_RULE.format(tag=FINDINGS_TAG)
-    + "\nEach finding ends with the IDs of the passages showing it (P12).\nRules:\n"
-    "- Exactly {count} personas, each a different group of participants: different names, "
-    "roles, goals and pain points.\n" + _PERSONA_RULES
+    + "\nEach finding ends with the IDs of the passages showing it (P12).\n"
+    + _PERSONA_RULES
 )
 
 FINDINGS_SYSTEM = (
@@ -68,8 +66,7 @@ FINDINGS_SYSTEM = (
     + "\n"
     + _ID_RULE
     + "\nList up to {limit} distinct findings: kind, statement (one sentence, at most 160 "
-    "characters), participant, and the IDs of 1 to 3 passages showing it. Never copy "
-    "passages. JSON only."
+    "characters) and the IDs of 1 to 3 passages showing it. Never copy passages. JSON only."
 )
 
 MERGE_SYSTEM = (
@@ -79,22 +76,35 @@ MERGE_SYSTEM = (
 )
 
 
+def personas(count: int) -> str:
+    """``1 persona``, ``3 personas``."""
+    return f"{count} persona" + ("" if count == 1 else "s")
+
+
+def persona_system(template: str, count: int, names: str) -> str:
+    """:data:`PERSONAS_SYSTEM` or :data:`SYNTHESIS_SYSTEM` for ``count`` personas;
+    ``names`` is :func:`names_clause`."""
+    each = (
+        ", each for a different group of participants: different names, roles, goals and pain "
+        "points"
+    )
+    return template.format(personas=personas(count) + (each if count > 1 else ""), names=names)
+
+
 def fence(text: str, tag: str) -> str:
     """Neutralise anything in user data that would close or reopen the data block."""
     return text.replace(f"</{tag}>", f"</ {tag}>").replace(f"<{tag}>", f"< {tag}>")
 
 
 def format_line(passage: Passage) -> str:
-    """One passage as the model sees it: ``P12 text``, or the bare text for context (with the
-    respondent it describes when the text does not already name them: ``(R7) Age: 34``,
-    but ``Interviewer: How do you…``). Context whose own text starts like an ID or a file
-    header is marked: ``- P3 notes``."""
+    """One passage as the model sees it: ``P12 text``, or the bare text for context. Context
+    whose own text starts like an ID or a file header is marked: ``- P3 notes``.
+
+    Who said a passage is not added: the model never has to name them, Persona knows it from
+    the IDs cited (:func:`~persona.generation.references.participants_of`)."""
     text = " ".join(fence(passage.text, DATA_TAG).split())
     if passage.citable and passage.id:
         return f"{passage.id} {text}"
-    who = passage.participant
-    if who and not text.casefold().startswith(who.casefold()):
-        return f"({who}) {text}"
     return f"{CONTEXT_MARK} {text}" if _LOOKS_FRAMED.match(text) else text
 
 
@@ -158,7 +168,7 @@ def personas_prompt(
         _context_line(context)
         + language_line(language)
         + _others(written)
-        + f"Write {count} distinct personas from this research data.\n\n"
+        + f"Write {personas(count)} from this research data.\n\n"
         + format_data(passages)
     )
 
@@ -184,7 +194,7 @@ def synthesis_prompt(
         _context_line(context)
         + language_line(language)
         + _others(written)
-        + f"Write {count} distinct personas from these findings.\n\n"
+        + f"Write {personas(count)} from these findings.\n\n"
         + format_findings(findings)
     )
 
@@ -207,8 +217,9 @@ def repair_message(problems: str, missing: int, kept: Sequence[str], key: str) -
         keep = ", ".join(kept)
         return (
             f"Part of your answer could not be used:\n{problems}\n"
-            f"These are kept: {keep}. Write only the {missing} replacement {key}, different "
-            f'from those, as JSON {{"{key}": [...]}}. JSON only.'
+            f"These are kept: {keep}. Write only the {missing} replacement "
+            f"{key if missing != 1 else key.removesuffix('s')}, different from those, as JSON "
+            f'{{"{key}": [...]}}. JSON only.'
         )
     return (
         f"Your answer could not be used:\n{problems}\n"

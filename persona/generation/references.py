@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import copy
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 from rapidfuzz import fuzz
 
 from persona.core.documents import Passage
@@ -36,7 +38,6 @@ from persona.core.schema import (
 MAX_CITED = 3
 """Passages one claim or finding may cite."""
 STATEMENT_CHARS = 160
-PARTICIPANT_CHARS = 40
 WEAK_SUPPORT = 55.0
 """Below this rapidfuzz partial ratio, with no content word in common, support is weak."""
 
@@ -81,8 +82,9 @@ class QuoteRef(BaseModel):
 
 
 # Persona's fields, with claims that cite passage IDs and a quote that names a passage; only
-# what the model is told about names and participants differs. (The docstring below is part
-# of the schema the model is sent.)
+# what the model is told about names differs. Who a persona is based on is not asked: Persona
+# fills it in from the passages it cites (:func:`resolve`). (The docstring below is part of the
+# schema the model is sent.)
 class DraftPersona(PersonaFields[CitedClaim, QuoteRef]):
     """A persona as the model writes it (by reference)."""
 
@@ -91,11 +93,6 @@ class DraftPersona(PersonaFields[CitedClaim, QuoteRef]):
         trimmed(100),
         Field(description=limited("An invented first and last name, never a participant's.", 100)),
     ]
-    participants: Annotated[list[str], soft_list(50)] = Field(
-        default_factory=list,
-        max_length=50,
-        description="The speakers or respondents this persona is based on, as the data names them.",
-    )
 
 
 class DraftSet(BaseModel):
@@ -116,12 +113,10 @@ class Finding(BaseModel):
     statement: Annotated[
         str, trimmed(STATEMENT_CHARS), Field(description=limited("One sentence.", STATEMENT_CHARS))
     ]
-    participant: Annotated[
-        str,
-        trimmed(PARTICIPANT_CHARS),
-        Field(description=limited("Who said it.", PARTICIPANT_CHARS)),
-    ] = ""
     passages: Ids = _ids("IDs of 1 to 3 passages (such as P12) that show it.")
+    participant: SkipJsonSchema[str] = ""
+    """Who said it: the participants of the cited passages (:func:`participants_of`), filled
+    in by Persona, never asked of the model."""
 
 
 class Findings(BaseModel):
@@ -231,9 +226,21 @@ def resolve(
         behaviours=sections["behaviours"],
         motivations=sections["motivations"],
         quote=quote,
-        participants=list(draft.participants),
+        participants=participants_of(
+            [e.passage or "" for claims in sections.values() for c in claims for e in c.evidence]
+            + [quote.passage or ""],
+            passages,
+        ),
     )
     return persona, found
+
+
+def participants_of(ids: Iterable[str], passages: Mapping[str, Passage]) -> list[str]:
+    """Who said the passages ``ids`` name: each participant once, the most cited first (then
+    in order of first citation). This is who a persona or finding is based on."""
+    said = [p.participant for i in ids if (p := passages.get(i)) is not None and p.participant]
+    counts = Counter(said)
+    return sorted(dict.fromkeys(said), key=lambda who: -counts[who])
 
 
 def _evidence(passage: Passage, *, weak: bool | None) -> Evidence:
