@@ -293,6 +293,8 @@ class Tally:
     seconds: float = 0.0
     framed: int = 0
     """The chunks' data alone as the model sees it (IDs, line breaks, file headers, fences)."""
+    real: dict[str, int] = field(default_factory=dict)
+    """The same counts by SmolLM2's own tokenizer: corpus, sent, framed."""
     chunks: int = 0
     num_ctx: int = 0
 
@@ -316,9 +318,15 @@ def _kind(messages: list[dict[str, Any]], count: int) -> str:
 
 
 def measure(
-    factor: float, brain: str = "schema", count: int = 3, seed: int = 0, context: int = CONTEXT
+    factor: float,
+    brain: str = "schema",
+    count: int = 3,
+    seed: int = 0,
+    context: int = CONTEXT,
+    tokenizer: Callable[[str], int] | None = None,
 ) -> Tally:
-    """Run the real generation on a study ``factor`` × the context; count what was sent."""
+    """Run the real generation on a study ``factor`` × the context; count what was sent
+    (also with ``tokenizer``, a real model's token count, when given)."""
     reading = study(int(factor * context), seed)
     passages = reading.passages
     own = {(p.source, p.locator): estimate_tokens(p.text) for p in passages}
@@ -336,6 +344,12 @@ def measure(
         tally.seconds = time.perf_counter() - started
         log = fake.log("/api/chat")
         client.close()
+    if tokenizer is not None:
+        tally.real = {
+            "corpus": sum(tokenizer(p.text) for p in passages),
+            "sent": sum(tokenizer(m["content"]) for e in log for m in e.body["messages"]),
+            "framed": sum(tokenizer(format_data(c)) for c in generation.plan.chunks),
+        }
     data_by_chunk = iter(generation.plan.chunks)
     previous = ""
     for entry in log:
@@ -364,6 +378,21 @@ def measure(
             setattr(tally, kind, getattr(tally, kind) + tokens[1])
             tally.finding_lines += messages[1]["content"].count("\n- ")
     return tally
+
+
+def smollm2_tokenizer() -> Callable[[str], int] | None:
+    """Token counts by the real SmolLM2 vocabulary (the demo GGUF, vocabulary only), or None
+    when llama-cpp-python or the demo model is not installed."""
+    try:
+        from llama_cpp import Llama
+
+        from persona.engines.llamacpp import demo_model_path
+
+        vocab = Llama(str(demo_model_path()), vocab_only=True, verbose=False)
+    except (ImportError, OSError, ValueError) as exc:
+        print(f"(no real tokenizer: {exc})")
+        return None
+    return lambda text: len(vocab.tokenize(text.encode(), add_bos=False, special=False))
 
 
 def _shared_prefix(a: str, b: str) -> int:
@@ -397,6 +426,12 @@ def report(factor: float, brain: str, tally: Tally, context: int = CONTEXT) -> N
         f"  floor: the chunks' data alone, framed as the model sees it, is "
         f"{tally.framed / tally.corpus:.3f} of the corpus (before any instruction or synthesis)"
     )
+    if tally.real:
+        corpus = tally.real["corpus"]
+        print(
+            f"  by SmolLM2's own tokenizer: corpus {corpus:,} tokens, sent {tally.real['sent']:,},"
+            f" ratio {tally.real['sent'] / corpus:.3f}, floor {tally.real['framed'] / corpus:.3f}"
+        )
     print(
         f"  (for information: {tally.evaluated / tally.corpus:.3f} of the corpus left to evaluate "
         "by a server that caches the previous prompt's prefix)"
@@ -426,11 +461,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contexts", type=int, nargs="+", default=[CONTEXT, 2048])
     args = parser.parse_args(argv)
     print(f"Model {MODEL}, served by the fake Ollama.")
+    tokenizer = smollm2_tokenizer()
     summary = []
     for context in args.contexts:
         for brain in args.brains:
             for factor in args.factors:
-                tally = measure(factor, brain, args.count, args.seed, context)
+                tally = measure(factor, brain, args.count, args.seed, context, tokenizer)
                 report(factor, brain, tally, context)
                 summary.append(f"{context}/{factor:g}×/{brain}: {tally.ratio:.3f}")
     print(f"\nratios sent / corpus (target ≤ {TARGET} at {TARGET_FACTOR}×): " + ", ".join(summary))
