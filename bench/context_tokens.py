@@ -186,6 +186,7 @@ def study(target_tokens: int, seed: int = 0) -> Reading:
 
 # --- A brain with findings of a real model's size -----------------------------------------------
 
+_QUESTION_MARK = re.compile(r"^[A-Z]{1,2}: ")
 _SPEAKER = re.compile(r"^(?P<who>[A-Z][\w .'-]{0,30}):\s*(?P<said>.+)$")
 _FINDING = re.compile(
     r"^- (?P<kind>[^|]*?) \| (?P<participant>[^|]*?) \| (?P<statement>.*?) \| "
@@ -224,7 +225,6 @@ class RealisticBrain:
         """Up to ``limit`` findings, as the system prompt asks, each citing its passage."""
         lines = [m for line in text.splitlines() if (m := _LINE.match(line))]
         said = [(m["id"], *_said(m["text"])) for m in lines]
-        said = [(pid, who, words) for pid, who, words in said if who]
         step = max(1, len(said) // limit)
         findings = []
         for n, (pid, who, words) in enumerate(said[::step][:limit]):
@@ -251,15 +251,13 @@ class RealisticBrain:
 
 
 def _said(text: str) -> tuple[str, str]:
-    """(participant, their words) of a transcript turn or survey row; ("", "") otherwise."""
-    if text.startswith("Respondent ID: "):
-        cells = dict(cell.split(": ", 1) for cell in text.split("; ") if ": " in cell)
-        answers = [value for key, value in cells.items() if key.endswith("?")]
-        return cells["Respondent ID"], max(answers, key=len, default="")
-    match = _SPEAKER.match(text)
-    if match is None or match["who"] in ("Interviewer", "Participant", "Date"):
-        return "", ""
-    return match["who"], match["said"]
+    """(who, their words) of a cited line: a transcript turn (``Maria: ...``) or a survey
+    answer (``B: ...`` names the question it answers when there are several)."""
+    if mark := _QUESTION_MARK.match(text):
+        return "a respondent", text[mark.end() :]
+    if match := _SPEAKER.match(text):
+        return match["who"], match["said"]
+    return "a respondent", text
 
 
 def _content(message: dict[str, Any]) -> str:

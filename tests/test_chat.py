@@ -205,6 +205,7 @@ def test_find_persona_by_number_or_name(study) -> None:
 def test_the_kept_copy_gives_back_every_passage_exactly() -> None:
     passages = [
         Passage("a.csv", "row 2", "Name: Ann;\nAnswer: multi\nline", id="P1", participant="R1"),
+        Passage("a.csv", "row 2, Q5", "Too dear", id="P3", participant="R1", question="Why?"),
         Passage("a.md", "line 1", "# Heading", id="P2", citable=False),
     ]
     assert passages_from_copy(keep_copy(passages)) == passages

@@ -6,7 +6,7 @@ import pytest
 
 from persona.core.documents import Passage
 from persona.core.errors import InputError
-from persona.core.tokens import MIN_CONTEXT
+from persona.core.tokens import MIN_CONTEXT, estimate_tokens
 from persona.generation.planner import (
     SAFETY,
     count_merges,
@@ -15,6 +15,7 @@ from persona.generation.planner import (
     passage_tokens,
     plan,
 )
+from persona.generation.prompts import format_data
 
 
 def corpus(lines: int, words: int = 20, source: str = "survey.csv") -> list[Passage]:
@@ -55,6 +56,26 @@ def test_large_corpus_is_chunked_without_losing_anything(factor):
         tokens = sum(passage_tokens(p) for p in chunk)
         assert (tokens + 400) * SAFETY + result.findings_tokens <= limit
     assert f"{len(result.chunks)} chunks, at most {result.calls} model calls" in result.describe()
+
+
+def test_chunks_of_a_survey_have_room_for_the_questions_shown_with_the_answers():
+    questions = [
+        f"Question number {q} asks something rather long about the app " * 3 for q in "abc"
+    ]
+    passages = [
+        Passage(
+            "s.csv", f"row {i}", f"answer {i} " * 12, f"P{i}", f"R{i}", question=questions[i % 3]
+        )
+        for i in range(1, 600)
+    ]
+    limit, overhead = 2048, 150
+    result = plan(passages, count=3, context_limit=limit, prompt_overhead=overhead)
+    assert [p for c in result.chunks for p in c] == passages
+    for chunk in result.chunks:
+        data = format_data(chunk)
+        assert all(q.strip() in data for q in questions)  # every chunk shows its questions
+        sent = estimate_tokens(data) - estimate_tokens(format_data([]))  # the fence is overhead
+        assert (sent + overhead) * SAFETY + result.findings_tokens <= limit
 
 
 def test_overlong_passage_is_split_into_parts_not_cut():

@@ -15,6 +15,7 @@ from persona.generation.prompts import (
     persona_system,
     personas,
     personas_prompt,
+    question_labels,
     synthesis_prompt,
 )
 
@@ -78,3 +79,47 @@ def test_persona_instructions_count_and_name_the_participants(
     assert "{" not in system
     assert f"Write {personas(count)} from" in personas_prompt([], count, "")
     assert f"Write {personas(count)} from" in synthesis_prompt([], count, "")
+
+
+def _survey(*answers: tuple[str, str], questions: bool = True) -> list[Passage]:
+    """A survey file's passages: its question lines (when ``questions``), then per row a
+    context line and the (question, answer) pairs of ``answers``."""
+    asked = list(dict.fromkeys(q for q, _ in answers))
+    out = [Passage("s.csv", f"Q{n}", q, citable=False) for n, q in enumerate(asked)]
+    out = out if questions else []
+    for n, (question, answer) in enumerate(answers, start=1):
+        out.append(Passage("s.csv", f"row {n}", "Age: 40", participant=f"R{n}", citable=False))
+        out.append(Passage("s.csv", f"row {n}, Q", answer, f"P{n}", f"R{n}", question=question))
+    return out
+
+
+def test_survey_answers_are_marked_with_their_question() -> None:
+    data = format_data(_survey(("Why order?", "Saves time"), ("What annoys you?", "Slots")))
+    lines = data.splitlines()[2:-1]
+    assert lines == [
+        "Question A: Why order?",
+        "Question B: What annoys you?",
+        "Age: 40",
+        "P1 A: Saves time",
+        "Age: 40",
+        "P2 B: Slots",
+    ]  # the questions' own lines are not repeated
+
+
+def test_a_chunk_without_the_question_lines_still_shows_the_questions() -> None:
+    answers = (("What annoys you?", "Slots"), ("What annoys you?", "Fees"))
+    data = format_data(_survey(*answers, questions=False))
+    assert data.splitlines()[2:-1] == [
+        "Question: What annoys you?",  # one question: no letters needed
+        "Age: 40",
+        "P1 Slots",
+        "Age: 40",
+        "P2 Fees",
+    ]
+
+
+@pytest.mark.parametrize(("n", "label"), [(0, "A"), (1, "B"), (25, "Z"), (26, "AA"), (27, "AB")])
+def test_question_labels(n: int, label: str) -> None:
+    questions = [f"q{i}" for i in range(max(n + 1, 2))]
+    assert question_labels(questions)[f"q{n}"] == label
+    assert question_labels(["only one"]) == {}

@@ -70,6 +70,10 @@ def test_qualtrics_xlsx_quotes_only_free_text_answers() -> None:
         assert "ImportId" not in passage.text
     questions = {p.locator: p.text for p in document.passages if p.locator in ("Q5", "Q6")}
     assert questions == {"Q5": QUALTRICS_QUESTIONS["Q5"], "Q6": QUALTRICS_QUESTIONS["Q6"]}
+    # each answer knows its question, so the model sees it in whichever chunk it lands
+    assert [p.question for p in quotes] == [
+        QUALTRICS_QUESTIONS[locator.rsplit(", ", 1)[1]] for locator, _, _ in expected
+    ]
     about = next(p for p in document.passages if p.locator == "row 4")
     assert not about.citable
     assert about.participant == QUALTRICS_RESPONSES[0][0]

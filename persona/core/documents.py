@@ -20,6 +20,9 @@ class Passage:
     citable: bool = True
     """Whether it is something a participant said, and so evidence. Headings, metadata and
     the interviewer's questions are context, never cited."""
+    question: str = ""
+    """The question it answers (a survey's free-text column): the model is shown it with the
+    answer, whichever chunk the answer lands in."""
 
     def cite(self) -> str:
         return f"{self.source}, {self.locator}" if self.locator else self.source

@@ -20,7 +20,7 @@ from typing import Literal
 from persona.core.documents import Passage
 from persona.core.errors import InputError
 from persona.core.tokens import MIN_CONTEXT, estimate_tokens
-from persona.generation.prompts import format_line
+from persona.generation.prompts import FILE_HEADER, format_line, question_line
 
 SAFETY = 1.15
 """Token estimates are heuristics: size contexts this much larger than estimated."""
@@ -304,8 +304,15 @@ def merge_output_limit(batch_size: int) -> int:
 
 
 def passage_tokens(passage: Passage, factor: float = 1.0) -> int:
-    """Tokens ``passage`` takes in a prompt, its ID and line break included."""
-    return int(estimate_tokens(format_line(passage)) * factor + 0.999) + 1
+    """Tokens ``passage`` takes in a prompt, its ID, question mark (``B:``) and line break
+    included."""
+    label = "A" if passage.question else ""
+    return int(estimate_tokens(format_line(passage, label)) * factor + 0.999) + 1
+
+
+def question_tokens(question: str, factor: float = 1.0) -> int:
+    """Tokens the line of a survey question takes above its answers in a chunk."""
+    return int(estimate_tokens(question_line(question, "A")) * factor + 0.999) + 1
 
 
 def num_ctx_for(prompt_tokens: int, answer_tokens: int, context_limit: int) -> int:
@@ -330,6 +337,7 @@ def _chunk(
 ) -> tuple[tuple[tuple[Passage, ...], ...], int]:
     chunks: list[tuple[Passage, ...]] = []
     current: list[Passage] = []
+    asked: set[str] = set()  # survey questions shown in the current chunk, once each
     used = 0
     split = 0
     for passage in passages:
@@ -338,15 +346,31 @@ def _chunk(
             pieces = _split(passage, capacity, factor)
             split += 1
         for piece in pieces:
-            piece_cost = passage_tokens(piece, factor)
+            question = piece.question if piece.citable else ""
+            own = passage_tokens(piece, factor)
+            piece_cost = own + _framing(piece, current, asked, factor)
             if current and used + piece_cost > capacity:
                 chunks.append(tuple(current))
-                current, used = [], 0
+                current, used, asked = [], 0, set()
+                piece_cost = own + _framing(piece, current, asked, factor)
             current.append(piece)
             used += piece_cost
+            if question:
+                asked.add(question)
     if current:
         chunks.append(tuple(current))
     return tuple(chunks), split
+
+
+def _framing(passage: Passage, chunk: Sequence[Passage], asked: set[str], factor: float) -> int:
+    """What ``passage`` adds to ``chunk`` besides its own line: its file's header when it starts
+    a file's block, its question's line when it is the first answer to it."""
+    cost = 0
+    if not chunk or chunk[-1].source != passage.source:
+        cost += int(estimate_tokens(FILE_HEADER + passage.source) * factor + 0.999) + 2
+    if passage.citable and passage.question and passage.question not in asked:
+        cost += question_tokens(passage.question, factor)
+    return cost
 
 
 def _split(passage: Passage, capacity: int, factor: float) -> list[Passage]:

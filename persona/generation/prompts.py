@@ -96,25 +96,66 @@ def fence(text: str, tag: str) -> str:
     return text.replace(f"</{tag}>", f"</ {tag}>").replace(f"<{tag}>", f"< {tag}>")
 
 
-def format_line(passage: Passage) -> str:
-    """One passage as the model sees it: ``P12 text``, or the bare text for context. Context
-    whose own text starts like an ID or a file header is marked: ``- P3 notes``.
+def format_line(passage: Passage, label: str = "") -> str:
+    """One passage as the model sees it: ``P12 text`` (``P12 B: text`` for the answer to
+    question B of a survey), or the bare text for context. Context whose own text starts like
+    an ID or a file header is marked: ``- P3 notes``.
 
     Who said a passage is not added: the model never has to name them, Persona knows it from
     the IDs cited (:func:`~persona.generation.references.participants_of`)."""
-    text = " ".join(fence(passage.text, DATA_TAG).split())
+    text = _one_line(passage.text)
     if passage.citable and passage.id:
-        return f"{passage.id} {text}"
+        return f"{passage.id} {label}: {text}" if label else f"{passage.id} {text}"
     return f"{CONTEXT_MARK} {text}" if _LOOKS_FRAMED.match(text) else text
+
+
+def question_line(question: str, label: str = "") -> str:
+    """A survey question as the model sees it above its answers: ``Question B: ...``."""
+    return f"Question{' ' + label if label else ''}: {_one_line(question)}"
+
+
+def question_labels(questions: Sequence[str]) -> dict[str, str]:
+    """Letters for the questions answered in one file's block (``A``, ``B``… ``AA``), or none
+    when there is only one question: its answers need no mark."""
+    if len(questions) < 2:
+        return {}
+    return {question: _letters(n) for n, question in enumerate(questions)}
+
+
+def _letters(n: int) -> str:
+    out = ""
+    n += 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        out = chr(ord("A") + rest) + out
+    return out
+
+
+def _one_line(text: str) -> str:
+    return " ".join(fence(text, DATA_TAG).split())
 
 
 def format_data(passages: Iterable[Passage]) -> str:
     """Passages grouped by file, one per line with its ID, inside the data fence."""
-    blocks = [
-        f"{FILE_HEADER}{source}\n" + "\n".join(format_line(p) for p in group)
-        for source, group in groupby(passages, key=lambda p: p.source)
-    ]
+    by_file = groupby(passages, key=lambda p: p.source)
+    blocks = [_block(source, list(group)) for source, group in by_file]
     return f"<{DATA_TAG}>\n" + "\n\n".join(blocks) + f"\n</{DATA_TAG}>"
+
+
+def _block(source: str, passages: Sequence[Passage]) -> str:
+    """One file's passages. Survey answers come with their question whichever chunk they land
+    in: the questions answered here first (the question's own line is not repeated), then each
+    answer marked with its question's letter when there are several."""
+    questions = list(dict.fromkeys(p.question for p in passages if p.citable and p.question))
+    labels = question_labels(questions)
+    shown = set(questions)
+    lines = [question_line(q, labels.get(q, "")) for q in questions]
+    lines += [
+        format_line(p, labels.get(p.question, ""))
+        for p in passages
+        if p.citable or p.text not in shown
+    ]
+    return f"{FILE_HEADER}{source}\n" + "\n".join(lines)
 
 
 def format_finding(finding: Finding) -> str:

@@ -32,6 +32,7 @@ def keep_copy(passages: Sequence[Passage]) -> str:
                     "locator": p.locator,
                     "participant": p.participant,
                     "citable": p.citable,
+                    "question": p.question,
                     "text": p.text,
                 }
                 for p in passages
@@ -56,6 +57,7 @@ def passages_from_copy(text: str) -> list[Passage]:
                 id=str(item.get("id", "")),
                 participant=str(item.get("participant", "")),
                 citable=bool(item.get("citable", True)),
+                question=str(item.get("question", "")),
             )
             for item in data["passages"]
         ]

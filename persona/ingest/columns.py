@@ -370,7 +370,9 @@ def table_passages(table: Table, choice: TableChoice | None = None, prefix: str 
             passages.append(Passage(table.source, row, facts, participant=who, citable=False))
         for column, value in said:
             locator = cell_locator(row, column.label)
-            passages.append(Passage(table.source, locator, value, participant=who))
+            passages.append(
+                Passage(table.source, locator, value, participant=who, question=column.question)
+            )
     warnings = list(table.warnings)
     if table.layout:
         warnings.append(_layout_note(table))
