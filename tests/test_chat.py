@@ -24,6 +24,7 @@ from persona.generation.chat import (
     AnswerStream,
     PersonaChat,
     find_persona,
+    format_passages,
 )
 from persona.generation.research import keep_copy, passages_from_copy, run_passages
 from persona.generation.retrieval import Retriever
@@ -197,6 +198,17 @@ def test_find_persona_by_number_or_name(study) -> None:
         find_persona(run, "3")
     with pytest.raises(InputError, match=r"matches no persona.*1\. Maria Night, 2\. Tom Becker"):
         find_persona(run, "Priya")
+
+
+def test_the_model_sees_who_said_each_passage_and_the_question_it_answers() -> None:
+    passages = [
+        Passage("s.csv", "row 2, Q5", "Too  dear", "P3", "R7", question="Why  not?"),
+        Passage("a.md", "line 4", "Maria: I plan on Sunday", "P4", "Maria"),
+    ]
+    assert format_passages(passages).splitlines()[1:-1] == [
+        "[P3] (R7, asked: Why not?) Too  dear",
+        "[P4] (Maria) Maria: I plan on Sunday",
+    ]
 
 
 # --- the research text again ---------------------------------------------------------------

@@ -111,10 +111,13 @@ def evidence_places(persona: Persona) -> set[str]:
 
 
 def format_passages(passages: Sequence[Passage]) -> str:
-    """Passages with their IDs and speakers, inside the data fence."""
+    """Passages with their IDs, speakers and, for a survey answer, the question it answers,
+    inside the data fence: ``[P12] (R7, asked: Why?) Too dear``."""
     lines = []
     for p in passages:
-        who = f" ({p.participant})" if p.participant else ""
+        about = [p.participant] if p.participant else []
+        about += [f"asked: {' '.join(p.question.split())}"] if p.question else []
+        who = f" ({', '.join(about)})" if about else ""
         lines.append(f"[{p.id}]{who} {fence(p.text, DATA_TAG)}")
     return f"<{DATA_TAG}>\n" + "\n".join(lines) + f"\n</{DATA_TAG}>"
 
