@@ -15,6 +15,7 @@ from persona.generation.answers import read_items
 from persona.generation.references import (
     DRAFT_SCHEMA,
     DraftPersona,
+    Finding,
     find_span,
     participants_of,
     resolve,
@@ -161,3 +162,16 @@ def test_who_a_persona_is_based_on_comes_from_the_passages_it_cites() -> None:
 )
 def test_participants_of(ids: list[str], expected: list[str]) -> None:
     assert participants_of(ids, BY_ID) == expected
+
+
+@pytest.mark.parametrize("junk", [5, None, {"name": "Maria"}, ["Tom"], "Maria"])
+def test_a_participant_a_model_writes_into_a_finding_never_spoils_it(junk: object) -> None:
+    text = json.dumps(
+        {
+            "findings": [
+                {"kind": "goal", "statement": "Plans", "passages": ["P1"], "participant": junk}
+            ]
+        }
+    )
+    answer = read_items(text, Finding, "findings")
+    assert [f.passages for f in answer.items] == [["P1"]] and not answer.problems

@@ -14,6 +14,7 @@ from itertools import groupby
 
 from persona.core.documents import Passage
 from persona.generation.references import Finding
+from persona.ingest.columns import column_letter
 
 DATA_TAG = "research_data"
 FINDINGS_TAG = "findings"
@@ -119,16 +120,7 @@ def question_labels(questions: Sequence[str]) -> dict[str, str]:
     when there is only one question: its answers need no mark."""
     if len(questions) < 2:
         return {}
-    return {question: _letters(n) for n, question in enumerate(questions)}
-
-
-def _letters(n: int) -> str:
-    out = ""
-    n += 1
-    while n:
-        n, rest = divmod(n - 1, 26)
-        out = chr(ord("A") + rest) + out
-    return out
+    return {question: column_letter(n) for n, question in enumerate(questions)}
 
 
 def _one_line(text: str) -> str:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 from rapidfuzz import fuzz
 
@@ -104,6 +104,10 @@ class DraftSet(BaseModel):
 Kind = Literal["goal", "pain point", "behaviour", "motivation"]
 
 
+def _text_or_nothing(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 class Finding(BaseModel):
     """One observation from a chunk of data and the passages that show it."""
 
@@ -114,9 +118,9 @@ class Finding(BaseModel):
         str, trimmed(STATEMENT_CHARS), Field(description=limited("One sentence.", STATEMENT_CHARS))
     ]
     passages: Ids = _ids("IDs of 1 to 3 passages (such as P12) that show it.")
-    participant: SkipJsonSchema[str] = ""
+    participant: SkipJsonSchema[Annotated[str, BeforeValidator(_text_or_nothing)]] = ""
     """Who said it: the participants of the cited passages (:func:`participants_of`), filled
-    in by Persona, never asked of the model."""
+    in by Persona, never asked of the model (whatever a model writes there is overwritten)."""
 
 
 class Findings(BaseModel):
