@@ -250,6 +250,14 @@ def open_app(context: BrowserContext, base_url: str, path: str = "/", *, ready_t
     return page
 
 
+def go(page: Page, link: str, ready_text: str) -> None:
+    """Click a top navigation link and wait for the page to finish running. ``ready_text``
+    must be the new page's own: a link's name is on every page."""
+    page.get_by_test_id("stTopNavLink").filter(has_text=link).click()
+    page.get_by_text(ready_text).first.wait_for()
+    wait_idle(page)
+
+
 def warm_up(context: BrowserContext, base_url: str) -> None:
     """The first session after `streamlit run` starts must open "/": a deep link as the very
     first request shows "Page not found" (a `pages/` folder sits next to app.py)."""

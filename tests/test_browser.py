@@ -26,6 +26,7 @@ from tests.browser import (
     Service,
     closed_url,
     full_page_screenshot,
+    go,
     installed_models,
     open_app,
     showcase_reply,
@@ -95,13 +96,6 @@ def warm_up_or_explain(browser: BrowserContext, server: Service) -> None:
         raise AssertionError(
             f"Home did not render: {exc.message}\n--- streamlit log ---\n{server.log_tail()}"
         ) from exc
-
-
-def go(page: Page, link: str, ready_text: str) -> None:
-    """Click a top navigation link and wait for the page to finish running."""
-    page.get_by_test_id("stTopNavLink").filter(has_text=link).click()
-    page.get_by_text(ready_text).first.wait_for()
-    wait_idle(page)
 
 
 def assert_no_exception(page: Page) -> None:

@@ -19,11 +19,12 @@ from tests.browser import (
     ROOT,
     Service,
     closed_url,
+    go,
     open_app,
     start_streamlit,
     wait_idle,
 )
-from tests.test_browser import assert_no_exception, go, warm_up_or_explain
+from tests.test_browser import assert_no_exception, warm_up_or_explain
 
 pytestmark = [pytest.mark.browser, pytest.mark.realmodel]
 

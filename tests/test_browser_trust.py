@@ -27,6 +27,7 @@ from persona.core.safe_text import WORD_JOINER
 from tests.browser import (
     ROOT,
     Service,
+    go,
     open_app,
     start_fake_ollama,
     start_streamlit,
@@ -150,12 +151,6 @@ def files(tmp_path: Path, probe: Probe) -> dict[str, Path]:
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def go(page: Page, link: str, ready_text: str) -> None:
-    page.get_by_test_id("stTopNavLink").filter(has_text=link).click()
-    page.get_by_text(ready_text).first.wait_for()
-    wait_idle(page)
-
-
 def assert_no_traceback(page: Page) -> None:
     expect(page.get_by_test_id("stException")).to_have_count(0)
     assert "Traceback" not in page.locator("body").inner_text()
@@ -244,7 +239,7 @@ def test_a_whole_session_asks_only_the_dashboard(
     assert f"![]({probe.url}/pixel.png)" in body
     assert_no_traceback(page)
 
-    go(page, "Hybrid", "Hybrid")
+    go(page, "Hybrid", "local draft, Claude polish")  # the title: "Hybrid" is in the nav too
     upload(page, [files[name] for name in chosen] + SAMPLES)
     page.get_by_role("button", name="Draft personas locally").click()
     expect(page.get_by_text("I agree to send").first).to_be_visible(timeout=60_000)
