@@ -13,11 +13,11 @@ from persona.generation.prompts import (
     format_line,
     names_clause,
     persona_system,
-    personas,
     personas_prompt,
     question_labels,
     synthesis_prompt,
 )
+from persona.ingest.base import plural
 
 
 def passage(text: str, *, citable: bool, participant: str = "", id: str = "") -> Passage:
@@ -77,8 +77,8 @@ def test_persona_instructions_count_and_name_the_participants(
     assert asked in system
     assert "never a participant's (the participants are: Maria)." in system
     assert "{" not in system
-    assert f"Write {personas(count)} from" in personas_prompt([], count, "")
-    assert f"Write {personas(count)} from" in synthesis_prompt([], count, "")
+    assert f"Write {plural(count, 'persona')} from" in personas_prompt([], count, "")
+    assert f"Write {plural(count, 'persona')} from" in synthesis_prompt([], count, "")
 
 
 def _survey(*answers: tuple[str, str], questions: bool = True) -> list[Passage]:

@@ -72,6 +72,11 @@ def _ascii_tokens(text: str) -> int:
     return max(1, -(-letters // 4) + len(rest))
 
 
+def scaled(estimate: int, factor: float) -> int:
+    """``estimate`` times a calibration ``factor``, rounded up (staying on the safe side)."""
+    return int(estimate * factor + 0.999)
+
+
 class Calibration:
     """How the engine's real prompt counts compare with :func:`estimate_tokens`.
 
@@ -105,4 +110,4 @@ class Calibration:
         return self.scale(estimate_tokens(text))
 
     def scale(self, estimate: int) -> int:
-        return int(estimate * self.factor + 0.999)
+        return scaled(estimate, self.factor)

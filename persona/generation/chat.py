@@ -30,7 +30,7 @@ from persona.engines.base import ChatMessage, Engine, Usage
 from persona.generation.answers import read_object
 from persona.generation.generate import call_options
 from persona.generation.language import detect_language
-from persona.generation.prompts import DATA_TAG, fence
+from persona.generation.prompts import DATA_TAG, fence, one_line
 from persona.generation.retrieval import Retriever, Search
 from persona.generation.translation import in_other_language, translate
 
@@ -116,7 +116,7 @@ def format_passages(passages: Sequence[Passage]) -> str:
     lines = []
     for p in passages:
         about = [p.participant] if p.participant else []
-        about += [f"asked: {' '.join(p.question.split())}"] if p.question else []
+        about += [f"asked: {one_line(p.question)}"] if p.question else []
         who = f" ({', '.join(about)})" if about else ""
         lines.append(f"[{p.id}]{who} {fence(p.text, DATA_TAG)}")
     return f"<{DATA_TAG}>\n" + "\n".join(lines) + f"\n</{DATA_TAG}>"

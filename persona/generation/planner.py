@@ -19,7 +19,7 @@ from typing import Literal
 
 from persona.core.documents import Passage
 from persona.core.errors import InputError
-from persona.core.tokens import MIN_CONTEXT, estimate_tokens
+from persona.core.tokens import MIN_CONTEXT, estimate_tokens, scaled
 from persona.generation.prompts import FILE_HEADER, format_line, question_line
 
 SAFETY = 1.15
@@ -307,12 +307,12 @@ def passage_tokens(passage: Passage, factor: float = 1.0) -> int:
     """Tokens ``passage`` takes in a prompt, its ID, question mark (``B:``) and line break
     included."""
     label = "A" if passage.question else ""
-    return int(estimate_tokens(format_line(passage, label)) * factor + 0.999) + 1
+    return scaled(estimate_tokens(format_line(passage, label)), factor) + 1
 
 
 def question_tokens(question: str, factor: float = 1.0) -> int:
     """Tokens the line of a survey question takes above its answers in a chunk."""
-    return int(estimate_tokens(question_line(question, "A")) * factor + 0.999) + 1
+    return scaled(estimate_tokens(question_line(question, "A")), factor) + 1
 
 
 def num_ctx_for(prompt_tokens: int, answer_tokens: int, context_limit: int) -> int:
@@ -346,7 +346,6 @@ def _chunk(
             pieces = _split(passage, capacity, factor)
             split += 1
         for piece in pieces:
-            question = piece.question if piece.citable else ""
             own = passage_tokens(piece, factor)
             piece_cost = own + _framing(piece, current, asked, factor)
             if current and used + piece_cost > capacity:
@@ -355,8 +354,8 @@ def _chunk(
                 piece_cost = own + _framing(piece, current, asked, factor)
             current.append(piece)
             used += piece_cost
-            if question:
-                asked.add(question)
+            if piece.citable and piece.question:
+                asked.add(piece.question)
     if current:
         chunks.append(tuple(current))
     return tuple(chunks), split
@@ -367,7 +366,7 @@ def _framing(passage: Passage, chunk: Sequence[Passage], asked: set[str], factor
     a file's block, its question's line when it is the first answer to it."""
     cost = 0
     if not chunk or chunk[-1].source != passage.source:
-        cost += int(estimate_tokens(FILE_HEADER + passage.source) * factor + 0.999) + 2
+        cost += scaled(estimate_tokens(FILE_HEADER + passage.source), factor) + 2
     if passage.citable and passage.question and passage.question not in asked:
         cost += question_tokens(passage.question, factor)
     return cost
@@ -383,7 +382,7 @@ def _split(passage: Passage, capacity: int, factor: float) -> list[Passage]:
     used = 0
     budget = max(50, capacity - 12)
     for word in words:
-        cost = int(estimate_tokens(word + " ") * factor + 0.999)
+        cost = scaled(estimate_tokens(word + " "), factor)
         if parts[-1] and used + cost > budget:
             parts.append([])
             used = 0

@@ -14,6 +14,7 @@ from itertools import groupby
 
 from persona.core.documents import Passage
 from persona.generation.references import Finding
+from persona.ingest.base import plural
 from persona.ingest.columns import column_letter
 
 DATA_TAG = "research_data"
@@ -77,11 +78,6 @@ MERGE_SYSTEM = (
 )
 
 
-def personas(count: int) -> str:
-    """``1 persona``, ``3 personas``."""
-    return f"{count} persona" + ("" if count == 1 else "s")
-
-
 def persona_system(template: str, count: int, names: str) -> str:
     """:data:`PERSONAS_SYSTEM` or :data:`SYNTHESIS_SYSTEM` for ``count`` personas;
     ``names`` is :func:`names_clause`."""
@@ -89,7 +85,9 @@ def persona_system(template: str, count: int, names: str) -> str:
         ", each for a different group of participants: different names, roles, goals and pain "
         "points"
     )
-    return template.format(personas=personas(count) + (each if count > 1 else ""), names=names)
+    return template.format(
+        personas=plural(count, "persona") + (each if count > 1 else ""), names=names
+    )
 
 
 def fence(text: str, tag: str) -> str:
@@ -104,7 +102,7 @@ def format_line(passage: Passage, label: str = "") -> str:
 
     Who said a passage is not added: the model never has to name them, Persona knows it from
     the IDs cited (:func:`~persona.generation.references.participants_of`)."""
-    text = _one_line(passage.text)
+    text = one_line(passage.text)
     if passage.citable and passage.id:
         return f"{passage.id} {label}: {text}" if label else f"{passage.id} {text}"
     return f"{CONTEXT_MARK} {text}" if _LOOKS_FRAMED.match(text) else text
@@ -112,7 +110,7 @@ def format_line(passage: Passage, label: str = "") -> str:
 
 def question_line(question: str, label: str = "") -> str:
     """A survey question as the model sees it above its answers: ``Question B: ...``."""
-    return f"Question{' ' + label if label else ''}: {_one_line(question)}"
+    return f"Question{' ' + label if label else ''}: {one_line(question)}"
 
 
 def question_labels(questions: Sequence[str]) -> dict[str, str]:
@@ -123,7 +121,8 @@ def question_labels(questions: Sequence[str]) -> dict[str, str]:
     return {question: column_letter(n) for n, question in enumerate(questions)}
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
+    """``text`` fenced as data, on one line (line breaks and runs of spaces made one space)."""
     return " ".join(fence(text, DATA_TAG).split())
 
 
@@ -201,7 +200,7 @@ def personas_prompt(
         _context_line(context)
         + language_line(language)
         + _others(written)
-        + f"Write {personas(count)} from this research data.\n\n"
+        + f"Write {plural(count, 'persona')} from this research data.\n\n"
         + format_data(passages)
     )
 
@@ -227,7 +226,7 @@ def synthesis_prompt(
         _context_line(context)
         + language_line(language)
         + _others(written)
-        + f"Write {personas(count)} from these findings.\n\n"
+        + f"Write {plural(count, 'persona')} from these findings.\n\n"
         + format_findings(findings)
     )
 
@@ -250,9 +249,9 @@ def repair_message(problems: str, missing: int, kept: Sequence[str], key: str) -
         keep = ", ".join(kept)
         return (
             f"Part of your answer could not be used:\n{problems}\n"
-            f"These are kept: {keep}. Write only the {missing} replacement "
-            f"{key if missing != 1 else key.removesuffix('s')}, different from those, as JSON "
-            f'{{"{key}": [...]}}. JSON only.'
+            f"These are kept: {keep}. Write only the "
+            f"{plural(missing, 'replacement ' + key.removesuffix('s'))}, different from those, as "
+            f'JSON {{"{key}": [...]}}. JSON only.'
         )
     return (
         f"Your answer could not be used:\n{problems}\n"
