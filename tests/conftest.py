@@ -20,6 +20,26 @@ UNREACHABLE = "http://127.0.0.1:9"
 _ISOLATED_PREFIXES = ("PERSONA_", "OLLAMA_", "ANTHROPIC_", "OPENAI_")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        metavar="DIR",
+        default=None,
+        help="where the tests that take the README's screenshots save them "
+        "(docs/make_screenshots.py passes docs/; by default a temporary folder, so a test run "
+        "never changes the repository)",
+    )
+
+
+@pytest.fixture
+def screenshots(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """The folder a screenshot test saves into: ``--screenshots DIR`` or this test's tmp_path."""
+    chosen = request.config.getoption("--screenshots")
+    folder = Path(chosen).resolve() if chosen else tmp_path / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every test runs away from the user's data, servers and keys.

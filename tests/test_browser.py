@@ -39,7 +39,6 @@ from tests.browser import (
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=15_000)  # a loaded CI machine reruns slowly
 
-DOCS = ROOT / "docs"
 SAMPLES = sorted(
     p for p in (ROOT / "samples").rglob("*") if p.is_file() and "languages" not in p.parts
 )
@@ -196,7 +195,7 @@ def test_pull_a_model_with_live_progress(
 
 
 def test_delete_a_model_after_confirming(
-    app: str, fake: Service, browser: BrowserContext, tab: list[Page]
+    app: str, fake: Service, browser: BrowserContext, tab: list[Page], screenshots: Path
 ) -> None:
     if PULLED not in installed_models(fake.url):  # the pull test did not leave it installed
         requests.post(f"{fake.url}/api/pull", json={"model": PULLED, "stream": False}, timeout=30)
@@ -213,7 +212,7 @@ def test_delete_a_model_after_confirming(
             page.reload()
             page.get_by_text("Loaded in memory").wait_for()
             wait_idle(page)
-    full_page_screenshot(page, DOCS / "models-page.png")
+    full_page_screenshot(page, screenshots / "models-page.png")
 
     select(page, "Model to delete", PULLED)
     page.get_by_role("button", name="Delete…").click()
@@ -260,7 +259,7 @@ def test_ollama_not_running_is_explained(
 
 
 def test_generate_download_and_find_in_history(
-    app: str, fake: Service, browser: BrowserContext, tab: list[Page]
+    app: str, fake: Service, browser: BrowserContext, tab: list[Page], screenshots: Path
 ) -> None:
     page = open_app(browser, app, "/", ready_text="How it works")
     tab.append(page)
@@ -313,7 +312,7 @@ def test_generate_download_and_find_in_history(
     assert run.status == "complete"
     assert [f.name for f in run.files] == [p.name for p in SAMPLES]
 
-    full_page_screenshot(page, DOCS / "generate-page.png")
+    full_page_screenshot(page, screenshots / "generate-page.png")
 
     # a new session (reload) finds the run in History
     page.reload()

@@ -49,7 +49,7 @@ def services(tmp_path_factory) -> Iterator[tuple[str, Service]]:
             service.stop()
 
 
-def test_draft_consent_refine_diff_accept(services, browser):
+def test_draft_consent_refine_diff_accept(services, browser, screenshots):
     url, claude = services
     warm_up(browser, url)
     page = open_app(browser, url, "/hybrid", ready_text="Hybrid: local draft")
@@ -79,7 +79,7 @@ def test_draft_consent_refine_diff_accept(services, browser):
     for secret in PII:
         assert secret not in payload
 
-    full_page_screenshot(page, ROOT / "docs" / "hybrid-consent.png")
+    full_page_screenshot(page, screenshots / "hybrid-consent.png")
     send = page.get_by_role("button", name="Send")
     expect(send).to_be_disabled()
     page.get_by_text("I agree to send").click()
@@ -92,7 +92,7 @@ def test_draft_consent_refine_diff_accept(services, browser):
     assert "They judge every new tool" in page.locator("ins").first.inner_text() + "".join(
         page.locator("ins").all_inner_texts()
     )
-    full_page_screenshot(page, ROOT / "docs" / "hybrid-page.png")
+    full_page_screenshot(page, screenshots / "hybrid-page.png")
 
     page.get_by_role("button", name="Save this choice").first.click()
     expect(page.get_by_text("Saved to History")).to_be_visible()

@@ -30,7 +30,6 @@ from tests.test_browser import select
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=20_000)
 
-DOCS = ROOT / "docs"
 NEVER_QUOTED = [
     *(r[0] for r in QUALTRICS_RESPONSES),  # respondent IDs
     *(r[3] for r in QUALTRICS_RESPONSES),  # Likert answers
@@ -60,7 +59,7 @@ def browser(services: tuple[str, Path]) -> Iterator[BrowserContext]:
 
 
 def test_qualtrics_columns_generate_and_read_a_quote_in_context(
-    services: tuple[str, Path], browser: BrowserContext, tmp_path: Path
+    services: tuple[str, Path], browser: BrowserContext, tmp_path: Path, screenshots: Path
 ) -> None:
     url, data_dir = services
     survey = tmp_path / "grocery_survey.xlsx"
@@ -82,7 +81,7 @@ def test_qualtrics_columns_generate_and_read_a_quote_in_context(
     page.get_by_label("Study", exact=True).press("Enter")
     wait_idle(page)
     expect(page.get_by_text("1 of 1 files read")).to_be_visible()
-    full_page_screenshot(page, DOCS / "column-preview.png")
+    full_page_screenshot(page, screenshots / "column-preview.png")
 
     page.get_by_role("button", name="Generate personas").click()
     cards = page.locator("[class*='st-key-card_generated_']")
@@ -134,7 +133,7 @@ def _persona(name: str, quote: str, claim: str) -> Persona:
 
 
 def test_history_groups_filters_and_deletes_in_bulk(
-    services: tuple[str, Path], browser: BrowserContext
+    services: tuple[str, Path], browser: BrowserContext, screenshots: Path
 ) -> None:
     url, data_dir = services
     store = Store(history_path(data_dir))
@@ -197,7 +196,7 @@ def test_history_groups_filters_and_deletes_in_bulk(
         page.get_by_text("Delete 2 run(s) and their personas from this machine?")
     ).to_be_visible()
     assert len(store.list(study="Banking app")) == 3, "nothing is deleted before confirming"
-    full_page_screenshot(page, DOCS / "history-studies.png")
+    full_page_screenshot(page, screenshots / "history-studies.png")
     page.get_by_role("button", name="Yes, delete 2 run(s)").click()
     expect(page.get_by_text("Deleted 2 run(s).")).to_be_visible()
     left = {s.id for s in store.list(study="Banking app")}

@@ -21,7 +21,6 @@ from persona.history.formats import FORMATS, MIME_TYPES, export_run, file_name, 
 from persona.ingest import read_files
 from tests.survey_files import QUALTRICS_RESPONSES, qualtrics_xlsx
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
 SURVEY = "grocery_survey.xlsx"
 NON_LATIN = [
     QUALTRICS_RESPONSES[3][5],  # Japanese
@@ -142,13 +141,12 @@ def test_pdf_has_a_page_per_persona_with_every_quote_and_source(survey) -> None:
     assert any("Arimo" in f for f in fonts) and any("NotoSansCJK" in f for f in fonts), fonts
 
 
-def test_pdf_first_page_screenshot(survey) -> None:
-    """The first page rendered by poppler (as a viewer would) for docs/."""
+def test_pdf_first_page_screenshot(survey, screenshots: Path) -> None:
+    """The first page rendered by poppler (as a viewer would): the README's PDF screenshot."""
     run, _ = survey
     _, data, _ = export_run(run, "pdf")
     pdftoppm = shutil.which("pdftoppm")
     assert pdftoppm, "pdftoppm (Debian's poppler-utils) renders the PDF for the docs screenshot"
-    DOCS.mkdir(exist_ok=True)
     subprocess.run(
         [
             pdftoppm,
@@ -161,13 +159,13 @@ def test_pdf_first_page_screenshot(survey) -> None:
             "1",
             "-singlefile",
             "-",
-            str(DOCS / "pdf-export"),
+            str(screenshots / "pdf-export"),
         ],
         input=data,
         check=True,
         timeout=60,
     )
-    image = DOCS / "pdf-export.png"
+    image = screenshots / "pdf-export.png"
     assert image.stat().st_size > 20_000
     text = subprocess.run(
         ["pdftotext", "-f", "1", "-l", "1", "-", "-"], input=data, capture_output=True, check=True
