@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from persona.hybrid.entities import find_names, is_ordinary, lowercase_vocabulary
+from persona.hybrid.entities import is_ordinary, lowercase_vocabulary
+from persona.hybrid.names import find_names
 from persona.ingest import read_paths
 
 ROOT = Path(__file__).resolve().parent.parent
