@@ -211,7 +211,9 @@ def _runs(texts: Iterable[str], is_name: _Test) -> list[str]:
     return list(found)
 
 
-def _is_english_name(text: str, match: re.Match[str], vocabulary: frozenset[str] | set[str]) -> bool:
+def _is_english_name(
+    text: str, match: re.Match[str], vocabulary: frozenset[str] | set[str]
+) -> bool:
     token = re.sub(r"['’]s$", "", match.group().rstrip("'’"))
     if not _name_part(token) or is_generic(token):
         return False

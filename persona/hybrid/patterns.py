@@ -80,7 +80,7 @@ _ADDRESS = re.compile(
     rf"(?:(?:de|del|la|las|los|do|da|dos|das|di|della)\s+)*{_CAPITALISED}"
     rf"(?:\s+{_CAPITALISED}){{0,3}},?\s*(?:n[º°o]\.?\s*)?\d{{1,4}}[a-zA-Z]?\b",
 )
-_NOT_DUTCH = "AD BC CE AM PM SA SD SS GB MB KB TB UK US EU HD TV PC".split()
+_NOT_DUTCH = sorted(word_set("AD BC CE AM PM SA SD SS GB MB KB TB UK US EU HD TV PC"))
 """Two capitals after four digits that are not a Dutch postcode ("1000 GB", "1500 BC")."""
 _UK_POSTCODE = r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) ?\d[A-Z]{2}\b"
 _DUTCH_POSTCODE = rf"\b[1-9]\d{{3}} ?(?!(?:{'|'.join(_NOT_DUTCH)})\b)[A-Z]{{2}}\b"
@@ -103,9 +103,9 @@ _UNITS = word_set(
     franc krona krone rupee real"""
 )
 """Words after a number that make it a count or an amount, not a postcode."""
-_US_STATES = frozenset(
+_US_STATES = word_set(
     """AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE
-    NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR""".split()
+    NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR"""
 )
 
 _MONTHS = (
@@ -139,7 +139,8 @@ _ID = re.compile(
     r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])"
     r"|\b[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"
     # a long number after an ID cue: customer number 004512337, member ID: AB-123456
-    rf"|(?i:{_ID_CUE})\b[^\n\d]{{0,25}}?(?P<value>\b(?:[A-Z]{{1,3}}[-/ ]?)?\d[\d -]{{4,22}}\d[A-Z]?\b)"
+    rf"|(?i:{_ID_CUE})\b[^\n\d]{{0,25}}?"
+    r"(?P<value>\b(?:[A-Z]{1,3}[-/ ]?)?\d[\d -]{4,22}\d[A-Z]?\b)"
 )
 _ID_DIGITS = 6
 

@@ -346,7 +346,7 @@ def redactor_for(
         ordinary = {n for n in labelled if any(w.casefold() in vocabulary for w in n.split())}
         redactor.add_names(n for n in labelled if n not in ordinary)
         redactor.add_names(ordinary, exact_case=True)
-        study = language or detect_language(sources).language
+        study = language or detect_language(sources).language or "English"
         redactor.add_names(find_names(texts, vocabulary, study), exact_case=True)
         return redactor
 

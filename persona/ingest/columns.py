@@ -229,9 +229,8 @@ class Table:
         """The distinct values of the ``private`` columns, in order: for redaction only."""
         roles = self.roles(choice)
         private = [c for c in self.columns if roles[c.key] == "private"]
-        return list(
-            dict.fromkeys(value for _, cells in self.rows for c in private if (value := _cell(cells, c)))
-        )
+        values = (_cell(cells, c) for _, cells in self.rows for c in private)
+        return list(dict.fromkeys(value for value in values if value))
 
 
 @dataclass(frozen=True)
