@@ -130,9 +130,9 @@ _LANGUAGE_CUES: dict[str, frozenset[str]] = {
 after "meine Tochter" is as often a thing ("weil meine Tochter Gluten nicht verträgt")."""
 _TITLES = word_set("dr prof")
 
-_Test = Callable[[str, "re.Match[str]", str, bool], bool]
-"""Whether a word (the text, its match, the word before it, whether it directly follows a
-name) is a name."""
+_Test = Callable[[str, int, str, str, bool], bool]
+"""Whether a word is a name: the text, where the word starts, the word (without a
+possessive "'s"), the word before it (lower case), whether it directly follows a name."""
 
 
 def is_generic(value: str) -> bool:
@@ -187,7 +187,9 @@ def find_names(
     """
     if language in LANGUAGES:
         return _runs(texts, _LanguagePass(vocabulary, language).is_name)
-    return _runs(texts, lambda text, match, _, __: _is_english_name(text, match, vocabulary))
+    return _runs(
+        texts, lambda text, start, token, _, __: _is_english_name(text, start, token, vocabulary)
+    )
 
 
 def _runs(texts: Iterable[str], is_name: _Test) -> list[str]:
@@ -200,7 +202,7 @@ def _runs(texts: Iterable[str], is_name: _Test) -> list[str]:
             token = re.sub(r"['’]s$", "", match.group().rstrip("'’"))
             before, previous = previous, token.casefold()
             adjacent = bool(run) and text[previous_end : match.start()].strip() == ""
-            if not is_name(text, match, before, adjacent):
+            if not is_name(text, match.start(), token, before, adjacent):
                 run, previous_end = [], -1
                 continue
             found[token] = None
@@ -212,9 +214,8 @@ def _runs(texts: Iterable[str], is_name: _Test) -> list[str]:
 
 
 def _is_english_name(
-    text: str, match: re.Match[str], vocabulary: frozenset[str] | set[str]
+    text: str, start: int, token: str, vocabulary: frozenset[str] | set[str]
 ) -> bool:
-    token = re.sub(r"['’]s$", "", match.group().rstrip("'’"))
     if not _name_part(token) or is_generic(token):
         return False
     if not is_ordinary(token, vocabulary):
@@ -223,8 +224,8 @@ def _is_english_name(
         token in proper_nouns()
         and token.casefold() not in EVERYDAY
         and (
-            _after_cue(text, match.start())
-            or (token.casefold() not in vocabulary and mid_sentence(text, match.start()))
+            _after_cue(text, start)
+            or (token.casefold() not in vocabulary and mid_sentence(text, start))
         )
     )
 
@@ -245,8 +246,7 @@ class _LanguagePass:
         self.nouns = language in NOUNS_CAPITALISED
         self.vocabulary = vocabulary
 
-    def is_name(self, text: str, match: re.Match[str], before: str, adjacent: bool) -> bool:
-        token = match.group().rstrip("'’")
+    def is_name(self, text: str, start: int, token: str, before: str, adjacent: bool) -> bool:
         folded = token.casefold()
         plain = (
             _name_part(token)
@@ -264,7 +264,7 @@ class _LanguagePass:
             )
             or (
                 not self.nouns
-                and mid_sentence(text, match.start())
+                and mid_sentence(text, start)
                 and not is_ordinary(token, self.vocabulary)
             )
         )
