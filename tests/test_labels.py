@@ -11,10 +11,13 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from persona.core.documents import Passage
 from persona.hybrid.labels import collect_names
-from persona.hybrid.redact import redactor_for
+from persona.hybrid.names import is_generic
+from persona.hybrid.redact import Redactor, redactor_for
 from persona.ingest import read_paths
 
 ONE_SHAPE_EACH = """\
@@ -150,3 +153,41 @@ def test_the_preview_highlights_every_hidden_name(tmp_path: Path) -> None:
         assert person not in shown
     assert redactor.counts([redacted])["names"] >= len(PEOPLE)
     assert redactor.restore(redacted) == text
+
+
+WORD = st.builds(
+    lambda first, rest: first + rest,
+    st.sampled_from("ABCDÉGHIKLMNOPRSTVWXYZŁÖÇ"),
+    st.text("aeiouáéíóúãñçšłöüyhkmnrstlbdgvwz", min_size=2, max_size=9),
+)
+NAMES = st.lists(WORD, min_size=1, max_size=3).map(" ".join)
+
+
+@given(
+    name=NAMES,
+    shape=st.sampled_from(
+        [
+            "P{n} ({name}, {age}, part-time student): I order at night.",
+            "{name} (P{n}): I order at night.",
+            "R{n} – {name}: I order at night.",
+            "Participant {n} ({name}): I order at night.",
+            "Interviewer ({name}): what else?",
+            "<v {name}>I order at night.</v>",
+            "{name} ({age}, nurse)",
+        ]
+    ),
+    n=st.integers(1, 99),
+    age=st.integers(18, 90),
+)
+def test_any_name_in_a_structured_label_is_found_and_hidden(
+    name: str, shape: str, n: int, age: int
+) -> None:
+    """No names list decides: invented names in structured labels are always found."""
+    assume(not any(is_generic(word) for word in name.split()))
+    line = shape.format(name=name, n=f"{n:02d}", age=age)
+    found = collect_names([Passage("t.txt", "line 1", line)])
+    assert found == [name]
+    redactor = Redactor(found)
+    redacted = redactor.redact(f"{line}\nLater {name} said it again.")
+    assert name not in redacted and "[PERSON_1]" in redacted
+    assert redactor.restore(redacted) == f"{line}\nLater {name} said it again."

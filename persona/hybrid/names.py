@@ -165,12 +165,12 @@ def looks_like_name(value: str) -> bool:
     words = value.split()
     if not words or is_generic(value):
         return False
-    named = [w for w in words if w.casefold() not in PARTICLES]
+    named = [w for w in words if not (w.islower() and w in PARTICLES)]  # "Van Nguyen" is named
     return (
         1 <= len(named) <= _MAX_WORDS
         and all(_name_word(w) for w in named)
-        and words[0].casefold() not in PARTICLES
-        and words[-1].casefold() not in PARTICLES
+        and words[0] is named[0]
+        and words[-1] is named[-1]
     )
 
 
