@@ -101,7 +101,7 @@ class Redactor:
             if not name or is_generic(name) or any(c.isdigit() for c in name):
                 continue
             words = name.split()
-            variants = {name, *(w for w in words if len(words) > 1 and _is_name_part(w))}
+            variants = {name, *(w for w in words if len(words) > 1 and _redacted_alone(w))}
             variants |= {_fold_accents(v) for v in variants}
             new = variants - self._names
             self._names |= new
@@ -273,7 +273,9 @@ def _name_regex(name: str, exact_case: bool) -> str:
     return f"(?i:{pattern})"
 
 
-def _is_name_part(word: str) -> bool:
+def _redacted_alone(word: str) -> bool:
+    """Whether a word of a full name is replaced on its own too: "Maria" of "Maria Gonzalez",
+    not "van" of "Anne-Marie van Dijk"."""
     bare = word.strip(".")
     return (
         len(bare) >= 2
