@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from persona.hybrid.redact import Redactor
+from persona.ingest import read_paths
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize(
@@ -39,6 +43,8 @@ from persona.hybrid.redact import Redactor
         ("Member ID: AB-123456 on the card", "AB-123456", "ID"),
         ("Kundennummer 7788 9911 22 steht oben", "7788 9911 22", "ID"),
         ("passport no. 533401982", "533401982", "ID"),
+        ("NHS number 943 476 5919", "943 476 5919", "ID"),
+        ("sort code 20-00-00 and", "20-00-00", "ID"),
         ("IBAN DE89 3704 0044 0532 0130 00", "DE89 3704 0044 0532 0130 00", "IBAN"),
     ],
 )
@@ -72,12 +78,29 @@ def test_personal_data_is_hidden(text: str, secret: str, kind: str) -> None:
         "I am a customer since 2015, for 10 years now.",
         "Population 83 000 000 in 2023.",
         "My student loan is 12 000 pounds.",
+        "In the tax year 2019-2020 and the student year 2021/22 we moved.",
+        "My insurance went up on 12.05.2023, an employee told me.",
+        "Employee since 2019-03-12, student from 01-09-2015.",
+        "Order no. 123456789 came late.",
+        "I was born in Leeds in 1991; 12.5.1988 was my wedding.",
     ],
 )
 def test_numbers_used_as_evidence_stay(text: str) -> None:
     redactor = Redactor()
     assert redactor.redact(text) == text
     assert redactor.counts([text]) == {}
+
+
+@pytest.mark.parametrize("folder", ["samples", "tests/data/hybrid_wire"])
+def test_the_numbers_of_whole_studies_stay(folder: str) -> None:
+    """Every number in these studies is evidence, apart from a few phone numbers."""
+    passages = read_paths([ROOT / folder]).passages
+    assert sum(any(c.isdigit() for c in p.text) for p in passages) >= 5
+    redactor = Redactor()
+    for passage in passages:
+        redactor.redact(passage.text)
+    kinds = {pseudonym[1:].rsplit("_", 1)[0] for pseudonym in redactor.mapping}
+    assert kinds <= {"EMAIL", "PHONE", "URL"}, redactor.mapping
 
 
 def test_kinds_are_counted_in_words() -> None:

@@ -130,7 +130,7 @@ _BIRTH = re.compile(
 _ID_CUE = (
     r"(?:\bid|\bidentification|\baccount|\bacct|\bmember(?:ship)?|\bcustomer|\bclient|\bpatient"
     r"|\bpolicy|\bpassport|\blicen[cs]e|\bsocial\s+security|\bnational\s+insurance|\bssn"
-    r"|\btax|\bemployee|\bstudent|\bkunden\w*|\bmitglieds\w*|\bversicherten\w*|\bkonto\w*"
+    r"|\btax\s+(?:id|number|code|no)|\bsort\s*code|\bnhs|\binsurance|\bemployee|\bstudent|\bkunden\w*|\bmitglieds\w*|\bversicherten\w*|\bkonto\w*"
     r"|\bausweis\w*|\bpersonalausweis\w*|\bsteuer\w*|\bdni|\bnie|\bnif|\bpasaporte|\bsocio"
     r"|\bcliente|\bcuenta|\bn[º°]|\bnúmero)"
 )
@@ -143,6 +143,8 @@ _ID = re.compile(
     r"(?P<value>\b(?:[A-Z]{1,3}[-/ ]?)?\d[\d -]{4,22}\d[A-Z]?\b)"
 )
 _ID_DIGITS = 6
+_YEARS = re.compile(r"(?:19|20)\d\d(?:\s*[-–/]\s*(?:19|20)?\d\d)*")
+_FULL_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{4}")
 
 
 def _always(value: str, before: str) -> bool:
@@ -179,8 +181,11 @@ def _is_phone(value: str, before: str) -> bool:
 
 
 def _is_id(value: str, before: str) -> bool:
-    """Six digits or more, or letters and four digits ("AB-1234"): not "12 000" pounds."""
+    """Six digits or more, or letters and four digits ("AB-1234"); not "12 000" pounds, not
+    years ("2019-2020") or dates."""
     digits = sum(c.isdigit() for c in value)
+    if _YEARS.fullmatch(value) or _FULL_DATE.fullmatch(value):
+        return False
     return digits >= _ID_DIGITS or (value[:1].isalpha() and digits >= _ID_DIGITS - 2)
 
 
