@@ -11,9 +11,10 @@ has never seen is found as surely as a common one:
 - fields whose name says they hold a name: ``Name: Zoë``, ``Participant: Ana Ruiz``,
   ``user.first_name: Ana``, ``参加者：佐藤 美咲``.
 
-A label with structure around it (a participant code, an age, a role such as "Interviewer",
-a WebVTT voice) is a name whenever it has the shape of one and is not a role ("Teacher",
-"Female"), whatever a dictionary says ("Malik" is a word in Webster's too). A bare label
+A label with structure around it (a participant code, an age, a WebVTT voice) is a name
+whenever it has the shape of one and is not a role ("Teacher", "Female"), whatever a
+dictionary says ("Malik" is a word in Webster's too); after a role ("Interviewer (Sam)") it
+must not be an ordinary word ("Interviewer (Probe)"). A bare label
 (``Maria:``, ``[Maria]``) also has to be something the data never writes in lower case, so
 "Update:" and "[laughs]" are not names, and either label at least two lines or be no
 ordinary word ("Findings:" once is a heading); a bare label the data does write in lower
@@ -52,11 +53,12 @@ _COLON = re.compile(r"([^:\n]{1,100}?)[*_]*\s*:")
 _HEADER = re.compile(r"([^()\n]{1,60}?)[*_]*\s*(\([^()\n]*\))[*_]*\s*:?\s*$")
 _PARTS = re.compile(r"^(?P<head>[^()\[\]]*?)\s*(?:[(\[](?P<inner>[^()\[\]]*)[)\]])?$")
 _CODE = re.compile(
-    r"#?\s*[A-Z]{1,3}[-_ ]?\d{1,4}|(?:participant|respondent|interviewee|speaker|user|"
+    r"#?\s*(?![QT]\d)[A-Z]{1,3}[-_ ]?\d{1,4}|(?:participant|respondent|interviewee|speaker|user|"
     r"teilnehmer(?:in)?|participante|entrevistad[oa]|id)\s*#?\s*\d{1,4}|#\d{1,4}",
     re.IGNORECASE,
 )
-"""A participant code: ``P02``, ``R-7``, ``Participant 3``, ``#4``."""
+"""A participant code: ``P02``, ``R-7``, ``Participant 3``, ``#4`` (not a question or task
+number such as ``Q3`` or ``T2``)."""
 _AGE = re.compile(r"\d{1,3}\s*(?:years?(?: old)?|yrs?|y/?o|歳|jahre|años)?", re.IGNORECASE)
 _TITLE = re.compile(
     r"^(?:dr|mr|mrs|ms|mx|miss|prof|sir|herr|frau|sr|sra|srta|dra|don|doña|mme|mlle|m)\.?\s+",
@@ -131,13 +133,18 @@ def _label_names(label: str, *, structured: bool) -> tuple[list[str], bool]:
         return [], False
     head = [p for p in re.split(r"\s+[-–—|]\s+|\s*[,|/]\s*", parts.group("head")) if p]
     inner = [p for p in re.split(r"\s*[,;|/、]\s*", parts.group("inner") or "") if p]
-    structured = (
+    coded = (
         structured
-        or any(_CODE.fullmatch(p) or is_generic(p) for p in head + inner[:1])
+        or any(_CODE.fullmatch(p) for p in head + inner[:1])
         or any(_AGE.fullmatch(p) for p in inner)
     )
     candidates = [_TITLE.sub("", _title_case(p)) for p in head + inner[:1]]
-    return [c for c in candidates if looks_like_name(c)], structured
+    names = [c for c in candidates if looks_like_name(c)]
+    if coded:
+        return names, True
+    if any(is_generic(p) for p in head):  # "Interviewer (Sam)", not "Interviewer (Probe)"
+        return [n for n in names if _has_a_name_word(n)], True
+    return names, False
 
 
 def _has_a_name_word(name: str) -> bool:
