@@ -309,3 +309,11 @@ def _save(book: openpyxl.Workbook) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+NAMED_SURVEY = (  # a CSV whose name and e-mail columns must never reach a model
+    "respondent_id,first_name,Last Name,E-mail,Age,What is hardest about ordering?\n"
+    "R1,Malik,Osei,malik@example.com,20,Malik here: the slots are gone by eight in the morning.\n"
+    "R2,Dana,Okafor,dana@example.com,34,My husband orders too and the baskets get mixed up.\n"
+    "R3,Oluwaseun,Adeyemi,olu@example.com,51,I ask Dana at the pharmacy when the app fails.\n"
+)

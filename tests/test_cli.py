@@ -236,6 +236,7 @@ def test_columns_show_lists_roles_without_generating(fake_ollama, capsys, tmp_pa
     assert rows["StartDate"] == "ignore"
     assert "The delivery slots are always gone" in out
     assert '--columns "COLUMN=ROLE,..."' in err
+    assert "private = Identifier: never sent to a model" in err
     assert not fake_ollama.log("/api/chat"), "listing columns calls no model"
 
 

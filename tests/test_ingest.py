@@ -120,7 +120,8 @@ def test_csv_matrix(encoding: str, delimiter: str, newline: str) -> None:
     quotes = [p for p in document.passages if p.citable]
     assert [p.text for p in quotes] == [row[2] for row in ANSWERS]
     assert [p.locator for p in quotes] == [f"row {n}, What is hardest?" for n in range(2, 6)]
-    assert [p.participant for p in quotes] == [row[0] for row in ANSWERS]
+    assert [p.participant for p in quotes] == [f"row {n}" for n in range(2, 6)]
+    assert document.identifiers == [row[0] for row in ANSWERS]  # a name column: never sent
     context = [(p.locator, p.text) for p in document.passages if not p.citable]
     assert context == [
         ("What is hardest?", "What is hardest?"),
@@ -804,10 +805,9 @@ def test_sample_survey_is_a_windows_excel_export() -> None:
     document, report = read_ok("survey_excel_export.csv", data)
     assert (report.encoding, report.warnings) == ("cp1252", ())
     text = document.text
+    for name in ["José Núñez", "Zoë Müller", "Inés Peña", "jose.nunez@example.com"]:
+        assert name in document.identifiers and name not in text  # never sent to a model
     for expected in [
-        "José Núñez",
-        "Zoë Müller",
-        "Inés Peña",
         "don’t",
         "€5.99",
         "“never substitute”",
@@ -820,7 +820,7 @@ def test_sample_survey_is_a_windows_excel_export() -> None:
     assert first.text.startswith("Substitutions. They replaced my daughter’s gluten-free bread")
     about = next(p for p in document.passages if p.locator == "row 2")
     assert not about.citable
-    assert about.text.startswith("Name: José Núñez; Email: jose.nunez@example.com; Age: 41")
+    assert about.text.startswith("Age: 41")
     assert not any("R001" in p.text or "@" in p.text for p in quotes)
     multiline = [p for p in quotes if "\n" in p.text]
     assert [p.locator for p in multiline] == ["row 6, column G"]

@@ -26,7 +26,8 @@ from persona.generation.language import (
 from persona.generation.pipeline import SavedGeneration
 from persona.generation.prompts import language_line, personas_prompt
 from persona.history.store import Store
-from persona.hybrid.redact import Redactor, collect_names
+from persona.hybrid.labels import collect_names
+from persona.hybrid.redact import Redactor
 from persona.ingest import read_paths
 from tests.fake_ollama import FakeOllama
 

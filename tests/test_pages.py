@@ -22,6 +22,7 @@ from persona.engines.inventory import install_steps
 from persona.history.store import Store, history_path
 from tests.browser import closed_url, free_port
 from tests.fake_ollama import OLLAMA_VERSION, FakeOllama
+from tests.survey_files import NAMED_SURVEY
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -337,6 +338,30 @@ def test_generate_reports_files_plans_and_saves_personas(
     assert chat.options["num_ctx"] == run.options["num_ctx"]
     assert isinstance(chat.body.get("format"), dict)
     assert not ollama.truncations()
+
+
+def test_name_columns_are_offered_as_identifiers_and_never_reach_the_model(
+    ollama: FakeOllama, data_dir: Path
+) -> None:
+    at = open_page("generate")
+    at.file_uploader[0].set_value([("named.csv", NAMED_SURVEY.encode(), "text/csv")]).run()
+    assert_no_exception(at)
+    roles = {
+        _MARKDOWN_ESCAPE.sub(r"\1", s.label): s  # the page escapes headers from the file
+        for s in at.selectbox
+        if s.key and s.key.startswith("role_")
+    }
+    for column in ("first_name", "Last Name", "E-mail"):
+        assert roles[column].value == "private", column
+        assert roles[column].format_func("private") == "Identifier: never sent to a model"
+    assert roles["respondent_id"].value == "id"
+    assert any("Identifiers (names, e-mail addresses" in c for c in values(at.caption))
+    button(at, "Generate personas").click().run()
+    assert_no_exception(at)
+    asked = " ".join(str(r.body) for r in ollama.log("/api/chat") + ollama.log("/api/generate"))
+    assert "the slots are gone by eight" in asked, "the answers were sent"
+    for value in ("Osei", "Okafor", "Adeyemi", "malik@example.com", "first_name"):
+        assert value not in asked, value
 
 
 def test_generate_result_survives_a_rerun(ollama: FakeOllama, data_dir: Path) -> None:

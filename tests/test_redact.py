@@ -10,14 +10,12 @@ import pytest
 from persona.core.documents import Passage
 from persona.core.errors import PersonaError
 from persona.core.schema import Persona
-from persona.hybrid.redact import (
-    RedactionError,
-    Redactor,
-    collect_names,
-    looks_like_name,
-    redactor_for,
-)
+from persona.hybrid.labels import collect_names
+from persona.hybrid.names import looks_like_name
+from persona.hybrid.redact import RedactionError, Redactor, redactor_for
+from persona.ingest import read_file
 from tests.fakes import MARIA
+from tests.survey_files import NAMED_SURVEY
 
 PII_TEXT = (
     "Maria Gonzalez wrote from maria.g@example.com and +49 170 1234567; Maria also gave "
@@ -356,3 +354,24 @@ def test_segments_mark_only_this_redactors_pseudonyms(redactor):
     ]
     assert redactor.counts([text]) == {"name": 1}
     assert redactor.counts(["nothing here"]) == {}
+
+
+def test_identifier_columns_feed_the_redactor_though_no_passage_holds_them() -> None:
+    document, _ = read_file("named.csv", NAMED_SURVEY.encode())
+    assert document is not None
+    answers = [p.text for p in document.passages if p.citable]
+    redactor = redactor_for(document.passages, [answers], identifiers=document.identifiers)
+    hidden = " ".join(redactor.redact_data(answers))
+    for name in ("Malik", "Dana"):
+        assert name in " ".join(answers) and name not in hidden, name
+    assert "[PERSON_" in hidden and "the slots are gone by eight" in hidden
+    assert redactor.restore_data(redactor.redact_data(answers)) == answers
+
+
+def test_identifier_values_that_are_not_names_are_hidden_as_written() -> None:
+    redactor = Redactor()
+    redactor.add_identifiers(["CUST-0042", "7", "Oluwaseun Adeyemi", "olu@example.com"])
+    text = "CUST-0042 wrote 7 times; Oluwaseun (olu@example.com) and Adeyemi agree."
+    redacted = redactor.redact(text)
+    assert redacted == "[ID_1] wrote 7 times; [PERSON_1] ([ID_2]) and [PERSON_2] agree."
+    assert redactor.restore(redacted) == text

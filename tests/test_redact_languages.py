@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from persona.hybrid.names import find_names_in, known_names
+from persona.hybrid.names import find_names, known_names
 from persona.hybrid.redact import redactor_for
 from persona.ingest import read_paths
 
@@ -49,7 +49,7 @@ def test_german_names_in_speech_are_hidden_and_nouns_that_are_names_too_are_not(
         "Weil meine Tochter Gluten nicht verträgt, bestelle ich mit Jonas zusammen.",
         "Am Kai gibt es einen Markt; Frau Yilmaz verkauft dort Rosen im August.",
     ]
-    found = set(find_names_in(texts, frozenset(), "German"))
+    found = set(find_names(texts, frozenset(), "German"))
     assert {"Lena", "Becker", "Jonas", "Yilmaz"} <= found
     for word in ("Wolf", "Ernst", "Kai", "August", "Tochter", "Gluten", "Markt", "Märchen"):
         assert word not in found, word
@@ -63,7 +63,7 @@ def test_spanish_names_in_speech_are_hidden_and_sentence_starts_are_not() -> Non
         "También pido por la aplicación. Vivo sola. Elijo la mañana.",
         "Pago con tarjeta y el repartidor se llama Pedro Sánchez.",
     ]
-    found = set(find_names_in(texts, frozenset({"pido", "vivo"}), "Spanish"))
+    found = set(find_names(texts, frozenset({"pido", "vivo"}), "Spanish"))
     assert {"Carmen", "Rosa", "Mercadona", "Pedro", "Pedro Sánchez"} <= found
     for word in ("Mi", "Ayer", "También", "Vivo", "Elijo", "Pago"):
         assert word not in found, word

@@ -24,6 +24,7 @@ from persona.ingest.preview import file_tables
 from tests.survey_files import (
     GOOGLE_QUESTIONS,
     GOOGLE_RESPONSES,
+    NAMED_SURVEY,
     QUALTRICS_QUESTIONS,
     QUALTRICS_RESPONSES,
     SURVEYMONKEY_AGE,
@@ -226,6 +227,7 @@ def test_read_paths_applies_choices(tmp_path) -> None:
         (" Age = context , StartDate=IGNORE ", {"Age": "context", "StartDate": "ignore"}),
         ("What, if anything?=text", {"What, if anything?": "answer"}),
         ("Email=respondent,Notes=skip", {"Email": "id", "Notes": "ignore"}),
+        ("first_name=private,Email=identifier", {"first_name": "private", "Email": "private"}),
     ],
 )
 def test_parse_roles(spec: str, expected: dict[str, str]) -> None:
@@ -256,6 +258,21 @@ def test_parse_roles_errors(spec: str, message: str) -> None:
         ("Why?", ["Because the slots are gone by eight in the morning", "Too slow"], "answer"),
         ("Empty", [], "ignore"),
         ("IPAddress", ["192.0.2.1", "192.0.2.2"], "ignore"),
+        ("first_name", ["Malik", "Dana", "Oluwaseun"], "private"),
+        ("firstName", ["Malik", "Dana"], "private"),
+        ("Last Name", ["Nguyen", "Al-Farsi"], "private"),
+        ("full name", ["Zhang Wei", "Siobhán Ní Bhriain"], "private"),
+        ("Name", ["Ana", "Bo"], "private"),
+        ("Vorname", ["Jürgen", "Dörte"], "private"),
+        ("nombre", ["Lucía", "Javier"], "private"),
+        ("Respondent name", ["Ana Ruiz", "Bo Chen"], "private"),
+        ("Email Address", ["ana@example.com", "bo@example.com"], "private"),
+        ("e-mail", ["ana@example.com"], "private"),
+        ("Phone number", ["+44 20 7946 0958", "020 7946 0000"], "private"),
+        ("Date of birth", ["1991-03-03", "1985-12-01"], "private"),
+        ("Participant", ["Dana Smith", "Malik Osei", "Lan Nguyen"], "private"),
+        ("Participant", ["P01", "P02", "P03"], "id"),
+        ("Product name", ["Basket App", "Kago", "Picnic"], "context"),
     ],
 )
 def test_suggest_role(name: str, values: list[str], role: str) -> None:
@@ -284,10 +301,47 @@ def test_a_csv_survey_gets_the_same_roles() -> None:
     assert report.ok, report.error
     assert document is not None
     quotes = [(p.locator, p.participant) for p in document.passages if p.citable]
-    assert quotes == [
-        ("row 2, What went wrong?", "ana@example.com"),
-        ("row 3, What went wrong?", "bo@example.com"),
+    assert quotes == [("row 2, What went wrong?", "row 2"), ("row 3, What went wrong?", "row 3")]
+    assert document.identifiers == ["ana@example.com", "bo@example.com"]
+
+
+@pytest.mark.parametrize("extension", ["csv", "xlsx"])
+def test_name_columns_never_reach_a_passage_and_are_kept_for_redaction(extension: str) -> None:
+    if extension == "xlsx":
+        book = openpyxl.Workbook()
+        sheet = book.active
+        for line in NAMED_SURVEY.splitlines():
+            sheet.append(line.split(","))
+        buffer = io.BytesIO()
+        book.save(buffer)
+        data = buffer.getvalue()
+    else:
+        data = NAMED_SURVEY.encode()
+    [table] = file_tables(f"named.{extension}", data)
+    roles = {c.key: c.suggested for c in table.columns}
+    assert roles["first_name"] == roles["Last Name"] == roles["E-mail"] == "private"
+    assert roles["respondent_id"] == "id"
+    document, report = read_file(f"named.{extension}", data)
+    assert report.ok and document is not None, report.error
+    told = " ".join(f"{p.participant} {p.question} {p.locator} {p.text}" for p in document.passages)
+    for value in ("Osei", "Okafor", "Adeyemi", "malik@example.com", "first_name", "E-mail"):
+        assert value not in told, value
+    assert {p.participant for p in document.passages if p.citable} == {"R1", "R2", "R3"}
+    assert document.identifiers == [
+        "Malik",
+        "Osei",
+        "malik@example.com",
+        "Dana",
+        "Okafor",
+        "dana@example.com",
+        "Oluwaseun",
+        "Adeyemi",
+        "olu@example.com",
     ]
+    chosen = TableChoice(roles={"first_name": "context"})
+    document, _ = read_file(f"named.{extension}", data, choice=chosen)
+    assert document is not None and "first_name: Malik" in document.text
+    assert "Malik" not in document.identifiers
 
 
 def test_a_zip_bomb_is_refused_before_unpacking() -> None:

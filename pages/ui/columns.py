@@ -1,5 +1,6 @@
 """The column preview: each column of a CSV, TSV or Excel upload, a few of its values and a
-role the user can change (free-text answer, respondent ID, about the respondent, ignore)."""
+role the user can change (free-text answer, respondent ID, identifier, about the respondent,
+ignore)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ def column_choices(uploads: Sequence[Any], *, key: str) -> dict[str, TableChoice
     st.caption(
         "Only free-text answers become quotes. A respondent ID names who answered; columns "
         "about the respondent (age, role, ratings, closed questions) are context and never "
-        "quoted. Change a role if the suggestion is wrong."
+        "quoted. Identifiers (names, e-mail addresses, phone numbers) are never sent to a "
+        "model, local or Claude, and are hidden wherever else they occur before the Hybrid "
+        "step. Change a role if the suggestion is wrong."
     )
     for upload, found in tables:
         with st.expander(f"Columns of {upload.name}", expanded=True, icon=":material/table:"):

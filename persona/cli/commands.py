@@ -44,7 +44,7 @@ from persona.hybrid.cloud import DEFAULT_MODELS, FrontierClient, resolve_api_key
 from persona.hybrid.gate import DEFAULT_THRESHOLD
 from persona.hybrid.refine import Preview, choose, frontier_spend, prepare, refine
 from persona.ingest import Reading
-from persona.ingest.columns import ROLES, TableChoice, parse_roles
+from persona.ingest.columns import ROLE_LABELS, ROLES, TableChoice, parse_roles
 from persona.ingest.preview import file_tables, is_table
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
@@ -306,7 +306,7 @@ def _show_columns(sources: Sequence[str]) -> int:
             print()
     if not shown:
         raise InputError("No CSV, TSV or Excel file among the sources: no columns to show.")
-    roles = ",".join(f"{r}" for r in ROLES)
+    roles = "; ".join(f"{r} = {ROLE_LABELS[r]}" for r in ROLES)
     print(
         f'Choose roles with --columns "COLUMN=ROLE,..." (roles: {roles}); '
         "columns you leave out keep the role shown.",
@@ -548,7 +548,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--columns",
         metavar="SPEC",
         help='"show" lists the columns of CSV/TSV/Excel files with suggested roles; '
-        '"Q5=answer,ResponseId=id,Age=context,StartDate=ignore" sets roles',
+        '"Q5=answer,ResponseId=id,first_name=private,Age=context,StartDate=ignore" sets '
+        "roles (private: a name or other identifier, never sent to any model)",
     )
     gen.add_argument(
         "--sheet",

@@ -37,6 +37,10 @@ class Document:
     sha256: str
     size_bytes: int
     passages: list[Passage] = field(default_factory=list)
+    identifiers: list[str] = field(default_factory=list)
+    """Values of the survey columns marked as identifiers (names, e-mails...). They are in no
+    passage and never sent to a model; redaction before the Hybrid step reads them to hide
+    them wherever else they occur. Kept in memory only, never stored."""
 
     @property
     def characters(self) -> int:

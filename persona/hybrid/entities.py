@@ -1,16 +1,12 @@
-"""A named-entity pass that runs offline: capitalised words that are not ordinary words.
+"""Ordinary words, offline: what the name passes (:mod:`persona.hybrid.names`) never take
+for a name.
 
-A word written with a capital is taken for a name when its lower-case form is not an
-ordinary word. Ordinary words are the lower-case entries of Webster's Second International
-and GCIDE (shipped in the ``english-words`` package: no download at run time), simple
-inflections of them (``kids``, ``children's``, ``ordered``), words the data itself writes in
-lower case, and a short list of everyday words those dictionaries lack (weekdays, months,
-``app``, ``email``...). Acronyms (``UX``, ``NHS``) and words with inner capitals (``PhD``,
-``iPhone``) are not names. A name that is also an ordinary word ("Will", "Grace", "Anna")
-is found when the dictionary also lists it with a capital and it follows a cue ("my
-daughter Anna", "Dr Will"), or stands inside a sentence while the study never writes it in
-lower case; and anywhere when the data labels it as a name: speaker labels, name
-columns, headers (see :func:`persona.hybrid.redact.collect_names`).
+Ordinary words are the lower-case entries of Webster's Second International and GCIDE
+(shipped in the ``english-words`` package: no download at run time), simple inflections of
+them (``kids``, ``children's``, ``ordered``), words the data itself writes in lower case
+(:func:`lowercase_vocabulary`), and a short list of everyday words those dictionaries lack
+(weekdays, months, ``app``, ``email``...). Dictionary entries written with a capital
+("Anna", "Will") are :func:`proper_nouns`: names that are also words.
 """
 
 from __future__ import annotations
@@ -99,16 +95,6 @@ def proper_nouns() -> frozenset[str]:
     return _dictionary()[1]
 
 
-CUES = word_set(
-    """mr mrs ms miss dr prof sir madam my our his her their your named called
-    daughter son wife husband partner girlfriend boyfriend mum mom dad mother father sister
-    brother aunt uncle niece nephew cousin grandson granddaughter grandma grandpa grandmother
-    grandfather friend friends colleague colleagues neighbour neighbor boss manager flatmate
-    roommate nurse doctor teacher driver carer caregiver"""
-)
-"""Words after which a capitalised word is a person ("my daughter Anna", "Dr Okafor")."""
-
-
 def _stem_candidates(word: str) -> Iterable[str]:
     """``word`` and what it may be an inflection of (British spellings tried as American)."""
     for form in dict.fromkeys((word, word.replace("our", "or"))):
@@ -138,19 +124,6 @@ def is_ordinary(word: str, vocabulary: frozenset[str] | set[str] = frozenset()) 
     )
 
 
-def looks_like_a_name(token: str) -> bool:
-    """Capitalised, then lower case: ``Priya``, ``O'Neil``; not ``UX``, ``PhD``, ``iPhone``."""
-    letters = [c for c in token if c.isalpha()]
-    if len(letters) < 2 or not letters[0].isupper():
-        return False
-    rest = token[1:]
-    inner_capitals = sum(c.isupper() for c in rest)
-    if inner_capitals == 0:
-        return True
-    # Mc/Mac/O'/D' names keep one inner capital: McDonald, O'Neil, D'Souza.
-    return inner_capitals == 1 and re.match(r"(?:Mc|Mac|O['’]|D['’])[A-Z][a-z]", token) is not None
-
-
 _ADDRESS = re.compile(r"\S+@\S+|\b(?:https?://|www\.)\S+|\b(?:[\w-]+\.)+[a-z]{2,24}/\S*", re.I)
 
 
@@ -165,57 +138,9 @@ def lowercase_vocabulary(texts: Iterable[str]) -> frozenset[str]:
     )
 
 
-def _after_cue(text: str, start: int) -> bool:
-    """Whether the word at ``start`` follows a cue such as "my daughter" or "Dr"."""
-    before = re.search(r"([^\W\d_]+)\.?[ \t]+$", text[max(start - 30, 0) : start])
-    return before is not None and before.group(1).casefold() in CUES
-
-
 def mid_sentence(text: str, start: int) -> bool:
     """Whether a word starting at ``start`` follows another word of the same sentence."""
     before = text[max(start - 40, 0) : start].rstrip(" \t")
     if not before or before[-1] in '.!?:;\n"“”(*#>-–—[{':
         return False
     return re.search(r"[^\W\d_]['’]?[,]?$", before) is not None
-
-
-def find_names(
-    texts: Iterable[str], vocabulary: frozenset[str] | set[str] = frozenset()
-) -> list[str]:
-    """Capitalised words in ``texts`` that are not ordinary words, in order of appearance.
-
-    ``vocabulary`` adds words known to be ordinary in this study (see
-    :func:`lowercase_vocabulary`). Consecutive candidates are also returned joined
-    ("Priya Nair"), so a full name is replaced as one.
-    """
-    found: dict[str, None] = {}
-    for text in texts:
-        run: list[str] = []
-        previous_end = -1
-        for match in TOKEN.finditer(text):
-            token = match.group().rstrip("'’")
-            base = re.sub(r"['’]s$", "", token)
-            candidate = looks_like_a_name(base) and (
-                not is_ordinary(base, vocabulary)
-                or (
-                    base in proper_nouns()
-                    and base.casefold() not in EVERYDAY
-                    and (
-                        _after_cue(text, match.start())
-                        or (base.casefold() not in vocabulary and mid_sentence(text, match.start()))
-                    )
-                )
-            )
-            if candidate:
-                found[base] = None
-                gap = text[previous_end : match.start()] if previous_end >= 0 else ""
-                if run and gap.strip() == "":
-                    run.append(base)
-                else:
-                    run = [base]
-                if len(run) > 1:
-                    found[" ".join(run)] = None
-                previous_end = match.end()
-            else:
-                run, previous_end = [], -1
-    return list(found)

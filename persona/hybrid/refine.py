@@ -167,7 +167,8 @@ def prepare(
     passages = [p for d in documents for p in d.passages]
     drafts = [record.draft for record in run.records]
     payloads = [build_payload(draft, passages) for draft in drafts]
-    redactor = redactor_for(passages, [p.data for p in payloads])
+    identifiers = [value for d in documents for value in d.identifiers]
+    redactor = redactor_for(passages, [p.data for p in payloads], identifiers=identifiers)
     items = []
     for index, (draft, score, payload) in enumerate(
         zip(drafts, score_all(drafts), payloads, strict=True)

@@ -4,7 +4,11 @@ Every column of a CSV, TSV or spreadsheet gets a role:
 
 - ``answer``: free text a respondent wrote; each non-empty cell becomes a citable passage
   located ``row N, LABEL`` (see :mod:`persona.core.context`);
-- ``id``: who answered (a response ID, an e-mail); it becomes ``Passage.participant``;
+- ``id``: who answered (a response or respondent ID); it becomes ``Passage.participant``;
+- ``private``: an identifier that must never reach any model, local or Claude (a name, an
+  e-mail or street address, a phone number, a date of birth). It is in no passage; its values
+  are kept in :attr:`~persona.core.documents.Document.identifiers` only so that redaction
+  before the Hybrid step can hide them wherever else they occur;
 - ``context``: what is known about the respondent (age, role, a rating, a closed question);
   one passage per row, ``row N``, that is never evidence (``citable=False``);
 - ``ignore``: timestamps, survey-tool metadata, empty columns.
@@ -31,14 +35,26 @@ from persona.core.documents import Passage
 from persona.core.errors import InputError
 from persona.ingest.base import Parsed, numbered, plural
 
-ColumnRole = Literal["answer", "id", "context", "ignore"]
+ColumnRole = Literal["answer", "id", "private", "context", "ignore"]
 ROLES: tuple[ColumnRole, ...] = get_args(ColumnRole)
 ROLE_LABELS: dict[ColumnRole, str] = {
     "answer": "Free-text answer (quoted)",
     "id": "Respondent ID",
+    "private": "Identifier: never sent to a model",
     "context": "About the respondent (never quoted)",
     "ignore": "Ignore",
 }
+_ROLE_ALIASES: dict[str, ColumnRole] = {
+    "text": "answer",
+    "quote": "answer",
+    "respondent": "id",
+    "identifier": "private",
+    "personal": "private",
+    "name": "private",
+    "pii": "private",
+    "skip": "ignore",
+}
+"""Other words accepted for a role on the command line."""
 Layout = Literal["", "Qualtrics", "SurveyMonkey", "Google Forms"]
 
 SAMPLES = 3
@@ -66,16 +82,29 @@ _ID_NAMES = (
     "user id",
     "id",
     "uuid",
-    "name",
-    "full name",
-    "participant name",
-    "respondent name",
-    "email",
-    "email address",
-    "e-mail",
-    "e-mail address",
 )
 """Respondent-ID column names (after lower-casing and ``_`` → space), best first."""
+
+_PRIVATE = re.compile(
+    r"(?:(?:your|full|first|last|given|family|middle|sur|fore|nick|display|user|participant"
+    r"|respondent|interviewee|customer|contact|recipient|child'?s?|partner'?s?)\s?)?names?"
+    r"|first|last|surname|forename|given names?|initials"
+    r"|(?:vor|nach|familien|ruf)name|vollständiger name|nombre(?: completo| y apellidos?)?"
+    r"|apellidos?|prénom|nom(?: de famille| complet)?|nome(?: completo)?|cognome|naam"
+    r"|(?:your |contact |work )?e-?mail(?: address)?|e-?mail-?adresse|correo(?: electrónico)?"
+    r"|courriel|(?:phone|mobile|cell|telephone)(?: number| no\.?)?|tel\.?|telefon(?:nummer)?"
+    r"|handy(?:nummer)?|teléfono|móvil|(?:street |postal |home |mailing |full )?address"
+    r"|street|post ?code|zip(?: ?code)?|postal code|anschrift|adresse|straße|plz|dirección"
+    r"|código postal|date of birth|dob|birth ?date|birthday|geburtsdatum|fecha de nacimiento"
+    r"|date de naissance|氏名|名前|メール(?:アドレス)?|電話番号|住所",
+    re.IGNORECASE,
+)
+"""Column names of personal data that no model may see (after folding, see :func:`_fold`)."""
+_WHO = frozenset({"participant", "respondent", "interviewee", "user", "customer", "person"})
+"""Respondent columns that may hold a code ("P01") or a name ("Dana Smith")."""
+_PERSON_NAME = re.compile(r"[A-ZÀ-ÖØ-Þ][^\W\d_]*(?:['’-][^\W\d_]+)*\.?")
+_NAMED = 0.8
+"""Share of a respondent column's values that must look like people's names to make it private."""
 
 _METADATA = frozenset(
     {
@@ -196,6 +225,13 @@ class Table:
         chosen = choice.roles if choice else {}
         return {c.key: chosen.get(c.key, c.suggested) for c in self.columns}
 
+    def identifiers(self, choice: TableChoice | None = None) -> list[str]:
+        """The distinct values of the ``private`` columns, in order: for redaction only."""
+        roles = self.roles(choice)
+        private = [c for c in self.columns if roles[c.key] == "private"]
+        values = (_cell(cells, c) for _, cells in self.rows for c in private)
+        return list(dict.fromkeys(value for value in values if value))
+
 
 @dataclass(frozen=True)
 class TableChoice:
@@ -214,6 +250,9 @@ class TableChoice:
         roles = {str(k): _role(str(v)) for k, v in (data.get("roles") or {}).items()}
         return cls(tuple(sheets) if sheets else None, roles)
 
+
+TableParsed = tuple[list[Passage], list[str], list[str]]
+"""A table's passages, warnings and identifier values (:meth:`Table.identifiers`)."""
 
 Choices = Mapping[str, TableChoice]
 """File name → the user's choice for it; the key ``*`` applies to every file."""
@@ -266,15 +305,15 @@ def _split_spec(spec: str) -> list[str]:
 
 
 def _role(text: str) -> ColumnRole:
-    role = text.lower()
-    aliases = {"text": "answer", "quote": "answer", "respondent": "id", "skip": "ignore"}
-    role = aliases.get(role, role)
-    if role not in ROLES:
-        raise InputError(
-            f"Unknown column role {text!r}: use one of {', '.join(ROLES)} "
-            "(answer = quoted free text, id = respondent, context = about the respondent)."
-        )
-    return role
+    role = _ROLE_ALIASES.get(text.lower(), text.lower())
+    for known in ROLES:
+        if role == known:
+            return known
+    raise InputError(
+        f"Unknown column role {text!r}: use one of {', '.join(ROLES)} (answer = quoted free "
+        "text, id = respondent ID, private = a name or other identifier that is never sent "
+        "to a model, context = about the respondent, ignore = leave out)."
+    )
 
 
 # --- reading a grid ------------------------------------------------------------------------
@@ -415,6 +454,8 @@ def suggest_role(name: str, values: Sequence[str]) -> tuple[ColumnRole, str]:
         return "ignore", "empty"
     if folded in _TIMESTAMPS or folded in _METADATA:
         return "ignore", "survey-tool metadata"
+    if _PRIVATE.fullmatch(_words(name)) or (folded in _WHO and _names_people(values)):
+        return "private", "names or contact details of a person"
     distinct = len(set(values))
     if folded in _ID_NAMES and distinct == len(values):
         return "id", "a different value in every row"
@@ -429,6 +470,21 @@ def suggest_role(name: str, values: Sequence[str]) -> tuple[ColumnRole, str]:
     if mean >= 4 or max(words) >= 8:
         return "answer", "free text"
     return "context", "short answers"
+
+
+def _words(name: str) -> str:
+    """A column name as words: ``firstName`` → ``first name``, ``e_mail`` → ``e mail``."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name.rsplit(".", 1)[-1])
+    return " ".join(re.split(r"[\s_]+", spaced)).strip(" :?*")
+
+
+def _names_people(values: Sequence[str]) -> bool:
+    """Whether most values are people's names ("Dana Smith"), not codes ("P01")."""
+    named = sum(
+        1 <= len(v.split()) <= 4 and all(_PERSON_NAME.fullmatch(w) for w in v.split())
+        for v in values
+    )
+    return named >= _NAMED * len(values)
 
 
 def _one_id(columns: list[Column]) -> None:

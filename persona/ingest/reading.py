@@ -137,6 +137,7 @@ def read_file(
     """
     kind = FILE_KINDS.get(_extension(name), "")
     encoding = ""
+    identifiers: list[str] = []
     try:
         _check_kind(name)
         _check_size(name, len(data), _limit(max_bytes))
@@ -146,7 +147,7 @@ def read_file(
                 "then upload the file again."
             )
         if kind == "xlsx":
-            passages, warnings = read_xlsx(name, data, choice)
+            passages, warnings, identifiers = read_xlsx(name, data, choice)
         elif kind in _BINARY_READERS:
             passages, warnings = _BINARY_READERS[kind](name, data)
             if kind == "docx":
@@ -155,7 +156,9 @@ def read_file(
             text, encoding = decode_text(name, data)
             try:
                 if kind in TABLE_DELIMITERS:
-                    passages, warnings = read_csv(name, text, TABLE_DELIMITERS[kind], choice)
+                    passages, warnings, identifiers = read_csv(
+                        name, text, TABLE_DELIMITERS[kind], choice
+                    )
                 else:
                     passages, warnings = _TEXT_READERS[kind](name, text)
                 if note := encoding_note(encoding):
@@ -169,7 +172,9 @@ def read_file(
             raise InputError(f"{name} has no text in it. Check that it is the right file.")
     except InputError as exc:
         return None, FileReport(name, ok=False, kind=kind, size_bytes=len(data), error=str(exc))
-    document = Document(name, kind, hashlib.sha256(data).hexdigest(), len(data), passages)
+    document = Document(
+        name, kind, hashlib.sha256(data).hexdigest(), len(data), passages, identifiers
+    )
     report = FileReport(
         name,
         ok=True,

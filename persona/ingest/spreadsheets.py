@@ -17,8 +17,7 @@ import openpyxl
 
 from persona.core.errors import InputError
 from persona.ingest.archives import check_archive
-from persona.ingest.base import Parsed
-from persona.ingest.columns import Table, TableChoice, build_table, table_passages
+from persona.ingest.columns import Table, TableChoice, TableParsed, build_table, table_passages
 
 _KIND = "an Excel workbook"
 
@@ -49,16 +48,18 @@ def workbook_tables(name: str, data: bytes) -> list[Table]:
     return tables
 
 
-def read_xlsx(name: str, data: bytes, choice: TableChoice | None = None) -> Parsed:
-    """Passages of the chosen sheets (every sheet by default) under the chosen roles."""
+def read_xlsx(name: str, data: bytes, choice: TableChoice | None = None) -> TableParsed:
+    """Passages, warnings and identifier values of the chosen sheets (every sheet by
+    default) under the chosen roles."""
     tables = chosen_tables(name, workbook_tables(name, data), choice)
-    passages, notes = [], []
+    passages, notes, identifiers = [], [], []
     for table in tables:
         prefix = f"{table.sheet}, " if len(tables) > 1 else ""
         found, warned = table_passages(table, choice, prefix)
         passages += found
         notes += [f"sheet {table.sheet}: {w}" if prefix else w for w in warned]
-    return passages, notes
+        identifiers += table.identifiers(choice)
+    return passages, notes, list(dict.fromkeys(identifiers))
 
 
 def chosen_tables(name: str, tables: list[Table], choice: TableChoice | None) -> list[Table]:

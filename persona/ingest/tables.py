@@ -12,8 +12,8 @@ import threading
 from collections.abc import Iterable
 
 from persona.core.errors import InputError
-from persona.ingest.base import Parsed, numbered, plural
-from persona.ingest.columns import Table, TableChoice, build_table, table_passages
+from persona.ingest.base import numbered, plural
+from persona.ingest.columns import Table, TableChoice, TableParsed, build_table, table_passages
 
 _DELIMITERS = ",;\t|"
 
@@ -50,9 +50,11 @@ _FIELD_LIMIT_LOCK = threading.Lock()
 
 def read_csv(
     name: str, text: str, candidates: str = _DELIMITERS, choice: TableChoice | None = None
-) -> Parsed:
-    """Passages of a CSV/TSV file under the column roles chosen (else suggested)."""
-    return table_passages(csv_table(name, text, candidates), choice)
+) -> TableParsed:
+    """Passages, warnings and identifier values of a CSV/TSV file under the column roles
+    chosen (else suggested)."""
+    table = csv_table(name, text, candidates)
+    return (*table_passages(table, choice), table.identifiers(choice))
 
 
 def csv_table(name: str, text: str, candidates: str = _DELIMITERS) -> Table:
