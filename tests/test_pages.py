@@ -457,7 +457,9 @@ def test_generate_shows_and_changes_a_transcripts_interviewer(
         "Sam Ortiz",
         "Nobody: quote every speaker",
     ]
-    assert any("interviewer: Dana Whitfield (asks the most" in w for w in values(at.warning))
+    assert any("interviewer: Dana Whitfield (asks the most" in w for w in values(at.warning)), (
+        values(at.warning)
+    )
     zoom.set_value("Sam Ortiz").run()
     assert_no_exception(at)
     assert any("interviewer: Sam Ortiz (chosen)" in w for w in values(at.warning))

@@ -16,7 +16,8 @@ NOBODY = ""
 
 
 def interviewer_choices(uploads: Sequence[Any], *, key: str) -> dict[str, str]:
-    """The interviewer chosen for every transcript upload, by file name ("" for nobody)."""
+    """The interviewer chosen for each transcript upload where it differs from the one
+    detected, by file name ("" for nobody)."""
     found = [(f, s) for f in uploads if (s := _speakers(f)) is not None]
     if not found:
         return {}
@@ -29,18 +30,17 @@ def interviewer_choices(uploads: Sequence[Any], *, key: str) -> dict[str, str]:
     chosen: dict[str, str] = {}
     for upload, speakers in found:
         options = [*speakers.names, NOBODY]
-        chosen[upload.name] = (
-            st.selectbox(
-                f"Interviewer in {safe_line(upload.name)}",
-                options,
-                index=options.index(speakers.detected.name),
-                format_func=_label,
-                key=f"interviewer_{key}_{upload.file_id}",
-                help=f"Detected: {safe(speakers.detected.name or 'nobody')} "
-                f"({safe(speakers.detected.reason)}).",
-            )
-            or NOBODY
+        picked = st.selectbox(
+            f"Interviewer in {safe_line(upload.name)}",
+            options,
+            index=options.index(speakers.detected.name),
+            format_func=_label,
+            key=f"interviewer_{key}_{upload.file_id}",
+            help=f"Detected: {safe(speakers.detected.name or 'nobody')} "
+            f"({safe(speakers.detected.reason)}).",
         )
+        if (picked or NOBODY) != speakers.detected.name:  # else the report says why detected
+            chosen[upload.name] = picked or NOBODY
     return chosen
 
 
