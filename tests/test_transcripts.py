@@ -28,7 +28,7 @@ from persona.ingest.transcripts import (
     timestamp,
     transcript_passages,
 )
-from tests.fakes import QueuedEngine, draft_dict, personas_json
+from tests.fakes import QueuedEngine, ScriptedEngine, draft_dict, personas_json
 
 DATA = Path(__file__).resolve().parent / "data" / "transcripts"
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -386,6 +386,15 @@ def test_generation_quotes_participants_by_timestamp_and_never_the_interviewer()
     assert checked.goals[0].evidence[0].verified is False
     assert summarize([checked]).verified < summarize([checked]).total
     assert isinstance(checked, Persona)
+    # the run records whose turns were context, so its files can be read the same way again
+    assert run.options["interviewers"] == {"zoom.vtt": "Dana Whitfield", "otter.srt": "Interviewer"}
+    again = persona.read(DATA / "zoom.vtt", interviewers=run.options["interviewers"])
+    assert [p.citable for p in again.passages] == [by_id[p.id].citable for p in again.passages]
+
+
+def run_options(data_dir: Path) -> dict:
+    [summary] = Store(data_dir / "history.sqlite3").list()
+    return Store(data_dir / "history.sqlite3").get(summary.id).options
 
 
 def test_cli_interviewer_option_and_its_error(fake_ollama, capsys, tmp_path, data_dir) -> None:
@@ -404,6 +413,7 @@ def test_cli_interviewer_option_and_its_error(fake_ollama, capsys, tmp_path, dat
     out, err = capsys.readouterr()
     assert code == EXIT_OK, err
     assert "interviewer: Sam Ortiz (chosen)" in err
+    assert run_options(data_dir)["interviewers"] == {"zoom.vtt": "Sam Ortiz"}
     [summary] = Store(data_dir / "history.sqlite3").list()
     run = Store(data_dir / "history.sqlite3").get(summary.id)
     quotes = [ev for p in run.personas for ev in p.all_evidence()]
@@ -411,3 +421,13 @@ def test_cli_interviewer_option_and_its_error(fake_ollama, capsys, tmp_path, dat
     assert quotes and not any(q.quote.startswith(tuple(sam)) for q in quotes)
     exported = json.loads(Path(out.strip().splitlines()[0]).read_text(encoding="utf-8"))
     assert exported["personas"]
+
+
+def test_cli_resume_reads_transcripts_with_the_runs_interviewers(fake_ollama, capsys) -> None:
+    reading = persona.read(DATA / "zoom.vtt", interviewers={"*": "Sam Ortiz"})
+    run = persona.generate(reading, "m", count=1, engine=ScriptedEngine()).wait()
+    assert run.options["interviewers"] == {"zoom.vtt": "Sam Ortiz"}
+    code = main(["resume", run.id, str(DATA / "zoom.vtt"), "--host", fake_ollama.url])
+    err = capsys.readouterr().err
+    assert "interviewer: Sam Ortiz (chosen)" in err, "read again as the run read it"
+    assert code == EXIT_FAIL and "nothing to resume" in err

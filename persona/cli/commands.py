@@ -467,10 +467,12 @@ def _find_run(store: Store, wanted: str) -> str:
 
 def cmd_resume(args: argparse.Namespace, engine: Engine) -> int:
     """Continue a failed or interrupted run from its saved findings: only missing calls."""
-    reading = api.read(*args.sources)
-    _report(reading)
     store = api.open_history()
-    job = api.resume(reading, _find_run(store, args.run_id), engine=engine, store=store)
+    run_id = _find_run(store, args.run_id)
+    saved = store.get(run_id).options.get("interviewers")  # read as the run read them
+    reading = api.read(*args.sources, interviewers=saved)
+    _report(reading)
+    job = api.resume(reading, run_id, engine=engine, store=store)
     print(f"Model: {job.run.model}. {job.plan.describe()}", file=sys.stderr)
     _drive(iter(job))
     for warning in job.warnings:

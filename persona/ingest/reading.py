@@ -246,14 +246,23 @@ def read_files(
     return number_passages(reading)
 
 
+def interviewers_of(reading: Reading) -> dict[str, str]:
+    """The interviewer of every transcript read ("" for nobody), by file name: saved with a
+    run (``Run.options["interviewers"]``) so its files can be read the same way again."""
+    return {r.name: r.interviewer for r in reading.reports if r.ok and r.speakers}
+
+
 def check_interviewers(reading: Reading, interviewers: Interviewers | None) -> None:
-    """Raise InputError, naming the speakers, when an interviewer chosen for a file is not one
-    of its speakers, or the one for every file (``*``) is a speaker of none."""
+    """Raise InputError, naming the speakers, when an interviewer chosen for a file read is
+    not one of its speakers, or the one for every file (``*``) is a speaker of none."""
     wanted = {name: who for name, who in (interviewers or {}).items() if who.strip()}
     transcripts = [r for r in reading.reports if r.ok and r.speakers]
+    read = {r.name for r in reading.reports if r.ok}
     for name, who in wanted.items():
         files = transcripts if name == "*" else [r for r in transcripts if r.name == name]
-        if any(same_speaker(who, s) for r in files for s in r.speakers):
+        if any(same_speaker(who, s) for r in files for s in r.speakers) or (
+            name != "*" and name not in read  # a file not read this time (or not read at all)
+        ):
             continue
         if not files:
             where = "these files" if name == "*" else name
