@@ -431,3 +431,18 @@ def test_cli_resume_reads_transcripts_with_the_runs_interviewers(fake_ollama, ca
     err = capsys.readouterr().err
     assert "interviewer: Sam Ortiz (chosen)" in err, "read again as the run read it"
     assert code == EXIT_FAIL and "nothing to resume" in err
+
+
+def test_a_label_said_once_in_a_bracketed_transcript_stays_words() -> None:
+    text = (
+        "[00:00:02] Interviewer: What did you try?\n"
+        "[00:00:05] Rosa Vidal: The voucher.\n"
+        "[00:00:09] Tip: it only works on Tuesdays.\n"
+        "[00:00:15] Rosa Vidal: So I gave up.\n"
+    )
+    document, _ = read_file("call.txt", text.encode())
+    assert document is not None
+    assert [(p.locator, p.participant, p.text) for p in document.passages] == [
+        ("00:00:02", "Interviewer", "What did you try?"),
+        ("00:00:05", "Rosa Vidal", "The voucher. Tip: it only works on Tuesdays. So I gave up."),
+    ]

@@ -208,8 +208,8 @@ def parse_captions(name: str, text: str, kind: str) -> tuple[list[Cue], list[str
 _CLOCK = r"(?:(\d{1,2}):)?(\d{1,2}):(\d{2})"
 _HEADER = re.compile(rf"^(?P<name>{_NAME})\s+\(?{_CLOCK}\)?\s*$")
 """Otter: ``Speaker 1  0:03`` alone on a line, the words below."""
-_BRACKET = re.compile(rf"^\[{_CLOCK}(?:[.,]\d+)?\]\s*(?:(?P<name>{_NAME})\s*:\s+)?(?P<rest>\S.*)$")
-"""``[00:01:23] Name: words`` (the name may be left out)."""
+_BRACKET = re.compile(rf"^\[{_CLOCK}(?:[.,]\d+)?\]\s*(?P<rest>\S.*)$")
+"""``[00:01:23] Name: words`` (the name may be left out; :func:`label_speakers` finds it)."""
 _AFTER = re.compile(rf"^(?P<name>{_NAME})\s*\({_CLOCK}\)\s*:\s*(?P<rest>\S.*)$")
 """``Name (00:01:23): words``."""
 _FOOTER = re.compile(r"^\s*transcribed by\s+https?://(?:www\.)?otter\.ai\S*\s*$", re.IGNORECASE)
@@ -222,7 +222,7 @@ def _clock(hours: str | None, minutes: str, seconds: str) -> float:
 def _timed_line(line: str, after_blank: bool) -> tuple[str, float, str] | None:
     """(speaker, start, words) of a line that starts a timed turn; words "" for a header."""
     if match := _BRACKET.match(line):
-        return " ".join((match["name"] or "").split()), _clock(*match.groups()[:3]), match["rest"]
+        return "", _clock(*match.groups()[:3]), match["rest"]
     if match := _AFTER.match(line):
         return " ".join(match["name"].split()), _clock(*match.groups()[1:4]), match["rest"]
     match = _HEADER.match(line)
@@ -248,7 +248,8 @@ def is_timed_text(text: str) -> bool:
     timed = [found for _, _, found in lines if found]
     if len(timed) < 2:
         return False
-    names = Counter(found[0].casefold() for found in timed if found[0])
+    names = Counter((found[0] or (_label(found[2]) or ("", ""))[0]).casefold() for found in timed)
+    names.pop("", None)
     labelled = sum(
         1 for _, line, found in lines if not found and _SPEAKER_LABEL.match(line.strip())
     )
