@@ -30,7 +30,8 @@ upload = uploaded_reading(
     disabled=busy,
     key="generate",
     label="Research files: interview transcripts and survey exports",
-    help="CSV, TSV, Excel (.xlsx), JSON, JSON Lines, TXT, Markdown, PDF and Word (.docx). "
+    help="CSV, TSV, Excel (.xlsx), JSON, JSON Lines, TXT, Markdown, PDF, Word (.docx) and "
+    "meeting transcripts from Zoom, Teams, Google Meet or Otter (.vtt, .srt, .txt). "
     "Several at once.",
 )
 reading = upload.reading if upload else None

@@ -37,7 +37,7 @@ from persona.history.formats import ExportFormat, export_run, write_new
 from persona.history.speeds import measured_speed
 from persona.history.store import Store
 from persona.history.study_report import persona_columns
-from persona.ingest import Reading, read_files, read_paths
+from persona.ingest import Interviewers, Reading, read_files, read_paths
 from persona.ingest.columns import Choices
 
 if TYPE_CHECKING:
@@ -74,17 +74,26 @@ def _limit(max_mb: float | None) -> int | None:
 
 
 def read(
-    *paths: str | Path, max_mb: float | None = None, choices: Choices | None = None
+    *paths: str | Path,
+    max_mb: float | None = None,
+    choices: Choices | None = None,
+    interviewers: Interviewers | None = None,
 ) -> Reading:
     """Read research files and folders into passages, with a report per file.
 
     A file that cannot be read is reported (``reading.failed``) and never stops the others.
     Files larger than ``max_mb`` (default: ``PERSONA_MAX_FILE_MB``) are reported, not read.
     ``choices`` picks the sheets and column roles of tables (CSV, TSV, Excel).
+    ``interviewers`` names the interviewer of meeting transcripts (.vtt, .srt, timestamped
+    .txt) by file name, ``"*"`` for every one, ``""`` for nobody (default: detected, see
+    ``reading.reports[i].interviewer``); their turns are context, never quoted. A name that
+    is not a speaker raises InputError listing the speakers.
     """
     if not paths:
         raise InputError("Name at least one file or folder to read.")
-    return read_paths(list(paths), max_bytes=_limit(max_mb), choices=choices)
+    return read_paths(
+        list(paths), max_bytes=_limit(max_mb), choices=choices, interviewers=interviewers
+    )
 
 
 def read_uploads(
@@ -92,10 +101,11 @@ def read_uploads(
     *,
     max_mb: float | None = None,
     choices: Choices | None = None,
+    interviewers: Interviewers | None = None,
 ) -> Reading:
     """Read files already in memory, as ``(name, bytes)`` pairs (the dashboard's uploads):
     the same readers, limits and reports as :func:`read`, one report per file, in order."""
-    return read_files(files, max_bytes=_limit(max_mb), choices=choices)
+    return read_files(files, max_bytes=_limit(max_mb), choices=choices, interviewers=interviewers)
 
 
 def _request(

@@ -465,3 +465,42 @@ def test_history_empty(ollama_down: str) -> None:
     at = open_page("history")
     assert "No runs yet." in values(at.info)
     assert not at.dataframe
+
+
+def test_generate_shows_and_changes_a_transcripts_interviewer(
+    ollama: FakeOllama, data_dir: Path
+) -> None:
+    transcripts = ROOT / "tests" / "data" / "transcripts"
+    files = [(n, (transcripts / n).read_bytes(), "text/vtt") for n in ("zoom.vtt", "meet.vtt")]
+    at = open_page("generate")
+    at.file_uploader[0].set_value(files).run()
+    assert_no_exception(at)
+    assert "Interviewers" in values(at.subheader)
+    zoom = next(s for s in at.selectbox if shown(s.label) == "Interviewer in zoom.vtt")
+    assert zoom.value == "Dana Whitfield" and zoom.options == [
+        "Dana Whitfield",
+        "Sam Ortiz",
+        "Nobody: quote every speaker",
+    ]
+    assert any("interviewer: Dana Whitfield (asks the most" in w for w in values(at.warning)), (
+        values(at.warning)
+    )
+    zoom.set_value("Sam Ortiz").run()
+    assert_no_exception(at)
+    assert any("interviewer: Sam Ortiz (chosen)" in w for w in values(at.warning))
+    meet = next(s for s in at.selectbox if shown(s.label) == "Interviewer in meet.vtt")
+    meet.set_value("").run()
+    assert any(
+        "meet.vtt**: transcript: 2 speakers" in w and "no interviewer" in w
+        for w in values(at.warning)
+    )
+    button(at, "Generate personas").click().run()
+    assert_no_exception(at)
+    [summary] = stored_runs(data_dir).list()
+    run = stored_runs(data_dir).get(summary.id)
+    quotes = [ev for p in run.personas for ev in p.all_evidence()]
+    assert quotes and all(ev.locator.count(":") == 2 for ev in quotes)
+    sam = ("Mostly by bike", "I once stood", "One ticket")
+    assert not any(ev.quote.startswith(sam) for ev in quotes), "the chosen interviewer is quoted"
+    prompt = (ollama.log("/api/chat") or ollama.log("/api/generate"))[0].body
+    assert "-->" not in str(prompt) and "WEBVTT" not in str(prompt)

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.ui.columns import column_choices
+from pages.ui.speakers import interviewer_choices
 from pages.ui.text import safe, safe_line
 from persona import api
 from persona.core.settings import Settings
@@ -28,20 +29,29 @@ class Upload:
 
     reading: Reading
     choices: dict[str, TableChoice]
+    interviewers: dict[str, str]
+    """The interviewer chosen for each transcript, by file name ("" for nobody)."""
 
 
 def read_uploads(
-    files: Sequence[Any], *, key: str, choices: dict[str, TableChoice] | None = None
+    files: Sequence[Any],
+    *,
+    key: str,
+    choices: dict[str, TableChoice] | None = None,
+    interviewers: dict[str, str] | None = None,
 ) -> Reading:
     """Read uploaded files once per set of files and choices (reruns reuse the result)."""
     signature = (
         tuple((f.file_id, f.name, f.size) for f in files),
         repr(choices_to_options(choices)),
+        repr(sorted((interviewers or {}).items())),
     )
     cached = st.session_state.get(f"reading_{key}")
     if cached and cached[0] == signature:
         return cached[1]
-    reading = api.read_uploads([(f.name, f.getvalue()) for f in files], choices=choices)
+    reading = api.read_uploads(
+        [(f.name, f.getvalue()) for f in files], choices=choices, interviewers=interviewers
+    )
     st.session_state[f"reading_{key}"] = (signature, reading)
     return reading
 
@@ -102,6 +112,7 @@ def uploaded_reading(*, key: str, label: str, help: str, disabled: bool = False)
     if not uploads:
         return None
     choices = column_choices(uploads, key=key)
-    reading = read_uploads(uploads, key=key, choices=choices)
+    interviewers = interviewer_choices(uploads, key=key)
+    reading = read_uploads(uploads, key=key, choices=choices, interviewers=interviewers)
     render_reading(reading)
-    return Upload(reading, choices)
+    return Upload(reading, choices, interviewers)

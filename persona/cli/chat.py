@@ -147,7 +147,8 @@ def cmd_chat(args: argparse.Namespace, engine: Engine) -> int:
     store = api.open_history()
     run = find_run(store, args.run)
     index = find_persona(run, args.persona)
-    reading = api.read(*args.sources) if args.sources else None
+    saved = run.options.get("interviewers")  # the files read as the run read them
+    reading = api.read(*args.sources, interviewers=saved) if args.sources else None
     passages = run_passages(run, reading)
     persona = run.personas[index]
     chat = PersonaChat(

@@ -281,6 +281,13 @@ def _table_choices(args: argparse.Namespace) -> dict[str, TableChoice] | None:
     return {"*": TableChoice(tuple(args.sheet) if args.sheet else None, roles)}
 
 
+def _interviewers(args: argparse.Namespace) -> dict[str, str] | None:
+    """The interviewer of every transcript (``--interviewer``; ``nobody`` for none)."""
+    if args.interviewer is None:
+        return None
+    return {"*": "" if args.interviewer.strip().casefold() == "nobody" else args.interviewer}
+
+
 def _show_columns(sources: Sequence[str]) -> int:
     """Every table in ``sources``, its columns, suggested roles and sample values."""
     shown = 0
@@ -350,7 +357,7 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
         raise InputError(f"--max-cost must be 0 or more, not {args.max_cost:g}.")
     out = _export_target(Path(args.out))
     choices = _table_choices(args)
-    reading = api.read(*args.sources, choices=choices)
+    reading = api.read(*args.sources, choices=choices, interviewers=_interviewers(args))
     print(f"Reading {len(reading.reports)} file(s):", file=sys.stderr)
     _report(reading)
     if not reading.ok_count:
@@ -460,10 +467,12 @@ def _find_run(store: Store, wanted: str) -> str:
 
 def cmd_resume(args: argparse.Namespace, engine: Engine) -> int:
     """Continue a failed or interrupted run from its saved findings: only missing calls."""
-    reading = api.read(*args.sources)
-    _report(reading)
     store = api.open_history()
-    job = api.resume(reading, _find_run(store, args.run_id), engine=engine, store=store)
+    run_id = _find_run(store, args.run_id)
+    saved = store.get(run_id).options.get("interviewers")  # read as the run read them
+    reading = api.read(*args.sources, interviewers=saved)
+    _report(reading)
+    job = api.resume(reading, run_id, engine=engine, store=store)
     print(f"Model: {job.run.model}. {job.plan.describe()}", file=sys.stderr)
     _drive(iter(job))
     for warning in job.warnings:
@@ -528,7 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         required=True,
         metavar="PATH",
-        help="files and folders (CSV, TSV, XLSX, JSON, JSONL, TXT, MD, PDF, DOCX)",
+        help="files and folders (CSV, TSV, XLSX, JSON, JSONL, TXT, MD, PDF, DOCX, VTT, SRT)",
     )
     gen.add_argument(
         "--model",
@@ -556,6 +565,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="NAME",
         help="read only this sheet of Excel files (repeat for several; default: every sheet)",
+    )
+    gen.add_argument(
+        "--interviewer",
+        metavar="NAME",
+        help="the speaker whose turns in meeting transcripts (.vtt, .srt, timestamped .txt) "
+        'are questions, never quoted; "nobody" quotes every speaker (default: detected, '
+        "shown when the files are read)",
     )
     gen.add_argument(
         "--keep-text", action="store_true", help="also keep the research text in History"

@@ -26,7 +26,7 @@ from persona.history.speeds import measured_speed
 from persona.history.store import Store
 from persona.ingest import Reading
 from persona.ingest.columns import Choices, choices_to_options
-from persona.ingest.reading import number_passages
+from persona.ingest.reading import interviewers_of, number_passages
 
 RESUMABLE = ("failed", "interrupted")
 
@@ -106,6 +106,7 @@ class SavedGeneration:
                 "plan": self.generation.plan.describe(),
                 "language": request.language,
                 "columns": choices_to_options(columns),
+                "interviewers": interviewers_of(reading),
             },
             files=file_refs(reading),
             research_text=keep_copy(reading.passages) if keep_research_text else None,

@@ -1,17 +1,24 @@
-"""The tables in a file, before it is read into passages: for the column preview.
-
-CSV and TSV files hold one table, workbooks one per sheet with text; other kinds none.
+"""What can be chosen in a file before it is read into passages: the tables of a CSV, TSV or
+workbook (for the column preview), and the speakers of a meeting transcript (to choose its
+interviewer).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 from persona.ingest.columns import Table
 from persona.ingest.encoding import decode_text
 from persona.ingest.reading import FILE_KINDS, TABLE_DELIMITERS
 from persona.ingest.spreadsheets import workbook_tables
 from persona.ingest.tables import csv_table
+from persona.ingest.transcripts import (
+    TRANSCRIPT_KINDS,
+    Interviewer,
+    detect_interviewer,
+    find_transcript,
+)
 
 
 def is_table(name: str) -> bool:
@@ -28,3 +35,24 @@ def file_tables(name: str, data: bytes) -> list[Table]:
         text, _ = decode_text(name, data)
         return [csv_table(name, text, TABLE_DELIMITERS[kind])]
     return []
+
+
+@dataclass(frozen=True)
+class Speakers:
+    """A transcript's speakers, in order of first turn, and the interviewer detected."""
+
+    names: list[str]
+    detected: Interviewer
+
+
+def file_speakers(name: str, data: bytes) -> Speakers | None:
+    """The speakers of ``name`` when it is a meeting transcript with any (InputError if it
+    cannot be read), else None."""
+    kind = FILE_KINDS.get(os.path.splitext(name)[1].lower(), "")
+    if kind not in (*TRANSCRIPT_KINDS, "text") or not data.strip():
+        return None
+    text, _ = decode_text(name, data)
+    transcript = find_transcript(name, text, kind)
+    if transcript is None or not transcript.speakers:
+        return None
+    return Speakers(transcript.speakers, detect_interviewer(transcript.turns))

@@ -1,6 +1,7 @@
 """Read research files into passages that remember where they came from.
 
-Supported: CSV/TSV, Excel (.xlsx), JSON, JSON Lines, TXT, Markdown, PDF (text layer) and DOCX.
+Supported: CSV/TSV, Excel (.xlsx), JSON, JSON Lines, TXT, Markdown, PDF (text layer), DOCX and
+meeting transcripts (WebVTT .vtt, SubRip .srt, timestamped .txt).
 Every input gets a :class:`FileReport`; a file that cannot be read gets an error that says
 what to do and never stops the others. Nothing is truncated: a file over the size limit is
 refused whole.
@@ -14,6 +15,7 @@ Locators are 1-based:
 - JSON: ``record N`` (position in a list) or ``record KEY`` (an object of records); nested
   values are flattened to ``a.b: value``.
 - JSON Lines, TXT, Markdown: ``line N`` as an editor numbers it; one passage per non-empty line.
+- Meeting transcripts: the start time of a turn, ``00:01:23`` (:mod:`persona.ingest.transcripts`).
 - PDF: ``page N``. DOCX: ``paragraph N`` (counting paragraphs that have text) and
   ``table T, row R`` (cells joined with `` | ``).
 
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -46,6 +48,12 @@ from persona.ingest.spreadsheets import read_xlsx
 from persona.ingest.structured import read_json, read_jsonl
 from persona.ingest.tables import read_csv
 from persona.ingest.text import label_turns, read_lines
+from persona.ingest.transcripts import (
+    choose_interviewer,
+    find_transcript,
+    interviewer_note,
+    same_speaker,
+)
 
 FILE_KINDS: dict[str, str] = {
     ".csv": "csv",
@@ -60,6 +68,8 @@ FILE_KINDS: dict[str, str] = {
     ".docx": "docx",
     ".xlsx": "xlsx",
     ".xlsm": "xlsx",
+    ".vtt": "vtt",
+    ".srt": "srt",
 }
 """File extension → document kind, for every type Persona reads."""
 
@@ -97,6 +107,10 @@ class FileReport:
     warnings: tuple[str, ...] = ()
     error: str = ""
     """Why the file was not read and what to do; empty when ``ok``."""
+    speakers: tuple[str, ...] = ()
+    """A meeting transcript's speakers, in order of first turn (other kinds: none)."""
+    interviewer: str = ""
+    """The transcript's interviewer, detected or chosen ("" for nobody)."""
 
 
 @dataclass
@@ -127,17 +141,37 @@ class Reading:
         return [r for r in self.reports if not r.ok]
 
 
+Interviewers = Mapping[str, str]
+"""File name → the speaker who is the interviewer of that transcript ("" for nobody); the key
+``*`` applies to every transcript that has such a speaker. Left out: detected."""
+
+
+def interviewer_for(interviewers: Interviewers | None, name: str) -> str | None:
+    """The interviewer chosen for file ``name`` (its own, else the one for every file)."""
+    if not interviewers:
+        return None
+    return interviewers.get(name, interviewers.get("*"))
+
+
 def read_file(
-    name: str, data: bytes, max_bytes: int | None = None, choice: TableChoice | None = None
+    name: str,
+    data: bytes,
+    max_bytes: int | None = None,
+    choice: TableChoice | None = None,
+    interviewer: str | None = None,
 ) -> tuple[Document | None, FileReport]:
     """Read one file's bytes. A file that cannot be read gives ``None`` and a report with the error.
 
     ``max_bytes`` defaults to ``Settings().max_file_bytes`` (``PERSONA_MAX_FILE_MB``);
-    ``choice`` picks the sheets and column roles of a table (else they are suggested).
+    ``choice`` picks the sheets and column roles of a table (else they are suggested);
+    ``interviewer`` names a transcript's interviewer ("" for nobody; else, or when it is not
+    one of the speakers, the one detected).
     """
     kind = FILE_KINDS.get(_extension(name), "")
     encoding = ""
     identifiers: list[str] = []
+    speakers: list[str] = []
+    asking = ""
     try:
         _check_kind(name)
         _check_size(name, len(data), _limit(max_bytes))
@@ -159,6 +193,12 @@ def read_file(
                     passages, warnings, identifiers = read_csv(
                         name, text, TABLE_DELIMITERS[kind], choice
                     )
+                elif transcript := find_transcript(name, text, kind):
+                    speakers = transcript.speakers
+                    chosen = choose_interviewer(transcript.turns, interviewer)
+                    asking = chosen.name
+                    passages = transcript.passages(name, asking)
+                    warnings = [interviewer_note(speakers, chosen), *transcript.warnings]
                 else:
                     passages, warnings = _TEXT_READERS[kind](name, text)
                 if note := encoding_note(encoding):
@@ -185,6 +225,8 @@ def read_file(
         tokens=sum(estimate_tokens(p.text) for p in passages),
         encoding=encoding,
         warnings=tuple(warnings),
+        speakers=tuple(speakers),
+        interviewer=asking,
     )
     return document, report
 
@@ -193,25 +235,65 @@ def read_files(
     items: Iterable[tuple[str, bytes]],
     max_bytes: int | None = None,
     choices: Choices | None = None,
+    interviewers: Interviewers | None = None,
 ) -> Reading:
     """Read uploaded ``(name, bytes)`` pairs; one report per item, in order.
 
-    ``choices`` gives, by file name, the sheets and column roles of tables.
+    ``choices`` gives, by file name, the sheets and column roles of tables; ``interviewers``
+    the interviewer of transcripts (InputError naming the speakers when one is not a speaker).
     """
     limit = _limit(max_bytes)
     reading = Reading()
     for name, data in items:
-        _add(reading, *read_file(name, data, limit, choice_for(choices, name)))
+        chosen = interviewer_for(interviewers, name)
+        _add(reading, *read_file(name, data, limit, choice_for(choices, name), chosen))
+    check_interviewers(reading, interviewers)
     return number_passages(reading)
 
 
+def interviewers_of(reading: Reading) -> dict[str, str]:
+    """The interviewer of every transcript read ("" for nobody), by file name: saved with a
+    run (``Run.options["interviewers"]``) so its files can be read the same way again."""
+    return {r.name: r.interviewer for r in reading.reports if r.ok and r.speakers}
+
+
+def check_interviewers(reading: Reading, interviewers: Interviewers | None) -> None:
+    """Raise InputError, naming the speakers, when an interviewer chosen for a file read is
+    not one of its speakers, or the one for every file (``*``) is a speaker of none."""
+    wanted = {name: who for name, who in (interviewers or {}).items() if who.strip()}
+    transcripts = [r for r in reading.reports if r.ok and r.speakers]
+    read = {r.name for r in reading.reports if r.ok}
+    for name, who in wanted.items():
+        files = transcripts if name == "*" else [r for r in transcripts if r.name == name]
+        if any(same_speaker(who, s) for r in files for s in r.speakers) or (
+            name != "*" and name not in read  # a file not read this time (or not read at all)
+        ):
+            continue
+        if not files:
+            where = "these files" if name == "*" else name
+            raise InputError(
+                f"No meeting transcript with speakers among {where}, so {who!r} cannot be the "
+                "interviewer. Choose an interviewer only for .vtt, .srt or timestamped .txt "
+                "transcripts."
+            )
+        names = "; ".join(f"{r.name}: {', '.join(r.speakers)}" for r in files)
+        raise InputError(
+            f"{who!r} is not a speaker in {'these transcripts' if name == '*' else name}. "
+            f'The speakers are {names}. Give one of these names exactly, or "nobody".'
+        )
+
+
 def read_paths(
-    paths: Sequence[Path | str], max_bytes: int | None = None, choices: Choices | None = None
+    paths: Sequence[Path | str],
+    max_bytes: int | None = None,
+    choices: Choices | None = None,
+    interviewers: Interviewers | None = None,
 ) -> Reading:
     """Read files and folders (recursively: supported types only, hidden files skipped).
 
     Files found in a folder are named by their path relative to it. A missing path, an
     unreadable file or a folder with nothing to read gets a report with the error.
+    ``choices`` and ``interviewers`` are as for :func:`read_files`.
     """
     limit = _limit(max_bytes)
     reading = Reading()
@@ -227,12 +309,13 @@ def read_paths(
                 _add(reading, None, FileReport(str(raw), ok=False, error=error))
             for file in files:
                 name = file.relative_to(path).as_posix()
-                _add(reading, *_read_path(file, name, limit, choice_for(choices, name)))
+                _add(reading, *_read_path(file, name, limit, choices, interviewers))
         elif path.exists():
-            _add(reading, *_read_path(path, path.name, limit, choice_for(choices, path.name)))
+            _add(reading, *_read_path(path, path.name, limit, choices, interviewers))
         else:
             error = f"{raw}: no such file or folder. Check the path."
             _add(reading, None, FileReport(str(raw), ok=False, error=error))
+    check_interviewers(reading, interviewers)
     return number_passages(reading)
 
 
@@ -285,7 +368,7 @@ def _add(reading: Reading, document: Document | None, report: FileReport) -> Non
 
 
 def _read_path(
-    path: Path, name: str, limit: int, choice: TableChoice | None
+    path: Path, name: str, limit: int, choices: Choices | None, interviewers: Interviewers | None
 ) -> tuple[Document | None, FileReport]:
     """Read a file from disk; its type and size are checked before its bytes are loaded."""
     kind = FILE_KINDS.get(_extension(name), "")
@@ -300,7 +383,9 @@ def _read_path(
     except OSError as exc:
         error = f"{name} could not be opened ({exc.strerror or exc}). Check its permissions."
         return None, FileReport(name, ok=False, kind=kind, size_bytes=size, error=error)
-    return read_file(name, data, limit, choice)
+    return read_file(
+        name, data, limit, choice_for(choices, name), interviewer_for(interviewers, name)
+    )
 
 
 def _folder_files(folder: Path) -> list[Path]:
