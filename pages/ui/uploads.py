@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.ui.columns import column_choices
+from pages.ui.recordings import recordings_step
 from pages.ui.text import safe, safe_line
 from persona import api
 from persona.core.settings import Settings
@@ -28,15 +29,23 @@ class Upload:
 
     reading: Reading
     choices: dict[str, TableChoice]
+    transcribing: bool = False
+    """A transcription of the uploaded recordings is running (the page waits for it)."""
 
 
 def read_uploads(
-    files: Sequence[Any], *, key: str, choices: dict[str, TableChoice] | None = None
+    files: Sequence[Any],
+    *,
+    key: str,
+    choices: dict[str, TableChoice] | None = None,
+    transcripts: str = "",
 ) -> Reading:
-    """Read uploaded files once per set of files and choices (reruns reuse the result)."""
+    """Read uploaded files once per set of files, choices and ``transcripts`` (the revision
+    of the recordings' transcripts): reruns reuse the result."""
     signature = (
         tuple((f.file_id, f.name, f.size) for f in files),
         repr(choices_to_options(choices)),
+        transcripts,
     )
     cached = st.session_state.get(f"reading_{key}")
     if cached and cached[0] == signature:
@@ -82,8 +91,13 @@ def render_reading(reading: Reading) -> None:
         )
 
 
-def uploaded_reading(*, key: str, label: str, help: str, disabled: bool = False) -> Upload | None:
-    """The file uploader, the column preview of its tables, and the report of what was read."""
+def uploaded_reading(
+    *, key: str, label: str, help: str, disabled: bool = False, recordings: bool = False
+) -> Upload | None:
+    """The file uploader, the column preview of its tables, and the report of what was read.
+
+    With ``recordings``, audio and video uploads are transcribed here and reviewed first.
+    """
     limit = upload_limit_mb()
     uploads = st.file_uploader(
         label,
@@ -101,7 +115,10 @@ def uploaded_reading(*, key: str, label: str, help: str, disabled: bool = False)
         )
     if not uploads:
         return None
+    transcribing, transcripts = (
+        recordings_step(uploads, key=key, disabled=disabled) if recordings else (False, "")
+    )
     choices = column_choices(uploads, key=key)
-    reading = read_uploads(uploads, key=key, choices=choices)
+    reading = read_uploads(uploads, key=key, choices=choices, transcripts=transcripts)
     render_reading(reading)
-    return Upload(reading, choices)
+    return Upload(reading, choices, transcribing)
