@@ -65,11 +65,11 @@ def recordings_step(uploads: Sequence[Any], *, key: str, disabled: bool) -> tupl
     if todo and not busy:
         estimate = describe_estimate(todo)
         long = needs_confirmation(todo)
-        (st.warning if long else st.caption)(
-            f"{safe(estimate)} Transcribed on this machine with Whisper base: nothing is sent "
-            "anywhere.",
-            **({"icon": ":material/schedule:"} if long else {}),
-        )
+        where = "Transcribed on this machine with Whisper base: nothing is sent anywhere."
+        if long:
+            st.warning(f"{safe(estimate)} {where}", icon=":material/schedule:")
+        else:
+            st.caption(f"{safe(estimate)} {where}")
         agreed = not long or st.checkbox(
             "Yes, transcribe now (you can stop at any time)", key=f"agree_{job_key}"
         )

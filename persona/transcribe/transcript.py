@@ -47,7 +47,7 @@ class Segment:
 
     @property
     def edited(self) -> bool:
-        return bool(self.heard) and self.heard != self.text
+        return bool(self.heard) and " ".join(self.heard.split()) != " ".join(self.text.split())
 
 
 @dataclass(frozen=True)

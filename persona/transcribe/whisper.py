@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -120,7 +120,7 @@ def transcribe(recordings: Sequence[Recording], data_dir: Path | None = None) ->
 
 def _one(
     model: WhisperModel, recording: Recording, heard_before: float, total: float, rtf: float
-) -> Iterator[Progress]:
+) -> Generator[Progress, None, Transcript]:
     """Progress while one recording is heard; returns its transcript (the generator's value)."""
     import av
 
