@@ -399,3 +399,26 @@ def test_cli_writes_vtt_and_never_overwrites(
     assert vtt.startswith("WEBVTT") and first.read_text() == vtt
     cues = re.findall(r"(\d\d:\d\d:\d\d\.\d\d\d) --> (\d\d:\d\d:\d\d\.\d\d\d)", vtt)
     assert len(cues) >= 2 and [c[0] for c in cues] == sorted(c[0] for c in cues)
+
+
+def test_generate_from_transcribes_recordings_first_and_skips_a_damaged_one(
+    tmp_path: Path,
+    fake_model: FakeModel,
+    fake_ollama: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    study = tmp_path / "study"
+    study.mkdir()
+    write_wav(study / "maria.wav", silence(20.0))
+    (study / "broken.mp3").write_bytes(bytes(range(256)) * 40)
+    (study / "tom.txt").write_text("Tom: I shop on Sundays.\nTom: Vans are late.\n")
+    code = main(
+        ["generate", "--from", str(study), "--count", "1", "--out", str(tmp_path / "out"),
+         "--host", fake_ollama.url]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "Transcribing maria.wav" in err and fake_model.served == 50
+    assert "read  maria.wav: 34 passages" in err
+    assert "skip  broken.mp3: broken.mp3 could not be read as audio or video" in err
+    assert "read  tom.txt" in err
