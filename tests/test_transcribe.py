@@ -337,6 +337,26 @@ def test_stop_closes_the_model_and_keeps_nothing_half_done(
     assert kept_transcript(recording.sha256) is None
 
 
+def test_a_recording_damaged_half_way_is_reported_after_the_others_are_kept(
+    tmp_path: Path, fake_model: FakeModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    damaged = open_recording("a.wav", write_wav(tmp_path / "a.wav", silence(10.0)))
+    fine = open_recording("b.wav", write_wav(tmp_path / "b.wav", silence(12.0)))
+    real = fake_model.transcribe
+
+    def breaks_on_a(audio: Any, **options: Any) -> tuple[Iterator[Any], Any]:
+        if Path(audio.name).name == "a.wav":
+            raise RuntimeError("Invalid data found when processing input")
+        return real(audio, **options)
+
+    monkeypatch.setattr(fake_model, "transcribe", breaks_on_a)
+    events = transcribe([damaged, fine])
+    with pytest.raises(InputError, match=r"1 of 2 recordings transcribed\. a\.wav could not be"):
+        list(events)
+    assert kept_transcript(damaged.sha256) is None
+    assert kept_transcript(fine.sha256) is not None
+
+
 # --- the real speech model -------------------------------------------------------------------
 
 

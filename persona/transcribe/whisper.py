@@ -102,17 +102,17 @@ def transcribe(recordings: Sequence[Recording], data_dir: Path | None = None) ->
             transcript = yield from _one(model, recording, heard_before, total, rtf)
         except InputError as exc:
             failed.append(str(exc))
-            yield Progress(STAGE, str(exc), heard_before / total)
+            message = str(exc)
         else:
             keep_transcript(transcript, data_dir)
             work_s = time.monotonic() - started
             record_speed(work_s, recording.duration, data_dir)
             rtf = work_s / recording.duration
             found = transcript.summary() if transcript.segments else "no speech found"
-            yield Progress(
-                STAGE, f"{recording.name}: {found}.", (heard_before + recording.duration) / total
-            )
+            message = f"{recording.name}: {found}."
         heard_before += recording.duration
+        left = (total - heard_before) * rtf
+        yield Progress(STAGE, message, heard_before / total, eta=left if left > 0 else None)
     if failed:
         kept = len(todo) - len(failed)
         raise InputError(f"{kept} of {len(todo)} recordings transcribed. " + " ".join(failed))
