@@ -33,6 +33,7 @@ from persona.transcribe import (
     kept_transcript,
     needs_confirmation,
     open_recording,
+    pending,
     transcribe,
 )
 from persona.transcribe import audio as audio_module
@@ -442,3 +443,21 @@ def test_generate_from_transcribes_recordings_first_and_skips_a_damaged_one(
     assert "read  maria.wav: 34 passages" in err
     assert "skip  broken.mp3: broken.mp3 could not be read as audio or video" in err
     assert "read  tom.txt" in err
+
+
+@pytest.mark.realmodel
+def test_stop_stops_the_real_model_and_keeps_nothing(
+    interview: tuple[Path, float], speech_model: Path
+) -> None:
+    path, _ = interview
+    recording = open_recording(path.name, path)
+    events = transcribe([recording])
+    messages = []
+    for event in events:
+        messages.append(event.message)
+        if event.message.startswith("Transcribing"):
+            break
+    events.close()  # the Stop button, Ctrl-C
+    assert messages[-1].startswith("Transcribing maria.wav: 0:0")
+    assert kept_transcript(recording.sha256) is None
+    assert pending([recording]) == [recording]  # transcribed in full next time
