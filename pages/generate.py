@@ -31,10 +31,13 @@ upload = uploaded_reading(
     key="generate",
     label="Research files: interview transcripts and survey exports",
     help="CSV, TSV, Excel (.xlsx), JSON, JSON Lines, TXT, Markdown, PDF, Word (.docx) and "
-    "meeting transcripts from Zoom, Teams, Google Meet or Otter (.vtt, .srt, .txt). "
+    "meeting transcripts from Zoom, Teams, Google Meet or Otter (.vtt, .srt, .txt); "
+    "recordings (.wav, .mp3, .m4a, .mp4, .mov, .webm, .ogg) are transcribed on this machine. "
     "Several at once.",
+    recordings=True,
 )
 reading = upload.reading if upload else None
+transcribing = bool(upload and upload.transcribing)
 
 # --- options -------------------------------------------------------------------
 models = installed_models(retry_key="retry_generate")
@@ -85,7 +88,7 @@ options: dict[str, Any] = {  # GenerationRequest fields
     "language": language,
 }
 plan = None
-ready = bool(reading and reading.ok_count and model)
+ready = bool(reading and reading.ok_count and model) and not transcribing
 if ready and reading is not None and model:
     try:
         with current_engine() as engine:

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.ui.columns import column_choices
+from pages.ui.recordings import recordings_step
 from pages.ui.speakers import interviewer_choices
 from pages.ui.text import safe, safe_line
 from persona import api
@@ -31,6 +32,8 @@ class Upload:
     choices: dict[str, TableChoice]
     interviewers: dict[str, str]
     """The interviewer chosen for each transcript, by file name ("" for nobody)."""
+    transcribing: bool = False
+    """A transcription of the uploaded recordings is running (the page waits for it)."""
 
 
 def read_uploads(
@@ -39,12 +42,15 @@ def read_uploads(
     key: str,
     choices: dict[str, TableChoice] | None = None,
     interviewers: dict[str, str] | None = None,
+    transcripts: str = "",
 ) -> Reading:
-    """Read uploaded files once per set of files and choices (reruns reuse the result)."""
+    """Read uploaded files once per set of files, choices and ``transcripts`` (the revision
+    of the recordings' transcripts): reruns reuse the result."""
     signature = (
         tuple((f.file_id, f.name, f.size) for f in files),
         repr(choices_to_options(choices)),
         repr(sorted((interviewers or {}).items())),
+        transcripts,
     )
     cached = st.session_state.get(f"reading_{key}")
     if cached and cached[0] == signature:
@@ -92,8 +98,13 @@ def render_reading(reading: Reading) -> None:
         )
 
 
-def uploaded_reading(*, key: str, label: str, help: str, disabled: bool = False) -> Upload | None:
-    """The file uploader, the column preview of its tables, and the report of what was read."""
+def uploaded_reading(
+    *, key: str, label: str, help: str, disabled: bool = False, recordings: bool = False
+) -> Upload | None:
+    """The file uploader, the column preview of its tables, and the report of what was read.
+
+    With ``recordings``, audio and video uploads are transcribed here and reviewed first.
+    """
     limit = upload_limit_mb()
     uploads = st.file_uploader(
         label,
@@ -111,8 +122,13 @@ def uploaded_reading(*, key: str, label: str, help: str, disabled: bool = False)
         )
     if not uploads:
         return None
+    transcribing, transcripts = (
+        recordings_step(uploads, key=key, disabled=disabled) if recordings else (False, "")
+    )
     choices = column_choices(uploads, key=key)
     interviewers = interviewer_choices(uploads, key=key)
-    reading = read_uploads(uploads, key=key, choices=choices, interviewers=interviewers)
+    reading = read_uploads(
+        uploads, key=key, choices=choices, interviewers=interviewers, transcripts=transcripts
+    )
     render_reading(reading)
-    return Upload(reading, choices, interviewers)
+    return Upload(reading, choices, interviewers, transcribing)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,8 @@ from persona import __version__, api
 from persona.cli.chat import cmd_chat
 from persona.cli.compare import cmd_compare
 from persona.cli.study import print_study
-from persona.cli.terminal import ProgressLine
+from persona.cli.terminal import ProgressLine, drive
+from persona.cli.transcribe import add_transcribe, cmd_transcribe, transcribe_sources
 from persona.core.crashlog import log_unexpected
 from persona.core.engine_settings import (
     ENGINES,
@@ -25,7 +26,6 @@ from persona.core.engine_settings import (
 )
 from persona.core.errors import InputError, PersonaError
 from persona.core.private import check_writable_dir
-from persona.core.progress import Progress
 from persona.core.units import format_bytes
 from persona.engines.base import Engine
 from persona.engines.catalogue import recommend
@@ -219,20 +219,6 @@ def _pick_model(engine: Engine, settings: EngineSettings, wanted: str | None) ->
     return chosen
 
 
-def _drive(events: Iterator[Progress]) -> None:
-    """Show ``events``; on Ctrl-C (or any error) the events are closed, so a run saves
-    what it made and records how it ended before the exception goes on."""
-    line = ProgressLine()
-    try:
-        for event in events:
-            line.show(event)
-    finally:
-        close = getattr(events, "close", None)
-        if close is not None:
-            close()
-        line.end()
-
-
 def _confirm(preview: Preview, assume_yes: bool) -> bool:
     """Show what will be sent and ask; ``--yes`` answers for non-interactive use."""
     print(f"Quality gate (threshold {preview.threshold:g}):", file=sys.stderr)
@@ -357,6 +343,7 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
         raise InputError(f"--max-cost must be 0 or more, not {args.max_cost:g}.")
     out = _export_target(Path(args.out))
     choices = _table_choices(args)
+    transcribe_sources(args.sources, args.yes)  # recordings first, with their progress
     reading = api.read(*args.sources, choices=choices, interviewers=_interviewers(args))
     print(f"Reading {len(reading.reports)} file(s):", file=sys.stderr)
     _report(reading)
@@ -384,7 +371,7 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
     print(f"Engine: {engine.label}. Model: {model}. {job.plan.describe()}", file=sys.stderr)
     run = job.run
     try:
-        _drive(iter(job))
+        drive(iter(job))
     except KeyboardInterrupt:
         kept = f"{len(run.records)} persona(s)" if run.records else "what was made"
         print(
@@ -409,7 +396,7 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
             with closing(
                 refine(run, preview, FrontierClient(key), store, consent=consent)
             ) as steps:
-                _drive(steps)
+                drive(steps)
             spend = frontier_spend(run)
             spent = spend.cost_usd if spend else 0.0
             if spent > preview.frontier_only.usd:
@@ -474,7 +461,7 @@ def cmd_resume(args: argparse.Namespace, engine: Engine) -> int:
     _report(reading)
     job = api.resume(reading, run_id, engine=engine, store=store)
     print(f"Model: {job.run.model}. {job.plan.describe()}", file=sys.stderr)
-    _drive(iter(job))
+    drive(iter(job))
     for warning in job.warnings:
         print(f"Warning: {warning}", file=sys.stderr)
     run = job.run
@@ -537,7 +524,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         required=True,
         metavar="PATH",
-        help="files and folders (CSV, TSV, XLSX, JSON, JSONL, TXT, MD, PDF, DOCX, VTT, SRT)",
+        help="files and folders (CSV, TSV, XLSX, JSON, JSONL, TXT, MD, PDF, DOCX, VTT, SRT; "
+        "recordings WAV, MP3, M4A, MP4, MOV, WEBM, OGG are transcribed on this machine first)",
     )
     gen.add_argument(
         "--model",
@@ -589,7 +577,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     hybrid.add_argument("--refine-all", action="store_true", help="refine every draft")
     hybrid.add_argument("--max-cost", type=float, help="stop calling Claude past this many USD")
-    hybrid.add_argument("--yes", action="store_true", help="send without asking")
+    hybrid.add_argument(
+        "--yes",
+        action="store_true",
+        help="send without asking (and transcribe long recordings without asking)",
+    )
     gen.set_defaults(func=cmd_generate)
 
     chat = sub.add_parser("chat", parents=[common], help="ask a saved persona questions")
@@ -642,6 +634,8 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--out", default=".", help="folder for the export (default: here)")
     resume.add_argument("--format", choices=FORMATS, default="json")
     resume.set_defaults(func=cmd_resume)
+
+    add_transcribe(sub)
     return parser
 
 
@@ -650,6 +644,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace, Engine], int] = args.func
     try:
+        if args.command == "transcribe":  # on this machine: no model engine involved
+            return cmd_transcribe(args)
         args.settings = with_overrides(
             load_settings(),
             engine=args.engine,

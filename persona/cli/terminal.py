@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from typing import TextIO
 
 from rich.console import Console
@@ -79,3 +80,18 @@ class ProgressLine:
             self._bar.stop()
         self._bar = self._task = None
         self._done = 0.0
+
+
+def drive(events: Iterator[Progress]) -> None:
+    """Show ``events``; on Ctrl-C (or any error) the events are closed, so a run saves
+    what it made and records how it ended (a transcription stops) before the exception
+    goes on."""
+    line = ProgressLine()
+    try:
+        for event in events:
+            line.show(event)
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
+        line.end()

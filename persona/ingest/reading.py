@@ -1,7 +1,8 @@
 """Read research files into passages that remember where they came from.
 
-Supported: CSV/TSV, Excel (.xlsx), JSON, JSON Lines, TXT, Markdown, PDF (text layer), DOCX and
-meeting transcripts (WebVTT .vtt, SubRip .srt, timestamped .txt).
+Supported: CSV/TSV, Excel (.xlsx), JSON, JSON Lines, TXT, Markdown, PDF (text layer), DOCX,
+meeting transcripts (WebVTT .vtt, SubRip .srt, timestamped .txt) and recordings
+(.wav .mp3 .m4a .mp4 .mov .webm .ogg) once transcribed (:mod:`persona.transcribe`).
 Every input gets a :class:`FileReport`; a file that cannot be read gets an error that says
 what to do and never stops the others. Nothing is truncated: a file over the size limit is
 refused whole.
@@ -16,6 +17,9 @@ Locators are 1-based:
   values are flattened to ``a.b: value``.
 - JSON Lines, TXT, Markdown: ``line N`` as an editor numbers it; one passage per non-empty line.
 - Meeting transcripts: the start time of a turn, ``00:01:23`` (:mod:`persona.ingest.transcripts`).
+- Recordings: the segment's start time, ``00:01:23``; read from the transcript kept for
+  the recording's bytes, with the researcher's review (their limit is their length, not
+  ``PERSONA_MAX_FILE_MB``).
 - PDF: ``page N``. DOCX: ``paragraph N`` (counting paragraphs that have text) and
   ``table T, row R`` (cells joined with `` | ``).
 
@@ -54,6 +58,8 @@ from persona.ingest.transcripts import (
     interviewer_note,
     same_speaker,
 )
+from persona.transcribe import RECORDING_EXTENSIONS, kept_transcript, open_recording, sha256_of
+from persona.transcribe.audio import Source
 
 FILE_KINDS: dict[str, str] = {
     ".csv": "csv",
@@ -70,6 +76,7 @@ FILE_KINDS: dict[str, str] = {
     ".xlsm": "xlsx",
     ".vtt": "vtt",
     ".srt": "srt",
+    **dict.fromkeys(RECORDING_EXTENSIONS, "recording"),
 }
 """File extension → document kind, for every type Persona reads."""
 
@@ -174,12 +181,15 @@ def read_file(
     asking = ""
     try:
         _check_kind(name)
-        _check_size(name, len(data), _limit(max_bytes))
+        if kind != "recording":  # a recording's limit is its length (see persona.transcribe)
+            _check_size(name, len(data), _limit(max_bytes))
         if not data or data.isspace():
             raise InputError(
                 f"{name} is empty. Check that the export or download finished, "
                 "then upload the file again."
             )
+        if kind == "recording":
+            return read_recording(name, data, len(data))
         if kind == "xlsx":
             passages, warnings, identifiers = read_xlsx(name, data, choice)
         elif kind in _BINARY_READERS:
@@ -215,20 +225,56 @@ def read_file(
     document = Document(
         name, kind, hashlib.sha256(data).hexdigest(), len(data), passages, identifiers
     )
-    report = FileReport(
-        name,
+    return document, _read_report(document, warnings, encoding, speakers, asking)
+
+
+def read_recording(name: str, source: Source, size: int) -> tuple[Document | None, FileReport]:
+    """A recording's passages from the transcript kept for its bytes (see
+    :mod:`persona.transcribe`); one not transcribed yet is checked and reported."""
+    try:
+        sha256 = sha256_of(source)
+        transcript = kept_transcript(sha256, name=name)
+        if transcript is None:
+            open_recording(name, source, sha256)  # a damaged file says so, not "transcribe it"
+            raise InputError(
+                f"{name} is a recording that has not been transcribed yet: transcribe it on "
+                f"the Generate page, or with `persona transcribe {name}`, then read it again."
+            )
+        passages = transcript.passages(name)
+        if not passages:
+            raise InputError(
+                f"No speech was found in {name}: check that it is the right recording and "
+                "that its sound was recorded (not muted), then add it again."
+            )
+    except InputError as exc:
+        return None, FileReport(name, ok=False, kind="recording", size_bytes=size, error=str(exc))
+    except OSError as exc:
+        error = f"{name} could not be opened ({exc.strerror or exc}). Check its permissions."
+        return None, FileReport(name, ok=False, kind="recording", size_bytes=size, error=error)
+    document = Document(name, "recording", sha256, size, passages)
+    return document, _read_report(document, [transcript.summary(), transcript.no_speakers_note])
+
+
+def _read_report(
+    document: Document,
+    warnings: Sequence[str],
+    encoding: str = "",
+    speakers: Sequence[str] = (),
+    interviewer: str = "",
+) -> FileReport:
+    return FileReport(
+        document.name,
         ok=True,
-        kind=kind,
-        size_bytes=len(data),
-        rows=len(passages),
+        kind=document.kind,
+        size_bytes=document.size_bytes,
+        rows=len(document.passages),
         characters=document.characters,
-        tokens=sum(estimate_tokens(p.text) for p in passages),
+        tokens=sum(estimate_tokens(p.text) for p in document.passages),
         encoding=encoding,
         warnings=tuple(warnings),
         speakers=tuple(speakers),
-        interviewer=asking,
+        interviewer=interviewer,
     )
-    return document, report
 
 
 def read_files(
@@ -300,7 +346,7 @@ def read_paths(
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files = _folder_files(path)
+            files = folder_files(path)
             if not files:
                 error = (
                     f"{raw}: the folder has no files Persona can read "
@@ -372,6 +418,8 @@ def _read_path(
 ) -> tuple[Document | None, FileReport]:
     """Read a file from disk; its type and size are checked before its bytes are loaded."""
     kind = FILE_KINDS.get(_extension(name), "")
+    if kind == "recording":  # hashed in blocks from disk, never loaded whole
+        return read_recording(name, path, _size_of(path))
     size = 0
     try:
         size = path.stat().st_size
@@ -388,8 +436,16 @@ def _read_path(
     )
 
 
-def _folder_files(folder: Path) -> list[Path]:
-    """Supported files under ``folder``, in a stable order; hidden files and folders skipped."""
+def _size_of(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def folder_files(folder: Path) -> list[Path]:
+    """Supported files (recordings too) under ``folder``, in a stable order; hidden files
+    and folders skipped."""
     found: list[Path] = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
