@@ -11,6 +11,7 @@ from persona.core.engine_settings import (
     ENGINES,
     LABELS,
     MAX_PARALLEL,
+    EngineKind,
     EngineSettings,
     load_settings,
     save_settings,
@@ -64,11 +65,10 @@ def field_help(key: str, text: str) -> str:
     return pinned(key) or text
 
 
-def engine_name(kind: str) -> str:
+def engine_name(kind: EngineKind) -> str:
     """The engine's name on the picker, marked when the built-in engine is not installed."""
     missing = kind == "builtin" and not llama_installed()
     return ENGINE_NAMES[kind] + (" (not installed)" if missing else "")
-
 
 
 with st.form("settings_form", border=False):

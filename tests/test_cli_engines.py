@@ -44,7 +44,9 @@ def test_models_of_the_builtin_engine(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 @pytest.mark.usefixtures("without_builtin")
-def test_the_builtin_engine_not_installed(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_the_builtin_engine_not_installed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     code, out, _ = run_cli(capsys, "check", "--engine", "builtin")
     assert code == EXIT_FAIL
     assert "The built-in engine is not installed here" in out and "-m pip install" in out

@@ -109,8 +109,8 @@ def compiler_steps(system: str | None = None) -> str:
             'visual-cpp-build-tools/) with "Desktop development with C++", then try again'
         )
     if system == "Darwin":
-        return "run `xcode-select --install` in Terminal (Apple's command line tools), then try again"
-    return "install gcc and g++ (Debian/Ubuntu: `sudo apt install build-essential`), then try again"
+        return "run `xcode-select --install` (Apple's command line tools), then try again"
+    return "install gcc and g++ (Debian/Ubuntu: `sudo apt install build-essential`), then retry"
 
 
 def says_no_compiler(line: str) -> bool:
@@ -246,6 +246,6 @@ def _step(line: str, stage: str, building_since: float) -> Progress | None:
             fraction=fraction,
             eta=eta,
         )
-    if text.startswith("Installing collected packages"):
+    if line.startswith("Installing collected packages"):  # pip's own (a build's is indented)
         return Progress("install", "Installing the built-in engine…")
     return None
