@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from pages.ui.builtin_install import builtin_missing
 from pages.ui.engines import offer_demo, settings_link
 from pages.ui.errors import ollama_down, show_error
 from pages.ui.resources import current_status, hardware, ollama_status, settings, store
@@ -70,6 +71,8 @@ else:
         for warning in engine_status.warnings:
             st.warning(warning, icon=":material/warning:")
         st.page_link("pages/generate.py", label="Generate personas", icon=":material/auto_awesome:")
+    elif engine_status.state == "not installed":
+        builtin_missing(key="home")
     else:
         st.error(engine_status.verdict, icon=":material/power_off:")
     settings_link("Change the engine on the Settings page")

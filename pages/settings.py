@@ -4,18 +4,21 @@ from typing import Any
 
 import streamlit as st
 
+from pages.ui.builtin_install import builtin_missing
 from pages.ui.resources import API_KEY, ENGINE_CHOICE, engine_for, refresh, session_key
 from persona.core.engine_settings import (
     ENGINE_NAMES,
     ENGINES,
     LABELS,
     MAX_PARALLEL,
+    EngineKind,
     EngineSettings,
     load_settings,
     save_settings,
     settings_path,
 )
 from persona.core.errors import ConfigError, PersonaError
+from persona.engines.builtin_install import llama_installed
 from persona.engines.registry import KEY_VARIABLES
 from persona.engines.status import check_engine
 
@@ -62,19 +65,26 @@ def field_help(key: str, text: str) -> str:
     return pinned(key) or text
 
 
+def engine_name(kind: EngineKind) -> str:
+    """The engine's name on the picker, marked when the built-in engine is not installed."""
+    missing = kind == "builtin" and not llama_installed()
+    return ENGINE_NAMES[kind] + (" (not installed)" if missing else "")
+
+
 with st.form("settings_form", border=False):
     engine = st.radio(
         LABELS["engine"],
         ENGINES,
         index=ENGINES.index(session_choice or saved.engine),
-        format_func=lambda kind: ENGINE_NAMES[kind],
+        format_func=engine_name,
         horizontal=True,
         disabled=bool(pinned("engine")),
         help=field_help(
             "engine",
             "Ollama: models on this machine or an Ollama server. OpenAI-compatible server: "
             "vLLM, llama.cpp's server, LM Studio or a LiteLLM proxy, for big studies. Built-in: "
-            "GGUF models inside Persona, nothing to install.",
+            "GGUF models inside Persona (it needs llama-cpp-python: when it is not installed, "
+            "install it below).",
         ),
     )
     st.subheader("Ollama")
@@ -216,3 +226,5 @@ if test_pressed:
             st.warning(warning, icon=":material/warning:")
         if not save_pressed:
             st.caption("Tested the values above; press Save settings to keep them.")
+
+builtin_missing(key="settings")

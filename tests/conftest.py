@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,6 +63,18 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
 def data_dir(isolated: Path) -> Path:
     """This test's Persona data folder (History, settings, logs), as :func:`isolated` set it."""
     return isolated
+
+
+@pytest.fixture
+def without_builtin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a machine where llama-cpp-python could not be built: neither it nor the demo
+    model's package can be imported (a module whose ``sys.modules`` entry is None is, to
+    Python's import system and to ``importlib.util.find_spec``, not installed)."""
+    from persona.engines.builtin_install import PACKAGES
+
+    for name in [*PACKAGES, *sys.modules]:
+        if name.split(".")[0] in PACKAGES:
+            monkeypatch.setitem(sys.modules, name, None)
 
 
 @pytest.fixture

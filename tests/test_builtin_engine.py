@@ -9,13 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from persona.core.errors import EngineError, InputError, ModelNotFound
+from persona.core.errors import EngineError, EngineNotInstalled, InputError, ModelNotFound
 from persona.engines.base import ChatOptions, Usage
 from persona.engines.builtin import BuiltinEngine, demo_model_name
+from persona.engines.builtin_install import OLLAMA_DOWNLOAD, REQUIREMENTS
 from persona.engines.gguf import read_gguf
 from persona.engines.hardware import Hardware
 from persona.engines.inventory import model_rows
 from persona.engines.llamacpp import demo_model_path, json_gbnf
+from persona.engines.status import check_engine
 
 DEMO = demo_model_path()
 MACHINE = Hardware(16 * 10**9, 8 * 10**9, "Test CPU", 4, 8)
@@ -129,6 +131,24 @@ def test_an_unknown_model_says_where_to_put_it(tmp_path: Path) -> None:
     message = str(info.value)
     assert "not available in built-in engine" in message
     assert str(tmp_path / "models") in message and "Hardware & models" in message
+
+
+@pytest.mark.usefixtures("without_builtin")
+def test_without_llama_cpp_the_engine_says_it_is_not_installed(tmp_path: Path) -> None:
+    engine = BuiltinEngine(tmp_path / "models")
+    write_model(tmp_path / "models", "b-model.gguf")
+    assert list(engine.model_files()) == ["b-model"]  # no demo: its package is missing too
+    assert demo_model_name() == DEMO.stem  # still known by name
+    with pytest.raises(EngineNotInstalled) as raised:
+        engine.list_models()
+    message = str(raised.value)
+    assert "not installed here" in message and "Settings page" in message
+    assert all(f'"{r}"' in message for r in REQUIREMENTS) and OLLAMA_DOWNLOAD in message
+    status = check_engine(engine)
+    assert status.state == "not installed" and not status.ready
+    assert status.verdict == message
+    with pytest.raises(EngineNotInstalled):
+        next(engine.chat("b-model", [{"role": "user", "content": "hi"}]))
 
 
 @pytest.mark.realmodel

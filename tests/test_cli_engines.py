@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -40,6 +41,20 @@ def test_models_of_the_builtin_engine(capsys: pytest.CaptureFixture[str]) -> Non
     assert code == EXIT_OK
     line = next(line for line in out.splitlines() if line.startswith(demo_model_name()))
     assert "134.5M" in line and "Q4_1" in line and "8,192" in line and "fits" in line
+
+
+@pytest.mark.usefixtures("without_builtin")
+def test_the_builtin_engine_not_installed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = run_cli(capsys, "check", "--engine", "builtin")
+    assert code == EXIT_FAIL
+    assert "The built-in engine is not installed here" in out and "-m pip install" in out
+    study = tmp_path / "p01.txt"
+    study.write_text("Interviewer: How do you shop?\nP01: Mostly online.\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "generate", "--from", str(study), "--engine", "builtin")
+    assert code == EXIT_FAIL
+    assert "The built-in engine is not installed here" in err and "Ollama" in err
 
 
 def test_pull_is_ollama_only(capsys: pytest.CaptureFixture[str]) -> None:

@@ -171,6 +171,31 @@ def test_home_with_ollama_running_but_no_models(monkeypatch: pytest.MonkeyPatch)
     assert any("no models yet" in i for i in values(at.info))
 
 
+PAGES = ["home", "models", "generate", "compare", "history", "hybrid", "settings"]
+
+
+@pytest.mark.usefixtures("without_builtin", "ollama_down")
+@pytest.mark.parametrize("engine", ["ollama", "builtin"])
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_loads_without_the_builtin_engine(
+    page: str, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where llama-cpp-python could not be built, every page works; those that need a model
+    say how to get one (Ollama, or the one-click install) instead of offering the demo."""
+    monkeypatch.setenv("PERSONA_ENGINE", engine)
+    at = open_page(page)
+    labels = [b.label for b in at.button]
+    assert "Use the built-in demo model" not in labels
+    if page in ("home", "generate", "compare", "settings") or (page, engine) == (
+        "models",
+        "builtin",
+    ):
+        offers = [i for i in values(at.info) if "The built-in engine is not installed here" in i]
+        assert len(offers) == 1, values(at.info)
+        assert "install **Ollama** ([download](https://ollama.com/download))" in offers[0]
+        assert labels.count("Install the built-in engine") == 1
+
+
 # --- Hardware & models -------------------------------------------------------------------------
 
 HARDWARE_METRICS = ["Memory for models", "RAM", "Accelerator", "CPU cores"]

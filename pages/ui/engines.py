@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages.ui.builtin_install import builtin_missing
 from pages.ui.resources import ENGINE_CHOICE, refresh
 from persona.engines.builtin import DEMO_NOTE
 
@@ -15,7 +16,10 @@ def settings_link(label: str = "Open the Settings page") -> None:
 
 
 def offer_demo(*, key: str) -> None:
-    """Offer the built-in demo model for this session, when Ollama is not there."""
+    """Offer the built-in demo model for this session, when Ollama is not there (or how to
+    get a model, when the built-in engine is not installed either)."""
+    if builtin_missing(key=key):
+        return
     st.info(
         f"**Try it now with the built-in demo model** — {DEMO_NOTE}. It runs inside Persona: "
         "nothing to install, nothing leaves this machine.",

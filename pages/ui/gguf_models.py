@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from pages.ui.builtin_install import builtin_missing
 from pages.ui.errors import guarded, show_error
 from pages.ui.memory_chart import memory_chart
 from pages.ui.resources import builtin_engine, current_model_rows, refresh, settings
@@ -15,6 +16,7 @@ from persona.core.engine_settings import save_settings
 from persona.core.errors import InputError, PersonaError
 from persona.core.units import GB, format_bytes
 from persona.engines.builtin import DEMO_NOTE
+from persona.engines.builtin_install import llama_installed
 from persona.engines.catalogue import recommend
 from persona.engines.gguf import read_gguf
 from persona.engines.hardware import Hardware
@@ -26,10 +28,12 @@ def render(machine: Hardware) -> None:
     files = engine.model_files()
     st.subheader("Built-in engine")
     st.write(
-        "Models run inside Persona with llama.cpp: no server, nothing to install. The demo "
+        "Models run inside Persona with llama.cpp, no server. The demo "
         f"model is {DEMO_NOTE} (for this machine: **{recommend(machine).tier.model}**). Any "
         f"GGUF file works: copy it into `{chosen.models_dir}` or add it by path below."
     )
+    if builtin_missing(key="models_builtin") and not llama_installed():
+        return
     for problem in engine.warnings():
         st.warning(problem, icon=":material/warning:")
     try:

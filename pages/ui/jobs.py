@@ -81,10 +81,15 @@ def timing(job: Job) -> str:
     return text
 
 
-def follow_job(key: str, *, label: str) -> None:
+def follow_job(
+    key: str,
+    *,
+    label: str,
+    stop_help: str = "Ends the model's current answer; the personas made so far are kept.",
+) -> None:
     """Show the job under ``key`` live until it ends, then rerun to show its outcome.
 
-    Stop ends the model's current request and keeps what was made.
+    Stop ends the job (for a run: the model's current request; what was made is kept).
     """
     job = current_job(key)
     if job is None:
@@ -103,7 +108,7 @@ def follow_job(key: str, *, label: str) -> None:
         icon=":material/stop_circle:",
         disabled=stopping,
         on_click=job.stop,
-        help="Ends the model's current answer; the personas made so far are kept.",
+        help=stop_help,
     )
     clock = right.empty()
     with st.status("Stopping…" if stopping else label, expanded=True, state="running") as box:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages.ui.builtin_install import builtin_missing
 from pages.ui.engines import offer_demo, settings_link
 from pages.ui.errors import ollama_down
 from pages.ui.resources import current_status, hardware, settings
@@ -22,6 +23,9 @@ def installed_models(*, retry_key: str) -> list[str]:
         ollama_down(chosen.ollama_host, retry_key=retry_key)
         offer_demo(key=f"{retry_key}_demo")
         return []
+    if status.state == "not installed":
+        builtin_missing(key=retry_key)
+        return []
     if not status.ready:
         st.error(status.verdict, icon=":material/power_off:")
         settings_link()
@@ -36,11 +40,12 @@ def installed_models(*, retry_key: str) -> list[str]:
                 icon=":material/download:",
             )
         elif chosen.engine == "builtin":
-            st.warning(
-                "The built-in engine found no GGUF models: add a .gguf file on the Hardware & "
-                "models page.",
-                icon=":material/download:",
-            )
+            if not builtin_missing(key=retry_key):  # the demo model's package is there
+                st.warning(
+                    "The built-in engine found no GGUF models: add a .gguf file on the Hardware "
+                    "& models page.",
+                    icon=":material/download:",
+                )
         else:
             st.warning(f"{status.label} lists no models: load one on the server.")
         st.page_link("pages/models.py", label="Go to Hardware & models", icon=":material/memory:")

@@ -28,6 +28,7 @@ from persona.core.errors import InputError, PersonaError
 from persona.core.private import check_writable_dir
 from persona.core.units import format_bytes
 from persona.engines.base import Engine
+from persona.engines.builtin_install import install_command
 from persona.engines.catalogue import recommend
 from persona.engines.hardware import detect_hardware
 from persona.engines.inventory import check_ollama, install_steps, model_rows
@@ -202,8 +203,8 @@ def _no_models(engine: Engine, recommended: str) -> str:
         return f"No models are installed. Pull one first: persona pull {recommended}"
     if engine.kind == "builtin":
         return (
-            "No GGUF models found: reinstall Persona for the demo model, or put a .gguf file "
-            "in the models folder."
+            f"No GGUF models found: install the demo model ({install_command()}), or put a "
+            ".gguf file in the models folder."
         )
     return f"{engine.label} lists no models: load one on the server."
 

@@ -60,6 +60,20 @@ class EngineUnreachable(EngineError):
         )
 
 
+class EngineNotInstalled(EngineError):
+    """The engine's own software is not installed here (the built-in engine without
+    llama-cpp-python): the pages offer to install it, or Ollama instead."""
+
+
+class InstallFailed(EngineError):
+    """Installing the built-in engine failed; ``log`` is the end of pip's output, for the
+    page to show under the message."""
+
+    def __init__(self, message: str, log: tuple[str, ...] = ()) -> None:
+        self.log = log
+        super().__init__(message)
+
+
 class EngineTimeout(EngineError):
     """The engine is running and took the request, but did not answer in time."""
 

@@ -11,7 +11,6 @@ for. Closing the iterator :meth:`BuiltinEngine.chat` returned stops decoding.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import threading
 import time
@@ -30,15 +29,12 @@ from persona.engines.base import (
     ModelInfo,
     Usage,
 )
+from persona.engines.builtin_install import llama_installed, not_installed
 from persona.engines.gguf import GgufInfo, read_gguf
-from persona.engines.llamacpp import demo_model_path, json_grammar, load_llama
+from persona.engines.llamacpp import DEMO_FILE, demo_model_path, json_grammar, load_llama
 
 LABEL = "Built-in engine"
 DEMO_NOTE = "tiny and fast, for trying the workflow; install Ollama for real results"
-MISSING_LLAMA = (
-    "The built-in engine needs llama-cpp-python, which is not installed here: run the README's "
-    "start command again (or `pip install llama-cpp-python`)."
-)
 _CONTEXT_STEP = 1024
 _TOO_LONG = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
 SAMPLING = {"top_k": 40, "top_p": 0.9, "repeat_penalty": 1.1}
@@ -46,8 +42,9 @@ SAMPLING = {"top_k": 40, "top_p": 0.9, "repeat_penalty": 1.1}
 
 
 def demo_model_name() -> str:
-    """The demo model's name in the built-in engine (its file name without ``.gguf``)."""
-    return demo_model_path().stem
+    """The demo model's name in the built-in engine (its file name without ``.gguf``), known
+    whether or not its package is installed."""
+    return Path(DEMO_FILE).stem
 
 
 @dataclass
@@ -124,14 +121,14 @@ class BuiltinEngine:
         return models, problems
 
     def list_models(self) -> list[ModelInfo]:
+        """The models it can run; raises EngineNotInstalled without llama-cpp-python."""
+        if not llama_installed():
+            raise not_installed()
         return self.scan()[0]
 
     def warnings(self) -> list[str]:
-        """Files that cannot be used, and a missing llama-cpp-python."""
-        problems = self.scan()[1]
-        if importlib.util.find_spec("llama_cpp") is None:
-            problems.insert(0, MISSING_LLAMA)
-        return problems
+        """Files that cannot be used."""
+        return self.scan()[1]
 
     def describe(self, model: str) -> ModelInfo:
         path = self.model_files().get(model)
@@ -264,7 +261,7 @@ class BuiltinEngine:
             threads = {"n_threads": self.threads} if self.threads else {}
             slot.llama = load_llama(path, n_ctx=size, verbose=False, **threads)
         except ImportError as exc:
-            raise EngineError(MISSING_LLAMA) from exc
+            raise not_installed() from exc
         except (ValueError, RuntimeError, OSError) as exc:
             raise EngineError(
                 f"{LABEL} could not load '{model}' from {path}: {exc}. The file may be damaged, "

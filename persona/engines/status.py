@@ -5,16 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from persona.core.errors import EngineUnreachable, PersonaError
+from persona.core.errors import EngineNotInstalled, EngineUnreachable, PersonaError
 from persona.engines.base import Engine, ModelInfo
 
-State = Literal["ready", "unreachable", "failing"]
+State = Literal["ready", "unreachable", "failing", "not installed"]
 
 
 @dataclass(frozen=True)
 class EngineStatus:
-    """One check of an engine: ``unreachable`` (not running, or a wrong address) and ``failing``
-    (it answers, with an error) are told apart."""
+    """One check of an engine: ``unreachable`` (not running, or a wrong address), ``failing``
+    (it answers, with an error) and ``not installed`` (the built-in engine without
+    llama-cpp-python) are told apart."""
 
     label: str
     kind: str
@@ -40,6 +41,8 @@ class EngineStatus:
         """One sentence for people."""
         if self.state == "unreachable":
             return f"Not reachable. {self.error}"
+        if self.state == "not installed":
+            return self.error
         if self.state == "failing":
             return f"Reachable, but it reports an error. {self.error}"
         count = len(self.models)
@@ -54,6 +57,8 @@ def check_engine(engine: Engine) -> EngineStatus:
     try:
         models = tuple(engine.list_models())
         warnings = tuple(extra()) if callable(extra) else ()
+    except EngineNotInstalled as exc:
+        return EngineStatus(engine.label, engine.kind, "not installed", error=str(exc))
     except EngineUnreachable as exc:
         return EngineStatus(engine.label, engine.kind, "unreachable", error=str(exc))
     except PersonaError as exc:
