@@ -46,13 +46,15 @@ def environment(
 
 def seed(data_dir: Path, *personas: Persona, refined: bool = False, **fields: object) -> Run:
     """A finished run of ``personas`` in History, as a generation would have saved it."""
-    run = Run(
-        model="llama3.2:3b",
-        study="Night shifts",
-        records=[PersonaRecord(draft=p, refined=p if refined else None) for p in personas],
-        status="complete",
-        speakers=speakers(PASSAGES),
-        **fields,  # type: ignore[arg-type]
+    run = Run.model_validate(
+        {
+            "model": "llama3.2:3b",
+            "study": "Night shifts",
+            "records": [PersonaRecord(draft=p, refined=p if refined else None) for p in personas],
+            "status": "complete",
+            "speakers": speakers(PASSAGES),
+            **fields,
+        }
     )
     Store(history_path(data_dir)).save(run)
     return run
@@ -92,9 +94,8 @@ def test_generate_shows_two_personas_named_alike(data_dir: Path) -> None:
     run = seed(data_dir, NURSE, DRIVER)
     at = open_page("generate", current_run=run.id)
     assert list(overlap_matrix(at).index) == ["Anna Berg", "Anna Berg (2)"]
-    assert "### Anna Berg (2)" in texts(at.markdown)
-    assert chat_choices(at) == ["Anna Berg", "Anna Berg (2)"]
-    assert at.chat_input, "Talk to a persona is offered"
+    assert f"### {escape_markdown('Anna Berg (2)')}" in texts(at.markdown)
+    assert chat_choices(at) == ["Anna Berg", "Anna Berg (2)"]  # Talk to a persona is offered
 
 
 def test_history_shows_two_personas_named_alike(data_dir: Path) -> None:
@@ -174,7 +175,7 @@ def test_warnings_show_one_line_per_kind_with_the_details_apart(data_dir: Path) 
     ] * 3
     run = seed(data_dir, NURSE, status="partial", message=join_warnings(wall))
     at = open_page("generate", current_run=run.id)
-    [warning] = [w for w in texts(at.warning) if "over-long" in w]
+    [warning] = [w for w in texts(at.warning) if "ages trimmed" in w]
     lines = ["6 over-long ages trimmed", "3 personas marked unusable"]
     assert warning == "\n".join(f"- {escape_markdown(line)}" for line in lines)
     [details] = [e for e in at.expander if e.label.startswith("Details")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -99,17 +100,16 @@ def offer_sample(*, key: str, disabled: bool = False) -> bool:
     gone until "Stop using the sample")."""
     if st.session_state.get(sample_key(key)):
         return True
-    clicked = st.button(
+    st.button(
         SAMPLE_BUTTON,
         key=f"{sample_key(key)}_button",
         icon=":material/science:",
         disabled=disabled,
         help=f"Loads {SAMPLE_DESCRIPTION} shipped with Persona, to see what it makes before "
         "you bring your own files.",
+        on_click=partial(st.session_state.__setitem__, sample_key(key), True),
     )
-    if clicked:
-        st.session_state[sample_key(key)] = True
-    return clicked
+    return False
 
 
 def _sample(key: str, disabled: bool) -> Upload:
