@@ -172,6 +172,8 @@ class RunSummary:
     @property
     def personas_text(self) -> str:
         """``2 of 3 usable``: how many personas the run has, counting only usable ones."""
+        if not self.persona_count:
+            return "none"
         return f"{self.usable_count} of {self.persona_count} usable"
 
     @property
