@@ -115,8 +115,7 @@ for study, runs in groups.items():
         hide_index=True,
         width="stretch",
         column_config={
-            "Status": st.column_config.TextColumn(width="medium"),
-            "Personas": st.column_config.TextColumn(help="Usable personas of all the run made"),
+            "Personas": st.column_config.TextColumn(help="Usable personas of all the run made")
         },
         on_select=partial(remember, table_key, ids),
         selection_mode="multi-row",
