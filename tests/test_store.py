@@ -546,3 +546,19 @@ def test_chunk_findings_are_kept_in_order_and_deleted_with_the_run(tmp_path: Pat
     ]
     store.delete(run.id)
     assert store.chunks(run.id) == []
+
+
+def test_list_counts_the_usable_personas_of_the_version_shown(store: Store) -> None:
+    broken = make_persona("P05-parent.md").model_copy(update={"unusable": ["a file name"]})
+    mended = make_persona("Ana Costa")
+    store.save(make_run(personas=(make_persona(), broken)))
+    refined = make_run(model="refined")
+    refined.records = [PersonaRecord(draft=broken, refined=mended)]  # the refined one is shown
+    store.save(refined)
+    store.save(make_run(model="empty"))
+    counts = {s.model: (s.usable_count, s.persona_count, s.personas_text) for s in store.list()}
+    assert counts == {
+        "llama3.2:3b": (1, 2, "1 of 2 usable"),
+        "refined": (1, 1, "1 of 1 usable"),
+        "empty": (0, 0, "none"),
+    }

@@ -14,7 +14,7 @@ from persona import __version__, api
 from persona.cli.chat import cmd_chat
 from persona.cli.compare import cmd_compare
 from persona.cli.study import print_study
-from persona.cli.terminal import ProgressLine, drive
+from persona.cli.terminal import ProgressLine, drive, print_warnings
 from persona.cli.transcribe import add_transcribe, cmd_transcribe, transcribe_sources
 from persona.core.crashlog import log_unexpected
 from persona.core.engine_settings import (
@@ -381,8 +381,7 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
             file=sys.stderr,
         )
         return EXIT_CANCELLED
-    for warning in job.warnings:
-        print(f"Warning: {warning}", file=sys.stderr)
+    print_warnings(job.warnings)
     if args.hybrid:
         preview = prepare(
             run,
@@ -463,8 +462,7 @@ def cmd_resume(args: argparse.Namespace, engine: Engine) -> int:
     job = api.resume(reading, run_id, engine=engine, store=store)
     print(f"Model: {job.run.model}. {job.plan.describe()}", file=sys.stderr)
     drive(iter(job))
-    for warning in job.warnings:
-        print(f"Warning: {warning}", file=sys.stderr)
+    print_warnings(job.warnings)
     run = job.run
     print(api.save_export(run, args.format, args.out, passages=reading.passages))
     print(f"{len(run.records)} personas · {run.verified_summary} · run {run.id}", file=sys.stderr)

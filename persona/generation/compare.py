@@ -169,7 +169,12 @@ def _persona_cells(persona: Persona, cover: Coverage | None, index: int) -> dict
     found = sum(ev.verified is True for ev in persona.all_evidence())
     total = len(persona.all_evidence())
     weak = sum(bool(ev.weak_support) for ev in persona.all_evidence())
-    who = ", ".join(cover.represented(index)) if cover and cover.known else "unknown"
+    if cover is None or not cover.known:
+        who = "unknown"
+    elif not cover.counts(index):
+        who = cover.share_text(index)
+    else:
+        who = ", ".join(cover.represented(index))
     return {
         "persona": f"{persona.name} — {persona.role}",
         "quote": _quote(persona.quote),

@@ -135,6 +135,12 @@ _RUN_COLUMNS = (
     "id, created_at, kind, model, frontier_model, status, message, options, files, "
     "file_names, usage, raw_answers, research_text, owner, engine, speakers, study"
 )
+_USABLE = (
+    "p.idx IS NOT NULL AND json_array_length(COALESCE(json_extract(p.data, '$.chosen.unusable'), "
+    "json_extract(p.data, '$.refined.unusable'), json_extract(p.data, '$.draft.unusable'), "
+    "'[]')) = 0"
+)
+"""Whether a record's current persona (see :attr:`PersonaRecord.current`) is usable, in SQL."""
 _JSON_COLUMNS = ("options", "files", "usage", "raw_answers", "speakers")
 
 
@@ -160,6 +166,15 @@ class RunSummary:
     """Which engine made the run (empty for runs saved before Persona recorded it)."""
     study: str = ""
     persona_names: tuple[str, ...] = ()
+    usable_count: int = 0
+    """How many of the run's personas are usable (not marked unusable)."""
+
+    @property
+    def personas_text(self) -> str:
+        """``2 of 3 usable``: how many personas the run has, counting only usable ones."""
+        if not self.persona_count:
+            return "none"
+        return f"{self.usable_count} of {self.persona_count} usable"
 
     @property
     def title(self) -> str:
@@ -399,7 +414,8 @@ class Store:
                 "r.status, COUNT(p.idx), COALESCE(SUM(p.found), 0), "
                 "COALESCE(SUM(p.checked), 0), COALESCE(SUM(p.total), 0), r.engine, r.study, "
                 "(SELECT GROUP_CONCAT(name, char(10)) FROM "
-                "(SELECT n.name FROM records n WHERE n.run_id = r.id ORDER BY n.idx)) "
+                "(SELECT n.name FROM records n WHERE n.run_id = r.id ORDER BY n.idx)), "
+                f"COALESCE(SUM({_USABLE}), 0) "
                 f"FROM runs r LEFT JOIN records p ON p.run_id = r.id {where} "
                 "GROUP BY r.id ORDER BY r.created_at DESC, r.rowid DESC LIMIT :limit",
                 params,
@@ -418,6 +434,7 @@ class Store:
                 engine=row[11],
                 study=row[12],
                 persona_names=tuple(row[13].split("\n")) if row[13] else (),
+                usable_count=row[14],
             )
             for row in rows
         ]
