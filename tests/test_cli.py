@@ -329,3 +329,32 @@ def test_bad_columns_spec_is_a_clear_error(fake_ollama, capsys, tmp_path):
         fake_ollama.url,
     )
     assert code == EXIT_FAIL and "Unknown column role 'quoted'" in err
+
+
+@pytest.mark.parametrize(
+    ("host", "where"),
+    [
+        (None, "on this machine"),
+        ("http://ann:s3cret@10.0.0.5:11434", "on 10.0.0.5:11434"),
+    ],
+)
+def test_generate_and_chat_say_where_the_engine_runs(
+    fake_ollama, capsys, tmp_path, data_dir, host, where
+):
+    address = host or fake_ollama.url
+    interviews = str(SAMPLES / "interviews")
+    with fake_ollama.answering_at("http://10.0.0.5:11434"):
+        code, out, err = run_cli(
+            capsys, "generate", "--from", interviews, "--count", "2", "--out", str(tmp_path),
+            "--host", address,
+        )  # fmt: skip
+        assert code == EXIT_OK, err
+        assert f"Drafts are made {where}." in err
+        run_id = err.rsplit("run ", 1)[1].strip()
+        code, out, err = run_cli(
+            capsys, "chat", run_id, "1", "--from", interviews, "--ask", "Which car do you drive?",
+            "--host", address,
+        )  # fmt: skip
+    assert code == EXIT_OK, err
+    assert f"Answers are written by llama3.2:3b {where}, from the study only." in err
+    assert "s3cret" not in out + err and "ann:" not in out + err

@@ -73,7 +73,7 @@ class Plan:
     """The most merge calls this plan can need (counted up front)."""
     merge_rounds: int = 0
     estimated_seconds: float | None = None
-    """From this machine's measured speed for the model; None when never measured."""
+    """From the model's measured speed (History's earlier runs); None when never measured."""
 
     @property
     def persona_calls(self) -> int:
@@ -131,11 +131,11 @@ def _duration(seconds: float | None) -> str:
     if seconds is None:
         return ""
     if seconds < 90:
-        return f" About {max(1, round(seconds))} s on this machine."
+        return f" About {max(1, round(seconds))} s, going by this model's earlier runs."
     minutes = round(seconds / 60)
     if minutes < 90:
-        return f" About {minutes} min on this machine."
-    return f" About {seconds / 3600:.1f} h on this machine."
+        return f" About {minutes} min, going by this model's earlier runs."
+    return f" About {seconds / 3600:.1f} h, going by this model's earlier runs."
 
 
 def plan(
