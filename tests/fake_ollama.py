@@ -610,6 +610,7 @@ class FakeOllama:
     def answering_at(self, address: str) -> Iterator[None]:
         """While open, requests made with ``requests`` to ``address`` (such as
         ``http://10.0.0.5:11434``) reach this server, as if it ran on another machine."""
+
         def forward(request: Any) -> tuple[int, dict[str, str], bytes]:
             path = str(request.url)[len(address) :] or "/"
             connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)

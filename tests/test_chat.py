@@ -214,7 +214,9 @@ def test_in_each_language_an_invention_is_declined_and_a_faithful_answer_shown(
         "es": "Pago 45 euros al mes y mi hermano Joaquim trabaja en Siemens.",
         "ja": "毎月45ユーロ払っています。兄はシーメンスで働いています。",
     }[code]
-    engine.queue(answer(True, invented, [given[0].id]), answer(True, spoken(given[0]), [given[0].id]))
+    engine.queue(
+        answer(True, invented, [given[0].id]), answer(True, spoken(given[0]), [given[0].id])
+    )
     declined = chat.ask(question)
     assert not declined.supported and declined.answer == DECLINES[language]
     assert "“45”" in declined.note and declined.nearest

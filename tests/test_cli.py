@@ -346,15 +346,16 @@ def test_generate_and_chat_say_where_the_engine_runs(
     with fake_ollama.answering_at("http://10.0.0.5:11434"):
         code, out, err = run_cli(
             capsys, "generate", "--from", interviews, "--count", "2", "--out", str(tmp_path),
-            "--host", address,
+            "--model", "llama3.2:3b", "--host", address,
         )  # fmt: skip
         assert code == EXIT_OK, err
         assert f"Drafts are made {where}." in err
         run_id = err.rsplit("run ", 1)[1].strip()
         code, out, err = run_cli(
-            capsys, "chat", run_id, "1", "--from", interviews, "--ask", "Which car do you drive?",
-            "--host", address,
+            capsys, "chat", run_id, "1", "--from", interviews,
+            "--ask", "What goes wrong with substitutions?", "--host", address,
         )  # fmt: skip
     assert code == EXIT_OK, err
+    assert "Sources, word for word:" in out
     assert f"Answers are written by llama3.2:3b {where}, from the study only." in err
     assert "s3cret" not in out + err and "ann:" not in out + err

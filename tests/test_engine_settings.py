@@ -210,7 +210,11 @@ def test_default_model(tmp_path: Path) -> None:
         ("openai", "http://app.localhost:8000/v1", ON_THIS_MACHINE),
         ("openai", "http://[::ffff:127.0.0.1]:8000/v1", ON_THIS_MACHINE),
         ("openai", "http://gpu-box:8000/v1", "on gpu-box:8000"),
-        ("openai", "https://user:sk-secret@llm.example.com/keys/sk-abc/v1", "on llm.example.com:443"),
+        (
+            "openai",
+            "https://user:sk-secret@llm.example.com/keys/sk-abc/v1",
+            "on llm.example.com:443",
+        ),
         ("openai", "http://[2001:db8::7]:8000/v1", "on [2001:db8::7]:8000"),
         ("openai", "http://GPU-Box.lan:8000", "on gpu-box.lan:8000"),
     ],
@@ -224,7 +228,9 @@ def test_where_the_engine_runs(tmp_path: Path, engine: str, address: str, where:
 
 
 def test_the_builtin_engine_and_a_server_without_an_address(tmp_path: Path) -> None:
-    builtin = load_settings(tmp_path, env={"OLLAMA_HOST": "10.0.0.5"}, changes={"engine": "builtin"})
+    builtin = load_settings(
+        tmp_path, env={"OLLAMA_HOST": "10.0.0.5"}, changes={"engine": "builtin"}
+    )
     assert where_engine_runs(builtin) == ON_THIS_MACHINE
     server = with_overrides(load_settings(tmp_path, env={}), engine="openai")
     assert where_engine_runs(server) == "on the OpenAI-compatible server (no address set yet)"

@@ -1,4 +1,4 @@
-"""Does a chat answer rest on the passages it cites? Numbers, names and words, in several languages."""
+"""Does a chat answer rest on the passages it cites? Numbers, names and words, in four languages."""
 
 from __future__ import annotations
 
@@ -48,7 +48,11 @@ def test_any_number_written_in_digits_is_read_back(number: int) -> None:
         ),
         ("Honestly I'm fine. I think so: Tuesdays are hard.", "English", []),
         ("Ich weiß, dass Sie das Brot von Edeka mögen.", "German", ["Brot", "Edeka"]),
-        ("Pues yo compro en Mercadona con mi hermano Joaquim.", "Spanish", ["Mercadona", "Joaquim"]),
+        (
+            "Pues yo compro en Mercadona con mi hermano Joaquim.",
+            "Spanish",
+            ["Mercadona", "Joaquim"],
+        ),
         ("兄はシーメンスで働いています。", "Japanese", ["シーメンス"]),
         ("“Quoted” — Then after a dash\nNew line", "English", []),
     ],

@@ -463,7 +463,7 @@ def page_text(at: AppTest) -> str:
 @pytest.mark.parametrize("page", ["home", "generate", "compare", "models"])
 def test_every_page_says_where_drafts_are_made(page: str, remote_ollama: str) -> None:
     text = page_text(open_page(page))
-    assert "10.0.0.5:11434" in text, text
+    assert "on 10.0.0.5:11434" in text, text  # shown unescaped
     for local in ("made on this machine", "running on this machine", "not sent anywhere"):
         assert local not in text, text
     assert "nothing leaves this machine" not in text

@@ -88,7 +88,7 @@ def render_chat(run: Run, *, key: str, reading: Reading | None = None) -> None:
 def _chat(run: Run, key: str, reading: Reading | None) -> None:
     st.subheader("Talk to a persona")
     st.caption(
-        f"Answers are written by the model {current_where()} and only from "
+        f"Answers are written by the model {escape_markdown(current_where())} and only from "
         "your research data: each cites the passages it rests on, shown word for word, and is "
         "shown only when those passages hold its numbers, names and most of its words. Where "
         "the data says nothing, the persona says so."

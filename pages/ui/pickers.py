@@ -70,10 +70,8 @@ def pick_model(label: str, models: list[str], *, disabled: bool = False) -> str 
 def engine_caption() -> None:
     """Which engine runs the models on this page and where, with a link to change it."""
     chosen = settings()
-    st.caption(
-        f"Engine: **{chosen.engine_name}**, {escape_markdown(where_engine_runs(chosen))} — change it on the "
-        "Settings page.",
-    )
+    where = escape_markdown(where_engine_runs(chosen))
+    st.caption(f"Engine: **{chosen.engine_name}**, {where} — change it on the Settings page.")
 
 
 def pick_language(reading: Reading | None, *, key: str = "language") -> str:

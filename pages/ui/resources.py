@@ -19,6 +19,7 @@ from persona.core.engine_settings import (
     where_engine_runs,
 )
 from persona.core.errors import ConfigError
+from persona.core.safe_text import escape_markdown
 from persona.engines.base import Engine
 from persona.engines.builtin import BuiltinEngine
 from persona.engines.hardware import Hardware, detect_hardware
@@ -57,13 +58,13 @@ def current_where() -> str:
 
 
 def where_drafts_go() -> str:
-    """One sentence on where the research data goes to make drafts."""
+    """One sentence (Markdown) on where the research data goes to make drafts."""
     where = current_where()
     if where == ON_THIS_MACHINE:
         return "Drafts are made on this machine: your research data is not sent anywhere."
     return (
-        f"Drafts are made {where}: your research data is sent there for the drafts, and "
-        "nowhere else."
+        f"Drafts are made {escape_markdown(where)}: your research data is sent there for the "
+        "drafts, and nowhere else."
     )
 
 

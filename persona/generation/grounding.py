@@ -34,49 +34,50 @@ MIN_WORD_SHARE = 0.6
 SHOWN_MISSING = 6
 """Numbers and names a reason lists at most."""
 
-_UNITS: dict[str, tuple[str, ...]] = {
+_UNIT_WORDS = {
     # 2 to 19; "one" is left out in every language: it is also "a", "someone", "the one".
     "English": (
         "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
         "sixteen seventeen eighteen nineteen"
-    ).split(),
+    ),
     "German": (
         "zwei drei vier fünf sechs sieben acht neun zehn elf zwölf dreizehn vierzehn fünfzehn "
         "sechzehn siebzehn achtzehn neunzehn"
-    ).split(),
+    ),
     "Spanish": (
         "dos tres cuatro cinco seis siete ocho nueve diez once doce trece catorce quince "
         "dieciséis diecisiete dieciocho diecinueve"
-    ).split(),
+    ),
     "French": (
         "deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze quinze seize "
         "dix-sept dix-huit dix-neuf"
-    ).split(),
+    ),
     "Italian": (
         "due tre quattro cinque sei sette otto nove dieci undici dodici tredici quattordici "
         "quindici sedici diciassette diciotto diciannove"
-    ).split(),
+    ),
     "Portuguese": (
         "dois três quatro cinco seis sete oito nove dez onze doze treze catorze quinze "
         "dezasseis dezassete dezoito dezanove"
-    ).split(),
+    ),
     "Dutch": (
         "twee drie vier vijf zes zeven acht negen tien elf twaalf dertien veertien vijftien "
         "zestien zeventien achttien negentien"
-    ).split(),
+    ),
 }
-"""Number words from 2 to 19, in order."""
-_TENS: dict[str, tuple[str, ...]] = {
-    "English": "twenty thirty forty fifty sixty seventy eighty ninety".split(),
-    "German": "zwanzig dreißig vierzig fünfzig sechzig siebzig achtzig neunzig".split(),
-    "Spanish": "veinte treinta cuarenta cincuenta sesenta setenta ochenta noventa".split(),
-    "French": "vingt trente quarante cinquante soixante soixante-dix quatre-vingt".split()
-    + ["quatre-vingt-dix"],
-    "Italian": "venti trenta quaranta cinquanta sessanta settanta ottanta novanta".split(),
-    "Portuguese": "vinte trinta quarenta cinquenta sessenta setenta oitenta noventa".split(),
-    "Dutch": "twintig dertig veertig vijftig zestig zeventig tachtig negentig".split(),
+"""Number words from 2 to 19, in order, by language."""
+_TENS_WORDS = {
+    "English": "twenty thirty forty fifty sixty seventy eighty ninety",
+    "German": "zwanzig dreißig vierzig fünfzig sechzig siebzig achtzig neunzig",
+    "Spanish": "veinte treinta cuarenta cincuenta sesenta setenta ochenta noventa",
+    "French": "vingt trente quarante cinquante soixante soixante-dix quatre-vingt quatre-vingt-dix",
+    "Italian": "venti trenta quaranta cinquanta sessanta settanta ottanta novanta",
+    "Portuguese": "vinte trinta quarenta cinquenta sessenta setenta oitenta noventa",
+    "Dutch": "twintig dertig veertig vijftig zestig zeventig tachtig negentig",
 }
 """20, 30 … 90."""
+_UNITS = {language: tuple(w.split()) for language, w in _UNIT_WORDS.items()}
+_TENS = {language: tuple(w.split()) for language, w in _TENS_WORDS.items()}
 _SCALES: dict[str, dict[str, int]] = {
     "English": {"hundred": 100, "thousand": 1000, "dozen": 12, "twice": 2},
     "German": {"hundert": 100, "tausend": 1000, "dutzend": 12, "zweimal": 2},
@@ -171,7 +172,7 @@ def ground(
         if _KATAKANA.fullmatch(name):
             return fold(name) in held_text
         tokens = retriever.tokens(name)
-        return fold(name) in held_words | own or bool(tokens) and set(tokens) <= held_tokens
+        return fold(name) in held_words | own or (bool(tokens) and set(tokens) <= held_tokens)
 
     missing_numbers = [n for n in _ordered(numbers(answer, spoken)) if n not in held_numbers]
     missing_names = [

@@ -167,7 +167,7 @@ class Retriever:
         if terms(word) != [folded]:  # several words, or an unspaced script's characters
             return any(folded in fold(p.text) for p in self.passages)
         stems = self.tokens(word)
-        return folded in self._words or bool(stems) and stems[0] in self._df
+        return folded in self._words or (bool(stems) and stems[0] in self._df)
 
     def idf(self, term: str) -> float:
         df = self._df.get(term, 0)
