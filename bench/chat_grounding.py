@@ -109,18 +109,10 @@ ON_TOPIC: dict[str, tuple[str, str]] = {
         r"litre|liter",
         "A litre of milk costs 1.19 in the app.",
     ),
-    "What is your brother's name?": (r"brother", "My brother is called Joaquim."),
-    "How old is your sister?": (r"sister", "My sister Lucia is 31."),
     "Which company does your partner work for?": (
         r"company|employer|partner works",
         "My partner works at Siemens as an engineer.",
     ),
-    "Which bank issued the card you pay with?": (
-        r"\bbank",
-        "My card is from Deutsche Bank, I have had it since 2015.",
-    ),
-    "In which city do you live?": (r"\bcity\b|live in\b", "We live in Porto, near the river."),
-    "Which street is your flat on?": (r"street", "Our flat is on Rua Augusta, number 14."),
     "Which supermarket chain did you use before the app?": (
         r"Tesco|Aldi|Lidl|Rewe|Edeka|Sainsbury|Walmart|Kroger|Carrefour|Mercadona|chain",
         "Before the app I always went to Lidl on Saturdays.",
@@ -129,11 +121,42 @@ ON_TOPIC: dict[str, tuple[str, str]] = {
         rf"four hours late on|on \d{{1,2}}(st|nd|rd|th)? ({_MONTHS})",
         "That was on 14 March, a Thursday.",
     ),
-    "In which year did you first install the app?": (
-        r"install",
-        "I installed it in 2019 when Kaufland stopped delivering.",
+    "What is the name of your partner?": (
+        r"(?-i:partner,? [A-Z][a-z]+)|partner is called|partner named",
+        "My partner is called Joaquim.",
     ),
-    "When is your next day off?": (r"day off", "My next day off is Friday the 9th."),
+    "What is the name of your daughter's school?": (
+        r"school",
+        "My daughter goes to Saint Mary's primary school.",
+    ),
+    "How much is your rent?": (
+        r"rent (is|of|costs?)\b|rent.{0,30}(€|\$|£|\d)",
+        "The rent is 650 euros a month.",
+    ),
+    "How much does the birthday cake cost?": (
+        r"cake.{0,40}(€|\$|£|\d|dollar|euro)",
+        "The birthday cake cost 32 dollars.",
+    ),
+    "How much does the delivery driver earn?": (
+        r"earn|wage|salary",
+        "The driver told me he earns 14 dollars an hour.",
+    ),
+    "Which hospital did you work at before?": (
+        r"used to work|previous (job|hospital)|worked (at|in) (the )?(?-i:[A-Z])",
+        "Before that I worked at the Charité in Berlin.",
+    ),
+    "What is your neighbour's flat number?": (
+        r"flat number|number \d|apartment \d",
+        "My neighbour lives in flat 7B.",
+    ),
+    "On which date did you order the birthday cake?": (
+        rf"cake on|ordered (it )?on|on \d{{1,2}}(st|nd|rd|th)? ({_MONTHS})",
+        "I ordered it on 3 February for Lucas.",
+    ),
+    "What brand of cereal do the kids like?": (
+        r"\bbrand\b|Kellogg|\bNestl|Weetabix",
+        "The kids only eat Kellogg's Frosties.",
+    ),
 }
 """On-topic questions no participant answers: the facts they would need, and an invention."""
 
