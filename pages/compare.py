@@ -6,7 +6,7 @@ import streamlit as st
 from pages.ui.cards import render_persona
 from pages.ui.errors import show_error
 from pages.ui.pickers import installed_models, pick_language
-from pages.ui.resources import current_engine, store
+from pages.ui.resources import current_engine, store, where_drafts_go
 from pages.ui.uploads import uploaded_reading
 from persona.core.errors import PersonaError
 from persona.generation.compare import (
@@ -21,8 +21,8 @@ from persona.generation.generate import GenerationRequest
 
 st.title("Compare models")
 st.caption(
-    "The same files and settings through two or three local models. Every run is saved to "
-    "History like any other; nothing leaves this machine."
+    "The same files and settings through two or three models. Every run is saved to History "
+    "like any other. " + where_drafts_go()
 )
 
 upload = uploaded_reading(

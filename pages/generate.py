@@ -10,7 +10,7 @@ from pages.ui.chat import render_chat
 from pages.ui.errors import show_error, show_next_step
 from pages.ui.jobs import finish_job, follow_job, job_running, start_job
 from pages.ui.pickers import engine_caption, installed_models, pick_language, pick_model
-from pages.ui.resources import current_engine, settings, store
+from pages.ui.resources import current_engine, settings, store, where_drafts_go
 from pages.ui.text import safe
 from pages.ui.uploads import uploaded_reading
 from persona import api
@@ -22,7 +22,7 @@ from persona.ingest.sample import SAMPLE_STUDY
 JOB = "generate"
 
 st.title("Generate personas")
-st.caption("Everything on this page runs on this machine: nothing is sent anywhere.")
+st.caption(where_drafts_go())
 
 busy = job_running(JOB)  # inputs stay as they are while a run uses them
 

@@ -5,9 +5,17 @@ import streamlit as st
 from pages.ui.builtin_install import builtin_missing
 from pages.ui.engines import offer_demo, settings_link
 from pages.ui.errors import ollama_down, show_error
-from pages.ui.resources import current_status, hardware, ollama_status, settings, store
+from pages.ui.resources import (
+    current_status,
+    current_where,
+    hardware,
+    ollama_status,
+    settings,
+    store,
+)
 from pages.ui.text import safe
 from pages.ui.uploads import SAMPLE_BUTTON, sample_key
+from persona.core.engine_settings import ON_THIS_MACHINE
 from persona.core.errors import PersonaError
 from persona.core.safe_text import escape_markdown
 from persona.engines.builtin import DEMO_NOTE
@@ -15,10 +23,16 @@ from persona.engines.catalogue import recommend
 from persona.ingest.sample import SAMPLE_DESCRIPTION
 
 st.title("Persona")
+where = current_where()
+stays = (
+    "Your research data stays here"
+    if where == ON_THIS_MACHINE
+    else "Your research data goes there for the drafts and nowhere else"
+)
 st.write(
     "Turn interview transcripts and survey exports into **evidence-backed UX personas** "
-    "with a model running on this machine. Your research data stays here unless you "
-    "switch on the optional Claude refinement on the Hybrid page."
+    f"with a model running {escape_markdown(where)}. {stays} unless you switch on the "
+    "optional Claude refinement on the Hybrid page."
 )
 
 if st.button(

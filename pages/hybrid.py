@@ -10,7 +10,7 @@ from pages.ui.chat import render_chat
 from pages.ui.coverage import render_study
 from pages.ui.errors import show_error
 from pages.ui.pickers import installed_models, pick_model
-from pages.ui.resources import current_engine, store
+from pages.ui.resources import current_engine, current_where, store
 from pages.ui.text import safe, safe_line
 from pages.ui.uploads import uploaded_reading
 from persona import api
@@ -24,6 +24,7 @@ from persona.core.diff import (
     word_diff,
 )
 from persona.core.documents import Document
+from persona.core.engine_settings import ON_THIS_MACHINE
 from persona.core.errors import PersonaError
 from persona.core.naming import distinct_names
 from persona.core.records import Kept, Run, Version
@@ -43,8 +44,9 @@ from persona.hybrid.redact import Redactor
 from persona.hybrid.refine import Preview, choose, frontier_spend, prepare, refine
 
 st.title("Hybrid: local draft, Claude polish")
+where = escape_markdown(current_where())  # where drafts are made, and the study goes
 st.info(
-    "Drafts are made **on this machine**. Nothing is sent to Anthropic until you ask: the "
+    f"Drafts are made **{where}**. Nothing is sent to Anthropic until you ask: the "
     "model list only when you press **Load models from Anthropic**, your drafts only after you "
     "review the exact text, agree and press **Send**. Names, file names, e-mails, phone "
     "numbers, links and account numbers are replaced by pseudonyms such as \\[PERSON\\_1\\] "
@@ -155,7 +157,7 @@ if clicked and reading is not None and local_model:
                 context=context,
             )
             st.session_state.hy_run = job.run.id
-            with st.status("Drafting on this machine…", expanded=True) as box:
+            with st.status(f"Drafting {where}…", expanded=True) as box:
                 for event in job:
                     if not event.text:
                         box.update(label=safe_line(event.message))
@@ -306,6 +308,8 @@ def review_and_send(run: Run, documents: list[Document]) -> Run:
     if not preview.selected:
         st.success("Every draft passed the quality gate: nothing needs refining.")
         return run
+    if where != ON_THIS_MACHINE:
+        st.caption(f"Your study already went to the engine {where} to make the drafts.")
     consented = consent_box(preview)
     if not key:
         st.warning("Enter an Anthropic API key above to refine.", icon=":material/key:")

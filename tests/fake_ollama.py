@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import http.client
 import itertools
 import json
 import math
@@ -36,6 +37,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import responses
 
 OLLAMA_VERSION = "0.12.6"
 OOM_ERROR = "model requires more system memory (7.5 GiB) than is available (5.2 GiB)"
@@ -292,7 +295,8 @@ class SchemaBrain:
     (``minItems``/``maxItems``, or a count asked for in the prompt such as "3 personas"),
     strings, numbers, enums (cycling through their values), ``$ref``/``$defs``, ``anyOf``.
     String fields named ``quote`` hold real lines of the prompt's data (sibling
-    ``source``/``locator`` get their citation); ``span`` fields are left empty.
+    ``source``/``locator`` get their citation); ``span`` fields are left empty; a chat
+    ``answer`` is the words of one passage, and its ``cited`` IDs that passage's.
     ``format: "json"`` gives ``{"answer": <first data line>}``; no format gives plain text.
     """
 
@@ -325,6 +329,8 @@ class _SchemaFiller:
         self._counter = itertools.count()
         self._enums = itertools.count()
         self._names: set[str] = set()
+        self._answered: DataLine | None = None
+        """The data line a chat ``answer`` was written from (its ``cited`` is that line's)."""
 
     def resolve(self, node: Any) -> dict[str, Any]:
         """Follow local ``$ref`` pointers; keys next to a ``$ref`` are kept."""
@@ -344,7 +350,10 @@ class _SchemaFiller:
         if "const" in node:
             return node["const"]
         if node.get("enum"):
-            values = node["enum"]  # cycle, so list items (cited passage IDs) differ
+            values = node["enum"]
+            if name == "cited" and self._answered and self._answered.source in values:
+                return self._answered.source  # a chat answer cites the passage it says
+            # cycle, so list items (cited passage IDs) differ
             return values[next(self._enums) % len(values)]
         for key in ("anyOf", "oneOf"):
             if node.get(key):
@@ -439,6 +448,9 @@ class _SchemaFiller:
             text = self.take_line().text
         elif key == "span":
             text = ""  # an optional exact part of a cited passage: empty means all of it
+        elif key == "answer":  # a chat answer: a passage's words, without "(who)" before them
+            self._answered = self.take_line()
+            text = re.sub(r"^\([^)]*\)\s*", "", self._answered.text)
         elif key == "name" or key.endswith("_name"):
             taken = set(re.findall(r"\w+", self.instructions)) | self._names
             fresh = [name for name in _NAMES if not taken & set(name.split())] or list(_NAMES)
@@ -593,6 +605,29 @@ class FakeOllama:
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:54321``."""
         return f"http://127.0.0.1:{self.port}"
+
+    @contextlib.contextmanager
+    def answering_at(self, address: str) -> Iterator[None]:
+        """While open, requests made with ``requests`` to ``address`` (such as
+        ``http://10.0.0.5:11434``) reach this server, as if it ran on another machine."""
+
+        def forward(request: Any) -> tuple[int, dict[str, str], bytes]:
+            path = str(request.url)[len(address) :] or "/"
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            try:
+                body = request.body.encode() if isinstance(request.body, str) else request.body
+                connection.request(request.method, path, body=body, headers=request.headers)
+                answer = connection.getresponse()
+                kept = {"Content-Type": answer.getheader("Content-Type") or "application/json"}
+                return answer.status, kept, answer.read()
+            finally:
+                connection.close()
+
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+            mock.add_passthru(self.url)  # and at its own address, as before
+            for method in ("GET", "POST", "DELETE", "HEAD"):
+                mock.add_callback(method, re.compile(re.escape(address) + r"(/.*)?$"), forward)
+            yield
 
     # steering
     def queue_reply(self, *replies: str) -> None:

@@ -68,7 +68,7 @@ def test_try_the_sample_study_from_generate(
     for name, _ in sample_files():
         expect(table).to_contain_text(name)
     expect(page.get_by_text("3 of 3 files read")).to_be_visible()
-    expect(page.get_by_text("on this computer").first).to_be_visible()
+    expect(page.get_by_text("a cautious guess").first).to_be_visible()
     wait_idle(page)
 
     page.evaluate(RECORD_RAW_TEXT)

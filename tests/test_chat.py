@@ -17,11 +17,11 @@ from persona.core.schema import Persona
 from persona.engines.base import Capabilities
 from persona.generation.chat import (
     DECLINE,
+    DECLINES,
     MARKED_UNSUPPORTED,
     NO_CITATION,
     NOTHING_RELEVANT,
     UNREADABLE,
-    AnswerStream,
     PersonaChat,
     find_persona,
     format_passages,
@@ -34,6 +34,7 @@ from tests.fakes import QueuedEngine, persona_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 INTERVIEWS = ROOT / "samples" / "interviews"
+LANGUAGE_SAMPLES = ROOT / "samples" / "languages"
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +51,9 @@ def answer(supported: bool, text: str, cited: list[str]) -> str:
     return json.dumps({"supported": supported, "answer": text, "cited": cited})
 
 
-def ask(chat: PersonaChat, question: str) -> tuple[str, ChatTurn]:
-    *pieces, turn = chat.ask(question)
-    assert isinstance(turn, ChatTurn) and all(isinstance(p, str) for p in pieces)
-    return "".join(str(p) for p in pieces), turn
+def spoken(passage: Passage) -> str:
+    """A passage's words without its speaker label: what a faithful persona says."""
+    return passage.text.split(": ", 1)[-1]
 
 
 # --- retrieval -------------------------------------------------------------------------------
@@ -95,15 +95,16 @@ def test_retrieval_skips_passages_that_are_not_citable() -> None:
 # --- chat ------------------------------------------------------------------------------------
 
 
-def test_a_supported_answer_streams_and_shows_the_cited_passages_word_for_word(study) -> None:
+def test_a_supported_answer_shows_the_cited_passages_word_for_word(study) -> None:
     engine = QueuedEngine()
     chat = PersonaChat(engine, "m", maria(study), study)
     given = chat.search("How do you feel about paying in the app?").passages
-    engine.queue(answer(True, 'I type my "card" number\nevery time.', [given[1].id, "P9999"]))
-    streamed, turn = ask(chat, "How do you feel about paying   in the app?")
-    assert streamed == 'I type my "card" number\nevery time.'
-    assert turn.supported and turn.answer == streamed and turn.question.endswith("in the app?")
+    said = spoken(given[1])
+    engine.queue(answer(True, said, [given[1].id, "P9999"]))
+    turn = chat.ask("How do you feel about paying   in the app?")
+    assert turn.supported and turn.answer == said and turn.question.endswith("in the app?")
     assert turn.cited == [Quote.of(given[1])]  # the unknown ID is dropped, the text is the study's
+    assert turn.note == "" and chat.history == [turn]
     call = engine.calls[0]
     assert call["schema"]["properties"]["cited"]["items"]["enum"] == [p.id for p in given]
     prompt = call["messages"][-1]["content"]
@@ -112,43 +113,130 @@ def test_a_supported_answer_streams_and_shows_the_cited_passages_word_for_word(s
     assert call["options"].max_tokens and call["options"].num_ctx
 
 
+def test_the_model_is_told_that_an_answer_must_rest_on_what_it_cites(study) -> None:
+    engine = QueuedEngine()
+    chat = PersonaChat(engine, "m", maria(study), study)
+    given = chat.search("What goes wrong with substitutions?").passages
+    engine.queue(answer(True, spoken(given[0]), [given[0].id]))
+    chat.ask("What goes wrong with substitutions?")
+    system = " ".join(engine.calls[0]["messages"][0]["content"].split())
+    assert "Every number, name, place and organisation in your answer must appear" in system
+    assert "most of your words must come from them" in system
+
+
 def test_nothing_relevant_declines_without_asking_the_model(study) -> None:
     engine = QueuedEngine()
-    streamed, turn = ask(PersonaChat(engine, "m", maria(study), study), "What car do you drive?")
-    assert streamed == "" and engine.calls == []
+    turn = PersonaChat(engine, "m", maria(study), study).ask("What car do you drive?")
+    assert engine.calls == []
     assert not turn.supported and turn.answer == DECLINE and turn.note == NOTHING_RELEVANT
 
 
+SUBSTITUTIONS = "What goes wrong with substitutions?"
+
+
+def _invents(given: list[Passage]) -> str:
+    """A stand-in that invents, says the data supports it and cites a real passage."""
+    text = "I pay 45 euros every month, and my brother Joaquim works at Siemens."
+    return answer(True, text, [given[0].id])
+
+
+def _changes_a_number(given: list[Passage]) -> str:
+    """Cites a passage that says "three" ("three other students") and says four."""
+    passage = next(p for p in given if " three " in p.text)
+    return answer(True, spoken(passage).replace("three", "four"), [passage.id])
+
+
+def _unknown_id(given: list[Passage]) -> str:
+    return answer(True, spoken(given[0]), ["P9999"])
+
+
+def _says_other_things(given: list[Passage]) -> str:
+    text = "Honestly I mostly cycle to the farmers market and bake my own sourdough at home."
+    return answer(True, text, [given[0].id])
+
+
+WHEN = "When do you place your grocery orders?"
+
+
 @pytest.mark.parametrize(
-    ("reply", "note"),
+    ("question", "reply", "why"),
     [
-        (answer(False, "I have no data on that.", []), MARKED_UNSUPPORTED),
-        (answer(True, "Invented, with no citation.", []), NO_CITATION),
-        (answer(True, "Cites what it was not given.", ["P9999"]), NO_CITATION),
-        ('{"supported": true, "answer": "cut off', UNREADABLE),
+        (
+            SUBSTITUTIONS,
+            lambda given: answer(False, "I have no data on that.", []),
+            MARKED_UNSUPPORTED,
+        ),
+        (SUBSTITUTIONS, lambda given: answer(True, "Invented, with no citation.", []), NO_CITATION),
+        (SUBSTITUTIONS, _unknown_id, "cited only passages it was not given (P9999)"),
+        (SUBSTITUTIONS, lambda given: '{"supported": true, "answer": "cut off', UNREADABLE),
+        (
+            SUBSTITUTIONS,
+            _invents,
+            "mentions “45”, “Joaquim”, “Siemens”, which the passages it cites do not",
+        ),
+        (WHEN, _changes_a_number, "mentions “4”, which the passages it cites do not"),
+        (SUBSTITUTIONS, _says_other_things, "words are in the passages it cites"),
+    ],
+    ids=["unsupported", "no-cite", "unknown-id", "unreadable", "invents", "number", "words"],
+)
+def test_an_answer_its_passages_do_not_support_becomes_a_decline_that_says_why(
+    study, question: str, reply, why: str
+) -> None:
+    engine = QueuedEngine()
+    chat = PersonaChat(engine, "m", maria(study), study)
+    nearest = chat.search(question).passages
+    engine.queue(reply(nearest))
+    turn = chat.ask(question)
+    assert not turn.supported and turn.answer == DECLINE and why in turn.note
+    assert turn.nearest == [Quote.of(p) for p in nearest[:3]] and turn.cited == []
+
+
+@pytest.mark.parametrize(
+    ("code", "language", "question"),
+    [
+        ("de", "German", "Was ist mit den Ersatzprodukten?"),
+        ("es", "Spanish", "¿Qué pasa con las sustituciones?"),
+        ("ja", "Japanese", "代替品について教えてください"),
     ],
 )
-def test_an_unsupported_answer_becomes_a_decline_with_the_nearest_passages(
-    study, reply: str, note: str
+def test_in_each_language_an_invention_is_declined_and_a_faithful_answer_shown(
+    code: str, language: str, question: str
 ) -> None:
-    chat = PersonaChat(QueuedEngine([reply]), "m", maria(study), study)
-    _, turn = ask(chat, "What goes wrong with substitutions?")
-    assert not turn.supported and turn.answer == DECLINE and turn.note == note
-    nearest = chat.search("What goes wrong with substitutions?").passages[:3]
-    assert turn.nearest == [Quote.of(p) for p in nearest] and turn.cited == []
+    passages = with_passage_ids(read_paths([LANGUAGE_SAMPLES / code]).passages)
+    lines = [p for p in passages if p.citable][:3]
+    persona = Persona.model_validate(persona_dict("Persona Name", "Role", lines))
+    engine = QueuedEngine()
+    chat = PersonaChat(engine, "m", persona, passages)
+    assert chat.language == language
+    given = chat.search(question).passages
+    invented = {
+        "de": "Ich zahle 45 Euro im Monat, mein Bruder Joaquim arbeitet bei Siemens.",
+        "es": "Pago 45 euros al mes y mi hermano Joaquim trabaja en Siemens.",
+        "ja": "毎月45ユーロ払っています。兄はシーメンスで働いています。",
+    }[code]
+    engine.queue(
+        answer(True, invented, [given[0].id]), answer(True, spoken(given[0]), [given[0].id])
+    )
+    declined = chat.ask(question)
+    assert not declined.supported and declined.answer == DECLINES[language]
+    assert "“45”" in declined.note and declined.nearest
+    shown = chat.ask(question)
+    assert shown.supported and shown.answer == spoken(given[0])
+    assert shown.cited == [Quote.of(given[0])]
 
 
 def test_follow_up_questions_carry_the_conversation(study) -> None:
     engine = QueuedEngine()
     chat = PersonaChat(engine, "m", maria(study), study)
     first = chat.search("What goes wrong with substitutions?").passages[0].id
-    engine.queue(answer(True, "They swap my bread.", [first]))
-    ask(chat, "What goes wrong with substitutions?")
-    engine.queue(answer(True, "Still the bread.", [first]))
-    ask(chat, "And what about substitutions of bread?")
+    said = spoken(chat.search("What goes wrong with substitutions?").passages[0])
+    engine.queue(answer(True, said, [first]))
+    chat.ask("What goes wrong with substitutions?")
+    engine.queue(answer(True, said, [first]))
+    chat.ask("And what about substitutions of bread?")
     roles = [m["role"] for m in engine.calls[1]["messages"]]
     assert roles == ["system", "user", "assistant", "user"]
-    assert engine.calls[1]["messages"][2]["content"] == "They swap my bread."
+    assert engine.calls[1]["messages"][2]["content"] == said
 
 
 def test_without_enum_support_the_schema_allows_any_id(study) -> None:
@@ -157,25 +245,8 @@ def test_without_enum_support_the_schema_allows_any_id(study) -> None:
     chat = PersonaChat(engine, "m", maria(study), study)
     given = chat.search("What goes wrong with substitutions?").passages
     engine.queue(answer(True, "Bread.", [given[0].id]))
-    ask(chat, "What goes wrong with substitutions?")
+    chat.ask("What goes wrong with substitutions?")
     assert engine.calls[0]["schema"]["properties"]["cited"]["items"] == {"type": "string"}
-
-
-def test_the_answer_streams_only_once_it_is_supported() -> None:
-    stream = AnswerStream()
-    assert stream.feed('{"answer": "made up", "supported": false') == ""
-    stream = AnswerStream()
-    pieces = [
-        stream.feed(p)
-        for p in [
-            '{"supported": tr',
-            'ue, "answer": "caf',
-            "\\u00e9 \\",
-            '"ok\\"',
-            '", "cited": []}',
-        ]
-    ]
-    assert "".join(pieces) == 'café "ok"'
 
 
 def test_chat_needs_a_question_a_model_and_participants_words(study) -> None:
@@ -186,7 +257,7 @@ def test_chat_needs_a_question_a_model_and_participants_words(study) -> None:
             QueuedEngine(), "m", maria(study), [Passage("a", "line 1", "Q?", citable=False)]
         )
     with pytest.raises(InputError, match="question"):
-        next(PersonaChat(QueuedEngine(), "m", maria(study), study).ask("   "))
+        PersonaChat(QueuedEngine(), "m", maria(study), study).ask("   ")
 
 
 def test_find_persona_by_number_or_name(study) -> None:

@@ -156,7 +156,7 @@ def test_generate_from_samples_writes_export_and_history(fake_ollama, capsys, tm
     data = json.loads(exported.read_text(encoding="utf-8"))
     assert len(data["personas"]) == len(data["run"]["records"]) == 2
     assert "read  survey_excel_export.csv" in err and "fits in one prompt" in err
-    assert "on this computer (a cautious guess: this model has not run here yet" in err
+    assert "(a cautious guess: this model has not run here yet" in err
     [summary] = Store(data_dir / "history.sqlite3").list()
     assert summary.persona_count == 2 and summary.status in ("complete", "partial")
     chat = fake_ollama.log("/api/chat")[-1]
@@ -331,3 +331,33 @@ def test_bad_columns_spec_is_a_clear_error(fake_ollama, capsys, tmp_path):
         fake_ollama.url,
     )
     assert code == EXIT_FAIL and "Unknown column role 'quoted'" in err
+
+
+@pytest.mark.parametrize(
+    ("host", "where"),
+    [
+        (None, "on this machine"),
+        ("http://ann:s3cret@10.0.0.5:11434", "on 10.0.0.5:11434"),
+    ],
+)
+def test_generate_and_chat_say_where_the_engine_runs(
+    fake_ollama, capsys, tmp_path, data_dir, host, where
+):
+    address = host or fake_ollama.url
+    interviews = str(SAMPLES / "interviews")
+    with fake_ollama.answering_at("http://10.0.0.5:11434"):
+        code, out, err = run_cli(
+            capsys, "generate", "--from", interviews, "--count", "2", "--out", str(tmp_path),
+            "--model", "llama3.2:3b", "--host", address,
+        )  # fmt: skip
+        assert code == EXIT_OK, err
+        assert f"Drafts are made {where}." in err
+        run_id = err.rsplit("run ", 1)[1].strip()
+        code, out, err = run_cli(
+            capsys, "chat", run_id, "1", "--from", interviews,
+            "--ask", "What goes wrong with substitutions?", "--host", address,
+        )  # fmt: skip
+    assert code == EXIT_OK, err
+    assert "Sources, word for word:" in out
+    assert f"Answers are written by llama3.2:3b {where}, from the study only." in err
+    assert "s3cret" not in out + err and "ann:" not in out + err

@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 
 from persona.core.engine_settings import (
+    ON_THIS_MACHINE,
     EngineSettings,
     load_settings,
     normalize_base_url,
     read_saved,
     save_settings,
     settings_path,
+    where_engine_runs,
     with_overrides,
 )
 from persona.core.errors import ConfigError
@@ -189,3 +191,46 @@ def test_default_model(tmp_path: Path) -> None:
     assert default_model(settings, "ollama", ["a", "b"], "llama3.2:3b") == "a"
     assert default_model(with_overrides(settings, model="b"), "ollama", ["a", "b"]) == "b"
     assert default_model(settings, "openai", []) is None
+
+
+@pytest.mark.parametrize(
+    ("engine", "address", "where"),
+    [
+        ("ollama", "127.0.0.1:11434", ON_THIS_MACHINE),
+        ("ollama", "localhost", ON_THIS_MACHINE),
+        ("ollama", "0.0.0.0:11434", ON_THIS_MACHINE),
+        ("ollama", "http://[::1]:11434", ON_THIS_MACHINE),
+        ("ollama", "127.3.4.5:8080", ON_THIS_MACHINE),
+        ("ollama", "10.0.0.5:11434", "on 10.0.0.5:11434"),
+        ("ollama", "10.0.0.5", "on 10.0.0.5:11434"),
+        ("ollama", "https://ollama.example.org", "on ollama.example.org:443"),
+        ("ollama", "http://[fd00::5]:11434", "on [fd00::5]:11434"),
+        ("ollama", "http://ann:s3cret@gpu-box:11434/api?key=k", "on gpu-box:11434"),
+        ("openai", "http://127.0.0.1:8000/v1", ON_THIS_MACHINE),
+        ("openai", "http://app.localhost:8000/v1", ON_THIS_MACHINE),
+        ("openai", "http://[::ffff:127.0.0.1]:8000/v1", ON_THIS_MACHINE),
+        ("openai", "http://gpu-box:8000/v1", "on gpu-box:8000"),
+        (
+            "openai",
+            "https://user:sk-secret@llm.example.com/keys/sk-abc/v1",
+            "on llm.example.com:443",
+        ),
+        ("openai", "http://[2001:db8::7]:8000/v1", "on [2001:db8::7]:8000"),
+        ("openai", "http://GPU-Box.lan:8000", "on gpu-box.lan:8000"),
+    ],
+)
+def test_where_the_engine_runs(tmp_path: Path, engine: str, address: str, where: str) -> None:
+    key = "ollama_host" if engine == "ollama" else "base_url"
+    settings = load_settings(tmp_path, env={}, changes={"engine": engine, key: address})
+    said = where_engine_runs(settings)
+    assert said == where
+    assert not any(secret in said for secret in ("s3cret", "sk-", "ann", "user", "key", "/"))
+
+
+def test_the_builtin_engine_and_a_server_without_an_address(tmp_path: Path) -> None:
+    builtin = load_settings(
+        tmp_path, env={"OLLAMA_HOST": "10.0.0.5"}, changes={"engine": "builtin"}
+    )
+    assert where_engine_runs(builtin) == ON_THIS_MACHINE
+    server = with_overrides(load_settings(tmp_path, env={}), engine="openai")
+    assert where_engine_runs(server) == "on the OpenAI-compatible server (no address set yet)"

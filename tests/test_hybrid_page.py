@@ -172,3 +172,22 @@ def test_wrong_key_keeps_drafts(claude, environment):
     run = Store(history_path(environment)).list()[0]
     saved = Store(history_path(environment)).get(run.id)
     assert saved.records and all(r.refined is None for r in saved.records)
+
+
+def test_with_a_remote_engine_the_consent_says_the_study_already_went_there(
+    claude, monkeypatch, fake_ollama: FakeOllama
+):
+    remote = "http://10.0.0.5:11434"
+    monkeypatch.setenv("OLLAMA_HOST", remote)
+    with fake_ollama.answering_at(remote):
+        at = drafted(open_hybrid())
+    assert "Drafts are made **on 10.0.0.5:11434**" in shown(texts(at.info))
+    went = "Your study already went to the engine on 10.0.0.5:11434 to make the drafts."
+    assert went in [shown(c.value) for c in at.caption]
+    assert consent(at) and claude.count(None) == 0
+
+
+def test_with_a_local_engine_the_consent_says_nothing_of_another_machine(claude):
+    at = drafted(open_hybrid())
+    assert "Drafts are made **on this machine**" in shown(texts(at.info))
+    assert consent(at) and "already went" not in texts(at.caption)

@@ -266,3 +266,25 @@ def test_cli_with_yes_sends_only_redacted_text(cli_env, fake, fake_ollama, capsy
     assert fake.count(MESSAGES) >= 1
     for request in fake.requests(None):
         assert_clean(request.raw)
+
+
+def test_cli_consent_says_the_study_already_went_to_a_remote_engine(
+    cli_env, fake, fake_ollama, capsys, monkeypatch
+):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    remote = "http://10.0.0.5:11434"
+    with fake_ollama.answering_at(remote):
+        code, err = cli(capsys, fake_ollama, cli_env / "out", "--host", remote)
+    assert code == EXIT_FAIL and "Nothing was sent" in err and fake.count(None) == 0
+    went = "Your study already went to the engine on 10.0.0.5:11434 for the drafts."
+    assert "Drafts are made on 10.0.0.5:11434." in err
+    assert err.index(went) < err.index("Quality gate")  # said before what is asked
+
+
+def test_cli_consent_with_a_local_engine_says_nothing_of_another_machine(
+    cli_env, fake, fake_ollama, capsys, monkeypatch
+):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    code, err = cli(capsys, fake_ollama, cli_env / "out")
+    assert code == EXIT_FAIL and "Nothing was sent" in err  # no --yes, no terminal
+    assert "Drafts are made on this machine." in err and "already went" not in err

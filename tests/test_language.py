@@ -117,9 +117,9 @@ def test_the_whole_flow_in_each_language(code: str, tmp_path: Path) -> None:
 
         # a question in the study's language is answered from it, one off-topic declined
         chat = PersonaChat(engine, "llama3.2:3b", run.personas[0], reading.passages)
-        *_, turn = chat.ask(question)
+        turn = chat.ask(question)
         assert turn.supported and turn.cited and all(q.text in texts for q in turn.cited)
-        *_, off = chat.ask(UNANSWERABLE[code])
+        off = chat.ask(UNANSWERABLE[code])
         assert not off.supported
 
 

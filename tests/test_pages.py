@@ -529,3 +529,36 @@ def test_generate_shows_and_changes_a_transcripts_interviewer(
     assert not any(ev.quote.startswith(sam) for ev in quotes), "the chosen interviewer is quoted"
     prompt = (ollama.log("/api/chat") or ollama.log("/api/generate"))[0].body
     assert "-->" not in str(prompt) and "WEBVTT" not in str(prompt)
+
+
+# --- where drafts are made -------------------------------------------------------------------
+
+REMOTE = "http://10.0.0.5:11434"
+
+
+@pytest.fixture
+def remote_ollama(fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Ollama on another machine: the fake, reached at 10.0.0.5:11434."""
+    monkeypatch.setenv("OLLAMA_HOST", REMOTE)
+    with fake_ollama.answering_at(REMOTE):
+        yield REMOTE
+
+
+def page_text(at: AppTest) -> str:
+    elements = [*at.markdown, *at.caption, *at.info, *at.title, *at.subheader]
+    return "\n".join(values(elements))
+
+
+@pytest.mark.parametrize("page", ["home", "generate", "compare", "models"])
+def test_every_page_says_where_drafts_are_made(page: str, remote_ollama: str) -> None:
+    text = page_text(open_page(page))
+    assert "on 10.0.0.5:11434" in text, text  # shown unescaped
+    for local in ("made on this machine", "running on this machine", "not sent anywhere"):
+        assert local not in text, text
+    assert "nothing leaves this machine" not in text
+
+
+@pytest.mark.parametrize("page", ["home", "generate", "compare"])
+def test_with_a_local_engine_the_pages_say_this_machine(page: str, ollama: FakeOllama) -> None:
+    text = page_text(open_page(page))
+    assert "on this machine" in text and "10.0.0.5" not in text

@@ -201,7 +201,7 @@ def test_generate_tries_the_sample_study_in_one_click(data_dir: Path) -> None:
     assert report["Status"].tolist() == ["✅ read"] * 3
     assert not [b for b in at.button if b.label == SAMPLE_BUTTON]
     [plan] = [i for i in texts(at.info) if i.startswith("**Plan:**")]
-    assert "on this computer" in plan
+    assert "About " in plan and "a cautious guess" in plan
     [generate] = [b for b in at.button if b.label == "Generate personas"]
     assert not generate.disabled
     ok(generate.click().run())

@@ -35,7 +35,7 @@ def test_small_corpus_is_one_call_with_room_for_the_answer():
     assert needed <= result.num_ctx <= 8192
     assert result.num_ctx % 256 == 0
     assert "1 call for the personas" in result.describe()
-    assert "on this computer" not in result.describe()  # no speed given: no duration
+    assert "About" not in result.describe()  # no speed given: no duration
 
 
 def test_num_ctx_is_never_below_minimum():
@@ -179,14 +179,14 @@ def test_the_findings_pool_of_persona_calls(synthesis, calls, pool):
     ("seconds", "measured", "text"),
     [
         (None, True, ""),
-        (0.2, True, "About 1 s on this computer."),
-        (70, True, "About 70 s on this computer."),
-        (600, True, "About 10 min on this computer."),
+        (0.2, True, "About 1 s, going by this model's earlier runs."),
+        (70, True, "About 70 s, going by this model's earlier runs."),
+        (600, True, "About 10 min, going by this model's earlier runs."),
         (
             70,
             False,
-            "About 70 s on this computer (a cautious guess: this model has not run here yet; "
-            "the first run measures its speed).",
+            "About 70 s (a cautious guess: this model has not run here yet; the first run "
+            "measures its speed).",
         ),
     ],
 )

@@ -131,7 +131,7 @@ def test_the_plan_guesses_a_duration_until_a_run_measures_one(tmp_path: Path) ->
     )
     assert second.generation.plan.estimate_measured
     described = second.generation.plan.describe()
-    assert "on this computer." in described and "guess" not in described
+    assert "going by this model's earlier runs." in described and "guess" not in described
     assert second.generation.plan.estimated_seconds is not None
     etas = [e.eta for e in second.events() if e.eta is not None]
     assert etas and etas[-1] == 0.0

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from persona.core.safe_text import escape_markdown
 from persona.generation.chat import DECLINE, SEARCHED
 from persona.history.store import Store, history_path
-from tests.fake_ollama import FakeOllama
+from tests.fake_ollama import BrainRequest, FakeOllama
 
 ROOT = Path(__file__).resolve().parents[1]
 INTERVIEWS = sorted((ROOT / "samples" / "interviews").iterdir())
@@ -87,6 +87,29 @@ def test_generate_shows_coverage_and_answers_a_question_with_quotes(
     no_exception(at.run())
     assert escape_markdown(DECLINE) in markdown(at)
     assert len(Store(history_path(data_dir)).conversation(run_summary.id, 0)) == 2
+
+
+def test_an_invented_answer_is_never_shown_and_the_page_says_why(
+    ollama: FakeOllama, data_dir: Path
+) -> None:
+    at = generated(open_page("generate"))
+    [run_summary] = Store(history_path(data_dir)).list()
+    invented = "I pay 45 euros every month, and my brother Joaquim works at Siemens."
+
+    def inventing(request: BrainRequest) -> str:  # claims support and cites a real passage
+        given = request.format["properties"]["cited"]["items"]["enum"]
+        return json.dumps({"supported": True, "answer": invented, "cited": given[:1]})
+
+    ollama.brain = inventing
+    at.chat_input[0].set_value("How much do you pay for a delivery?")
+    no_exception(at.run())
+    [turn] = Store(history_path(data_dir)).conversation(run_summary.id, 0)
+    assert not turn.supported and turn.answer == DECLINE and turn.nearest
+    why = "The answer mentions “45”, “Joaquim”, “Siemens”, which the passages it cites do not"
+    assert why in turn.note
+    assert escape_markdown(DECLINE) in markdown(at)
+    assert escape_markdown(f"Why: {turn.note}") in [str(c.value) for c in at.caption]
+    assert not any("Joaquim" in text for text in markdown(at))
 
 
 def test_a_question_in_english_on_a_german_study_is_searched_in_german(

@@ -46,11 +46,6 @@ def answer(text: str, cited: list[str]) -> str:
     return json.dumps({"supported": True, "answer": text, "cited": cited})
 
 
-def ask(chat: PersonaChat, question: str):
-    *_, turn = chat.ask(question)
-    return turn
-
-
 @pytest.mark.parametrize(
     ("code", "language", "translated", "expected"),
     [
@@ -74,7 +69,7 @@ def test_an_english_question_is_searched_in_the_studys_language_and_answered_in_
         if code != "es"
         else ("What bothers you about the delivery fee?")
     )
-    turn = ask(chat, question)
+    turn = chat.ask(question)
     first, second = engine.calls
     assert language in first["messages"][0]["content"]
     assert first["messages"][-1]["content"] == question
@@ -91,7 +86,7 @@ def test_an_english_question_is_searched_in_the_studys_language_and_answered_in_
 def test_the_persona_still_declines_what_the_data_cannot_answer() -> None:
     passages = study("de")
     engine = QueuedEngine([translation("Welche Fußballmannschaft unterstützen Sie?")])
-    turn = ask(PersonaChat(engine, "m", persona(passages), passages), "Which football team?")
+    turn = PersonaChat(engine, "m", persona(passages), passages).ask("Which football team?")
     assert len(engine.calls) == 1  # the translation only: nothing relevant, no answer asked
     assert not turn.supported and turn.answer == DECLINE and turn.note == NOTHING_RELEVANT
     assert turn.searched == "Welche Fußballmannschaft unterstützen Sie?"
@@ -109,7 +104,7 @@ def test_a_decline_is_in_the_language_of_the_question(
 ) -> None:
     passages = study(code)
     engine = QueuedEngine()
-    turn = ask(PersonaChat(engine, "m", persona(passages), passages), question)
+    turn = PersonaChat(engine, "m", persona(passages), passages).ask(question)
     assert engine.calls == []  # the study's own language: nothing to translate, nothing found
     assert not turn.supported and turn.note == NOTHING_RELEVANT
     assert turn.answer == DECLINES[language] != DECLINE
@@ -121,7 +116,7 @@ def test_a_question_in_the_studys_language_is_not_translated() -> None:
     chat = PersonaChat(engine, "m", persona(passages), passages)
     found = chat.search("Was halten Sie von den Ersatzprodukten?")
     engine.queue(answer("Die Ersatzprodukte.", [found.passages[0].id]))
-    turn = ask(chat, "Was halten Sie von den Ersatzprodukten?")
+    turn = chat.ask("Was halten Sie von den Ersatzprodukten?")
     [call] = engine.calls
     assert "Answer in" not in call["messages"][-1]["content"]
     assert turn.supported and turn.searched == ""
@@ -130,7 +125,7 @@ def test_a_question_in_the_studys_language_is_not_translated() -> None:
 def test_an_unreadable_translation_searches_the_question_as_asked() -> None:
     passages = study("de")
     engine = QueuedEngine(['{"translation": '])
-    turn = ask(PersonaChat(engine, "m", persona(passages), passages), "What about substitutions?")
+    turn = PersonaChat(engine, "m", persona(passages), passages).ask("What about substitutions?")
     assert len(engine.calls) == 1 and not turn.supported and turn.searched == ""
 
 

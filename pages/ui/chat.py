@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import streamlit as st
 
 from pages.ui.errors import show_error
 from pages.ui.quotes import CONTEXT_PASSAGES, context_button
-from pages.ui.resources import current_engine, store
+from pages.ui.resources import current_engine, current_where, store
 from pages.ui.uploads import read_uploads
 from persona.core.conversation import ChatTurn, Quote
 from persona.core.documents import Passage
@@ -39,18 +37,17 @@ def render_turn(turn: ChatTurn, *, run_id: str, key: str) -> None:
         render_answer(turn, run_id=run_id, key=key)
 
 
-def render_answer(turn: ChatTurn, *, run_id: str, key: str, streamed: bool = False) -> None:
-    """The answer and its quotes, or the decline and the nearest passages."""
+def render_answer(turn: ChatTurn, *, run_id: str, key: str) -> None:
+    """The answer and its quotes, or the decline, why, and the nearest passages."""
     if turn.searched:
         st.caption(escape_markdown(f"{SEARCHED}: “{turn.searched}”"))
     if turn.supported:
-        if not streamed:
-            st.markdown(escape_markdown(turn.answer))
+        st.markdown(escape_markdown(turn.answer))
         for number, quote in enumerate(turn.cited):
             render_quote(quote, run_id=run_id, key=f"{key}_cited_{number}")
         return
     st.markdown(escape_markdown(turn.answer))
-    st.caption(escape_markdown(turn.note))
+    st.caption(escape_markdown(f"Why: {turn.note}"))
     if turn.nearest:
         with st.expander("The nearest passages in the study", icon=":material/search:"):
             for number, quote in enumerate(turn.nearest):
@@ -93,9 +90,10 @@ def render_chat(run: Run, *, key: str, reading: Reading | None = None) -> None:
 def _chat(run: Run, key: str, reading: Reading | None) -> None:
     st.subheader("Talk to a persona")
     st.caption(
-        "Answers come from the local model and only from your research data: each cites the "
-        "passages it rests on, shown word for word. Where the data says nothing, the persona "
-        "says so."
+        f"Answers are written by the model {escape_markdown(current_where())} and only from "
+        "your research data: each cites the passages it rests on, shown word for word, and is "
+        "shown only when those passages hold its numbers, names and most of its words. Where "
+        "the data says nothing, the persona says so."
     )
     names = distinct_names(p.name for p in run.personas)
     for number, persona in enumerate(run.personas):
@@ -143,28 +141,11 @@ def _chat(run: Run, key: str, reading: Reading | None) -> None:
                 chat = PersonaChat(
                     engine, run.model, run.personas[index], passages, history=history
                 )
-                finished: list[ChatTurn] = []
-                slot = st.empty()
-                with slot.container():
-                    streamed = bool(st.write_stream(_escaped(chat.ask(question), finished)))
-                turn = finished[0]
-                if not turn.supported:
-                    slot.empty()  # an answer the data does not support is not left on screen
+                with st.spinner("Answering, then checking the answer against its passages…"):
+                    turn = chat.ask(question)
                 render_answer(
-                    turn,
-                    run_id=run.id,
-                    key=f"chat_{key}_{index}_{len(history)}",  # as when shown from History
-                    streamed=streamed and turn.supported,
-                )
+                    turn, run_id=run.id, key=f"chat_{key}_{index}_{len(history)}"
+                )  # the same keys as when shown from History
             store().add_turn(run.id, index, turn)
         except PersonaError as exc:
             show_error(exc)
-
-
-def _escaped(pieces: Iterator[str | ChatTurn], finished: list[ChatTurn]) -> Iterator[str]:
-    """The streamed answer escaped for Markdown; the finished turn goes to ``finished``."""
-    for piece in pieces:
-        if isinstance(piece, ChatTurn):
-            finished.append(piece)
-        else:
-            yield escape_markdown(piece)

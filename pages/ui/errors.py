@@ -49,7 +49,7 @@ def ollama_down(host: str, *, retry_key: str | None = "retry_ollama") -> None:
     steps = "\n".join(f"{i}. {step}" for i, step in enumerate(install_steps(), start=1))
     st.error(
         f"**Ollama is not running** (nothing answers at `{host}`). Persona needs it to run "
-        f"models on this machine.\n\n{steps}",
+        f"the models.\n\n{steps}",
         icon=":material/power_off:",
     )
     if retry_key and st.button("Retry", key=retry_key, icon=":material/refresh:"):

@@ -8,6 +8,8 @@ from pages.ui.builtin_install import builtin_missing
 from pages.ui.engines import offer_demo, settings_link
 from pages.ui.errors import ollama_down
 from pages.ui.resources import current_status, hardware, settings
+from persona.core.engine_settings import where_engine_runs
+from persona.core.safe_text import escape_markdown
 from persona.engines.builtin import DEMO_NOTE, demo_model_name
 from persona.engines.catalogue import recommend
 from persona.engines.registry import default_model
@@ -71,11 +73,10 @@ def pick_model(label: str, models: list[str], *, disabled: bool = False) -> str 
 
 
 def engine_caption() -> None:
-    """Which engine runs the models on this page, with a link to change it."""
+    """Which engine runs the models on this page and where, with a link to change it."""
     chosen = settings()
-    st.caption(
-        f"Engine: **{chosen.engine_name}** — change it on the Settings page.",
-    )
+    where = escape_markdown(where_engine_runs(chosen))
+    st.caption(f"Engine: **{chosen.engine_name}**, {where} — change it on the Settings page.")
 
 
 def pick_language(reading: Reading | None, *, key: str = "language") -> str:

@@ -11,7 +11,15 @@ from pathlib import Path
 import streamlit as st
 
 from persona import api
-from persona.core.engine_settings import ENGINES, EngineSettings, load_settings
+from persona.core.engine_settings import (
+    ENGINES,
+    ON_THIS_MACHINE,
+    EngineSettings,
+    load_settings,
+    where_engine_runs,
+)
+from persona.core.errors import ConfigError
+from persona.core.safe_text import escape_markdown
 from persona.engines.base import Engine
 from persona.engines.builtin import BuiltinEngine
 from persona.engines.hardware import Hardware, detect_hardware
@@ -38,6 +46,26 @@ def settings() -> EngineSettings:
     if choice in ENGINES and "engine" not in current.from_environment:
         current = replace(current, engine=choice)
     return current
+
+
+def current_where() -> str:
+    """Where the engine in use works: "on this machine", or "on 10.0.0.5:11434". Settings
+    that cannot be read say so where the engine is used; here they only say where to look."""
+    try:
+        return where_engine_runs(settings())
+    except ConfigError:
+        return "on the engine chosen in Settings"
+
+
+def where_drafts_go() -> str:
+    """One sentence (Markdown) on where the research data goes to make drafts."""
+    where = current_where()
+    if where == ON_THIS_MACHINE:
+        return "Drafts are made on this machine: your research data is not sent anywhere."
+    return (
+        f"Drafts are made {escape_markdown(where)}: your research data is sent there for the "
+        "drafts, and nowhere else."
+    )
 
 
 def session_key() -> str | None:

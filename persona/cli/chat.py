@@ -18,6 +18,7 @@ from persona import api
 from persona.core.context import QuoteContext, quote_context, short_excerpt
 from persona.core.conversation import ChatTurn, Quote
 from persona.core.documents import Passage
+from persona.core.engine_settings import where_engine_runs
 from persona.core.errors import InputError
 from persona.core.records import Run
 from persona.engines.base import Engine
@@ -83,29 +84,20 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def show_turn(
-    turn: ChatTurn,
-    out: TextIO,
-    *,
-    streamed: bool,
-    passages: Sequence[Passage] | None = None,
-) -> None:
-    """The rest of a turn after its streamed text: the decline, and the passages (each with
-    a short excerpt of its context when ``passages`` are given)."""
+def show_turn(turn: ChatTurn, out: TextIO, *, passages: Sequence[Passage] | None = None) -> None:
+    """A turn: the answer and its passages, or the decline, why, and the nearest passages
+    (each with a short excerpt of its context when ``passages`` are given)."""
     if turn.searched:
-        print(f"\n({SEARCHED}: “{turn.searched}”)", file=out)
-    if not turn.supported:
-        if streamed:
-            print("\n(That answer is not shown: " + turn.note + ")", file=out)
-        print(turn.answer, file=out)
+        print(f"({SEARCHED}: “{turn.searched}”)", file=out)
+    print(turn.answer, file=out)
+    if turn.supported:
+        print("Sources, word for word:", file=out)
+        quotes = turn.cited
+    else:
+        print(f"(Why: {turn.note})", file=out)
         if turn.nearest:
             print("Nearest passages in the study:", file=out)
         quotes = turn.nearest
-    else:
-        if not streamed:
-            print(turn.answer, file=out, end="")
-        print("\nSources, word for word:", file=out)
-        quotes = turn.cited
     for quote in quotes:
         show_quote(quote, out)
         if passages is not None:
@@ -113,16 +105,10 @@ def show_turn(
 
 
 def ask(chat: PersonaChat, question: str, out: TextIO, *, context: bool = False) -> ChatTurn:
-    """Stream one answer to ``out``; returns the finished turn."""
-    streamed = False
-    for piece in chat.ask(question):
-        if isinstance(piece, ChatTurn):
-            show_turn(piece, out, streamed=streamed, passages=chat.passages if context else None)
-            return piece
-        out.write(piece)
-        out.flush()
-        streamed = True
-    raise InputError("The chat ended without an answer.")  # ask() always ends with a turn
+    """Answer one question on ``out``; returns the turn."""
+    turn = chat.ask(question)
+    show_turn(turn, out, passages=chat.passages if context else None)
+    return turn
 
 
 def wanted_quote(chat: PersonaChat, wanted: str) -> Quote:
@@ -159,6 +145,8 @@ def cmd_chat(args: argparse.Namespace, engine: Engine) -> int:
         history=store.conversation(run.id, index),
     )
     out = sys.stdout
+    where = where_engine_runs(args.settings)
+    print(f"Answers are written by {chat.model} {where}, from the study only.", file=sys.stderr)
     if args.ask:
         store.add_turn(run.id, index, ask(chat, args.ask, out, context=args.context))
         return 0

@@ -20,8 +20,10 @@ from persona.core.crashlog import log_unexpected
 from persona.core.engine_settings import (
     ENGINES,
     MAX_PARALLEL,
+    ON_THIS_MACHINE,
     EngineSettings,
     load_settings,
+    where_engine_runs,
     with_overrides,
 )
 from persona.core.errors import InputError, PersonaError
@@ -369,7 +371,9 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
         parallel=parallel_requests(settings, engine),
         language=args.language or "",
     )
+    where = where_engine_runs(settings)
     print(f"Engine: {engine.label}. Model: {model}. {job.plan.describe()}", file=sys.stderr)
+    print(f"Drafts are made {where}.", file=sys.stderr)
     run = job.run
     try:
         drive(iter(job))
@@ -392,6 +396,11 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
             cap_usd=args.max_cost,
         )
         consent = preview.consent  # what the user is shown and confirms
+        if where != ON_THIS_MACHINE:
+            print(
+                f"Your study already went to the engine {where} for the drafts.",
+                file=sys.stderr,
+            )
         if _confirm(preview, args.yes):
             with closing(
                 refine(run, preview, FrontierClient(key), store, consent=consent)
@@ -461,6 +470,7 @@ def cmd_resume(args: argparse.Namespace, engine: Engine) -> int:
     _report(reading)
     job = api.resume(reading, run_id, engine=engine, store=store)
     print(f"Model: {job.run.model}. {job.plan.describe()}", file=sys.stderr)
+    print(f"Drafts are made {where_engine_runs(args.settings)}.", file=sys.stderr)
     drive(iter(job))
     print_warnings(job.warnings)
     run = job.run
@@ -472,7 +482,8 @@ def cmd_resume(args: argparse.Namespace, engine: Engine) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="persona",
-        description="Evidence-backed UX personas from your research data, made on this machine.",
+        description="Evidence-backed UX personas from your research data, made by a model on "
+        "this machine or on a server you choose.",
     )
     parser.add_argument("--version", action="version", version=f"persona {__version__}")
     common = argparse.ArgumentParser(add_help=False)

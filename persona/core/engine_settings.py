@@ -8,6 +8,7 @@ Environment variables beat the file, so a deployment can pin a setting the page 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import os
@@ -115,6 +116,44 @@ class EngineSettings:
             "request_timeout": self.timeouts.request,
             "load_timeout": self.timeouts.load or 0,
         }
+
+
+ON_THIS_MACHINE = "on this machine"
+
+
+def where_engine_runs(settings: EngineSettings) -> str:
+    """Where the engine does its work, for people: "on this machine" (the built-in engine, or
+    a server at a loopback address), else "on 10.0.0.5:11434" or "on gpu-box:8000": the host
+    and port only, never a user name, password, path or query."""
+    if settings.engine == "builtin":
+        return ON_THIS_MACHINE
+    url = settings.ollama_host if settings.engine == "ollama" else settings.base_url
+    parts = urlsplit(url.strip())
+    host = parts.hostname or ""
+    if not host:
+        return f"on the {settings.engine_name} (no address set yet)"
+    if _loopback(host):
+        return ON_THIS_MACHINE
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    port = port or (443 if parts.scheme == "https" else 80)
+    shown = f"[{host}]" if ":" in host else host
+    return f"on {shown}:{port}"
+
+
+def _loopback(host: str) -> bool:
+    """``localhost``, 127.x.x.x, ::1 (and ``0.0.0.0``, which means this machine too)."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback or address.is_unspecified
 
 
 def settings_path(data_dir: Path | None = None) -> Path:

@@ -5,17 +5,19 @@ the persona's own evidence first). When nothing relevant is found the persona de
 without asking the model. Otherwise the model answers in the persona's voice under a JSON
 schema: ``supported`` (does the data answer it?), ``answer`` and ``cited`` passage IDs
 (restricted to the passages given, where the engine honours ``enum``). The passages cited
-are shown word for word from the study, never as the model wrote them; an answer the model
-marks unsupported, or that cites no given passage, becomes a decline that shows the nearest
-passages instead. A question in another language than the study's is translated into it
-for the search (:mod:`persona.generation.translation`) and answered in its own language.
+are shown word for word from the study, never as the model wrote them. The model's word is
+not taken for it: an answer is shown only when the passages it cites hold its numbers, names
+and most of its words (:mod:`persona.generation.grounding`), so the answer is checked whole
+before any of it is shown. An answer the model marks unsupported, that cites no given
+passage, or that says more than its passages becomes a decline, in the question's language,
+that shows the nearest passages and says why. A question in another language than the
+study's is translated into it for the search (:mod:`persona.generation.translation`) and
+answered in its own language.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -29,6 +31,7 @@ from persona.core.schema import Persona
 from persona.engines.base import ChatMessage, Engine, Usage
 from persona.generation.answers import read_object
 from persona.generation.generate import call_options
+from persona.generation.grounding import ground
 from persona.generation.language import detect_language
 from persona.generation.prompts import DATA_TAG, fence, one_line
 from persona.generation.retrieval import Retriever, Search
@@ -58,6 +61,9 @@ NOTHING_RELEVANT = "Nothing in the study is about this question."
 MARKED_UNSUPPORTED = "The model found no answer in the passages it was given."
 NO_CITATION = "The model's answer cited none of the passages it was given, so it is not shown."
 UNREADABLE = "The model's answer could not be read, so it is not shown."
+UNKNOWN_CITATION = (
+    "The model's answer cited only passages it was not given ({ids}), so it is not shown."
+)
 SEARCHED = "Asked in another language: the study was searched for"
 """Shown before the translation a question was searched for (:attr:`ChatTurn.searched`)."""
 
@@ -72,6 +78,9 @@ SYSTEM = (
     "Rules:\n"
     "- Answer only from the passages. Never invent experiences, numbers, names or opinions.\n"
     "- Put in cited the IDs of the one to {max_cited} passages your answer rests on.\n"
+    "- Every number, name, place and organisation in your answer must appear in the passages "
+    "you cite, and most of your words must come from them: use the participants' own words. "
+    "An answer that says more than the passages it cites is not shown.\n"
     "- If the passages do not answer the question, set supported to false, cite nothing and "
     "say in one sentence that you have no data on that.\n"
     "- Answer with JSON only, matching the schema: supported, answer, cited."
@@ -155,11 +164,11 @@ class PersonaChat:
     def search(self, question: str) -> Search:
         return self.retriever.search(question, own=self.own)
 
-    def ask(self, question: str) -> Iterator[str | ChatTurn]:
-        """Stream the answer's text as it comes, then yield the finished :class:`ChatTurn`.
+    def ask(self, question: str) -> ChatTurn:
+        """The persona's answer to ``question``, or its decline: what to keep and show.
 
-        The text streamed is the model's answer so far; the turn is what to keep and show
-        (a decline replaces an answer the data does not support).
+        The model's answer is checked whole against the passages it cites before it is
+        shown, so nothing of an answer the data does not support is ever on screen.
         """
         question = " ".join(question.split())
         if not question:
@@ -178,10 +187,11 @@ class PersonaChat:
         if not found.relevant:
             turn = self._decline(question, found, NOTHING_RELEVANT, decline)
         else:
-            turn = yield from self._answer(question, found, language, decline)
+            answered_in = spoken if asked_in else self.language
+            turn = self._answer(question, found, language, answered_in, decline)
         turn.searched = searched
         self.history.append(turn)
-        yield turn
+        return turn
 
     def _messages(
         self, question: str, found: Search, language: str | None = None
@@ -201,31 +211,45 @@ class PersonaChat:
         return messages
 
     def _answer(
-        self, question: str, found: Search, language: str | None, decline: str
-    ) -> Generator[str, None, ChatTurn]:
+        self,
+        question: str,
+        found: Search,
+        language: str | None,
+        answered_in: str | None,
+        decline: str,
+    ) -> ChatTurn:
+        """Ask the model; ``language`` is the one to ask it to answer in (None: the study's),
+        ``answered_in`` the one its answer is read in."""
         given = {p.id: p for p in found.passages}
         messages = self._messages(question, found, language)
         schema = answer_schema(list(given), self.engine.capabilities.schema_enum)
         options = call_options(self.engine, self.model, messages, ANSWER_TOKENS, TEMPERATURE)
-        stream = AnswerStream()
+        raw = ""
         for piece in self.engine.chat(self.model, messages, schema=schema, options=options):
             if isinstance(piece, Usage):
                 self.usage = piece
-                continue
-            text = stream.feed(piece)
-            if text:
-                yield text
-        answer, _problems = read_object(stream.raw, ChatAnswer)
+            else:
+                raw += piece
+        answer, _problems = read_object(raw, ChatAnswer)
         if answer is None:
             return self._decline(question, found, UNREADABLE, decline)
-        cited = [given[i] for i in dict.fromkeys(answer.cited) if i in given][:MAX_ANSWER_CITES]
         if not answer.supported:
             return self._decline(question, found, MARKED_UNSUPPORTED, decline)
+        cited = [given[i] for i in dict.fromkeys(answer.cited) if i in given][:MAX_ANSWER_CITES]
         if not cited:
-            return self._decline(question, found, NO_CITATION, decline)
+            unknown = [i for i in dict.fromkeys(answer.cited) if i.strip()]
+            ids = ", ".join(i[:20] for i in unknown[:3])  # a model typed them: kept short
+            why = UNKNOWN_CITATION.format(ids=ids) if unknown else NO_CITATION
+            return self._decline(question, found, why, decline)
+        text = answer.answer.strip()
+        grounding = ground(
+            text, cited, self.retriever, language=answered_in, speaker=self.persona.name
+        )
+        if not grounding.grounded:
+            return self._decline(question, found, grounding.reason, decline)
         return ChatTurn(
             question=question,
-            answer=answer.answer.strip(),
+            answer=text,
             supported=True,
             cited=[Quote.of(p) for p in cited],
             model=self.model,
@@ -240,36 +264,6 @@ class PersonaChat:
             note=why,
             model=self.model,
         )
-
-
-_SUPPORTED = re.compile(r'"supported"\s*:\s*(true|false)')
-_ANSWER = re.compile(r'"answer"\s*:\s*"((?:[^"\\]|\\.)*)(")?', re.DOTALL)
-_PARTIAL_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{0,3})?$")
-
-
-class AnswerStream:
-    """The ``answer`` of a JSON answer as it streams in, once ``supported`` is true."""
-
-    def __init__(self) -> None:
-        self.raw = ""
-        self._shown = 0
-
-    def feed(self, piece: str) -> str:
-        """Add a piece of the raw answer; returns the new text of ``answer`` to show."""
-        self.raw += piece
-        supported = _SUPPORTED.search(self.raw)
-        if supported is None or supported.group(1) != "true":
-            return ""
-        match = _ANSWER.search(self.raw)
-        if match is None:
-            return ""
-        body = _PARTIAL_ESCAPE.sub("", match.group(1)) if match.group(2) is None else match[1]
-        try:
-            text = str(json.loads(f'"{body}"'))
-        except ValueError:
-            return ""
-        new, self._shown = text[self._shown :], max(self._shown, len(text))
-        return new
 
 
 def find_persona(run: Run, wanted: str) -> int:

@@ -79,7 +79,7 @@ class Plan:
 
     @property
     def estimate(self) -> str:
-        """``About 70 s on this computer.`` (see :func:`estimate_text`)."""
+        """``About 70 s, going by this model's earlier runs.`` (see :func:`estimate_text`)."""
         return estimate_text(self.estimated_seconds, measured=self.estimate_measured)
 
     @property
@@ -135,7 +135,8 @@ class Plan:
 
 
 def estimate_text(seconds: float | None, *, measured: bool = True) -> str:
-    """``About 70 s on this computer.``; a guess says so (the model has not run here yet)."""
+    """``About 70 s, going by this model's earlier runs.``; a guess says so (the model has not
+    run here yet)."""
     if seconds is None:
         return ""
     if seconds < 90:
@@ -145,10 +146,10 @@ def estimate_text(seconds: float | None, *, measured: bool = True) -> str:
     else:
         amount = f"{seconds / 3600:.1f} h"
     if measured:
-        return f"About {amount} on this computer."
+        return f"About {amount}, going by this model's earlier runs."
     return (
-        f"About {amount} on this computer (a cautious guess: this model has not run "
-        "here yet; the first run measures its speed)."
+        f"About {amount} (a cautious guess: this model has not run here yet; the first run "
+        "measures its speed)."
     )
 
 

@@ -21,7 +21,7 @@ from bm25s import stopwords as bm25_stopwords
 
 from persona.core.coverage import place
 from persona.core.documents import Passage
-from persona.core.words import terms
+from persona.core.words import fold, terms
 
 TOP_K = 6
 """Passages given to the model for one question."""
@@ -90,7 +90,7 @@ _QUESTION_PHRASES: dict[str, tuple[str, ...]] = {
 def stop_words(language: str | None) -> frozenset[str]:
     """The little words of ``language`` ("der", "und"; "el", "que"), folded; empty when
     Persona has no list for it."""
-    return frozenset(_STOPWORDS.get(language or "", ()))
+    return frozenset(map(fold, _STOPWORDS.get(language or "", ())))
 
 
 @dataclass(frozen=True)
@@ -160,6 +160,14 @@ class Retriever:
             for t, stem in zip(found, stems, strict=True)
         ]
         return sum(known) / len(found)
+
+    def uses(self, word: str) -> bool:
+        """Whether the study uses ``word`` (or, for a spaced word, one with its stem)."""
+        folded = fold(word)
+        if terms(word) != [folded]:  # several words, or an unspaced script's characters
+            return any(folded in fold(p.text) for p in self.passages)
+        stems = self.tokens(word)
+        return folded in self._words or (bool(stems) and stems[0] in self._df)
 
     def idf(self, term: str) -> float:
         df = self._df.get(term, 0)
