@@ -75,7 +75,7 @@ def claim(text: str, *evidence: dict[str, str]) -> dict[str, object]:
 A, B, S = "session_a_okonkwo.md", "session_b_ferreira.txt", "survey_pharmacy.csv"
 DRAFTS = [
     {
-        "name": "Chidi the Night Driver",
+        "name": "Dele the Night Driver",
         "age": "40-50",
         "role": "Bus driver",
         "bio": "Chidi Okonkwo (chidi.okonkwo@mailbox.example, 07700 900461) relies on his wife "
@@ -105,7 +105,7 @@ DRAFTS = [
         "participants": ["Chidi Okonkwo", "Chidi", "Ngozi"],
     },
     {
-        "name": "Beatriz Busy",
+        "name": "Bea Busy",
         "age": "25-35",
         "role": "Junior doctor",
         "bio": "Beatriz Ferreira works at the children's hospital; Wojciech Zielinski and Aroha "
@@ -266,3 +266,19 @@ def test_cli_with_yes_sends_only_redacted_text(cli_env, fake, fake_ollama, capsy
     assert fake.count(MESSAGES) >= 1
     for request in fake.requests(None):
         assert_clean(request.raw)
+
+
+def test_cli_with_a_zero_cap_sends_nothing_and_says_so(
+    cli_env, fake, fake_ollama, capsys, monkeypatch
+):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    code, err = cli(capsys, fake_ollama, cli_env / "out", "--yes", "--max-cost", "0")
+    assert code == EXIT_FAIL
+    assert "is above your budget cap ($0.00)" in err and "--max-cost" in err
+    assert "The last send sent nothing to Anthropic" in err
+    assert fake.requests(None) == [], "not even a token count"
+    assert list((cli_env / "out").iterdir()), "the drafts are still exported"
+    [summary] = Store().list()
+    saved = Store().get(summary.id)
+    assert all(r.refine_error.startswith("Not sent") for r in saved.records)
+    assert saved.usage["frontier"]["requests"] == 0

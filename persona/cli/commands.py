@@ -6,13 +6,13 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 from persona import __version__, api
 from persona.cli.chat import cmd_chat
 from persona.cli.compare import cmd_compare
+from persona.cli.hybrid import refine_step
 from persona.cli.study import print_study
 from persona.cli.terminal import ProgressLine
 from persona.core.crashlog import log_unexpected
@@ -42,7 +42,6 @@ from persona.history.formats import FORMATS, write_new
 from persona.history.store import Store
 from persona.hybrid.cloud import DEFAULT_MODELS, FrontierClient, resolve_api_key
 from persona.hybrid.gate import DEFAULT_THRESHOLD
-from persona.hybrid.refine import Preview, choose, frontier_spend, prepare, refine
 from persona.ingest import Reading
 from persona.ingest.columns import ROLES, TableChoice, parse_roles
 from persona.ingest.preview import file_tables, is_table
@@ -233,46 +232,6 @@ def _drive(events: Iterator[Progress]) -> None:
         line.end()
 
 
-def _confirm(preview: Preview, assume_yes: bool) -> bool:
-    """Show what will be sent and ask; ``--yes`` answers for non-interactive use."""
-    print(f"Quality gate (threshold {preview.threshold:g}):", file=sys.stderr)
-    for item in preview.items:
-        verdict = "send" if item.selected else "keep"
-        reasons = "; ".join(item.score.reasons) or "no problems found"
-        print(f"  [{verdict}] {item.name}: {item.score.value:.0f}/100 — {reasons}", file=sys.stderr)
-    if not preview.selected:
-        print("Every draft passed the gate: nothing to send.", file=sys.stderr)
-        return False
-    counts = ", ".join(f"{n} {kind}" for kind, n in preview.replaced().items())
-    print(f"Replaced before sending: {counts or 'no personal data found'}", file=sys.stderr)
-    if preview.withheld:
-        print(
-            f"Not sent: {preview.withheld} quote(s) not found in your data or not said by a "
-            "participant.",
-            file=sys.stderr,
-        )
-    cap = "no cap" if preview.cap_usd is None else f"cap ${preview.cap_usd:.2f}"
-    print(
-        f"Estimated cost with {preview.model}: about ${preview.estimated_usd:.4f} for "
-        f"~{preview.input_tokens:,} input tokens; at most ${preview.ceiling_usd:.4f} ({cap}).",
-        file=sys.stderr,
-    )
-    if preview.costs_more:
-        print(
-            f"Note: refining is expected to cost more than sending all your data to "
-            f"{preview.model} in one go (about ${preview.frontier_only.usd:.4f}).",
-            file=sys.stderr,
-        )
-    if assume_yes:
-        return True
-    for item in preview.selected:
-        print(f"\n--- payload for {item.name} ---\n{item.payload}", file=sys.stderr)
-    if not sys.stdin.isatty():
-        raise InputError("Nothing was sent: confirm with --yes to refine without a prompt.")
-    answer = input(f"Send {len(preview.selected)} persona(s) to Claude? [y/N] ")
-    return answer.strip().lower() in ("y", "yes")
-
-
 def _table_choices(args: argparse.Namespace) -> dict[str, TableChoice] | None:
     """The sheets (``--sheet``) and column roles (``--columns``) for every file."""
     roles = parse_roles(args.columns) if args.columns and args.columns != "show" else {}
@@ -388,34 +347,20 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
         return EXIT_CANCELLED
     for warning in job.warnings:
         print(f"Warning: {warning}", file=sys.stderr)
+    within_budget = True
     if args.hybrid:
-        preview = prepare(
+        within_budget = refine_step(
             run,
-            reading.documents,
+            reading,
+            store,
+            FrontierClient(key),
             model=args.frontier_model,
             threshold=args.threshold,
             refine_all=args.refine_all,
-            cap_usd=args.max_cost,
+            max_cost=args.max_cost,
+            assume_yes=args.yes,
+            drive=_drive,
         )
-        consent = preview.consent  # what the user is shown and confirms
-        if _confirm(preview, args.yes):
-            with closing(
-                refine(run, preview, FrontierClient(key), store, consent=consent)
-            ) as steps:
-                _drive(steps)
-            spend = frontier_spend(run)
-            spent = spend.cost_usd if spend else 0.0
-            if spent > preview.frontier_only.usd:
-                print(
-                    f"Note: refining cost ${spent:.4f}, more than the frontier-only estimate "
-                    f"(${preview.frontier_only.usd:.4f}).",
-                    file=sys.stderr,
-                )
-            for index, record in enumerate(run.records):
-                if record.refine_error:
-                    print(f"Warning: {record.draft.name}: {record.refine_error}", file=sys.stderr)
-                elif record.refined:
-                    choose(run, index, "refined", store)
     written = api.save_export(run, args.format, out, passages=reading.passages)
     print(written)
     if args.hybrid and any(r.refined for r in run.records):
@@ -427,7 +372,7 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
         f"run {run.id}",
         file=sys.stderr,
     )
-    return EXIT_OK
+    return EXIT_OK if within_budget else EXIT_FAIL
 
 
 def cmd_export(args: argparse.Namespace, engine: Engine) -> int:
