@@ -133,17 +133,21 @@ def test_send_is_disabled_with_the_reason_while_the_estimate_exceeds_the_cap(cla
     assert claude.count(None) == 0
 
 
-def test_a_second_send_adds_to_the_spend_shown(claude, environment):
-    at = drafted(open_hybrid())
+def test_a_second_send_adds_to_the_spend_shown(claude, environment, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    at = drafted(open_hybrid(), key=None)
     ok(consent(at).check().run())
     ok(button(at, "Send").click().run())
     first = Store(history_path(environment)).list()[0]
     spent = Store(history_path(environment)).get(first.id).usage["frontier"]["cost_usd"]
+    ok(at.run())  # the consent was per Send: a new, unticked box
+    assert not consent(at).value and button(at, "Send").disabled
     ok(consent(at).check().run())
     ok(button(at, "Send").click().run())
     total = Store(history_path(environment)).get(first.id).usage["frontier"]
     assert total["sends"] == 2 and total["cost_usd"] > spent
-    assert f"${total['cost_usd']:.4f}" in texts(at.caption) and "over 2 sends" in texts(at.caption)
+    captions = shown(texts(at.caption))
+    assert f"${total['cost_usd']:.4f}" in captions and "over 2 sends" in captions
 
 
 def test_other_files_are_refused_with_the_reason(claude):
