@@ -88,10 +88,17 @@ def test_a_weak_citation_is_marked_against_the_claim_as_written() -> None:
 def test_a_persona_repeating_an_earlier_one_is_unusable_and_a_real_name_is_caught() -> None:
     first, twin = refined(), refined(role="Night nurse")
     named = refined(name="Tom Maria", role="Driver", bio="Drives at night for a living.")
-    checked = check_personas([first, twin, named], PASSAGES)
+    alike = refined(name="Eva Stone")
+    checked = check_personas([first, twin, named, alike], PASSAGES)
     assert checked[0].unusable == []
     assert any("same name as Ana Ruiz" in r for r in checked[1].unusable)
     assert any("participant's real name" in r for r in checked[2].unusable)
+    assert checked[3].unusable == [
+        "it has nearly the same role, goals and pain points as Ana Ruiz: make it a different "
+        "person from a different group of participants"
+    ]
+    # Only a usable persona counts as "the earlier one": the unusable twin blocks no one.
+    assert check_personas([twin.model_copy(update={"bio": ""}), alike], PASSAGES)[1].unusable == []
 
 
 def test_the_originals_are_not_changed() -> None:
