@@ -75,6 +75,9 @@ def drafts() -> list[Persona]:
     maria["participants"] = ["Maria Gonzalez"]
     tom = persona_dict("Tom Careful", "Retired teacher", [PASSAGES[5], PASSAGES[6], PASSAGES[7]])
     tom["participants"] = ["Tom Becker"]
+    tom["goals"][0]["text"] = "Wants buttons large enough to press on the first try."
+    tom["pain_points"][0]["text"] = "Needs his grandson to set the app up for him."
+    tom["behaviours"][0]["text"] = "Orders only when his daughter reminds him on Sunday."
     return verify_personas([Persona.model_validate(maria), Persona.model_validate(tom)], PASSAGES)
 
 
@@ -510,12 +513,16 @@ LONG_CLAIMS = [
 
 def test_says_when_hybrid_costs_more_than_frontier_only(run):
     assert not preview_for(run, refine_all=True).costs_more
-    texts = iter(LONG_CLAIMS * 2)
+    texts = iter(LONG_CLAIMS)
     for record in run.records:  # long drafts of two short interviews: sending them is dearer
-        record.draft.bio = " ".join(LONG_CLAIMS[:12])
+        record.draft.bio = " ".join(LONG_CLAIMS)
         for section in ("goals", "pain_points", "behaviours"):
             claims = getattr(record.draft, section)
-            claims.extend(claims[0].model_copy(update={"text": next(texts)}) for _ in range(5))
+            quoted = claims[0].evidence[0].quote
+            claims.extend(
+                claims[0].model_copy(update={"text": f"{next(texts)} In the interview: {quoted}"})
+                for _ in range(2)
+            )
     preview = preview_for(run, refine_all=True)
     assert [item.mode for item in preview.items] == ["refine", "refine"]
     assert preview.costs_more and preview.estimated_usd > preview.frontier_only.usd
