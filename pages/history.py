@@ -17,6 +17,7 @@ from persona.core.errors import PersonaError
 from persona.core.records import UNTITLED_STUDY
 from persona.core.safe_text import escape_markdown
 from persona.history.store import RunListing
+from persona.hybrid.spend import frontier_spend
 
 st.title("History")
 st.caption("Runs are saved on this machine as they happen, so nothing is lost if a tab closes.")
@@ -186,6 +187,9 @@ try:
 except PersonaError as exc:
     show_error(exc)
     st.stop()
+spend = frontier_spend(run)
+if spend is not None:
+    st.caption(escape_markdown(f"Claude: {spend.summary}"))
 render_run(run, key=f"history_{run.id}", passages=passages_for(run))
 render_chat(run, key=f"history_{run.id}")
 

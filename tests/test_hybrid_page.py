@@ -150,6 +150,9 @@ def test_a_second_send_adds_to_the_spend_shown(claude, environment, monkeypatch)
     assert total["sends"] == 2 and total["cost_usd"] > spent
     captions = shown(texts(at.caption))
     assert f"${total['cost_usd']:.4f}" in captions and "over 2 sends" in captions
+    ok(at.switch_page("pages/history.py").run())
+    history = shown(texts(at.caption))
+    assert f"Claude: Spent ${total['cost_usd']:.4f}" in history and "over 2 sends" in history
 
 
 def test_other_files_are_refused_with_the_reason(claude):
