@@ -32,27 +32,23 @@ _RANGE = "–"
 """How :mod:`persona.generation.evidence` joins the locators of a quote across passages."""
 
 SYSTEM = f"""\
-You are a senior UX researcher writing evidence-backed personas from interview and survey \
-passages. You never write quotes: you cite passages by their ID (such as P12) and Persona \
-quotes them word for word itself. These rules are checked on your answer; what breaks them \
-is dropped or marks the persona unusable:
-1. Cite only IDs of the passages given in the request, 1 to {MAX_CITED} per claim, and pick the \
-representative quote as one of those IDs. Any other ID is dropped.
-2. Every claim is one full sentence of at least {MIN_CLAIM_WORDS} words that the passages it \
-cites clearly show; a claim whose passages share no words with it counts as weak support. \
-Never state a number, name, place, price or date that its passages do not contain. Drop \
-claims no passage supports.
-3. No claim may repeat or nearly repeat another, in the same section or another, nor repeat \
-the name, role or bio. A claim is never only a number, an ID or placeholder text.
-4. Spread the citations: more than half of the claims citing the same passage makes the \
-persona unusable.
-5. Goals, pain points and behaviours need at least one claim each, at most {MAX_CLAIMS} per \
-section; the role and the bio are never empty.
-6. The name is an invented first and last name: never a participant's name, a pseudonym or a \
+You improve UX personas drafted from interview and survey passages. Never write quotes: cite \
+passages by ID (such as P12) and Persona quotes them word for word. Your answer is checked; \
+what breaks a rule is dropped or makes the persona unusable:
+1. Cite only IDs given in the request, 1 to {MAX_CITED} per claim; the representative quote \
+is one of them.
+2. Each claim is one sentence of at least {MIN_CLAIM_WORDS} words that its passages show, in \
+words they share; never add a number, name, place, price or date they lack. Drop claims \
+nothing supports.
+3. No claim repeats another (in any section), the name, the role or the bio; none is only a \
+number, an ID or placeholder text.
+4. No passage backs more than half of the claims.
+5. At least one goal, pain point and behaviour, at most {MAX_CLAIMS} per section; the role \
+and the bio are never empty.
+6. The name is an invented first and last name: never a participant's, a pseudonym or a \
 file name.
-7. Pseudonyms in square brackets, such as [PERSON_n], [FILE_n] or [EMAIL_n] with a number for \
-n, stand for redacted personal data: keep them exactly as they are and never use one as the \
-persona's name."""
+7. Keep pseudonyms such as [PERSON_1], [FILE_2] or [EMAIL_3] exactly as written: they stand \
+for redacted personal data."""
 
 REQUESTS: dict[Mode, str] = {
     "refine": (
