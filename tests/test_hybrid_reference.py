@@ -196,6 +196,7 @@ def test_a_claim_repeated_everywhere_is_unusable(run, fake, store):
     for record in saved.records:
         assert record.refined.unusable, "the checks run on the refined version"
         assert all(in_the_files(e.quote) for e in record.refined.all_evidence())
+        assert record.kept == "draft" and record.current == record.draft, "the draft is kept"
 
 
 def test_an_invented_claim_citing_a_real_passage_is_weak(run, fake, store):

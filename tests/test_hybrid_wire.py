@@ -282,3 +282,20 @@ def test_cli_with_a_zero_cap_sends_nothing_and_says_so(
     saved = Store().get(summary.id)
     assert all(r.refine_error.startswith("Not sent") for r in saved.records)
     assert saved.usage["frontier"]["requests"] == 0
+
+
+def test_cli_reports_dropped_citations_and_keeps_a_usable_draft(
+    cli_env, fake, fake_ollama, capsys, monkeypatch
+):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    fake.push("cite_unknown", "repeat_claim")
+    code, err = cli(capsys, fake_ollama, cli_env / "out", "--yes", "--max-cost", "1")
+    assert code == EXIT_OK, err
+    assert err.count("passage ID(s) it was not given (P9999, P4242, Q1)") >= 1
+    [summary] = Store().list()
+    saved = Store().get(summary.id)
+    looped = [r for r in saved.records if r.refined and r.refined.unusable]
+    assert looped and "Claude's version is unusable" in err
+    for record in looped:  # a usable draft is kept over an unusable refined version
+        said = "its draft is unusable too" if record.draft.unusable else "the draft is kept"
+        assert said in err and (record.current == record.draft) is (not record.draft.unusable)

@@ -74,9 +74,9 @@ def refine_step(
     assume_yes: bool,
     drive: Callable[[Iterator[Progress]], None],
 ) -> bool:
-    """Preview, confirm, refine, and keep each refined version (the user can change that on
-    the Hybrid page). False when the budget cap refused the Send: then nothing was sent, and
-    History records that."""
+    """Preview, confirm, refine, and keep each refined version unless it is unusable and the
+    draft is not (the user can change that on the Hybrid page). False when the budget cap
+    refused the Send: then nothing was sent, and History records that."""
     preview = prepare(
         run,
         reading.documents,
@@ -99,16 +99,19 @@ def refine_step(
                 f"estimate (${preview.frontier_only.usd:.4f})."
             )
     for index, record in enumerate(run.records):
+        name = record.draft.name
         if record.refine_error:
-            _say(f"Warning: {record.draft.name}: {record.refine_error}")
-        elif record.refined:
-            dropped = (
-                spend.per_persona[index].dropped if spend and index in spend.per_persona else []
-            )
-            if dropped:
-                _say(f"Warning: {record.draft.name}: {dropped_text(dropped)}")
-            if record.refined.unusable:
-                reasons = "; ".join(record.refined.unusable)
-                _say(f"Warning: {record.draft.name}: Claude's version is unusable ({reasons}).")
+            _say(f"Warning: {name}: {record.refine_error}")
+            continue
+        if record.refined is None:
+            continue
+        cost = spend.per_persona.get(index) if spend else None
+        if cost and cost.dropped:
+            _say(f"Warning: {name}: {dropped_text(cost.dropped)}")
+        if record.refined.unusable:
+            kept = "the draft is kept" if record.kept == "draft" else "its draft is unusable too"
+            reasons = "; ".join(record.refined.unusable)
+            _say(f"Warning: {name}: Claude's version is unusable ({reasons}); {kept}.")
+        if record.kept == "refined":
             choose(run, index, "refined", store, passages=preview.passages)
     return not preview.over_budget

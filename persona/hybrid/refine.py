@@ -309,6 +309,9 @@ def refine(
             others = [r.current for j, r in enumerate(run.records) if j != item.index]
             record.refined = check_version(resolved.persona, others, preview.passages)
             record.refine_error = None
+            worse = bool(record.refined.unusable) and not item.unusable
+            if worse:  # an unusable version never replaces a usable draft by default
+                record.chosen, record.choices = record.draft, {}
             store.update_record(run.id, item.index, record)
             done.add(item.index)
             refined.add(item.index)
@@ -316,6 +319,13 @@ def refine(
                 dropped[item.index] = resolved.dropped
                 yield Progress(
                     "warning", f"{item.name}: {dropped_text(resolved.dropped)}", fraction
+                )
+            if worse:
+                reasons = "; ".join(record.refined.unusable)
+                yield Progress(
+                    "warning",
+                    f"{item.name}: Claude's version is unusable ({reasons}); the draft is kept.",
+                    fraction,
                 )
             yield Progress("refine", f"{item.name} refined", step / len(selected))
         finished = True
