@@ -402,8 +402,10 @@ for index, record in enumerate(run.records):
     if cost and cost.dropped:
         st.warning(escape_markdown(dropped_text(cost.dropped)), icon=":material/link_off:")
     if record.refined.unusable:
+        reasons = "; ".join(record.refined.unusable)
+        kept = " Your draft is kept until you choose." if record.kept == "draft" else ""
         st.error(
-            escape_markdown("Claude's version is unusable: " + "; ".join(record.refined.unusable)),
+            escape_markdown(f"Claude's version is unusable: {reasons}.{kept}"),
             icon=":material/report:",
         )
     if cost:
