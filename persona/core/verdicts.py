@@ -101,6 +101,11 @@ class PersonaStatus:
         """``usable``, or ``unusable: <reasons>``."""
         return self.label if self.usable else f"{UNUSABLE}: {'; '.join(self.reasons)}"
 
+    @property
+    def title(self) -> str:
+        """:attr:`text` as a heading: ``Unusable: <reasons>``."""
+        return self.text[:1].upper() + self.text[1:]
+
 
 def persona_status(persona: Persona) -> PersonaStatus:
     """Usable, or unusable with the reasons the checks wrote to ``persona.unusable``."""
