@@ -185,3 +185,27 @@ def test_the_cli_shows_the_summary_and_each_personas_verdict(run, capsys) -> Non
     assert "Dana Ortiz: usable · 2 of 3 quotes in your data" in err
     assert f"⚠ Walter Lind: unusable: {REASON} · 3 of 3 quotes in your data" in err
     assert "Sofia Reyes: usable · 2 quotes, not checked against your data" in err
+
+
+def _cards(run_json: str) -> None:
+    """The app's run view (cards, summary, exports), as the Generate and History pages show it."""
+    from pages.ui.cards import render_run
+    from persona.core.records import Run
+
+    render_run(Run.model_validate_json(run_json), key="verdicts")
+
+
+def test_the_cards_show_the_same_summary_status_and_verdicts(run) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_cards, args=(run.model_dump_json(),), default_timeout=30)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    at.toggle(key="expand_verdicts").set_value(True).run()  # show every quote
+    assert [i.value for i in at.info] == [SUMMARY]
+    assert [e.value.replace("\\", "") for e in at.error] == [f"Unusable: {REASON}"]
+    shown = "\n".join(str(m.value) for m in [*at.markdown, *at.caption]).replace("\\", "")
+    verdicts = re.findall(rf"p01\.md, line 4 · ([✓⚠] (?:{'|'.join(LABELS.values())}))", shown)
+    expected = [quote_verdict(e).text for p in run.personas for e in p.all_evidence()]
+    assert sorted(verdicts) == sorted(expected)
+    assert verdicts.count("✓ in your data") == 5

@@ -17,11 +17,12 @@ from persona.core.schema import CLAIM_SECTIONS, Evidence, Persona
 from persona.core.verdicts import (
     PersonaStatus,
     QuoteVerdict,
+    cite,
     persona_status,
     quote_verdict,
     run_summary,
 )
-from persona.history.export import SECTION_TITLES, cite
+from persona.history.export import SECTION_TITLES
 
 
 @dataclass(frozen=True)
