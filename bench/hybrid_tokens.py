@@ -4,10 +4,13 @@
 
 Drafts personas locally (fake Ollama, schema brain) from a generated study, refines them
 through the fake Messages API, and counts the input tokens of every request the fake
-received. The frontier-only figure is the request a cloud-only run would send: the persona
-instructions, every passage and the same output schema. Both are counted the same two ways
-(the fake's word count, and Persona's 4-characters-per-token estimate of the whole request
-body). Target: ratio ≤ 0.30.
+received (billed Messages calls; free token counts are listed apart). Each hybrid request
+is by reference: a draft's claims with the IDs of the passages they cite, and those
+passages. The frontier-only figure is the request a cloud-only run would send: the persona
+instructions, every passage and the by-reference output schema the local draft uses. Both
+are counted the same two ways (the fake's word count, and Persona's 4-characters-per-token
+estimate of the whole request body).
+Target: ratio ≤ 0.30.
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ from persona.generation.prompts import (
     persona_system,
     personas_prompt,
 )
+from persona.generation.references import DRAFT_SCHEMA
 from persona.history.store import Store
-from persona.hybrid.cloud import OUTPUT_FORMAT, FrontierClient
+from persona.hybrid.cloud import FrontierClient
 from persona.hybrid.refine import prepare, refine
 from persona.ingest import read_paths
 from tests.fake_anthropic import FakeAnthropic, fake_token_count
@@ -92,6 +96,7 @@ def main() -> None:
         for _ in refine(run, preview, frontier, store, consent=preview.consent):
             pass
         sent = [r.body for r in claude.requests("/v1/messages")]
+        counts = len(claude.requests("/v1/messages/count_tokens"))
         hybrid_words = sum(fake_token_count(body) for body in sent)
         hybrid_estimate = sum(
             estimate_tokens(json.dumps(body, ensure_ascii=False)) for body in sent
@@ -106,7 +111,7 @@ def main() -> None:
                     "content": personas_prompt(reading.passages, args.count, ""),
                 }
             ],
-            "output_config": {"format": OUTPUT_FORMAT},
+            "output_config": {"format": {"type": "json_schema", "schema": DRAFT_SCHEMA}},
         }
         only_words = fake_token_count(only_body)
         only_estimate = estimate_tokens(json.dumps(only_body, ensure_ascii=False))
@@ -117,7 +122,7 @@ def main() -> None:
     )
     print(
         f"hybrid input      : {hybrid_words:>8,} words  {hybrid_estimate:>8,} est. tokens "
-        f"({len(sent)} requests)"
+        f"({len(sent)} requests; {counts} token counts, not billed)"
     )
     print(f"frontier-only     : {only_words:>8,} words  {only_estimate:>8,} est. tokens")
     print(f"ratio (words)     : {hybrid_words / only_words:.3f}   target <= 0.30")

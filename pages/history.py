@@ -16,7 +16,8 @@ from persona import api
 from persona.core.errors import PersonaError
 from persona.core.records import UNTITLED_STUDY
 from persona.core.safe_text import escape_markdown
-from persona.history.store import RunSummary
+from persona.history.store import RunListing
+from persona.hybrid.spend import frontier_spend
 
 st.title("History")
 st.caption("Runs are saved on this machine as they happen, so nothing is lost if a tab closes.")
@@ -71,7 +72,7 @@ if not summaries:
     st.stop()
 
 # --- runs, grouped by study ---------------------------------------------------------------
-groups: dict[str, list[RunSummary]] = {}
+groups: dict[str, list[RunListing]] = {}
 for summary in summaries:
     groups.setdefault(summary.study, []).append(summary)
 
@@ -97,8 +98,8 @@ for study, runs in groups.items():
             {
                 "Run": s.title,
                 "Status": STATUS_LABELS.get(s.status, s.status),
-                "Personas": s.personas_text,
-                "Evidence": s.verified_summary,
+                "Personas": s.summary.personas_text if s.persona_count else "none",
+                "Evidence": s.summary.quotes_text,
                 "Model": s.model + (f" + {s.frontier_model}" if s.frontier_model else ""),
                 "Engine": s.engine,
                 "Files": ", ".join(s.file_names),
@@ -123,7 +124,7 @@ for study, runs in groups.items():
     )
 for stale in set(picked) - shown_keys:
     del picked[stale]
-selected: list[RunSummary] = [
+selected: list[RunListing] = [
     by_id[run_id] for key in picked for run_id in picked[key] if run_id in by_id
 ]
 
@@ -188,6 +189,9 @@ try:
 except PersonaError as exc:
     show_error(exc)
     st.stop()
+spend = frontier_spend(run)
+if spend is not None:
+    st.caption(escape_markdown(f"Claude: {spend.summary}"))
 render_run(run, key=f"history_{run.id}", passages=passages_for(run))
 render_chat(run, key=f"history_{run.id}")
 

@@ -30,6 +30,7 @@ from persona.core.naming import distinct_names
 from persona.core.records import Kept, Run, Version
 from persona.core.safe_text import escape_markdown
 from persona.core.schema import Persona
+from persona.generation.research import run_passages
 from persona.hybrid.cloud import (
     DEFAULT_MODELS,
     DEFAULT_MODELS_AS_OF,
@@ -41,7 +42,8 @@ from persona.hybrid.cloud import (
 from persona.hybrid.consent import changes as consent_changes
 from persona.hybrid.gate import DEFAULT_THRESHOLD
 from persona.hybrid.redact import Redactor
-from persona.hybrid.refine import Preview, choose, frontier_spend, prepare, refine
+from persona.hybrid.refine import Preview, choose, dropped_text, prepare, refine
+from persona.hybrid.spend import frontier_spend
 
 st.title("Hybrid: local draft, Claude polish")
 where = escape_markdown(current_where())  # where drafts are made, and the study goes
@@ -50,7 +52,8 @@ st.info(
     "model list only when you press **Load models from Anthropic**, your drafts only after you "
     "review the exact text, agree and press **Send**. Names, file names, e-mails, phone "
     "numbers, links and account numbers are replaced by pseudonyms such as \\[PERSON\\_1\\] "
-    "before sending and restored here afterwards; quotes not found in your data are never sent.",
+    "before sending and restored here afterwards. Claude never types a quote: it cites the "
+    "passages it is sent by ID, and Persona quotes them word for word from your data.",
     icon=":material/shield:",
 )
 
@@ -122,8 +125,8 @@ with right:
         100,
         int(DEFAULT_THRESHOLD),
         key="hy_threshold",
-        help="Each draft is scored on this machine: quotes found in your data, completeness, "
-        "distinctness.",
+        help="Each draft is scored on this machine: claims backed by quotes in your data, "
+        "completeness, distinctness. An unusable draft scores at most 40.",
     )
     refine_all = st.checkbox("Refine every draft", key="hy_all")
     max_cost = st.number_input(
@@ -227,9 +230,11 @@ def consent_box(preview: Preview) -> bool:
         st.session_state.hy_cleared = None
 
     cap = "no cap" if preview.cap_usd is None else f"${preview.cap_usd:.2f}"
+    rewrites = sum(item.mode == "rewrite" for item in preview.selected)
+    how = f"; {rewrites} unusable, to be rewritten from their passages" if rewrites else ""
     st.checkbox(
         f"I agree to send the {len(preview.selected)} redacted persona(s) above to Anthropic "
-        f"({preview.model}, at most {cap}).",
+        f"({preview.model}, at most {cap}{how}).",
         key=f"hy_consent_{round_}",
         on_change=agreed,
     )
@@ -256,8 +261,12 @@ def review_and_send(run: Run, documents: list[Document]) -> Run:
                 {
                     "Persona": item.name,
                     "Score": f"{item.score.value:.0f}/100",
-                    "Why": "; ".join(item.score.reasons) or "no problems found",
-                    "Send to Claude": "yes" if item.selected else "no (kept as is)",
+                    "Why": "; ".join([*item.unusable, *item.score.reasons]) or "no problems found",
+                    "Send to Claude": f"yes: {item.how}"
+                    if item.selected
+                    else "no (kept as is)"
+                    if item.ids
+                    else "no (none of its passages can be sent)",
                     "≈ Input tokens": item.input_tokens,
                     "≈ Cost (USD)": f"{item.cost.usd:.4f}",
                 }
@@ -271,10 +280,15 @@ def review_and_send(run: Run, documents: list[Document]) -> Run:
     st.caption(
         f"Replaced in what is sent: {replaced or 'no personal data found'} (highlighted below)."
     )
+    st.caption(
+        "Sent for each draft: its claims with the IDs of the passages they cite, and those "
+        "passages. Claude may reword, re-assign or drop citations among them, never type a "
+        "quote. An unusable draft is sent only as its passages, to be rewritten from them."
+    )
     if preview.withheld:
         st.caption(
-            f"Not sent: {preview.withheld} quote(s) that were not found in your data or were "
-            "not said by a participant."
+            f"Not sent: {preview.withheld} citation(s) whose passage was not found word for "
+            "word in your data or was not said by a participant."
         )
     price_note = " (price unknown: assumed the highest)" if preview.frontier_only.assumed else ""
     cap = "no cap" if preview.cap_usd is None else f"your cap ${preview.cap_usd:.2f}"
@@ -297,7 +311,8 @@ def review_and_send(run: Run, documents: list[Document]) -> Run:
         )
     for item in preview.selected:
         with st.expander(
-            f"Exactly what is sent for {safe_line(item.name)}", icon=":material/visibility:"
+            f"Exactly what is sent for {safe_line(item.name)} ({item.how})",
+            icon=":material/visibility:",
         ):
             marked, exact = st.tabs(["Highlighted", "Exact text"])
             with marked:
@@ -310,13 +325,19 @@ def review_and_send(run: Run, documents: list[Document]) -> Run:
         return run
     if where != ON_THIS_MACHINE:
         st.caption(f"Your study already went to the engine {where} to make the drafts.")
+    if preview.over_budget:
+        st.warning(
+            escape_markdown(f"Nothing can be sent: {preview.over_budget}"),
+            icon=":material/money_off:",
+        )
     consented = consent_box(preview)
     if not key:
         st.warning("Enter an Anthropic API key above to refine.", icon=":material/key:")
     send = st.button(
         f"Send {len(preview.selected)} to Claude",
         type="primary",
-        disabled=not (consented and key),
+        disabled=not (consented and key) or bool(preview.over_budget),
+        help=f"Nothing can be sent: {preview.over_budget}" if preview.over_budget else None,
         key="hy_send",
         icon=":material/cloud_upload:",
     )
@@ -360,11 +381,7 @@ spend = frontier_spend(run)
 if spend is not None:
     spent, only = spend.cost_usd, spend.frontier_only_usd
     st.caption(
-        escape_markdown(
-            f"Spent ${spent:.4f} with {spend.model} "
-            f"({spend.input_tokens:,} input + {spend.output_tokens:,} output tokens) · a "
-            f"frontier-only run would have cost about ${only:.4f}."
-        )
+        escape_markdown(f"{spend.summary} A frontier-only run would have cost about ${only:.4f}.")
     )
     if spend.costs_more:
         st.info(
@@ -398,10 +415,16 @@ for index, record in enumerate(run.records):
     if record.refined is None:
         st.caption("Kept as drafted (it passed the quality gate).")
         continue
-    for reason in record.score_reasons:
-        if "not in your data" in reason:
-            st.error(escape_markdown(reason), icon=":material/report:")
     cost = spend.per_persona.get(index) if spend else None
+    if cost and cost.dropped:
+        st.warning(escape_markdown(dropped_text(cost.dropped)), icon=":material/link_off:")
+    if record.refined.unusable:
+        reasons = "; ".join(record.refined.unusable)
+        kept = " Your draft is kept until you choose." if record.kept == "draft" else ""
+        st.error(
+            escape_markdown(f"Claude's version is unusable: {reasons}.{kept}"),
+            icon=":material/report:",
+        )
     if cost:
         billed = cost.tokens
         st.caption(
@@ -453,7 +476,8 @@ for index, record in enumerate(run.records):
         choice = field_choices(taken)
     if st.button("Save this choice", key=f"hy_save_{index}"):
         try:
-            choose(run, index, choice, store())
+            passages = run_passages(run, reading)
+            choose(run, index, choice, store(), passages=passages)
             st.success("Saved to History; exports use this version.", icon=":material/save:")
         except PersonaError as exc:
             show_error(exc)

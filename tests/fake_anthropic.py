@@ -9,6 +9,13 @@ In-process::
 As a subprocess (browser tests): ``python -m tests.fake_anthropic --port 0`` prints
 ``READY http://127.0.0.1:PORT``; script it with ``POST /_fake/push {"scenarios": [...],
 "path": "/v1/messages"}``, read ``GET /_fake/requests``, clear with ``POST /_fake/reset``.
+
+Every request received is logged, token counts and failed attempts too, so a test can
+assert that nothing reached it. Its brain answers a by-reference refinement request (claims
+citing passage IDs); the named scenarios make it misbehave like real models do: fail with
+429/529/500 (with ``retry-after``), change the numbers it writes and type quotes anyway
+(``change_numbers``), cite IDs it was not given (``cite_unknown``), loop on one claim
+(``repeat_claim``), invent a claim and cite a real passage (``invent_claim``).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import argparse
 import copy
 import itertools
 import json
+import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -37,8 +45,10 @@ FAKE_MODELS: tuple[tuple[str, str], ...] = (
 )
 """(id, lifecycle) served by ``GET /v1/models``; aliases like ``claude-haiku-4-5`` resolve."""
 
-INVENTED_QUOTE = "Honestly I would pay double for a tool that reads my mind."
-"""The quote the ``invent_quote`` scenario adds; it appears in no research data."""
+INVENTED_CLAIM = "Her brother Joaquim works at Siemens and lends her 45 dollars."
+"""The claim the ``invent_claim`` scenario adds, citing a real passage; no data says it."""
+UNKNOWN_IDS = ("P9999", "P4242", "Q1")
+"""IDs the ``cite_unknown`` scenario cites; no request gives them."""
 
 
 # --- What a request gets ------------------------------------------------------
@@ -78,39 +88,120 @@ RETRY_NOW = (("retry-after", "0.001"),)
 """A tiny retry-after: the SDK treats ``retry-after: 0`` as absent and backs off ~0.5-1 s."""
 
 
-def improve(persona: dict[str, Any]) -> dict[str, Any]:
-    """The default brain: visible edits, every quote kept verbatim; like structured output,
-    it always answers with a representative quote (one of the claims' when none was sent)."""
-    out = copy.deepcopy(persona)
+SECTIONS = ("goals", "pain_points", "behaviours", "motivations")
+
+
+def _given(payload: dict[str, Any]) -> list[str]:
+    return [str(p.get("id")) for p in payload.get("passages") or [] if isinstance(p, dict)]
+
+
+def _from_passages(payload: dict[str, Any]) -> dict[str, Any]:
+    """A persona written from the passages alone (what a rewrite asks for): one claim per
+    passage, in turn per section, each using the passage's own words."""
+    passages = [p for p in payload.get("passages") or [] if isinstance(p, dict)]
+    persona: dict[str, Any] = {
+        "name": "Robin Vale",
+        "age": "30-45",
+        "role": "Person who took part in the study",
+        "bio": "Robin stands for the people in these passages and what they said about it.",
+        **{section: [] for section in SECTIONS},
+        "quote": {"passage": passages[0]["id"] if passages else ""},
+    }
+    for n, passage in enumerate(passages or [{"id": "", "text": "nothing was given"}]):
+        words = " ".join(str(passage.get("text", "")).split()[:12])
+        claim = {"text": f"They said that {words}.", "passages": [passage["id"]]}
+        persona[SECTIONS[n % 3]].append(claim)
+    for section in SECTIONS[:3]:
+        if not persona[section]:
+            persona[section] = [dict(persona["goals"][0])]
+    return persona
+
+
+def improve(payload: dict[str, Any]) -> dict[str, Any]:
+    """The default brain: visible edits to the draft, citations kept, never a quote typed;
+    like structured output, it always names a representative passage. Asked to rewrite (no
+    draft sent), it writes a persona from the passages."""
+    if not isinstance(payload.get("persona"), dict):
+        return _from_passages(payload)
+    out = copy.deepcopy(payload["persona"])
+    given = _given(payload)
     if not isinstance(out.get("quote"), dict):
-        sections = ("goals", "pain_points", "behaviours", "motivations")
-        quotes = [e for s in sections for c in out.get(s) or [] for e in c.get("evidence") or []]
-        out["quote"] = dict(quotes[0]) if quotes else {"quote": "", "source": "", "locator": ""}
+        cited = [i for s in SECTIONS for c in out.get(s) or [] for i in c.get("passages") or []]
+        out["quote"] = {"passage": (cited or given or [""])[0]}
     out["bio"] = out.get("bio", "").rstrip() + " They judge every new tool by the time it saves."
     goals = out.get("goals") or []
     if goals and goals[0].get("text"):
         text = goals[0]["text"]
         goals[0]["text"] = "Above all, " + text[:1].lower() + text[1:]
-    quote = out.get("quote")
-    if isinstance(quote, dict):
-        out.setdefault("motivations", []).append(
-            {"text": "Wants to feel in control of their own work.", "evidence": [dict(quote)]}
-        )
-    return out
-
-
-def invent_quote(persona: dict[str, Any]) -> dict[str, Any]:
-    """:func:`improve` plus a pain point backed by :data:`INVENTED_QUOTE`."""
-    out = improve(persona)
-    evidence = {"quote": INVENTED_QUOTE, "source": "interview.txt", "locator": "line 1"}
-    out.setdefault("pain_points", []).append(
-        {"text": "Feels current tools do not anticipate needs.", "evidence": [evidence]}
+    out.setdefault("motivations", []).append(
+        {
+            "text": "Wants to feel in control of their own work.",
+            "passages": [out["quote"]["passage"]],
+        }
     )
     return out
 
 
-def _without_goals(persona: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in improve(persona).items() if k != "goals"}
+def _bump_last_number(text: str) -> str:
+    """``text`` with its last number changed (6:52 becomes 6:55)."""
+    found = list(re.finditer(r"\d+", text))
+    if not found:
+        return text
+    last = found[-1]
+    return text[: last.start()] + str(int(last.group()) + 3) + text[last.end() :]
+
+
+def change_numbers(payload: dict[str, Any]) -> dict[str, Any]:
+    """The old exploit: every number it writes is changed, and it adds quotes in words (each
+    passage with its last number changed) wherever a field could hold one."""
+    out = improve(payload)
+    texts = {str(p.get("id")): str(p.get("text", "")) for p in payload.get("passages") or []}
+    out["bio"] = _bump_last_number(out["bio"] + " They start at 6:52 and pay 15 euros.")
+    for section in SECTIONS:
+        for claim in out.get(section) or []:
+            claim["text"] = _bump_last_number(claim["text"])
+            claim["evidence"] = [
+                {"quote": _bump_last_number(texts.get(i, "")), "source": "x", "locator": "y"}
+                for i in claim.get("passages") or []
+            ]
+    passage = out["quote"]["passage"]
+    out["quote"] = {"passage": passage, "quote": _bump_last_number(texts.get(passage, ""))}
+    out["participants"] = ["Somebody Invented"]
+    return out
+
+
+def cite_unknown(payload: dict[str, Any]) -> dict[str, Any]:
+    """Cites IDs it was never given, next to real ones, and one claim with only an unknown ID."""
+    out = improve(payload)
+    for section in SECTIONS:
+        for claim in out.get(section) or []:
+            claim["passages"] = [*claim.get("passages", [])[:1], UNKNOWN_IDS[0]]
+    out["pain_points"].append(
+        {"text": "Hates waiting for the bus in the rain.", "passages": [UNKNOWN_IDS[1]]}
+    )
+    out["quote"] = {"passage": UNKNOWN_IDS[2]}
+    return out
+
+
+def repeat_claim(payload: dict[str, Any]) -> dict[str, Any]:
+    """Loops: one claim, word for word, in every slot of every section."""
+    out = improve(payload)
+    first = out["goals"][0]
+    for section in SECTIONS:
+        out[section] = [dict(first) for _ in range(3)]
+    return out
+
+
+def invent_claim(payload: dict[str, Any]) -> dict[str, Any]:
+    """Adds :data:`INVENTED_CLAIM`, citing a real passage it was given anyway."""
+    out = improve(payload)
+    given = _given(payload)
+    out["pain_points"].append({"text": INVENTED_CLAIM, "passages": given[:1]})
+    return out
+
+
+def _without_goals(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in improve(payload).items() if k != "goals"}
 
 
 SCENARIOS: dict[str, Action] = {
@@ -125,7 +216,10 @@ SCENARIOS: dict[str, Action] = {
     "slow": Slow(5.0),
     "malformed": Reply(raw='{"name": "Ana Ruiz", "goals": [{"text": "Fast'),
     "invalid": Reply(transform=_without_goals),
-    "invent_quote": Reply(transform=invent_quote),
+    "change_numbers": Reply(transform=change_numbers),
+    "cite_unknown": Reply(transform=cite_unknown),
+    "repeat_claim": Reply(transform=repeat_claim),
+    "invent_claim": Reply(transform=invent_claim),
     "refusal": Reply(raw="", stop_reason="refusal"),
     "truncated": Reply(raw='{"name": "Ana Ruiz", "bio": "Ana has', stop_reason="max_tokens"),
     "maxed_invalid": Reply(transform=_without_goals, bill_max=True),
@@ -154,8 +248,9 @@ def fake_token_count(body: dict[str, Any]) -> int:
     return 1 + sum(len(s.split()) for s in strings)
 
 
-def find_persona(body: dict[str, Any]) -> dict[str, Any] | None:
-    """The first JSON object with a ``name`` in the request's first user message."""
+def find_payload(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The payload of a refinement request: the first JSON object in its first user message
+    (``{"persona": ..., "passages": [...]}``, or ``{"problems": ..., "passages": ...}``)."""
     user = next((m for m in body.get("messages", []) if m.get("role") == "user"), None)
     text = " ".join(_strings(user.get("content", ""))) if user else ""
     decoder = json.JSONDecoder()
@@ -166,7 +261,7 @@ def find_persona(body: dict[str, Any]) -> dict[str, Any] | None:
             value, _ = decoder.raw_decode(text, start)
         except ValueError:
             continue
-        if isinstance(value, dict) and "name" in value:
+        if isinstance(value, dict) and "passages" in value:
             return value
     return None
 
@@ -327,8 +422,8 @@ class FakeAnthropic:
         if reply.raw is not None:
             answer: Any = reply.raw
         else:
-            persona = find_persona(body)
-            answer = (reply.transform or self.brain)(persona) if persona else "No persona found."
+            payload = find_payload(body)
+            answer = (reply.transform or self.brain)(payload) if payload else "No persona found."
         choice = body.get("tool_choice") or {}
         if choice.get("type") == "tool":
             tool_input = answer if isinstance(answer, dict) else {"persona": answer}

@@ -18,29 +18,29 @@ import httpx2
 import pytest
 
 from persona.core.errors import (
+    BudgetExceeded,
     FrontierAuthError,
     FrontierError,
     FrontierRateLimited,
-    InputError,
     UnusableAnswer,
 )
-from persona.core.schema import Persona, llm_json_schema
+from persona.core.schema import llm_json_schema
+from persona.hybrid.answer import RefinedPersona, output_format
 from persona.hybrid.cloud import (
     DEFAULT_MODELS,
-    OUTPUT_FORMAT,
     FrontierClient,
     Refinement,
     TokenCount,
-    estimate_claude_tokens,
     find_api_key,
-    refine_messages,
 )
+from persona.hybrid.messages import estimate_claude_tokens
+from persona.hybrid.payload import REQUESTS, request_messages
 from persona.hybrid.pricing import BilledTokens
 from tests.fake_anthropic import (
     COUNT_TOKENS,
-    INVENTED_QUOTE,
     MESSAGES,
     MODELS,
+    RETRY_NOW,
     Fail,
     FakeAnthropic,
     Slow,
@@ -55,27 +55,14 @@ DRAFT: dict[str, Any] = {
     "age": "30-40",
     "role": "Night-shift nurse",
     "bio": "Ana has worked nights on a surgical ward for eight years.",
-    "goals": [
-        {
-            "text": "Finish charting before handover.",
-            "evidence": [{"quote": "I chart at 3am", "source": "p1.txt", "locator": "line 3"}],
-        }
-    ],
-    "pain_points": [
-        {
-            "text": "Logins are slow.",
-            "evidence": [{"quote": "login takes forever", "source": "p1.txt", "locator": "line 9"}],
-        }
-    ],
-    "behaviours": [{"text": "Keeps notes on her phone.", "evidence": []}],
+    "goals": [{"text": "Finish charting before handover.", "passages": ["P1"]}],
+    "pain_points": [{"text": "Logins are slow.", "passages": ["P2"]}],
+    "behaviours": [{"text": "Keeps notes on her phone.", "passages": []}],
     "motivations": [],
-    "quote": {"quote": "I chart at 3am", "source": "p1.txt", "locator": "line 3"},
-    "participants": ["P1"],
+    "quote": {"passage": "P1"},
 }
-
-
-def quotes(persona: Persona) -> set[str]:
-    return {ev.quote for ev in persona.all_evidence()}
+PASSAGES = [{"id": "P1", "text": "I chart at 3am"}, {"id": "P2", "text": "login takes forever"}]
+PAYLOAD: dict[str, Any] = {"persona": DRAFT, "passages": PASSAGES}
 
 
 @pytest.fixture
@@ -97,69 +84,38 @@ def closed_port_url() -> str:
 # --- refine -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "draft",
-    [DRAFT, json.dumps(DRAFT), Persona.model_validate(DRAFT)],
-    ids=["dict", "json", "persona"],
-)
-def test_refine_returns_the_improved_persona(
-    client: FrontierClient, fake: FakeAnthropic, draft: Any
+def test_refine_returns_the_improved_persona_by_reference(
+    client: FrontierClient, fake: FakeAnthropic
 ) -> None:
-    result = client.refine(draft, system=SYSTEM, model=MODEL, max_tokens=2000)
+    result = client.refine(PAYLOAD, model=MODEL, max_tokens=2000)
 
-    assert isinstance(result, Refinement)
-    assert result.persona.bio.startswith(DRAFT["bio"]) and result.persona.bio != DRAFT["bio"]
-    assert result.persona.goals[0].text == "Above all, finish charting before handover."
-    assert [m.evidence[0].quote for m in result.persona.motivations] == ["I chart at 3am"]
-    assert quotes(result.persona) == quotes(Persona.model_validate(DRAFT))
+    assert isinstance(result, Refinement) and isinstance(result.answer, RefinedPersona)
+    assert result.answer.bio.startswith(DRAFT["bio"]) and result.answer.bio != DRAFT["bio"]
+    assert result.answer.goals[0].text == "Above all, finish charting before handover."
+    assert [m.passages for m in result.answer.motivations] == [["P1"]]
+    assert result.answer.quote.passage == "P1"
     assert result.model == "claude-haiku-4-5-20251001"
     assert result.attempts == 1
     assert result.usage.input_tokens == fake_token_count(fake.requests(MESSAGES)[0].body)
     assert result.usage.output_tokens > 0
 
 
-def test_refine_asks_for_structured_output_in_the_persona_schema(
-    client: FrontierClient, fake: FakeAnthropic
+@pytest.mark.parametrize("mode", ["refine", "rewrite"])
+def test_the_request_limits_citations_to_the_passages_sent(
+    client: FrontierClient, fake: FakeAnthropic, mode: Any
 ) -> None:
-    client.refine(DRAFT, system=SYSTEM, model=MODEL, max_tokens=1234)
+    client.refine(PAYLOAD, mode=mode, system=SYSTEM, model=MODEL, max_tokens=1234)
 
     body = fake.requests(MESSAGES)[0].body
-    assert body["output_config"] == {"format": OUTPUT_FORMAT}
-    assert body["output_config"]["format"] == {
-        "type": "json_schema",
-        "schema": anthropic.transform_schema(llm_json_schema(Persona)),
-    }
+    assert body["output_config"] == {"format": output_format(["P1", "P2"])}
+    schema = json.dumps(body["output_config"]["format"])
+    assert '"enum": ["P1", "P2"]' in schema
+    assert '"participants":' not in schema and '"span":' not in schema
+    assert '"evidence"' not in schema
     assert (body["system"], body["model"], body["max_tokens"]) == (SYSTEM, MODEL, 1234)
+    assert body["messages"] == request_messages(PAYLOAD, mode)
+    assert body["messages"][0]["content"].startswith(REQUESTS[mode])
     assert "tools" not in body and "stream" not in body
-
-
-def test_refine_never_sends_fields_persona_computes(
-    client: FrontierClient, fake: FakeAnthropic
-) -> None:
-    verified = Persona.model_validate(DRAFT)
-    verified.quote.verified = True
-    verified.quote.matched_text = "PRIVATE raw transcript line"
-    verified.quote.score = 0.97
-
-    client.refine(verified, system=SYSTEM, model=MODEL)
-
-    raw = fake.requests(MESSAGES)[0].raw
-    for leaked in ("PRIVATE raw transcript line", "matched_text", "verified", "score"):
-        assert leaked not in raw
-    sent = json.loads(raw)["messages"][0]["content"]
-    assert "I chart at 3am" in sent and "Ana Ruiz" in sent
-
-
-@pytest.mark.parametrize(
-    ("draft", "problem"),
-    [("{not json", "Invalid JSON"), (json.dumps({**DRAFT, "goals": []}), "goals")],
-)
-def test_an_invalid_draft_is_an_input_error_before_any_call(
-    client: FrontierClient, fake: FakeAnthropic, draft: Any, problem: str
-) -> None:
-    with pytest.raises(InputError, match=problem):
-        client.refine(draft, system=SYSTEM, model=MODEL)
-    assert fake.count(None) == 0
 
 
 @pytest.mark.parametrize("bad", ["malformed", "invalid"])
@@ -168,7 +124,7 @@ def test_an_invalid_answer_is_sent_back_once_with_the_errors(
 ) -> None:
     fake.push(bad)
 
-    result = client.refine(DRAFT, system=SYSTEM, model=MODEL)
+    result = client.refine(PAYLOAD, system=SYSTEM, model=MODEL)
 
     assert result.attempts == 2
     first, second = (r.body for r in fake.requests(MESSAGES))
@@ -187,7 +143,7 @@ def test_a_second_invalid_answer_raises_without_more_calls(
     fake.push(*bad)
 
     with pytest.raises(UnusableAnswer, match="did not match the persona schema after 2") as caught:
-        client.refine(DRAFT, system=SYSTEM, model=MODEL)
+        client.refine(PAYLOAD, system=SYSTEM, model=MODEL)
     assert fake.count() == 2
     billed = [fake_token_count(r.body) for r in fake.requests(MESSAGES)]
     assert caught.value.input_tokens == sum(billed)
@@ -203,22 +159,23 @@ def test_refusals_and_cut_off_answers_are_not_retried(
     fake.push(scenario)
 
     with pytest.raises(UnusableAnswer, match=message) as caught:
-        client.refine(DRAFT, system=SYSTEM, model=MODEL)
+        client.refine(PAYLOAD, system=SYSTEM, model=MODEL)
     assert fake.count() == 1
     body = fake.requests(MESSAGES)[0].body
     assert caught.value.input_tokens == fake_token_count(body)
     assert caught.value.output_tokens > 0
 
 
-def test_an_invented_quote_comes_back_for_verification_to_catch(
+def test_quotes_typed_in_an_answer_are_never_read(
     client: FrontierClient, fake: FakeAnthropic
 ) -> None:
-    fake.push("invent_quote")
+    fake.push("change_numbers")
 
-    result = client.refine(DRAFT, system=SYSTEM, model=MODEL)
+    result = client.refine(PAYLOAD, system=SYSTEM, model=MODEL)
 
-    assert INVENTED_QUOTE in quotes(result.persona)
-    assert INVENTED_QUOTE not in json.dumps(DRAFT)
+    typed = result.answer.model_dump()
+    assert "evidence" not in json.dumps(typed) and "participants" not in typed
+    assert typed["quote"] == {"passage": "P1"}, "only the ID is kept, the typed words are not"
 
 
 # --- errors, retries, timeouts -------------------------------------------------------
@@ -238,7 +195,7 @@ def test_an_invented_quote_comes_back_for_verification_to_catch(
         ([Fail(418, "teapot_error", "short and stout")], FrontierError, 1, "HTTP 418"),
     ],
 )
-def test_sdk_errors_map_to_our_tree_after_the_sdk_retries(
+def test_errors_map_to_our_tree_after_our_own_retries(
     client: FrontierClient,
     fake: FakeAnthropic,
     scenarios: list[Any],
@@ -249,14 +206,14 @@ def test_sdk_errors_map_to_our_tree_after_the_sdk_retries(
     fake.push(*scenarios)
 
     with pytest.raises(error, match=re.escape(hint)) as caught:
-        client.refine(DRAFT, system=SYSTEM, model=MODEL)
+        client.refine(PAYLOAD, system=SYSTEM, model=MODEL)
 
     assert type(caught.value) is error
     assert not isinstance(caught.value, UnusableAnswer)
     assert fake.count() == attempts
-    assert [r.headers["x-stainless-retry-count"] for r in fake.requests()] == [
-        str(n) for n in range(attempts)
-    ]
+    assert [r.headers["x-stainless-retry-count"] for r in fake.requests(MESSAGES)] == [
+        "0"
+    ] * attempts, "each attempt is a call of ours (paid through the meter), not the SDK's"
     assert caught.value.__suppress_context__
 
 
@@ -270,7 +227,7 @@ def test_transient_failures_then_success(
     client = FrontierClient(KEY, base_url=fake.url, timeout=0.5, max_retries=max_retries)
     fake.push(*transient)
 
-    result = client.refine(DRAFT, system=SYSTEM, model=MODEL)
+    result = client.refine(PAYLOAD, system=SYSTEM, model=MODEL)
 
     assert result.attempts == 1
     assert fake.count() == len(transient) + 1
@@ -282,7 +239,7 @@ def test_max_retries_bounds_the_attempts(fake: FakeAnthropic, max_retries: int) 
     fake.push(*["overloaded"] * 5)
 
     with pytest.raises(FrontierRateLimited):
-        client.refine(DRAFT, system=SYSTEM, model=MODEL)
+        client.refine(PAYLOAD, system=SYSTEM, model=MODEL)
     assert fake.count() == max_retries + 1
 
 
@@ -293,7 +250,7 @@ def test_a_slow_answer_times_out(fake: FakeAnthropic, max_retries: int) -> None:
 
     started = time.monotonic()
     with pytest.raises(FrontierError, match=r"did not answer within 0\.3 s") as caught:
-        client.refine(DRAFT, system=SYSTEM, model=MODEL)
+        client.refine(PAYLOAD, system=SYSTEM, model=MODEL)
 
     assert not isinstance(caught.value, FrontierRateLimited)
     assert fake.count() == max_retries + 1
@@ -310,7 +267,7 @@ def test_an_unreachable_gateway_names_its_address(
     client = FrontierClient(KEY, base_url=None if via_env else url, max_retries=0)
 
     with pytest.raises(FrontierError, match="Cannot reach Claude") as caught:
-        client.refine(DRAFT, system=SYSTEM, model=MODEL)
+        client.refine(PAYLOAD, system=SYSTEM, model=MODEL)
 
     assert url in str(caught.value) and "ANTHROPIC_BASE_URL" in str(caught.value)
 
@@ -323,7 +280,7 @@ def test_the_default_endpoint_blames_the_connection() -> None:
     client = FrontierClient(KEY, max_retries=0, http_client=transport)
 
     with pytest.raises(FrontierError, match="check your internet connection") as caught:
-        client.refine(DRAFT, system=SYSTEM, model=MODEL)
+        client.refine(PAYLOAD, system=SYSTEM, model=MODEL)
     assert "https://api.anthropic.com" in str(caught.value)
 
 
@@ -371,9 +328,9 @@ def test_the_base_url_comes_from_the_environment(
 ) -> None:
     monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
 
-    result = FrontierClient(KEY).refine(DRAFT, system=SYSTEM, model=MODEL)
+    result = FrontierClient(KEY).refine(PAYLOAD, system=SYSTEM, model=MODEL)
 
-    assert result.persona.name == "Ana Ruiz" and fake.count() == 1
+    assert result.answer.name == "Ana Ruiz" and fake.count() == 1
 
 
 def test_the_key_travels_only_in_the_authorization_header(
@@ -381,7 +338,7 @@ def test_the_key_travels_only_in_the_authorization_header(
 ) -> None:
     client.list_models()
     client.count_tokens(MODEL, SYSTEM, [{"role": "user", "content": "hi"}])
-    client.refine(DRAFT, system=SYSTEM, model=MODEL)
+    client.refine(PAYLOAD, system=SYSTEM, model=MODEL)
 
     assert fake.count(None) == 3
     for request in fake.requests(None):
@@ -411,7 +368,7 @@ def test_the_key_never_appears_in_errors_reprs_or_logs(
         fake.push(failure)
 
         with caplog.at_level(logging.DEBUG), pytest.raises(FrontierError) as caught:
-            client.refine(DRAFT, system=SYSTEM, model=MODEL)
+            client.refine(PAYLOAD, system=SYSTEM, model=MODEL)
 
     for text in (str(caught.value), repr(caught.value), repr(client), caplog.text):
         assert key not in text
@@ -505,10 +462,18 @@ def test_count_tokens_estimates_when_unreachable(
 class RecordingMeter:
     """A CallMeter that allows ``allow`` output tokens and records what it was told."""
 
-    def __init__(self, allow: int) -> None:
+    def __init__(self, allow: int, *, refuse: bool = False) -> None:
         self.allow = allow
+        self.refuse = refuse
+        self.required: list[tuple[int, int]] = []
         self.opened: list[tuple[int, int]] = []
         self.closed: list[BilledTokens | None] = []
+
+    def require(self, input_tokens: int, max_tokens: int) -> int:
+        self.required.append((input_tokens, max_tokens))
+        if self.refuse:
+            raise BudgetExceeded("over the cap")
+        return min(self.allow, max_tokens)
 
     def open(self, input_tokens: int, max_tokens: int) -> int:
         self.opened.append((input_tokens, max_tokens))
@@ -523,14 +488,79 @@ def test_a_metered_call_counts_its_exact_input_first_and_uses_the_allowed_length
 ) -> None:
     meter = RecordingMeter(allow=3000)
 
-    client.refine(DRAFT, system=SYSTEM, model=MODEL, meter=meter)
+    client.refine(PAYLOAD, system=SYSTEM, model=MODEL, meter=meter)
 
     count, message = fake.requests(COUNT_TOKENS)[0].body, fake.requests(MESSAGES)[0].body
-    assert count["messages"] == message["messages"] == refine_messages(DRAFT)
-    assert count["output_config"] == {"format": OUTPUT_FORMAT}
+    assert count["messages"] == message["messages"] == request_messages(PAYLOAD, "refine")
+    assert count["output_config"] == {"format": output_format(["P1", "P2"])}
     assert meter.opened == [(fake_token_count(count), 4096)]
     assert message["max_tokens"] == 3000
     assert meter.closed == [BilledTokens(fake_token_count(message), meter.closed[0].output_tokens)]
+    assert client.requests_sent == 2
+
+
+def test_nothing_is_sent_when_the_local_estimate_is_over_the_budget(
+    client: FrontierClient, fake: FakeAnthropic
+) -> None:
+    meter = RecordingMeter(allow=4096, refuse=True)
+
+    with pytest.raises(BudgetExceeded):
+        client.refine(PAYLOAD, system=SYSTEM, model=MODEL, meter=meter)
+
+    assert fake.count(None) == 0, "not even a token count"
+    assert client.requests_sent == 0 and meter.opened == []
+    text = json.dumps(PAYLOAD, ensure_ascii=False, indent=1)
+    [(estimated, _)] = meter.required
+    assert estimated >= estimate_claude_tokens(SYSTEM, text)
+
+
+@pytest.mark.parametrize("failure", ["rate_limit", "overloaded", "server_error"])
+def test_every_retry_is_paid_through_the_meter_and_waits_as_asked(
+    fake: FakeAnthropic, failure: str
+) -> None:
+    waited: list[float] = []
+    client = FrontierClient(KEY, base_url=fake.url, max_retries=2, sleep=waited.append)
+    fake.push(failure, failure)
+    meter = RecordingMeter(allow=4096)
+
+    client.refine(PAYLOAD, system=SYSTEM, model=MODEL, meter=meter)
+
+    assert fake.count(MESSAGES) == 3 and fake.count(COUNT_TOKENS) == 1
+    assert len(meter.opened) == 3, "each attempt is charged its worst case"
+    assert meter.closed[:2] == [BilledTokens(), BilledTokens()]  # refused: nothing billed
+    last = meter.closed[2]
+    assert last is not None and last.input_tokens > 0
+    assert waited == [float(RETRY_NOW[0][1])] * 2
+
+
+def test_without_retry_after_the_wait_backs_off() -> None:
+    waited: list[float] = []
+    seen: list[int] = []
+
+    def busy(request: httpx2.Request) -> httpx2.Response:
+        seen.append(1)
+        body = {"type": "error", "error": {"type": "overloaded_error", "message": "busy"}}
+        return httpx2.Response(529, json=body)
+
+    client = FrontierClient(
+        KEY,
+        http_client=httpx2.Client(transport=httpx2.MockTransport(busy)),
+        max_retries=3,
+        sleep=waited.append,
+    )
+    with pytest.raises(FrontierRateLimited, match="after 3 retries"):
+        client.refine(PAYLOAD, system=SYSTEM, model=MODEL)
+    assert waited == [0.5, 1.0, 2.0] and len(seen) == 4
+
+
+def test_a_retry_after_longer_than_a_minute_fails_at_once(fake: FakeAnthropic) -> None:
+    waited: list[float] = []
+    client = FrontierClient(KEY, base_url=fake.url, max_retries=2, sleep=waited.append)
+    fake.push(Fail(429, "rate_limit_error", "Slow down", (("retry-after", "3600"),)))
+
+    with pytest.raises(FrontierRateLimited):
+        client.refine(PAYLOAD, system=SYSTEM, model=MODEL)
+    assert fake.count(MESSAGES) == 1 and waited == []
 
 
 def test_a_metered_call_without_a_count_charges_an_upper_bound() -> None:
@@ -538,11 +568,12 @@ def test_a_metered_call_without_a_count_charges_an_upper_bound() -> None:
     meter = RecordingMeter(allow=4096)
 
     with pytest.raises(FrontierError, match="Cannot reach Claude"):
-        client.refine(DRAFT, system=SYSTEM, model=MODEL, meter=meter)
+        client.refine(PAYLOAD, system=SYSTEM, model=MODEL, meter=meter)
 
-    prompt = refine_messages(DRAFT)[0]["content"]
+    prompt = request_messages(PAYLOAD, "refine")[0]["content"]
+    schema = json.dumps(output_format(["P1", "P2"]))
     [(charged, _)] = meter.opened
-    assert charged >= len((SYSTEM + prompt + json.dumps(OUTPUT_FORMAT)).encode())
+    assert charged >= len((SYSTEM + prompt + schema).encode())
     assert meter.closed == [None]  # the outcome is unknown: the charge stands
 
 
@@ -553,14 +584,14 @@ def test_a_refused_metered_call_is_settled_at_zero(
     meter = RecordingMeter(allow=4096)
 
     with pytest.raises(FrontierError, match="HTTP 400"):
-        client.refine(DRAFT, system=SYSTEM, model=MODEL, meter=meter)
+        client.refine(PAYLOAD, system=SYSTEM, model=MODEL, meter=meter)
     assert meter.closed == [BilledTokens()]
 
 
 def test_restore_runs_on_the_answer_before_validation(
     client: FrontierClient, fake: FakeAnthropic
 ) -> None:
-    hidden = {**DRAFT, "name": "[PERSON_1] " * 12}  # longer than the name limit when sent
+    hidden = {**PAYLOAD, "persona": {**DRAFT, "name": "[PERSON_1] " * 12}}  # over the limit
 
     result = client.refine(
         hidden,
@@ -568,7 +599,7 @@ def test_restore_runs_on_the_answer_before_validation(
         model=MODEL,
         restore=lambda data: {**data, "name": "Ana Ruiz"},
     )
-    assert result.persona.name == "Ana Ruiz"
+    assert result.answer.name == "Ana Ruiz"
 
 
 @pytest.mark.parametrize(
@@ -583,19 +614,19 @@ def test_estimate_tokens_is_four_characters_per_token(texts: tuple[str, ...], to
 
 def test_the_fake_answers_a_forced_tool_call_with_tool_use(fake: FakeAnthropic) -> None:
     sdk = anthropic.Anthropic(api_key=KEY, base_url=fake.url, max_retries=0)
-    tool = {"name": "persona", "input_schema": llm_json_schema(Persona)}
+    tool = {"name": "persona", "input_schema": llm_json_schema(RefinedPersona)}
 
     reply = sdk.messages.create(
         model=MODEL,
         max_tokens=100,
-        messages=refine_messages(DRAFT),
+        messages=request_messages(PAYLOAD, "refine"),
         tools=[tool],
         tool_choice={"type": "tool", "name": "persona"},
     )
 
     block = reply.content[0]
     assert (reply.stop_reason, block.type, block.name) == ("tool_use", "tool_use", "persona")
-    assert Persona.model_validate(block.input).name == "Ana Ruiz"
+    assert RefinedPersona.model_validate(block.input).name == "Ana Ruiz"
 
 
 def test_the_fake_runs_as_a_scriptable_subprocess() -> None:

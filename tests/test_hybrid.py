@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -16,23 +17,12 @@ from persona.generation.evidence import verify_personas
 from persona.history.store import Store
 from persona.hybrid.cloud import FrontierClient
 from persona.hybrid.consent import ConsentError
+from persona.hybrid.payload import REQUESTS
 from persona.hybrid.pricing import PriceTable
-from persona.hybrid.refine import (
-    Preview,
-    choose,
-    frontier_only_cost,
-    frontier_spend,
-    prepare,
-    refine,
-)
+from persona.hybrid.refine import Preview, choose, frontier_only_cost, prepare, refine
 from persona.hybrid.sources import WrongFiles
-from tests.fake_anthropic import (
-    COUNT_TOKENS,
-    INVENTED_QUOTE,
-    MESSAGES,
-    FakeAnthropic,
-    fake_token_count,
-)
+from persona.hybrid.spend import frontier_spend
+from tests.fake_anthropic import COUNT_TOKENS, MESSAGES, FakeAnthropic, fake_token_count
 from tests.fakes import persona_dict
 
 KEY = "sk-ant-test-key-123"
@@ -47,15 +37,20 @@ PII = [
     "tom_becker",
 ]
 MARIA_FILE, TOM_FILE = "01_maria_gonzalez.md", "02_tom_becker.md"
+MARIA, TOM = "Maria Gonzalez", "Tom Becker"
 PASSAGES = [
-    Passage(MARIA_FILE, "line 1", "Participant: Maria Gonzalez (34, nurse)"),
+    Passage(MARIA_FILE, "line 1", "Participant: Maria Gonzalez (34, nurse)", citable=False),
     Passage(MARIA_FILE, "line 3", "Maria: I plan every meal on Sunday so the week stays calm."),
     Passage(MARIA_FILE, "line 5", "Maria: Write to me at maria.g@example.com or +49 170 1234567."),
     Passage(MARIA_FILE, "line 7", "Maria: I want to spend less than 80 euros a week on food."),
-    Passage(TOM_FILE, "line 1", "Participant: Tom Becker (71, retired)"),
+    Passage(TOM_FILE, "line 1", "Participant: Tom Becker (71, retired)", citable=False),
     Passage(TOM_FILE, "line 3", "Tom: The buttons are too small and I give up after one try."),
     Passage(TOM_FILE, "line 5", "Tom: My grandson Tom Becker junior set it up for me."),
     Passage(TOM_FILE, "line 7", "Tom: I only order when my daughter reminds me on Sunday."),
+]
+PASSAGES = [
+    replace(p, participant=MARIA if p.source == MARIA_FILE else TOM) if p.citable else p
+    for p in PASSAGES
 ]
 
 
@@ -80,6 +75,9 @@ def drafts() -> list[Persona]:
     maria["participants"] = ["Maria Gonzalez"]
     tom = persona_dict("Tom Careful", "Retired teacher", [PASSAGES[5], PASSAGES[6], PASSAGES[7]])
     tom["participants"] = ["Tom Becker"]
+    tom["goals"][0]["text"] = "Wants buttons large enough to press on the first try."
+    tom["pain_points"][0]["text"] = "Needs his grandson to set the app up for him."
+    tom["behaviours"][0]["text"] = "Orders only when his daughter reminds him on Sunday."
     return verify_personas([Persona.model_validate(maria), Persona.model_validate(tom)], PASSAGES)
 
 
@@ -132,13 +130,17 @@ def test_prepare_sends_nothing_and_redacts_every_string(run, fake):
             assert value.casefold() not in item.payload.casefold()
         for source in (MARIA_FILE, TOM_FILE):
             assert source not in item.payload
+        assert item.mode == "refine" and REQUESTS["refine"] in item.payload
     sent = preview.items[0].data
-    assert sent["participants"] == ["[PERSON_1]"] or sent["participants"][0].startswith("[PERSON")
-    assert sent["goals"][0]["evidence"][0]["source"].startswith("[FILE_")
+    assert set(sent) == {"persona", "passages"} and "participants" not in sent["persona"]
+    ids = preview.items[0].ids
+    assert [p["id"] for p in sent["passages"]] == ids and len(ids) == 3
+    assert [c["passages"] for c in sent["persona"]["goals"]] == [[ids[0]]]
+    assert sent["passages"][0]["text"].startswith("[PERSON_")  # "Maria:" is a name
     assert "[EMAIL_" in preview.items[0].payload and "[PHONE_" in preview.items[0].payload
     replaced = preview.replaced()
     assert replaced["e-mail address"] == 1 and replaced["phone number"] == 1
-    assert replaced["file names"] == 2 and replaced["names"] >= 2
+    assert replaced["names"] >= 2
     assert preview.estimated_usd > 0 and preview.ceiling_usd >= preview.estimated_usd
 
 
@@ -148,7 +150,7 @@ def test_counts_cover_only_what_is_sent(run):
     only_tom.items[1].selected = True
     counts = only_tom.replaced()
     assert "e-mail address" not in counts  # Maria's e-mail is in the draft not sent
-    assert counts.get("file name") == 1
+    assert counts.get("names", counts.get("name", 0)) >= 1
 
 
 def test_gate_threshold_selects_only_weak_drafts(run):
@@ -165,10 +167,12 @@ def test_unverified_quotes_are_not_sent(run, where):
     evidence.quote = "I secretly hate the colour of the logo, really."
     evidence.verified = False
     preview = preview_for(run)
-    assert "secretly hate" not in preview.items[0].payload
-    assert preview.items[0].withheld >= 1
+    sent = preview.items[0].data["persona"]
+    assert preview.items[0].withheld == 1
     if where == "representative":
-        assert "quote" not in preview.items[0].data
+        assert "quote" not in sent
+    else:
+        assert sent["goals"][0]["passages"] == []
 
 
 def test_quotes_not_said_by_a_participant_are_not_sent(run, store):
@@ -183,6 +187,7 @@ def test_quotes_not_said_by_a_participant_are_not_sent(run, store):
     run.files = [FileRef(name=d.name, sha256=d.sha256, size_bytes=1, kind="text") for d in docs]
     preview = prepare(run, docs, model=MODEL, threshold=101.0, cap_usd=1.0)
     assert "Do you plan meals ahead" not in preview.items[0].payload
+    assert preview.items[0].withheld == 1
 
 
 def test_refine_restores_reverifies_and_records_usage(run, fake, store):
@@ -197,10 +202,13 @@ def test_refine_restores_reverifies_and_records_usage(run, fake, store):
         text = refined.model_dump_json()
         assert "[PERSON_" not in text and "[EMAIL_" not in text and "[FILE_" not in text
         assert all(e.verified for e in refined.all_evidence())
+        assert {e.quote for e in refined.all_evidence()} <= {p.text for p in PASSAGES}
         assert {e.source for e in refined.all_evidence()} <= {MARIA_FILE, TOM_FILE}
-    assert saved.records[0].refined.participants == ["Maria Gonzalez"]
+    assert saved.records[0].refined.participants == [MARIA], "derived from the passages"
+    assert saved.records[1].refined.participants == [TOM]
     usage = saved.usage["frontier"]
     assert usage["input_tokens"] > 0 and usage["cost_usd"] > 0 and usage["calls"] == 2
+    assert usage["requests"] == 4 and usage["sends"] == 1  # two counts, two messages
     assert set(usage["per_persona"]) == {"0", "1"}
     assert usage["frontier_only_usd"] > 0 and usage["interrupted"] is False
     assert usage["model"] == MODEL and saved.frontier_model == MODEL  # the model used
@@ -260,23 +268,12 @@ def test_files_must_be_the_runs_files(run, which):
 
 def test_a_pseudonym_longer_than_the_name_never_breaks_a_limit(run, fake, store):
     record = run.records[0]
-    record.draft.participants = ["Al", "Bo"]
-    record.draft.name = ("Al Bo " * 17)[:100]
-    record.draft.goals[0].evidence[0].locator = ("Al " * 34)[:100]
+    record.draft.name = ("Tom, " * 20)[:100]
     preview = preview_for(run)
-    assert len(preview.items[0].data["name"]) > 100  # the payload may be longer: not a Persona
+    assert len(preview.items[0].data["persona"]["name"]) > 100  # longer once redacted
     send(run, preview, fake, store)
     refined = store.get(run.id).records[0].refined
     assert refined is not None and refined.name == record.draft.name
-
-
-def test_invented_quote_is_flagged(run, fake, store):
-    fake.push("invent_quote", "invent_quote")
-    send(run, preview_for(run), fake, store)
-    record = store.get(run.id).records[0]
-    invented = [e for e in record.refined.all_evidence() if e.quote == INVENTED_QUOTE]
-    assert invented and invented[0].verified is False
-    assert any("not in your data" in reason for reason in record.score_reasons)
 
 
 def test_wrong_key_keeps_drafts_and_stops(run, fake, store):
@@ -301,10 +298,94 @@ def test_rate_limit_is_retried(run, fake, store):
     assert fake.count() == 4  # two failures retried, then two successes
 
 
-def test_budget_cap_stops_calls(run, fake, store):
-    send(run, preview_for(run, cap_usd=0.000001), fake, store)
-    assert fake.count(MESSAGES) == 0
-    assert all("budget" in r.refine_error.lower() for r in store.get(run.id).records)
+@pytest.mark.parametrize("cap", [0.0, 0.000001])
+def test_a_cap_below_the_estimate_sends_nothing_at_all(run, fake, store, cap):
+    preview = preview_for(run, cap_usd=cap)
+    assert "above your budget cap" in preview.over_budget
+    events = send(run, preview, fake, store)
+    assert fake.requests(None) == [], "not a message, not a token count"
+    saved = store.get(run.id)
+    assert all(r.refine_error.startswith("Not sent: the estimated cost") for r in saved.records)
+    assert all(r.refined is None for r in saved.records)
+    usage = saved.usage["frontier"]
+    assert usage["requests"] == 0 and usage["calls"] == 0 and usage["cost_usd"] == 0
+    assert "The last send sent nothing to Anthropic" in frontier_spend(saved).summary
+    assert [e.stage for e in events].count("warning") == 2
+
+
+def test_count_tokens_waits_for_a_local_estimate_that_fits(run, fake, store):
+    """The first answer is billed at its longest and spends the budget: the second draft is
+    refused on the local estimate, before even its tokens are counted."""
+    preview = preview_for(run)
+    cap = preview.estimated_usd * 1.2
+    preview = preview_for(run, cap_usd=cap)
+    assert not preview.over_budget
+    fake.push("maxed")
+    send(run, preview, fake, store)
+    assert fake.count(COUNT_TOKENS) == 1 and fake.count(MESSAGES) == 1
+    saved = store.get(run.id)
+    assert saved.records[0].refined is not None
+    assert "budget" in saved.records[1].refine_error and "Nothing more was sent" in (
+        saved.records[1].refine_error
+    )
+    usage = saved.usage["frontier"]
+    assert usage["requests"] == 2 and usage["cost_usd"] <= cap
+
+
+def test_each_retry_is_charged_and_counted(run, fake, store):
+    fake.push("rate_limit", "server_error")
+    send(run, preview_for(run), fake, store)
+    usage = store.get(run.id).usage["frontier"]
+    assert usage["calls"] == 4, "two failed attempts, each paid through the meter"
+    assert usage["requests"] == 6 and fake.count(None) == 6
+
+
+def test_a_second_send_adds_to_the_saved_spend(run, fake, store):
+    send(run, preview_for(run), fake, store)
+    first = store.get(run.id).usage["frontier"]
+    run = store.get(run.id)
+    send(run, preview_for(run), fake, store)
+    total = store.get(run.id).usage["frontier"]
+    assert total["sends"] == 2 and total["requests"] == 2 * first["requests"]
+    assert total["input_tokens"] > first["input_tokens"]
+    second = total["last_send"]["cost_usd"]
+    assert total["cost_usd"] == pytest.approx(first["cost_usd"] + second)
+    per = total["per_persona"]["0"]["input_tokens"]
+    assert per > first["per_persona"]["0"]["input_tokens"]
+    spend = frontier_spend(store.get(run.id))
+    assert spend.sends == 2 and spend.cost_usd == total["cost_usd"]
+    assert "over 2 sends" in spend.summary
+
+
+def test_an_unusable_draft_is_sent_only_to_be_rewritten(run, fake, store):
+    draft = run.records[0].draft
+    for _, claim in draft.claims():
+        claim.text = "Sofia"
+    preview = preview_for(run, threshold=0.0)
+    item = preview.items[0]
+    assert item.selected and item.mode == "rewrite" and item.unusable
+    assert set(item.data) == {"problems", "passages"}, "never sent as a good draft"
+    assert REQUESTS["rewrite"] in item.payload and "rewrite" in item.how
+    assert not preview.items[1].selected
+    send(run, preview, fake, store)
+    refined = store.get(run.id).records[0].refined
+    assert refined is not None and refined.unusable == [], "it passed the checks itself"
+    assert {e.quote for e in refined.all_evidence()} <= {p.text for p in PASSAGES}
+
+
+def test_a_rewrite_from_one_passage_stays_unusable(run, fake, store):
+    draft = run.records[0].draft
+    only = draft.goals[0].evidence[0]
+    for _, claim in draft.claims():
+        claim.text = "Sofia"
+        claim.evidence = [only.model_copy()]
+    draft.quote = only.model_copy()
+    preview = preview_for(run, threshold=0.0)
+    assert len(preview.items[0].ids) == 1
+    fake.push("repeat_claim")
+    send(run, preview, fake, store)
+    refined = store.get(run.id).records[0].refined
+    assert refined is not None and refined.unusable, "the checks run on the refined version"
 
 
 def test_forced_worst_case_the_cap_holds(run, fake, store):
@@ -371,14 +452,15 @@ def test_unusable_answer_keeps_draft_and_counts_tokens(run, fake, store):
 def test_choose_versions_and_fields(run, fake, store):
     send(run, preview_for(run), fake, store)
     run = store.get(run.id)
-    choose(run, 0, "draft", store)
+    choose(run, 0, "draft", store, passages=PASSAGES)
     assert store.get(run.id).records[0].current == run.records[0].draft
-    choose(run, 0, {"bio": "refined", "goals": "draft"}, store)
+    choose(run, 0, {"bio": "refined", "goals": "draft"}, store, passages=PASSAGES)
     current = store.get(run.id).records[0].current
     assert current.bio == run.records[0].refined.bio
-    assert current.goals == run.records[0].draft.goals
+    assert [g.text for g in current.goals] == [g.text for g in run.records[0].draft.goals]
+    assert current.participants == [MARIA] and all(e.verified for e in current.all_evidence())
     assert store.get(run.id).records[0].kept == "fields"
-    choose(run, 1, "refined", store)
+    choose(run, 1, "refined", store, passages=PASSAGES)
     assert store.get(run.id).records[1].current == run.records[1].refined
     assert store.get(run.id).records[1].kept == "refined"
 
@@ -388,13 +470,13 @@ def test_which_version_is_kept(run, fake, store):
     send(run, preview_for(run), fake, store)
     run = store.get(run.id)
     assert run.records[0].kept == "refined", "refined and not chosen yet: the refined version"
-    choose(run, 0, "draft", store)
+    choose(run, 0, "draft", store, passages=PASSAGES)
     assert store.get(run.id).records[0].kept == "draft"
 
 
 def test_choose_without_refinement_is_explained(run, store):
     with pytest.raises(InputError, match="no refined version"):
-        choose(run, 0, "refined", store)
+        choose(run, 0, "refined", store, passages=PASSAGES)
 
 
 def test_prepare_needs_drafts(store):
@@ -410,14 +492,39 @@ def test_frontier_only_costs_more_than_hybrid_input(run):
     assert not preview.costs_more or preview.estimated_usd > preview.frontier_only.usd
 
 
+LONG_CLAIMS = [
+    "Writes a shopping list on the fridge every Sunday evening before the week starts.",
+    "Compares supermarket prices on three different apps before she orders anything online.",
+    "Cooks large batches of soup and freezes them in labelled boxes for busy weekdays.",
+    "Asks her teenage children to choose one dinner each week so they eat together.",
+    "Keeps receipts in a shoebox and adds them up with a calculator at the end of the month.",
+    "Orders groceries late at night after her shift because the delivery slots are cheaper.",
+    "Plans leftovers into the next lunch so that nothing cooked ever goes to waste.",
+    "Switches brands whenever a discount appears, even for products the family likes.",
+    "Checks the delivery status repeatedly because late orders ruin the evening meal.",
+    "Gives up on recipes that need rare spices she cannot find at the corner shop.",
+    "Pays for a yearly delivery pass only when the first month is offered for free.",
+    "Sets a phone reminder for the weekly order so that Sunday planning is never skipped.",
+    "Reads every product review before trying a new brand of baby food or formula.",
+    "Stocks up on tinned tomatoes, rice and pasta whenever the price drops below average.",
+    "Prefers stores that let her edit an order until the evening before delivery.",
+]
+
+
 def test_says_when_hybrid_costs_more_than_frontier_only(run):
     assert not preview_for(run, refine_all=True).costs_more
+    texts = iter(LONG_CLAIMS)
     for record in run.records:  # long drafts of two short interviews: sending them is dearer
-        record.draft.bio = "Plans meals weekly and keeps to a budget. " * 35
+        record.draft.bio = " ".join(LONG_CLAIMS)
         for section in ("goals", "pain_points", "behaviours"):
             claims = getattr(record.draft, section)
-            claims.extend(claims[0].model_copy(update={"text": "x " * 199}) for _ in range(5))
+            quoted = claims[0].evidence[0].quote
+            claims.extend(
+                claims[0].model_copy(update={"text": f"{next(texts)} In the interview: {quoted}"})
+                for _ in range(2)
+            )
     preview = preview_for(run, refine_all=True)
+    assert [item.mode for item in preview.items] == ["refine", "refine"]
     assert preview.costs_more and preview.estimated_usd > preview.frontier_only.usd
 
 

@@ -76,7 +76,8 @@ def test_nothing_is_sent_before_consent(claude):
     at = drafted(open_hybrid())
     assert "2 · Review what would be sent" in texts(at.subheader)
     preview = texts(at.code)
-    assert "[PERSON_" in preview and "[FILE_" in preview
+    assert "[PERSON_" in preview and '"passages": [' in preview
+    assert "never type a quote" in texts(at.caption)
     for secret in ("Maria Gonzalez", "Tom Becker", "Priya Nair", "maria_gonzalez"):
         assert secret.casefold() not in preview.casefold()
     marked = texts(at.markdown)
@@ -101,6 +102,8 @@ def test_opening_the_page_with_a_key_sends_nothing(claude, monkeypatch):
 @pytest.mark.parametrize("change", ["model", "budget", "refine all"])
 def test_any_change_clears_the_consent_and_says_why(claude, change):
     at = drafted(open_hybrid())
+    # The fake's drafts score 52 to 60 (claims backed by their quotes): one passes at 55.
+    ok(at.slider(key="hy_threshold").set_value(55).run())
     ok(at.checkbox(key="hy_all").uncheck().run())
     ok(consent(at).check().run())
     assert not button(at, "Send").disabled
@@ -116,6 +119,40 @@ def test_any_change_clears_the_consent_and_says_why(claude, change):
     assert reason in texts(at.warning).replace("\\", "")
     assert not consent(at).value and button(at, "Send").disabled
     assert claude.count(None) == 0
+
+
+def test_send_is_disabled_with_the_reason_while_the_estimate_exceeds_the_cap(claude):
+    at = drafted(open_hybrid())
+    ok(at.number_input(key="hy_budget").set_value(0.0).run())
+    ok(consent(at).check().run())
+    reason = texts(at.warning).replace("\\", "")
+    assert "above your budget cap ($0.00)" in reason
+    send = button(at, "Send")
+    assert send.disabled and "above your budget cap" in str(send.help)
+    ok(at.number_input(key="hy_budget").set_value(5.0).run())
+    ok(consent(at).check().run())
+    assert not button(at, "Send").disabled
+    assert claude.count(None) == 0
+
+
+def test_a_second_send_adds_to_the_spend_shown(claude, environment, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    at = drafted(open_hybrid(), key=None)
+    ok(consent(at).check().run())
+    ok(button(at, "Send").click().run())
+    first = Store(history_path(environment)).list()[0]
+    spent = Store(history_path(environment)).get(first.id).usage["frontier"]["cost_usd"]
+    ok(at.run())  # the consent was per Send: a new, unticked box
+    assert not consent(at).value and button(at, "Send").disabled
+    ok(consent(at).check().run())
+    ok(button(at, "Send").click().run())
+    total = Store(history_path(environment)).get(first.id).usage["frontier"]
+    assert total["sends"] == 2 and total["cost_usd"] > spent
+    captions = shown(texts(at.caption))
+    assert f"${total['cost_usd']:.4f}" in captions and "over 2 sends" in captions
+    ok(at.switch_page("pages/history.py").run())
+    history = shown(texts(at.caption))
+    assert f"Claude: Spent ${total['cost_usd']:.4f}" in history and "over 2 sends" in history
 
 
 def test_other_files_are_refused_with_the_reason(claude):

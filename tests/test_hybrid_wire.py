@@ -75,7 +75,7 @@ def claim(text: str, *evidence: dict[str, str]) -> dict[str, object]:
 A, B, S = "session_a_okonkwo.md", "session_b_ferreira.txt", "survey_pharmacy.csv"
 DRAFTS = [
     {
-        "name": "Chidi the Night Driver",
+        "name": "Dele the Night Driver",
         "age": "40-50",
         "role": "Bus driver",
         "bio": "Chidi Okonkwo (chidi.okonkwo@mailbox.example, 07700 900461) relies on his wife "
@@ -105,7 +105,7 @@ DRAFTS = [
         "participants": ["Chidi Okonkwo", "Chidi", "Ngozi"],
     },
     {
-        "name": "Beatriz Busy",
+        "name": "Bea Busy",
         "age": "25-35",
         "role": "Junior doctor",
         "bio": "Beatriz Ferreira works at the children's hospital; Wojciech Zielinski and Aroha "
@@ -288,3 +288,36 @@ def test_cli_consent_with_a_local_engine_says_nothing_of_another_machine(
     code, err = cli(capsys, fake_ollama, cli_env / "out")
     assert code == EXIT_FAIL and "Nothing was sent" in err  # no --yes, no terminal
     assert "Drafts are made on this machine." in err and "already went" not in err
+
+
+def test_cli_with_a_zero_cap_sends_nothing_and_says_so(
+    cli_env, fake, fake_ollama, capsys, monkeypatch
+):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    code, err = cli(capsys, fake_ollama, cli_env / "out", "--yes", "--max-cost", "0")
+    assert code == EXIT_FAIL
+    assert "is above your budget cap ($0.00)" in err and "--max-cost" in err
+    assert "The last send sent nothing to Anthropic" in err
+    assert fake.requests(None) == [], "not even a token count"
+    assert list((cli_env / "out").iterdir()), "the drafts are still exported"
+    [summary] = Store().list()
+    saved = Store().get(summary.id)
+    assert all(r.refine_error.startswith("Not sent") for r in saved.records)
+    assert saved.usage["frontier"]["requests"] == 0
+
+
+def test_cli_reports_dropped_citations_and_keeps_a_usable_draft(
+    cli_env, fake, fake_ollama, capsys, monkeypatch
+):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    fake.push("cite_unknown", "repeat_claim")
+    code, err = cli(capsys, fake_ollama, cli_env / "out", "--yes", "--max-cost", "1")
+    assert code == EXIT_OK, err
+    assert err.count("passage ID(s) it was not given (P9999, P4242, Q1)") >= 1
+    [summary] = Store().list()
+    saved = Store().get(summary.id)
+    looped = [r for r in saved.records if r.refined and r.refined.unusable]
+    assert looped and "Claude's version is unusable" in err
+    for record in looped:  # a usable draft is kept over an unusable refined version
+        said = "its draft is unusable too" if record.draft.unusable else "the draft is kept"
+        assert said in err and (record.current == record.draft) is (not record.draft.unusable)

@@ -6,14 +6,14 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 from persona import __version__, api
 from persona.cli.chat import cmd_chat
 from persona.cli.compare import cmd_compare
-from persona.cli.study import print_study
+from persona.cli.hybrid import refine_step
+from persona.cli.study import print_study, print_verdicts
 from persona.cli.terminal import ProgressLine, drive, print_warnings
 from persona.cli.transcribe import add_transcribe, cmd_transcribe, transcribe_sources
 from persona.core.crashlog import log_unexpected
@@ -45,7 +45,6 @@ from persona.history.formats import FORMATS, write_new
 from persona.history.store import Store
 from persona.hybrid.cloud import DEFAULT_MODELS, FrontierClient, resolve_api_key
 from persona.hybrid.gate import DEFAULT_THRESHOLD
-from persona.hybrid.refine import Preview, choose, frontier_spend, prepare, refine
 from persona.ingest import Reading
 from persona.ingest.columns import ROLE_LABELS, ROLES, TableChoice, parse_roles
 from persona.ingest.preview import file_tables, is_table
@@ -222,46 +221,6 @@ def _pick_model(engine: Engine, settings: EngineSettings, wanted: str | None) ->
     return chosen
 
 
-def _confirm(preview: Preview, assume_yes: bool) -> bool:
-    """Show what will be sent and ask; ``--yes`` answers for non-interactive use."""
-    print(f"Quality gate (threshold {preview.threshold:g}):", file=sys.stderr)
-    for item in preview.items:
-        verdict = "send" if item.selected else "keep"
-        reasons = "; ".join(item.score.reasons) or "no problems found"
-        print(f"  [{verdict}] {item.name}: {item.score.value:.0f}/100 — {reasons}", file=sys.stderr)
-    if not preview.selected:
-        print("Every draft passed the gate: nothing to send.", file=sys.stderr)
-        return False
-    counts = ", ".join(f"{n} {kind}" for kind, n in preview.replaced().items())
-    print(f"Replaced before sending: {counts or 'no personal data found'}", file=sys.stderr)
-    if preview.withheld:
-        print(
-            f"Not sent: {preview.withheld} quote(s) not found in your data or not said by a "
-            "participant.",
-            file=sys.stderr,
-        )
-    cap = "no cap" if preview.cap_usd is None else f"cap ${preview.cap_usd:.2f}"
-    print(
-        f"Estimated cost with {preview.model}: about ${preview.estimated_usd:.4f} for "
-        f"~{preview.input_tokens:,} input tokens; at most ${preview.ceiling_usd:.4f} ({cap}).",
-        file=sys.stderr,
-    )
-    if preview.costs_more:
-        print(
-            f"Note: refining is expected to cost more than sending all your data to "
-            f"{preview.model} in one go (about ${preview.frontier_only.usd:.4f}).",
-            file=sys.stderr,
-        )
-    if assume_yes:
-        return True
-    for item in preview.selected:
-        print(f"\n--- payload for {item.name} ---\n{item.payload}", file=sys.stderr)
-    if not sys.stdin.isatty():
-        raise InputError("Nothing was sent: confirm with --yes to refine without a prompt.")
-    answer = input(f"Send {len(preview.selected)} persona(s) to Claude? [y/N] ")
-    return answer.strip().lower() in ("y", "yes")
-
-
 def _table_choices(args: argparse.Namespace) -> dict[str, TableChoice] | None:
     """The sheets (``--sheet``) and column roles (``--columns``) for every file."""
     roles = parse_roles(args.columns) if args.columns and args.columns != "show" else {}
@@ -386,51 +345,31 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
         )
         return EXIT_CANCELLED
     print_warnings(job.warnings)
+    within_budget = True
     if args.hybrid:
-        preview = prepare(
+        if where != ON_THIS_MACHINE:
+            print(f"Your study already went to the engine {where} for the drafts.", file=sys.stderr)
+        within_budget = refine_step(
             run,
-            reading.documents,
+            reading,
+            store,
+            FrontierClient(key),
             model=args.frontier_model,
             threshold=args.threshold,
             refine_all=args.refine_all,
-            cap_usd=args.max_cost,
+            max_cost=args.max_cost,
+            assume_yes=args.yes,
+            drive=drive,
         )
-        consent = preview.consent  # what the user is shown and confirms
-        if where != ON_THIS_MACHINE:
-            print(
-                f"Your study already went to the engine {where} for the drafts.",
-                file=sys.stderr,
-            )
-        if _confirm(preview, args.yes):
-            with closing(
-                refine(run, preview, FrontierClient(key), store, consent=consent)
-            ) as steps:
-                drive(steps)
-            spend = frontier_spend(run)
-            spent = spend.cost_usd if spend else 0.0
-            if spent > preview.frontier_only.usd:
-                print(
-                    f"Note: refining cost ${spent:.4f}, more than the frontier-only estimate "
-                    f"(${preview.frontier_only.usd:.4f}).",
-                    file=sys.stderr,
-                )
-            for index, record in enumerate(run.records):
-                if record.refine_error:
-                    print(f"Warning: {record.draft.name}: {record.refine_error}", file=sys.stderr)
-                elif record.refined:
-                    choose(run, index, "refined", store)
     written = api.save_export(run, args.format, out, passages=reading.passages)
     print(written)
     if args.hybrid and any(r.refined for r in run.records):
         changes = changes_markdown(run).encode("utf-8")
         print(write_new(out, written.stem + "-changes.md", changes))
     print_study(run)
-    print(
-        f"{len(run.records)} personas · {run.verified_summary} · study {run.study!r} · "
-        f"run {run.id}",
-        file=sys.stderr,
-    )
-    return EXIT_OK
+    print_verdicts(run)
+    print(f"Study {run.study!r} · run {run.id}", file=sys.stderr)
+    return EXIT_OK if within_budget else EXIT_FAIL
 
 
 def cmd_export(args: argparse.Namespace, engine: Engine) -> int:
@@ -439,7 +378,7 @@ def cmd_export(args: argparse.Namespace, engine: Engine) -> int:
     run = store.get(_find_run(store, args.run_id))
     kept = passages_from_copy(run.research_text) if run.research_text else None
     print(api.save_export(run, args.format, args.out, passages=kept))
-    print(f"{run.title} · {run.verified_summary}", file=sys.stderr)
+    print_verdicts(run)
     return EXIT_OK
 
 
@@ -475,7 +414,8 @@ def cmd_resume(args: argparse.Namespace, engine: Engine) -> int:
     print_warnings(job.warnings)
     run = job.run
     print(api.save_export(run, args.format, args.out, passages=reading.passages))
-    print(f"{len(run.records)} personas · {run.verified_summary} · run {run.id}", file=sys.stderr)
+    print_verdicts(run)
+    print(f"Run {run.id}", file=sys.stderr)
     return EXIT_OK
 
 

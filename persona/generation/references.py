@@ -34,6 +34,7 @@ from persona.core.schema import (
     soft_list,
     trimmed,
 )
+from persona.core.words import terms, unspaced
 
 MAX_CITED = 3
 """Passages one claim or finding may cite."""
@@ -239,10 +240,21 @@ def resolve(
     return persona, found
 
 
+def participant_names(passages: Iterable[Passage]) -> list[str]:
+    """The speakers and respondents of the study (what persona names must not be)."""
+    return list(dict.fromkeys(p.participant for p in passages if p.citable and p.participant))
+
+
 def participants_of(ids: Iterable[str], passages: Mapping[str, Passage]) -> list[str]:
     """Who said the passages ``ids`` name: each participant once, the most cited first (then
     in order of first citation). This is who a persona or finding is based on."""
-    said = [p.participant for i in ids if (p := passages.get(i)) is not None and p.participant]
+    return who_said(p for i in ids if (p := passages.get(i)) is not None)
+
+
+def who_said(passages: Iterable[Passage]) -> list[str]:
+    """The participants of ``passages``: each once, the most cited first (then in order of
+    first citation)."""
+    said = [p.participant for p in passages if p.participant]
     counts = Counter(said)
     return sorted(dict.fromkeys(said), key=lambda who: -counts[who])
 
@@ -335,8 +347,21 @@ _STOP = frozenset(
 )
 
 
+_KANA = re.compile("[\u3040-\u309f]+")
+
+
 def _stems(text: str) -> set[str]:
-    return {w[:5] for w in re.findall(r"[^\W\d_]{4,}", text.casefold()) if w not in _STOP}
+    """Content words (their first five letters) and, in scripts written without spaces, pairs
+    of characters other than hiragana only (:func:`~persona.core.words.terms`): what a claim
+    and its quote share."""
+    found = set()
+    for term in terms(text):
+        if unspaced(term):
+            if not _KANA.fullmatch(term):  # pairs of hiragana are grammar ("した"), not content
+                found.add(term)
+        elif len(term) >= 4 and term.isalpha() and term not in _STOP:
+            found.add(term[:5])
+    return found
 
 
 def weak_support(claim: str, passage: str) -> bool:

@@ -12,28 +12,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from persona.core.coverage import Coverage, coverage
-from persona.core.records import Run, count_verified
+from persona.core.records import Run
 from persona.core.run_warnings import short_status
 from persona.core.schema import CLAIM_SECTIONS, Evidence, Persona
-from persona.history.export import cite
+from persona.core.verdicts import (
+    PersonaStatus,
+    QuoteVerdict,
+    cite,
+    persona_status,
+    quote_verdict,
+    run_summary,
+)
 from persona.history.headings import ENGLISH, Headings, run_headings
-
-FOUND = "found in your data"
-NOT_FOUND = "not found in your data"
-NOT_CHECKED = "not checked against your data"
 
 
 @dataclass(frozen=True)
 class QuoteItem:
-    """A quote, where it came from, and whether it was found in the data."""
+    """A quote, where it came from, and its verdict (:mod:`persona.core.verdicts`)."""
 
     text: str
     where: str
-    verified: bool | None
+    verdict: QuoteVerdict
 
     @property
     def status(self) -> str:
-        return {True: FOUND, False: NOT_FOUND, None: NOT_CHECKED}[self.verified]
+        """The verdict in words, with its notes: ``in your data · weak support: ...``."""
+        return " · ".join((self.verdict.label, *self.verdict.notes))
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class PersonaSheet:
     sections: tuple[SectionItem, ...]
     summary: tuple[str, ...]
     """Coverage and verification, one line each."""
+    status: PersonaStatus
+    """Usable, or unusable with its reasons (shown under the name)."""
     note: str = ""
     """A warning to keep with the persona (its refinement failed)."""
 
@@ -81,7 +87,7 @@ def handout(run: Run) -> Handout:
     about = [
         f"{h.made}: {created:%Y-%m-%d %H:%M} · {h.model}: {model}",
         f"{h.files}: {', '.join(f.name for f in run.files) or 'none'}",
-        f"{h.verification}: {run.verified_summary}",
+        f"{h.verification}: {run.summary.text}",
     ]
     if run.status != "complete":
         about.append(f"{h.status}: {short_status(run.status, run.message)}")
@@ -130,6 +136,7 @@ def _sheet(
         _quote(persona.quote),
         sections,
         _summary(persona, represents),
+        persona_status(persona),
         note,
     )
 
@@ -137,14 +144,13 @@ def _sheet(
 def _quote(evidence: Evidence) -> QuoteItem:
     source, locator = cite(evidence)
     where = ", ".join(part for part in (source, locator) if part) or "source not given"
-    return QuoteItem(" ".join(evidence.quote.split()), where, evidence.verified)
+    return QuoteItem(" ".join(evidence.quote.split()), where, quote_verdict(evidence))
 
 
 def _summary(persona: Persona, represents: str) -> tuple[str, ...]:
     """Coverage (who the persona represents, claims backed, files drawn on) and verification."""
     claims = [claim for _, claim in persona.claims()]
     backed = sum(1 for claim in claims if claim.evidence)
-    found, checked, total = count_verified([persona])
     files = {cite(ev)[0] for ev in persona.all_evidence() if cite(ev)[0]}
     lines = [
         f"Coverage: {backed} of {len(claims)} statements backed by a quote, drawing on "
@@ -156,10 +162,7 @@ def _summary(persona: Persona, represents: str) -> tuple[str, ...]:
             else ""
         ),
     ]
-    if checked:
-        lines.append(f"Verification: {found} of {total} quotes {FOUND}")
-    else:
-        lines.append(f"Verification: {total} quotes, {NOT_CHECKED}")
+    lines.append(f"Verification: {run_summary([persona]).quotes_text}")
     if represents:
         lines.insert(0, represents)
     elif persona.participants:

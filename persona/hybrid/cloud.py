@@ -1,7 +1,8 @@
-"""The Claude adapter for the optional hybrid step: refine a local draft persona.
+"""The Claude adapter for the optional hybrid step: refine a local draft persona by reference.
 
-Built on the ``anthropic`` SDK, which retries 408/409/429/5xx/529 itself (honouring
-``retry-after``). Every SDK error becomes a :class:`~persona.core.errors.FrontierError` whose
+Built on the ``anthropic`` SDK with its retries off for Messages calls: 408/409/429/5xx/529
+are retried here, honouring ``retry-after``, so that each attempt is paid through the
+budget's meter. Every SDK error becomes a :class:`~persona.core.errors.FrontierError` whose
 message says what to do next and never contains the API key. Creating a client sends
 nothing: each request is made by a method the caller chose to call.
 """
@@ -9,10 +10,11 @@ nothing: each request is made by a method the caller chose to call.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import urlsplit
@@ -20,16 +22,31 @@ from urllib.parse import urlsplit
 import anthropic
 import httpx2
 from anthropic.types import MessageParam, OutputConfigParam
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from persona.core.errors import (
     FrontierAuthError,
     FrontierError,
     FrontierRateLimited,
-    InputError,
     UnusableAnswer,
 )
-from persona.core.schema import Persona, llm_json_schema
+from persona.hybrid.answer import RefinedPersona, output_format
+from persona.hybrid.messages import (
+    MAX_RETRY_WAIT,
+    REPAIR_ATTEMPTS,
+    REPAIR_REQUEST,
+    Request,
+    estimate_claude_tokens,
+    message_texts,
+    problems_of,
+    reply_text,
+    retry_wait,
+    retryable,
+    stop_problem,
+    upper_bound_tokens,
+    validate,
+)
+from persona.hybrid.payload import SYSTEM, Mode, request_messages
 from persona.hybrid.pricing import BilledTokens
 
 DEFAULT_MODELS: tuple[str, ...] = ("claude-sonnet-4-6", "claude-opus-4-6", "claude-haiku-4-5")
@@ -39,32 +56,9 @@ DEFAULT_MODELS_AS_OF = "2026-11-01"
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_TOKENS = 4096
-CHARS_PER_TOKEN = 4
-REQUEST_OVERHEAD_TOKENS = 64
-"""Tokens a request costs beyond its text (roles, message framing), for the upper bound."""
-REPAIR_ATTEMPTS = 1
-"""How many times an answer that does not match the schema is sent back to be fixed."""
 KEY_VARIABLE = "ANTHROPIC_API_KEY"
 KEYS_URL = "https://console.anthropic.com/settings/keys"
 
-PersonaLike = Persona | Mapping[str, Any] | str
-"""A persona, a JSON string of one, or a payload already prepared to be sent as it is."""
-
-OUTPUT_FORMAT: dict[str, Any] = {
-    "type": "json_schema",
-    "schema": anthropic.transform_schema(llm_json_schema(Persona)),
-}
-"""Structured output: Claude's answer is constrained to the persona schema."""
-
-REFINE_REQUEST = (
-    "Refine this draft persona. Answer with the complete persona as JSON in the same schema. "
-    "Keep every quote exactly as written: never invent, edit or merge quotes. If the draft "
-    "has no representative quote, choose one of its claims' quotes."
-)
-REPAIR_REQUEST = (
-    "Your answer does not match the persona schema: {problems}. "
-    "Send the complete corrected persona as JSON only."
-)
 _KEY_PATTERN = re.compile(r"sk-ant-[A-Za-z0-9_\-]+")
 _T = TypeVar("_T")
 
@@ -89,9 +83,10 @@ class TokenCount:
 
 @dataclass(frozen=True)
 class Refinement:
-    """Claude's improved persona, the tokens it cost and the model id that answered."""
+    """Claude's answer (by reference, pseudonyms restored), the tokens it cost and the model
+    id that answered."""
 
-    persona: Persona
+    answer: RefinedPersona
     usage: BilledTokens
     model: str
     attempts: int
@@ -99,6 +94,10 @@ class Refinement:
 
 class CallMeter(Protocol):
     """Pays for calls: see :class:`persona.hybrid.pricing.Meter`."""
+
+    def require(self, input_tokens: int, max_tokens: int) -> int:
+        """Raise unless the budget can pay for such a call; charges nothing."""
+        ...
 
     def open(self, input_tokens: int, max_tokens: int) -> int:
         """Charge a call's worst case; the ``max_tokens`` it may use. May raise."""
@@ -131,121 +130,6 @@ def resolve_api_key(api_key: str | None = None) -> str:
     return key
 
 
-def estimate_claude_tokens(*texts: str) -> int:
-    """Claude's tokens for ``texts`` by Anthropic's rule of thumb (about four characters per
-    token): the fallback when the token-counting endpoint cannot answer, and what prices are
-    estimated with. Claude's tokenizer is not on this machine, so this is not the calibrated
-    estimate for local models (:func:`persona.core.tokens.estimate_tokens`)."""
-    return math.ceil(sum(len(t) for t in texts) / CHARS_PER_TOKEN)
-
-
-def upper_bound_tokens(*texts: str) -> int:
-    """Tokens a request can cost at most: one per UTF-8 byte, plus framing."""
-    return sum(len(t.encode("utf-8")) for t in texts) + REQUEST_OVERHEAD_TOKENS
-
-
-def _message_texts(messages: Iterable[Mapping[str, Any]]) -> list[str]:
-    texts = []
-    for message in messages:
-        content = message.get("content", "")
-        if isinstance(content, str):
-            texts.append(content)
-        else:
-            texts.extend(
-                b["text"] if b.get("type") == "text" else json.dumps(b, ensure_ascii=False)
-                for b in content
-            )
-    return texts
-
-
-def _llm_fields(model: BaseModel) -> dict[str, Any]:
-    """The model's data without the fields Persona computes itself (never sent out)."""
-
-    def dump(value: Any) -> Any:
-        if isinstance(value, BaseModel):
-            return _llm_fields(value)
-        if isinstance(value, list):
-            return [dump(v) for v in value]
-        return value
-
-    def local(extra: object) -> bool:
-        return isinstance(extra, dict) and extra.get("llm") is False
-
-    return {
-        name: dump(getattr(model, name))
-        for name, info in type(model).model_fields.items()
-        if not local(info.json_schema_extra)
-    }
-
-
-def as_persona(persona: Persona | str | Mapping[str, Any]) -> Persona:
-    """A :class:`Persona` from a Persona, a dict or a JSON string."""
-    try:
-        if isinstance(persona, Persona):
-            return persona
-        if isinstance(persona, str):
-            return Persona.model_validate_json(persona)
-        return Persona.model_validate(persona)
-    except ValidationError as exc:
-        raise InputError(f"The draft persona is not valid: {_problems(exc)}.") from None
-
-
-def payload_of(persona: PersonaLike) -> dict[str, Any]:
-    """What is sent for ``persona``: a Persona or JSON string without the fields Persona
-    computes; a mapping is taken as an exact payload, already prepared (and redacted)."""
-    if isinstance(persona, Mapping):
-        return dict(persona)
-    return _llm_fields(as_persona(persona))
-
-
-def refine_messages(persona: PersonaLike) -> list[dict[str, Any]]:
-    """The conversation :meth:`FrontierClient.refine` opens with."""
-    payload = json.dumps(payload_of(persona), ensure_ascii=False, indent=1)
-    return [{"role": "user", "content": f"{REFINE_REQUEST}\n\n<persona>\n{payload}\n</persona>"}]
-
-
-def _problems(exc: ValidationError, limit: int = 8) -> str:
-    errors = exc.errors(include_url=False, include_input=False)
-    parts = [f"{'.'.join(str(p) for p in e['loc']) or 'answer'}: {e['msg']}" for e in errors]
-    more = f" (and {len(parts) - limit} more)" if len(parts) > limit else ""
-    return "; ".join(parts[:limit]) + more
-
-
-def _reply_text(message: Any) -> str:
-    return "".join(b.text for b in message.content if getattr(b, "type", "") == "text")
-
-
-def _stop_problem(stop_reason: str | None, model: str, allowed: int, max_tokens: int) -> str:
-    if stop_reason == "refusal":
-        return (
-            f"Claude ({model}) declined to refine this persona. Your draft is kept; "
-            "review its content or try another model."
-        )
-    if stop_reason in ("max_tokens", "model_context_window_exceeded"):
-        if allowed < max_tokens:
-            return (
-                f"Claude's answer was cut off at {allowed} output tokens, all that the rest "
-                "of your budget could pay for. Raise the budget cap and try again; your draft "
-                "is kept."
-            )
-        return (
-            f"Claude's answer was cut off at {allowed} output tokens. Try again, or pick "
-            "another model; your draft is kept."
-        )
-    return ""
-
-
-def _validate(text: str, restore: Callable[[Any], Any] | None) -> Persona:
-    """The persona in Claude's answer, after ``restore``; raises ValidationError."""
-    if restore is None:
-        return Persona.model_validate_json(text)
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return Persona.model_validate_json(text)  # raises the ValidationError for bad JSON
-    return Persona.model_validate(restore(data))
-
-
 def _safe_url(url: str) -> str:
     parts = urlsplit(url)
     host = parts.hostname or ""
@@ -254,7 +138,12 @@ def _safe_url(url: str) -> str:
 
 
 class FrontierClient:
-    """A thread-safe Claude client for the hybrid refinement step."""
+    """A thread-safe Claude client for the hybrid refinement step.
+
+    The SDK's own retries are off for Messages calls: each attempt is made here, paid
+    through the caller's meter, after waiting as long as the server's ``retry-after`` asks.
+    :attr:`requests_sent` counts every request that left the machine (token counts too).
+    """
 
     def __init__(
         self,
@@ -264,30 +153,46 @@ class FrontierClient:
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx2.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._key = resolve_api_key(api_key)
         self.custom_base_url = bool(base_url or os.environ.get("ANTHROPIC_BASE_URL"))
         self.timeout = timeout
         self.max_retries = max_retries
+        self._sleep = sleep
         self._client = anthropic.Anthropic(
             api_key=self._key,
             base_url=base_url,
             timeout=anthropic.Timeout(timeout, connect=min(timeout, 10.0)),
-            max_retries=max_retries,
+            max_retries=0,
             http_client=http_client,
         )
+        self._free = self._client.with_options(max_retries=max_retries)
+        """For requests that cost nothing (model list, token counts): the SDK retries them."""
         self.base_url = _safe_url(str(self._client.base_url))
+        self._sent = 0
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"FrontierClient(base_url={self.base_url!r}, key=<hidden>)"
+
+    @property
+    def requests_sent(self) -> int:
+        """Requests this client sent to Anthropic (each attempt and each token count)."""
+        return self._sent
+
+    def _sending(self) -> None:
+        with self._lock:
+            self._sent += 1
 
     def list_models(self) -> ModelList:
         """Active model ids from the API, newest first; the defaults when it cannot be reached."""
 
         def fetch() -> list[str]:
+            self._sending()
             return [
                 m.id
-                for m in self._client.models.list(limit=100)
+                for m in self._free.models.list(limit=100)
                 if getattr(m, "lifecycle", "active") == "active"
             ]
 
@@ -302,75 +207,78 @@ class FrontierClient:
         return ModelList(models, live=True)
 
     def count_tokens(
-        self, model: str, system: str, messages: Iterable[Mapping[str, Any]]
-    ) -> TokenCount:
-        """Input tokens of a request: from the API, else estimated (``exact=False``)."""
-        return self._count(model, system, list(messages), {})
-
-    def _count(
         self,
         model: str,
         system: str,
-        messages: Sequence[Mapping[str, Any]],
-        output_config: dict[str, Any],
+        messages: Iterable[Mapping[str, Any]],
+        output_format: Mapping[str, Any] | None = None,
     ) -> TokenCount:
-        extra: dict[str, Any] = {"output_config": output_config} if output_config else {}
-        try:
-            result = self._call(
-                lambda: self._client.messages.count_tokens(
-                    model=model,
-                    system=system,
-                    messages=cast("list[MessageParam]", list(messages)),
-                    **extra,
-                ),
-                model,
+        """Input tokens of a request: from the API, else estimated (``exact=False``)."""
+        messages = list(messages)
+        extra: dict[str, Any] = (
+            {"output_config": {"format": output_format}} if output_format else {}
+        )
+
+        def count() -> Any:
+            self._sending()
+            return self._free.messages.count_tokens(
+                model=model,
+                system=system,
+                messages=cast("list[MessageParam]", messages),
+                **extra,
             )
+
+        try:
+            result = self._call(count, model)
         except FrontierAuthError:
             raise
         except FrontierError:
-            schema = json.dumps(output_config) if output_config else ""
+            schema = json.dumps(output_format) if output_format else ""
             return TokenCount(
-                estimate_claude_tokens(system, schema, *_message_texts(messages)), False
+                estimate_claude_tokens(system, schema, *message_texts(messages)), False
             )
         return TokenCount(result.input_tokens, exact=True)
 
     def refine(
         self,
-        persona: PersonaLike,
+        data: Mapping[str, Any],
         *,
-        system: str,
+        mode: Mode = "refine",
+        system: str = SYSTEM,
         model: str,
         max_tokens: int = DEFAULT_MAX_TOKENS,
         meter: CallMeter | None = None,
         restore: Callable[[Any], Any] | None = None,
     ) -> Refinement:
-        """Claude's improved version of ``persona``, validated against the persona schema.
+        """Claude's version of the persona in ``data`` (a payload, see
+        :mod:`persona.hybrid.payload`), by reference, validated against its schema.
 
-        With a ``meter``, each call's input is counted first and the meter charges its
-        worst case and caps its ``max_tokens`` (a budget). ``restore`` is applied to the
-        answer's JSON before it is validated (pseudonyms put back). An answer that does not
-        validate is sent back once with the errors; a second failure, a refusal or a cut-off
-        answer raises :class:`UnusableAnswer` (with the tokens billed). API failures raise the
-        other :class:`FrontierError` kinds.
+        With a ``meter``, nothing is sent unless the budget can pay for the request by the
+        local estimate; then its input is counted, and each attempt (each retry too) charges
+        its worst case and has its ``max_tokens`` capped to what the budget can pay.
+        ``restore`` is applied to the answer's JSON before it is validated (pseudonyms put
+        back). An answer that does not validate is sent back once with the errors; a second
+        failure, a refusal or a cut-off answer raises :class:`UnusableAnswer` (with the tokens
+        billed). API failures raise the other :class:`FrontierError` kinds.
         """
-        messages = refine_messages(persona)
+        ids = [str(p.get("id", "")) for p in data.get("passages", []) if isinstance(p, Mapping)]
+        request = Request(model, system, request_messages(data, mode), output_format(ids))
         usage, problems = BilledTokens(), ""
         for attempt in range(1, REPAIR_ATTEMPTS + 2):
-            reply, allowed = self._create(model, system, messages, max_tokens, meter)
+            reply, allowed = self._create(request, max_tokens, meter)
             usage += BilledTokens(reply.usage.input_tokens, reply.usage.output_tokens)
-            stopped = _stop_problem(reply.stop_reason, model, allowed, max_tokens)
+            stopped = stop_problem(reply.stop_reason, model, allowed, max_tokens)
             if stopped:
                 raise UnusableAnswer(stopped, usage.input_tokens, usage.output_tokens)
-            text = _reply_text(reply)
+            text = reply_text(reply)
             try:
-                refined = _validate(text, restore)
+                refined = validate(text, restore)
             except ValidationError as exc:
-                problems = _problems(exc)
-                messages = [
-                    *messages,
+                problems = problems_of(exc)
+                request = request.then(
                     {"role": "assistant", "content": text or "(empty answer)"},
                     {"role": "user", "content": REPAIR_REQUEST.format(problems=problems)},
-                ]
+                )
                 continue
             return Refinement(refined, usage, reply.model, attempt)
         raise UnusableAnswer(
@@ -381,40 +289,52 @@ class FrontierClient:
             usage.output_tokens,
         )
 
+    def _input_tokens(self, request: Request, max_tokens: int, meter: CallMeter) -> int:
+        """The request's input tokens to charge: nothing leaves the machine unless the local
+        estimate fits the budget; then the API's count, else an upper bound."""
+        texts = request.texts()
+        meter.require(estimate_claude_tokens(*texts), max_tokens)
+        counted = self.count_tokens(
+            request.model, request.system, request.messages, request.output_format
+        )
+        return counted.tokens if counted.exact else upper_bound_tokens(*texts)
+
     def _create(
-        self,
-        model: str,
-        system: str,
-        messages: list[dict[str, Any]],
-        max_tokens: int,
-        meter: CallMeter | None,
+        self, request: Request, max_tokens: int, meter: CallMeter | None
     ) -> tuple[Any, int]:
-        """One Messages call, paid through ``meter``: the reply and the max_tokens it had."""
-        allowed = max_tokens
-        if meter is not None:
-            counted = self._count(model, system, messages, {"format": OUTPUT_FORMAT})
-            tokens = counted.tokens
-            if not counted.exact:
-                schema = json.dumps(OUTPUT_FORMAT)
-                tokens = upper_bound_tokens(system, schema, *_message_texts(messages))
-            allowed = meter.open(tokens, max_tokens)
+        """One Messages call, retried here on transient failures, each attempt paid through
+        ``meter``: the reply and the max_tokens it had."""
+        tokens = self._input_tokens(request, max_tokens, meter) if meter is not None else 0
+        for attempt in range(self.max_retries + 1):
+            try:
+                return self._attempt(request, max_tokens, meter, tokens)
+            except anthropic.AnthropicError as exc:
+                wait = retry_wait(exc, attempt)
+                if attempt == self.max_retries or not retryable(exc) or wait > MAX_RETRY_WAIT:
+                    raise self._translate(exc, request.model, attempt) from None
+            self._sleep(wait)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _attempt(
+        self, request: Request, max_tokens: int, meter: CallMeter | None, tokens: int
+    ) -> tuple[Any, int]:
+        allowed = meter.open(tokens, max_tokens) if meter is not None else max_tokens
         billed: BilledTokens | None = None
         try:
+            self._sending()
             reply = self._client.messages.create(
-                model=model,
-                system=system,
+                model=request.model,
+                system=request.system,
                 max_tokens=allowed,
-                messages=cast("list[MessageParam]", messages),
-                output_config=cast(OutputConfigParam, {"format": OUTPUT_FORMAT}),
+                messages=cast("list[MessageParam]", request.messages),
+                output_config=cast(OutputConfigParam, {"format": request.output_format}),
             )
             billed = BilledTokens(reply.usage.input_tokens, reply.usage.output_tokens)
             return reply, allowed
-        except anthropic.APIStatusError as exc:
+        except anthropic.APIStatusError:
             billed = BilledTokens()  # the API refused the call: nothing was billed
-            raise self._translate(exc, model) from None
-        except anthropic.AnthropicError as exc:
-            raise self._translate(exc, model) from None  # unknown outcome: the charge stands
-        finally:
+            raise
+        finally:  # an unknown outcome (a timeout, Ctrl-C) keeps the worst-case charge
             if meter is not None:
                 meter.close(billed)
 
@@ -422,7 +342,7 @@ class FrontierClient:
         try:
             return request()
         except anthropic.AnthropicError as exc:
-            raise self._translate(exc, model) from None
+            raise self._translate(exc, model, self.max_retries) from None
 
     def _redact(self, text: str) -> str:
         return _KEY_PATTERN.sub("sk-ant-…", text.replace(self._key, "<api key>"))
@@ -433,8 +353,8 @@ class FrontierClient:
             parts.append(f"request id {exc.request_id}")
         return f": {', '.join(parts)}" if parts else ""
 
-    def _translate(self, exc: anthropic.AnthropicError, model: str) -> FrontierError:
-        retried = f" after {self.max_retries} retries" if self.max_retries else ""
+    def _translate(self, exc: anthropic.AnthropicError, model: str, retries: int) -> FrontierError:
+        retried = f" after {retries} retries" if retries else ""
         if isinstance(exc, anthropic.APITimeoutError):
             return FrontierError(
                 f"Claude did not answer within {self.timeout:g} s{retried}. Try again later, "

@@ -315,24 +315,34 @@ class Meter:
         # A hair under the exact quotient, so rounding can never cross the cap.
         return max(math.floor(left * _MTOK / self.price.output_per_mtok * (1 - 1e-9)), 0)
 
-    def open(self, input_tokens: int, max_tokens: int) -> int:
-        """Charge a call's worst case; returns the ``max_tokens`` it may use (≤ ``max_tokens``).
+    def require(self, input_tokens: int, max_tokens: int) -> int:
+        """The ``max_tokens`` a call with ``input_tokens`` may use, charging nothing.
 
-        Raises :class:`BudgetExceeded` (charging nothing) when the budget cannot pay for
-        ``minimum_output`` tokens after the input.
+        Raises :class:`BudgetExceeded` when the budget cannot pay for ``minimum_output``
+        tokens after the input: asked before anything is sent (even a token count).
         """
-        if self._open is not None:
-            raise RuntimeError("Meter.open called twice without close")
         allowed = min(max_tokens, self.affordable_output(input_tokens))
-        worst = self.price.cost_usd(math.ceil(input_tokens * INPUT_MARGIN), allowed)
         if allowed < min(self.minimum_output, max_tokens):
             left = self.budget.remaining or 0.0
             raise BudgetExceeded(
                 f"The next Claude call needs about {input_tokens:,} input and up to "
                 f"{self.minimum_output:,} output tokens, but only ${left:.4f} of your "
-                f"${self.budget.cap_usd or 0:.2f} budget is left. Raise the budget cap, refine "
-                "fewer personas, or pick a cheaper model. Your local drafts are kept."
+                f"${self.budget.cap_usd or 0:.2f} budget is left. Nothing more was sent. Raise "
+                "the budget cap, refine fewer personas, or pick a cheaper model. Your local "
+                "drafts are kept."
             )
+        return allowed
+
+    def open(self, input_tokens: int, max_tokens: int) -> int:
+        """Charge a call's worst case; returns the ``max_tokens`` it may use (≤ ``max_tokens``).
+
+        Raises :class:`BudgetExceeded` (charging nothing) when the budget cannot pay for
+        ``minimum_output`` tokens after the input (:meth:`require`).
+        """
+        if self._open is not None:
+            raise RuntimeError("Meter.open called twice without close")
+        allowed = self.require(input_tokens, max_tokens)
+        worst = self.price.cost_usd(math.ceil(input_tokens * INPUT_MARGIN), allowed)
         self.budget.charge(worst)
         self._open = worst
         self.calls += 1

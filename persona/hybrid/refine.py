@@ -1,22 +1,26 @@
-"""Hybrid: local drafts → quality gate → consent preview → Claude refinement → local checks.
+"""Hybrid: local drafts → checks and quality gate → consent preview → Claude → the same checks.
 
 Nothing is sent before the user agrees to the preview, and only what they agreed to: the
-consent covers the exact requests, the model and the budget cap (:mod:`.consent`). What is
-sent is each draft with only its verified, participant-spoken quotes (:mod:`.payload`),
-every string redacted (:mod:`.redact`); pseudonyms are restored locally, and the refined
-persona's quotes are checked against the research files again. A :class:`Meter` per persona
-keeps spending under the cap, and what was spent is saved even when the refinement stops
-half-way (a rerun, a closed tab, Ctrl-C).
+consent covers the exact requests, the model and the budget cap (:mod:`.consent`). Each draft
+goes by reference (:mod:`.payload`): its claims with the IDs of the passages they cite and
+those passages, every string redacted (:mod:`.redact`); an unusable draft goes only as
+"rewrite from its passages". Claude cites IDs and never types a quote; Persona fills every
+quote from its own passages (:mod:`.answer`), restores pseudonyms, and runs the same checks
+as on a draft (:func:`persona.generation.checks.check_personas`) on the refined version and
+on any per-field mix. Nothing reaches Anthropic unless the budget allows it: a Send whose
+estimate is above the cap sends nothing at all; a :class:`Meter` per persona charges every
+attempt; what was spent is added to the run's total even when the refinement stops half-way.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from persona.core.diff import merge
-from persona.core.documents import Document, Passage
+from persona.core.documents import Document, Passage, with_passage_ids
 from persona.core.errors import (
     BudgetExceeded,
     FrontierAuthError,
@@ -28,32 +32,21 @@ from persona.core.progress import Progress
 from persona.core.records import PersonaRecord, Run, Version
 from persona.core.schema import Persona
 from persona.core.tokens import estimate_tokens
-from persona.generation.evidence import verify_personas
-from persona.generation.planner import PERSONA_ANSWER_TOKENS
+from persona.generation.checks import check_personas
+from persona.generation.planner import PERSONA_ANSWER_TOKENS, REFERENCED_PERSONA_TOKENS
 from persona.generation.prompts import PERSONAS_SYSTEM
 from persona.history.store import Store
-from persona.hybrid.cloud import (
-    DEFAULT_MAX_TOKENS,
-    REPAIR_ATTEMPTS,
-    FrontierClient,
-    refine_messages,
-)
+from persona.hybrid.answer import output_format, to_persona
+from persona.hybrid.cloud import DEFAULT_MAX_TOKENS, FrontierClient
 from persona.hybrid.consent import Consent, fingerprint, require
 from persona.hybrid.gate import Score, score_all
-from persona.hybrid.payload import build_payload
-from persona.hybrid.pricing import BilledTokens, Budget, Cost, Meter, PriceTable
+from persona.hybrid.messages import REPAIR_ATTEMPTS, Request, estimate_claude_tokens
+from persona.hybrid.payload import MODE_LABELS, SYSTEM, Mode, build_payload, request_messages
+from persona.hybrid.pricing import Budget, Cost, Meter, PriceTable
 from persona.hybrid.redact import Redactor, redactor_for, strings
 from persona.hybrid.sources import require_run_files
+from persona.hybrid.spend import SendRecord, record_send
 
-REFINE_SYSTEM = (
-    "You are a senior UX researcher improving personas that a small local model drafted from "
-    "interviews and surveys. Make each persona clearer, more specific and internally "
-    "consistent: sharpen the bio, goals, pain points, behaviours and motivations, and remove "
-    "claims no quote supports. Use only the quotes given, exactly as written, with their "
-    "source and locator; never invent, edit or merge quotes. Pseudonyms in square brackets, "
-    "such as [PERSON_n], [FILE_n] or [EMAIL_n] with a number for n, stand for redacted "
-    "personal data: keep them exactly as they are."
-)
 OUTPUT_FACTOR = 1.3
 """A refined persona is usually a little longer than the draft."""
 MAX_OUTPUT_TOKENS = DEFAULT_MAX_TOKENS
@@ -63,14 +56,20 @@ CALLS_PER_PERSONA = REPAIR_ATTEMPTS + 1
 
 @dataclass
 class PreviewItem:
-    """One draft: its score, whether it is sent, and exactly what would be sent."""
+    """One draft: its score, whether it is sent and how, and exactly what would be sent."""
 
     index: int
     name: str
     score: Score
     selected: bool
+    mode: Mode
+    """``refine`` a usable draft, or ``rewrite`` an unusable one from its passages."""
+    unusable: list[str]
+    """Why the draft is unusable (by the checks), empty when it is usable."""
     data: dict[str, Any]
     """The redacted payload."""
+    ids: list[str]
+    """The passage IDs sent: the only ones Claude's answer may cite."""
     payload: str
     """The exact request text: system prompt and message."""
     input_tokens: int
@@ -81,7 +80,12 @@ class PreviewItem:
     worst: Cost
     """Every call at its maximum output, with one repair."""
     withheld: int
-    """Quotes not sent: unverified, or not said by a participant."""
+    """Citations not sent: not found word for word, or not said by a participant."""
+
+    @property
+    def how(self) -> str:
+        """How it is sent, in words."""
+        return MODE_LABELS[self.mode]
 
 
 @dataclass
@@ -95,6 +99,7 @@ class Preview:
     frontier_only: Cost
     threshold: float
     passages: list[Passage] = field(repr=False, default_factory=list)
+    """The study's passages, with the IDs the requests use."""
 
     @property
     def selected(self) -> list[PreviewItem]:
@@ -123,6 +128,16 @@ class Preview:
     def withheld(self) -> int:
         return sum(item.withheld for item in self.selected)
 
+    @property
+    def over_budget(self) -> str:
+        """Why the budget allows sending nothing (empty when the estimate fits the cap)."""
+        if self.cap_usd is None or not self.selected or self.estimated_usd <= self.cap_usd:
+            return ""
+        return (
+            f"the estimated cost (${self.estimated_usd:.4f}) is above your budget cap "
+            f"(${self.cap_usd:.2f}). Raise the cap, refine fewer drafts or pick a cheaper model."
+        )
+
     def replaced(self) -> dict[str, int]:
         """What redaction replaced in what is actually sent: ``{"names": 3, ...}``."""
         return self.redactor.counts(text for item in self.selected for text in strings(item.data))
@@ -147,6 +162,14 @@ def frontier_only_cost(
     )
 
 
+def _output_tokens(data: Mapping[str, Any]) -> int:
+    draft = data.get("persona")
+    if not draft:
+        return REFERENCED_PERSONA_TOKENS
+    expected = int(estimate_claude_tokens(json.dumps(draft, ensure_ascii=False)) * OUTPUT_FACTOR)
+    return min(max(expected, REFERENCED_PERSONA_TOKENS), MAX_OUTPUT_TOKENS)
+
+
 def prepare(
     run: Run,
     documents: Sequence[Document],
@@ -157,15 +180,16 @@ def prepare(
     cap_usd: float | None = None,
     prices: PriceTable | None = None,
 ) -> Preview:
-    """Check the files, score the drafts and build the consent preview. Nothing is sent."""
+    """Check the files and the drafts, score them and build the consent preview. Nothing is
+    sent. An unusable draft is always offered, as "rewrite from its passages"."""
     if not run.records:
         raise InputError("There are no draft personas to refine yet: generate drafts first.")
     if cap_usd is not None and cap_usd < 0:
         raise InputError(f"The budget cap must be 0 USD or more, not {cap_usd}.")
     require_run_files(run, documents)
     prices = prices or PriceTable.load()
-    passages = [p for d in documents for p in d.passages]
-    drafts = [record.draft for record in run.records]
+    passages = with_passage_ids([p for d in documents for p in d.passages])
+    drafts = check_personas([record.draft for record in run.records], passages)
     payloads = [build_payload(draft, passages) for draft in drafts]
     identifiers = [value for d in documents for value in d.identifiers]
     redactor = redactor_for(passages, [p.data for p in payloads], identifiers=identifiers)
@@ -174,19 +198,24 @@ def prepare(
         zip(drafts, score_all(drafts), payloads, strict=True)
     ):
         data = redactor.redact_data(payload.data)
-        message = refine_messages(data)[0]["content"]
-        tokens = estimate_tokens(REFINE_SYSTEM) + estimate_tokens(message)
-        output = min(int(estimate_tokens(message) * OUTPUT_FACTOR), MAX_OUTPUT_TOKENS)
-        repair_input = tokens + MAX_OUTPUT_TOKENS
-        worst_input = tokens + REPAIR_ATTEMPTS * repair_input
+        request = Request(
+            model, SYSTEM, request_messages(data, payload.mode), output_format(payload.ids)
+        )
+        tokens = estimate_claude_tokens(*request.texts())
+        output = _output_tokens(data)
+        worst_input = tokens + REPAIR_ATTEMPTS * (tokens + MAX_OUTPUT_TOKENS)
         items.append(
             PreviewItem(
                 index=index,
                 name=draft.name,
                 score=score,
-                selected=refine_all or score.value < threshold,
+                selected=bool(payload.ids)
+                and (refine_all or bool(draft.unusable) or score.value < threshold),
+                mode=payload.mode,
+                unusable=list(draft.unusable),
                 data=data,
-                payload=f"System:\n{REFINE_SYSTEM}\n\nUser:\n{message}",
+                ids=payload.ids,
+                payload=f"System:\n{SYSTEM}\n\nUser:\n{request.messages[0]['content']}",
                 input_tokens=tokens,
                 output_tokens=output,
                 cost=prices.cost(model, tokens, output),
@@ -205,12 +234,12 @@ def prepare(
     )
 
 
-def _invented(draft_quotes: set[str], refined: Persona) -> list[str]:
-    return [
-        e.quote
-        for e in refined.all_evidence()
-        if e.verified is False and e.quote.strip() not in draft_quotes
-    ]
+def check_version(
+    persona: Persona, others: Sequence[Persona], passages: Sequence[Passage]
+) -> Persona:
+    """``persona`` after the checks every version goes through, after ``others`` (the run's
+    other personas: repeating one of them makes it unusable)."""
+    return check_personas([*others, persona], passages)[-1]
 
 
 def refine(
@@ -222,22 +251,26 @@ def refine(
     consent: Consent | None,
     prices: PriceTable | None = None,
 ) -> Generator[Progress, None, None]:
-    """Send the selected drafts (only if ``consent`` covers the preview exactly), restore,
-    re-verify and save each result.
+    """Send the selected drafts (only if ``consent`` covers the preview exactly, and only
+    if the estimate fits the cap), fill in and check each answer, and save it.
 
     A failure keeps the draft and records why; a rejected key or the budget cap stops
-    further calls. The spend is saved in History however this ends, also when the caller
-    stops iterating or the process is interrupted.
+    further calls. The spend is added to the run's total in History however this ends, also
+    when the caller stops iterating or the process is interrupted.
     """
     require(consent, preview.consent)
     prices = prices or PriceTable.load()
     price = prices.price_for(preview.model)
     budget = Budget(preview.cap_usd)
     meters: dict[int, Meter] = {}
+    dropped: dict[int, list[str]] = {}
     selected = preview.selected
     done: set[int] = set()
-    stop = ""
+    refined: set[int] = set()
+    stop = f"Not sent: {preview.over_budget}" if preview.over_budget else ""
     finished = False
+    sent_before = frontier.requests_sent
+    by_id = {p.id: p for p in preview.passages}
     run.frontier_model = preview.model
     try:
         for step, item in enumerate(selected, start=1):
@@ -248,13 +281,14 @@ def refine(
                 record.refine_error = stop
                 store.update_record(run.id, item.index, record)
                 done.add(item.index)
+                yield Progress("warning", f"{item.name}: {stop}", fraction)
                 continue
             yield Progress("refine", f"Refining {item.name} ({step} of {len(selected)})", fraction)
             meter = meters[item.index] = Meter(budget, price, minimum_output=item.output_tokens)
             try:
                 refinement = frontier.refine(
                     item.data,
-                    system=REFINE_SYSTEM,
+                    mode=item.mode,
                     model=preview.model,
                     max_tokens=MAX_OUTPUT_TOKENS,
                     meter=meter,
@@ -272,117 +306,62 @@ def refine(
                 done.add(item.index)
                 yield Progress("warning", f"{item.name}: {record.refine_error}", fraction)
                 continue
-            [checked] = verify_personas([refinement.persona], preview.passages)
-            invented = _invented({e.quote.strip() for e in record.draft.all_evidence()}, checked)
-            if invented:
-                record.score_reasons.append(
-                    f"Claude's version has {len(invented)} quote(s) that are not in your data"
-                )
-            record.refined, record.refine_error = checked, None
+            resolved = to_persona(refinement.answer, by_id, item.ids)
+            others = [r.current for j, r in enumerate(run.records) if j != item.index]
+            record.refined = check_version(resolved.persona, others, preview.passages)
+            record.refine_error = None
+            worse = bool(record.refined.unusable) and not item.unusable
+            if worse:  # an unusable version never replaces a usable draft by default
+                record.chosen, record.choices = record.draft, {}
             store.update_record(run.id, item.index, record)
             done.add(item.index)
+            refined.add(item.index)
+            if resolved.dropped:
+                dropped[item.index] = resolved.dropped
+                yield Progress(
+                    "warning", f"{item.name}: {dropped_text(resolved.dropped)}", fraction
+                )
+            if worse:
+                reasons = "; ".join(record.refined.unusable)
+                yield Progress(
+                    "warning",
+                    f"{item.name}: Claude's version is unusable ({reasons}); the draft is kept.",
+                    fraction,
+                )
             yield Progress("refine", f"{item.name} refined", step / len(selected))
         finished = True
     finally:
-        _finish(run, preview, meters, done, finished, store)
+        send = SendRecord(
+            model=preview.model,
+            cap_usd=preview.cap_usd,
+            estimated_usd=preview.estimated_usd,
+            consent=preview.consent.fingerprint,
+            frontier_only=preview.frontier_only,
+            meters=meters,
+            requests=frontier.requests_sent - sent_before,
+            finished=finished,
+            dropped=dropped,
+        )
+        _finish(run, preview, send, done, store)
     spent = sum(m.spent_usd for m in meters.values())
-    refined = sum(1 for item in selected if run.records[item.index].refined)
     yield Progress(
         "done",
-        f"{refined} of {len(selected)} personas refined · ${spent:.4f} spent",
+        f"{len(refined)} of {len(selected)} personas refined · ${spent:.4f} spent",
         fraction=1.0,
     )
 
 
-def spend_summary(preview: Preview, meters: Mapping[int, Meter], finished: bool) -> dict[str, Any]:
-    """The ``usage["frontier"]`` entry saved with the run."""
-    usd = sum(m.usd for m in meters.values())
-    uncertain = sum(m.uncertain_usd for m in meters.values())
-    return {
-        "model": preview.model,
-        "input_tokens": sum(m.usage.input_tokens for m in meters.values()),
-        "output_tokens": sum(m.usage.output_tokens for m in meters.values()),
-        "calls": sum(m.calls for m in meters.values()),
-        "cost_usd": round(usd + uncertain, 6),
-        "uncertain_usd": round(uncertain, 6),
-        "cap_usd": preview.cap_usd,
-        "estimated_usd": round(preview.estimated_usd, 6),
-        "frontier_only_usd": round(preview.frontier_only.usd, 6),
-        "frontier_only_input_tokens": preview.frontier_only.input_tokens,
-        "per_persona": {
-            str(index): {
-                "input_tokens": m.usage.input_tokens,
-                "output_tokens": m.usage.output_tokens,
-                "cost_usd": round(m.spent_usd, 6),
-            }
-            for index, m in meters.items()
-        },
-        "price_assumed": preview.frontier_only.assumed,
-        "interrupted": not finished,
-        "consent": preview.consent.fingerprint,
-    }
-
-
-@dataclass(frozen=True)
-class PersonaSpend:
-    """What refining one persona cost: the tokens billed and their price."""
-
-    tokens: BilledTokens
-    cost_usd: float
-
-
-@dataclass(frozen=True)
-class FrontierSpend:
-    """What a run's refinement spent, as :func:`spend_summary` saved it with the run."""
-
-    model: str
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
-    frontier_only_usd: float
-    """What sending the whole study to the frontier model would have cost instead."""
-    interrupted: bool
-    per_persona: dict[int, PersonaSpend]
-    """By the persona's index in the run."""
-
-    @property
-    def costs_more(self) -> bool:
-        """The refinement cost more than a frontier-only run would have."""
-        return self.cost_usd > self.frontier_only_usd
-
-
-def frontier_spend(run: Run) -> FrontierSpend | None:
-    """The refinement's spend saved with ``run``; None before any refinement."""
-    saved = run.usage.get("frontier")
-    if not saved:
-        return None
-    return FrontierSpend(
-        model=str(saved.get("model", "?")),
-        input_tokens=int(saved.get("input_tokens", 0)),
-        output_tokens=int(saved.get("output_tokens", 0)),
-        cost_usd=float(saved.get("cost_usd", 0.0)),
-        frontier_only_usd=float(saved.get("frontier_only_usd", 0.0)),
-        interrupted=bool(saved.get("interrupted", False)),
-        per_persona={
-            int(index): PersonaSpend(
-                BilledTokens(int(cost.get("input_tokens", 0)), int(cost.get("output_tokens", 0))),
-                float(cost.get("cost_usd", 0.0)),
-            )
-            for index, cost in saved.get("per_persona", {}).items()
-        },
+def dropped_text(ids: Sequence[str]) -> str:
+    """What the page and the CLI say about citations of IDs Claude was not given."""
+    return (
+        f"Claude cited {len(ids)} passage ID(s) it was not given ({', '.join(ids)}); those "
+        "citations were dropped."
     )
 
 
-def _finish(
-    run: Run,
-    preview: Preview,
-    meters: Mapping[int, Meter],
-    done: set[int],
-    finished: bool,
-    store: Store,
-) -> None:
-    """Save the spend, the scores and how the refinement ended, however it ended."""
-    usage = spend_summary(preview, meters, finished)
+def _finish(run: Run, preview: Preview, send: SendRecord, done: set[int], store: Store) -> None:
+    """Add the spend to the run's total, save the scores and how the refinement ended."""
+    usage = record_send(run.usage.get("frontier"), send)
     run.usage = {**run.usage, "frontier": usage}
     for item in preview.items:
         record = run.records[item.index]
@@ -394,11 +373,12 @@ def _finish(
                 "The draft is kept."
             )
     failed = any(item.selected and run.records[item.index].refine_error for item in preview.items)
-    if not finished:
+    if not send.finished:
+        spent = usage["last_send"]["cost_usd"]
         run.status = "interrupted"
         run.message = (
             f"The refinement with {preview.model} was stopped after {len(done)} of "
-            f"{len(preview.selected)} personas; ${usage['cost_usd']:.4f} was spent."
+            f"{len(preview.selected)} personas; ${spent:.4f} was spent."
         )
     else:
         run.status = "partial" if failed or run.status == "partial" else "complete"
@@ -406,9 +386,15 @@ def _finish(
 
 
 def choose(
-    run: Run, index: int, choice: Version | Mapping[str, Version], store: Store
+    run: Run,
+    index: int,
+    choice: Version | Mapping[str, Version],
+    store: Store,
+    *,
+    passages: Sequence[Passage],
 ) -> PersonaRecord:
-    """Keep the draft, the refined version, or a per-field mix; saved to History."""
+    """Keep the draft, the refined version, or a per-field mix; saved to History. A mix is
+    a new version: it goes through the same checks against ``passages`` (the study's)."""
     record = run.records[index]
     if record.refined is None:
         raise InputError(f"{record.draft.name} has no refined version to choose from.")
@@ -418,6 +404,8 @@ def choose(
         record.chosen, record.choices = record.refined, {}
     else:
         record.choices = dict(choice)
-        record.chosen = merge(record.draft, record.refined, record.choices)
+        mixed = merge(record.draft, record.refined, record.choices)
+        others = [r.current for j, r in enumerate(run.records) if j != index]
+        record.chosen = check_version(mixed, others, with_passage_ids(passages))
     store.update_record(run.id, index, record)
     return record
