@@ -14,6 +14,7 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
+from pages.ui.cards import render_persona
 from pages.ui.text import safe, safe_line
 from persona.core.background import Job
 from persona.core.progress import Progress
@@ -84,7 +85,8 @@ def timing(job: Job) -> str:
 def follow_job(key: str, *, label: str) -> None:
     """Show the job under ``key`` live until it ends, then rerun to show its outcome.
 
-    Stop ends the model's current request and keeps what was made.
+    Stop ends the model's current request and keeps what was made. Each persona appears
+    above the steps as soon as it is written and checked.
     """
     job = current_job(key)
     if job is None:
@@ -106,6 +108,7 @@ def follow_job(key: str, *, label: str) -> None:
         help="Ends the model's current answer; the personas made so far are kept.",
     )
     clock = right.empty()
+    ready = st.container()  # each persona, as soon as it is written and checked
     with st.status("Stopping…" if stopping else label, expanded=True, state="running") as box:
         steps = st.container()
         stream = st.empty()
@@ -115,8 +118,12 @@ def follow_job(key: str, *, label: str) -> None:
         while not job.done:
             text += "".join(event.text for event in job.drain(timeout=POLL_S))
             if len(job.steps) > shown:
-                for step in job.steps[shown:]:
-                    steps.markdown(safe(step.message))
+                for number, step in enumerate(job.steps[shown:], start=shown):
+                    if step.persona is not None:
+                        with ready:
+                            render_persona(step.persona, key=f"{key}_ready_{number}")
+                    else:
+                        steps.markdown(safe(step.message))
                 shown = len(job.steps)
                 text = ""
                 stream.empty()

@@ -14,7 +14,7 @@ from persona import __version__, api
 from persona.cli.chat import cmd_chat
 from persona.cli.compare import cmd_compare
 from persona.cli.study import print_study
-from persona.cli.terminal import ProgressLine
+from persona.cli.terminal import ProgressLine, persona_line
 from persona.core.crashlog import log_unexpected
 from persona.core.engine_settings import (
     ENGINES,
@@ -226,6 +226,8 @@ def _drive(events: Iterator[Progress]) -> None:
     try:
         for event in events:
             line.show(event)
+            if event.persona is not None:
+                line.note(persona_line(event.persona))
     finally:
         close = getattr(events, "close", None)
         if close is not None:

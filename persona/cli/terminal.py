@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import unicodedata
 from typing import TextIO
 
 from rich.console import Console
@@ -20,6 +21,21 @@ from rich.progress import (
 )
 
 from persona.core.progress import Progress
+from persona.core.schema import Persona
+from persona.generation.evidence import summarize
+
+
+def persona_line(persona: Persona) -> str:
+    """``Persona ready: Ana Ruiz, night nurse · 8 of 9 quotes found in your data`` (what a
+    model typed, on one line, without control characters)."""
+    who = ", ".join(_plain(t) for t in (persona.name, persona.role) if t.strip())
+    state = "unusable" if persona.unusable else summarize([persona]).text
+    return f"Persona ready: {who} · {state}"
+
+
+def _plain(text: str) -> str:
+    kept = "".join(c for c in text if not unicodedata.category(c).startswith("C"))
+    return " ".join(kept.split())
 
 
 def describe(event: Progress) -> str:
@@ -60,6 +76,14 @@ class ProgressLine:
             self._done = max(self._done, min(event.fraction, 1.0) * 100)
             update["completed"] = self._done
         self._bar.update(self._task, **update)  # type: ignore[arg-type]
+
+    def note(self, line: str) -> None:
+        """A line above the bar (or in the log), e.g. a persona as it is ready."""
+        if self._bar is not None:
+            self._bar.console.print(line, markup=False, highlight=False)
+        else:
+            self.stream.write(line + "\n")
+            self.stream.flush()
 
     def _start(self, *, bytes_: bool) -> None:
         self._bytes = bytes_

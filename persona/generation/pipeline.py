@@ -1,22 +1,25 @@
-"""A local run from start to finish: read → plan → generate → save → verify → save.
+"""A local run from start to finish: read → plan → generate → verify and save each persona.
 
-Each chunk's findings and each persona are stored the moment they exist, so a closed tab, a
-crash in a later step or a server restart loses nothing, and a map-reduce run that stopped
-can be resumed (:meth:`SavedGeneration.resume`), making only the calls that are missing. Pages and
-the CLI both drive `SavedGeneration.events()`.
+Each chunk's findings and each persona (its quotes checked) are stored the moment they
+exist, so a closed tab, a crash in a later step or a server restart loses nothing, and a
+map-reduce run that stopped can be resumed (:meth:`SavedGeneration.resume`), making only the
+calls that are missing. Pages and the CLI both drive `SavedGeneration.events()`, whose
+``persona`` events carry each persona, checked, as it is saved.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from persona.core.coverage import speakers
 from persona.core.errors import GenerationError, InputError, PersonaError
 from persona.core.progress import Progress
 from persona.core.records import FileRef, PersonaRecord, Run, RunStatus, suggest_study
+from persona.core.schema import Persona
 from persona.engines.base import Engine
-from persona.generation.evidence import summarize, verify_personas
+from persona.generation.evidence import EvidenceIndex, summarize, verify_personas
 from persona.generation.generate import ChunkFindings, Generation, GenerationRequest
 from persona.generation.language import with_language
 from persona.generation.planner import Plan
@@ -156,6 +159,14 @@ class SavedGeneration:
         )
         return cls(engine, ordered, request, store, run=run, saved=chunks)
 
+    def _keep(self, persona: Persona, evidence: EvidenceIndex) -> Persona:
+        """``persona`` with every quote checked against the data, saved in History."""
+        checked = verify_personas([persona], evidence)[0]
+        record = PersonaRecord(draft=checked)
+        self.run.records.append(record)
+        self.store.add_record(self.run.id, record)
+        return checked
+
     def _save_chunk(self, chunk: ChunkFindings) -> None:
         self.store.save_chunk(
             self.run.id,
@@ -178,17 +189,13 @@ class SavedGeneration:
         else:
             self.store.start(self.run)
         finished = False
+        evidence = EvidenceIndex(self.reading.passages)
         try:
-            yield from self.generation.events()
+            for event in self.generation.events():
+                if event.persona is not None:  # checked and saved the moment it is written
+                    event = replace(event, persona=self._keep(event.persona, evidence))
+                yield event
             personas = self.generation.result.personas
-            for persona in personas:
-                record = PersonaRecord(draft=persona)
-                self.run.records.append(record)
-                self.store.add_record(self.run.id, record)
-            yield Progress("verify", "Checking every quote against your data", fraction=1.0)
-            for index, persona in enumerate(verify_personas(personas, self.reading.passages)):
-                self.run.records[index] = PersonaRecord(draft=persona)
-                self.store.update_record(self.run.id, index, self.run.records[index])
             warnings = self.generation.result.warnings
             self._finish("partial" if warnings else "complete", " ".join(warnings))
             finished = True
