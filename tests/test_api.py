@@ -45,6 +45,7 @@ def test_readme_example_runs_as_written(
     assert persona.open_history().get(run.id).id == run.id, "the run was not saved to History"
     assert list(table.columns) == [
         "persona",
+        "status",
         "section",
         "claim",
         "quote",
@@ -73,6 +74,7 @@ def test_plan_export_and_verify(study_folder: Path, fake_ollama: FakeOllama) -> 
     checked = persona.verify(run.personas, study)
     assert [p.name for p in checked] == [p.name for p in run.personas]
     assert all(e.verified is not None for p in checked for e in p.all_evidence())
+    assert [p.unusable for p in checked] == [p.unusable for p in run.personas]  # same checks
     target = study_folder / "personas.md"
     data = persona.export(run, "md", target)
     assert target.read_bytes() == data and run.personas[0].name in data.decode()

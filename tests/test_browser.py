@@ -292,20 +292,21 @@ def test_generate_download_and_find_in_history(
         name = card.locator("h3").first.inner_text().strip()
         assert name, "a card without a name"
         names.append(name)
-        expect(card).to_contain_text("found in your data")
+        expect(card).to_contain_text("✓ in your data")
         assert "not found in your data" not in card.inner_text()
+        assert "Unusable" not in card.inner_text()
     assert names == [p["name"] for p in SHOWCASE_PERSONAS["personas"]]
-    summary = page.get_by_test_id("stAlert").filter(has_text="quotes found in your data")
-    expect(summary).to_contain_text(re.compile(r"(\d+) of \1 quotes found in your data"))
+    summary = page.get_by_test_id("stAlert").filter(has_text="quotes in your data")
+    expect(summary).to_contain_text(
+        re.compile(r"3 usable personas of 3 · (\d+) of \1 quotes in your data")
+    )
 
     with page.expect_download() as download:
         page.get_by_role("button", name="Download JSON").click()
     exported = Path(download.value.path()).read_text(encoding="utf-8")
     assert download.value.suggested_filename.endswith(".json")
     data = json.loads(exported)
-    run = Run.model_validate(
-        {key: value for key, value in data["run"].items() if key != "verified_summary"}
-    )
+    run = Run.model_validate({key: value for key, value in data["run"].items() if key != "summary"})
     assert [p["name"] for p in data["personas"]] == names
     assert [record.current.name for record in run.records] == names
     assert all(e.verified for r in run.records for e in r.current.all_evidence())

@@ -158,7 +158,7 @@ def test_generate_from_samples_writes_export_and_history(fake_ollama, capsys, tm
     assert "read  survey_excel_export.csv" in err and "fits in one prompt" in err
     for record in data["run"]["records"]:  # each persona printed as it came, checked
         assert f"Persona ready: {record['draft']['name']}, " in err
-    assert err.count("Persona ready: ") == 2 and "quotes found in your data" in err
+    assert err.count("Persona ready: ") == 2 and "quotes in your data" in err
     [summary] = Store(data_dir / "history.sqlite3").list()
     assert summary.persona_count == 2 and summary.status in ("complete", "partial")
     chat = fake_ollama.log("/api/chat")[-1]

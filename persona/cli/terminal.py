@@ -22,15 +22,15 @@ from rich.progress import (
 
 from persona.core.progress import Progress
 from persona.core.schema import Persona
-from persona.generation.evidence import summarize
+from persona.core.verdicts import persona_status, run_summary
 
 
 def persona_line(persona: Persona) -> str:
-    """``Persona ready: Ana Ruiz, night nurse · 8 of 9 quotes found in your data`` (what a
-    model typed, on one line, without control characters)."""
+    """``Persona ready: Ana Ruiz, night nurse · usable · 8 of 9 quotes in your data`` (what a
+    model typed on one line, without control characters; the verdicts as everywhere)."""
     who = ", ".join(_plain(t) for t in (persona.name, persona.role) if t.strip())
-    state = "unusable" if persona.unusable else summarize([persona]).text
-    return f"Persona ready: {who} · {state}"
+    status, quotes = persona_status(persona).text, run_summary([persona]).quotes_text
+    return f"Persona ready: {who} · {_plain(status)} · {quotes}"
 
 
 def _plain(text: str) -> str:

@@ -18,8 +18,9 @@ from persona.core.errors import GenerationError, InputError, PersonaError
 from persona.core.progress import Progress
 from persona.core.records import FileRef, PersonaRecord, Run, RunStatus, suggest_study
 from persona.core.schema import Persona
+from persona.core.verdicts import run_summary
 from persona.engines.base import Engine
-from persona.generation.evidence import EvidenceIndex, summarize, verify_personas
+from persona.generation.checks import check_personas
 from persona.generation.generate import ChunkFindings, Generation, GenerationRequest
 from persona.generation.language import with_language
 from persona.generation.planner import Plan
@@ -90,6 +91,8 @@ class SavedGeneration:
             on_chunk=self._save_chunk,
         )
         self.resumed = run is not None
+        self._drafts: list[Persona] = []
+        """The personas the generation handed over so far, as written."""
         self._earlier_usage: dict[str, Any] = dict(run.usage) if run is not None else {}
         self.run = run or Run(
             kind="hybrid" if frontier_model else "local",
@@ -159,9 +162,12 @@ class SavedGeneration:
         )
         return cls(engine, ordered, request, store, run=run, saved=chunks)
 
-    def _keep(self, persona: Persona, evidence: EvidenceIndex) -> Persona:
-        """``persona`` with every quote checked against the data, saved in History."""
-        checked = verify_personas([persona], evidence)[0]
+    def _keep(self, persona: Persona) -> Persona:
+        """``persona`` checked against the data and the personas before it (the same checks
+        as every version: :func:`~persona.generation.checks.check_personas`), saved in
+        History."""
+        self._drafts.append(persona)
+        checked = check_personas(self._drafts, self.reading.passages)[-1]
         record = PersonaRecord(draft=checked)
         self.run.records.append(record)
         self.store.add_record(self.run.id, record)
@@ -189,18 +195,16 @@ class SavedGeneration:
         else:
             self.store.start(self.run)
         finished = False
-        evidence = EvidenceIndex(self.reading.passages)
         try:
             for event in self.generation.events():
                 if event.persona is not None:  # checked and saved the moment it is written
-                    event = replace(event, persona=self._keep(event.persona, evidence))
+                    event = replace(event, persona=self._keep(event.persona))
                 yield event
-            personas = self.generation.result.personas
             warnings = self.generation.result.warnings
             self._finish("partial" if warnings else "complete", " ".join(warnings))
             finished = True
-            summary = summarize(self.run.personas)
-            yield Progress("done", f"{len(personas)} personas · {summary.text}", fraction=1.0)
+            summary = run_summary(self.run.personas)
+            yield Progress("done", summary.text, fraction=1.0)
         except PersonaError as exc:
             if isinstance(exc, GenerationError) and exc.raw:
                 self.generation.result.raw_answers.append(exc.raw)
