@@ -17,6 +17,7 @@ from persona import api
 from persona.core.errors import PersonaError
 from persona.core.records import suggest_study
 from persona.engines.registry import parallel_requests
+from persona.ingest.sample import SAMPLE_STUDY
 
 JOB = "generate"
 
@@ -32,6 +33,7 @@ upload = uploaded_reading(
     label="Research files: interview transcripts and survey exports",
     help="CSV, TSV, Excel (.xlsx), JSON, JSON Lines, TXT, Markdown, PDF and Word (.docx). "
     "Several at once.",
+    sample=True,
 )
 reading = upload.reading if upload else None
 
@@ -55,7 +57,10 @@ with left:
         disabled=busy,
     )
 with right:
-    suggested = suggest_study([d.name for d in reading.documents]) if reading else ""
+    if upload is not None and upload.sample:
+        suggested = SAMPLE_STUDY
+    else:
+        suggested = suggest_study([d.name for d in reading.documents]) if reading else ""
     study = st.text_input(
         "Study",
         placeholder=suggested or "e.g. Grocery delivery interviews, spring 2026",
@@ -95,7 +100,7 @@ if ready and reading is not None and model:
         show_error(exc, retry_key="retry_plan")
         ready = False
 elif not reading:
-    st.caption("Upload at least one file to continue.")
+    st.caption("Upload at least one file, or try the sample study, to continue.")
 
 # --- generate ------------------------------------------------------------------
 if (
@@ -121,7 +126,7 @@ if (
             store=store(),
             plan=plan,
             keep_research_text=keep_text,
-            study=study,
+            study=study or (SAMPLE_STUDY if upload and upload.sample else ""),
             columns=upload.choices if upload else None,
             **options,
         )

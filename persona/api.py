@@ -34,10 +34,11 @@ from persona.generation.pipeline import can_resume as _can_resume
 from persona.generation.planner import Plan
 from persona.history.export import CSV_COLUMNS, quote_table
 from persona.history.formats import ExportFormat, export_run, write_new
-from persona.history.speeds import measured_speed
+from persona.history.speeds import expected_speed
 from persona.history.store import Store
 from persona.ingest import Reading, read_files, read_paths
 from persona.ingest.columns import Choices
+from persona.ingest.sample import sample_files
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -86,6 +87,11 @@ def read(
     return read_paths(list(paths), max_bytes=_limit(max_mb), choices=choices)
 
 
+def read_sample() -> Reading:
+    """The sample study shipped with Persona (:mod:`persona.ingest.sample`), read like uploads."""
+    return read_files(sample_files())
+
+
 def read_uploads(
     files: Iterable[tuple[str, bytes]],
     *,
@@ -125,7 +131,7 @@ def plan(
     """
     engine = engine or default_engine()
     request = _request(model, count, engine, options)
-    speed = measured_speed(store, model) if store is not None else None
+    speed = expected_speed(store, model, engine.describe(model).parameters)
     return make_plan(engine, reading.passages, request, speed=speed)
 
 

@@ -159,6 +159,7 @@ def test_generate_from_samples_writes_export_and_history(fake_ollama, capsys, tm
     for record in data["run"]["records"]:  # each persona printed as it came, checked
         assert f"Persona ready: {record['draft']['name']}, " in err
     assert err.count("Persona ready: ") == 2 and "quotes in your data" in err
+    assert "on this computer (a cautious guess: this model has not run here yet" in err
     [summary] = Store(data_dir / "history.sqlite3").list()
     assert summary.persona_count == 2 and summary.status in ("complete", "partial")
     chat = fake_ollama.log("/api/chat")[-1]

@@ -14,7 +14,7 @@ from persona import __version__, api
 from persona.cli.chat import cmd_chat
 from persona.cli.compare import cmd_compare
 from persona.cli.study import print_study, print_verdicts
-from persona.cli.terminal import ProgressLine, persona_line
+from persona.cli.terminal import ProgressLine, persona_line, print_warnings
 from persona.core.crashlog import log_unexpected
 from persona.core.engine_settings import (
     ENGINES,
@@ -388,8 +388,7 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
             file=sys.stderr,
         )
         return EXIT_CANCELLED
-    for warning in job.warnings:
-        print(f"Warning: {warning}", file=sys.stderr)
+    print_warnings(job.warnings)
     if args.hybrid:
         preview = prepare(
             run,
@@ -465,8 +464,7 @@ def cmd_resume(args: argparse.Namespace, engine: Engine) -> int:
     job = api.resume(reading, _find_run(store, args.run_id), engine=engine, store=store)
     print(f"Model: {job.run.model}. {job.plan.describe()}", file=sys.stderr)
     _drive(iter(job))
-    for warning in job.warnings:
-        print(f"Warning: {warning}", file=sys.stderr)
+    print_warnings(job.warnings)
     run = job.run
     print(api.save_export(run, args.format, args.out, passages=reading.passages))
     print_verdicts(run)

@@ -17,6 +17,7 @@ from persona.core.coverage import speakers
 from persona.core.errors import GenerationError, InputError, PersonaError
 from persona.core.progress import Progress
 from persona.core.records import FileRef, PersonaRecord, Run, RunStatus, suggest_study
+from persona.core.run_warnings import join_warnings
 from persona.core.schema import Persona
 from persona.core.verdicts import run_summary
 from persona.engines.base import Engine
@@ -26,7 +27,7 @@ from persona.generation.language import with_language
 from persona.generation.planner import Plan
 from persona.generation.references import Finding
 from persona.generation.research import keep_copy
-from persona.history.speeds import measured_speed
+from persona.history.speeds import expected_speed
 from persona.history.store import Store
 from persona.ingest import Reading
 from persona.ingest.columns import Choices, choices_to_options
@@ -80,7 +81,7 @@ class SavedGeneration:
         self.reading = reading
         self.store = store
         request = with_language(request, reading.passages)
-        speed = measured_speed(store, request.model)
+        speed = expected_speed(store, request.model, engine.describe(request.model).parameters)
         self.generation = Generation(
             engine,
             reading.passages,
@@ -201,7 +202,7 @@ class SavedGeneration:
                     event = replace(event, persona=self._keep(event.persona))
                 yield event
             warnings = self.generation.result.warnings
-            self._finish("partial" if warnings else "complete", " ".join(warnings))
+            self._finish("partial" if warnings else "complete", join_warnings(warnings))
             finished = True
             summary = run_summary(self.run.personas)
             yield Progress("done", summary.text, fraction=1.0)

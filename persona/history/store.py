@@ -175,6 +175,15 @@ class RunListing:
     """Which engine made the run (empty for runs saved before Persona recorded it)."""
     study: str = ""
     persona_names: tuple[str, ...] = ()
+    usable_count: int = 0
+    """How many of the run's personas are usable (not marked unusable)."""
+
+    @property
+    def personas_text(self) -> str:
+        """``2 of 3 usable``: how many personas the run has, counting only usable ones."""
+        if not self.persona_count:
+            return "none"
+        return f"{self.usable_count} of {self.persona_count} usable"
 
     @property
     def title(self) -> str:
@@ -436,6 +445,7 @@ class Store:
                 engine=row[11],
                 study=row[12],
                 persona_names=tuple(row[13].split("\n")) if row[13] else (),
+                usable_count=row[14],
             )
             for row in rows
         ]
