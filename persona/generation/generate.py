@@ -700,11 +700,11 @@ class Generation:
                 f"The model wrote {len(kept)} usable persona(s) of the {count} asked."
             )
         shown = personas.unusable[: count - len(kept)]
-        for persona in shown:
+        for number, persona in enumerate(shown, start=len(kept) + 1):
             self.result.warnings.append(
                 f"{persona.name} is marked unusable: {'; '.join(persona.unusable)}."
             )
-            yield self._persona_ready(persona, len(kept) + len(shown))
+            yield self._persona_ready(persona, number)
         return kept + shown
 
     def _persona_round(
