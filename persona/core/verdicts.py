@@ -69,6 +69,13 @@ class QuoteVerdict:
         )
 
 
+def cite(evidence: Evidence) -> tuple[str, str]:
+    """(source, locator) of a quote: where verification found it, else what the model said."""
+    if evidence.verified and evidence.matched_source:
+        return evidence.matched_source, evidence.matched_locator or ""
+    return evidence.source, evidence.locator
+
+
 def quote_verdict(evidence: Evidence) -> QuoteVerdict:
     """The verdict on ``evidence``: in your data only when it was found word for word."""
     found: Found = (
