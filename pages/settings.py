@@ -141,7 +141,8 @@ with st.form("settings_form", border=False):
         disabled=bool(pinned("parallel")),
         help=field_help(
             "parallel",
-            "How many parts of a large study are sent at once. 0 = the engine's default: 1 for "
+            "How many independent requests are sent at once: the parts of a large study, their "
+            "merges, persona calls. 0 = the engine's default: 1 for "
             "Ollama (its server must allow more with OLLAMA_NUM_PARALLEL) and the built-in "
             "engine, 4 for OpenAI-compatible servers.",
         ),

@@ -147,6 +147,8 @@ def plan(
 
 class GenerationJob:
     """A generation in progress: iterate it for :class:`Progress` events; ``run`` is the result.
+    An event whose ``persona`` is set carries a persona the moment it is written, checked and
+    saved to History.
 
     The run is saved to History as it goes, so stopping the iteration early keeps what was
     made (the run is then marked interrupted).

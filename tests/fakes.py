@@ -6,6 +6,7 @@ import json
 import re
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -252,9 +253,12 @@ class ScriptedEngine:
     """A deterministic, thread-safe engine that answers from the prompt, like a tidy model.
 
     Findings calls cite the IDs shown in the prompt (merges keep the findings' IDs); persona
-    calls write distinct personas citing them. ``fail`` decides per call (by its user prompt)
-    whether to raise; ``token_factor`` scales the prompt tokens it reports; ``delay`` sleeps
-    per call (seconds).
+    calls write distinct personas citing them, who they are chosen by the IDs in the prompt
+    (``same_people``: always the first not named in the prompt, so calls that run at once
+    write the same person). ``fail`` decides per call (by its user prompt) whether to raise;
+    ``token_factor`` scales the prompt tokens it reports; ``delay`` sleeps per call (seconds).
+    ``peak`` holds the most calls of each kind (``findings``, ``merge``, ``personas``) that
+    were under way at once.
     """
 
     kind = "ollama"
@@ -268,8 +272,12 @@ class ScriptedEngine:
         token_factor: float = 1.0,
         delay: float = 0.0,
         schema_enum: bool = True,
+        same_people: bool = False,
     ) -> None:
         self.context_length = context_length
+        self.same_people = same_people
+        self.peak: dict[str, int] = {}
+        self._under_way: dict[str, int] = {}
         self.fail = fail
         self.token_factor = token_factor
         self.delay = delay
@@ -293,14 +301,26 @@ class ScriptedEngine:
         options: ChatOptions | None = None,
     ) -> Iterator[str | Usage]:
         user = messages[1]["content"]
+        kind = _kind(messages, schema or {})
         with self._lock:
             self.calls.append({"messages": list(messages), "schema": schema, "options": options})
+            self._under_way[kind] = self._under_way.get(kind, 0) + 1
+            self.peak[kind] = max(self.peak.get(kind, 0), self._under_way[kind])
+        try:
+            yield from self._answer_stream(messages, user, schema or {})
+        finally:
+            with self._lock:
+                self._under_way[kind] -= 1
+
+    def _answer_stream(
+        self, messages: Sequence[Mapping[str, str]], user: str, schema: Mapping[str, Any]
+    ) -> Iterator[str | Usage]:
         if self.delay:
             time.sleep(self.delay)
         error = self.fail(user) if self.fail else None
         if error is not None:
             raise error
-        text = self.answer(user, schema or {})
+        text = self.answer(user, schema)
         finished = False
         try:
             for start in range(0, len(text), 16):
@@ -337,12 +357,14 @@ class ScriptedEngine:
         ]
         want = props.get("personas", {}).get("maxItems", 1)
         taken = set(re.findall(r"|".join(_NAMES), user))
-        names = [n for n in _NAMES if n not in taken]
+        # Who a model writes depends on the data it is given; ``same_people``: on nothing.
+        start = 0 if self.same_people else zlib.crc32(" ".join(ids).encode()) % len(_NAMES)
+        names = [n for n in (*_NAMES[start:], *_NAMES[:start]) if n not in taken]
         personas = []
         for k in range(want):
             mine = ids[k::want] or ids
             pick = [mine[j % len(mine)] for j in range(3)]
-            slot = (len(taken) + k) % len(_PROFILES)
+            slot = (start + len(taken) + k) % len(_PROFILES)
             role, goal, pain, habit = _PROFILES[slot]
             persona = draft_dict(names[k % len(names)], role, pick)
             # A tidy model's claims say what their passages say (so none is weak support).
@@ -352,3 +374,10 @@ class ScriptedEngine:
                 persona[section][0]["text"] = f"{text}: {_words_of(user, pid)}"
             personas.append(persona)
         return personas_json(*personas)
+
+
+def _kind(messages: Sequence[Mapping[str, str]], schema: Mapping[str, Any]) -> str:
+    """``personas``, ``merge`` or ``findings`` (a chunk's): what a call asks for."""
+    if "personas" in schema.get("properties", {}):
+        return "personas"
+    return "merge" if messages[0]["content"].startswith("Merge") else "findings"

@@ -156,6 +156,9 @@ def test_generate_from_samples_writes_export_and_history(fake_ollama, capsys, tm
     data = json.loads(exported.read_text(encoding="utf-8"))
     assert len(data["personas"]) == len(data["run"]["records"]) == 2
     assert "read  survey_excel_export.csv" in err and "fits in one prompt" in err
+    for record in data["run"]["records"]:  # each persona printed as it came, checked
+        assert f"Persona ready: {record['draft']['name']}, " in err
+    assert err.count("Persona ready: ") == 2 and "quotes in your data" in err
     assert "(a cautious guess: this model has not run here yet" in err
     [summary] = Store(data_dir / "history.sqlite3").list()
     assert summary.persona_count == 2 and summary.status in ("complete", "partial")

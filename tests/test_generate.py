@@ -385,15 +385,98 @@ def test_a_failed_chunk_is_retried_then_reported_not_hidden():
     assert generation.result.failed_chunks == 1
 
 
-def test_parallel_chunk_calls_give_the_same_personas():
-    passages = study(300)
+@pytest.mark.parametrize(
+    ("lines", "count", "same_people"),
+    [(300, 2, False), (400, 3, False), (400, 3, True), (2000, 3, False)],
+)
+def test_parallel_calls_give_the_same_personas_and_warnings(lines, count, same_people):
+    passages = study(lines)
     results = []
     for parallel in (1, 4):
-        engine = ScriptedEngine(context_length=2048, delay=0.01)
-        generation = Generation(engine, passages, request(count=2, parallel=parallel))
-        run(generation)
-        results.append([p.model_dump() for p in generation.result.personas])
+        engine = ScriptedEngine(context_length=2048, delay=0.01, same_people=same_people)
+        generation = Generation(engine, passages, request(count=count, parallel=parallel))
+        events = run(generation)
+        assert [e.persona for e in events if e.persona] == generation.result.personas
+        results.append(
+            (
+                [p.model_dump() for p in generation.result.personas],
+                generation.result.warnings,
+                sorted(c["options"].seed for c in engine.calls),
+            )
+        )
     assert results[0] == results[1]
+    assert len(results[0][0]) == count
+
+
+@pytest.mark.parametrize("parallel", [1, 4])
+def test_merges_and_persona_calls_overlap_only_when_parallel(parallel):
+    engine = ScriptedEngine(context_length=2048, delay=0.02)
+    generation = Generation(engine, study(2000), request(count=3, parallel=parallel))
+    assert generation.plan.persona_calls == 3
+    events = run(generation)
+    assert engine.peak["merge"] == min(parallel, 4) and engine.peak["personas"] == min(parallel, 3)
+    counts = [e.completed for e in events if e.completed is not None]
+    assert counts == sorted(counts) and counts[-1] == generation.result.calls  # one count
+    seeds = [c["options"].seed for c in engine.calls if "from these findings" in _user(c)]
+    assert sorted(seeds) == [7, 8, 9]  # each call its own seed, from the run's
+
+
+def test_persona_calls_from_the_same_data_wait_for_each_other():
+    engine = ScriptedEngine(context_length=2048, delay=0.02)
+    generation = Generation(engine, study(6), request(count=3, per_call=1, parallel=4))
+    assert generation.plan.mode == "single" and generation.plan.persona_calls == 3
+    run(generation)
+    assert engine.peak["personas"] == 1
+    told = [_user(c) for c in engine.calls]
+    assert "Ana Ruiz" not in told[0] and all(
+        p.name in told[2] for p in generation.result.personas[:2]
+    )
+
+
+def test_personas_that_repeat_another_call_are_asked_for_again_told_of_the_others():
+    engine = ScriptedEngine(context_length=2048, same_people=True)
+    generation = Generation(engine, study(400), request(count=3, parallel=4))
+    events = run(generation)
+    assert [p.name for p in generation.result.personas] == ["Ana Ruiz", "Ben Okoro", "Chen Wei"]
+    again = [c for c in engine.calls if "from these findings" in _user(c)][3:]
+    assert len(again) == 3  # calls 2 and 3 again, then call 3 once more
+    assert "Ana Ruiz" in _user(again[0]) and "Ben Okoro" in _user(again[2])
+    assert any("again for one that repeated another" in e.message for e in events)
+    assert not generation.result.warnings
+
+
+@pytest.mark.parametrize("parallel", [1, 4])
+def test_a_failed_persona_call_is_reported_and_the_others_are_kept(parallel):
+    passages = study(400)
+    healthy = ScriptedEngine(context_length=2048)
+    run(Generation(healthy, passages, request(count=3)))
+    second = [_user(c) for c in healthy.calls if "from these findings" in _user(c)][1]
+    engine = ScriptedEngine(
+        context_length=2048,
+        delay=0.01,
+        fail=lambda user: GenerationError("the server answered 500") if user == second else None,
+    )
+    generation = Generation(engine, passages, request(count=3, parallel=parallel))
+    run(generation)
+    assert len(generation.result.personas) == 2
+    assert (
+        "Persona call 2 of 3 failed, so its 1 persona(s) are missing: the server answered 500"
+        in (generation.result.warnings)
+    )
+    assert "The model wrote 2 usable persona(s) of the 3 asked." in generation.result.warnings
+
+
+def test_when_every_persona_call_fails_the_first_error_is_raised():
+    engine = ScriptedEngine(
+        context_length=2048,
+        fail=lambda user: OllamaUnreachable("http://127.0.0.1:1") if "from these" in user else None,
+    )
+    with pytest.raises(OllamaUnreachable):
+        run(Generation(engine, study(400), request(count=3, parallel=4)))
+
+
+def _user(call: Mapping[str, Any]) -> str:
+    return call["messages"][-1]["content"]
 
 
 def test_closing_the_run_stops_outstanding_chunk_calls():

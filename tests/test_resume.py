@@ -1,7 +1,9 @@
-"""Finished work is kept: chunk findings saved as they arrive, runs resumed from History."""
+"""Finished work is kept: chunk findings and personas saved as they arrive, runs resumed from
+History."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -64,6 +66,41 @@ def test_a_run_that_fails_late_is_resumed_with_only_the_missing_calls(tmp_path: 
     assert done.status in ("complete", "partial") and len(done.records) == 2
     assert done.usage["calls"] == len(engine.calls) + len(healthy.calls)
     assert all(e.verified for p in done.personas for e in p.all_evidence())
+
+
+@pytest.mark.parametrize("parallel", [1, 4])
+def test_each_persona_is_shown_and_saved_before_the_last_call_ends(
+    tmp_path: Path, parallel: int
+) -> None:
+    store = Store(tmp_path / "h.sqlite3")
+    wanted = GenerationRequest(model="m", count=3, seed=3, parallel=parallel)
+    healthy = ScriptedEngine(context_length=2048)
+    list(SavedGeneration(healthy, read_files(FILES), wanted, store).events())
+    last = [c for c in healthy.calls if "personas" in c["schema"]["properties"]][-1]
+    release = threading.Event()
+
+    def hold_the_last(prompt: str) -> None:
+        if prompt == last["messages"][1]["content"]:
+            assert release.wait(10), "the run waited for the last persona call"
+
+    engine = ScriptedEngine(context_length=2048, fail=hold_the_last)
+    local = SavedGeneration(engine, read_files(FILES), wanted, store)
+    assert local.generation.plan.persona_calls == 3
+    events = local.events()
+    if parallel == 1:  # the last call only starts once the others are done
+        threading.Timer(0.5, release.set).start()
+    first = next(e for e in events if e.persona is not None)
+    saved = store.get(local.run.id)
+    assert saved.status == "running" and len(saved.records) >= 1
+    assert saved.records[0].draft == first.persona  # the one shown, as saved
+    assert all(e.verified for e in first.persona.all_evidence())  # checked before it is shown
+    if parallel > 1:
+        assert not release.is_set()  # shown while the last call is still under way
+    release.set()
+    rest = [e.persona for e in events if e.persona is not None]
+    done = store.get(local.run.id)
+    assert done.status == "complete" and [r.draft for r in done.records] == [first.persona, *rest]
+    assert [p.name for p in done.personas] == [p.name for p in local.generation.result.personas]
 
 
 def test_an_interrupted_map_resumes_the_missing_chunks(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
+from pages.ui.cards import render_persona
 from pages.ui.text import safe, safe_line
 from persona.core.background import Job
 from persona.core.progress import Progress
@@ -86,7 +87,8 @@ def follow_job(
 ) -> None:
     """Show the job under ``key`` live until it ends, then rerun to show its outcome.
 
-    Stop ends the job (for a run: the model's current request; what was made is kept).
+    Stop ends the job (for a run: the model's current request; what was made is kept). Each
+    persona appears above the steps as soon as it is written and checked.
     """
     job = current_job(key)
     if job is None:
@@ -108,6 +110,7 @@ def follow_job(
         help=stop_help,
     )
     clock = right.empty()
+    ready = st.container()  # each persona, as soon as it is written and checked
     with st.status("Stopping…" if stopping else label, expanded=True, state="running") as box:
         # Stages in words with their counts; what the model types is never shown here (a
         # failed run keeps its unusable answers for inspection, see pages.ui.cards).
@@ -116,8 +119,12 @@ def follow_job(
         while not job.done:
             job.drain(timeout=POLL_S)
             if len(job.steps) > shown:
-                for step in job.steps[shown:]:
-                    steps.markdown(safe(step.message))
+                for number, step in enumerate(job.steps[shown:], start=shown):
+                    if step.persona is not None:
+                        with ready:
+                            render_persona(step.persona, key=f"{key}_ready_{number}")
+                    else:
+                        steps.markdown(safe(step.message))
                 shown = len(job.steps)
                 if not stopping:
                     box.update(label=safe_line(job.steps[-1].message))

@@ -445,8 +445,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--parallel",
         type=int,
         metavar="N",
-        help=f"chunk requests sent at once, 1-{MAX_PARALLEL} (default: 1 for Ollama, whose "
-        "server must allow more with OLLAMA_NUM_PARALLEL; 4 for OpenAI-compatible servers)",
+        help=f"independent requests sent at once (chunks, merges, persona calls), "
+        f"1-{MAX_PARALLEL} (default: 1 for Ollama, whose server must allow more with "
+        "OLLAMA_NUM_PARALLEL; 4 for OpenAI-compatible servers)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import unicodedata
 from collections.abc import Iterator, Sequence
 from typing import TextIO
 
@@ -22,6 +23,21 @@ from rich.progress import (
 
 from persona.core.progress import Progress
 from persona.core.run_warnings import group_warnings
+from persona.core.schema import Persona
+from persona.core.verdicts import persona_status, run_summary
+
+
+def persona_line(persona: Persona) -> str:
+    """``Persona ready: Ana Ruiz, night nurse · usable · 8 of 9 quotes in your data`` (what a
+    model typed on one line, without control characters; the verdicts as everywhere)."""
+    who = ", ".join(_plain(t) for t in (persona.name, persona.role) if t.strip())
+    status, quotes = persona_status(persona).text, run_summary([persona]).quotes_text
+    return f"Persona ready: {who} · {_plain(status)} · {quotes}"
+
+
+def _plain(text: str) -> str:
+    kept = "".join(c for c in text if not unicodedata.category(c).startswith("C"))
+    return " ".join(kept.split())
 
 
 def describe(event: Progress) -> str:
@@ -63,6 +79,14 @@ class ProgressLine:
             update["completed"] = self._done
         self._bar.update(self._task, **update)  # type: ignore[arg-type]
 
+    def note(self, line: str) -> None:
+        """A line above the bar (or in the log), e.g. a persona as it is ready."""
+        if self._bar is not None:
+            self._bar.console.print(line, markup=False, highlight=False)
+        else:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
     def _start(self, *, bytes_: bool) -> None:
         self._bytes = bytes_
         columns = [
@@ -91,6 +115,8 @@ def drive(events: Iterator[Progress]) -> None:
     try:
         for event in events:
             line.show(event)
+            if event.persona is not None:
+                line.note(persona_line(event.persona))
     finally:
         close = getattr(events, "close", None)
         if close is not None:

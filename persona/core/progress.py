@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from persona.core.schema import Persona
 from persona.core.units import format_bytes, format_duration
 
 
@@ -16,6 +17,7 @@ class Progress:
 
     ``fraction`` is 0..1 when known. ``completed``/``total`` are in ``unit`` (bytes, chunks...).
     ``rate`` is units per second, ``eta`` seconds left. ``text`` carries streamed model output.
+    ``persona`` is a persona written (and, from a saved run, checked) the moment it is ready.
     """
 
     stage: str
@@ -27,6 +29,7 @@ class Progress:
     rate: float | None = None
     eta: float | None = None
     text: str = ""
+    persona: Persona | None = None
 
     @property
     def percent(self) -> int | None:

@@ -1,8 +1,12 @@
 """Ask the local model for personas: evidence by reference, per-persona validation, repair.
 
-`Generation.events()` yields `Progress` events (steps and streamed text) and leaves the outcome
-in `Generation.result`. Large corpora go through findings (map, up to ``parallel`` chunk calls
-at once) → bounded merges → personas (reduce).
+`Generation.events()` yields `Progress` events (steps, streamed text, each persona as it is
+kept) and leaves the outcome in `Generation.result`. Large corpora go through findings (map)
+→ bounded merges → personas (reduce). Calls that are independent run up to ``parallel`` at
+once (:mod:`persona.generation.concurrent`): the chunks, the merges of a round, and persona
+calls that each write from their own share of the findings; each persona call has its own
+seed, derived from the run's, and results are taken in call order, so a seeded run gives the
+same personas whatever ``parallel`` is.
 
 What the model writes is read leniently and checked strictly: every rule is in the schema or
 the prompt; valid personas are kept and only invalid or degenerate ones are sent back; a cut or
@@ -18,8 +22,9 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
+from functools import partial
 from queue import Empty, SimpleQueue
-from typing import Any, TypeVar
+from typing import Any
 
 from persona.core.documents import Passage, with_passage_ids
 from persona.core.engine_settings import MAX_PARALLEL
@@ -30,6 +35,7 @@ from persona.core.tokens import Calibration, estimate_tokens
 from persona.engines.base import ChatMessage, ChatOptions, Engine, Usage
 from persona.generation import prompts
 from persona.generation.answers import read_items
+from persona.generation.concurrent import Step, drain, run_steps
 from persona.generation.degenerate import degeneracy
 from persona.generation.distinct import clashes
 from persona.generation.groups import share_out
@@ -56,8 +62,6 @@ from persona.generation.references import (
 from persona.generation.repetition import LoopDetector
 from persona.history.speeds import ModelSpeed
 
-T = TypeVar("T")
-
 DEFAULT_CONTEXT_CAP = 32768
 """Largest ``num_ctx`` Persona asks for unless told otherwise (memory grows with context)."""
 FALLBACK_CONTEXT = 4096
@@ -79,7 +83,8 @@ class GenerationRequest:
     max_repairs: int = 2
     context_cap: int = DEFAULT_CONTEXT_CAP
     parallel: int = 1
-    """Chunk calls sent at once in the map phase (the server must allow as many)."""
+    """Model calls sent at once where they are independent: chunks, the merges of a round,
+    persona calls from their own shares of the findings (the server must allow as many)."""
     language: str = ""
     """The language personas are written in (its English name); empty: not specified."""
     per_call: int | None = None
@@ -241,6 +246,18 @@ class _Outcome:
     unusable: list[Persona] = field(default_factory=list)
     repeated: list[str] = field(default_factory=list)
     """Names of personas left out because they repeated one already kept."""
+    warnings: list[str] = field(default_factory=list)
+    """What the call's answers needed (kept apart so concurrent calls report in order)."""
+
+
+@dataclass
+class _Personas:
+    """The personas of a run so far, in the order they are handed over."""
+
+    kept: list[Persona] = field(default_factory=list)
+    unusable: list[Persona] = field(default_factory=list)
+    errors: list[PersonaError] = field(default_factory=list)
+    """Persona calls that failed (their personas are missing)."""
 
 
 class Generation:
@@ -291,7 +308,9 @@ class Generation:
 
     # --- progress ------------------------------------------------------------
 
-    def _progress(self, stage: str, message: str, text: str = "") -> Progress:
+    def _progress(
+        self, stage: str, message: str, text: str = "", persona: Persona | None = None
+    ) -> Progress:
         """An event whose fraction never goes back and stays below 1 until the end."""
         with self._lock:
             total = max(self._total, self._done + 1)
@@ -312,6 +331,7 @@ class Generation:
             unit="calls",
             eta=eta,
             text=text,
+            persona=persona,
         )
 
     def _step_done(self) -> None:
@@ -327,14 +347,19 @@ class Generation:
     def events(self) -> Iterator[Progress]:
         """Yield progress while generating; the personas end up in ``self.result``.
 
-        The fraction never goes back (events from parallel calls arrive out of order) and
-        reaches 1 only at the end."""
+        The fraction and the count of calls done never go back (an event made in a worker
+        thread can arrive after a later one) and the fraction reaches 1 only at the end."""
         last = 0.0
+        done = 0
         for event in self._run():
             if event.fraction is not None:
                 last = max(last, min(event.fraction, 1.0))
                 if event.fraction != last:
                     event = replace(event, fraction=last)
+            if event.completed is not None:
+                done = max(done, event.completed)
+                if event.completed != done:
+                    event = replace(event, completed=done)
             yield event
 
     def _run(self) -> Iterator[Progress]:
@@ -354,6 +379,7 @@ class Generation:
                         language=self.request.language,
                     ),
                     lambda _call: citable,
+                    independent=False,
                 )
             else:
                 shares = yield from self._findings_for_persona_calls()
@@ -369,6 +395,7 @@ class Generation:
                     lambda call: list(
                         dict.fromkeys(pid for f in shares[call % len(shares)] for pid in f.passages)
                     ),
+                    independent=len(shares) > 1,
                 )
         finally:
             self._cancel.set()
@@ -523,7 +550,7 @@ class Generation:
         """One chunk's findings (runs in a worker thread; events go to ``events``)."""
         limit = self.plan.findings_limit or 12
         allowed = [p.id for p in chunk if p.citable]
-        findings = _drain(
+        findings = drain(
             self._ask_findings(
                 prompts.FINDINGS_SYSTEM.format(limit=limit),
                 prompts.findings_prompt(
@@ -575,32 +602,46 @@ class Generation:
         while _findings_tokens(findings) > room and len(findings) > 1:
             round_ += 1
             batches = _batches(findings, batch_size, bound)
+            merging = [(n, batch) for n, batch in enumerate(batches, start=1) if len(batch) > 1]
+            steps: list[Step[list[Finding]]] = [
+                partial(
+                    self._ask_findings,
+                    prompts.MERGE_SYSTEM.format(limit=merge_output_limit(len(batch))),
+                    prompts.merge_prompt(batch),
+                    list(dict.fromkeys(pid for f in batch for pid in f.passages)),
+                    merge_output_limit(len(batch)),
+                    f"Merging findings, round {round_}, batch {n} of {len(batches)}",
+                    calibrate=len(merging) == 1,  # else the order they finish in would count
+                )
+                for n, batch in merging
+            ]
+            answers = iter(
+                (yield from run_steps(steps, self.request.parallel, self._cancel, self._counted))
+            )
             merged: list[Finding] = []
-            for index, batch in enumerate(batches, start=1):
+            for batch in batches:
                 if len(batch) == 1:
                     merged.extend(batch)
                     continue
                 limit = merge_output_limit(len(batch))
-                allowed = list(dict.fromkeys(pid for f in batch for pid in f.passages))
-                answer: list[Finding] = []
-                try:
-                    answer = yield from self._ask_findings(
-                        prompts.MERGE_SYSTEM.format(limit=limit),
-                        prompts.merge_prompt(batch),
-                        allowed,
-                        limit,
-                        f"Merging findings, round {round_}, batch {index} of {len(batches)}",
-                    )
-                except GenerationError as exc:
+                answer = next(answers)
+                if isinstance(answer, GenerationError):
                     self.result.warnings.append(
-                        f"A merge of {len(batch)} findings failed ({exc}); kept {limit} of them."
+                        f"A merge of {len(batch)} findings failed ({answer}); kept {limit} of them."
                     )
+                    answer = []
+                elif isinstance(answer, PersonaError):
+                    raise answer
                 if not answer:  # keep the batch's first findings rather than lose them all
                     answer = batch[:limit]
                 merged.extend(_bounded(f, bound) for f in answer[:limit])
-                self._step_done()
             findings = merged
         return findings
+
+    def _counted(self, _index: int, _outcome: object) -> Iterable[Progress]:
+        """A call of a concurrent round is done (its result is read in order afterwards)."""
+        self._step_done()
+        return ()
 
     # --- personas ------------------------------------------------------------
 
@@ -609,40 +650,45 @@ class Generation:
         system: str,
         prompt_for: Callable[[int, int, Sequence[str]], str],
         allowed_for: Callable[[int], Sequence[str]],
+        *,
+        independent: bool,
     ) -> Generator[Progress, None, list[Persona]]:
-        """All personas asked for, ``per_call`` at a time, each call told who exists.
+        """All personas asked for, ``per_call`` at a time; each persona is handed over (a
+        ``persona`` event) the moment it is kept.
 
         ``prompt_for(call, count, written)`` is the prompt of call ``call`` (from 0) asking
-        for ``count`` personas; ``allowed_for(call)`` the passage IDs that call may cite."""
+        for ``count`` personas, told who is ``written``; ``allowed_for(call)`` the passage IDs
+        that call may cite. ``independent`` calls (each from its own share of the findings)
+        run at once, up to ``parallel``; a persona that repeats one of an earlier call is
+        asked for again, told of all the others (up to ``max_repairs`` times). Other calls
+        (the same data for each) run one after another, each told who those before it wrote.
+        """
         count = self.request.count
         per_call = max(1, self.plan.per_call)
-        names = prompts.names_clause(self.names)
-        kept: list[Persona] = []
-        unusable: list[Persona] = []
         calls = -(-count // per_call)
-        for call in range(calls):
-            want = min(per_call, count - len(kept))
-            if want <= 0:
-                break
-            written = [f"{p.name} ({p.role})" for p in kept]
-            label = "Writing personas" + (f" ({call + 1} of {calls})" if calls > 1 else "")
-            outcome = yield from self._ask_personas(
-                prompts.persona_system(system, want, names),
-                prompt_for(call, want, written),
-                allowed_for(call),
-                want,
-                kept,
-                label,
-            )
-            kept.extend(outcome.personas)
-            unusable.extend(outcome.unusable)
-            if outcome.repeated and len(outcome.personas) < want:
-                self.result.warnings.append(
-                    f"Left out {len(outcome.repeated)} persona(s) that repeated another "
-                    f"({', '.join(outcome.repeated)})."
+        personas = _Personas()
+        if independent:
+            asks = [(call, min(per_call, count - call * per_call)) for call in range(calls)]
+            for again in range(self.request.max_repairs + 1):
+                lost = yield from self._persona_round(
+                    system, prompt_for, allowed_for, asks, personas, calls, again=again
                 )
-            self._step_done()
-        if not kept and not unusable:
+                asks = [(call, missing) for call, missing in sorted(lost.items()) if missing]
+                if not asks:
+                    break
+                self._plan_changed(len(asks))
+        else:
+            for call in range(calls):
+                want = min(per_call, count - len(personas.kept))
+                if want <= 0:
+                    break
+                yield from self._persona_round(
+                    system, prompt_for, allowed_for, [(call, want)], personas, calls, again=0
+                )
+        kept = personas.kept
+        if not kept and not personas.unusable:
+            if personas.errors:
+                raise personas.errors[0]
             raise GenerationError(
                 f"The model did not give valid personas after {self.request.max_repairs + 1} "
                 "tries. Try again with another seed, a lower temperature or a larger model. "
@@ -653,12 +699,98 @@ class Generation:
             self.result.warnings.append(
                 f"The model wrote {len(kept)} usable persona(s) of the {count} asked."
             )
-        shown = unusable[: count - len(kept)]
-        for persona in shown:
+        shown = personas.unusable[: count - len(kept)]
+        for number, persona in enumerate(shown, start=len(kept) + 1):
             self.result.warnings.append(
                 f"{persona.name} is marked unusable: {'; '.join(persona.unusable)}."
             )
+            yield self._persona_ready(persona, number)
         return kept + shown
+
+    def _persona_round(
+        self,
+        system: str,
+        prompt_for: Callable[[int, int, Sequence[str]], str],
+        allowed_for: Callable[[int], Sequence[str]],
+        asks: Sequence[tuple[int, int]],
+        personas: _Personas,
+        calls: int,
+        *,
+        again: int,
+    ) -> Generator[Progress, None, dict[int, int]]:
+        """Persona calls ``asks`` (call, personas wanted) at once, each told who ``personas``
+        kept before; their personas are kept in call order, as soon as a call and those
+        before it are done. Returns per call how many of its personas repeated one of an
+        earlier call's: left out, and asked for ``again`` (the round: from 0) until the
+        repairs run out, when they are reported."""
+        names = prompts.names_clause(self.names)
+        existing = list(personas.kept)
+        written = [f"{p.name} ({p.role})" for p in existing]
+        steps: list[Step[_Outcome]] = []
+        for call, want in asks:
+            label = "Writing personas" + (f" ({call + 1} of {calls})" if calls > 1 else "")
+            steps.append(
+                partial(
+                    self._ask_personas,
+                    prompts.persona_system(system, want, names),
+                    prompt_for(call, want, written),
+                    allowed_for(call),
+                    want,
+                    existing,
+                    label + (", again for one that repeated another" if again else ""),
+                    seed=self._seed(again * calls + call),
+                    calibrate=len(asks) == 1,  # else the order they finish in would count
+                )
+            )
+        lost: dict[int, int] = {}
+
+        def kept_in_order(index: int, outcome: _Outcome | PersonaError) -> Iterator[Progress]:
+            call, want = asks[index]
+            self._step_done()
+            if isinstance(outcome, PersonaError):
+                personas.errors.append(outcome)
+                if isinstance(outcome, GenerationError) and outcome.raw:
+                    self.result.raw_answers.append(outcome.raw)
+                failure = (
+                    f"Persona call {call + 1} of {calls} failed, so its {want} persona(s) are "
+                    f"missing: {outcome}"
+                )
+                self.result.warnings.append(failure)
+                yield self._progress("warning", failure)
+                return
+            self.result.warnings.extend(outcome.warnings)
+            repeats = []  # of a persona an earlier call of this round wrote
+            for persona in outcome.personas:
+                if clashes(persona, personas.kept):
+                    repeats.append(persona.name)
+                    continue
+                personas.kept.append(persona)
+                yield self._persona_ready(persona, len(personas.kept))
+            personas.unusable.extend(outcome.unusable)
+            lost[call] = len(repeats)
+            left_out = list(outcome.repeated) if len(outcome.personas) < want else []
+            if again == self.request.max_repairs:  # else they are asked for again
+                left_out += repeats
+            if left_out:
+                self.result.warnings.append(
+                    f"Left out {len(left_out)} persona(s) that repeated another "
+                    f"({', '.join(left_out)})."
+                )
+
+        yield from run_steps(steps, self.request.parallel, self._cancel, kept_in_order)
+        return lost
+
+    def _persona_ready(self, persona: Persona, number: int) -> Progress:
+        return self._progress(
+            "persona",
+            f"Persona {number} of {self.request.count} written",
+            persona=persona,
+        )
+
+    def _seed(self, call: int) -> int | None:
+        """Each persona call's own seed, derived from the run's: calls that run at once
+        must not write the same answer, and the same seed must give the same personas."""
+        return None if self.request.seed is None else self.request.seed + call
 
     def _ask_personas(
         self,
@@ -668,8 +800,12 @@ class Generation:
         want: int,
         existing: Sequence[Persona],
         label: str,
+        *,
+        seed: int | None,
+        calibrate: bool,
     ) -> Generator[Progress, None, _Outcome]:
-        """One persona call with repairs for the invalid or degenerate personas only."""
+        """One persona call with repairs for the invalid or degenerate personas only (thread-
+        safe: it may run beside other calls)."""
         base = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
         messages = base
         outcome = _Outcome()
@@ -685,17 +821,20 @@ class Generation:
                 f" (repair {attempt} of {self.request.max_repairs})" if attempt else ""
             )
             room = self.plan.answer_tokens
-            text, cut = yield from self._call(messages, schema, room, title, show_text=True)
+            text, cut = yield from self._call(
+                messages, schema, room, title, seed=seed, calibrate=calibrate
+            )
             answer = read_items(text, DraftPersona, "personas")
             problems = list(answer.problems)
             outcome.unusable, outcome.repeated = [], []
             if answer.trimmed:
-                self.result.warnings.append("Trimmed over-long text: " + "; ".join(answer.trimmed))
+                outcome.warnings.append("Trimmed over-long text: " + "; ".join(answer.trimmed))
             for draft in answer.items:
                 persona, found = resolve(draft, self.by_id, allowed)
-                self.result.dropped_ids += found.unknown_ids
+                with self._lock:
+                    self.result.dropped_ids += found.unknown_ids
                 if found.span_fallbacks:
-                    self.result.warnings.append(
+                    outcome.warnings.append(
                         f"{persona.name}: the quote's span was not in the passage it cited, so "
                         "the whole passage is quoted."
                     )
@@ -710,7 +849,7 @@ class Generation:
                 elif len(outcome.personas) < want:
                     outcome.personas.append(persona)
                 else:
-                    self.result.warnings.append(
+                    outcome.warnings.append(
                         f"The model wrote more personas than asked; left out {persona.name}."
                     )
             missing = want - len(outcome.personas)
@@ -720,7 +859,8 @@ class Generation:
                 problems.insert(0, cut)
             if not problems:
                 problems.append(f"there are {len(outcome.personas)} personas; write {want}")
-            self.result.raw_answers.append(text)
+            with self._lock:
+                self.result.raw_answers.append(text)
             yield self._progress("repair", f"The answer was not fully usable: {problems[0]}")
             kept_names = [p.name for p in [*existing, *outcome.personas]]
             repair = {
@@ -802,11 +942,13 @@ class Generation:
         *,
         show_text: bool = True,
         calibrate: bool = True,
+        seed: int | None = None,
     ) -> Generator[Progress, None, tuple[str, str]]:
         """Stream one chat call; returns its text and why it was cut ("" when it was not).
 
         A looping answer is stopped early (the engine's iterator is closed). The engine
-        refuses an answer to a prompt it cut at the context limit."""
+        refuses an answer to a prompt it cut at the context limit. ``seed``: the call's own
+        (default: the run's)."""
         sent = _tokens(messages)
         limit = self.plan.context_limit
         num_ctx = num_ctx_for(self.calibration.scale(sent), room, limit)
@@ -816,7 +958,7 @@ class Generation:
         options = ChatOptions(
             num_ctx=num_ctx,
             temperature=self.request.temperature,
-            seed=self.request.seed,
+            seed=self.request.seed if seed is None else seed,
             max_tokens=predict,
         )
         yield self._progress("generate", title)
@@ -863,17 +1005,6 @@ class Generation:
                 "(one sentence per claim)"
             )
         return text, ""
-
-
-def _drain(gen: Generator[Progress, None, T], events: SimpleQueue[Progress], show_text: bool) -> T:
-    """Run a step generator to its end in a worker thread; returns its value."""
-    while True:
-        try:
-            event = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        if show_text or not event.text:
-            events.put(event)
 
 
 def _tokens(messages: Sequence[Mapping[str, str]]) -> int:

@@ -1,14 +1,16 @@
-"""A local run from start to finish: read → plan → generate → save → verify → save.
+"""A local run from start to finish: read → plan → generate → verify and save each persona.
 
-Each chunk's findings and each persona are stored the moment they exist, so a closed tab, a
-crash in a later step or a server restart loses nothing, and a map-reduce run that stopped
-can be resumed (:meth:`SavedGeneration.resume`), making only the calls that are missing. Pages and
-the CLI both drive `SavedGeneration.events()`.
+Each chunk's findings and each persona (its quotes checked) are stored the moment they
+exist, so a closed tab, a crash in a later step or a server restart loses nothing, and a
+map-reduce run that stopped can be resumed (:meth:`SavedGeneration.resume`), making only the
+calls that are missing. Pages and the CLI both drive `SavedGeneration.events()`, whose
+``persona`` events carry each persona, checked, as it is saved.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from persona.core.coverage import speakers
@@ -16,6 +18,7 @@ from persona.core.errors import GenerationError, InputError, PersonaError
 from persona.core.progress import Progress
 from persona.core.records import FileRef, PersonaRecord, Run, RunStatus, suggest_study
 from persona.core.run_warnings import join_warnings
+from persona.core.schema import Persona
 from persona.core.verdicts import run_summary
 from persona.engines.base import Engine
 from persona.generation.checks import check_personas
@@ -89,6 +92,8 @@ class SavedGeneration:
             on_chunk=self._save_chunk,
         )
         self.resumed = run is not None
+        self._drafts: list[Persona] = []
+        """The personas the generation handed over so far, as written."""
         self._earlier_usage: dict[str, Any] = dict(run.usage) if run is not None else {}
         self.run = run or Run(
             kind="hybrid" if frontier_model else "local",
@@ -159,6 +164,17 @@ class SavedGeneration:
         )
         return cls(engine, ordered, request, store, run=run, saved=chunks)
 
+    def _keep(self, persona: Persona) -> Persona:
+        """``persona`` checked against the data and the personas before it (the same checks
+        as every version: :func:`~persona.generation.checks.check_personas`), saved in
+        History."""
+        self._drafts.append(persona)
+        checked = check_personas(self._drafts, self.reading.passages)[-1]
+        record = PersonaRecord(draft=checked)
+        self.run.records.append(record)
+        self.store.add_record(self.run.id, record)
+        return checked
+
     def _save_chunk(self, chunk: ChunkFindings) -> None:
         self.store.save_chunk(
             self.run.id,
@@ -182,17 +198,10 @@ class SavedGeneration:
             self.store.start(self.run)
         finished = False
         try:
-            yield from self.generation.events()
-            personas = self.generation.result.personas
-            for persona in personas:
-                record = PersonaRecord(draft=persona)
-                self.run.records.append(record)
-                self.store.add_record(self.run.id, record)
-            yield Progress("verify", "Checking every quote against your data", fraction=1.0)
-            checked = check_personas(personas, self.reading.passages)
-            for index, persona in enumerate(checked):
-                self.run.records[index] = PersonaRecord(draft=persona)
-                self.store.update_record(self.run.id, index, self.run.records[index])
+            for event in self.generation.events():
+                if event.persona is not None:  # checked and saved the moment it is written
+                    event = replace(event, persona=self._keep(event.persona))
+                yield event
             warnings = self.generation.result.warnings
             self._finish("partial" if warnings else "complete", join_warnings(warnings))
             finished = True
