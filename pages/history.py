@@ -16,7 +16,7 @@ from persona import api
 from persona.core.errors import PersonaError
 from persona.core.records import UNTITLED_STUDY
 from persona.core.safe_text import escape_markdown
-from persona.history.store import RunSummary
+from persona.history.store import RunListing
 
 st.title("History")
 st.caption("Runs are saved on this machine as they happen, so nothing is lost if a tab closes.")
@@ -72,7 +72,7 @@ if not summaries:
     st.stop()
 
 # --- runs, grouped by study ---------------------------------------------------------------
-groups: dict[str, list[RunSummary]] = {}
+groups: dict[str, list[RunListing]] = {}
 for summary in summaries:
     groups.setdefault(summary.study, []).append(summary)
 
@@ -99,7 +99,7 @@ for study, runs in groups.items():
                 "Run": s.title,
                 "Status": STATUS_LABELS.get(s.status, s.status),
                 "Personas": s.persona_count,
-                "Evidence": s.verified_summary,
+                "Evidence": s.summary.text,
                 "Model": s.model + (f" + {s.frontier_model}" if s.frontier_model else ""),
                 "Engine": s.engine,
                 "Files": ", ".join(s.file_names),
@@ -121,7 +121,7 @@ for study, runs in groups.items():
     )
 for stale in set(picked) - shown_keys:
     del picked[stale]
-selected: list[RunSummary] = [
+selected: list[RunListing] = [
     by_id[run_id] for key in picked for run_id in picked[key] if run_id in by_id
 ]
 

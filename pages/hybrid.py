@@ -111,8 +111,8 @@ with right:
         100,
         int(DEFAULT_THRESHOLD),
         key="hy_threshold",
-        help="Each draft is scored on this machine: quotes found in your data, completeness, "
-        "distinctness.",
+        help="Each draft is scored on this machine: claims backed by quotes in your data, "
+        "completeness, distinctness. An unusable draft scores at most 40.",
     )
     refine_all = st.checkbox("Refine every draft", key="hy_all")
     max_cost = st.number_input(

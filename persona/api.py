@@ -32,11 +32,10 @@ from persona.generation.generate import GenerationRequest, make_plan
 from persona.generation.pipeline import SavedGeneration
 from persona.generation.pipeline import can_resume as _can_resume
 from persona.generation.planner import Plan
-from persona.history.export import CSV_COLUMNS, cite, quote_rows, support_label
+from persona.history.export import CSV_COLUMNS, quote_table
 from persona.history.formats import ExportFormat, export_run, write_new
 from persona.history.speeds import measured_speed
 from persona.history.store import Store
-from persona.history.study_report import persona_columns
 from persona.ingest import Interviewers, Reading, read_files, read_paths
 from persona.ingest.columns import Choices
 
@@ -301,31 +300,12 @@ def open_history(path: str | Path | None = None) -> Store:
 
 
 def to_dataframe(run: Run) -> pd.DataFrame:
-    """One row per quote (or per claim without one): persona, section, claim, quote, source,
-    locator, passage ID, verified, support, the participants the persona represents and its
-    share of the study. Needs pandas (``pip install pandas``)."""
+    """One row per quote (or per claim without one), the columns of the CSV export: persona,
+    its status (usable or unusable with reasons), section, claim, quote, source, locator,
+    passage ID, the quote's verdict, support notes, the participants the persona represents
+    and its share of the study. Needs pandas (``pip install pandas``)."""
     try:
         import pandas as pd
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise PersonaError("to_dataframe needs pandas: pip install pandas") from exc
-    rows = []
-    for persona, study in zip(run.personas, persona_columns(run), strict=True):
-        for who, section, claim_text, ev in quote_rows(persona):
-            source, locator = cite(ev) if ev else ("", "")
-            quote, verified = (ev.quote, ev.verified) if ev else ("", None)
-            passage, support = (ev.passage or "", support_label(ev)) if ev else ("", "")
-            rows.append(
-                (
-                    who.name,
-                    section,
-                    claim_text,
-                    quote,
-                    source,
-                    locator,
-                    passage,
-                    verified,
-                    support,
-                    *study,
-                )
-            )
-    return pd.DataFrame(rows, columns=list(CSV_COLUMNS))
+    return pd.DataFrame(quote_table(run), columns=list(CSV_COLUMNS))

@@ -197,6 +197,16 @@ class QueuedEngine:
 
 
 _ID = re.compile(r"^(P[\d.]+) ", re.MULTILINE)
+
+
+def _words_of(prompt: str, pid: str) -> str:
+    """A few words of the prompt's line that shows passage ``pid`` (a passage or a finding)."""
+    for line in prompt.splitlines():
+        if re.search(rf"(?:^|\s){re.escape(pid)}(?:\s|$)", line):
+            return " ".join(re.findall(r"[^\W\d_]{4,}", re.sub(r"\bP[\d.]+\b", "", line))[-4:])
+    return ""
+
+
 _NAMES = ("Ana Ruiz", "Ben Okoro", "Chen Wei", "Dara Holm", "Eli Brandt", "Fay Moreau")
 _PROFILES = (
     (
@@ -316,11 +326,7 @@ class ScriptedEngine:
             limit = props["findings"].get("maxItems", 12)
             return findings_json(
                 *[
-                    (
-                        "goal",
-                        f"Participant wants to improve part {pid} of their routine",
-                        [pid],
-                    )
+                    ("goal", f"Participant wants to improve {_words_of(user, pid)}", [pid])
                     for pid in flat[: max(1, limit)]
                 ]
             )
@@ -339,8 +345,10 @@ class ScriptedEngine:
             slot = (len(taken) + k) % len(_PROFILES)
             role, goal, pain, habit = _PROFILES[slot]
             persona = draft_dict(names[k % len(names)], role, pick)
-            persona["goals"][0]["text"] = goal
-            persona["pain_points"][0]["text"] = pain
-            persona["behaviours"][0]["text"] = habit
+            # A tidy model's claims say what their passages say (so none is weak support).
+            for section, text, pid in zip(
+                ("goals", "pain_points", "behaviours"), (goal, pain, habit), pick, strict=True
+            ):
+                persona[section][0]["text"] = f"{text}: {_words_of(user, pid)}"
             personas.append(persona)
         return personas_json(*personas)

@@ -45,6 +45,7 @@ def test_readme_example_runs_as_written(
     assert persona.open_history().get(run.id).id == run.id, "the run was not saved to History"
     assert list(table.columns) == [
         "persona",
+        "status",
         "section",
         "claim",
         "quote",

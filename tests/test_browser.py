@@ -292,11 +292,14 @@ def test_generate_download_and_find_in_history(
         name = card.locator("h3").first.inner_text().strip()
         assert name, "a card without a name"
         names.append(name)
-        expect(card).to_contain_text("found in your data")
+        expect(card).to_contain_text("✓ in your data")
         assert "not found in your data" not in card.inner_text()
+        assert "Unusable" not in card.inner_text()
     assert names == [p["name"] for p in SHOWCASE_PERSONAS["personas"]]
-    summary = page.get_by_test_id("stAlert").filter(has_text="quotes found in your data")
-    expect(summary).to_contain_text(re.compile(r"(\d+) of \1 quotes found in your data"))
+    summary = page.get_by_test_id("stAlert").filter(has_text="quotes in your data")
+    expect(summary).to_contain_text(
+        re.compile(r"3 usable personas of 3 · (\d+) of \1 quotes in your data")
+    )
 
     with page.expect_download() as download:
         page.get_by_role("button", name="Download JSON").click()
@@ -304,7 +307,7 @@ def test_generate_download_and_find_in_history(
     assert download.value.suggested_filename.endswith(".json")
     data = json.loads(exported)
     run = Run.model_validate(
-        {key: value for key, value in data["run"].items() if key != "verified_summary"}
+        {key: value for key, value in data["run"].items() if key != "summary"}
     )
     assert [p["name"] for p in data["personas"]] == names
     assert [record.current.name for record in run.records] == names

@@ -12,7 +12,14 @@ from persona.core.records import PersonaRecord, Run
 from persona.core.schema import Persona
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
-from persona.generation.compare import Comparison, Contender, Entry, align, side_by_side
+from persona.generation.compare import (
+    VERDICTS,
+    Comparison,
+    Contender,
+    Entry,
+    align,
+    side_by_side,
+)
 from persona.generation.generate import GenerationRequest
 from persona.history.store import Store
 from persona.ingest import read_paths
@@ -49,7 +56,7 @@ def test_two_models_run_saved_and_laid_side_by_side(
     for model in MODELS:
         run = next(e.run for e in comparison.entries if e.label == model)
         assert run is not None
-        assert table["Quotes found in your data"][model] == run.verified_summary
+        assert table[VERDICTS][model] == run.summary.text
         assert table["Tokens"][model].endswith(" out")
         assert table["Coverage"][model].startswith(("All ", "Not represented"))
         names = {table[f"Persona {n}"][model].split(" — ")[0] for n in (1, 2)}
@@ -115,7 +122,7 @@ def test_cli_compare_prints_the_table_and_writes_it(
     )
     out, err = capsys.readouterr()
     assert code == EXIT_OK, err
-    assert "Quotes found in your data\n  llama3.2:3b: " in out and "  mistral:7b: " in out
+    assert f"{VERDICTS}\n  llama3.2:3b: " in out and "  mistral:7b: " in out
     assert "Weak-support citations\n  llama3.2:3b: " in out
     written = Path(out.strip().splitlines()[-1])
     text = written.read_text(encoding="utf-8")
@@ -139,7 +146,7 @@ def test_weak_support_citations_are_counted_per_model() -> None:
     rows = side_by_side(entries)
     table = {row[""]: row for row in rows}
     labels = [row[""] for row in rows]
-    assert labels.index("Weak-support citations") == labels.index("Quotes found in your data") + 1
+    assert labels.index("Weak-support citations") == labels.index(VERDICTS) + 1
     assert table["Weak-support citations"]["a"] == f"2 of {cited} quotes cited with weak support"
     assert table["Weak-support citations"]["b"] == (
         f"None of {strong_cited} quotes cited with weak support"

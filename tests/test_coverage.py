@@ -11,7 +11,7 @@ from persona.core.documents import Passage
 from persona.core.overlap import SIMILAR, distinctness, similarity
 from persona.core.records import PersonaRecord, Run
 from persona.core.schema import Persona
-from persona.generation.distinct import keep_distinct
+from persona.generation.distinct import clashes
 from persona.generation.evidence import verify_personas
 from persona.history.export import to_csv, to_json, to_markdown
 from persona.hybrid.gate import score_persona
@@ -107,13 +107,10 @@ def test_one_measure_for_the_rule_the_gate_and_the_matrix() -> None:
     maria = make("Maria Planner", "Nurse", [1, 2, 1])
     near = maria.model_copy(update={"name": "Other Name"})
     assert similarity(maria, near) >= SIMILAR
-    kept, dropped = keep_distinct([maria, near])
-    assert kept == [maria]
-    assert dropped == [near]
-    assert (
-        f"{similarity(maria, near):.0f}% similar to Maria Planner"
-        in score_persona(near, [maria]).reasons
-    )
+    [reason] = clashes(near, [maria])
+    assert "nearly the same role, goals and pain points as Maria Planner" in reason
+    assert clashes(maria, []) == []
+    assert reason in score_persona(near, [maria]).reasons
     assert distinctness([maria, near]).pairs[0].similarity == round(similarity(maria, near), 1)
 
 

@@ -1,20 +1,18 @@
-"""Quote verification: tolerant to formatting, strict about words, fast on big data."""
+"""Quote verification: tolerant to formatting, word for word about words and numbers, fast on
+big data. There is no fuzzy score: a typo, a changed digit or a dropped negation is "not found".
+"""
 
 from __future__ import annotations
 
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from persona.core.documents import Passage
 from persona.core.schema import Claim, Evidence, Persona
-from persona.generation.evidence import (
-    EvidenceIndex,
-    VerificationSummary,
-    normalize,
-    summarize,
-    verify_personas,
-)
+from persona.generation.evidence import EvidenceIndex, normalize, verify_personas
 
 PASSAGES = [
     Passage("maria.md", "line 3", "Maria: I plan every meal on Sunday so the week stays calm."),
@@ -40,6 +38,9 @@ def index() -> EvidenceIndex:
         ("snake_case and e-mail", "snake case and e mail"),
         ("ﬁne Café", "fine café"),
         ("...", ""),
+        ("It costs 15.5 euros, 15,5 or 1,200.", "it costs 15.5 euros 15,5 or 1,200"),
+        ("At 6:52. Then 10–15 minutes (10—15)", "at 6:52 then 10-15 minutes 10-15"),
+        ("Up 15%, or $15 / €15", "up 15 % or $ 15 € 15"),
     ],
 )
 def test_normalize(text, expected):
@@ -58,27 +59,24 @@ def test_normalize(text, expected):
         "too small",
     ],
 )
-def test_formatting_differences_still_match_exactly(index, quote):
-    match = index.find(quote)
-    assert match is not None and match.score == 100.0
+def test_formatting_differences_still_match(index, quote):
+    assert index.find(quote) is not None
 
 
 def test_quote_across_two_lines_of_one_file(index):
     match = index.find("I don't trust the app, it crashes every Monday morning")
-    assert match is not None and match.score == 100.0
+    assert match is not None
     assert (match.source, match.locator) == ("maria.md", "line 4–line 5")
     assert match.text == f"{PASSAGES[1].text}\n{PASSAGES[2].text}"
+    assert match.passages == (PASSAGES[1], PASSAGES[2])
 
 
-def test_quote_with_a_slip_across_two_lines(index):
-    match = index.find("Honestly I dont trust the app it crashs every Monday morning")
-    assert match is not None and 90 <= match.score < 100
-    assert match.locator == "line 4–line 5"
+def test_a_slip_across_two_lines_is_not_found(index):
+    assert index.find("Honestly I dont trust the app it crashs every Monday morning") is None
 
 
 def test_quote_does_not_join_different_files(index):
-    match = index.find("always full at night. Tom: The buttons are too small")
-    assert match is None or match.score < 90
+    assert index.find("always full at night. Tom: The buttons are too small") is None
 
 
 @pytest.mark.parametrize(
@@ -89,9 +87,8 @@ def test_quote_does_not_join_different_files(index):
         "The buttons are too small and I gave up",
     ],
 )
-def test_small_slips_match_fuzzily(index, quote):
-    match = index.find(quote)
-    assert match is not None and 90 <= match.score < 100
+def test_small_slips_are_not_found(index, quote):
+    assert index.find(quote) is None
 
 
 @pytest.mark.parametrize(
@@ -103,9 +100,8 @@ def test_small_slips_match_fuzzily(index, quote):
         "I love cooking for my whole family every single day",
     ],
 )
-def test_paraphrases_and_inventions_score_low(index, quote):
-    match = index.find(quote)
-    assert match is None or match.score < 90
+def test_paraphrases_and_inventions_are_not_found(index, quote):
+    assert index.find(quote) is None
 
 
 @pytest.mark.parametrize("quote", ["", "   ", "—", "too smal", "buttons big", "Sundy"])
@@ -128,20 +124,15 @@ def test_claimed_place_wins_a_tie(index, source, locator, expected):
     assert match is not None and match.locator == expected
 
 
-def test_claimed_place_wins_a_fuzzy_tie(index):
-    match = index.find("Delivery slots are always ful at night", "survey.csv", "row 3")
-    assert match is not None and match.score < 100 and match.locator == "row 3"
-
-
 def test_claimed_row_wins_among_many_identical_answers():
     rows = [
         Passage("survey.csv", f"row {n}", "Answer: Delivery slots are always full at night.")
         for n in range(2, 202)
     ]
-    match = EvidenceIndex(rows).find(
-        "Delivery slots are always ful at night", "survey.csv", "row 170"
-    )
-    assert match is not None and match.score >= 90 and match.locator == "row 170"
+    index = EvidenceIndex(rows)
+    match = index.find("Delivery slots are always full at night", "survey.csv", "row 170")
+    assert match is not None and match.locator == "row 170"
+    assert index.find("Delivery slots are always ful at night", "survey.csv", "row 170") is None
 
 
 def test_empty_index_finds_nothing():
@@ -167,22 +158,22 @@ def test_verify_personas_marks_copies():
     [checked] = verify_personas([original], PASSAGES)
     assert all(ev.verified is None for ev in original.all_evidence())
     quote, found, invented, empty = checked.all_evidence()
-    assert (quote.verified, quote.score, quote.matched_locator) == (True, 100.0, "line 9")
+    assert (quote.verified, quote.matched_locator) == (True, "line 9")
     assert quote.matched_text == PASSAGES[5].text and quote.matched_source == "tom.md"
     assert found.verified is True and found.matched_locator == "line 3"
-    assert invented.verified is False and invented.score is not None and invented.score < 90
+    assert invented.verified is False
     assert (invented.matched_source, invented.matched_locator, invented.matched_text) == (
         None,
         None,
         None,
     )
-    assert (empty.verified, empty.score) == (False, 0.0)
+    assert empty.verified is False
 
 
 @pytest.mark.parametrize(
     ("quote", "verified"),
     [
-        ("I plan every meal on Sundy so the week stays calm", True),  # one typo
+        ("I plan every meal on Sundy so the week stays calm", False),  # one typo
         ("I PLAN every meal on Sunday — so the week stays calm!", True),  # case, typography
         ("I plan every meal on Sundy so the wek stais calm", False),  # a different text
         ("Sunday so the week stays calm", True),  # a whole quote inside a longer line
@@ -204,26 +195,6 @@ def test_headings_and_the_interviewers_questions_are_not_evidence():
     for text in (heading.text, question.text, title.text):
         [checked] = verify_personas([persona(text)], index)
         assert checked.goals[0].evidence[0].verified is False
-
-
-@pytest.mark.parametrize(
-    ("verified", "total", "text"),
-    [
-        (14, 15, "14 of 15 quotes found in your data"),
-        (1, 1, "1 of 1 quote found in your data"),
-        (0, 2, "0 of 2 quotes found in your data"),
-        (0, 0, "No quotes to check"),
-    ],
-)
-def test_summary_text(verified, total, text):
-    assert VerificationSummary(verified, total).text == text
-
-
-def test_summarize_counts_every_quote():
-    checked = verify_personas(
-        [persona("I plan every meal on Sunday", "invented words here"), persona()], PASSAGES
-    )
-    assert summarize(checked) == VerificationSummary(verified=3, total=4)
 
 
 def test_many_passages_sharing_common_words():
@@ -268,12 +239,11 @@ def test_many_passages_sharing_common_words():
     invented = " ".join(rng.choice(common + rare) for _ in range(8))
     index = EvidenceIndex(passages)
     results = [index.find(q) for q in [exact, slipped, plain_slip, invented] * 25]
-    found, fuzzy, common_words, missing = results[:4]
-    assert found is not None and found.score == 100.0 and found.text == target.text
-    assert fuzzy is not None and fuzzy.score >= 90 and fuzzy.locator == target.locator
+    found, slip, common_slip, missing = results[:4]
+    assert found is not None and found.text == target.text
+    assert (slip, common_slip, missing) == (None, None, None)
+    common_words = index.find(plain)
     assert common_words is not None and common_words.source == "plain.txt"
-    assert common_words.score >= 90
-    assert missing is None or missing.score < 90
 
 
 def test_a_claim_is_supported_only_when_every_quote_is_found_and_fits() -> None:
@@ -285,3 +255,104 @@ def test_a_claim_is_supported_only_when_every_quote_is_found_and_fits() -> None:
     assert not Claim(text="t", evidence=[quote(True), quote(False)]).supported
     assert not Claim(text="t", evidence=[quote(None)]).supported, "not checked yet"
     assert not Claim(text="t", evidence=[quote(True, weak=True)]).supported
+
+
+# --- the issue's cases: a changed digit or negation is a different quote -----------------
+
+ISSUE = [
+    Passage("p01.md", "line 4", "P01: Honestly, I would never recommend it to a friend."),
+    Passage("p02.md", "line 7", "P02: I can't trust the app with my card any more."),
+    Passage("p03.md", "line 2", "P03: I pay 15 euros a month for the plan, or 15.5 with tax."),
+    Passage("p04.md", "line 9", "P04: The buses are late; the first one comes at 6:52 most days."),
+]
+
+
+@pytest.mark.parametrize(
+    ("changed", "original"),
+    [
+        ("I would ever recommend it to a friend", "I would never recommend it to a friend"),
+        ("I can trust the app with my card", "I can't trust the app with my card"),
+        ("I pay 16 euros a month", "I pay 15 euros a month"),
+        ("the first one comes at 6:55", "the first one comes at 6:52"),
+        ("the first one comes at 6 52", "the first one comes at 6:52 most days"),
+        ("or 155 with tax", "or 15.5 with tax"),
+        ("or 15 5 with tax", "or 15.5 with tax"),
+        ("I can not trust the app", "I can’t trust the app"),
+    ],
+)
+def test_a_changed_number_or_negation_is_not_found(changed, original):
+    index = EvidenceIndex(ISSUE)
+    assert index.find(changed) is None
+    assert index.find(original) is not None
+
+
+WORD = st.text(alphabet="abcdefghijklmnop", min_size=1, max_size=6)
+NUMBER = st.builds(
+    lambda a, sep, b: f"{a}{sep}{b}",
+    st.integers(0, 999),
+    st.sampled_from([".", ":", ",", ""]),
+    st.integers(0, 99),
+)
+TOKENS = st.lists(st.one_of(WORD, NUMBER), min_size=3, max_size=25)
+SPACING = st.sampled_from([" ", "  ", "\n", ", ", " — ", "; "])
+
+
+def _written(tokens: list[str], spacing: list[str]) -> str:
+    """``tokens`` joined by assorted spacing and punctuation (never between a number's parts)."""
+    return "".join(t + spacing[i % len(spacing)] for i, t in enumerate(tokens)).strip()
+
+
+@settings(max_examples=150, deadline=None)
+@given(TOKENS, st.data())
+def test_any_stretch_of_a_passage_at_word_boundaries_is_found(tokens, data):
+    spacing = data.draw(st.lists(SPACING, min_size=1, max_size=4))
+    passage = Passage("p.md", "line 1", "P01: " + _written(tokens, spacing))
+    start = data.draw(st.integers(0, len(tokens) - 1))
+    end = data.draw(st.integers(start + 1, len(tokens)))
+    quoted = [t.upper() if data.draw(st.booleans()) else t for t in tokens[start:end]]
+    quote = _written(quoted, data.draw(st.lists(SPACING, min_size=1, max_size=4)))
+    assert EvidenceIndex([passage]).find(f"“{quote}”") is not None
+
+
+@settings(max_examples=150, deadline=None)
+@given(TOKENS, st.data())
+def test_one_changed_digit_is_never_found(tokens, data):
+    numbers = [i for i, t in enumerate(tokens) if any(c.isdigit() for c in t)]
+    if not numbers:
+        tokens = [*tokens, "42"]
+        numbers = [len(tokens) - 1]
+    passage = Passage("p.md", "line 1", " ".join(tokens))
+    at = data.draw(st.sampled_from(numbers))
+    digits = [i for i, c in enumerate(tokens[at]) if c.isdigit()]
+    position = data.draw(st.sampled_from(digits))
+    old = tokens[at][position]
+    new = data.draw(st.sampled_from([d for d in "0123456789" if d != old]))
+    changed = list(tokens)
+    changed[at] = tokens[at][:position] + new + tokens[at][position + 1 :]
+    assert EvidenceIndex([passage]).find(" ".join(changed)) is None
+
+
+NEGATIONS = st.sampled_from(
+    [
+        ("I would {} recommend it", "never", ""),
+        ("I would {} recommend it", "not", ""),
+        ("I {} trust the app", "can't", "can"),
+        ("I {} trust the app", "don’t", "do"),
+        ("it {} works", "never", "ever"),
+    ]
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(NEGATIONS, st.lists(WORD, max_size=5), st.lists(WORD, max_size=5), st.booleans())
+def test_an_added_or_dropped_negation_is_never_found(case, before, after, negated_in_data):
+    template, negated, plain = case
+    said, quoted = (negated, plain) if negated_in_data else (plain, negated)
+
+    def sentence(word: str) -> str:
+        return " ".join([*before, " ".join(template.format(word).split()), *after])
+
+    passage = Passage("p.md", "line 1", sentence(said))
+    index = EvidenceIndex([passage])
+    assert index.find(sentence(said)) is not None
+    assert index.find(sentence(quoted)) is None

@@ -14,18 +14,13 @@ import pytest
 from persona.core.errors import InputError
 from persona.core.records import FileRef, PersonaRecord, Run
 from persona.core.schema import Claim, Evidence, Persona
-from persona.history.export import (
-    CSV_COLUMNS,
-    NO_QUOTE,
-    NOT_CHECKED,
-    NOT_FOUND,
-    VERIFIED,
-    cite,
-    to_csv,
-    to_json,
-    to_markdown,
-)
+from persona.core.verdicts import QuoteVerdict
+from persona.history.export import CSV_COLUMNS, NO_QUOTE, cite, to_csv, to_json, to_markdown
 from persona.history.formats import export_run
+
+VERIFIED = QuoteVerdict("in your data").text
+NOT_FOUND = QuoteVerdict("not found").text
+NOT_CHECKED = QuoteVerdict("not checked").text
 
 
 def ev(quote: str, verified: bool | None = True, locator: str = "line 12", **kw) -> Evidence:
@@ -101,8 +96,11 @@ def utc(monkeypatch: pytest.MonkeyPatch):
 def test_json_parses_back_into_the_run(run: Run) -> None:
     data = json.loads(to_json(run))
     assert Run.model_validate(data["run"]) == run.model_copy(update={"research_text": None})
-    assert data["run"]["verified_summary"] == "6 of 9 quotes found in your data"
-    assert data["personas"] == [p.model_dump(mode="json") for p in run.personas]
+    assert data["run"]["summary"] == "2 usable personas of 2 · 6 of 9 quotes in your data"
+    assert [Persona.model_validate(p) for p in data["personas"]] == run.personas
+    assert [p["status"] for p in data["personas"]] == ["usable", "usable"]
+    verdicts = [e["verdict"] for e in data["personas"][0]["pain_points"][0]["evidence"]]
+    assert verdicts == ["in your data", "not found in your data"]
 
 
 def test_json_keeps_drafts_refined_versions_and_flags(run: Run) -> None:
@@ -131,13 +129,13 @@ def test_markdown_has_every_persona_claim_and_quote(run: Run) -> None:
     "line",
     [
         '  > "Invented quote about the till" — interviews.md, line 12 ⚠ not found in your data',
-        '  > "It froze, "again", at 8am" — interviews.md, line 3 ✓ verified',
+        '  > "It froze, "again", at 8am" — interviews.md, line 3 ✓ in your data',
         "  > ⚠ no quote supports this",
         '> "Beans don\'t wait" — interviews.md, line 12 ⚠ not checked against your data',
-        '> "Le café, c\'est ma vie" — interviews.md, line 1 ✓ verified',
+        '> "Le café, c\'est ma vie" — interviews.md, line 1 ✓ in your data',
         "- **Model:** llama3.2:3b, refined with claude-sonnet",
         "- **Files:** interviews.md, enquête.csv",
-        "- **Verification:** 6 of 9 quotes found in your data",
+        "- **Verification:** 2 usable personas of 2 · 6 of 9 quotes in your data",
         "- **Status:** ⚠ partial — Refinement failed for 1 persona.",
         "⚠ Refinement failed, draft shown: Claude was rate limited.",
         "**Score:** 0.8 — ok",
@@ -152,7 +150,7 @@ def test_markdown_lines(run: Run, line: str) -> None:
 
 def test_markdown_separates_quotes_of_one_claim(run: Run) -> None:
     md = to_markdown(run)
-    assert 'at 8am" — interviews.md, line 3 ✓ verified\n  >\n  > "Invented' in md
+    assert 'at 8am" — interviews.md, line 3 ✓ in your data\n  >\n  > "Invented' in md
 
 
 def test_markdown_header_of_a_complete_run_has_no_status(run: Run, utc: None) -> None:
@@ -170,13 +168,13 @@ def test_csv_has_one_row_per_quote_or_unsupported_claim(run: Run) -> None:
     assert tuple(header) == CSV_COLUMNS
     assert len(rows) == 6 + 4
     assert all(len(row) == len(CSV_COLUMNS) for row in rows)
-    assert [row[:2] for row in rows[:6]] == [
-        ["Zoë Müller", "quote"],
-        ["Zoë Müller", "goals"],
-        ["Zoë Müller", "pain_points"],
-        ["Zoë Müller", "pain_points"],
-        ["Zoë Müller", "behaviours"],
-        ["Zoë Müller", "motivations"],
+    assert [row[:3] for row in rows[:6]] == [
+        ["Zoë Müller", "usable", "quote"],
+        ["Zoë Müller", "usable", "goals"],
+        ["Zoë Müller", "usable", "pain_points"],
+        ["Zoë Müller", "usable", "pain_points"],
+        ["Zoë Müller", "usable", "behaviours"],
+        ["Zoë Müller", "usable", "motivations"],
     ]
 
 
@@ -192,15 +190,18 @@ def test_csv_has_one_row_per_quote_or_unsupported_claim(run: Run) -> None:
     ],
 )
 def test_csv_cells(run: Run, claim: str, quote: str, verified: str) -> None:
-    rows = [row for row in csv_rows(run)[1:] if row[3] == quote]
+    rows = [row for row in csv_rows(run)[1:] if row[CSV_COLUMNS.index("quote")] == quote]
     assert len(rows) == 1
-    assert (rows[0][2], rows[0][CSV_COLUMNS.index("verified")]) == (claim, verified)
+    assert (rows[0][CSV_COLUMNS.index("claim")], rows[0][CSV_COLUMNS.index("verified")]) == (
+        claim,
+        verified,
+    )
 
 
 def test_csv_keeps_multiline_text_in_one_cell(run: Run) -> None:
     run.records[1].draft.goals[0].text = "Get paid\non time, always"
     rows = [row for row in csv_rows(run) if row[0] == "Omar Haddad"]
-    assert "Get paid\non time, always" in [row[2] for row in rows]
+    assert "Get paid\non time, always" in [row[CSV_COLUMNS.index("claim")] for row in rows]
 
 
 def test_cite_prefers_where_the_quote_was_found() -> None:

@@ -15,8 +15,10 @@ from pypdf import PdfReader
 from persona.core.coverage import speakers
 from persona.core.records import FileRef, PersonaRecord, Run
 from persona.core.schema import Claim, Evidence, Persona
+from persona.core.verdicts import quote_verdict
 from persona.generation.evidence import verify_personas
 from persona.generation.research import keep_copy, passages_from_copy
+from persona.history.export import cite
 from persona.history.formats import FORMATS, MIME_TYPES, export_run, file_name, write_new
 from persona.ingest import read_files
 from tests.survey_files import QUALTRICS_RESPONSES, qualtrics_xlsx
@@ -118,11 +120,8 @@ def test_pdf_has_a_page_per_persona_with_every_quote_and_source(survey) -> None:
         assert squash(persona.role) in flat
         for evidence in persona.all_evidence():
             assert squash(evidence.quote) in flat, evidence.quote
-            where = f"{evidence.matched_source or evidence.source}, " + (
-                evidence.matched_locator or evidence.locator
-            )
-            if evidence.verified:
-                assert squash(f"— {where} · found in your data") in flat
+            where = ", ".join(part for part in cite(evidence) if part)
+            assert squash(f"— {where} · {quote_verdict(evidence).label}") in flat
         assert "Coverage:" in page and "Verification:" in page
         assert "Represents" in page and "of 5 participants" in page
     invented = squash("“I love waiting all day.” — grocery_survey.xlsx · not found in your data")
@@ -203,9 +202,8 @@ def test_docx_is_editable_with_every_persona_quote_and_source(survey) -> None:
             source = evidence.matched_source or evidence.source
             locator = evidence.matched_locator or evidence.locator
             where = ", ".join(part for part in (source, locator) if part)
-            status = "found in your data" if evidence.verified else "not found in your data"
-            line = f"“{evidence.quote}” — {where} ({status})"
-            assert line in paragraphs, line
+            line = f"“{evidence.quote}” — {where} ({quote_verdict(evidence).label}"
+            assert any(p.startswith(line) for p in paragraphs), line
     for text in NON_LATIN:
         assert any(text in p for p in paragraphs), text
     assert "Ελένη Παπαδοπούλου" in paragraphs

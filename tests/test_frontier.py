@@ -139,12 +139,12 @@ def test_refine_never_sends_fields_persona_computes(
     verified = Persona.model_validate(DRAFT)
     verified.quote.verified = True
     verified.quote.matched_text = "PRIVATE raw transcript line"
-    verified.quote.score = 0.97
+    verified.quote.matched_locator = "line 3"
 
     client.refine(verified, system=SYSTEM, model=MODEL)
 
     raw = fake.requests(MESSAGES)[0].raw
-    for leaked in ("PRIVATE raw transcript line", "matched_text", "verified", "score"):
+    for leaked in ("PRIVATE raw transcript line", "matched_text", "verified", "matched_locator"):
         assert leaked not in raw
     sent = json.loads(raw)["messages"][0]["content"]
     assert "I chart at 3am" in sent and "Ana Ruiz" in sent

@@ -13,7 +13,8 @@ import pytest
 
 from persona.core.documents import Passage
 from persona.core.errors import GenerationError, InputError, OllamaUnreachable
-from persona.generation.evidence import summarize, verify_personas
+from persona.core.verdicts import run_summary
+from persona.generation.checks import check_personas
 from persona.generation.generate import Generation, GenerationRequest, make_plan
 from persona.generation.prompts import DATA_TAG
 from persona.generation.references import DRAFT_SCHEMA
@@ -72,8 +73,8 @@ def test_quotes_are_filled_in_from_the_cited_passages():
     assert schema["properties"]["personas"]["maxItems"] == 2
     assert client.calls[0]["options"].seed == 7
     assert events[0].stage == "plan" and events[-1].fraction == 1.0
-    checked = verify_personas(generation.result.personas, PASSAGES)
-    assert summarize(checked).text == "8 of 8 quotes found in your data"
+    checked = check_personas(generation.result.personas, PASSAGES)
+    assert run_summary(checked).text == "2 usable personas of 2 · 8 of 8 quotes in your data"
 
 
 def test_without_enum_support_unknown_ids_are_dropped_and_counted():
@@ -219,6 +220,7 @@ def test_a_looping_answer_is_stopped_early_and_keeps_what_was_complete():
 
 def test_duplicate_names_are_sent_back_then_left_out():
     twin = draft_dict("Ana Ruiz", "Pilot", ("P4", "P5", "P6"))
+    twin.update({k: BEN[k] for k in ("goals", "pain_points", "behaviours")})
     client = QueuedEngine([personas_json(ANA, twin), personas_json(BEN)])
     generation = Generation(client, PASSAGES, request())
     run(generation)
@@ -227,8 +229,10 @@ def test_duplicate_names_are_sent_back_then_left_out():
 
 
 def test_extra_personas_are_reported_not_silently_cut():
-    third = draft_dict("Chen Wei", "Engineer", ("P4", "P6", "P5"))
+    third = draft_dict("Chen Wei", "Engineer", ("P4", "P5", "P6"))
     third["goals"][0]["text"] = "Builds tools for the night shift team"
+    third["pain_points"][0]["text"] = "Gets home to no free delivery slot"
+    third["behaviours"][0]["text"] = "Wants one tap for last week's basket"
     generation = Generation(
         QueuedEngine([personas_json(ANA, BEN, third)]), PASSAGES, request(count=2)
     )
@@ -267,9 +271,12 @@ def test_a_degenerate_persona_that_stays_degenerate_is_marked_unusable_never_ver
     ana, bad = generation.result.personas
     assert not ana.unusable and bad.unusable
     assert any("marked unusable" in w for w in generation.result.warnings)
-    checked = verify_personas(generation.result.personas, passages)
-    summary = summarize(checked)
-    assert summary.verified == len(checked[0].all_evidence())  # Sofia's quotes never count
+    checked = check_personas(generation.result.personas, passages)
+    assert [bool(p.unusable) for p in checked] == [False, True]  # the checks agree
+    summary = run_summary(checked)
+    # Counted apart: one usable persona; Sofia's quotes are her passages, word for word.
+    assert (summary.usable, summary.personas) == (1, 2)
+    assert summary.found == summary.quotes == sum(len(p.all_evidence()) for p in checked)
 
 
 # --- map-reduce ------------------------------------------------------------------------------
@@ -292,9 +299,9 @@ def test_map_reduce_converges_with_monotonic_progress(context):
         pid for c in engine.calls[: len(plan.chunks)] for pid in _ids(c["messages"][1]["content"])
     }
     assert sent == {p.id for p in passages}  # every passage reached the model
-    checked = verify_personas(generation.result.personas, passages)
-    found = summarize(checked)
-    assert found.verified == found.total > 0
+    checked = check_personas(generation.result.personas, passages)
+    found = run_summary(checked)
+    assert found.found == found.quotes > 0 and found.usable == found.personas
 
 
 def test_each_persona_call_writes_from_its_own_share_of_the_findings():
@@ -526,6 +533,4 @@ def test_parts_of_a_passage_too_long_for_a_chunk_can_be_cited():
     assert parts, "a part of the split passage is cited"
     assert all(ev.quote.rstrip("…") in long.text and "(part " in ev.locator for ev in parts)
     assert generation.result.dropped_ids == 0
-    assert summarize(verify_personas(generation.result.personas, passages)).verified == len(
-        evidence
-    )
+    assert run_summary(check_personas(generation.result.personas, passages)).found == len(evidence)

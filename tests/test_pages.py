@@ -322,8 +322,8 @@ def test_generate_reports_files_plans_and_saves_personas(
     assert "Personas" in values(at.subheader)
     names = [record.current.name for record in run.records]
     assert all(f"### {name}" in values(at.markdown) for name in names)
-    assert any(c.endswith("✅ found in your data") for c in values(at.caption))
-    assert any("quotes found in your data" in i for i in values(at.info))
+    assert any(c.endswith("✓ in your data") for c in values(at.caption))
+    assert run.summary.text in values(at.info)
     assert [d.label for d in at.download_button] == [
         "Download JSON",
         "Download Markdown",

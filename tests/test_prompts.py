@@ -75,7 +75,7 @@ def test_persona_instructions_count_and_name_the_participants(
 ) -> None:
     system = persona_system(template, count, names_clause(["Maria", "R0007"]))
     assert asked in system
-    assert "never a participant's (the participants are: Maria)." in system
+    assert "never a participant's (the participants are: Maria) nor a file name." in system
     assert "{" not in system
     assert f"Write {plural(count, 'persona')} from" in personas_prompt([], count, "")
     assert f"Write {plural(count, 'persona')} from" in synthesis_prompt([], count, "")

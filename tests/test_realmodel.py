@@ -31,11 +31,11 @@ import pytest
 
 from persona.core.errors import GenerationError
 from persona.core.progress import Progress
-from persona.core.records import Run, count_verified
+from persona.core.records import Run
 from persona.core.schema import Persona
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
-from persona.generation.distinct import distinctness_problems
+from persona.generation.distinct import clashes
 from persona.generation.generate import GenerationRequest
 from persona.generation.pipeline import SavedGeneration
 from persona.generation.prompts import format_line
@@ -200,12 +200,17 @@ def test_one_model_end_to_end(tmp_path: Path, make_brain: Callable[[], Brain]) -
     for persona in personas:
         assert Persona.model_validate(persona.model_dump()) == persona
     usable = [p for p in personas if not p.unusable]
-    assert distinctness_problems(usable) == []
+    assert all(clashes(p, usable[:i]) == [] for i, p in enumerate(usable))
     if len(usable) < request.count:
         assert any("usable persona(s) of the" in w for w in warnings)
     assert saved.status == ("partial" if warnings else "complete")
     assert events[-1].stage == "done"
     assert [p.model_dump() for p in saved.personas] == [p.model_dump() for p in local.run.personas]
     check_evidence(saved.personas, reading)
-    found, _, _ = count_verified(saved.personas)
-    assert found == sum(len(p.all_evidence()) for p in saved.personas if not p.unusable)
+    # Every quote counts by its own verdict, an unusable persona's too (they are word for word).
+    assert (
+        saved.summary.found
+        == saved.summary.quotes
+        == sum(len(p.all_evidence()) for p in saved.personas)
+    )
+    assert saved.summary.usable == len([p for p in saved.personas if not p.unusable])

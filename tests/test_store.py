@@ -300,8 +300,8 @@ def test_summary_fields(store: Store, three_runs: dict[str, Run]) -> None:
     assert (old.kind, old.model, old.status) == ("local", "llama3.2:3b", "running")
     assert old.file_names == ("interviews.md", "survey.csv", "notes.txt")
     assert old.persona_count == 2
-    assert old.verified_summary == "5 of 8 quotes found in your data"
-    assert old.verified_summary == three_runs["old"].verified_summary
+    assert old.summary.text == "2 usable personas of 2 · 5 of 8 quotes in your data"
+    assert old.summary == three_runs["old"].summary
     local = old.created_at.astimezone()
     assert old.title == f"Untitled study · Ana Costa, Bo Lee · {local:%Y-%m-%d %H:%M}"
     assert old.title == three_runs["old"].title
@@ -546,3 +546,28 @@ def test_chunk_findings_are_kept_in_order_and_deleted_with_the_run(tmp_path: Pat
     ]
     store.delete(run.id)
     assert store.chunks(run.id) == []
+
+
+def test_version_5_history_counts_usable_personas_and_every_quote_again(path: Path) -> None:
+    """Before version 6 an unusable persona's quotes were saved as 0 found; now its word-for-
+    word quotes count, and the persona counts as unusable."""
+    unusable = make_persona().model_copy(update={"unusable": ["3 of 3 claims cite one passage"]})
+    with sqlite3.connect(path) as conn:
+        for steps in _MIGRATIONS[:5]:
+            for step in steps:
+                if isinstance(step, str):
+                    conn.execute(step)
+        conn.execute(
+            "INSERT INTO runs (id, created_at, kind, model, frontier_model, status, message, "
+            "options, files, file_names, usage, raw_answers, research_text, owner) VALUES "
+            "('old', '2025-01-02T03:04:05+00:00', 'local', 'm', NULL, 'complete', '', '{}', "
+            "'[]', 'a.md', '{}', '[]', NULL, 'nobody')"
+        )
+        conn.execute(
+            "INSERT INTO records (run_id, idx, data, name, role, found, checked, total) "
+            "VALUES ('old', 0, ?, ?, ?, 0, 4, 4)",
+            (PersonaRecord(draft=unusable).model_dump_json(), unusable.name, unusable.role),
+        )
+        conn.execute("PRAGMA user_version = 5")
+    [listing] = Store(path).list()
+    assert listing.summary.text == "0 usable personas of 1 · 4 of 4 quotes in your data"

@@ -20,6 +20,7 @@ from persona.core.documents import Passage
 from persona.core.records import Run
 from persona.core.safe_text import escape_markdown
 from persona.core.schema import CLAIM_SECTIONS, Claim, Evidence, Persona
+from persona.core.verdicts import persona_status, quote_verdict
 from persona.history.export import SECTION_TITLES
 from persona.history.formats import FORMATS, LABELS, MIME_TYPES, ExportFormat, file_name
 
@@ -34,14 +35,9 @@ STATUS_LABELS = {
 }
 
 
-def badge(evidence: Evidence, *, usable: bool = True) -> str:
-    if not usable:
-        return "not evidence: the persona is unusable"
-    if evidence.verified is True:
-        return "✅ found in your data"
-    if evidence.verified is False:
-        return "⚠️ not found in your data"
-    return "… not checked yet"
+def badge(evidence: Evidence) -> str:
+    """The quote's verdict (:func:`persona.core.verdicts.quote_verdict`) with its mark."""
+    return quote_verdict(evidence).text
 
 
 def summary_line(bio: str) -> tuple[str, str]:
@@ -50,27 +46,26 @@ def summary_line(bio: str) -> tuple[str, str]:
     return parts[0], parts[1] if len(parts) > 1 else ""
 
 
-def render_evidence(
-    evidence: Evidence, *, run_id: str | None, key: str, usable: bool = True
-) -> None:
-    """A quote, where it came from, its badge, and a way to read it in its context."""
+def render_evidence(evidence: Evidence, *, run_id: str | None, key: str) -> None:
+    """A quote, where it came from, its verdict, and a way to read it in its context."""
+    verdict = quote_verdict(evidence)
     st.markdown(
         f"> “{escape_markdown(evidence.quote)}”  \n> — {escape_markdown(where(evidence))} · "
-        f"{badge(evidence, usable=usable)}"
+        f"{verdict.text}"
     )
-    if evidence.weak_support:
-        st.caption("⚠️ Weak support: this quote shares little with the claim it is cited for.")
-    if evidence.verified is False:
+    for note in verdict.notes:
+        st.caption(f"⚠️ {note.capitalize()}.")
+    if verdict.found == "not found":
         st.caption(
-            "This quote was not found in the uploaded files: the model may have paraphrased or "
-            "invented it. Treat the statement with care."
+            "This quote is not word for word in the uploaded files: the model may have "
+            "paraphrased or invented it. Treat the statement with care."
         )
     if run_id is not None:
         context_button(evidence, run_id, key=key)
 
 
-def _claim_line(claim: Claim, *, usable: bool = True) -> str:
-    mark = "✅" if usable and claim.supported else ("⚠️" if claim.evidence else "❔")
+def _claim_line(claim: Claim) -> str:
+    mark = "✅" if claim.supported else ("⚠️" if claim.evidence else "❔")
     count = len(claim.evidence)
     noun = "quote" if count == 1 else "quotes"
     return f"- {mark} {escape_markdown(claim.text)} :gray[· {count} {noun}]"
@@ -84,18 +79,15 @@ def render_persona(
         st.markdown(f"### {escape_markdown(persona.name)}")
         who = " · ".join(escape_markdown(p) for p in (persona.role, persona.age) if p.strip())
         st.markdown(f"**{who}**")
-        usable = not persona.unusable
-        if not usable:
-            reasons = "; ".join(escape_markdown(r) for r in persona.unusable)
-            st.error(f"Unusable: {reasons}", icon=":material/block:")
+        status = persona_status(persona)
+        if not status.usable:
+            st.error(escape_markdown(status.text.capitalize()), icon=":material/block:")
         first, rest = summary_line(persona.bio)
         st.markdown(f"#### {escape_markdown(first)}")
         if rest:
             st.markdown(escape_markdown(rest))
         st.markdown(f"> “{escape_markdown(persona.quote.quote)}”")
-        st.caption(
-            f"{escape_markdown(where(persona.quote))} · {badge(persona.quote, usable=usable)}"
-        )
+        st.caption(f"{escape_markdown(where(persona.quote))} · {badge(persona.quote)}")
         if run_id is not None:
             context_button(persona.quote, run_id, key=f"{key}_quote")
         if persona.participants:
@@ -109,23 +101,19 @@ def render_persona(
             noun = "quote" if total == 1 else "quotes"
             st.markdown(f"**{SECTION_TITLES[section]}** :gray[({total} {noun})]")
             for number, claim in enumerate(claims, start=1):
-                st.markdown(_claim_line(claim, usable=usable))
+                st.markdown(_claim_line(claim))
                 _claim_quotes(
-                    claim,
-                    key=f"{key}_{section}_{number}",
-                    run_id=run_id,
-                    open_=show_quotes,
-                    usable=usable,
+                    claim, key=f"{key}_{section}_{number}", run_id=run_id, open_=show_quotes
                 )
 
 
-def _claim_quotes(claim: Claim, *, key: str, run_id: str | None, open_: bool, usable: bool) -> None:
+def _claim_quotes(claim: Claim, *, key: str, run_id: str | None, open_: bool) -> None:
     if not claim.evidence:
         st.caption("No quote supports this statement.")
         return
     if open_:
         for index, evidence in enumerate(claim.evidence):
-            render_evidence(evidence, run_id=run_id, key=f"{key}_{index}", usable=usable)
+            render_evidence(evidence, run_id=run_id, key=f"{key}_{index}")
         return
     count = len(claim.evidence)
     with st.popover(
@@ -135,7 +123,7 @@ def _claim_quotes(claim: Claim, *, key: str, run_id: str | None, open_: bool, us
         key=f"pop_{key}",
     ):
         for index, evidence in enumerate(claim.evidence):
-            render_evidence(evidence, run_id=run_id, key=f"{key}_{index}", usable=usable)
+            render_evidence(evidence, run_id=run_id, key=f"{key}_{index}")
 
 
 def render_personas(personas: Sequence[Persona], *, key: str, run_id: str | None = None) -> None:
@@ -186,7 +174,7 @@ def render_run(run: Run, *, key: str, passages: Sequence[Passage] | None = None)
                 st.code(raw or "(empty)", language="json", wrap_lines=True)
     if not run.records:
         return
-    st.info(run.verified_summary, icon=":material/search:")
+    st.info(run.summary.text, icon=":material/search:")
     render_downloads(run, key=key, passages=passages)
     render_personas(run.personas, key=key, run_id=run.id)
     render_study(run, key=key)

@@ -13,7 +13,7 @@ from typing import Any
 from persona import __version__, api
 from persona.cli.chat import cmd_chat
 from persona.cli.compare import cmd_compare
-from persona.cli.study import print_study
+from persona.cli.study import print_study, print_verdicts
 from persona.cli.terminal import ProgressLine
 from persona.core.crashlog import log_unexpected
 from persona.core.engine_settings import (
@@ -429,11 +429,8 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
         changes = changes_markdown(run).encode("utf-8")
         print(write_new(out, written.stem + "-changes.md", changes))
     print_study(run)
-    print(
-        f"{len(run.records)} personas · {run.verified_summary} · study {run.study!r} · "
-        f"run {run.id}",
-        file=sys.stderr,
-    )
+    print_verdicts(run)
+    print(f"Study {run.study!r} · run {run.id}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -443,7 +440,7 @@ def cmd_export(args: argparse.Namespace, engine: Engine) -> int:
     run = store.get(_find_run(store, args.run_id))
     kept = passages_from_copy(run.research_text) if run.research_text else None
     print(api.save_export(run, args.format, args.out, passages=kept))
-    print(f"{run.title} · {run.verified_summary}", file=sys.stderr)
+    print_verdicts(run)
     return EXIT_OK
 
 
@@ -479,7 +476,8 @@ def cmd_resume(args: argparse.Namespace, engine: Engine) -> int:
         print(f"Warning: {warning}", file=sys.stderr)
     run = job.run
     print(api.save_export(run, args.format, args.out, passages=reading.passages))
-    print(f"{len(run.records)} personas · {run.verified_summary} · run {run.id}", file=sys.stderr)
+    print_verdicts(run)
+    print(f"Run {run.id}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -1,4 +1,4 @@
-"""Coverage and distinctness of a run, printed in the terminal."""
+"""Verdicts, coverage and distinctness of a run, printed in the terminal."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import sys
 from typing import TextIO
 
 from persona.core.records import Run
+from persona.core.verdicts import persona_status, run_summary
 from persona.history.study_report import measures
 
 
@@ -27,3 +28,15 @@ def print_study(run: Run, stream: TextIO | None = None) -> None:
             f"{pair.similarity:.0f}% similar, {len(pair.shared)} shared participants{flag}",
             file=out,
         )
+
+
+def print_verdicts(run: Run, stream: TextIO | None = None) -> None:
+    """The run's summary, then each persona: usable or unusable with its reasons, and its
+    quotes in your data (:mod:`persona.core.verdicts`)."""
+    out = stream or sys.stderr
+    print(f"{run.title} · {run.summary.text}", file=out)
+    for persona in run.personas:
+        status = persona_status(persona)
+        mark = "  " if status.usable else "⚠ "
+        quotes = run_summary([persona]).quotes_text
+        print(f"  {mark}{persona.name}: {status.text} · {quotes}", file=out)

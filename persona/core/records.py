@@ -16,7 +16,8 @@ from uuid import uuid4
 
 from pydantic import BaseModel, Field, field_validator
 
-from persona.core.schema import Evidence, Persona
+from persona.core.schema import Persona
+from persona.core.verdicts import RunSummary, run_summary
 
 RunKind = Literal["local", "hybrid"]
 RunStatus = Literal["running", "complete", "failed", "partial", "interrupted"]
@@ -114,30 +115,10 @@ class Run(BaseModel):
         return run_title(self.study, names, self.created_at, self.status)
 
     @property
-    def verified_summary(self) -> str:
-        """E.g. ``14 of 15 quotes found in your data``, over the current personas."""
-        return verified_text(*count_verified(self.personas))
-
-
-def count_verified(personas: list[Persona]) -> tuple[int, int, int]:
-    """(found, checked, total) quotes across ``personas``, representative quotes included.
-
-    An unusable persona's quotes count as not found: its content is never shown as verified.
-    """
-    evidence: list[Evidence] = [ev for p in personas for ev in p.all_evidence()]
-    found = sum(ev.verified is True for p in personas if not p.unusable for ev in p.all_evidence())
-    checked = sum(ev.verified is not None for ev in evidence)
-    return found, checked, len(evidence)
-
-
-def verified_text(found: int, checked: int, total: int) -> str:
-    """The verification summary shown for a run (see :func:`count_verified`)."""
-    noun = "quote" if total == 1 else "quotes"
-    if total == 0:
-        return "No quotes"
-    if checked == 0:
-        return f"{total} {noun}, not checked against your data"
-    return f"{found} of {total} {noun} found in your data"
+    def summary(self) -> RunSummary:
+        """Usable personas and quotes in your data, over the current personas
+        (``2 usable personas of 3 · 26 of 26 quotes in your data``)."""
+        return run_summary(self.personas)
 
 
 def run_title(study: str, names: list[str], created_at: datetime, status: str) -> str:

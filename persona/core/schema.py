@@ -94,7 +94,6 @@ class Evidence(BaseModel):
     weak_support: bool | None = Field(default=None, json_schema_extra=_LOCAL)
     """The quote shares (almost) nothing with the claim it is cited for."""
     verified: bool | None = Field(default=None, json_schema_extra=_LOCAL)
-    score: float | None = Field(default=None, json_schema_extra=_LOCAL)
     matched_source: str | None = Field(default=None, json_schema_extra=_LOCAL)
     matched_locator: str | None = Field(default=None, json_schema_extra=_LOCAL)
     matched_text: str | None = Field(default=None, json_schema_extra=_LOCAL)

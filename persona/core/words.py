@@ -12,6 +12,10 @@ import unicodedata
 
 _APOSTROPHES = dict.fromkeys(map(ord, "'’‘ʼ`´"))
 _WORD = re.compile(r"[^\W_]+")
+_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−", "-"))
+_TOKEN = re.compile(r"[^\W_]+(?:(?<=\d)[.,:/-](?=\d)[^\W_]+)*|[%‰$€£¥₹¢]")
+"""A word, where a number keeps the punctuation inside it (``15.5``, ``6:52``, ``1,200``,
+``10-15``), or a percent or currency sign (``15%`` is not ``15``)."""
 _UNSPACED = re.compile(
     "["
     "\u3040-\u30ff"  # Hiragana, Katakana
@@ -31,9 +35,12 @@ def fold(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """The folded words of ``text``; each character of an unspaced script is a word."""
+    """The folded words of ``text`` as a quote is matched word for word: each character of an
+    unspaced script is a word; a number keeps its inner punctuation, with every dash read as
+    ``-`` (``15.5`` is neither ``15 5`` nor ``155``; ``6:52`` is not ``6 52``); percent and
+    currency signs are words; other punctuation and spacing do not count."""
     found: list[str] = []
-    for word in _WORD.findall(fold(text)):
+    for word in _TOKEN.findall(fold(text).translate(_DASHES)):
         found.extend(_split(word) if _UNSPACED.search(word) else (word,))
     return found
 

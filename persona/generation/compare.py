@@ -18,6 +18,7 @@ from persona.core.overlap import Distinctness, distinctness, similarity
 from persona.core.progress import Progress
 from persona.core.records import Run
 from persona.core.schema import Evidence, Persona
+from persona.core.verdicts import persona_status, quote_verdict, run_summary
 from persona.engines.base import Engine
 from persona.generation.generate import GenerationRequest
 from persona.generation.pipeline import SavedGeneration
@@ -141,9 +142,8 @@ def _quote(evidence: Evidence) -> str:
         )
         if p
     )
-    mark = {True: "✓ found", False: "⚠ not found", None: "not checked"}[evidence.verified]
-    if evidence.weak_support:
-        mark += ", ⚠ weak support"
+    verdict = quote_verdict(evidence)
+    mark = ", ".join((verdict.text, *(f"⚠ {note}" for note in verdict.notes)))
     return f"“{evidence.quote}” — {where or 'no source'} ({mark})"
 
 
@@ -166,15 +166,14 @@ def _persona_cells(persona: Persona, cover: Coverage | None, index: int) -> dict
         f"{claim.text} " + " ".join(_quote(ev) for ev in claim.evidence)
         for claim in persona.goals + persona.pain_points
     )
-    found = sum(ev.verified is True for ev in persona.all_evidence())
-    total = len(persona.all_evidence())
     weak = sum(bool(ev.weak_support) for ev in persona.all_evidence())
     who = ", ".join(cover.represented(index)) if cover and cover.known else "unknown"
     return {
-        "persona": f"{persona.name} — {persona.role}",
+        "persona": f"{persona.name} — {persona.role} ({persona_status(persona).text})",
         "quote": _quote(persona.quote),
         "goals and pain points": claims,
-        "quotes found": f"{found} of {total}" + (f", {weak} with weak support" if weak else ""),
+        "quotes found": run_summary([persona]).quotes_text
+        + (f", {weak} with weak support" if weak else ""),
         "represents": who,
     }
 
@@ -190,7 +189,7 @@ def _facts(entry: Entry) -> dict[str, str]:
         "Status": run.status + (f": {run.message}" if run.message else ""),
         "Time": f"{usage.get('seconds', 0):.1f} s",
         "Tokens": tokens,
-        "Quotes found in your data": run.verified_summary,
+        VERDICTS: run.summary.text,
         WEAK: weak_support_text(run.personas),
         "Coverage": cover.summary if cover else "",
         "Distinctness": distinct.summary if distinct else "",
@@ -198,11 +197,12 @@ def _facts(entry: Entry) -> dict[str, str]:
 
 
 WEAK = "Weak-support citations"
+VERDICTS = "Usable personas and quotes in your data"
 _FACTS = (
     "Status",
     "Time",
     "Tokens",
-    "Quotes found in your data",
+    VERDICTS,
     WEAK,
     "Coverage",
     "Distinctness",

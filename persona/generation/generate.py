@@ -31,7 +31,7 @@ from persona.engines.base import ChatMessage, ChatOptions, Engine, Usage
 from persona.generation import prompts
 from persona.generation.answers import read_items
 from persona.generation.degenerate import degeneracy
-from persona.generation.distinct import SIMILAR, similarity
+from persona.generation.distinct import clashes
 from persona.generation.groups import share_out
 from persona.generation.planner import (
     SAFETY,
@@ -48,6 +48,7 @@ from persona.generation.references import (
     FINDINGS_SCHEMA,
     DraftPersona,
     Finding,
+    participant_names,
     participants_of,
     resolve,
     with_ids,
@@ -155,11 +156,6 @@ def _overhead(system: str, extra: str) -> int:
     """Prompt tokens around the data. The ``format`` schema constrains decoding; it is not
     part of the prompt, so it costs no context."""
     return estimate_tokens(system) + estimate_tokens(extra)
-
-
-def participant_names(passages: Iterable[Passage]) -> list[str]:
-    """The speakers and respondents of the study (what persona names must not be)."""
-    return list(dict.fromkeys(p.participant for p in passages if p.citable and p.participant))
 
 
 def make_plan(
@@ -703,12 +699,12 @@ class Generation:
                         "the whole passage is quoted."
                     )
                 reasons = degeneracy(persona, self.names)
-                clashes = _clashes(persona, [*existing, *outcome.personas])
+                repeats = clashes(persona, [*existing, *outcome.personas])
                 if reasons:
                     problems.append(f"persona {persona.name}: " + "; ".join(reasons))
                     outcome.unusable.append(persona.model_copy(update={"unusable": reasons}))
-                elif clashes:
-                    problems.append(f"persona {persona.name}: " + "; ".join(clashes))
+                elif repeats:
+                    problems.append(f"persona {persona.name}: " + "; ".join(repeats))
                     outcome.repeated.append(persona.name)
                 elif len(outcome.personas) < want:
                     outcome.personas.append(persona)
@@ -881,19 +877,6 @@ def _drain(gen: Generator[Progress, None, T], events: SimpleQueue[Progress], sho
 
 def _tokens(messages: Sequence[Mapping[str, str]]) -> int:
     return sum(estimate_tokens(m["content"]) for m in messages)
-
-
-def _clashes(persona: Persona, others: Sequence[Persona]) -> list[str]:
-    """Reasons ``persona`` repeats one already kept (same name, or the same person)."""
-    for other in others:
-        if persona.name.strip().casefold() == other.name.strip().casefold():
-            return [f"it has the same name as {other.name}: give every persona a different name"]
-        if similarity(persona, other) >= SIMILAR:
-            return [
-                f"it has nearly the same role, goals and pain points as {other.name}: make it a "
-                "different person from a different group of participants"
-            ]
-    return []
 
 
 def _span(chunk: Sequence[Passage]) -> str:

@@ -15,8 +15,9 @@ from persona.core.coverage import speakers
 from persona.core.errors import GenerationError, InputError, PersonaError
 from persona.core.progress import Progress
 from persona.core.records import FileRef, PersonaRecord, Run, RunStatus, suggest_study
+from persona.core.verdicts import run_summary
 from persona.engines.base import Engine
-from persona.generation.evidence import summarize, verify_personas
+from persona.generation.checks import check_personas
 from persona.generation.generate import ChunkFindings, Generation, GenerationRequest
 from persona.generation.language import with_language
 from persona.generation.planner import Plan
@@ -187,14 +188,15 @@ class SavedGeneration:
                 self.run.records.append(record)
                 self.store.add_record(self.run.id, record)
             yield Progress("verify", "Checking every quote against your data", fraction=1.0)
-            for index, persona in enumerate(verify_personas(personas, self.reading.passages)):
+            checked = check_personas(personas, self.reading.passages)
+            for index, persona in enumerate(checked):
                 self.run.records[index] = PersonaRecord(draft=persona)
                 self.store.update_record(self.run.id, index, self.run.records[index])
             warnings = self.generation.result.warnings
             self._finish("partial" if warnings else "complete", " ".join(warnings))
             finished = True
-            summary = summarize(self.run.personas)
-            yield Progress("done", f"{len(personas)} personas · {summary.text}", fraction=1.0)
+            summary = run_summary(self.run.personas)
+            yield Progress("done", summary.text, fraction=1.0)
         except PersonaError as exc:
             if isinstance(exc, GenerationError) and exc.raw:
                 self.generation.result.raw_answers.append(exc.raw)

@@ -239,10 +239,21 @@ def resolve(
     return persona, found
 
 
+def participant_names(passages: Iterable[Passage]) -> list[str]:
+    """The speakers and respondents of the study (what persona names must not be)."""
+    return list(dict.fromkeys(p.participant for p in passages if p.citable and p.participant))
+
+
 def participants_of(ids: Iterable[str], passages: Mapping[str, Passage]) -> list[str]:
     """Who said the passages ``ids`` name: each participant once, the most cited first (then
     in order of first citation). This is who a persona or finding is based on."""
-    said = [p.participant for i in ids if (p := passages.get(i)) is not None and p.participant]
+    return who_said(p for i in ids if (p := passages.get(i)) is not None)
+
+
+def who_said(passages: Iterable[Passage]) -> list[str]:
+    """The participants of ``passages``: each once, the most cited first (then in order of
+    first citation)."""
+    said = [p.participant for p in passages if p.participant]
     counts = Counter(said)
     return sorted(dict.fromkeys(said), key=lambda who: -counts[who])
 

@@ -13,6 +13,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from persona.core.context import quote_context, short_excerpt
 from persona.core.diff import field_changes
@@ -20,10 +21,12 @@ from persona.core.documents import Passage
 from persona.core.records import Run
 from persona.core.safe_text import escape_markdown
 from persona.core.schema import CLAIM_SECTIONS, Claim, Evidence, Persona
+from persona.core.verdicts import persona_status, quote_verdict
 from persona.history.study_report import persona_columns, report_json, report_markdown
 
 CSV_COLUMNS = (
     "persona",
+    "status",
     "section",
     "claim",
     "quote",
@@ -41,21 +44,8 @@ SECTION_TITLES = {
     "behaviours": "Behaviours",
     "motivations": "Motivations",
 }
-VERIFIED = "✓ verified"
-NOT_FOUND = "⚠ not found in your data"
-NOT_CHECKED = "⚠ not checked against your data"
 NO_QUOTE = "⚠ no quote supports this"
-WEAK = "⚠ weak support: the quote shares little with the claim"
-SPAN_FALLBACK = "the model's span was not in the passage, so all of it is quoted"
-UNUSABLE = "⚠ unusable"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def verification_label(evidence: Evidence) -> str:
-    """How an export marks a quote: verified, not found, or not checked."""
-    if evidence.verified is None:
-        return NOT_CHECKED
-    return VERIFIED if evidence.verified else NOT_FOUND
 
 
 def cite(evidence: Evidence) -> tuple[str, str]:
@@ -68,16 +58,29 @@ def cite(evidence: Evidence) -> tuple[str, str]:
 def to_json(run: Run) -> str:
     """``{"personas": [the chosen versions], "run": {the whole run}}``, pretty.
 
-    ``run`` parses back with ``Run.model_validate``; ``verified_summary`` is added to it.
+    Each persona says its ``status`` (usable or unusable, with ``unusable`` its reasons) and
+    each quote its ``verdict`` (:mod:`persona.core.verdicts`). ``run`` parses back with
+    ``Run.model_validate``; its ``summary`` is added to it.
     """
-    record: dict[str, object] = {"verified_summary": run.verified_summary}
+    record: dict[str, object] = {"summary": run.summary.text}
     record.update(run.model_dump(mode="json", exclude={"research_text", "speakers"}))
     data = {
-        "personas": [p.model_dump(mode="json") for p in run.personas],
+        "personas": [_persona_json(p) for p in run.personas],
         **report_json(run),
         "run": record,
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _persona_json(persona: Persona) -> dict[str, Any]:
+    data = persona.model_dump(mode="json")
+    data["status"] = persona_status(persona).label
+    data["quote"]["verdict"] = quote_verdict(persona.quote).label
+    for section in CLAIM_SECTIONS:
+        for claim, dumped in zip(getattr(persona, section), data[section], strict=True):
+            for evidence, quote in zip(claim.evidence, dumped["evidence"], strict=True):
+                quote["verdict"] = quote_verdict(evidence).label
+    return data
 
 
 def to_markdown(run: Run, passages: Sequence[Passage] | None = None) -> str:
@@ -93,7 +96,7 @@ def to_markdown(run: Run, passages: Sequence[Passage] | None = None) -> str:
         "",
         f"- **Model:** {model}",
         f"- **Files:** {', '.join(f.name for f in run.files) or 'none'}",
-        f"- **Verification:** {run.verified_summary}",
+        f"- **Verification:** {run.summary.text}",
     ]
     if run.status != "complete":
         lines.append(f"- **Status:** ⚠ {run.status}" + (f" — {run.message}" if run.message else ""))
@@ -101,9 +104,9 @@ def to_markdown(run: Run, passages: Sequence[Passage] | None = None) -> str:
         persona = record.current
         lines += ["", f"## {number}. {_inline(persona.name)}", ""]
         lines.append(f"**Role:** {_inline(persona.role)} · **Age:** {_inline(persona.age)}")
-        if persona.unusable:
-            reasons = _inline("; ".join(persona.unusable))
-            lines += ["", f"{UNUSABLE}, its quotes are not evidence: {reasons}"]
+        status = persona_status(persona)
+        if not status.usable:
+            lines += ["", f"**⚠ {_inline(status.text)}**"]
         if record.refine_error:
             lines += ["", f"⚠ Refinement failed, draft shown: {_inline(record.refine_error)}"]
         if record.score is not None:
@@ -131,6 +134,32 @@ def quote_rows(persona: Persona) -> list[QuoteRow]:
     return rows
 
 
+def quote_table(run: Run) -> list[tuple[str, ...]]:
+    """The cells of :data:`CSV_COLUMNS`, one row per quote (or per claim without one)."""
+    rows: list[tuple[str, ...]] = []
+    for persona, study in zip(run.personas, persona_columns(run), strict=True):
+        status = persona_status(persona).text
+        for who, section, claim_text, ev in quote_rows(persona):
+            source, locator = cite(ev) if ev else ("", "")
+            verdict = quote_verdict(ev) if ev else None
+            rows.append(
+                (
+                    who.name,
+                    status,
+                    section,
+                    claim_text,
+                    ev.quote if ev else "",
+                    source,
+                    locator,
+                    (ev.passage or "") if ev else "",
+                    verdict.text if verdict else NO_QUOTE,
+                    "; ".join(verdict.notes) if verdict else "",
+                    *study,
+                )
+            )
+    return rows
+
+
 def to_csv(run: Run) -> str:
     """One row per quote (or per claim without one), for a spreadsheet.
 
@@ -141,22 +170,8 @@ def to_csv(run: Run) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    for persona, study in zip(run.personas, persona_columns(run), strict=True):
-        for who, section, claim_text, ev in quote_rows(persona):
-            source, locator = cite(ev) if ev else ("", "")
-            cells = [
-                who.name + (f" ({UNUSABLE})" if who.unusable else ""),
-                section,
-                claim_text,
-                ev.quote if ev else "",
-                source,
-                locator,
-                (ev.passage or "") if ev else "",
-                verification_label(ev) if ev else NO_QUOTE,
-                support_label(ev) if ev else "",
-                *study,
-            ]
-            writer.writerow([_defuse(cell) for cell in cells])
+    for row in quote_table(run):
+        writer.writerow([_defuse(cell) for cell in row])
     return buffer.getvalue()
 
 
@@ -206,17 +221,9 @@ def _quote_line(evidence: Evidence) -> str:
     source, locator = cite(evidence)
     where = ", ".join(part for part in (source, locator) if part)
     origin = f" — {where}" if where else ""
-    support = support_label(evidence)
-    extra = f" · {support}" if support else ""
-    return f'> "{_inline(evidence.quote)}"{origin} {verification_label(evidence)}{extra}'
-
-
-def support_label(evidence: Evidence) -> str:
-    """Weak support and span fallbacks of a quote, for exports ("" when there are none)."""
-    notes = [WEAK] if evidence.weak_support else []
-    if evidence.span_fallback:
-        notes.append(SPAN_FALLBACK)
-    return "; ".join(notes)
+    verdict = quote_verdict(evidence)
+    extra = "".join(f" · ⚠ {note}" for note in verdict.notes)
+    return f'> "{_inline(evidence.quote)}"{origin} {verdict.text}{extra}'
 
 
 def _excerpt(evidence: Evidence, passages: Sequence[Passage] | None) -> list[str]:

@@ -45,7 +45,9 @@ def _run_header(document: Document, sheet: Handout) -> None:
     document.add_heading("Personas", level=2)
     for persona in sheet.sheets:
         document.add_paragraph(
-            persona.name + (f" — {persona.subtitle}" if persona.subtitle else ""),
+            persona.name
+            + (f" — {persona.subtitle}" if persona.subtitle else "")
+            + ("" if persona.status.usable else f" ({persona.status.label})"),
             style="List Bullet",
         )
 
@@ -54,6 +56,10 @@ def _persona(document: Document, persona: PersonaSheet) -> None:
     document.add_heading(persona.name, level=1)
     if persona.subtitle:
         _muted(document.add_paragraph(), persona.subtitle)
+    if not persona.status.usable:
+        status = document.add_paragraph().add_run(persona.status.text.capitalize())
+        status.bold = True
+        status.font.color.rgb = WARN
     if persona.note:
         note = document.add_paragraph().add_run(persona.note)
         note.font.color.rgb = WARN
@@ -85,7 +91,7 @@ def _quote(document: Document, quote: QuoteItem, *, style: str) -> None:
     paragraph.add_run(f"“{quote.text}”")
     where = paragraph.add_run(f" — {quote.where} ({quote.status})")
     where.font.size = Pt(9)
-    where.font.color.rgb = WARN if quote.verified is False else MUTED
+    where.font.color.rgb = MUTED if quote.verdict.in_data and not quote.verdict.notes else WARN
 
 
 def _muted(paragraph: Paragraph, text: str) -> None:

@@ -80,6 +80,8 @@ def _persona_page(pdf: FPDF, persona: PersonaSheet, run: Handout | None) -> None
     if persona.subtitle:
         _write(pdf, persona.subtitle, 12, color=MUTED, height=6)
     pdf.ln(2)
+    if not persona.status.usable:
+        _write(pdf, persona.status.text.capitalize(), 10.5, bold=True, color=WARN)
     if persona.note:
         _write(pdf, persona.note, 9, color=WARN)
     _write(pdf, persona.bio, 10.5)
@@ -107,7 +109,7 @@ def _persona_page(pdf: FPDF, persona: PersonaSheet, run: Handout | None) -> None
 
 def _quote_block(pdf: FPDF, quote: QuoteItem, *, size: float, indent: float = 0) -> None:
     _write(pdf, f"“{quote.text}”", size, indent=indent)
-    color = WARN if quote.verified is False else MUTED
+    color = MUTED if quote.verdict.in_data and not quote.verdict.notes else WARN
     _write(pdf, f"— {quote.where} · {quote.status}", size - 1.5, color=color, indent=indent)
 
 
@@ -158,6 +160,7 @@ def _texts(sheet: Handout) -> str:
     parts: list[Any] = [sheet.title, *sheet.about]
     for persona in sheet.sheets:
         parts += [persona.name, persona.subtitle, persona.bio, persona.note, *persona.summary]
+        parts.append(persona.status.text)
         quotes = [persona.quote]
         for section in persona.sections:
             parts.append(section.title)

@@ -12,26 +12,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from persona.core.coverage import Coverage, coverage
-from persona.core.records import Run, count_verified
+from persona.core.records import Run
 from persona.core.schema import CLAIM_SECTIONS, Evidence, Persona
+from persona.core.verdicts import (
+    PersonaStatus,
+    QuoteVerdict,
+    persona_status,
+    quote_verdict,
+    run_summary,
+)
 from persona.history.export import SECTION_TITLES, cite
-
-FOUND = "found in your data"
-NOT_FOUND = "not found in your data"
-NOT_CHECKED = "not checked against your data"
 
 
 @dataclass(frozen=True)
 class QuoteItem:
-    """A quote, where it came from, and whether it was found in the data."""
+    """A quote, where it came from, and its verdict (:mod:`persona.core.verdicts`)."""
 
     text: str
     where: str
-    verified: bool | None
+    verdict: QuoteVerdict
 
     @property
     def status(self) -> str:
-        return {True: FOUND, False: NOT_FOUND, None: NOT_CHECKED}[self.verified]
+        """The verdict in words, with its notes: ``in your data · weak support: ...``."""
+        return " · ".join((self.verdict.label, *self.verdict.notes))
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class PersonaSheet:
     sections: tuple[SectionItem, ...]
     summary: tuple[str, ...]
     """Coverage and verification, one line each."""
+    status: PersonaStatus
+    """Usable, or unusable with its reasons (shown under the name)."""
     note: str = ""
     """A warning to keep with the persona (its refinement failed)."""
 
@@ -76,7 +82,7 @@ def handout(run: Run) -> Handout:
     about = [
         f"Made {created:%Y-%m-%d %H:%M} with {model}",
         f"Files: {', '.join(f.name for f in run.files) or 'none'}",
-        f"Verification: {run.verified_summary}",
+        f"Verification: {run.summary.text}",
     ]
     if run.status != "complete":
         about.append(f"Status: {run.status}" + (f" — {run.message}" if run.message else ""))
@@ -123,6 +129,7 @@ def _sheet(persona: Persona, refine_error: str, represents: str) -> PersonaSheet
         _quote(persona.quote),
         sections,
         _summary(persona, represents),
+        persona_status(persona),
         note,
     )
 
@@ -130,14 +137,13 @@ def _sheet(persona: Persona, refine_error: str, represents: str) -> PersonaSheet
 def _quote(evidence: Evidence) -> QuoteItem:
     source, locator = cite(evidence)
     where = ", ".join(part for part in (source, locator) if part) or "source not given"
-    return QuoteItem(" ".join(evidence.quote.split()), where, evidence.verified)
+    return QuoteItem(" ".join(evidence.quote.split()), where, quote_verdict(evidence))
 
 
 def _summary(persona: Persona, represents: str) -> tuple[str, ...]:
     """Coverage (who the persona represents, claims backed, files drawn on) and verification."""
     claims = [claim for _, claim in persona.claims()]
     backed = sum(1 for claim in claims if claim.evidence)
-    found, checked, total = count_verified([persona])
     files = {cite(ev)[0] for ev in persona.all_evidence() if cite(ev)[0]}
     lines = [
         f"Coverage: {backed} of {len(claims)} statements backed by a quote, drawing on "
@@ -149,10 +155,7 @@ def _summary(persona: Persona, represents: str) -> tuple[str, ...]:
             else ""
         ),
     ]
-    if checked:
-        lines.append(f"Verification: {found} of {total} quotes {FOUND}")
-    else:
-        lines.append(f"Verification: {total} quotes, {NOT_CHECKED}")
+    lines.append(f"Verification: {run_summary([persona]).quotes_text}")
     if represents:
         lines.insert(0, represents)
     elif persona.participants:

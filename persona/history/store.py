@@ -37,18 +37,12 @@ from pydantic import ValidationError
 from persona.core.conversation import ChatTurn
 from persona.core.errors import InputError, StoreError
 from persona.core.private import ensure_private_file, private_dir, private_file
-from persona.core.records import (
-    PersonaRecord,
-    Run,
-    RunStatus,
-    count_verified,
-    run_title,
-    verified_text,
-)
+from persona.core.records import PersonaRecord, Run, RunStatus, run_title
 from persona.core.settings import default_data_dir
+from persona.core.verdicts import RunSummary, run_summary
 
 FILENAME = "history.sqlite3"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 _BUSY_SECONDS = 15.0
 _INTERRUPTED = "The app stopped before this run finished; the personas saved so far are kept."
 
@@ -64,6 +58,22 @@ def _backfill_search_text(conn: sqlite3.Connection) -> None:
         conn.execute(
             "UPDATE records SET search_text = ? WHERE run_id = ? AND idx = ?",
             (text, run_id, index),
+        )
+
+
+def _recount(conn: sqlite3.Connection) -> None:
+    """Version 6 counts usable personas, and the quotes in your data of every persona (an
+    unusable persona's word-for-word quotes included): count the saved personas again."""
+    rows = conn.execute("SELECT run_id, idx, data FROM records").fetchall()
+    for run_id, index, data in rows:
+        try:
+            counted = run_summary([PersonaRecord.model_validate_json(data).current])
+        except ValidationError:
+            continue  # a record this version cannot read keeps its counts
+        conn.execute(
+            "UPDATE records SET found = ?, checked = ?, total = ?, usable = ? "
+            "WHERE run_id = ? AND idx = ?",
+            (counted.found, counted.checked, counted.quotes, counted.usable, run_id, index),
         )
 
 
@@ -128,6 +138,10 @@ _MIGRATIONS: tuple[tuple[Migration, ...], ...] = (
             PRIMARY KEY (run_id, idx)
         )""",
     ),
+    (  # 5 -> 6: usable personas counted apart from the quotes in your data
+        "ALTER TABLE records ADD COLUMN usable INTEGER NOT NULL DEFAULT 1",
+        _recount,
+    ),
 )
 """``_MIGRATIONS[n]`` takes the database from version ``n`` to ``n + 1``."""
 
@@ -144,7 +158,7 @@ def history_path(data_dir: Path | None = None) -> Path:
 
 
 @dataclass(frozen=True)
-class RunSummary:
+class RunListing:
     """What the history list shows of a run, read without loading its personas."""
 
     id: str
@@ -155,7 +169,8 @@ class RunSummary:
     file_names: tuple[str, ...]
     persona_count: int
     status: str
-    verified_summary: str
+    summary: RunSummary
+    """Usable personas and quotes in your data (:mod:`persona.core.verdicts`)."""
     engine: str = ""
     """Which engine made the run (empty for runs saved before Persona recorded it)."""
     study: str = ""
@@ -365,7 +380,7 @@ class Store:
         *,
         statuses: Iterable[str] | None = None,
         study: str | None = None,
-    ) -> list[RunSummary]:
+    ) -> list[RunListing]:
         """Saved runs, newest first.
 
         ``search`` words must each match a persona's name, role, bio, claims or quotes, a
@@ -399,13 +414,14 @@ class Store:
                 "r.status, COUNT(p.idx), COALESCE(SUM(p.found), 0), "
                 "COALESCE(SUM(p.checked), 0), COALESCE(SUM(p.total), 0), r.engine, r.study, "
                 "(SELECT GROUP_CONCAT(name, char(10)) FROM "
-                "(SELECT n.name FROM records n WHERE n.run_id = r.id ORDER BY n.idx)) "
+                "(SELECT n.name FROM records n WHERE n.run_id = r.id ORDER BY n.idx)), "
+                "COALESCE(SUM(p.usable), 0) "
                 f"FROM runs r LEFT JOIN records p ON p.run_id = r.id {where} "
                 "GROUP BY r.id ORDER BY r.created_at DESC, r.rowid DESC LIMIT :limit",
                 params,
             ).fetchall()
         return [
-            RunSummary(
+            RunListing(
                 id=row[0],
                 created_at=datetime.fromisoformat(row[1]),
                 kind=row[2],
@@ -414,7 +430,9 @@ class Store:
                 file_names=tuple(row[5].split("\n")) if row[5] else (),
                 status=row[6],
                 persona_count=row[7],
-                verified_summary=verified_text(row[8], row[9], row[10]),
+                summary=RunSummary(
+                    personas=row[7], usable=row[14], quotes=row[10], found=row[8], checked=row[9]
+                ),
                 engine=row[11],
                 study=row[12],
                 persona_names=tuple(row[13].split("\n")) if row[13] else (),
@@ -545,19 +563,20 @@ def _insert_record(
     conn: sqlite3.Connection, run_id: str, index: int, record: PersonaRecord
 ) -> None:
     current = record.current
-    found, checked, total = count_verified([current])
+    counted = run_summary([current])
     conn.execute(
-        "INSERT INTO records (run_id, idx, data, name, role, found, checked, total, "
-        "search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO records (run_id, idx, data, name, role, found, checked, total, usable, "
+        "search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             run_id,
             index,
             record.model_dump_json(),
             current.name,
             current.role,
-            found,
-            checked,
-            total,
+            counted.found,
+            counted.checked,
+            counted.quotes,
+            counted.usable,
             _search_text(record),
         ),
     )

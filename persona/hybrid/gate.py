@@ -1,4 +1,9 @@
-"""The quality gate: score each draft locally and decide which ones Claude should refine."""
+"""The quality gate: score each draft locally and decide which ones Claude should refine.
+
+It scores what is really there: the evidence part is the share of claims backed by quotes
+found in your data that support them (never the representative quote), so a persona with no
+claim evidence cannot score high; an unusable persona scores at most :data:`UNUSABLE_CAP`, and
+its reasons lead the gate's reasons (the gate never says "no problems found" for it)."""
 
 from __future__ import annotations
 
@@ -7,11 +12,15 @@ from dataclasses import dataclass
 
 from persona.core.overlap import similarity
 from persona.core.schema import Persona
+from persona.core.verdicts import persona_status
+from persona.generation.distinct import clashes
 
 DEFAULT_THRESHOLD = 75.0
 WEIGHTS = {"evidence": 0.5, "completeness": 0.3, "distinctness": 0.2}
 """How much each part counts in the score (they add up to 1)."""
 MIN_BIO_CHARS = 60
+UNUSABLE_CAP = 40.0
+"""An unusable persona scores at most this, however complete it looks."""
 
 
 @dataclass(frozen=True)
@@ -40,25 +49,29 @@ def _completeness(persona: Persona) -> tuple[float, list[str]]:
 
 
 def score_persona(persona: Persona, others: Sequence[Persona] = ()) -> Score:
-    """Evidence found in the data, completeness of the schema, distinctness from the others."""
-    quotes = persona.all_evidence()
-    found = sum(1 for e in quotes if e.verified)
-    evidence = 100 * found / len(quotes) if quotes else 0.0
-    reasons = []
-    if found < len(quotes):
-        reasons.append(f"{len(quotes) - found} of {len(quotes)} quotes not found in your data")
+    """Supported claims, completeness of the schema, distinctness from the others."""
+    claims = [claim for _, claim in persona.claims()]
+    supported = sum(claim.supported for claim in claims)
+    evidence = 100 * supported / len(claims) if claims else 0.0
+    status = persona_status(persona)
+    reasons = [f"unusable: {reason}" for reason in status.reasons]
+    if supported < len(claims):
+        reasons.append(
+            f"{len(claims) - supported} of {len(claims)} claims lack a supporting quote in your "
+            "data"
+        )
     completeness, missing = _completeness(persona)
     reasons.extend(missing)
     closest = max((similarity(persona, other) for other in others), default=0.0)
     distinctness = 100 - closest
-    if closest >= 60:
-        name = max(others, key=lambda other: similarity(persona, other)).name
-        reasons.append(f"{closest:.0f}% similar to {name}")
+    reasons.extend(clashes(persona, others))
     value = (
         WEIGHTS["evidence"] * evidence
         + WEIGHTS["completeness"] * completeness
         + WEIGHTS["distinctness"] * distinctness
     )
+    if not status.usable:
+        value = min(value, UNUSABLE_CAP)
     return Score(round(value, 1), evidence, completeness, distinctness, tuple(reasons))
 
 
