@@ -8,6 +8,7 @@ import streamlit as st
 
 from pages.ui.cards import STATUS_LABELS, render_run
 from pages.ui.chat import render_chat
+from pages.ui.edit import render_editor, render_edits
 from pages.ui.errors import show_error
 from pages.ui.quotes import passages_for
 from pages.ui.resources import current_engine, store
@@ -187,6 +188,9 @@ except PersonaError as exc:
     show_error(exc)
     st.stop()
 render_run(run, key=f"history_{run.id}", passages=passages_for(run))
+for index, record in enumerate(run.records):
+    render_edits(record, key=f"history_{run.id}_{index}")
+    render_editor(run, index, key=f"history_{run.id}")
 render_chat(run, key=f"history_{run.id}")
 
 if api.can_resume(run, store()):

@@ -15,12 +15,12 @@ every run is saved to History as it goes, every quote is checked against the dat
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from persona.core.diff import FieldChange, field_changes
-from persona.core.documents import Passage
+from persona.core.documents import Passage, with_passage_ids
 from persona.core.engine_settings import load_settings
 from persona.core.errors import InputError, PersonaError
 from persona.core.progress import Progress
@@ -304,10 +304,16 @@ def export(
 def study_passages(run: Run, reading: Reading | None = None) -> list[Passage] | None:
     """The run's research passages with the IDs its personas cite, from ``reading`` (the
     run's files again, checked by fingerprint) or the copy History kept; None when neither
-    is at hand. Files that are not the run's raise :class:`InputError` saying which."""
+    is at hand. Files that are not the run's raise :class:`InputError` saying which.
+
+    Files read again are numbered in the run's order, as when the run read them, whatever
+    order they come in now."""
     if reading is None and not run.research_text:
         return None
-    return run_passages(run, reading)
+    passages = run_passages(run, reading)
+    if reading is not None and reading.documents:
+        passages = with_passage_ids([replace(p, id="") for p in passages])
+    return passages
 
 
 @dataclass(frozen=True)
@@ -333,6 +339,7 @@ def edit(
     change: PersonaEdit,
     *,
     reading: Reading | None = None,
+    passages: Sequence[Passage] | None = None,
     store: Store | None = None,
 ) -> Edited:
     """Edit persona ``persona`` (from 0) of ``run`` (or a run ID) by hand, and save it in
@@ -340,7 +347,8 @@ def edit(
 
     ``change`` holds new wording and, per statement, citations as passage IDs of the study
     (never quote text: each quote is the passage's words). Citing a passage needs the
-    study's passages: ``reading`` (the run's files again) or the copy History kept. The
+    study's passages: ``passages`` (from :func:`study_passages`), else ``reading`` (the run's
+    files again) or the copy History kept. The
     edited persona gets the checks every version gets; raises :class:`InputError` for an
     empty name or statement, an unknown passage, or an edit that changes nothing.
     """
@@ -350,7 +358,8 @@ def edit(
         raise InputError(
             f"Run {saved.id} has no persona number {persona + 1}; it has {len(saved.records)}."
         )
-    passages = study_passages(saved, reading)
+    if passages is None:
+        passages = study_passages(saved, reading)
     record = saved.records[persona]
     by_id = {p.id: p for p in passages} if passages is not None else None
     edited = apply_edit(record.current, change, by_id, files=[f.name for f in saved.files])

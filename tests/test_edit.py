@@ -38,13 +38,17 @@ TOM = (
 HEADING, MEALS, FORGETS, BUDGET, LATE = "P1", "P2", "P3", "P4", "P5"
 
 
-@pytest.fixture
-def reading(tmp_path: Path) -> Reading:
-    folder = tmp_path / "study"
+def read_study(folder: Path) -> Reading:
+    """Two interviews written into ``folder``, read as the dashboard reads them."""
     folder.mkdir()
     (folder / "maria.md").write_text(MARIA, encoding="utf-8")
     (folder / "tom.md").write_text(TOM, encoding="utf-8")
     return api.read(folder / "maria.md", folder / "tom.md")
+
+
+@pytest.fixture
+def reading(tmp_path: Path) -> Reading:
+    return read_study(tmp_path / "study")
 
 
 def saved_run(reading: Reading, store: Store, *, keep_text: bool = False) -> Run:
@@ -229,6 +233,18 @@ def test_without_the_files_wording_is_edited_and_quotes_keep_their_verdict(readi
     claims["goals"][0] = ClaimEdit(claims["goals"][0].text, [MEALS, BUDGET])
     with pytest.raises(InputError, match=r"needs the study's passages.*maria\.md, tom\.md"):
         api.edit(store.get(run.id), 0, PersonaEdit(claims=claims), store=store)
+
+
+def test_files_read_again_in_another_order_keep_the_runs_passage_ids(reading, store, tmp_path):
+    run = saved_run(reading, store)
+    again = api.read(tmp_path / "study" / "tom.md", tmp_path / "study" / "maria.md")
+    assert again.passages[0].id == "P1" and again.passages[0].source == "tom.md"
+    claims = unchanged_claims(run.personas[0])
+    claims["goals"][0] = ClaimEdit(claims["goals"][0].text, [MEALS, BUDGET])
+    persona = api.edit(run, 0, PersonaEdit(claims=claims), reading=again, store=store).persona
+    budget = next(p for p in reading.passages if p.id == BUDGET)
+    assert [e.quote for e in persona.goals[0].evidence][1] == budget.text
+    assert api.study_passages(run, again) == reading.passages
 
 
 def test_the_kept_copy_of_the_text_is_enough_to_cite(reading, store) -> None:
