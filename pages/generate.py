@@ -17,6 +17,7 @@ from persona import api
 from persona.core.errors import PersonaError
 from persona.core.records import suggest_study
 from persona.engines.registry import parallel_requests
+from persona.ingest.sample import SAMPLE_STUDY
 
 JOB = "generate"
 
@@ -33,6 +34,7 @@ upload = uploaded_reading(
     help="CSV, TSV, Excel (.xlsx), JSON, JSON Lines, TXT, Markdown, PDF, Word (.docx) and "
     "meeting transcripts from Zoom, Teams, Google Meet or Otter (.vtt, .srt, .txt). "
     "Several at once.",
+    sample=True,
 )
 reading = upload.reading if upload else None
 
@@ -56,7 +58,10 @@ with left:
         disabled=busy,
     )
 with right:
-    suggested = suggest_study([d.name for d in reading.documents]) if reading else ""
+    if upload is not None and upload.sample:
+        suggested = SAMPLE_STUDY
+    else:
+        suggested = suggest_study([d.name for d in reading.documents]) if reading else ""
     study = st.text_input(
         "Study",
         placeholder=suggested or "e.g. Grocery delivery interviews, spring 2026",
@@ -96,7 +101,7 @@ if ready and reading is not None and model:
         show_error(exc, retry_key="retry_plan")
         ready = False
 elif not reading:
-    st.caption("Upload at least one file to continue.")
+    st.caption("Upload at least one file, or try the sample study, to continue.")
 
 # --- generate ------------------------------------------------------------------
 if (
@@ -122,7 +127,7 @@ if (
             store=store(),
             plan=plan,
             keep_research_text=keep_text,
-            study=study,
+            study=study or (SAMPLE_STUDY if upload and upload.sample else ""),
             columns=upload.choices if upload else None,
             **options,
         )

@@ -33,19 +33,10 @@ except PersonaError as exc:
     show_error(exc)
     st.stop()
 
-left, middle, right = st.columns([3, 3, 2])
+left, right = st.columns([3, 2])
 with left:
     query = st.text_input(
         "Search", placeholder="persona, claim, quote, study, file or model", key="history_search"
-    )
-with middle:
-    statuses = st.pills(
-        "Status",
-        list(STATUS_LABELS),
-        selection_mode="multi",
-        default=list(STATUS_LABELS),
-        format_func=lambda status: STATUS_LABELS[status],
-        key="history_status",
     )
 with right:
     names = [s.name for s in studies]
@@ -55,6 +46,14 @@ with right:
         format_func=lambda name: "All studies" if name is None else (name or UNTITLED_STUDY),
         key="history_study",
     )
+statuses = st.pills(  # the whole width, so every status chip shows in full
+    "Status",
+    list(STATUS_LABELS),
+    selection_mode="multi",
+    default=list(STATUS_LABELS),
+    format_func=lambda status: STATUS_LABELS[status],
+    key="history_status",
+)
 
 try:
     summaries = store().list(limit=500, search=query or None, statuses=statuses, study=study_filter)
@@ -99,8 +98,8 @@ for study, runs in groups.items():
             {
                 "Run": s.title,
                 "Status": STATUS_LABELS.get(s.status, s.status),
-                "Personas": s.persona_count,
-                "Evidence": s.summary.text,
+                "Personas": s.personas_text,
+                "Evidence": s.summary.quotes_text,
                 "Model": s.model + (f" + {s.frontier_model}" if s.frontier_model else ""),
                 "Engine": s.engine,
                 "Files": ", ".join(s.file_names),
@@ -116,6 +115,9 @@ for study, runs in groups.items():
         table,
         hide_index=True,
         width="stretch",
+        column_config={
+            "Personas": st.column_config.TextColumn(help="Usable personas of all the run made")
+        },
         on_select=partial(remember, table_key, ids),
         selection_mode="multi-row",
         key=table_key,

@@ -6,10 +6,12 @@ from pages.ui.engines import offer_demo, settings_link
 from pages.ui.errors import ollama_down, show_error
 from pages.ui.resources import current_status, hardware, ollama_status, settings, store
 from pages.ui.text import safe
+from pages.ui.uploads import SAMPLE_BUTTON, sample_key
 from persona.core.errors import PersonaError
 from persona.core.safe_text import escape_markdown
 from persona.engines.builtin import DEMO_NOTE
 from persona.engines.catalogue import recommend
+from persona.ingest.sample import SAMPLE_DESCRIPTION
 
 st.title("Persona")
 st.write(
@@ -17,6 +19,17 @@ st.write(
     "with a model running on this machine. Your research data stays here unless you "
     "switch on the optional Claude refinement on the Hybrid page."
 )
+
+if st.button(
+    SAMPLE_BUTTON,
+    key="home_sample",
+    type="primary",
+    icon=":material/science:",
+    help=f"Opens Generate with {SAMPLE_DESCRIPTION} shipped with Persona, ready to run.",
+):
+    st.session_state[sample_key("generate")] = True
+    st.switch_page("pages/generate.py")
+st.caption(f"New here? The sample study is {SAMPLE_DESCRIPTION}: see what Persona makes of it.")
 
 try:
     chosen = settings()

@@ -14,9 +14,18 @@ from pages.ui.resources import current_engine, store
 from pages.ui.text import safe, safe_line
 from pages.ui.uploads import uploaded_reading
 from persona import api
-from persona.core.diff import CHOOSABLE_FIELDS, field_changes, field_choices, to_html, word_diff
+from persona.core.diff import (
+    CHOOSABLE_FIELDS,
+    NO_CHANGES,
+    changed_fields,
+    field_changes,
+    field_choices,
+    to_html,
+    word_diff,
+)
 from persona.core.documents import Document
 from persona.core.errors import PersonaError
+from persona.core.naming import distinct_names
 from persona.core.records import Kept, Run, Version
 from persona.core.safe_text import escape_markdown
 from persona.core.schema import Persona
@@ -168,9 +177,12 @@ with st.expander(
     f"Draft personas ({len(run.records)})", expanded=not any(r.refined for r in run.records)
 ):
     cols = st.columns(min(len(run.records), 3))
+    draft_names = distinct_names(record.draft.name for record in run.records)
     for index, record in enumerate(run.records):
         with cols[index % len(cols)]:
-            render_persona(record.draft, key=f"hy_draft_{index}", run_id=run.id)
+            render_persona(
+                record.draft, key=f"hy_draft_{index}", run_id=run.id, name=draft_names[index]
+            )
 render_study(run, key="hybrid")
 st.caption("Downloads use the version you keep of each persona (the drafts until you choose).")
 render_downloads(run, key="hybrid", passages=reading.passages if reading else None)
@@ -366,15 +378,16 @@ if spend is not None:
 
 
 def track_changes(draft: Persona, refined: Persona) -> None:
-    for change in field_changes(draft, refined):
-        if change.status == "unchanged":
-            continue
+    changed = changed_fields(draft, refined)
+    if not changed:
+        st.info(NO_CHANGES, icon=":material/check:")
+    for change in changed:
         st.markdown(f"**{safe_line(change.label)}** · {safe(change.status)}")
         st.markdown(to_html(word_diff(change.before, change.after)), unsafe_allow_html=True)
 
 
 for index, record in enumerate(run.records):
-    st.markdown(f"#### {escape_markdown(record.draft.name)}")
+    st.markdown(f"#### {escape_markdown(draft_names[index])}")
     if record.refine_error:
         st.warning(escape_markdown(record.refine_error), icon=":material/warning:")
         continue

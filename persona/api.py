@@ -37,10 +37,11 @@ from persona.generation.planner import Plan
 from persona.generation.research import run_passages
 from persona.history.export import CSV_COLUMNS, quote_table
 from persona.history.formats import ExportFormat, export_run, write_new
-from persona.history.speeds import measured_speed
+from persona.history.speeds import expected_speed
 from persona.history.store import Store
 from persona.ingest import Interviewers, Reading, read_files, read_paths
 from persona.ingest.columns import Choices
+from persona.ingest.sample import sample_files
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -102,6 +103,11 @@ def read(
     )
 
 
+def read_sample() -> Reading:
+    """The sample study shipped with Persona (:mod:`persona.ingest.sample`), read like uploads."""
+    return read_files(sample_files())
+
+
 def read_uploads(
     files: Iterable[tuple[str, bytes]],
     *,
@@ -142,7 +148,7 @@ def plan(
     """
     engine = engine or default_engine()
     request = _request(model, count, engine, options)
-    speed = measured_speed(store, model) if store is not None else None
+    speed = expected_speed(store, model, engine.describe(model).parameters)
     return make_plan(engine, reading.passages, request, speed=speed)
 
 

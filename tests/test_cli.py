@@ -156,6 +156,7 @@ def test_generate_from_samples_writes_export_and_history(fake_ollama, capsys, tm
     data = json.loads(exported.read_text(encoding="utf-8"))
     assert len(data["personas"]) == len(data["run"]["records"]) == 2
     assert "read  survey_excel_export.csv" in err and "fits in one prompt" in err
+    assert "on this computer (a cautious guess: this model has not run here yet" in err
     [summary] = Store(data_dir / "history.sqlite3").list()
     assert summary.persona_count == 2 and summary.status in ("complete", "partial")
     chat = fake_ollama.log("/api/chat")[-1]

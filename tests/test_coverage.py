@@ -6,11 +6,14 @@ import csv
 import io
 import json
 
-from persona.core.coverage import coverage, participant_of, place, speakers
+import pytest
+
+from pages.ui.coverage import CELL_PX, MIN_HEIGHT_PX, heatmap
+from persona.core.coverage import READABLE_ROWS, coverage, participant_of, place, speakers
 from persona.core.documents import Passage
 from persona.core.overlap import SIMILAR, distinctness, similarity
 from persona.core.records import PersonaRecord, Run
-from persona.core.schema import Persona
+from persona.core.schema import Evidence, Persona
 from persona.generation.distinct import clashes
 from persona.generation.evidence import verify_personas
 from persona.history.export import to_csv, to_json, to_markdown
@@ -67,7 +70,10 @@ def test_coverage_counts_cited_passages_and_names_who_is_left_out() -> None:
     assert cover.summary == (
         "Not represented: notes.txt, R003 — consider one more persona or check these interviews."
     )
-    assert ("R003", "Tom Night", 0) in cover.cells()
+    assert [(r.label, r.cited) for r in cover.rows()][-2:] == [
+        ("survey.csv, row 2", (0, 1)),
+        ("R003", (0, 0)),
+    ]
 
 
 def test_an_unverified_quote_represents_no_one_and_ranges_count_every_line() -> None:
@@ -180,3 +186,89 @@ def test_persona_generate_prints_coverage_and_distinctness(fake_ollama, capsys, 
     assert "Distinctness: " in err and "% similar, " in err
     markdown = Path(out.strip().splitlines()[0]).read_text(encoding="utf-8")
     assert "## Coverage" in markdown and "Maria" in markdown.split("## Coverage")[1]
+
+
+# --- unusable personas, alike names, and studies of any size -----------------------------------
+
+
+def unusable(persona: Persona) -> Persona:
+    return persona.model_copy(update={"unusable": ["its goal is a number"]})
+
+
+def test_an_unusable_persona_represents_no_one_and_has_no_share() -> None:
+    maria = make("Maria Planner", "Nurse", [1, 2, 1])
+    broken = unusable(make("P05-parent.md", "45.69", [3, 4, 3]))
+    cover = coverage(verify_personas([maria, broken], STUDY), speakers(STUDY))
+    assert cover.counted == (0,)
+    assert cover.share(1) is None and cover.share_text(1) == "not counted (unusable)"
+    assert cover.represented(1) == ()
+    assert "Tom" in cover.missing  # only the unusable persona cited Tom
+    assert all(len(row.cited) == 1 for row in cover.rows())  # one column: Maria Planner
+    run = Run(
+        model="m",
+        records=[PersonaRecord(draft=p) for p in verify_personas([maria, broken], STUDY)],
+        speakers=speakers(STUDY),
+    )
+    shares = [p["share"] for p in json.loads(to_json(run))["coverage"]["personas"]]
+    assert shares[1] is None
+    markdown = to_markdown(run).split("## Coverage")[1].split("## Distinctness")[0]
+    assert "P05-parent.md" not in markdown
+    rows = list(csv.DictReader(io.StringIO(to_csv(run))))
+    assert {r["share of study"] for r in rows if r["persona"].startswith("P05")} == {
+        "not counted (unusable)"
+    }
+
+
+def test_two_personas_with_one_name_stay_two_columns() -> None:
+    twins = [make("Anna Berg", "Nurse", [1, 2, 1]), make("Anna Berg", "Driver", [3, 4, 3])]
+    cover = coverage(twins, speakers(STUDY))
+    assert cover.personas == ("Anna Berg", "Anna Berg (2)")
+    assert distinctness(twins, cover).personas == ("Anna Berg", "Anna Berg (2)")
+    assert cover.represented(1) == ("Tom",)
+
+
+def big_study(participants: int) -> tuple[list[Passage], list[Persona]]:
+    """``participants`` survey respondents; three personas cite about a third each."""
+    study = [
+        Passage("survey.csv", f"row {n + 2}", f"Answer {n}: slots are full.", participant=f"R{n}")
+        for n in range(participants)
+    ]
+    personas = []
+    for number, name in enumerate(["Anna Berg", "Ben Cole", "Cleo Diaz"]):
+        picks = [study[i] for i in range(number, participants, 3)] or study[:1]
+        picks = (picks * 3)[: max(3, len(picks))]
+        persona = Persona.model_validate(persona_dict(name, "Shopper", picks[:3]))
+        persona.goals[0].evidence.extend(
+            Evidence(quote=p.text, source=p.source, locator=p.locator) for p in picks[3:]
+        )
+        personas.append(persona)
+    return study, personas
+
+
+@pytest.mark.parametrize("participants", [1, 5, 308, 5000])
+def test_heatmap_rows_stay_readable_at_any_size(participants: int) -> None:
+    study, personas = big_study(participants)
+    cover = coverage(personas, speakers(study))
+    rows = cover.rows()
+    assert 1 <= len(rows) <= READABLE_ROWS
+    assert sum(len(row.participants) for row in rows) == participants  # everyone, once
+    if participants > READABLE_ROWS:
+        assert all(" participant" in row.label for row in rows)
+        assert any(row.label.startswith("Cited by Anna Berg ·") for row in rows)
+    assert len(cover.summary) < 400
+
+
+@pytest.mark.parametrize("participants", [1, 5, 308, 5000])
+def test_the_heatmap_chart_has_cells_and_a_bounded_height(participants: int) -> None:
+    study, personas = big_study(participants)
+    spec = heatmap(coverage(personas, speakers(study))).to_dict()
+    [values] = spec["datasets"].values()
+    rows = {v["Participant"] for v in values}
+    assert len(values) == len(rows) * 3 and values  # every row has a cell per persona
+    assert any(v["Passages cited"] > 0 for v in values)
+    assert MIN_HEIGHT_PX <= spec["height"] <= CELL_PX * READABLE_ROWS
+    assert spec["height"] / len(rows) >= CELL_PX  # a label's row is taller than its text
+    [squares, _labels] = spec["layer"]
+    assert squares["mark"]["stroke"]  # empty cells still show as cells
+    y_axis = squares["encoding"]["y"]["axis"]
+    assert y_axis["labelOverlap"] == "greedy" and y_axis["labelFontSize"] < CELL_PX

@@ -241,3 +241,59 @@ def test_exports_never_overwrite(tmp_path: Path) -> None:
     assert [p.read_bytes() for p in (first, second, third)] == [b"1", b"2", b"3"]
     nested = write_new(tmp_path / "new" / "folder", "x.md", b"x")
     assert nested == tmp_path / "new" / "folder" / "x.md"
+
+
+WALL = [
+    "Trimmed over-long text: age was 412 characters; trimmed to 40; "
+    "bio was 2,310 characters; trimmed to 600",
+    "Dana Whitfield is marked unusable: its goal is a number.",
+    "The model wrote 1 usable persona(s) of the 2 asked.",
+] * 6
+
+
+@pytest.mark.parametrize(
+    ("language", "goals", "pain_points", "page"),
+    [
+        ("German", "Ziele", "Probleme", "Seite"),
+        ("Spanish", "Objetivos", "Puntos de dolor", "Página"),
+        ("French", "Objectifs", "Points de friction", "Page"),
+        ("Italian", "Obiettivi", "Punti critici", "Pagina"),
+        ("Portuguese", "Objetivos", "Pontos de dor", "Página"),
+        ("Dutch", "Doelen", "Pijnpunten", "Pagina"),
+        ("Japanese", "目標", "課題", "ページ"),
+        ("Swahili", "Goals", "Pain points", "Page"),
+    ],
+)
+def test_handout_headings_are_in_the_study_language(
+    survey, language: str, goals: str, pain_points: str, page: str
+) -> None:
+    run, _ = survey
+    run = run.model_copy(update={"options": {"language": language}})
+    markdown = export_run(run, "md")[1].decode()
+    assert f"\n### {goals}\n" in markdown and f"\n### {pain_points}\n" in markdown
+    if language != "Swahili":
+        assert "\n### Goals\n" not in markdown
+    document = docx.Document(io.BytesIO(export_run(run, "docx")[1]))
+    styles = {p.text: p.style.name for p in document.paragraphs if p.style is not None}
+    assert styles[goals] == "Heading 2" and styles[pain_points] == "Heading 2"
+    pdf = PdfReader(io.BytesIO(export_run(run, "pdf")[1]))
+    first = squash(pdf.pages[0].extract_text())
+    assert squash(goals) in first and squash(f"{page} 1") in first
+
+
+def test_exports_carry_a_short_status_not_the_wall(survey) -> None:
+    run, _ = survey
+    wall = "\n".join(WALL)
+    run = run.model_copy(update={"status": "partial", "message": wall})
+    expected = (
+        "partial — 6 over-long ages trimmed; 6 over-long bios trimmed; 6 personas marked "
+        "unusable; The model wrote 1 usable persona(s) of the 2 asked. (×6)"
+    )
+    markdown = export_run(run, "md")[1].decode()
+    [status] = [line for line in markdown.splitlines() if line.startswith("- **Status:**")]
+    assert status == f"- **Status:** ⚠ {expected}"
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(export_run(run, "docx")[1])).paragraphs]
+    assert f"Status: {expected}" in paragraphs
+    assert not any("2,310 characters" in p for p in paragraphs)
+    pdf = squash(PdfReader(io.BytesIO(export_run(run, "pdf")[1])).pages[0].extract_text())
+    assert squash(f"Status: {expected}") in pdf and "2,310characters" not in pdf

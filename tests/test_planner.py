@@ -10,6 +10,7 @@ from persona.core.tokens import MIN_CONTEXT, estimate_tokens
 from persona.generation.planner import (
     SAFETY,
     count_merges,
+    estimate_text,
     findings_pool,
     num_ctx_for,
     passage_tokens,
@@ -34,7 +35,7 @@ def test_small_corpus_is_one_call_with_room_for_the_answer():
     assert needed <= result.num_ctx <= 8192
     assert result.num_ctx % 256 == 0
     assert "1 call for the personas" in result.describe()
-    assert "on this machine" not in result.describe()  # no measured speed: no duration
+    assert "on this computer" not in result.describe()  # no speed given: no duration
 
 
 def test_num_ctx_is_never_below_minimum():
@@ -172,3 +173,22 @@ def test_estimates_scale_with_the_calibration_factor():
 )
 def test_the_findings_pool_of_persona_calls(synthesis, calls, pool):
     assert findings_pool(synthesis, calls) == pool
+
+
+@pytest.mark.parametrize(
+    ("seconds", "measured", "text"),
+    [
+        (None, True, ""),
+        (0.2, True, "About 1 s on this computer."),
+        (70, True, "About 70 s on this computer."),
+        (600, True, "About 10 min on this computer."),
+        (
+            70,
+            False,
+            "About 70 s on this computer (a cautious guess: this model has not run here yet; "
+            "the first run measures its speed).",
+        ),
+    ],
+)
+def test_the_estimate_in_words(seconds: float | None, measured: bool, text: str) -> None:
+    assert estimate_text(seconds, measured=measured) == text

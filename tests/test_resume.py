@@ -118,17 +118,20 @@ def test_resume_refuses_changed_files(tmp_path: Path) -> None:
         SavedGeneration.resume(ScriptedEngine(), changed, store, local.run.id)
 
 
-def test_the_plan_shows_a_duration_only_from_measured_runs(tmp_path: Path) -> None:
+def test_the_plan_guesses_a_duration_until_a_run_measures_one(tmp_path: Path) -> None:
     store = Store(tmp_path / "h.sqlite3")
     first = SavedGeneration(
         ScriptedEngine(context_length=2048), read_files(FILES), request(), store
     )
-    assert "on this machine" not in first.generation.plan.describe()
+    assert not first.generation.plan.estimate_measured
+    assert "a cautious guess: this model has not run here yet" in first.generation.plan.describe()
     list(first.events())
     second = SavedGeneration(
         ScriptedEngine(context_length=2048), read_files(FILES), request(), store
     )
-    assert "on this machine" in second.generation.plan.describe()
+    assert second.generation.plan.estimate_measured
+    described = second.generation.plan.describe()
+    assert "on this computer." in described and "guess" not in described
     assert second.generation.plan.estimated_seconds is not None
     etas = [e.eta for e in second.events() if e.eta is not None]
     assert etas and etas[-1] == 0.0

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from persona.core.records import Run
-from persona.history.speeds import measured_speed, speed_hint
+from persona.history.speeds import expected_speed, measured_speed, speed_hint
 from persona.history.store import Store
 
 
@@ -49,3 +50,22 @@ def test_speed_hint_measured_scaled_or_unknown(tmp_path: Path) -> None:
     assert "about 40 tokens per second (measured over 1 run" in speed_hint(store, "small", None, {})
     scaled = speed_hint(store, "big", 8_000_000_000, {"small": 2_000_000_000})
     assert "about 10 tokens per second" in scaled and "estimated from small" in scaled
+
+
+def test_a_model_never_run_here_gets_a_cautious_guess_by_size(tmp_path: Path) -> None:
+    store = Store(tmp_path / "h.sqlite3")
+    tiny = expected_speed(store, "smollm2", 135_000_000)
+    big = expected_speed(store, "llama3.1:8b", 8_000_000_000)
+    unknown = expected_speed(None, "mystery", None)
+    assert not tiny.measured and not big.measured
+    assert tiny.output_tokens_per_second == pytest.approx(8.0 / 0.135)
+    assert big.output_tokens_per_second == pytest.approx(1.0)
+    assert unknown == replace(big, model="mystery")  # an unknown size is guessed big: slow
+    assert tiny.seconds_for(2000, 1500) < big.seconds_for(2000, 1500)
+
+
+def test_once_measured_the_guess_is_gone(tmp_path: Path) -> None:
+    store = Store(tmp_path / "h.sqlite3")
+    saved(store, "m", prompt_tokens=1000, answer_tokens=200, seconds=12, answer_seconds=10)
+    speed = expected_speed(store, "m", 135_000_000)
+    assert speed.measured and speed.output_tokens_per_second == pytest.approx(20)

@@ -17,7 +17,9 @@ from pages.ui.coverage import render_study
 from pages.ui.quotes import context_button, where
 from persona import api
 from persona.core.documents import Passage
+from persona.core.naming import distinct_names
 from persona.core.records import Run
+from persona.core.run_warnings import group_warnings, split_warnings
 from persona.core.safe_text import escape_markdown
 from persona.core.schema import CLAIM_SECTIONS, Claim, Evidence, Persona
 from persona.core.verdicts import persona_status, quote_verdict
@@ -72,11 +74,19 @@ def _claim_line(claim: Claim) -> str:
 
 
 def render_persona(
-    persona: Persona, *, key: str, run_id: str | None = None, show_quotes: bool = False
+    persona: Persona,
+    *,
+    key: str,
+    run_id: str | None = None,
+    show_quotes: bool = False,
+    name: str | None = None,
 ) -> None:
-    """A persona card: who they are first, then every statement with its quotes."""
+    """A persona card: who they are first, then every statement with its quotes.
+
+    ``name`` is the persona's name told apart from the others of its run (see
+    :func:`persona.core.naming.distinct_names`)."""
     with st.container(border=True, key=f"card_{key}"):
-        st.markdown(f"### {escape_markdown(persona.name)}")
+        st.markdown(f"### {escape_markdown(name or persona.name)}")
         who = " · ".join(escape_markdown(p) for p in (persona.role, persona.age) if p.strip())
         st.markdown(f"**{who}**")
         status = persona_status(persona)
@@ -130,9 +140,12 @@ def render_personas(personas: Sequence[Persona], *, key: str, run_id: str | None
     """Cards side by side (up to three a row), with one switch to show every quote."""
     show = st.toggle("Show all quotes", key=f"expand_{key}", help="Open every statement's quotes.")
     columns = st.columns(min(len(personas), 3) or 1)
+    names = distinct_names(p.name for p in personas)
     for index, persona in enumerate(personas):
         with columns[index % len(columns)]:
-            render_persona(persona, key=f"{key}_{index}", run_id=run_id, show_quotes=show)
+            render_persona(
+                persona, key=f"{key}_{index}", run_id=run_id, show_quotes=show, name=names[index]
+            )
 
 
 def render_downloads(run: Run, *, key: str, passages: Sequence[Passage] | None = None) -> None:
@@ -154,6 +167,21 @@ def _maker(run: Run, fmt: ExportFormat, passages: Sequence[Passage] | None) -> C
     return lambda: api.export_file(run, fmt, passages=passages).data
 
 
+def render_warnings(warnings: Sequence[str], *, failed: bool = False) -> None:
+    """One line per kind of warning with its count; every detail in an expander."""
+    groups = group_warnings(warnings)
+    if not groups:
+        return
+    lines = "\n".join(f"- {escape_markdown(group.line)}" for group in groups)
+    (st.error if failed else st.warning)(lines, icon=":material/warning:")
+    details = [detail for group in groups for detail in group.details]
+    if len(details) > len(groups) or any(g.line not in g.details for g in groups):
+        with st.expander(f"Details ({len(details)})", icon=":material/list:"):
+            for group in groups:
+                st.markdown(f"**{escape_markdown(group.line)}**")
+                st.markdown("\n".join(f"- {escape_markdown(d)}" for d in group.details))
+
+
 def render_run(run: Run, *, key: str, passages: Sequence[Passage] | None = None) -> None:
     """A saved run: what it was, how it went, its personas and its exports."""
     files = ", ".join(f.name for f in run.files) or "no files"
@@ -164,7 +192,7 @@ def render_run(run: Run, *, key: str, passages: Sequence[Passage] | None = None)
         + f" · {escape_markdown(files)} · {STATUS_LABELS.get(run.status, run.status)}"
     )
     if run.message:
-        (st.error if run.status == "failed" else st.warning)(escape_markdown(run.message))
+        render_warnings(split_warnings(run.message), failed=run.status == "failed")
     if run.raw_answers:
         with st.expander(
             "The model's unusable answers (kept for inspection)", icon=":material/receipt_long:"

@@ -13,6 +13,7 @@ from pages.ui.uploads import read_uploads
 from persona.core.conversation import ChatTurn, Quote
 from persona.core.documents import Passage
 from persona.core.errors import InputError, PersonaError
+from persona.core.naming import distinct_names
 from persona.core.records import Run
 from persona.core.safe_text import escape_markdown
 from persona.core.schema import Evidence
@@ -96,10 +97,22 @@ def _chat(run: Run, key: str, reading: Reading | None) -> None:
         "passages it rests on, shown word for word. Where the data says nothing, the persona "
         "says so."
     )
-    names = [p.name for p in run.personas]
+    names = distinct_names(p.name for p in run.personas)
+    for number, persona in enumerate(run.personas):
+        if persona.unusable:
+            st.caption(
+                escape_markdown(
+                    f"{names[number]} cannot be talked to: it is marked unusable "
+                    f"({'; '.join(persona.unusable)})."
+                )
+            )
+    usable = [i for i, persona in enumerate(run.personas) if not persona.unusable]
+    if not usable:
+        st.info("No persona of this run is usable, so there is no one to talk to.")
+        return
     index = st.selectbox(
         "Persona",
-        range(len(names)),
+        usable,
         format_func=lambda i: names[i],
         key=f"chat_persona_{key}",
     )

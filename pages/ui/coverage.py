@@ -6,12 +6,65 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from persona.core.coverage import READABLE_ROWS, Coverage
 from persona.core.overlap import Pair
 from persona.core.records import Run
 from persona.core.safe_text import escape_markdown
 from persona.history.study_report import measures
 
 CELL_PX = 22
+"""Height of a heatmap row: room for one line of 11 px labels, so labels never overlap."""
+MIN_HEIGHT_PX = 2 * CELL_PX
+EMPTY_CELL = "#f2f4f7"
+"""A cell no quote falls in is light grey with a border, so it shows on a white page."""
+
+
+def heatmap(cover: Coverage) -> alt.LayerChart:
+    """Participants (or groups of them, see :meth:`Coverage.rows`) × the personas that count.
+
+    The height follows the rows (at most :data:`READABLE_ROWS`), so it stays readable from one
+    participant to thousands.
+    """
+    rows = cover.rows()
+    names = [cover.personas[i] for i in cover.counted]
+    cells = pd.DataFrame(
+        [
+            (row.label, name, cited, len(row.participants))
+            for row in rows
+            for name, cited in zip(names, row.cited, strict=True)
+        ],
+        columns=["Participant", "Persona", "Passages cited", "Participants"],
+    )
+    base = alt.Chart(cells).encode(
+        x=alt.X(
+            "Persona:N",
+            sort=names,
+            title=None,
+            axis=alt.Axis(orient="top", labelAngle=-30, labelLimit=160, labelOverlap="greedy"),
+        ),
+        y=alt.Y(
+            "Participant:N",
+            sort=[row.label for row in rows],
+            title=None,
+            axis=alt.Axis(labelLimit=260, labelFontSize=11, labelOverlap="greedy"),
+        ),
+    )
+    squares = base.mark_rect(stroke="#d0d5dd", strokeWidth=1).encode(
+        color=alt.condition(
+            alt.datum["Passages cited"] > 0,
+            alt.Color(
+                "Passages cited:Q", scale=alt.Scale(scheme="blues", domainMin=0), legend=None
+            ),
+            alt.value(EMPTY_CELL),
+        ),
+        tooltip=["Participant", "Participants", "Persona", "Passages cited"],
+    )
+    labels = base.mark_text(fontSize=11).encode(
+        text=alt.condition(alt.datum["Passages cited"] > 0, "Passages cited:Q", alt.value("")),
+        color=alt.value("black"),
+    )
+    height = max(MIN_HEIGHT_PX, CELL_PX * len(rows))
+    return (squares + labels).properties(height=height)
 
 
 def render_study(run: Run, *, key: str) -> None:
@@ -23,36 +76,31 @@ def render_study(run: Run, *, key: str) -> None:
     if not cover.known:
         st.caption(cover.summary)
         return
-    cells = pd.DataFrame(cover.cells(), columns=["Participant", "Persona", "Passages cited"])
-    heatmap = (
-        alt.Chart(cells)
-        .mark_rect(stroke="white")
-        .encode(
-            x=alt.X("Persona:N", sort=list(cover.personas), title=None),
-            y=alt.Y("Participant:N", sort=list(cover.participants), title=None),
-            color=alt.Color(
-                "Passages cited:Q", scale=alt.Scale(scheme="blues", domainMin=0), legend=None
-            ),
-            tooltip=["Participant", "Persona", "Passages cited"],
+    if cover.counted:
+        if len(cover.participants) > READABLE_ROWS:
+            st.caption(
+                f"{len(cover.participants):,} participants, shown in groups cited by the same "
+                "personas."
+            )
+        st.altair_chart(heatmap(cover), key=f"coverage_{key}")
+    left_out = [cover.personas[i] for i in range(len(cover.personas)) if not cover.counts(i)]
+    if left_out:
+        st.caption(
+            escape_markdown(f"Left out of the coverage (marked unusable): {', '.join(left_out)}.")
         )
-    )
-    labels = heatmap.mark_text(fontSize=11).encode(
-        text=alt.condition(alt.datum["Passages cited"] > 0, "Passages cited:Q", alt.value("")),
-        color=alt.value("black"),
-    )
-    height = max(80, CELL_PX * len(cover.participants))
-    st.altair_chart((heatmap + labels).properties(height=height), key=f"coverage_{key}")
     message = escape_markdown(cover.summary)
     if cover.missing:
         st.warning(message, icon=":material/person_off:")
     else:
         st.success(message, icon=":material/groups:")
+    if not cover.counted:
+        return
     st.dataframe(
         pd.DataFrame(
             {
-                "Persona": list(cover.personas),
-                "Share of the study": [cover.share(i) for i in range(len(cover.personas))],
-                "Represents": [", ".join(cover.represented(i)) for i in range(len(cover.personas))],
+                "Persona": [cover.personas[i] for i in cover.counted],
+                "Share of the study": [cover.share(i) for i in cover.counted],
+                "Represents": [", ".join(cover.represented(i)) for i in cover.counted],
             }
         ),
         column_config={

@@ -7,7 +7,6 @@ that started it picks it up again. A closed tab stops it (see :func:`session_ali
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 
 import streamlit as st
@@ -21,8 +20,6 @@ from persona.core.units import format_duration
 
 POLL_S = 0.25
 """How often the page redraws the elapsed time while waiting for events."""
-STREAM_CHARS = 3000
-"""How much of the model's streamed answer is shown."""
 
 
 def session_alive() -> Callable[[], bool]:
@@ -107,23 +104,17 @@ def follow_job(key: str, *, label: str) -> None:
     )
     clock = right.empty()
     with st.status("Stopping…" if stopping else label, expanded=True, state="running") as box:
+        # Stages in words with their counts; what the model types is never shown here (a
+        # failed run keeps its unusable answers for inspection, see pages.ui.cards).
         steps = st.container()
-        stream = st.empty()
-        text = ""
         shown = 0
-        shown_at = 0.0
         while not job.done:
-            text += "".join(event.text for event in job.drain(timeout=POLL_S))
+            job.drain(timeout=POLL_S)
             if len(job.steps) > shown:
                 for step in job.steps[shown:]:
                     steps.markdown(safe(step.message))
                 shown = len(job.steps)
-                text = ""
-                stream.empty()
                 if not stopping:
                     box.update(label=safe_line(job.steps[-1].message))
-            if text and time.monotonic() - shown_at > POLL_S:
-                stream.code(text[-STREAM_CHARS:], language="json", wrap_lines=True)
-                shown_at = time.monotonic()
             clock.caption(timing(job))  # each redraw is also where a click interrupts
     st.rerun()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -16,6 +17,7 @@ from persona import api
 from persona.core.settings import Settings
 from persona.ingest import Reading
 from persona.ingest.columns import TableChoice, choices_to_options
+from persona.ingest.sample import SAMPLE_DESCRIPTION, SAMPLE_STUDY
 
 
 def upload_limit_mb() -> float:
@@ -31,6 +33,8 @@ class Upload:
     choices: dict[str, TableChoice]
     interviewers: dict[str, str]
     """The interviewer chosen for each transcript, by file name ("" for nobody)."""
+    sample: bool = False
+    """Whether this is the sample study shipped with Persona (:func:`offer_sample`)."""
 
 
 def read_uploads(
@@ -92,8 +96,58 @@ def render_reading(reading: Reading) -> None:
         )
 
 
-def uploaded_reading(*, key: str, label: str, help: str, disabled: bool = False) -> Upload | None:
-    """The file uploader, the column preview of its tables, and the report of what was read."""
+SAMPLE_BUTTON = "Try it with a sample study"
+
+
+def sample_key(key: str) -> str:
+    """The session flag that says the uploader ``key`` uses the sample study (set it on
+    another page, then switch to this one, to open the sample there)."""
+    return f"sample_{key}"
+
+
+def offer_sample(*, key: str, disabled: bool = False) -> bool:
+    """The "Try it with a sample study" button; True once it was clicked (the button is then
+    gone until "Stop using the sample")."""
+    if st.session_state.get(sample_key(key)):
+        return True
+    st.button(
+        SAMPLE_BUTTON,
+        key=f"{sample_key(key)}_button",
+        icon=":material/science:",
+        disabled=disabled,
+        help=f"Loads {SAMPLE_DESCRIPTION} shipped with Persona, to see what it makes before "
+        "you bring your own files.",
+        on_click=partial(st.session_state.__setitem__, sample_key(key), True),
+    )
+    return False
+
+
+def _sample(key: str, disabled: bool) -> Upload:
+    """The sample study, read once per session, with a way back to your own files."""
+    reading = st.session_state.get(f"reading_{sample_key(key)}")
+    if not isinstance(reading, Reading):
+        reading = api.read_sample()
+        st.session_state[f"reading_{sample_key(key)}"] = reading
+    st.info(
+        f"**{SAMPLE_STUDY}**: {SAMPLE_DESCRIPTION}. Upload files above to use your own "
+        "research instead.",
+        icon=":material/science:",
+    )
+    if st.button(
+        "Stop using the sample", key=f"{sample_key(key)}_stop", type="tertiary", disabled=disabled
+    ):
+        st.session_state[sample_key(key)] = False
+        st.rerun()
+    render_reading(reading)
+    return Upload(reading, {}, {}, sample=True)
+
+
+def uploaded_reading(
+    *, key: str, label: str, help: str, disabled: bool = False, sample: bool = False
+) -> Upload | None:
+    """The file uploader, the column preview of its tables, and the report of what was read.
+
+    With ``sample``, a page without uploads offers the sample study (:func:`offer_sample`)."""
     limit = upload_limit_mb()
     uploads = st.file_uploader(
         label,
@@ -110,6 +164,8 @@ def uploaded_reading(*, key: str, label: str, help: str, disabled: bool = False)
             "for larger files."
         )
     if not uploads:
+        if sample and offer_sample(key=key, disabled=disabled):
+            return _sample(key, disabled)
         return None
     choices = column_choices(uploads, key=key)
     interviewers = interviewer_choices(uploads, key=key)

@@ -15,7 +15,7 @@ from persona.cli.chat import cmd_chat
 from persona.cli.compare import cmd_compare
 from persona.cli.edit import add_parser as add_edit_parser
 from persona.cli.study import print_study, print_verdicts
-from persona.cli.terminal import ProgressLine
+from persona.cli.terminal import ProgressLine, print_warnings
 from persona.core.crashlog import log_unexpected
 from persona.core.engine_settings import (
     ENGINES,
@@ -394,8 +394,7 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
             file=sys.stderr,
         )
         return EXIT_CANCELLED
-    for warning in job.warnings:
-        print(f"Warning: {warning}", file=sys.stderr)
+    print_warnings(job.warnings)
     if args.hybrid:
         preview = prepare(
             run,
@@ -473,8 +472,7 @@ def cmd_resume(args: argparse.Namespace, engine: Engine) -> int:
     job = api.resume(reading, run_id, engine=engine, store=store)
     print(f"Model: {job.run.model}. {job.plan.describe()}", file=sys.stderr)
     _drive(iter(job))
-    for warning in job.warnings:
-        print(f"Warning: {warning}", file=sys.stderr)
+    print_warnings(job.warnings)
     run = job.run
     print(api.save_export(run, args.format, args.out, passages=reading.passages))
     print_verdicts(run)

@@ -17,8 +17,11 @@ def print_study(run: Run, stream: TextIO | None = None) -> None:
     print("Coverage:", file=out)
     if cover.known:
         for index, name in enumerate(cover.personas):
+            if not cover.counts(index):
+                print(f"  {name}: {cover.share_text(index)}", file=out)
+                continue
             who = ", ".join(cover.represented(index)) or "no one (no quote found in your data)"
-            print(f"  {name}: {cover.share(index):.0%} of participants — {who}", file=out)
+            print(f"  {name}: {cover.share_text(index)} of participants — {who}", file=out)
     print(f"  {cover.summary}", file=out)
     print(f"Distinctness: {distinct.summary}", file=out)
     for pair in distinct.pairs:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import TextIO
 
 from rich.console import Console
@@ -20,6 +21,7 @@ from rich.progress import (
 )
 
 from persona.core.progress import Progress
+from persona.core.run_warnings import group_warnings
 
 
 def describe(event: Progress) -> str:
@@ -79,3 +81,13 @@ class ProgressLine:
             self._bar.stop()
         self._bar = self._task = None
         self._done = 0.0
+
+
+def print_warnings(warnings: Sequence[str], stream: TextIO | None = None) -> None:
+    """One line per kind of warning with its count; the details are with the run in History."""
+    out = stream or sys.stderr
+    groups = group_warnings(warnings)
+    for group in groups:
+        print(f"Warning: {group.line}", file=out)
+    if any(len(g.details) > 1 or g.line not in g.details for g in groups):
+        print("The details of each warning are with the run in History.", file=out)

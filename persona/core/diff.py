@@ -32,6 +32,8 @@ CHOOSABLE_FIELDS: dict[str, str] = {
     "participants": "Participants",
 }
 """The fields a user can take from either version (see :func:`merge`), with their labels."""
+NO_CHANGES = "No changes: the refined version is word for word the draft."
+"""What track changes shows when the two versions are the same."""
 MATCH_AT = 50.0
 """Claims at least this similar (0..100) are the same claim, edited."""
 
@@ -187,6 +189,12 @@ def field_changes(draft: Persona, refined: Persona) -> list[FieldChange]:
     people = ", ".join(draft.participants), ", ".join(refined.participants)
     changes.append(FieldChange("participants", "Participants", _status(*people), *people))
     return changes
+
+
+def changed_fields(draft: Persona, refined: Persona) -> list[FieldChange]:
+    """The fields and claims that differ between the two versions (track changes); empty
+    when nothing changed, which is shown as :data:`NO_CHANGES`."""
+    return [c for c in field_changes(draft, refined) if c.status != "unchanged"]
 
 
 def field_choices(taken: Iterable[str]) -> dict[str, Version]:

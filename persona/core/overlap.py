@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from persona.core.coverage import Coverage
+from persona.core.naming import distinct_names
 from persona.core.schema import Persona
 from persona.core.words import terms
 
@@ -52,6 +53,7 @@ class Distinctness:
     """Pairwise overlap of a run's personas."""
 
     personas: tuple[str, ...]
+    """Persona names, told apart (``Anna Berg (2)``)."""
     pairs: tuple[Pair, ...]
 
     def pair(self, i: int, j: int) -> Pair | None:
@@ -98,4 +100,5 @@ def distinctness(personas: Sequence[Persona], cover: Coverage | None = None) -> 
                     too_alike=score >= SIMILAR or (same_people and score >= CLOSE),
                 )
             )
-    return Distinctness(personas=tuple(p.name for p in personas), pairs=tuple(pairs))
+    names = tuple(distinct_names(p.name for p in personas))
+    return Distinctness(personas=names, pairs=tuple(pairs))

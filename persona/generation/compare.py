@@ -167,7 +167,12 @@ def _persona_cells(persona: Persona, cover: Coverage | None, index: int) -> dict
         for claim in persona.goals + persona.pain_points
     )
     weak = sum(bool(ev.weak_support) for ev in persona.all_evidence())
-    who = ", ".join(cover.represented(index)) if cover and cover.known else "unknown"
+    if cover is None or not cover.known:
+        who = "unknown"
+    elif not cover.counts(index):
+        who = cover.share_text(index)
+    else:
+        who = ", ".join(cover.represented(index))
     return {
         "persona": f"{persona.name} — {persona.role} ({persona_status(persona).text})",
         "quote": _quote(persona.quote),

@@ -207,7 +207,8 @@ def make_plan(
     else:
         result = plan(passages, **kwargs)
     if speed is not None:
-        result = replace(result, estimated_seconds=estimate_seconds(result, speed, request))
+        seconds = estimate_seconds(result, speed, request)
+        result = replace(result, estimated_seconds=seconds, estimate_measured=speed.measured)
     return result
 
 

@@ -15,6 +15,7 @@ from persona.core.coverage import speakers
 from persona.core.errors import GenerationError, InputError, PersonaError
 from persona.core.progress import Progress
 from persona.core.records import FileRef, PersonaRecord, Run, RunStatus, suggest_study
+from persona.core.run_warnings import join_warnings
 from persona.core.verdicts import run_summary
 from persona.engines.base import Engine
 from persona.generation.checks import check_personas
@@ -23,7 +24,7 @@ from persona.generation.language import with_language
 from persona.generation.planner import Plan
 from persona.generation.references import Finding
 from persona.generation.research import keep_copy
-from persona.history.speeds import measured_speed
+from persona.history.speeds import expected_speed
 from persona.history.store import Store
 from persona.ingest import Reading
 from persona.ingest.columns import Choices, choices_to_options
@@ -77,7 +78,7 @@ class SavedGeneration:
         self.reading = reading
         self.store = store
         request = with_language(request, reading.passages)
-        speed = measured_speed(store, request.model)
+        speed = expected_speed(store, request.model, engine.describe(request.model).parameters)
         self.generation = Generation(
             engine,
             reading.passages,
@@ -193,7 +194,7 @@ class SavedGeneration:
                 self.run.records[index] = PersonaRecord(draft=persona)
                 self.store.update_record(self.run.id, index, self.run.records[index])
             warnings = self.generation.result.warnings
-            self._finish("partial" if warnings else "complete", " ".join(warnings))
+            self._finish("partial" if warnings else "complete", join_warnings(warnings))
             finished = True
             summary = run_summary(self.run.personas)
             yield Progress("done", summary.text, fraction=1.0)

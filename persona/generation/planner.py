@@ -73,7 +73,14 @@ class Plan:
     """The most merge calls this plan can need (counted up front)."""
     merge_rounds: int = 0
     estimated_seconds: float | None = None
-    """From this machine's measured speed for the model; None when never measured."""
+    """How long the run should take here (see :func:`estimate_text`); None when unknown."""
+    estimate_measured: bool = True
+    """Whether the estimate rests on the model's measured speed here, not a cautious guess."""
+
+    @property
+    def estimate(self) -> str:
+        """``About 70 s on this computer.`` (see :func:`estimate_text`)."""
+        return estimate_text(self.estimated_seconds, measured=self.estimate_measured)
 
     @property
     def persona_calls(self) -> int:
@@ -103,7 +110,7 @@ class Plan:
             if self.persona_calls > 1
             else "1 call for the personas"
         )
-        duration = _duration(self.estimated_seconds)
+        duration = f" {self.estimate}" if self.estimate else ""
         if self.mode == "single":
             return (
                 f"Your data ({tokens}) fits in one prompt: {persona_calls}, with a "
@@ -127,15 +134,22 @@ class Plan:
         )
 
 
-def _duration(seconds: float | None) -> str:
+def estimate_text(seconds: float | None, *, measured: bool = True) -> str:
+    """``About 70 s on this computer.``; a guess says so (the model has not run here yet)."""
     if seconds is None:
         return ""
     if seconds < 90:
-        return f" About {max(1, round(seconds))} s on this machine."
-    minutes = round(seconds / 60)
-    if minutes < 90:
-        return f" About {minutes} min on this machine."
-    return f" About {seconds / 3600:.1f} h on this machine."
+        amount = f"{max(1, round(seconds))} s"
+    elif seconds < 90 * 60:
+        amount = f"{round(seconds / 60)} min"
+    else:
+        amount = f"{seconds / 3600:.1f} h"
+    if measured:
+        return f"About {amount} on this computer."
+    return (
+        f"About {amount} on this computer (a cautious guess: this model has not run "
+        "here yet; the first run measures its speed)."
+    )
 
 
 def plan(

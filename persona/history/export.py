@@ -19,9 +19,11 @@ from persona.core.context import quote_context, short_excerpt
 from persona.core.diff import field_changes
 from persona.core.documents import Passage
 from persona.core.records import Run
+from persona.core.run_warnings import short_status
 from persona.core.safe_text import escape_markdown
 from persona.core.schema import CLAIM_SECTIONS, Claim, Evidence, Persona
 from persona.core.verdicts import persona_status, quote_verdict
+from persona.history.headings import Headings, run_headings
 from persona.history.study_report import persona_columns, report_json, report_markdown
 
 CSV_COLUMNS = (
@@ -91,19 +93,20 @@ def to_markdown(run: Run, passages: Sequence[Passage] | None = None) -> str:
     """
     created = run.created_at.astimezone()
     model = run.model + (f", refined with {run.frontier_model}" if run.frontier_model else "")
+    h = run_headings(run)
     lines = [
-        f"# Personas — {created:%Y-%m-%d %H:%M %Z}",
+        f"# {h.personas} — {created:%Y-%m-%d %H:%M %Z}",
         "",
-        f"- **Model:** {model}",
-        f"- **Files:** {', '.join(f.name for f in run.files) or 'none'}",
-        f"- **Verification:** {run.summary.text}",
+        f"- **{h.model}:** {model}",
+        f"- **{h.files}:** {', '.join(f.name for f in run.files) or 'none'}",
+        f"- **{h.verification}:** {run.summary.text}",
     ]
     if run.status != "complete":
-        lines.append(f"- **Status:** ⚠ {run.status}" + (f" — {run.message}" if run.message else ""))
+        lines.append(f"- **{h.status}:** ⚠ {_inline(short_status(run.status, run.message))}")
     for number, record in enumerate(run.records, start=1):
         persona = record.current
         lines += ["", f"## {number}. {_inline(persona.name)}", ""]
-        lines.append(f"**Role:** {_inline(persona.role)} · **Age:** {_inline(persona.age)}")
+        lines.append(f"**{h.role}:** {_inline(persona.role)} · **{h.age}:** {_inline(persona.age)}")
         status = persona_status(persona)
         if not status.usable:
             lines += ["", f"**⚠ {_inline(status.text)}**"]
@@ -114,7 +117,7 @@ def to_markdown(run: Run, passages: Sequence[Passage] | None = None) -> str:
             lines += ["", f"**Score:** {record.score:g}" + (f" — {reasons}" if reasons else "")]
         lines += ["", _inline(persona.bio), "", _quote_line(persona.quote)]
         lines += _excerpt(persona.quote, passages)
-        lines += _markdown_claims(persona, passages)
+        lines += _markdown_claims(persona, passages, h)
     if run.records:
         lines += report_markdown(run, _inline)
     return "\n".join(lines) + "\n"
@@ -198,13 +201,15 @@ def changes_markdown(run: Run) -> str:
     return "\n".join(lines)
 
 
-def _markdown_claims(persona: Persona, passages: Sequence[Passage] | None) -> list[str]:
+def _markdown_claims(
+    persona: Persona, passages: Sequence[Passage] | None, headings: Headings
+) -> list[str]:
     lines: list[str] = []
     for section in CLAIM_SECTIONS:
         claims: list[Claim] = getattr(persona, section)
         if not claims:
             continue
-        lines += ["", f"### {SECTION_TITLES[section]}", ""]
+        lines += ["", f"### {headings.section(section)}", ""]
         for claim in claims:
             lines.append(f"- {_inline(claim.text)}")
             quotes = [[_quote_line(ev), *_excerpt(ev, passages)] for ev in claim.evidence] or [

@@ -42,7 +42,7 @@ def _run_header(document: Document, sheet: Handout) -> None:
     if not sheet.sheets:
         document.add_paragraph("This run has no personas.")
         return
-    document.add_heading("Personas", level=2)
+    document.add_heading(sheet.headings.personas, level=2)
     for persona in sheet.sheets:
         document.add_paragraph(
             persona.name

@@ -37,9 +37,10 @@ _MARGIN = 16.0
 class _Document(FPDF):
     """An A4 document whose pages carry the run's title and a page number."""
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, page: str = "Page") -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.run_title = title
+        self.page_label = page
         self.set_margins(_MARGIN, 14.0, _MARGIN)
         self.set_auto_page_break(auto=True, margin=16.0)
         self.set_title(title)
@@ -55,13 +56,13 @@ class _Document(FPDF):
         self.set_y(-11)
         self.set_font(FONT, "", 8)
         self.set_text_color(*MUTED)
-        self.cell(0, 4, f"Page {self.page_no()} · made with Persona", align="R")
+        self.cell(0, 4, f"{self.page_label} {self.page_no()} · Persona", align="R")
 
 
 def to_pdf(run: Run) -> bytes:
     """The PDF of ``run``: a page per persona (a long persona continues on the next page)."""
     sheet = handout(run)
-    pdf = _Document(f"{sheet.title} — {' · '.join(sheet.about[:1])}")
+    pdf = _Document(f"{sheet.title} — {' · '.join(sheet.about[:1])}", sheet.headings.page)
     _add_fonts(pdf, _needs_fallback(sheet))
     if not sheet.sheets:
         pdf.add_page()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from persona.core.coverage import Coverage, coverage
 from persona.core.records import Run
+from persona.core.run_warnings import short_status
 from persona.core.schema import CLAIM_SECTIONS, Evidence, Persona
 from persona.core.verdicts import (
     PersonaStatus,
@@ -21,7 +22,8 @@ from persona.core.verdicts import (
     quote_verdict,
     run_summary,
 )
-from persona.history.export import SECTION_TITLES, cite
+from persona.history.export import cite
+from persona.history.headings import ENGLISH, Headings, run_headings
 
 
 @dataclass(frozen=True)
@@ -73,45 +75,50 @@ class Handout:
     about: tuple[str, ...]
     """Lines about the run: when, which model, which files, how many quotes were found."""
     sheets: tuple[PersonaSheet, ...]
+    headings: Headings = ENGLISH
+    """Headings in the study's language (see :mod:`persona.history.headings`)."""
 
 
 def handout(run: Run) -> Handout:
     """The handout of ``run``: its current personas, with a line about the run."""
     created = run.created_at.astimezone()
     model = run.model + (f", refined with {run.frontier_model}" if run.frontier_model else "")
+    h = run_headings(run)
     about = [
-        f"Made {created:%Y-%m-%d %H:%M} with {model}",
-        f"Files: {', '.join(f.name for f in run.files) or 'none'}",
-        f"Verification: {run.summary.text}",
+        f"{h.made}: {created:%Y-%m-%d %H:%M} · {h.model}: {model}",
+        f"{h.files}: {', '.join(f.name for f in run.files) or 'none'}",
+        f"{h.verification}: {run.summary.text}",
     ]
     if run.status != "complete":
-        about.append(f"Status: {run.status}" + (f" — {run.message}" if run.message else ""))
+        about.append(f"{h.status}: {short_status(run.status, run.message)}")
     cover = coverage(run.personas, run.speakers)
     if run.records:
-        about.append(f"Coverage: {cover.summary}")
+        about.append(f"{h.coverage}: {cover.summary}")
     sheets = tuple(
-        _sheet(record.current, record.refine_error or "", _represents(cover, index))
+        _sheet(record.current, record.refine_error or "", _represents(cover, index), h)
         for index, record in enumerate(run.records)
     )
-    return Handout(run.study or "Personas", tuple(about), sheets)
+    return Handout(run.study or h.personas, tuple(about), sheets, h)
 
 
 def _represents(cover: Coverage, index: int) -> str:
     """``Represents 3 of 8 participants (38%): R1, R4, R7`` (empty without coverage data)."""
-    if not cover.known:
+    if not cover.known or not cover.counts(index):
         return ""
     who = cover.represented(index)
     line = (
         f"Represents {len(who)} of {len(cover.participants)} participants "
-        f"({cover.share(index):.0%})"
+        f"({cover.share_text(index)})"
     )
     return line + (": " + ", ".join(who) if who else "")
 
 
-def _sheet(persona: Persona, refine_error: str, represents: str) -> PersonaSheet:
+def _sheet(
+    persona: Persona, refine_error: str, represents: str, headings: Headings
+) -> PersonaSheet:
     sections = tuple(
         SectionItem(
-            SECTION_TITLES[section],
+            headings.section(section),
             tuple(
                 ClaimItem(claim.text, tuple(_quote(ev) for ev in claim.evidence))
                 for claim in getattr(persona, section)

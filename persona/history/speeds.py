@@ -20,7 +20,12 @@ class ModelSpeed:
     """Tokens read per second of call time left after writing (prompt processing and loading)."""
     output_tokens_per_second: float
     runs: int
-    """How many runs the measurement is based on."""
+    """How many runs the measurement is based on (0: a cautious guess, see
+    :func:`expected_speed`)."""
+
+    @property
+    def measured(self) -> bool:
+        return self.runs > 0
 
     def seconds_for(self, prompt_tokens: int, output_tokens: int) -> float:
         """Estimated seconds for calls that read and write this many tokens in all."""
@@ -59,6 +64,33 @@ def measured_speed(store: Store, model: str, *, runs: int = 20) -> ModelSpeed | 
         prompt_tokens_per_second=read_rate,
         output_tokens_per_second=answer_tokens / writing_seconds,
         runs=used,
+    )
+
+
+GUESS_PARAMETERS = 8_000_000_000
+"""The size assumed of a model whose size is not known (a common local model)."""
+GUESS_WRITE_PER_BILLION = 8.0
+"""Tokens per second a 1-billion-parameter model writes on a modest CPU, on the slow side:
+writing speed falls about in proportion to the parameters read per token."""
+GUESS_READ_PER_BILLION = 60.0
+"""Tokens per second such a model reads (prompt processing is several times faster)."""
+
+
+def expected_speed(store: Store | None, model: str, parameters: int | None) -> ModelSpeed:
+    """The model's measured speed here, else a cautious guess from its size.
+
+    The guess (``runs == 0``) errs on the slow side so an estimate rarely promises too
+    little; the first run measures the real speed, and later plans use it.
+    """
+    own = measured_speed(store, model) if store is not None else None
+    if own is not None:
+        return own
+    billions = (parameters or GUESS_PARAMETERS) / 1e9
+    return ModelSpeed(
+        model=model,
+        prompt_tokens_per_second=GUESS_READ_PER_BILLION / billions,
+        output_tokens_per_second=GUESS_WRITE_PER_BILLION / billions,
+        runs=0,
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from persona.core.coverage import Coverage, coverage
 from persona.core.overlap import Distinctness, distinctness
 from persona.core.records import Run
+from persona.history.headings import run_headings
 
 
 def measures(run: Run) -> tuple[Coverage, Distinctness]:
@@ -28,7 +29,7 @@ def report_json(run: Run) -> dict[str, Any]:
                 {
                     "name": name,
                     "represents": list(cover.represented(i)),
-                    "share": round(cover.share(i), 3),
+                    "share": _rounded(cover.share(i)),
                     "cited_passages": dict(cover.cited[i]),
                 }
                 for i, name in enumerate(cover.personas)
@@ -52,26 +53,27 @@ def report_json(run: Run) -> dict[str, Any]:
 def report_markdown(run: Run, inline: Callable[[str], str]) -> list[str]:
     """The Markdown sections on coverage and distinctness; ``inline`` makes text one line."""
     cover, distinct = measures(run)
+    h = run_headings(run)
 
     def cell(text: str) -> str:
         return inline(text).replace("|", "/")
 
-    lines = ["", "## Coverage", "", inline(cover.summary)]
-    if cover.known and cover.personas:
-        names = [cell(n) for n in cover.personas]
+    lines = ["", f"## {h.coverage}", "", inline(cover.summary)]
+    if cover.known and cover.counted:
+        names = [cell(cover.personas[i]) for i in cover.counted]
         lines += ["", "| Participant | " + " | ".join(names) + " |"]
         lines.append("|---|" + "---:|" * len(names))
         for participant in cover.participants:
-            counts = [str(c.get(participant, 0) or "") for c in cover.cited]
+            counts = [str(cover.cited[i].get(participant, 0) or "") for i in cover.counted]
             lines.append(
                 f"| {inline(participant).replace('|', '/')} | " + " | ".join(counts) + " |"
             )
         lines.append(
             "| **Share of the study** | "
-            + " | ".join(f"{cover.share(i):.0%}" for i in range(len(names)))
+            + " | ".join(cover.share_text(i) for i in cover.counted)
             + " |"
         )
-    lines += ["", "## Distinctness", "", inline(distinct.summary)]
+    lines += ["", f"## {h.distinctness}", "", inline(distinct.summary)]
     if distinct.pairs:
         lines += [
             "",
@@ -91,6 +93,9 @@ def persona_columns(run: Run) -> list[tuple[str, str]]:
     if not cover.known:
         return [("", "")] * len(cover.personas)
     return [
-        ("; ".join(cover.represented(i)), f"{cover.share(i):.0%}")
-        for i in range(len(cover.personas))
+        ("; ".join(cover.represented(i)), cover.share_text(i)) for i in range(len(cover.personas))
     ]
+
+
+def _rounded(share: float | None) -> float | None:
+    return None if share is None else round(share, 3)
