@@ -28,7 +28,7 @@ from persona.core.records import Run
 from persona.core.schema import Persona
 from persona.engines.base import Engine
 from persona.engines.registry import make_engine, parallel_requests
-from persona.generation.edit import PersonaEdit, apply_edit, check_edited
+from persona.generation.edit import ClaimEdit, PersonaEdit, apply_edit, check_edited
 from persona.generation.evidence import verify_personas
 from persona.generation.generate import GenerationRequest, make_plan
 from persona.generation.pipeline import SavedGeneration
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "ClaimEdit",
     "Edited",
     "ExportedFile",
     "GenerationJob",
