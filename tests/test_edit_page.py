@@ -12,8 +12,17 @@ from persona.core.records import Run
 from persona.history.store import Store
 from persona.ingest import Reading
 from tests.browser import closed_url
+from tests.fake_ollama import FakeOllama
 from tests.test_edit import MEALS, read_study, saved_run
-from tests.test_pages import assert_no_exception, clear_caches, open_page, stored_runs, values
+from tests.test_pages import (
+    assert_no_exception,
+    clear_caches,
+    generate,
+    open_page,
+    sample_files,
+    stored_runs,
+    values,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -98,3 +107,23 @@ def test_without_the_text_wording_is_edited_and_a_bad_edit_is_refused(
     assert persona.name == "Ben Okoro" and persona.unusable
     assert any("same name as Ben Okoro" in e for e in values(at.error))
     assert any("Quotes kept their earlier verdicts" in c for c in values(at.caption))
+
+
+def test_generate_results_can_be_edited_with_the_uploaded_files(
+    fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch, store: Store
+) -> None:
+    monkeypatch.setenv("OLLAMA_HOST", fake_ollama.url)
+    at = generate(open_page("generate"), sample_files())
+    [listing] = store.list()
+    run = store.get(listing.id)
+    assert [e.label for e in at.expander if e.label.startswith("Edit this persona")] == [
+        f"Edit this persona: {p.name}" for p in run.personas
+    ]
+    assert not any("To cite passages" in i for i in values(at.info)), "the uploads are at hand"
+    key = "edit_generated_0_0"
+    cites = at.multiselect(key=f"{key}_goals_1_cites")
+    assert len(cites.options) > len(cites.value), "the study's passages are offered"
+    at.text_input(key=f"{key}_role").set_value("Edited role")
+    save(at)
+    assert store.get(run.id).personas[0].role == "Edited role"
+    assert any("Saved a new version" in s for s in values(at.success))

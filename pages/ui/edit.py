@@ -33,7 +33,7 @@ from persona.ingest import Reading
 from persona.ingest.columns import choices_from_options
 
 SAVED = "edit_saved_{}"
-"""Session-state key (per run ID) of the message about the last saved edit."""
+"""Session-state key (per form ``key``) of the last edit saved there: (run ID, index, edit)."""
 FIRST_WORDS = 8
 
 
@@ -162,19 +162,21 @@ def render_editor(run: Run, index: int, *, key: str) -> None:
             saved = st.form_submit_button("Save as a new version", type="primary")
         if saved:
             change = PersonaEdit(name=name, age=age, role=role, bio=bio, claims=claims)
-            _save(run, index, change, passages)
-        message = st.session_state.get(SAVED.format(run.id))
-        if message and message[0] == index:
-            _saved(message[1])
+            _save(run, index, change, passages, key=key)
+        saved_here = st.session_state.get(SAVED.format(key))
+        if saved_here and saved_here[:2] == (run.id, index):
+            _saved(saved_here[2])
 
 
-def _save(run: Run, index: int, change: PersonaEdit, passages: list[Passage] | None) -> None:
+def _save(
+    run: Run, index: int, change: PersonaEdit, passages: list[Passage] | None, *, key: str
+) -> None:
     try:
         edited = api.edit(run, index, change, passages=passages, store=store())
     except PersonaError as exc:
         show_error(exc)
         return
-    st.session_state[SAVED.format(run.id)] = (index, edited)
+    st.session_state[SAVED.format(key)] = (run.id, index, edited)
     st.rerun()
 
 
