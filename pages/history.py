@@ -100,9 +100,9 @@ for study, runs in groups.items():
                 "Status": STATUS_LABELS.get(s.status, s.status),
                 "Personas": s.personas_text,
                 "Evidence": s.summary.quotes_text,
+                "Files": ", ".join(s.file_names),
                 "Model": s.model + (f" + {s.frontier_model}" if s.frontier_model else ""),
                 "Engine": s.engine,
-                "Files": ", ".join(s.file_names),
             }
             for s in runs
         ]

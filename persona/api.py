@@ -28,8 +28,8 @@ from persona.core.records import Run
 from persona.core.schema import Persona
 from persona.engines.base import Engine
 from persona.engines.registry import make_engine, parallel_requests
+from persona.generation.checks import check_personas
 from persona.generation.edit import ClaimEdit, PersonaEdit, apply_edit, check_edited
-from persona.generation.evidence import verify_personas
 from persona.generation.generate import GenerationRequest, make_plan
 from persona.generation.pipeline import SavedGeneration
 from persona.generation.pipeline import can_resume as _can_resume
@@ -249,8 +249,11 @@ def resume(
 
 
 def verify(personas: Sequence[Persona], reading: Reading) -> list[Persona]:
-    """The personas with every quote checked against the study (``verified``, ``score``)."""
-    return verify_personas(list(personas), reading.passages)
+    """The personas with the checks every version gets
+    (:func:`~persona.generation.checks.check_personas`): every quote checked word for word
+    against the study (``verified``), weak support, who each persona is based on, and
+    ``unusable`` with its reasons."""
+    return check_personas(list(personas), reading.passages)
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,7 @@ def test_plan_export_and_verify(study_folder: Path, fake_ollama: FakeOllama) -> 
     checked = persona.verify(run.personas, study)
     assert [p.name for p in checked] == [p.name for p in run.personas]
     assert all(e.verified is not None for p in checked for e in p.all_evidence())
+    assert [p.unusable for p in checked] == [p.unusable for p in run.personas]  # same checks
     target = study_folder / "personas.md"
     data = persona.export(run, "md", target)
     assert target.read_bytes() == data and run.personas[0].name in data.decode()

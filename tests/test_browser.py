@@ -306,9 +306,7 @@ def test_generate_download_and_find_in_history(
     exported = Path(download.value.path()).read_text(encoding="utf-8")
     assert download.value.suggested_filename.endswith(".json")
     data = json.loads(exported)
-    run = Run.model_validate(
-        {key: value for key, value in data["run"].items() if key != "summary"}
-    )
+    run = Run.model_validate({key: value for key, value in data["run"].items() if key != "summary"})
     assert [p["name"] for p in data["personas"]] == names
     assert [record.current.name for record in run.records] == names
     assert all(e.verified for r in run.records for e in r.current.all_evidence())

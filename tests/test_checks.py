@@ -236,3 +236,17 @@ def test_a_misbehaving_model_never_gets_an_unusable_persona_presented_as_usable(
     for reason in EXPECTED.values():
         assert reason in told  # each persona was sent back with its reasons
     assert json.loads(answers[0])  # the fake's answers are valid JSON: only content is bad
+
+
+@pytest.mark.parametrize(
+    ("claim", "quote", "weak"),
+    [
+        ("代替品が届いて困っている", "佐藤：先週は代替品が届きました。", False),
+        ("電話で人と話したい", "佐藤：先週は代替品が届きました。", True),
+        ("Falsche Ersatzprodukte ärgern sie", "Letzte Woche kamen wieder Ersatzprodukte.", False),
+    ],
+)
+def test_weak_support_reads_unspaced_scripts_by_character_pairs(claim, quote, weak) -> None:
+    from persona.generation.references import weak_support
+
+    assert weak_support(claim, quote) is weak

@@ -14,8 +14,8 @@ import pytest
 from persona.core.errors import InputError
 from persona.core.records import FileRef, PersonaRecord, Run
 from persona.core.schema import Claim, Evidence, Persona
-from persona.core.verdicts import QuoteVerdict
-from persona.history.export import CSV_COLUMNS, NO_QUOTE, cite, to_csv, to_json, to_markdown
+from persona.core.verdicts import QuoteVerdict, cite
+from persona.history.export import CSV_COLUMNS, NO_QUOTE, to_csv, to_json, to_markdown
 from persona.history.formats import export_run
 
 VERIFIED = QuoteVerdict("in your data").text

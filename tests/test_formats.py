@@ -15,10 +15,9 @@ from pypdf import PdfReader
 from persona.core.coverage import speakers
 from persona.core.records import FileRef, PersonaRecord, Run
 from persona.core.schema import Claim, Evidence, Persona
-from persona.core.verdicts import quote_verdict
+from persona.core.verdicts import cite, quote_verdict
 from persona.generation.evidence import verify_personas
 from persona.generation.research import keep_copy, passages_from_copy
-from persona.history.export import cite
 from persona.history.formats import FORMATS, MIME_TYPES, export_run, file_name, write_new
 from persona.ingest import read_files
 from tests.survey_files import QUALTRICS_RESPONSES, qualtrics_xlsx

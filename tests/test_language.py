@@ -94,7 +94,9 @@ def test_the_whole_flow_in_each_language(code: str, tmp_path: Path) -> None:
             engine, reading, GenerationRequest(model="llama3.2:3b", count=2), store
         )
         list(local.events())
-        [call] = fake.log("/api/chat")
+        # The fake cites passages unrelated to its claims (weak support), so the persona call
+        # is repaired; the first call shows what the model is told.
+        call = fake.log("/api/chat")[0]
         run = store.get(local.run.id)
 
         # the model was told the language, and given the data as written

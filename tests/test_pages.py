@@ -425,7 +425,9 @@ def test_history_lists_renders_searches_and_deletes_a_run(
     assert_no_exception(at)
     table = at.dataframe[0].value
     assert len(table) == 1
-    assert table["Personas"].tolist() == ["3 usable personas of 3"]
+    assert table["Personas"].tolist() == [run.summary.personas_text]  # "3 usable personas of 3"
+    assert table["Evidence"].tolist() == [run.summary.quotes_text]
+    assert run.summary.usable == 3
     assert table["Status"].tolist() == ["✅ complete"]
     assert table["Files"].tolist() == [", ".join(p.name for p in SAMPLES)]
     assert summary.title in values(at.subheader)

@@ -12,11 +12,13 @@ import io
 import json
 import re
 from datetime import datetime, timezone
+from pathlib import Path
 
 import docx
 import pytest
 from pypdf import PdfReader
 
+from persona.cli.commands import EXIT_OK, main
 from persona.cli.study import print_verdicts
 from persona.core.records import FileRef, PersonaRecord, Run
 from persona.core.schema import Claim, Evidence, Persona
@@ -30,6 +32,7 @@ from persona.core.verdicts import (
     run_summary,
 )
 from persona.history.formats import export_run
+from persona.history.store import Store
 
 REASON = "12 of 12 claims cite the same passage (P4)"
 
@@ -115,10 +118,11 @@ def test_summary_text(summary: RunSummary, text: str) -> None:
     assert summary.text == text
 
 
-def _text(run: Run, face: str, capsys: pytest.CaptureFixture[str]) -> str:
+def _text(run: Run, face: str, capsys: pytest.CaptureFixture[str], out: Path) -> str:
     """What a face shows of ``run``, as text."""
-    if face == "cli":
-        print_verdicts(run)
+    if face == "cli":  # `persona export`, as a user runs it, on the run saved in History
+        Store().save(run)
+        assert main(["export", run.id, "--format", "json", "--out", str(out)]) == EXIT_OK
         return capsys.readouterr().err
     _, data, _ = export_run(run, face)
     if face == "pdf":
@@ -132,8 +136,10 @@ FACES = ["json", "md", "csv", "pdf", "docx", "cli"]
 
 
 @pytest.mark.parametrize("face", FACES)
-def test_every_face_marks_the_unusable_persona_with_its_reasons(run, face, capsys) -> None:
-    text = " ".join(_text(run, face, capsys).split())
+def test_every_face_marks_the_unusable_persona_with_its_reasons(
+    run, face, capsys, tmp_path
+) -> None:
+    text = " ".join(_text(run, face, capsys, tmp_path).split())
     if face == "json":
         data = json.loads(text)
         statuses = [(p["name"], p["status"], p["unusable"]) for p in data["personas"]]
@@ -146,8 +152,8 @@ def test_every_face_marks_the_unusable_persona_with_its_reasons(run, face, capsy
 
 
 @pytest.mark.parametrize("face", [f for f in FACES if f != "cli"])
-def test_every_face_shows_the_same_summary_and_verdicts(run, face, capsys) -> None:
-    text = _text(run, face, capsys)
+def test_every_face_shows_the_same_summary_and_verdicts(run, face, capsys, tmp_path) -> None:
+    text = _text(run, face, capsys, tmp_path)
     flat = " ".join(text.split())
     if face == "json":
         data = json.loads(text)
@@ -179,3 +185,27 @@ def test_the_cli_shows_the_summary_and_each_personas_verdict(run, capsys) -> Non
     assert "Dana Ortiz: usable · 2 of 3 quotes in your data" in err
     assert f"⚠ Walter Lind: unusable: {REASON} · 3 of 3 quotes in your data" in err
     assert "Sofia Reyes: usable · 2 quotes, not checked against your data" in err
+
+
+def _cards(run_json: str) -> None:
+    """The app's run view (cards, summary, exports), as the Generate and History pages show it."""
+    from pages.ui.cards import render_run
+    from persona.core.records import Run
+
+    render_run(Run.model_validate_json(run_json), key="verdicts")
+
+
+def test_the_cards_show_the_same_summary_status_and_verdicts(run) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_cards, args=(run.model_dump_json(),), default_timeout=30)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    at.toggle(key="expand_verdicts").set_value(True).run()  # show every quote
+    assert [i.value for i in at.info] == [SUMMARY]
+    assert [e.value.replace("\\", "") for e in at.error] == [f"Unusable: {REASON}"]
+    shown = "\n".join(str(m.value) for m in [*at.markdown, *at.caption]).replace("\\", "")
+    verdicts = re.findall(rf"p01\.md, line 4 · ([✓⚠] (?:{'|'.join(LABELS.values())}))", shown)
+    expected = [quote_verdict(e).text for p in run.personas for e in p.all_evidence()]
+    assert sorted(verdicts) == sorted(expected)
+    assert verdicts.count("✓ in your data") == 5

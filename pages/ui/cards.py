@@ -56,7 +56,7 @@ def render_evidence(evidence: Evidence, *, run_id: str | None, key: str) -> None
         f"{verdict.text}"
     )
     for note in verdict.notes:
-        st.caption(f"⚠️ {note.capitalize()}.")
+        st.caption(f"⚠️ {note[:1].upper()}{note[1:]}.")
     if verdict.found == "not found":
         st.caption(
             "This quote is not word for word in the uploaded files: the model may have "
@@ -91,7 +91,7 @@ def render_persona(
         st.markdown(f"**{who}**")
         status = persona_status(persona)
         if not status.usable:
-            st.error(escape_markdown(status.text.capitalize()), icon=":material/block:")
+            st.error(escape_markdown(status.title), icon=":material/block:")
         first, rest = summary_line(persona.bio)
         st.markdown(f"#### {escape_markdown(first)}")
         if rest:

@@ -189,7 +189,7 @@ def _saved(edited: api.Edited) -> None:
         icon=":material/check:",
     )
     if not status.usable:
-        st.error(safe(status.text[:1].upper() + status.text[1:]), icon=":material/block:")
+        st.error(safe(status.title), icon=":material/block:")
     if not edited.checked_against_data:
         st.caption("Quotes kept their earlier verdicts: the study's text is not at hand.")
     track_changes(edited.changes)

@@ -18,8 +18,8 @@ from persona.core.errors import PersonaError
 from persona.core.records import Run
 from persona.core.safe_text import escape_markdown
 from persona.core.schema import Evidence
+from persona.core.verdicts import cite
 from persona.generation.research import passages_from_copy
-from persona.history.export import cite
 from persona.ingest.columns import choices_from_options
 
 READING_KEYS = ("reading_generate", "reading_hybrid")
@@ -29,7 +29,7 @@ CONTEXT_PASSAGES = "context_passages_{}"
 
 
 def where(evidence: Evidence) -> str:
-    """Where the quote is (see :func:`persona.history.export.cite`), as one line."""
+    """Where the quote is (see :func:`persona.core.verdicts.cite`), as one line."""
     return ", ".join(part for part in cite(evidence) if part) or "source not given"
 
 

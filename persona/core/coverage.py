@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from persona.core.documents import Passage
 from persona.core.naming import distinct_names
 from persona.core.schema import Evidence, Persona
+from persona.core.verdicts import cite
 
 _TABLE_LOCATORS = ("row ", "record ")
 """Locators of survey answers and records: without a respondent ID, each is a participant."""
@@ -204,8 +205,7 @@ def _cited_slots(evidence: Iterable[Evidence], places: Mapping[str, int]) -> set
     for ev in evidence:
         if ev.verified is False:
             continue
-        source = ev.matched_source if ev.verified else ev.source
-        locator = (ev.matched_locator if ev.verified else ev.locator) or ""
+        source, locator = cite(ev)
         first, _, last = locator.partition(_RANGE)
         start = places.get(place(source or "", first.strip()).casefold())
         if start is None:

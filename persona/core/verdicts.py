@@ -69,6 +69,13 @@ class QuoteVerdict:
         )
 
 
+def cite(evidence: Evidence) -> tuple[str, str]:
+    """(source, locator) of a quote: where verification found it, else what the model said."""
+    if evidence.verified and evidence.matched_source:
+        return evidence.matched_source, evidence.matched_locator or ""
+    return evidence.source, evidence.locator
+
+
 def quote_verdict(evidence: Evidence) -> QuoteVerdict:
     """The verdict on ``evidence``: in your data only when it was found word for word."""
     found: Found = (
@@ -100,6 +107,11 @@ class PersonaStatus:
     def text(self) -> str:
         """``usable``, or ``unusable: <reasons>``."""
         return self.label if self.usable else f"{UNUSABLE}: {'; '.join(self.reasons)}"
+
+    @property
+    def title(self) -> str:
+        """:attr:`text` as a heading: ``Unusable: <reasons>``."""
+        return self.text[:1].upper() + self.text[1:]
 
 
 def persona_status(persona: Persona) -> PersonaStatus:

@@ -45,6 +45,11 @@ def words(text: str) -> list[str]:
     return found
 
 
+def unspaced(text: str) -> bool:
+    """Whether ``text`` has characters of a script written without spaces (Chinese, Japanese)."""
+    return _UNSPACED.search(text) is not None
+
+
 def _split(word: str) -> list[str]:
     """A mixed word ("app予約") as its spaced parts and single unspaced characters."""
     parts: list[str] = []

@@ -34,6 +34,7 @@ from persona.core.schema import (
     soft_list,
     trimmed,
 )
+from persona.core.words import terms, unspaced
 
 MAX_CITED = 3
 """Passages one claim or finding may cite."""
@@ -348,8 +349,21 @@ _STOP = frozenset(
 )
 
 
+_KANA = re.compile("[\u3040-\u309f]+")
+
+
 def _stems(text: str) -> set[str]:
-    return {w[:5] for w in re.findall(r"[^\W\d_]{4,}", text.casefold()) if w not in _STOP}
+    """Content words (their first five letters) and, in scripts written without spaces, pairs
+    of characters other than hiragana only (:func:`~persona.core.words.terms`): what a claim
+    and its quote share."""
+    found = set()
+    for term in terms(text):
+        if unspaced(term):
+            if not _KANA.fullmatch(term):  # pairs of hiragana are grammar ("した"), not content
+                found.add(term)
+        elif len(term) >= 4 and term.isalpha() and term not in _STOP:
+            found.add(term[:5])
+    return found
 
 
 def weak_support(claim: str, passage: str) -> bool:

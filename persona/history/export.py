@@ -22,7 +22,7 @@ from persona.core.records import Run
 from persona.core.run_warnings import short_status
 from persona.core.safe_text import escape_markdown
 from persona.core.schema import CLAIM_SECTIONS, Claim, Evidence, Persona
-from persona.core.verdicts import persona_status, quote_verdict
+from persona.core.verdicts import cite, persona_status, quote_verdict
 from persona.history.headings import Headings, run_headings
 from persona.history.study_report import persona_columns, report_json, report_markdown
 
@@ -48,13 +48,6 @@ SECTION_TITLES = {
 }
 NO_QUOTE = "⚠ no quote supports this"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cite(evidence: Evidence) -> tuple[str, str]:
-    """(source, locator) of a quote: where verification found it, else what the model said."""
-    if evidence.verified and evidence.matched_source:
-        return evidence.matched_source, evidence.matched_locator or ""
-    return evidence.source, evidence.locator
 
 
 def to_json(run: Run) -> str:

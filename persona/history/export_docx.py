@@ -57,7 +57,7 @@ def _persona(document: Document, persona: PersonaSheet) -> None:
     if persona.subtitle:
         _muted(document.add_paragraph(), persona.subtitle)
     if not persona.status.usable:
-        status = document.add_paragraph().add_run(persona.status.text.capitalize())
+        status = document.add_paragraph().add_run(persona.status.title)
         status.bold = True
         status.font.color.rgb = WARN
     if persona.note:

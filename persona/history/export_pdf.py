@@ -82,7 +82,7 @@ def _persona_page(pdf: FPDF, persona: PersonaSheet, run: Handout | None) -> None
         _write(pdf, persona.subtitle, 12, color=MUTED, height=6)
     pdf.ln(2)
     if not persona.status.usable:
-        _write(pdf, persona.status.text.capitalize(), 10.5, bold=True, color=WARN)
+        _write(pdf, persona.status.title, 10.5, bold=True, color=WARN)
     if persona.note:
         _write(pdf, persona.note, 9, color=WARN)
     _write(pdf, persona.bio, 10.5)

@@ -18,11 +18,11 @@ from persona.core.schema import CLAIM_SECTIONS, Evidence, Persona
 from persona.core.verdicts import (
     PersonaStatus,
     QuoteVerdict,
+    cite,
     persona_status,
     quote_verdict,
     run_summary,
 )
-from persona.history.export import cite
 from persona.history.headings import ENGLISH, Headings, run_headings
 
 
