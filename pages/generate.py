@@ -7,6 +7,7 @@ import streamlit as st
 
 from pages.ui.cards import render_run
 from pages.ui.chat import render_chat
+from pages.ui.edit import render_editor, render_edits
 from pages.ui.errors import show_error, show_next_step
 from pages.ui.jobs import finish_job, follow_job, job_running, start_job
 from pages.ui.pickers import engine_caption, installed_models, pick_language, pick_model
@@ -160,5 +161,8 @@ if run_id:
     else:
         st.subheader("Personas")
         render_run(run, key="generated", passages=reading.passages if reading else None)
+        for index, record in enumerate(run.records):
+            render_edits(record, key=f"generated_{index}")
+            render_editor(run, index, key="generated")
         render_chat(run, key="generated", reading=reading)
         st.page_link("pages/history.py", label="All runs are in History", icon=":material/history:")

@@ -8,6 +8,7 @@ import streamlit as st
 
 from pages.ui.cards import STATUS_LABELS, render_run
 from pages.ui.chat import render_chat
+from pages.ui.edit import render_editor, render_edits
 from pages.ui.errors import show_error
 from pages.ui.quotes import passages_for
 from pages.ui.resources import current_engine, store
@@ -98,7 +99,7 @@ for study, runs in groups.items():
             {
                 "Run": s.title,
                 "Status": STATUS_LABELS.get(s.status, s.status),
-                "Personas": s.summary.personas_text if s.persona_count else "none",
+                "Personas": s.personas_text,
                 "Evidence": s.summary.quotes_text,
                 "Files": ", ".join(s.file_names),
                 "Model": s.model + (f" + {s.frontier_model}" if s.frontier_model else ""),
@@ -193,6 +194,9 @@ spend = frontier_spend(run)
 if spend is not None:
     st.caption(escape_markdown(f"Claude: {spend.summary}"))
 render_run(run, key=f"history_{run.id}", passages=passages_for(run))
+for index, record in enumerate(run.records):
+    render_edits(record, key=f"history_{run.id}_{index}")
+    render_editor(run, index, key=f"history_{run.id}")
 render_chat(run, key=f"history_{run.id}")
 
 if api.can_resume(run, store()):

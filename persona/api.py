@@ -15,11 +15,12 @@ every run is saved to History as it goes, every quote is checked against the dat
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from persona.core.documents import Passage
+from persona.core.diff import FieldChange, field_changes
+from persona.core.documents import Passage, with_passage_ids
 from persona.core.engine_settings import load_settings
 from persona.core.errors import InputError, PersonaError
 from persona.core.progress import Progress
@@ -28,10 +29,12 @@ from persona.core.schema import Persona
 from persona.engines.base import Engine
 from persona.engines.registry import make_engine, parallel_requests
 from persona.generation.checks import check_personas
+from persona.generation.edit import ClaimEdit, PersonaEdit, apply_edit, check_edited
 from persona.generation.generate import GenerationRequest, make_plan
 from persona.generation.pipeline import SavedGeneration
 from persona.generation.pipeline import can_resume as _can_resume
 from persona.generation.planner import Plan
+from persona.generation.research import run_passages
 from persona.history.export import CSV_COLUMNS, quote_table
 from persona.history.formats import ExportFormat, export_run, write_new
 from persona.history.speeds import expected_speed
@@ -44,10 +47,14 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "ClaimEdit",
+    "Edited",
     "ExportedFile",
     "GenerationJob",
+    "PersonaEdit",
     "can_resume",
     "default_engine",
+    "edit",
     "export",
     "export_file",
     "generate",
@@ -57,6 +64,7 @@ __all__ = [
     "read_uploads",
     "resume",
     "save_export",
+    "study_passages",
     "to_dataframe",
     "verify",
 ]
@@ -303,6 +311,80 @@ def export(
         except OSError as exc:
             raise InputError(f"Could not write {target} ({exc.strerror or exc}).") from exc
     return data
+
+
+def study_passages(run: Run, reading: Reading | None = None) -> list[Passage] | None:
+    """The run's research passages with the IDs its personas cite, from ``reading`` (the
+    run's files again, checked by fingerprint) or the copy History kept; None when neither
+    is at hand. Files that are not the run's raise :class:`InputError` saying which.
+
+    Files read again are numbered in the run's order, as when the run read them, whatever
+    order they come in now."""
+    if reading is None and not run.research_text:
+        return None
+    passages = run_passages(run, reading)
+    if reading is not None and reading.documents:
+        passages = with_passage_ids([replace(p, id="") for p in passages])
+    return passages
+
+
+@dataclass(frozen=True)
+class Edited:
+    """A persona edited by hand, as saved: a new version of its record."""
+
+    run: Run
+    """The run with the edit (``run.personas[index]`` is the edited persona)."""
+    index: int
+    changes: list[FieldChange]
+    """Field by field, what the edit changed from the version before it."""
+    checked_against_data: bool
+    """The quotes were checked against the study's passages (else each kept its verdict)."""
+
+    @property
+    def persona(self) -> Persona:
+        return self.run.personas[self.index]
+
+
+def edit(
+    run: Run | str,
+    persona: int,
+    change: PersonaEdit,
+    *,
+    reading: Reading | None = None,
+    passages: Sequence[Passage] | None = None,
+    store: Store | None = None,
+) -> Edited:
+    """Edit persona ``persona`` (from 0) of ``run`` (or a run ID) by hand, and save it in
+    History as a new version; every earlier version is kept and exports and chat use it.
+
+    ``change`` holds new wording and, per statement, citations as passage IDs of the study
+    (never quote text: each quote is the passage's words). Citing a passage needs the
+    study's passages: ``passages`` (from :func:`study_passages`), else ``reading`` (the run's
+    files again) or the copy History kept. The
+    edited persona gets the checks every version gets; raises :class:`InputError` for an
+    empty name or statement, an unknown passage, or an edit that changes nothing.
+    """
+    store = store or Store()
+    saved = store.get(run) if isinstance(run, str) else run
+    if not 0 <= persona < len(saved.records):
+        raise InputError(
+            f"Run {saved.id} has no persona number {persona + 1}; it has {len(saved.records)}."
+        )
+    if passages is None:
+        passages = study_passages(saved, reading)
+    record = saved.records[persona]
+    by_id = {p.id: p for p in passages} if passages is not None else None
+    edited = apply_edit(record.current, change, by_id, files=[f.name for f in saved.files])
+    if edited == record.current:
+        raise InputError("Nothing was changed: edit a field or a citation, then save.")
+    others = [p for i, p in enumerate(saved.personas) if i != persona]
+    checked = check_edited(edited, others, passages, speakers=saved.speakers)
+    new_record = record.model_copy(update={"edits": [*record.edits, checked]})
+    store.update_record(saved.id, persona, new_record)
+    records = [new_record if i == persona else r for i, r in enumerate(saved.records)]
+    updated = saved.model_copy(update={"records": records})
+    changes = field_changes(record.current, checked)
+    return Edited(updated, persona, changes, checked_against_data=passages is not None)
 
 
 def open_history(path: str | Path | None = None) -> Store:

@@ -64,6 +64,8 @@ API_CALLS = {
     "can_resume": "persona.api.can_resume",
     "verify_personas": "persona.api.verify",
     "export_run": "persona.api.export_file or persona.api.save_export",
+    "apply_edit": "persona.api.edit",
+    "check_edited": "persona.api.edit",
 }
 
 

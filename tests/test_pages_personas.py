@@ -121,7 +121,7 @@ def test_compare_shows_two_personas_named_alike(data_dir: Path) -> None:
     entries = [("llama3.2:3b", first.id, None), ("qwen2.5:3b", second.id, None)]
     at = open_page("compare", cmp_entries=entries)
     [table] = [d.value for d in at.dataframe if "llama3.2:3b" in list(d.value.columns)]
-    assert "Anna Berg — Nurse" in table["llama3.2:3b"].tolist()
+    assert "Anna Berg — Nurse (usable)" in table["llama3.2:3b"].tolist()
     assert texts(at.markdown).count("### Anna Berg") == 4
 
 
@@ -159,7 +159,7 @@ def test_history_counts_usable_personas_of_all(data_dir: Path) -> None:
     seed(data_dir, NURSE, BROKEN)
     at = open_page("history")
     table = at.dataframe[0].value
-    assert table["Personas"].tolist() == ["1 of 2 usable"]
+    assert table["Personas"].tolist() == ["1 usable persona of 2"]
     [status] = [p for p in at.button_group if p.label == "Status"] or [None]
     assert status is not None
 

@@ -548,24 +548,6 @@ def test_chunk_findings_are_kept_in_order_and_deleted_with_the_run(tmp_path: Pat
     assert store.chunks(run.id) == []
 
 
-def test_list_counts_the_usable_personas_of_the_version_shown(store: Store) -> None:
-    broken = make_persona("P05-parent.md").model_copy(update={"unusable": ["a file name"]})
-    mended = make_persona("Ana Costa")
-    store.save(make_run(personas=(make_persona(), broken)))
-    refined = make_run(model="refined")
-    refined.records = [PersonaRecord(draft=broken, refined=mended)]  # the refined one is shown
-    store.save(refined)
-    store.save(make_run(model="empty"))
-    counts = {
-        s.model: (s.summary.usable, s.persona_count, s.summary.personas_text) for s in store.list()
-    }
-    assert counts == {
-        "llama3.2:3b": (1, 2, "1 usable persona of 2"),
-        "refined": (1, 1, "1 usable persona of 1"),
-        "empty": (0, 0, "0 usable personas of 0"),
-    }
-
-
 def test_version_5_history_counts_usable_personas_and_every_quote_again(path: Path) -> None:
     """Before version 6 an unusable persona's quotes were saved as 0 found; now its word-for-
     word quotes count, and the persona counts as unusable."""
@@ -589,3 +571,19 @@ def test_version_5_history_counts_usable_personas_and_every_quote_again(path: Pa
         conn.execute("PRAGMA user_version = 5")
     [listing] = Store(path).list()
     assert listing.summary.text == "0 usable personas of 1 · 4 of 4 quotes in your data"
+
+
+def test_list_counts_the_usable_personas_of_the_version_shown(store: Store) -> None:
+    broken = make_persona("P05-parent.md").model_copy(update={"unusable": ["a file name"]})
+    mended = make_persona("Ana Costa")
+    store.save(make_run(personas=(make_persona(), broken)))
+    refined = make_run(model="refined")
+    refined.records = [PersonaRecord(draft=broken, refined=mended)]  # the refined one is shown
+    store.save(refined)
+    store.save(make_run(model="empty"))
+    counts = {s.model: (s.summary.usable, s.persona_count, s.personas_text) for s in store.list()}
+    assert counts == {
+        "llama3.2:3b": (1, 2, "1 usable persona of 2"),
+        "refined": (1, 1, "1 usable persona of 1"),
+        "empty": (0, 0, "none"),
+    }

@@ -145,7 +145,7 @@ def _sample(key: str, disabled: bool) -> Upload:
         st.session_state[sample_key(key)] = False
         st.rerun()
     render_reading(reading)
-    return Upload(reading, {}, sample=True)
+    return Upload(reading, {}, {}, sample=True)
 
 
 def uploaded_reading(

@@ -12,6 +12,7 @@ from typing import Any
 from persona import __version__, api
 from persona.cli.chat import cmd_chat
 from persona.cli.compare import cmd_compare
+from persona.cli.edit import add_parser as add_edit_parser
 from persona.cli.hybrid import refine_step
 from persona.cli.study import print_study, print_verdicts
 from persona.cli.terminal import ProgressLine, drive, print_warnings
@@ -555,6 +556,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat.add_argument("--model", help="model to answer with (default: the run's model)")
     chat.set_defaults(func=cmd_chat)
+    add_edit_parser(sub, common)
 
     compare = sub.add_parser("compare", parents=[common], help="one study through several models")
     compare.add_argument("--models", required=True, help="two or three models, comma-separated")

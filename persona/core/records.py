@@ -47,13 +47,24 @@ class PersonaRecord(BaseModel):
     """Per field, which version the user kept."""
     chosen: Persona | None = None
     """The persona merged from ``choices``."""
+    edits: list[Persona] = Field(default_factory=list)
+    """Versions the user edited by hand, oldest first (see :mod:`persona.generation.edit`);
+    every earlier version is kept."""
     refine_error: str | None = None
     score: float | None = None
     score_reasons: list[str] = Field(default_factory=list)
 
     @property
     def current(self) -> Persona:
-        """The persona to show: the user's merge, else the refined version, else the draft."""
+        """The persona to show: the user's latest edit, else their merge, else the refined
+        version, else the draft."""
+        return self.edits[-1] if self.edits else self.before_edit
+
+    @property
+    def before_edit(self) -> Persona:
+        """The version the latest edit changed (:attr:`current` when there is no edit)."""
+        if len(self.edits) > 1:
+            return self.edits[-2]
         return self.chosen or self.refined or self.draft
 
     @property

@@ -205,7 +205,8 @@ def resolve(
             for raw in dict.fromkeys(cited.passages):
                 passage = lookup(raw)
                 if passage is not None:
-                    evidence.append(_evidence(passage, weak=weak_support(cited.text, passage.text)))
+                    weak = weak_support(cited.text, passage.text)
+                    evidence.append(passage_evidence(passage, weak=weak))
             found.weak += sum(bool(e.weak_support) for e in evidence)
             claims.append(Claim(text=cited.text, evidence=evidence))
         sections[section] = claims
@@ -213,7 +214,7 @@ def resolve(
     if passage is None:
         quote = _fallback_quote(sections)
     else:
-        quote = _evidence(passage, weak=None)
+        quote = passage_evidence(passage, weak=None)
         if draft.quote.span.strip():
             exact = find_span(draft.quote.span, passage.text)
             if exact is None:
@@ -259,7 +260,8 @@ def who_said(passages: Iterable[Passage]) -> list[str]:
     return sorted(dict.fromkeys(said), key=lambda who: -counts[who])
 
 
-def _evidence(passage: Passage, *, weak: bool | None) -> Evidence:
+def passage_evidence(passage: Passage, *, weak: bool | None) -> Evidence:
+    """A quote that is the whole of ``passage``, word for word, with its place and ID."""
     return Evidence(
         quote=passage.text,
         source=passage.source,

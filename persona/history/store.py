@@ -177,6 +177,11 @@ class RunListing:
     persona_names: tuple[str, ...] = ()
 
     @property
+    def personas_text(self) -> str:
+        """``2 usable personas of 3``, or ``none`` for a run without personas."""
+        return self.summary.personas_text if self.persona_count else "none"
+
+    @property
     def title(self) -> str:
         """The same one-line label as :attr:`Run.title`."""
         return run_title(self.study, [*self.persona_names], self.created_at, self.status)
