@@ -383,7 +383,15 @@ def test_name_columns_are_offered_as_identifiers_and_never_reach_the_model(
     assert any("Identifiers (names, e-mail addresses" in c for c in values(at.caption))
     button(at, "Generate personas").click().run()
     assert_no_exception(at)
-    asked = " ".join(str(r.body) for r in ollama.log("/api/chat") + ollama.log("/api/generate"))
+    # What Persona sent from the study: each request's messages up to the model's first own
+    # answer (a repair echoes the fake's answer back, and the fake invents names like Okafor).
+    sent = []
+    for request in ollama.log("/api/chat") + ollama.log("/api/generate"):
+        for message in request.body.get("messages") or [{"content": request.body.get("prompt")}]:
+            if message.get("role") == "assistant":
+                break
+            sent.append(str(message.get("content")))
+    asked = " ".join(sent)
     assert "the slots are gone by eight" in asked, "the answers were sent"
     for value in ("Osei", "Okafor", "Adeyemi", "malik@example.com", "first_name"):
         assert value not in asked, value

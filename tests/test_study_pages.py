@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from persona.core.safe_text import escape_markdown
 from persona.generation.chat import DECLINE, SEARCHED
 from persona.history.store import Store, history_path
-from tests.fake_ollama import BrainRequest, FakeOllama
+from tests.fake_ollama import BrainRequest, FakeOllama, SchemaBrain
 
 ROOT = Path(__file__).resolve().parents[1]
 INTERVIEWS = sorted((ROOT / "samples" / "interviews").iterdir())
@@ -112,10 +113,42 @@ def test_an_invented_answer_is_never_shown_and_the_page_says_why(
     assert not any("Joaquim" in text for text in markdown(at))
 
 
+_DATA_LINE = re.compile(r"^(?P<id>P\d+) (?:\w+: )?(?P<text>.{20,})$", re.M)
+
+
+def passage_personas(request: BrainRequest) -> str:
+    """Personas whose every claim is the words of the passage it cites (for tests about
+    something else than persona quality): what a good model would write, in the study's
+    language; any other call goes to the schema brain."""
+    if "personas" not in json.dumps(request.format or {}):
+        return SchemaBrain()(request)
+    lines = [(m["id"], m["text"].strip()) for m in _DATA_LINE.finditer(request.user_text)]
+    wanted = request.format["properties"]["personas"].get("minItems", 1)
+    personas = []
+    for n in range(wanted):
+        mine = lines[n * 4 : n * 4 + 4]
+        claim = [{"text": text, "passages": [pid]} for pid, text in mine]
+        personas.append(
+            {
+                "name": ["Lena Vogt", "Jonas Brandt", "Mira Kaya"][n % 3],
+                "age": "30-40",
+                "role": ["Berufstätige Mutter", "Student", "Rentnerin"][n % 3],
+                "bio": "Bestellt Lebensmittel online. Plant den Einkauf für die Woche.",
+                "goals": claim[:1],
+                "pain_points": claim[1:2],
+                "behaviours": claim[2:3],
+                "motivations": claim[3:4],
+                "quote": {"passage": mine[0][0], "span": ""},
+            }
+        )
+    return json.dumps({"personas": personas}, ensure_ascii=False)
+
+
 def test_a_question_in_english_on_a_german_study_is_searched_in_german(
     ollama: FakeOllama, data_dir: Path
 ) -> None:
     german = sorted((ROOT / "samples" / "languages" / "de").iterdir())
+    ollama.brain = passage_personas  # usable personas: only usable ones can be talked to
     at = open_page("generate")
     no_exception(at.file_uploader[0].set_value(files(german)).run())
     at = click(at, "Generate personas")
