@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from tests.fake_ollama import FakeOllama
+
+# Hypothesis keeps its examples and caches in .hypothesis/ of the working folder: a test run
+# never writes into the repository, so they go to a folder of this run's own.
+set_hypothesis_home_dir(tempfile.mkdtemp(prefix="persona-hypothesis-"))
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page
