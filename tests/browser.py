@@ -258,6 +258,29 @@ def go(page: Page, link: str, ready_text: str) -> None:
     wait_idle(page)
 
 
+@contextlib.contextmanager
+def dashboard_on_fake_ollama(data_dir: Path, **fake: Any) -> Iterator[str]:
+    """`streamlit run` against a fake Ollama (``fake``: its options), both stopped afterwards;
+    yields the dashboard's URL."""
+    ollama = start_fake_ollama(**fake)
+    try:
+        app = start_streamlit(ollama_host=ollama.url, data_dir=data_dir)
+        try:
+            yield app.url
+        finally:
+            app.stop()
+    finally:
+        ollama.stop()
+
+
+@contextlib.contextmanager
+def warm_browser(base_url: str) -> Iterator[BrowserContext]:
+    """A Chromium profile that has opened the dashboard once (see :func:`warm_up`)."""
+    with chromium_context() as context:
+        warm_up(context, base_url)
+        yield context
+
+
 def warm_up(context: BrowserContext, base_url: str) -> None:
     """The first session after `streamlit run` starts must open "/": a deep link as the very
     first request shows "Page not found" (a `pages/` folder sits next to app.py)."""

@@ -12,13 +12,11 @@ from playwright.sync_api import BrowserContext, expect
 from persona.history.store import Store, history_path
 from persona.ingest.sample import SAMPLE_STUDY, sample_files
 from tests.browser import (
-    chromium_context,
+    dashboard_on_fake_ollama,
     full_page_screenshot,
     open_app,
-    start_fake_ollama,
-    start_streamlit,
     wait_idle,
-    warm_up,
+    warm_browser,
 )
 
 pytestmark = pytest.mark.browser
@@ -41,19 +39,13 @@ RECORD_RAW_TEXT = """() => {
 @pytest.fixture(scope="module")
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     data_dir = tmp_path_factory.mktemp("sample-data")
-    ollama = start_fake_ollama(pull_delay=0.0, token_delay=0.01)
-    app = start_streamlit(ollama_host=ollama.url, data_dir=data_dir)
-    try:
-        yield app.url, data_dir
-    finally:
-        for service in (app, ollama):
-            service.stop()
+    with dashboard_on_fake_ollama(data_dir, pull_delay=0.0, token_delay=0.01) as url:
+        yield url, data_dir
 
 
 @pytest.fixture(scope="module")
 def browser(services: tuple[str, Path]) -> Iterator[BrowserContext]:
-    with chromium_context() as context:
-        warm_up(context, services[0])
+    with warm_browser(services[0]) as context:
         yield context
 
 

@@ -16,13 +16,11 @@ from persona.core.schema import Claim, Evidence, Persona
 from persona.history.store import Store, history_path
 from tests.browser import (
     ROOT,
-    chromium_context,
+    dashboard_on_fake_ollama,
     full_page_screenshot,
     open_app,
-    start_fake_ollama,
-    start_streamlit,
     wait_idle,
-    warm_up,
+    warm_browser,
 )
 from tests.survey_files import QUALTRICS_RESPONSES, qualtrics_xlsx
 from tests.test_browser import select
@@ -42,19 +40,13 @@ NEVER_QUOTED = [
 @pytest.fixture(scope="module")
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     data_dir = tmp_path_factory.mktemp("workflow-data")
-    ollama = start_fake_ollama(pull_delay=0.0)
-    app = start_streamlit(ollama_host=ollama.url, data_dir=data_dir)
-    try:
-        yield app.url, data_dir
-    finally:
-        for service in (app, ollama):
-            service.stop()
+    with dashboard_on_fake_ollama(data_dir, pull_delay=0.0) as url:
+        yield url, data_dir
 
 
 @pytest.fixture(scope="module")
 def browser(services: tuple[str, Path]) -> Iterator[BrowserContext]:
-    with chromium_context() as context:
-        warm_up(context, services[0])
+    with warm_browser(services[0]) as context:
         yield context
 
 
