@@ -25,12 +25,7 @@ from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
 from persona.generation.generate import GenerationRequest, participant_names
 from persona.generation.pipeline import SavedGeneration
-from persona.generation.prompts import (
-    PERSONAS_SYSTEM,
-    names_clause,
-    persona_system,
-    personas_prompt,
-)
+from persona.generation.prompts import SYSTEM, names_clause, personas_prompt
 from persona.generation.references import DRAFT_SCHEMA
 from persona.history.store import Store
 from persona.hybrid.cloud import FrontierClient
@@ -102,13 +97,16 @@ def main() -> None:
             estimate_tokens(json.dumps(body, ensure_ascii=False)) for body in sent
         )
         only_body = {
-            "system": persona_system(
-                PERSONAS_SYSTEM, args.count, names_clause(participant_names(reading.passages))
-            ),
+            "system": SYSTEM,
             "messages": [
                 {
                     "role": "user",
-                    "content": personas_prompt(reading.passages, args.count, ""),
+                    "content": personas_prompt(
+                        reading.passages,
+                        args.count,
+                        "",
+                        names=names_clause(participant_names(reading.passages)),
+                    ),
                 }
             ],
             "output_config": {"format": {"type": "json_schema", "schema": DRAFT_SCHEMA}},

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
 import pytest
 
 from persona.core.documents import Passage
+from persona.engines.ollama import OllamaClient
+from persona.engines.ollama.engine import OllamaEngine
+from persona.generation.generate import Generation, GenerationRequest
 from persona.generation.prompts import (
     DATA_TAG,
-    PERSONAS_SYSTEM,
-    SYNTHESIS_SYSTEM,
+    FINDINGS_TAG,
+    SYSTEM,
     format_data,
     format_line,
     names_clause,
-    persona_system,
     personas_prompt,
     question_labels,
+    study_prefix,
     synthesis_prompt,
 )
-from persona.ingest.base import plural
+from tests.fake_ollama import LIBRARY, BrainRequest, FakeOllama, SchemaBrain
 
 
 def passage(text: str, *, citable: bool, participant: str = "", id: str = "") -> Passage:
@@ -67,18 +75,17 @@ def test_the_data_fence_cannot_be_closed_from_inside() -> None:
 
 @pytest.mark.parametrize(
     ("count", "asked"),
-    [(1, "Exactly 1 persona.\n"), (3, "Exactly 3 personas, each for a different group")],
+    [(1, "exactly 1 persona from"), (3, "exactly 3 personas from")],
 )
-@pytest.mark.parametrize("template", [PERSONAS_SYSTEM, SYNTHESIS_SYSTEM])
+@pytest.mark.parametrize("prompt", [personas_prompt, synthesis_prompt])
 def test_persona_instructions_count_and_name_the_participants(
-    template: str, count: int, asked: str
+    prompt: Callable[..., str], count: int, asked: str
 ) -> None:
-    system = persona_system(template, count, names_clause(["Maria", "R0007"]))
-    assert asked in system
-    assert "never a participant's (the participants are: Maria) nor a file name." in system
-    assert "{" not in system
-    assert f"Write {plural(count, 'persona')} from" in personas_prompt([], count, "")
-    assert f"Write {plural(count, 'persona')} from" in synthesis_prompt([], count, "")
+    text = prompt([], count, "", names=names_clause(["Maria", "R0007"]))
+    assert f"Write {asked}" in text
+    assert ("each for a different group" in text) == (count > 1)
+    assert "never a participant's (the participants are: Maria) nor a file name." in text
+    assert "{" not in text
 
 
 def _survey(*answers: tuple[str, str], questions: bool = True) -> list[Passage]:
@@ -123,3 +130,84 @@ def test_question_labels(n: int, label: str) -> None:
     questions = [f"q{i}" for i in range(max(n + 1, 2))]
     assert question_labels(questions)[f"q{n}"] == label
     assert question_labels(["only one"]) == {}
+
+
+# --- one stable prefix for every call of a run --------------------------------------------------
+
+CONTEXT = "Basket, a grocery delivery app; interviews from March 2024."
+
+
+def _diary(lines: int) -> list[Passage]:
+    topics = ["slot", "basket", "fee", "driver", "app", "price", "label", "support"]
+    return [
+        Passage(
+            f"diary_{i % 3}.md",
+            f"line {i}",
+            f"D{i % 7}: on day {i} the {topics[i % 8]} made me {'wait' if i % 2 else 'smile'} "
+            f"and I wrote about the {topics[(i * 3) % 8]} for a while.",
+            f"P{i}",
+            f"D{i % 7}",
+        )
+        for i in range(1, lines + 1)
+    ]
+
+
+class _Misbehaving:
+    """The schema brain, except that its first chunk answer is cut off mid-JSON and
+    its first persona answer is empty: both are sent back for repair."""
+
+    def __init__(self) -> None:
+        self.brain = SchemaBrain()
+        self.spoiled: set[str] = set()
+
+    def __call__(self, request: BrainRequest) -> str:
+        kind = "personas" if "Rules for personas" in request.user_text else "findings"
+        if kind not in self.spoiled and len(request.messages) == 2:
+            self.spoiled.add(kind)
+            if kind == "findings":
+                return 'Sure! {"findings": [{"kind": "goal", "statement": "They love it", "pas'
+            return json.dumps({"personas": []})
+        return self.brain(request)
+
+
+def test_every_call_of_a_run_shares_one_prefix_and_ends_with_its_data() -> None:
+    spec = replace(LIBRARY["smollm2:135m"], context_length=2048)
+    with FakeOllama(models=[spec], brain=_Misbehaving(), chunk_chars=512) as fake:
+        request = GenerationRequest(
+            model=spec.name, count=3, per_call=1, seed=3, context=CONTEXT, language="German"
+        )
+        client = OllamaClient(fake.url)
+        generation = Generation(OllamaEngine(client), _diary(600), request)
+        list(generation.events())
+        client.close()
+        calls = [entry.body["messages"] for entry in fake.log("/api/chat")]
+    firsts = [messages for messages in calls if len(messages) == 2]
+    repairs = [messages for messages in calls if len(messages) > 2]
+    users = [messages[1]["content"] for messages in firsts]
+    chunks = [u for u in users if f"<{DATA_TAG}>" in u]
+    merges = [u for u in users if "Task: merge" in u]
+    persona_calls = [u for u in users if "Rules for personas" in u]
+    assert len(chunks) >= 3 and merges and len(persona_calls) >= 3 and len(repairs) >= 2
+    assert len(chunks) + len(merges) + len(persona_calls) == len(users)
+    repaired = {"Rules for personas" in m[1]["content"] for m in repairs}
+    assert repaired == {True, False}  # a chunk's and a persona call's
+    prefix = study_prefix(CONTEXT, "German")
+    assert CONTEXT in prefix and "in German" in prefix
+    for messages in calls:  # first tries and repairs alike
+        assert messages[0] == {"role": "system", "content": SYSTEM}
+        assert messages[1]["content"].startswith(prefix)
+    for user in users:  # the data last, after every instruction
+        tag = DATA_TAG if user in chunks else FINDINGS_TAG
+        data = user[user.index(f"<{tag}>") :]
+        assert user.endswith(f"</{tag}>") and data.count(f"<{tag}>") == 1
+    # chunk calls differ only in their data
+    assert len({u[: u.index(f"<{DATA_TAG}>")] for u in chunks}) == 1
+    # and the persona calls only from the line asking for them
+    assert len({u[: u.index("Write exactly")] for u in persona_calls}) == 1
+
+
+def test_the_system_text_names_no_count_or_limit() -> None:
+    """Anything that varies per call (personas asked, findings allowed) is in the user
+    message, after the study prefix, so the system text is the same for every call."""
+    assert re.findall(r"\d+", SYSTEM) == ["12", "12"]  # the example ID, twice
+    assert "{" not in SYSTEM

@@ -157,10 +157,11 @@ def call_options(
     )
 
 
-def _overhead(system: str, extra: str) -> int:
-    """Prompt tokens around the data. The ``format`` schema constrains decoding; it is not
-    part of the prompt, so it costs no context."""
-    return estimate_tokens(system) + estimate_tokens(extra)
+def _overhead(prompt: str) -> int:
+    """Prompt tokens around the data: the system text and ``prompt`` (a call's user message
+    without its data). The ``format`` schema constrains decoding; it is not part of the
+    prompt, so it costs no context."""
+    return estimate_tokens(prompts.SYSTEM) + estimate_tokens(prompt)
 
 
 def make_plan(
@@ -183,22 +184,20 @@ def make_plan(
     names = prompts.names_clause(participant_names(passages))
     done = set(covered)
     remaining = [p for p in passages if p.id not in done] if done else list(passages)
+    context, language = request.context, request.language
     kwargs: dict[str, Any] = {
         "count": request.count,
         "context_limit": limit,
         "prompt_overhead": _overhead(
-            prompts.persona_system(prompts.PERSONAS_SYSTEM, request.count, names),
-            prompts.personas_prompt([], request.count, request.context, language=request.language),
+            prompts.personas_prompt([], request.count, context, names=names, language=language)
         ),
         "findings_overhead": _overhead(
-            prompts.FINDINGS_SYSTEM.format(limit=12),
-            prompts.findings_prompt([], request.context, language=request.language),
+            prompts.findings_prompt([], context, limit=12, language=language)
         ),
         "synthesis_overhead": _overhead(
-            prompts.persona_system(prompts.SYNTHESIS_SYSTEM, request.count, names),
-            prompts.synthesis_prompt([], request.count, request.context, language=request.language),
+            prompts.synthesis_prompt([], request.count, context, names=names, language=language)
         ),
-        "merge_overhead": _overhead(prompts.MERGE_SYSTEM, prompts.merge_prompt([])),
+        "merge_overhead": _overhead(prompts.merge_prompt([], context, limit=12, language=language)),
         "per_call": request.per_call,
         "factor": factor,
     }
@@ -367,15 +366,16 @@ class Generation:
         plan_ = self.plan
         yield Progress("plan", plan_.describe(), fraction=0.0, eta=plan_.estimated_seconds)
         try:
+            names = prompts.names_clause(self.names)
             if plan_.mode == "single":
                 citable = [p.id for p in plan_.chunks[0] if p.citable]
                 personas = yield from self._write_personas(
-                    prompts.PERSONAS_SYSTEM,
                     lambda _call, count, written: prompts.personas_prompt(
                         plan_.chunks[0],
                         count,
                         self.request.context,
                         written,
+                        names=names,
                         language=self.request.language,
                     ),
                     lambda _call: citable,
@@ -384,12 +384,12 @@ class Generation:
             else:
                 shares = yield from self._findings_for_persona_calls()
                 personas = yield from self._write_personas(
-                    prompts.SYNTHESIS_SYSTEM,
                     lambda call, count, written: prompts.synthesis_prompt(
                         shares[call % len(shares)],
                         count,
                         self.request.context,
                         written,
+                        names=names,
                         language=self.request.language,
                     ),
                     lambda call: list(
@@ -520,7 +520,11 @@ class Generation:
         if factor <= 1.0 or not pending:
             return
         plan_ = self.plan
-        overhead = _overhead(prompts.FINDINGS_SYSTEM.format(limit=12), self.request.context)
+        overhead = _overhead(
+            prompts.findings_prompt(
+                [], self.request.context, limit=12, language=self.request.language
+            )
+        )
         capacity = chunk_capacity(
             plan_.context_limit, plan_.findings_tokens, int(overhead * factor)
         )
@@ -552,9 +556,8 @@ class Generation:
         allowed = [p.id for p in chunk if p.citable]
         findings = drain(
             self._ask_findings(
-                prompts.FINDINGS_SYSTEM.format(limit=limit),
                 prompts.findings_prompt(
-                    chunk, self.request.context, language=self.request.language
+                    chunk, self.request.context, limit=limit, language=self.request.language
                 ),
                 allowed,
                 limit,
@@ -573,7 +576,15 @@ class Generation:
         plan_ = self.plan
         if plan_.synthesis_findings:
             return plan_.synthesis_findings * plan_.finding_tokens
-        overhead = _overhead(prompts.SYNTHESIS_SYSTEM, self.request.context)
+        overhead = _overhead(
+            prompts.synthesis_prompt(
+                [],
+                self.request.count,
+                self.request.context,
+                names=prompts.names_clause(self.names),
+                language=self.request.language,
+            )
+        )
         return int((plan_.context_limit - plan_.answer_tokens - overhead) / SAFETY)
 
     def _findings_for_persona_calls(self) -> Generator[Progress, None, list[list[Finding]]]:
@@ -606,8 +617,12 @@ class Generation:
             steps: list[Step[list[Finding]]] = [
                 partial(
                     self._ask_findings,
-                    prompts.MERGE_SYSTEM.format(limit=merge_output_limit(len(batch))),
-                    prompts.merge_prompt(batch),
+                    prompts.merge_prompt(
+                        batch,
+                        self.request.context,
+                        limit=merge_output_limit(len(batch)),
+                        language=self.request.language,
+                    ),
                     list(dict.fromkeys(pid for f in batch for pid in f.passages)),
                     merge_output_limit(len(batch)),
                     f"Merging findings, round {round_}, batch {n} of {len(batches)}",
@@ -647,7 +662,6 @@ class Generation:
 
     def _write_personas(
         self,
-        system: str,
         prompt_for: Callable[[int, int, Sequence[str]], str],
         allowed_for: Callable[[int], Sequence[str]],
         *,
@@ -671,7 +685,7 @@ class Generation:
             asks = [(call, min(per_call, count - call * per_call)) for call in range(calls)]
             for again in range(self.request.max_repairs + 1):
                 lost = yield from self._persona_round(
-                    system, prompt_for, allowed_for, asks, personas, calls, again=again
+                    prompt_for, allowed_for, asks, personas, calls, again=again
                 )
                 asks = [(call, missing) for call, missing in sorted(lost.items()) if missing]
                 if not asks:
@@ -683,7 +697,7 @@ class Generation:
                 if want <= 0:
                     break
                 yield from self._persona_round(
-                    system, prompt_for, allowed_for, [(call, want)], personas, calls, again=0
+                    prompt_for, allowed_for, [(call, want)], personas, calls, again=0
                 )
         kept = personas.kept
         if not kept and not personas.unusable:
@@ -709,7 +723,6 @@ class Generation:
 
     def _persona_round(
         self,
-        system: str,
         prompt_for: Callable[[int, int, Sequence[str]], str],
         allowed_for: Callable[[int], Sequence[str]],
         asks: Sequence[tuple[int, int]],
@@ -723,7 +736,6 @@ class Generation:
         before it are done. Returns per call how many of its personas repeated one of an
         earlier call's: left out, and asked for ``again`` (the round: from 0) until the
         repairs run out, when they are reported."""
-        names = prompts.names_clause(self.names)
         existing = list(personas.kept)
         written = [f"{p.name} ({p.role})" for p in existing]
         steps: list[Step[_Outcome]] = []
@@ -732,7 +744,6 @@ class Generation:
             steps.append(
                 partial(
                     self._ask_personas,
-                    prompts.persona_system(system, want, names),
                     prompt_for(call, want, written),
                     allowed_for(call),
                     want,
@@ -794,7 +805,6 @@ class Generation:
 
     def _ask_personas(
         self,
-        system: str,
         prompt: str,
         allowed: Sequence[str],
         want: int,
@@ -806,7 +816,7 @@ class Generation:
     ) -> Generator[Progress, None, _Outcome]:
         """One persona call with repairs for the invalid or degenerate personas only (thread-
         safe: it may run beside other calls)."""
-        base = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
+        base = _opening(prompt)
         messages = base
         outcome = _Outcome()
         text = ""
@@ -879,7 +889,6 @@ class Generation:
 
     def _ask_findings(
         self,
-        system: str,
         prompt: str,
         allowed: Sequence[str],
         limit: int,
@@ -892,7 +901,7 @@ class Generation:
             FINDINGS_SCHEMA, allowed, enum=self.engine.capabilities.schema_enum, items=limit
         )
         permitted = set(allowed)
-        base = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
+        base = _opening(prompt)
         messages = base
         text = ""
         for attempt in range(self.request.max_repairs + 1):
@@ -1005,6 +1014,12 @@ class Generation:
                 "(one sentence per claim)"
             )
         return text, ""
+
+
+def _opening(prompt: str) -> list[dict[str, str]]:
+    """A call's first messages: the run's one system text, then ``prompt`` (which starts with
+    the study prefix): every call of a run shares them up to what it asks for."""
+    return [{"role": "system", "content": prompts.SYSTEM}, {"role": "user", "content": prompt}]
 
 
 def _tokens(messages: Sequence[Mapping[str, str]]) -> int:

@@ -32,9 +32,9 @@ from persona.core.progress import Progress
 from persona.core.records import PersonaRecord, Run, Version
 from persona.core.schema import Persona
 from persona.core.tokens import estimate_tokens
+from persona.generation import prompts
 from persona.generation.checks import check_personas
 from persona.generation.planner import PERSONA_ANSWER_TOKENS, REFERENCED_PERSONA_TOKENS
-from persona.generation.prompts import PERSONAS_SYSTEM
 from persona.history.store import Store
 from persona.hybrid.answer import output_format, to_persona
 from persona.hybrid.cloud import DEFAULT_MAX_TOKENS, FrontierClient
@@ -158,7 +158,9 @@ def frontier_only_cost(
     """What sending the whole corpus to the frontier model would cost instead."""
     corpus = sum(estimate_tokens(f"{p.locator}: {p.text}") for p in passages)
     return prices.cost(
-        model, corpus + estimate_tokens(PERSONAS_SYSTEM), count * PERSONA_ANSWER_TOKENS
+        model,
+        corpus + estimate_tokens(prompts.SYSTEM + prompts.personas_prompt([], count, "")),
+        count * PERSONA_ANSWER_TOKENS,
     )
 
 
