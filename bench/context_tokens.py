@@ -1,24 +1,32 @@
-"""Tokens sent to the model for a corpus larger than its context, against the corpus's own tokens.
+"""Tokens a real llama.cpp server EVALUATES for a corpus larger than the model's context.
 
 Run from the repository root: ``python -m bench.context_tokens [--factors 2 5 10]``.
-For each factor, builds a realistic study (interview transcripts as Markdown, a survey export as
-CSV) whose estimated tokens (`estimate_tokens` over the passages read) are
-that many times the model's context window, reads it with :func:`persona.ingest.read_files`
-and runs the real generation (`Generation`: plan, map over chunks,
-merge, synthesis, repairs) against the fake Ollama server (``tests/fake_ollama.py``, schema
-brain) serving ``smollm2:135m``, whose ``/api/show`` reports an 8,192-token context, and the
-same model configured with a 2,048-token context (``--contexts``).
 
-Tokens sent are counted from the fake server's request log: Persona's own estimate of every
-message of every ``/api/chat`` call, and the ``prompt_eval_count`` the server reported (the fake
-counts ~4 characters per token and caps at ``num_ctx``, like Ollama). The ratio sent / corpus
-has a target of ≤ 1.2 at 5× the context, for both contexts. A breakdown shows where the extra
-tokens go.
+For each model context (``--contexts``, default 8,192 and 2,048 tokens) and factor, writes a
+realistic study (interview transcripts as Markdown, a survey export as CSV) of about that many
+times the context, reads it with :func:`persona.ingest.read_files` and runs the real generation
+(`Generation`: plan, findings per chunk, merges, persona calls, repairs) at ``parallel`` 1
+against the fake Ollama (``tests/fake_ollama.py``; findings the size a real model writes).
 
-Also printed, for information only (the target is about tokens sent): the tokens a server that
-keeps the previous prompt's cache (as Ollama does per slot) would still have to evaluate — each
-call's tokens after the longest prefix it shares with the call before it (the calls are
-sequential here), so an instruction repeated for every chunk is evaluated once.
+Every chat request Persona sent is then sent, in the same order, to a real server:
+llama-cpp-python's ``llama_cpp.server`` serving the demo model's GGUF (SmolLM2-135M, the file
+the built-in engine uses) with its prompt cache on (``--cache true``), started fresh for each
+run. It answers one token (``max_tokens`` 1, the request's JSON schema as its grammar), so what
+is measured is the prompt phase: how many tokens llama.cpp evaluated for each request after
+reusing the longest prefix it shares with what its single slot (or its RAM cache) holds,
+from the server's own verbose report (``llama_perf_context_print: prompt eval time = ... /
+N tokens``, beside llama-cpp-python's ``prefix-match hit, remaining N prompt tokens to eval``).
+
+The corpus is counted independently of Persona: the server's own tokenizer
+(``/extras/tokenize``) over the text of the raw files written to disk. Targets, at 5× the
+context: tokens evaluated ≤ 1.20× the corpus at 8k and ≤ 1.35× at 2k. Printed beside them:
+tokens sent (the rendered chat prompts, as the server counted them) and the floor (the chunks'
+data alone, framed as the model sees it, by the same tokenizer).
+
+The answers come from the fake, so the server never holds a real answer in its cache: a
+repair that shows the model its own answer is evaluated from that answer on (a real run could
+reuse a little more). The server's context is larger than the model context planned for, so
+that no prompt is refused whatever its real token count; the cache works the same.
 """
 
 from __future__ import annotations
@@ -29,26 +37,34 @@ import io
 import json
 import random
 import re
+import subprocess
 import sys
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from persona.core.documents import Passage
+import requests
+
 from persona.core.tokens import estimate_tokens
+from persona.engines.llamacpp import demo_model_path
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
 from persona.generation.generate import Generation, GenerationRequest
 from persona.generation.prompts import format_data
-from persona.ingest import Reading, read_files
+from persona.ingest import read_files
+from tests.browser import ROOT, free_port
 from tests.fake_ollama import LIBRARY, Brain, BrainRequest, FakeOllama, SchemaBrain
 
 MODEL = "smollm2:135m"
-CONTEXT = LIBRARY[MODEL].context_length
-TARGET = 1.2
+TARGETS = {8192: 1.20, 2048: 1.35}
+"""Tokens evaluated / corpus, at :data:`TARGET_FACTOR` × the model's context."""
 TARGET_FACTOR = 5
+SERVER_START_S = 180.0
+CACHE_BYTES = 1 << 30
 
 # --- A realistic study --------------------------------------------------------------------------
 
@@ -159,10 +175,14 @@ def _row_tokens(row: list[str]) -> int:
     return estimate_tokens(context) + sum(estimate_tokens(v) for _, v in cells[3:] if v)
 
 
-def study(target_tokens: int, seed: int = 0) -> Reading:
-    """Interviews (about 60% of the tokens) and a survey export, read as a user's upload."""
+Files = list[tuple[str, bytes]]
+
+
+def study(target_tokens: int, seed: int = 0) -> Files:
+    """Interviews (about 60% of the tokens) and a survey export, as a user's upload: the raw
+    files' names and bytes."""
     rng = random.Random(seed)
-    files: list[tuple[str, bytes]] = []
+    files: Files = []
     used = 0
     while used < 0.6 * target_tokens:
         name, text = interview(rng, len(files) + 1)
@@ -178,10 +198,7 @@ def study(target_tokens: int, seed: int = 0) -> Reading:
         writer.writerow(row)
         used += _row_tokens(row)
     files.append(("survey_export.csv", out.getvalue().encode("utf-8-sig")))
-    reading = read_files(files)
-    if reading.failed:
-        raise SystemExit(f"the generated study did not read: {reading.failed[0].error}")
-    return reading
+    return files
 
 
 # --- A brain with findings of a real model's size -----------------------------------------------
@@ -193,8 +210,8 @@ _FINDING = re.compile(
     r"(?P<passages>(?:P[\d.]+ ?)+)$"
 )
 _LINE = re.compile(r"^(?P<id>P[\d.]+) (?P<text>.+)$")
-_LIMIT = re.compile(r"List up to (\d+) distinct findings")
-_MERGE = re.compile(r"Merge the findings below into at most (\d+)")
+_LIMIT = re.compile(r"list up to (\d+) distinct findings")
+_MERGE = re.compile(r"merge the findings below into at most (\d+)")
 _KINDS = ("goal", "pain point", "behaviour", "motivation")
 
 
@@ -211,18 +228,18 @@ class RealisticBrain:
         self.schema = SchemaBrain()
 
     def __call__(self, request: BrainRequest) -> str:
-        system = _content(request.messages[0]) if request.messages else ""
-        limit = _LIMIT.search(system)
+        asked = _content(request.messages[1]) if len(request.messages) > 1 else ""
+        limit = _LIMIT.search(asked)
         if limit:
             return self._findings(request.user_text, int(limit.group(1)))
-        merge = _MERGE.search(system)
+        merge = _MERGE.search(asked)
         if merge:
             return self._merge(request.user_text, int(merge.group(1)))
         return self.schema(request)
 
     @staticmethod
     def _findings(text: str, limit: int) -> str:
-        """Up to ``limit`` findings, as the system prompt asks, each citing its passage."""
+        """Up to ``limit`` findings, as the prompt asks, each citing its passage."""
         lines = [m for line in text.splitlines() if (m := _LINE.match(line))]
         said = [(m["id"], *_said(m["text"])) for m in lines]
         step = max(1, len(said) // limit)
@@ -268,206 +285,279 @@ def _content(message: dict[str, Any]) -> str:
 BRAINS: dict[str, Callable[[], Brain]] = {"schema": SchemaBrain, "realistic": RealisticBrain}
 
 
-# --- Counting -----------------------------------------------------------------------------------
+# --- Counting
+
+_PROMPT_EVAL = re.compile(r"prompt eval time =\s*[\d.]+ ms /\s*(\d+) tokens")
+_REMAINING = re.compile(r"prefix-match hit, remaining (\d+) prompt tokens to eval")
+_PROMPT_MS = re.compile(r"prompt eval time =\s*([\d.]+) ms")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What the real server made of one request."""
+
+    prompt_tokens: int
+    """The whole rendered prompt (chat template included), as the server counted it."""
+    evaluated: int
+    """Of which llama.cpp evaluated (the rest came from its cache)."""
+    seconds: float
+    """llama.cpp's own time for the prompt phase."""
+
+
+class RealServer:
+    """``python -m llama_cpp.server`` (through ``tests/llama_server.py`` for the AMX-safe
+    loading) serving the demo GGUF on a free local port, prompt cache on, verbose, so that it
+    reports per request how many prompt tokens it evaluated."""
+
+    def __init__(self, n_ctx: int) -> None:
+        self.n_ctx = n_ctx
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.lines: list[str] = []
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[str] | None = None
+        self._session = requests.Session()
+
+    def start(self) -> RealServer:
+        self._process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.llama_server",
+                "--model",
+                str(demo_model_path()),
+                "--model_alias",
+                MODEL,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--n_ctx",
+                str(self.n_ctx),
+                "--verbose",
+                "true",
+                "--cache",
+                "true",
+                "--cache_type",
+                "ram",
+                "--cache_size",
+                str(CACHE_BYTES),
+                "--interrupt_requests",
+                "false",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        threading.Thread(target=self._follow, daemon=True).start()
+        deadline = time.monotonic() + SERVER_START_S
+        while True:
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise SystemExit("llama_cpp.server did not start:\n" + "".join(self.lines[-20:]))
+            try:
+                if self._session.get(f"{self.url}/v1/models", timeout=2).status_code == 200:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.5)
+
+    def _follow(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        for line in self._process.stdout:
+            with self._lock:
+                self.lines.append(line)
+
+    def stop(self) -> None:
+        self._session.close()
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+    def tokens(self, text: str) -> int:
+        """``text``'s tokens by the server's own tokenizer (no special tokens added)."""
+        reply = self._session.post(
+            f"{self.url}/extras/tokenize", json={"input": text, "model": MODEL}, timeout=600
+        )
+        reply.raise_for_status()
+        ids: list[int] = reply.json()["tokens"]
+        return len(ids)
+
+    def evaluate(self, messages: list[dict[str, Any]], schema: Any) -> Evaluation:
+        """Send ``messages`` for one answer token; what the server evaluated for them."""
+        with self._lock:
+            mark = len(self.lines)
+        body: dict[str, Any] = {
+            "model": MODEL,
+            "messages": messages,
+            "max_tokens": 1,
+            "temperature": 0,
+        }
+        if isinstance(schema, dict):
+            body["response_format"] = {"type": "json_object", "schema": schema}
+        reply = self._session.post(f"{self.url}/v1/chat/completions", json=body, timeout=3600)
+        if reply.status_code != 200:
+            raise SystemExit(f"llama_cpp.server refused a request: {reply.text[:500]}")
+        prompt_tokens = int(reply.json()["usage"]["prompt_tokens"])
+        deadline = time.monotonic() + 30
+        while True:
+            with self._lock:
+                said = "".join(self.lines[mark:])
+            if _PROMPT_EVAL.search(said) or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        reported = _PROMPT_EVAL.search(said)
+        if reported is None:
+            raise SystemExit("llama_cpp.server did not report its prompt evaluation:\n" + said)
+        remaining = _REMAINING.search(said)
+        # llama.cpp counts a lone token left to evaluate as generation, not prompt: the larger
+        evaluated = max(int(reported[1]), int(remaining[1]) if remaining else 0)
+        seconds = float(_PROMPT_MS.search(said)[1]) / 1000  # type: ignore[index]
+        return Evaluation(prompt_tokens, evaluated, seconds)
+
+
+@contextmanager
+def real_server(n_ctx: int) -> Iterator[RealServer]:
+    server = RealServer(n_ctx).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @dataclass
 class Tally:
-    """Tokens sent, by where they went."""
+    """One run: the corpus, and what the real server counted for every call."""
 
     corpus: int
-    calls: Counter[str] = field(default_factory=Counter)
-    sent: int = 0
-    evaluated: int = 0
-    """Tokens after the prefix each call shares with the call before it (a prompt cache)."""
-    reported: int = 0
-    truncated: int = 0
-    system: int = 0
-    data_framing: int = 0
-    merge: int = 0
-    synthesis: int = 0
-    finding_lines: int = 0
-    repairs: int = 0
-    seconds: float = 0.0
-    framed: int = 0
-    """The chunks' data alone as the model sees it (IDs, line breaks, file headers, fences)."""
-    real: dict[str, int] = field(default_factory=dict)
-    """The same counts by SmolLM2's own tokenizer: corpus, sent, framed."""
+    """The raw files' tokens, by the server's tokenizer."""
+    context: int
     chunks: int = 0
-    num_ctx: int = 0
+    sent: int = 0
+    """Tokens of every rendered prompt, as the server counted them."""
+    estimated: int = 0
+    """The same prompts by Persona's own estimate (what it plans with)."""
+    evaluated: int = 0
+    floor: int = 0
+    """The chunks' data alone, framed as the model sees it, by the server's tokenizer."""
+    calls: Counter[str] = field(default_factory=Counter)
+    by_kind: Counter[str] = field(default_factory=Counter)
+    """Tokens evaluated, by kind of call."""
+    prompt_seconds: float = 0.0
+    run_seconds: float = 0.0
 
     @property
     def ratio(self) -> float:
-        return self.sent / self.corpus
+        return self.evaluated / self.corpus
 
 
-def _kind(messages: list[dict[str, Any]], count: int) -> str:
-    system = messages[0].get("content", "") if messages else ""
-    user = messages[1].get("content", "") if len(messages) > 1 else ""
-    if _LIMIT.search(system):
-        return "findings"
-    if _MERGE.search(system):
-        return "merge"
-    if "from these findings" in user:
-        return "synthesis"
-    if "from this research data" in user:
-        return "single"
-    return "other"
+def _kind(messages: list[dict[str, Any]]) -> str:
+    asked = _content(messages[1]) if len(messages) > 1 else ""
+    kind = "other"
+    if _LIMIT.search(asked):
+        kind = "findings"
+    elif _MERGE.search(asked):
+        kind = "merge"
+    elif "from these findings" in asked:
+        kind = "personas"
+    elif "from this research data" in asked:
+        kind = "personas (one call)"
+    return kind + (" repair" if len(messages) > 2 else "")
 
 
 def measure(
-    factor: float,
-    brain: str = "schema",
-    count: int = 3,
-    seed: int = 0,
-    context: int = CONTEXT,
-    tokenizer: Callable[[str], int] | None = None,
+    factor: float, context: int, brain: str = "realistic", count: int = 3, seed: int = 0
 ) -> Tally:
-    """Run the real generation on a study ``factor`` × the context; count what was sent
-    (also with ``tokenizer``, a real model's token count, when given)."""
-    reading = study(int(factor * context), seed)
-    passages = reading.passages
-    own = {(p.source, p.locator): estimate_tokens(p.text) for p in passages}
-    tally = Tally(corpus=sum(own.values()))
+    """Run the real generation on a study ``factor`` × ``context``, then every call of it on
+    a fresh real server; count what it evaluated."""
+    files = study(int(factor * context), seed)
+    reading = read_files(files)
+    if reading.failed:
+        raise SystemExit(f"the generated study did not read: {reading.failed[0].error}")
     spec = replace(LIBRARY[MODEL], context_length=context)
+    started = time.perf_counter()
     with FakeOllama(models=[spec], brain=BRAINS[brain](), chunk_chars=256) as fake:
         client = OllamaClient(fake.url)
         request = GenerationRequest(model=MODEL, count=count, temperature=0, seed=seed)
-        generation = Generation(OllamaEngine(client), passages, request)
-        tally.chunks, tally.num_ctx = len(generation.plan.chunks), generation.plan.num_ctx
-        tally.framed = sum(estimate_tokens(format_data(c)) for c in generation.plan.chunks)
-        started = time.perf_counter()
+        generation = Generation(OllamaEngine(client), reading.passages, request)
         for _ in generation.events():
             pass
-        tally.seconds = time.perf_counter() - started
         log = fake.log("/api/chat")
         client.close()
-    if tokenizer is not None:
-        tally.real = {
-            "corpus": sum(tokenizer(p.text) for p in passages),
-            "sent": sum(tokenizer(m["content"]) for e in log for m in e.body["messages"]),
-            "framed": sum(tokenizer(format_data(c)) for c in generation.plan.chunks),
-        }
-    data_by_chunk = iter(generation.plan.chunks)
-    previous = ""
-    for entry in log:
-        messages: list[dict[str, Any]] = entry.body["messages"]
-        tokens = [estimate_tokens(m.get("content") or "") for m in messages]
-        prompt = "\n".join(m.get("content") or "" for m in messages)
-        shared = _shared_prefix(previous, prompt)
-        tally.evaluated += max(0, sum(tokens) - estimate_tokens(prompt[:shared]))
-        previous = prompt
-        kind = _kind(messages, count)
-        repair = len(messages) > 2
-        tally.calls[kind + (" repair" if repair else "")] += 1
-        tally.sent += sum(tokens)
-        tally.reported += entry.prompt_tokens or 0
-        tally.truncated += entry.truncated
-        if repair:
-            tally.repairs += sum(tokens)
-            continue
-        tally.system += tokens[0]
-        if kind in ("findings", "single"):
-            chunk: tuple[Passage, ...] = (
-                next(data_by_chunk, ()) if kind == "findings" else tuple(passages)
-            )
-            tally.data_framing += tokens[1] - sum(estimate_tokens(p.text) for p in chunk)
-        elif kind in ("merge", "synthesis"):
-            setattr(tally, kind, getattr(tally, kind) + tokens[1])
-            tally.finding_lines += messages[1]["content"].count("\n- ")
+    run_seconds = time.perf_counter() - started
+    with real_server(max(2 * context, 8192)) as server:
+        tally = Tally(
+            corpus=sum(server.tokens(raw.decode("utf-8-sig")) for _, raw in files),
+            context=context,
+            chunks=len(generation.plan.chunks),
+            run_seconds=run_seconds,
+        )
+        tally.floor = sum(server.tokens(format_data(c)) for c in generation.plan.chunks)
+        for entry in log:
+            messages: list[dict[str, Any]] = entry.body["messages"]
+            result = server.evaluate(messages, entry.body.get("format"))
+            kind = _kind(messages)
+            tally.calls[kind] += 1
+            tally.by_kind[kind] += result.evaluated
+            tally.sent += result.prompt_tokens
+            tally.evaluated += result.evaluated
+            tally.prompt_seconds += result.seconds
+            tally.estimated += sum(estimate_tokens(_content(m)) for m in messages)
     return tally
 
 
-def smollm2_tokenizer() -> Callable[[str], int] | None:
-    """Token counts by the real SmolLM2 vocabulary (the demo GGUF, vocabulary only), or None
-    when llama-cpp-python or the demo model is not installed."""
-    try:
-        from llama_cpp import Llama
-
-        from persona.engines.llamacpp import demo_model_path
-
-        vocab = Llama(str(demo_model_path()), vocab_only=True, verbose=False)
-    except (ImportError, OSError, ValueError) as exc:
-        print(f"(no real tokenizer: {exc})")
-        return None
-    return lambda text: len(vocab.tokenize(text.encode(), add_bos=False, special=False))
-
-
-def _shared_prefix(a: str, b: str) -> int:
-    """How many characters ``a`` and ``b`` share from the start."""
-    for n, (x, y) in enumerate(zip(a, b, strict=False)):
-        if x != y:
-            return n
-    return min(len(a), len(b))
-
-
-def report(factor: float, brain: str, tally: Tally, context: int = CONTEXT) -> None:
-    calls = ", ".join(f"{n} {kind}" for kind, n in sorted(tally.calls.items()))
+def report(factor: float, tally: Tally) -> None:
+    context, corpus = tally.context, tally.corpus
+    target = TARGETS.get(context)
     verdict = ""
-    if factor == TARGET_FACTOR:
-        verdict = f"  (target ≤ {TARGET}: {'OK' if tally.ratio <= TARGET else 'ABOVE TARGET'})"
+    if factor == TARGET_FACTOR and target is not None:
+        verdict = f"  (target ≤ {target:.2f}: {'OK' if tally.ratio <= target else 'ABOVE TARGET'})"
+    calls = ", ".join(f"{n} {kind}" for kind, n in sorted(tally.calls.items()))
     print(
-        f"\n{factor:g}× the context, {brain} brain: corpus {tally.corpus:,} tokens "
-        f"({tally.corpus / context:.2f}×) on a {context:,}-token model, {tally.chunks} chunks at "
-        f"num_ctx {tally.num_ctx:,}"
+        f"\n{factor:g}× the context, {context:,}-token model: corpus {corpus:,} tokens (raw "
+        f"files, server's tokenizer; {corpus / context:.2f}× the context), {tally.chunks} chunks"
     )
-    print(f"  calls: {sum(tally.calls.values())} ({calls}); {tally.seconds:.1f} s")
+    print(f"  calls: {sum(tally.calls.values())} ({calls}); run {tally.run_seconds:.1f} s")
+    print(f"  tokens evaluated: {tally.evaluated:,} = {tally.ratio:.3f}× the corpus{verdict}")
     print(
-        f"  tokens sent: {tally.sent:,} (server's prompt_eval_count: {tally.reported:,}; "
-        f"truncated prompts: {tally.truncated})"
+        f"  tokens sent: {tally.sent:,} = {tally.sent / corpus:.3f}× the corpus "
+        f"(Persona's estimate: {tally.estimated:,})"
     )
-    print(f"  ratio sent / corpus: {tally.ratio:.3f}{verdict}")
-    if tally.repairs:
-        first = (tally.sent - tally.repairs) / tally.corpus
-        print(f"  without the repair calls (what the model wrote decides those): {first:.3f}")
-    print(
-        f"  floor: the chunks' data alone, framed as the model sees it, is "
-        f"{tally.framed / tally.corpus:.3f} of the corpus (before any instruction or synthesis)"
-    )
-    if tally.real:
-        corpus = tally.real["corpus"]
-        print(
-            f"  by SmolLM2's own tokenizer: corpus {corpus:,} tokens, sent {tally.real['sent']:,},"
-            f" ratio {tally.real['sent'] / corpus:.3f}, floor {tally.real['framed'] / corpus:.3f}"
-        )
-    print(
-        f"  (for information: {tally.evaluated / tally.corpus:.3f} of the corpus left to evaluate "
-        "by a server that caches the previous prompt's prefix)"
-    )
-
-    def share(name: str, tokens: int) -> None:
-        print(f"    {name:<42} {tokens:>8,}  {tokens / tally.corpus:+7.1%} of the corpus")
-
-    share("system prompts (first tries)", tally.system)
-    share("data framing (headers, IDs, tags)", tally.data_framing)
-    share("findings sent to merge (whole prompts)", tally.merge)
-    share("findings sent to synthesis (whole prompt)", tally.synthesis)
-    share("repair calls (whole re-sends)", tally.repairs)
-    if tally.finding_lines:
-        each = (tally.merge + tally.synthesis) / tally.finding_lines
-        print(f"    {tally.finding_lines} finding lines sent, ~{each:.0f} tokens each")
+    print(f"  floor (the chunks' data alone, framed): {tally.floor / corpus:.3f}× the corpus")
+    print(f"  prompt phase on the server: {tally.prompt_seconds:.1f} s")
+    for kind, tokens in sorted(tally.by_kind.items()):
+        print(f"    evaluated for {kind:<26} {tokens:>8,}  {tokens / corpus:6.1%} of the corpus")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--factors", type=float, nargs="+", default=[2, TARGET_FACTOR, 10])
-    parser.add_argument(
-        "--brains", nargs="+", choices=sorted(BRAINS), default=list(BRAINS), help="fake models"
-    )
+    parser.add_argument("--factors", type=float, nargs="+", default=[TARGET_FACTOR])
+    parser.add_argument("--contexts", type=int, nargs="+", default=list(TARGETS))
+    parser.add_argument("--brain", choices=sorted(BRAINS), default="realistic", help="fake model")
     parser.add_argument("--count", type=int, default=3, help="personas asked for")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--contexts", type=int, nargs="+", default=[CONTEXT, 2048])
     args = parser.parse_args(argv)
-    print(f"Model {MODEL}, served by the fake Ollama.")
-    tokenizer = smollm2_tokenizer()
+    print(
+        f"Persona plans for {MODEL} (fake Ollama, {args.brain} brain); every call is then "
+        f"evaluated by llama_cpp.server on {demo_model_path().name}, prompt cache on."
+    )
     summary = []
     for context in args.contexts:
-        for brain in args.brains:
-            for factor in args.factors:
-                tally = measure(factor, brain, args.count, args.seed, context, tokenizer)
-                report(factor, brain, tally, context)
-                summary.append(f"{context}/{factor:g}×/{brain}: {tally.ratio:.3f}")
-    print(f"\nratios sent / corpus (target ≤ {TARGET} at {TARGET_FACTOR}×): " + ", ".join(summary))
+        for factor in args.factors:
+            tally = measure(factor, context, args.brain, args.count, args.seed)
+            report(factor, tally)
+            summary.append(
+                f"{context}/{factor:g}×: evaluated {tally.ratio:.3f}, sent "
+                f"{tally.sent / tally.corpus:.3f}, floor {tally.floor / tally.corpus:.3f}"
+            )
+    targets = ", ".join(f"≤ {t:.2f} at {c:,}" for c, t in TARGETS.items())
+    print(f"\ntokens / corpus (targets for evaluated: {targets}, at {TARGET_FACTOR}×):")
+    for line in summary:
+        print(f"  {line}")
     return 0
 
 

@@ -380,4 +380,4 @@ def _kind(messages: Sequence[Mapping[str, str]], schema: Mapping[str, Any]) -> s
     """``personas``, ``merge`` or ``findings`` (a chunk's): what a call asks for."""
     if "personas" in schema.get("properties", {}):
         return "personas"
-    return "merge" if messages[0]["content"].startswith("Merge") else "findings"
+    return "merge" if "Task: merge the findings" in messages[1]["content"] else "findings"

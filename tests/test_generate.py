@@ -338,7 +338,7 @@ def test_too_few_findings_to_share_out_go_to_every_persona_call():
     keep = {passages[0].text, passages[-1].text}  # two chunks answer, the others fail
 
     def fail(user: str) -> Exception | None:
-        chunk = "Extract the findings" in user
+        chunk = "findings of this part of the study" in user
         return GenerationError("down") if chunk and not any(t in user for t in keep) else None
 
     engine = Sparse(context_length=2048, fail=fail)
@@ -417,8 +417,10 @@ def test_merges_and_persona_calls_overlap_only_when_parallel(parallel):
     assert engine.peak["merge"] == min(parallel, 4) and engine.peak["personas"] == min(parallel, 3)
     counts = [e.completed for e in events if e.completed is not None]
     assert counts == sorted(counts) and counts[-1] == generation.result.calls  # one count
-    seeds = [c["options"].seed for c in engine.calls if "from these findings" in _user(c)]
-    assert sorted(seeds) == [7, 8, 9]  # each call its own seed, from the run's
+    seeds = sorted(c["options"].seed for c in engine.calls if "from these findings" in _user(c))
+    # each call its own seed, from the run's (a call asked again for a persona that repeated
+    # another's has one of its own too)
+    assert seeds[:3] == [7, 8, 9] and len(set(seeds)) == len(seeds)
 
 
 def test_persona_calls_from_the_same_data_wait_for_each_other():
@@ -503,7 +505,7 @@ def test_calibration_replans_the_remaining_chunks():
     assert generation.calibration.factor == pytest.approx(1.6, rel=0.05)
     assert any("re-planned" in e.message for e in events)
     findings_calls = sum(
-        "Extract the findings" in c["messages"][1]["content"] for c in engine.calls
+        "findings of this part of the study" in c["messages"][1]["content"] for c in engine.calls
     )
     assert findings_calls > before
 

@@ -59,7 +59,9 @@ def test_a_run_that_fails_late_is_resumed_with_only_the_missing_calls(tmp_path: 
     assert resumed.generation.plan.chunks == ()
     list(resumed.events())
     finding_calls = [
-        c for c in healthy.calls if "Extract the findings" in c["messages"][1]["content"]
+        c
+        for c in healthy.calls
+        if "findings of this part of the study" in c["messages"][1]["content"]
     ]
     assert finding_calls == []  # no chunk was read twice
     done = store.get(saved.id)
@@ -119,7 +121,11 @@ def test_an_interrupted_map_resumes_the_missing_chunks(tmp_path: Path) -> None:
     missing = len(local.generation.plan.chunks) - 2
     assert len(resumed.generation.plan.chunks) == missing
     list(resumed.events())
-    reads = [c for c in engine.calls if "Extract the findings" in c["messages"][1]["content"]]
+    reads = [
+        c
+        for c in engine.calls
+        if "findings of this part of the study" in c["messages"][1]["content"]
+    ]
     assert len(reads) == missing
     assert len(store.get(saved.id).records) == 2
 

@@ -42,8 +42,8 @@ _ID_RULE = (
 )
 
 SYSTEM = (
-    "You analyse UX research: you extract findings from research data, merge findings, and "
-    "write realistic, evidence-based UX personas from them. Do the task given before the data.\n"
+    "You analyse UX research data and write realistic, evidence-based UX personas. Do the "
+    "task given before the data.\n"
     + _DATA_RULE
     + "\n"
     + _ID_RULE
@@ -55,16 +55,16 @@ call to call (a count, a limit, the data) belongs here: it goes after :func:`stu
 
 PERSONA_RULES = (
     "Rules for personas:\n"
-    "- An invented first and last name, never a participant's{names} nor a file name. A role "
+    "* An invented first and last name, never a participant's{names} nor a file name. A role "
     "and a bio, never empty; no placeholders (string, N/A, TBD, example, ...).\n"
-    "- Each goal, pain point, behaviour and motivation: one sentence of 3 words or more, never "
+    "* Each goal, pain point, behaviour and motivation: one sentence of 3 words or more, never "
     "only a number or an ID, unlike the name, role and every other claim (never the same claim "
     "twice, even reworded), citing the IDs of 1 to 3 passages that say it (different passages "
     "for different claims; most claims must cite passages that say them). Never copy "
     "passages: IDs are enough.\n"
-    "- quote: the ID of the most representative passage; span: optionally a short exact part "
+    "* quote: the ID of the most representative passage; span: optionally a short exact part "
     "of it (empty for all).\n"
-    "- At most: name 100 characters, age 30, role 150, bio 1500 (2-3 sentences), claim 300; "
+    "* At most: name 100 characters, age 30, role 150, bio 1500 (2-3 sentences), claim 300; "
     "6 claims per list.\n\n"
 )
 
@@ -83,7 +83,8 @@ MERGE_TASK = (
 
 def persona_rules(names: str) -> str:
     """:data:`PERSONA_RULES` with ``names`` (:func:`names_clause`): the same for every persona
-    call of a run, so the calls share them after the study prefix."""
+    call of a run, so the calls share them after the study prefix. Their bullets are ``*``:
+    in the same message, lines starting ``-`` are findings."""
     return PERSONA_RULES.format(names=names)
 
 
@@ -93,7 +94,7 @@ def _ask(count: int, source: str) -> str:
         ", each for a different group of participants: different names, roles, goals and pain "
         "points"
     )
-    return f"Write exactly {plural(count, 'persona')} from {source}{each if count > 1 else ''}.\n\n"
+    return f"Write {plural(count, 'persona')} from {source}{each if count > 1 else ''}.\n\n"
 
 
 def fence(text: str, tag: str) -> str:
