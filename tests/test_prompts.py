@@ -180,7 +180,8 @@ def test_every_call_of_a_run_shares_one_prefix_and_ends_with_its_data() -> None:
         generation = Generation(OllamaEngine(client), _diary(600), request)
         list(generation.events())
         client.close()
-        calls = [entry.body["messages"] for entry in fake.log("/api/chat")]
+        log = fake.log("/api/chat")
+    calls = [entry.body["messages"] for entry in log]
     firsts = [messages for messages in calls if len(messages) == 2]
     repairs = [messages for messages in calls if len(messages) > 2]
     users = [messages[1]["content"] for messages in firsts]
@@ -202,6 +203,8 @@ def test_every_call_of_a_run_shares_one_prefix_and_ends_with_its_data() -> None:
         assert user.endswith(f"</{tag}>") and data.count(f"<{tag}>") == 1
     # chunk calls differ only in their data
     assert len({u[: u.index(f"<{DATA_TAG}>")] for u in chunks}) == 1
+    # one num_ctx for the run: Ollama reloads a model whose num_ctx changes, cache and all
+    assert len({entry.options["num_ctx"] for entry in log}) == 1
     # and the persona calls only from the line asking for them
     asks = [u.rindex("Write ", 0, u.index(f"<{FINDINGS_TAG}>")) for u in persona_calls]
     assert len({u[:ask] for u, ask in zip(persona_calls, asks, strict=True)}) == 1

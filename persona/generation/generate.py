@@ -298,6 +298,7 @@ class Generation:
         self._done = 0
         self._total = self.plan.calls
         self._fraction = 0.0
+        self._num_ctx = self.plan.num_ctx
 
     def _register(self, chunks: Iterable[Sequence[Passage]]) -> None:
         """Make the parts of passages split to fit a chunk (``P17.2``) citable by their IDs."""
@@ -942,6 +943,14 @@ class Generation:
 
     # --- one call ------------------------------------------------------------
 
+    def _context_for(self, needed: int) -> int:
+        """The ``num_ctx`` of a call that needs ``needed``: one for the whole run, the plan's
+        (its estimate errs high), grown when a call needs more and never shrunk. Ollama
+        reloads a model whose ``num_ctx`` changes, and loses the prompt cache with it."""
+        with self._lock:
+            self._num_ctx = max(self._num_ctx, needed)
+            return self._num_ctx
+
     def _call(
         self,
         messages: list[dict[str, str]],
@@ -960,9 +969,7 @@ class Generation:
         (default: the run's)."""
         sent = _tokens(messages)
         limit = self.plan.context_limit
-        num_ctx = num_ctx_for(self.calibration.scale(sent), room, limit)
-        if self.plan.mode == "single":  # the context the plan announced (its estimate errs high)
-            num_ctx = max(num_ctx, self.plan.num_ctx)
+        num_ctx = self._context_for(num_ctx_for(self.calibration.scale(sent), room, limit))
         predict = max(room, num_ctx - int(self.calibration.scale(sent) * SAFETY))
         options = ChatOptions(
             num_ctx=num_ctx,
