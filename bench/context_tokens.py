@@ -23,10 +23,12 @@ context: tokens evaluated ≤ 1.20× the corpus at 8k and ≤ 1.35× at 2k. Prin
 tokens sent (the rendered chat prompts, as the server counted them) and the floor (the chunks'
 data alone, framed as the model sees it, by the same tokenizer).
 
-The answers come from the fake, so the server never holds a real answer in its cache: a
-repair that shows the model its own answer is evaluated from that answer on (a real run could
-reuse a little more). The server's context is larger than the model context planned for, so
-that no prompt is refused whatever its real token count; the cache works the same.
+The answers come from the fake. In a real run the server's cache holds each answer after its
+prompt (it generated it), and a repair that shows the model its own answer reuses it: so before
+a repair is sent, its call's answer is put in the server's cache (the prompt and the answer,
+one more request); those tokens are generated in a real run, not prompt, and are counted apart.
+The server's context is larger than the model context planned for, so that no prompt is
+refused whatever its real token count; the cache works the same.
 """
 
 from __future__ import annotations
@@ -387,7 +389,7 @@ class RealServer:
         ids: list[int] = reply.json()["tokens"]
         return len(ids)
 
-    def evaluate(self, messages: list[dict[str, Any]], schema: Any) -> Evaluation:
+    def evaluate(self, messages: list[dict[str, Any]], schema: Any = None) -> Evaluation:
         """Send ``messages`` for one answer token; what the server evaluated for them."""
         with self._lock:
             mark = len(self.lines)
@@ -449,6 +451,8 @@ class Tally:
     """Tokens evaluated, by kind of call."""
     prompt_seconds: float = 0.0
     run_seconds: float = 0.0
+    answers: int = 0
+    """Tokens of answers put in the server's cache before a repair (generated in a real run)."""
 
     @property
     def ratio(self) -> float:
@@ -469,6 +473,26 @@ def _kind(messages: list[dict[str, Any]]) -> str:
     return kind + (" repair" if len(messages) > 2 else "")
 
 
+class Recorded:
+    """A brain that keeps every request and its answer, in the order asked (the run is at
+    ``parallel`` 1, so in the order sent)."""
+
+    def __init__(self, brain: Brain) -> None:
+        self.brain = brain
+        self.calls: list[tuple[BrainRequest, str]] = []
+
+    def __call__(self, request: BrainRequest) -> str:
+        answer = self.brain(request)
+        self.calls.append((request, answer))
+        return answer
+
+
+def _shows_answer(messages: list[dict[str, Any]], later: list[dict[str, Any]]) -> bool:
+    """Whether ``later`` (a repair) repeats ``messages`` and then the answer to them."""
+    size = len(messages)
+    return len(later) > size and later[:size] == messages and later[size]["role"] == "assistant"
+
+
 def measure(
     factor: float, context: int, brain: str = "realistic", count: int = 3, seed: int = 0
 ) -> Tally:
@@ -480,14 +504,16 @@ def measure(
         raise SystemExit(f"the generated study did not read: {reading.failed[0].error}")
     spec = replace(LIBRARY[MODEL], context_length=context)
     started = time.perf_counter()
-    with FakeOllama(models=[spec], brain=BRAINS[brain](), chunk_chars=256) as fake:
+    recorded = Recorded(BRAINS[brain]())
+    with FakeOllama(models=[spec], brain=recorded, chunk_chars=256) as fake:
         client = OllamaClient(fake.url)
         request = GenerationRequest(model=MODEL, count=count, temperature=0, seed=seed)
         generation = Generation(OllamaEngine(client), reading.passages, request)
         for _ in generation.events():
             pass
-        log = fake.log("/api/chat")
         client.close()
+        if len(fake.log("/api/chat")) != len(recorded.calls):
+            raise SystemExit("the fake's log and the brain's calls differ: run at parallel 1")
     run_seconds = time.perf_counter() - started
     with real_server(max(2 * context, 8192)) as server:
         tally = Tally(
@@ -497,9 +523,10 @@ def measure(
             run_seconds=run_seconds,
         )
         tally.floor = sum(server.tokens(format_data(c)) for c in generation.plan.chunks)
-        for entry in log:
-            messages: list[dict[str, Any]] = entry.body["messages"]
-            result = server.evaluate(messages, entry.body.get("format"))
+        calls = recorded.calls
+        for n, (asked, answer) in enumerate(calls):
+            messages = asked.messages
+            result = server.evaluate(messages, asked.format)
             kind = _kind(messages)
             tally.calls[kind] += 1
             tally.by_kind[kind] += result.evaluated
@@ -507,6 +534,10 @@ def measure(
             tally.evaluated += result.evaluated
             tally.prompt_seconds += result.seconds
             tally.estimated += sum(estimate_tokens(_content(m)) for m in messages)
+            later = calls[n + 1][0].messages if n + 1 < len(calls) else []
+            if _shows_answer(messages, later):
+                shown = server.evaluate([*messages, {"role": "assistant", "content": answer}])
+                tally.answers += shown.evaluated
     return tally
 
 
@@ -529,6 +560,8 @@ def report(factor: float, tally: Tally) -> None:
     )
     print(f"  floor (the chunks' data alone, framed): {tally.floor / corpus:.3f}× the corpus")
     print(f"  prompt phase on the server: {tally.prompt_seconds:.1f} s")
+    if tally.answers:
+        print(f"  (answers put in the cache before their repairs, not counted: {tally.answers:,})")
     for kind, tokens in sorted(tally.by_kind.items()):
         print(f"    evaluated for {kind:<26} {tokens:>8,}  {tokens / corpus:6.1%} of the corpus")
 
