@@ -526,6 +526,7 @@ def measure(
         calls = recorded.calls
         for n, (asked, answer) in enumerate(calls):
             messages = asked.messages
+            print(f"  call {n + 1} of {len(calls)} on the server…", end="\r", file=sys.stderr)
             result = server.evaluate(messages, asked.format)
             kind = _kind(messages)
             tally.calls[kind] += 1
