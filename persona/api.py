@@ -43,7 +43,8 @@ from persona.history.studies import SearchHit, Studies, Study, StudyListing
 from persona.ingest import Interviewers, Reading, read_files, read_paths
 from persona.ingest.columns import Choices, choices_to_options
 from persona.ingest.sample import sample_files
-from persona.studies import Added, add_files, read_study, reindex, run_reading
+from persona.studies import Added, add_files, read_study, reindex
+from persona.studies import run_reading as _run_reading
 from persona.studies.reading import saved_choices
 
 if TYPE_CHECKING:
@@ -290,7 +291,7 @@ def resume(
     store = store or Store()
     if reading is None:
         run = store.get(run_id)
-        reading = run_reading(_studies(store), run)
+        reading = _run_reading(_studies(store), run)
         if reading is None:
             names = ", ".join(f.name for f in run.files) or "its files"
             raise InputError(
@@ -376,7 +377,7 @@ def study_passages(
     Files read again are numbered in the run's order, as when the run read them, whatever
     order they come in now."""
     if reading is None and not run.research_text:
-        reading = run_reading(_studies(store), run)
+        reading = _run_reading(_studies(store), run)
     if reading is None and not run.research_text:
         return None
     passages = run_passages(run, reading)
@@ -428,7 +429,7 @@ def edit(
             f"Run {saved.id} has no persona number {persona + 1}; it has {len(saved.records)}."
         )
     if passages is None:
-        passages = study_passages(saved, reading)
+        passages = study_passages(saved, reading, store=store)
     record = saved.records[persona]
     by_id = {p.id: p for p in passages} if passages is not None else None
     edited = apply_edit(record.current, change, by_id, files=[f.name for f in saved.files])
@@ -550,6 +551,13 @@ def rename_study(old: str, new: str, *, store: Store | None = None) -> Study:
         raise InputError("Give the study a name.")
     studies.store.rename_study(current.name, new)
     return studies.get(new)
+
+
+def run_reading(run: Run, *, store: Store | None = None) -> Reading | None:
+    """The run's files read again from its study, as the run read them (its column choices
+    and interviewers): for chat, edits and resuming without uploading. None when its study
+    no longer holds every one of them."""
+    return _run_reading(_studies(store), run)
 
 
 def search_study(
