@@ -545,10 +545,10 @@ def rename_study(old: str, new: str, *, store: Store | None = None) -> Study:
     """Rename a study; its files, choices, runs and chats go with it."""
     studies = _studies(store)
     current = studies.get(old)
-    if current.name.casefold() != " ".join(new.split()).casefold() and studies.exists(new):
-        raise InputError(f"A study named {new!r} already exists: choose another name.")
     if not new.strip():
         raise InputError("Give the study a name.")
+    if current.name.casefold() != " ".join(new.split()).casefold() and studies.exists(new):
+        raise InputError(f"A study named {new!r} already exists: choose another name.")
     studies.store.rename_study(current.name, new)
     return studies.get(new)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -17,6 +19,7 @@ from persona.history.studies import Studies, fts_query, plain_query
 from persona.ingest.columns import TableChoice
 from persona.studies import add_files, read_study, reindex, run_reading
 from persona.transcribe import Segment, Transcript, keep_transcript
+from persona.transcribe.kept import transcripts_dir
 
 INTERVIEW = (
     b"Interviewer: How do you plan your week?\n"
@@ -215,8 +218,6 @@ def test_choices_change_how_a_table_is_read_and_searched(studies: Studies) -> No
 
 def test_a_recording_is_kept_as_its_reviewed_transcript(studies: Studies) -> None:
     audio = b"RIFF-not-really-audio-but-its-bytes-are-its-fingerprint"
-    import hashlib
-
     sha = hashlib.sha256(audio).hexdigest()
     transcript = Transcript(
         "call.wav",
@@ -235,8 +236,6 @@ def test_a_recording_is_kept_as_its_reviewed_transcript(studies: Studies) -> Non
     kept = studies.get("S").files[0]
     assert kept.kind == "recording" and kept.sha256 == sha and kept.size_bytes == len(audio)
     assert kept.path.read_text().startswith("WEBVTT")
-    from persona.transcribe.kept import transcripts_dir
-
     (transcripts_dir() / f"{sha}.json").unlink()  # the study's own copy is enough
     reading = read_study(studies, "S")
     (document,) = reading.documents
@@ -262,3 +261,27 @@ def test_a_run_reads_its_files_from_its_study_as_it_read_them(studies: Studies) 
     assert run_reading(studies, run.model_copy(update={"study": "Elsewhere"})) is None
     studies.remove_files("S", ["survey.csv"])
     assert run_reading(studies, run) is None
+
+
+def test_a_study_is_read_once_per_content_and_choice(
+    studies: Studies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_files(studies, "S", [("a.txt", b"Apples\n"), ("survey.csv", SURVEY)])
+    from persona.studies import reading as module
+
+    calls: list[str] = []
+    real = module.read_file
+
+    def counting(name: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(module, "read_file", counting)
+    module._read_cached.cache_clear()
+    first = read_study(studies, "S")
+    again = read_study(studies, "S")
+    assert calls == ["a.txt", "survey.csv"] and again.passages == first.passages
+    read_study(studies, "S", choices={"survey.csv": TableChoice(roles={"Age": "answer"})})
+    assert calls == ["a.txt", "survey.csv", "survey.csv"], "another choice, read again"
+    add_files(studies, "S", [("a.txt", b"Pears\n")], replace_changed=True)
+    assert [p.text for p in read_study(studies, "S").passages][:1] == ["Pears"]
