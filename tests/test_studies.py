@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from persona.core.context import quote_context
 from persona.core.errors import InputError
 from persona.core.records import FileRef, Run
 from persona.history.store import _MIGRATIONS, SCHEMA_VERSION, Store
@@ -177,6 +178,8 @@ def test_search_ignores_accents_and_never_fails_on_what_is_typed(studies: Studie
     assert first.passage_id == "P2" and first.participant == "Ana" and first.locator == "line 2"
     assert [p.text for p in first.snippet if p.matched] == ["café"]
     assert "".join(p.text for p in first.snippet) == first.text
+    found = quote_context(read_study(studies, "S").passages, first.text, first.file, first.locator)
+    assert found is not None and [line.passage.id for line in found.lines if line.focus] == ["P2"]
     assert [h.file for h in studies.search("S", "CAFÉ frio")] == ["b.txt"]
     assert [h.file for h in studies.search("S", '"rota app"')] == ["ana.txt"]
     assert [h.file for h in studies.search("S", "swa*")] == ["ana.txt"]

@@ -41,7 +41,8 @@ class Added:
     study: str
     """The study's name as stored."""
     reading: Reading
-    """The files as read: reports for every file, passages of those read."""
+    """The files as read: reports for every file, passages of those read (numbered within
+    this batch; :func:`~persona.studies.read_study` numbers the whole study)."""
     added: tuple[str, ...] = ()
     replaced: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
