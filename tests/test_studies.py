@@ -81,6 +81,9 @@ def test_same_file_is_not_added_twice_and_a_changed_one_needs_a_choice(studies: 
     assert replaced.replaced == ("notes.txt",)
     assert [p.text for p in read_study(studies, "S").passages] == ["Other words"]
     assert len(studies.get("S").files) == 1
+    twice = add_files(studies, "T", [("a.txt", b"One\n"), ("a.txt", b"Two\n"), ("b.txt", b"One\n")])
+    assert twice.added == ("a.txt", "b.txt") and twice.conflicts == ("a.txt",)
+    assert "same content as a.txt" in twice.reading.reports[2].warnings[-1]
 
 
 def test_unreadable_files_are_reported_and_not_kept(studies: Studies, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ A recording is kept as its reviewed transcript (WebVTT), so it is transcribed on
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -79,11 +79,12 @@ def add_files(
     replaced: list[str] = []
     unchanged: list[str] = []
     conflicts: list[str] = []
+    known = {f.name: f.sha256 for f in study.files}  # kept up to date: a name given twice
     for file, source in _sources(files):
         if isinstance(source, FileReport):
             results.append((None, source))
             continue
-        old = study.file(file)
+        old = known.get(file)
         try:
             document, report, copy = _read(
                 file,
@@ -98,7 +99,7 @@ def add_files(
         if document is None or copy is None:
             results.append((None, report))
             continue
-        if old is not None and old.sha256 == document.sha256:
+        if old == document.sha256:
             if document.kind == "recording":  # its transcript may have been reviewed since
                 _keep(studies, study_name, document, copy)
             note = f"already in the study {study_name!r} with the same content, not added again"
@@ -110,11 +111,12 @@ def add_files(
             results.append((None, replace(report, ok=False, error=error)))
             conflicts.append(file)
             continue
-        twin = _twin(study.files, document.sha256)
+        twin = next((n for n, sha256 in known.items() if sha256 == document.sha256), None)
         if twin is not None:
             note = f"same content as {twin} already in the study, so its passages count twice"
             report = replace(report, warnings=(*report.warnings, note))
         _keep(studies, study_name, document, copy)
+        known[file] = document.sha256
         (replaced if old is not None else added).append(file)
         results.append((document, report))
     return Added(
@@ -130,13 +132,10 @@ def add_files(
 def _conflict(study: str, file: str) -> str:
     return (
         f"{file} is already in the study {study!r} with different content, so it was not "
-        "added. Rename the new file to keep both, replace the old one (--replace on the "
-        f"command line), or remove it first (`persona study remove {study!r} {file!r}`)."
+        "added. Rename the new file to keep both, or choose to replace the old one (on the "
+        f"command line: `persona study add --replace`, or `persona study remove {study!r} "
+        f"{file!r}` first)."
     )
-
-
-def _twin(files: Sequence[StudyFile], sha256: str) -> str | None:
-    return next((f.name for f in files if f.sha256 == sha256), None)
 
 
 def _keep(studies: Studies, study: str, document: Document, copy: bytes) -> StudyFile:
