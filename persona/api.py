@@ -469,6 +469,8 @@ def add_to_study(
     files: Iterable[str | Path | tuple[str, bytes]],
     *,
     replace: bool = False,
+    choices: Choices | None = None,
+    interviewers: Interviewers | None = None,
     max_mb: float | None = None,
     store: Store | None = None,
 ) -> Added:
@@ -479,9 +481,19 @@ def add_to_study(
     study with the same name and content is not added twice (``added.unchanged``); one with
     the same name and other content is refused (``added.conflicts``) unless ``replace``.
     A recording must be transcribed first (:mod:`persona.transcribe`); the study keeps its
-    reviewed transcript, so it is never transcribed again."""
+    reviewed transcript, so it is never transcribed again.
+
+    ``choices`` (sheets and column roles of tables) and ``interviewers`` (of transcripts),
+    by file name or ``*`` for every file given, are how these files are read; they are saved
+    with the study (see :func:`set_study_choices`). Left out: the study's saved ones."""
     return add_files(
-        _studies(store), name, files, max_bytes=_limit(max_mb), replace_changed=replace
+        _studies(store),
+        name,
+        files,
+        max_bytes=_limit(max_mb),
+        replace_changed=replace,
+        choices=choices,
+        interviewers=interviewers,
     )
 
 

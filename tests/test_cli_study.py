@@ -200,3 +200,29 @@ def test_resume_reads_the_files_from_the_runs_study(
     assert "Reading the run's files from the study 'Docks':" in err
     done = persona.open_history().get(job.run.id)
     assert done.status in ("complete", "partial") and done.records
+
+
+def test_add_with_column_roles_saves_them_with_the_study(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    survey = tmp_path / "survey.csv"
+    survey.write_text("ResponseId,Age,Feedback\nR1,34,Checkout is too slow\nR2,51,I love it\n")
+    code, _, err = run_cli(
+        capsys, "study", "add", "Survey", str(survey), "--columns", "Feedback=context,Age=answer"
+    )
+    assert code == EXIT_OK, err
+    assert persona.study("Survey").choices == {
+        "survey.csv": {"sheets": None, "roles": {"Feedback": "context", "Age": "answer"}}
+    }
+    quoted = [p.text for p in persona.study_reading("Survey").passages if p.citable]
+    assert quoted == ["34", "51"]
+    assert not persona.search_study("Survey", "checkout")[0].citable
+    code, _, err = run_cli(
+        capsys, "study", "add", "Survey", str(survey), "--columns", "Feedback=answer,Age=context"
+    )
+    assert code == EXIT_OK and "1 already there" in err
+    assert persona.search_study("Survey", "checkout")[0].citable, "read and indexed again"
+    assert [p.text for p in persona.study_reading("Survey").passages if p.citable] == [
+        "Checkout is too slow",
+        "I love it",
+    ]

@@ -11,6 +11,12 @@ from typing import Any
 
 from persona import __version__, api
 from persona.cli.chat import cmd_chat
+from persona.cli.choices import (
+    COLUMNS_HELP,
+    add_choice_arguments,
+    interviewer_choices,
+    table_choices,
+)
 from persona.cli.compare import cmd_compare
 from persona.cli.edit import add_parser as add_edit_parser
 from persona.cli.hybrid import refine_step
@@ -48,7 +54,7 @@ from persona.history.formats import FORMATS, write_new
 from persona.history.store import Store
 from persona.hybrid.cloud import DEFAULT_MODELS, FrontierClient, resolve_api_key
 from persona.hybrid.gate import DEFAULT_THRESHOLD
-from persona.ingest.columns import ROLE_LABELS, ROLES, TableChoice, parse_roles
+from persona.ingest.columns import ROLE_LABELS, ROLES
 from persona.ingest.preview import file_tables, is_table
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
@@ -210,21 +216,6 @@ def _pick_model(engine: Engine, settings: EngineSettings, wanted: str | None) ->
     return chosen
 
 
-def _table_choices(args: argparse.Namespace) -> dict[str, TableChoice] | None:
-    """The sheets (``--sheet``) and column roles (``--columns``) for every file."""
-    roles = parse_roles(args.columns) if args.columns and args.columns != "show" else {}
-    if not roles and not args.sheet:
-        return None
-    return {"*": TableChoice(tuple(args.sheet) if args.sheet else None, roles)}
-
-
-def _interviewers(args: argparse.Namespace) -> dict[str, str] | None:
-    """The interviewer of every transcript (``--interviewer``; ``nobody`` for none)."""
-    if args.interviewer is None:
-        return None
-    return {"*": "" if args.interviewer.strip().casefold() == "nobody" else args.interviewer}
-
-
 def _show_columns(sources: Sequence[str]) -> int:
     """Every table in ``sources``, its columns, suggested roles and sample values."""
     shown = 0
@@ -300,8 +291,8 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
     if args.hybrid and args.max_cost is not None and args.max_cost < 0:
         raise InputError(f"--max-cost must be 0 or more, not {args.max_cost:g}.")
     out = _export_target(Path(args.out))
-    choices = _table_choices(args)
-    interviewers = _interviewers(args)
+    choices = table_choices(args)
+    interviewers = interviewer_choices(args)
     if args.sources:
         transcribe_sources(args.sources, args.yes)  # recordings first, with their progress
         reading = api.read(*args.sources, choices=choices, interviewers=interviewers)
@@ -310,7 +301,7 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
         if not reading.ok_count:
             raise InputError("None of the files could be read; see the reasons above.")
         study = args.study or suggest_study([d.name for d in reading.documents])
-        keep_in_study(study, args.sources, reading, choices, interviewers)
+        keep_in_study(study, args.sources, choices, interviewers)
     else:
         study = api.study(args.study).name
         if choices is not None or interviewers is not None:
@@ -521,25 +512,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the study this run belongs to and, without --from, whose files it reads "
         "(default: named after the files)",
     )
-    gen.add_argument(
-        "--columns",
-        metavar="SPEC",
-        help='"show" lists the columns of CSV/TSV/Excel files with suggested roles; '
-        '"Q5=answer,ResponseId=id,first_name=private,Age=context,StartDate=ignore" sets '
-        "roles (private: a name or other identifier, never sent to any model)",
-    )
-    gen.add_argument(
-        "--sheet",
-        action="append",
-        metavar="NAME",
-        help="read only this sheet of Excel files (repeat for several; default: every sheet)",
-    )
-    gen.add_argument(
-        "--interviewer",
-        metavar="NAME",
-        help="the speaker whose turns in meeting transcripts (.vtt, .srt, timestamped .txt) "
-        'are questions, never quoted; "nobody" quotes every speaker (default: detected, '
-        "shown when the files are read)",
+    add_choice_arguments(
+        gen,
+        '"show" lists the columns of CSV/TSV/Excel files with suggested roles; ' + COLUMNS_HELP,
     )
     gen.add_argument(
         "--keep-text", action="store_true", help="also keep the research text in History"

@@ -49,7 +49,7 @@ def cmd_compare(args: argparse.Namespace, engine: Engine) -> int:
         if not reading.ok_count:
             raise InputError("None of the files could be read; check the paths and formats.")
         study = args.study or suggest_study([d.name for d in reading.documents])
-        keep_in_study(study, args.sources, reading, None, None)
+        keep_in_study(study, args.sources, None, None)
     else:  # --study (main() asks for one of the two)
         study = api.study(args.study).name
         reading = api.study_reading(study)

@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from persona import api
+from persona.cli.choices import add_choice_arguments, interviewer_choices, table_choices
 from persona.cli.transcribe import transcribe_sources
 from persona.core.errors import InputError
 from persona.core.units import format_bytes
 from persona.history.studies import SearchHit, Study
-from persona.ingest import Reading
-from persona.ingest.columns import TableChoice, choice_for
-from persona.ingest.reading import interviewer_for
+from persona.ingest import Interviewers, Reading
+from persona.ingest.columns import Choices
 
 EXIT_OK, EXIT_FAIL = 0, 1
 
@@ -38,13 +38,39 @@ def report_reading(reading: Reading, out: TextIO) -> None:
             print(f"  skip  {report.name}: {report.error}", file=out)
 
 
-def add_to_study(
-    name: str, sources: Sequence[str], *, replace: bool, assume_yes: bool
-) -> api.Added:
-    """Transcribe the recordings among ``sources`` (once), then add every file to the study,
+def keep_in_study(
+    study: str,
+    sources: Sequence[str],
+    choices: Choices | None,
+    interviewers: Interviewers | None,
+) -> None:
+    """Add the files given with ``--from`` to the run's study, with the choices they are
+    read with (so chat, resume and later runs need no upload); what cannot be kept is said,
+    and the run goes on from the files as read."""
+    added = api.add_to_study(study, sources, choices=choices, interviewers=interviewers)
+    kept = [f"{len(added.added)} added", f"{len(added.unchanged)} already there"]
+    print(f"Study {added.study!r}: {', '.join(kept)}.", file=sys.stderr)
+    for report in added.failed:
+        if report.name in added.conflicts:
+            print(f"  Not kept in the study: {report.error}", file=sys.stderr)
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """Transcribe the recordings among the files (once), then add every file to the study,
     printing what was added and what was not."""
-    transcribe_sources(sources, assume_yes)
-    added = api.add_to_study(name, sources, replace=replace)
+    if args.columns == "show":
+        raise InputError(
+            "To see a table's columns, run `persona generate --from FILE --columns show`; "
+            'here, --columns sets roles ("Q5=answer,ResponseId=id").'
+        )
+    transcribe_sources(args.files, args.yes)
+    added = api.add_to_study(
+        args.name,
+        args.files,
+        replace=args.replace,
+        choices=table_choices(args),
+        interviewers=interviewer_choices(args),
+    )
     print(f"Study {added.study!r}:", file=sys.stderr)
     report_reading(added.reading, sys.stderr)
     done = [f"{len(added.added)} added"]
@@ -55,45 +81,6 @@ def add_to_study(
     if added.failed:
         done.append(f"{len(added.failed)} not added")
     print(" · ".join(done), file=sys.stderr)
-    return added
-
-
-def keep_in_study(
-    study: str,
-    sources: Sequence[str],
-    reading: Reading,
-    choices: dict[str, TableChoice] | None,
-    interviewers: dict[str, str] | None,
-) -> None:
-    """Add the files given with ``--from`` to the run's study (so chat, resume and later
-    runs need no upload), with the choices they were read with; what cannot be kept is
-    said, and the run goes on from the files as read."""
-    added = api.add_to_study(study, sources)
-    kept = [f"{len(added.added)} added", f"{len(added.unchanged)} already there"]
-    print(f"Study {added.study!r}: {', '.join(kept)}.", file=sys.stderr)
-    for report in added.failed:
-        if report.name in added.conflicts:
-            print(f"  Not kept in the study: {report.error}", file=sys.stderr)
-    read = {r.name for r in reading.reports if r.ok}
-    chosen_tables = {
-        name: choice for name in read if (choice := choice_for(choices, name)) is not None
-    }
-    chosen_interviewers = {
-        name: who for name in read if (who := interviewer_for(interviewers, name)) is not None
-    }
-    asked = {r.name: r.interviewer for r in reading.reports if r.ok and r.speakers}
-    chosen_interviewers = {n: w for n, w in chosen_interviewers.items() if n in asked}
-    if chosen_tables or chosen_interviewers:
-        try:
-            api.set_study_choices(
-                added.study, choices=chosen_tables, interviewers=chosen_interviewers
-            )
-        except InputError as exc:
-            print(f"  The study keeps its earlier column choices: {exc}", file=sys.stderr)
-
-
-def cmd_add(args: argparse.Namespace) -> int:
-    added = add_to_study(args.name, args.files, replace=args.replace, assume_yes=args.yes)
     if not added.changed and added.failed and not added.unchanged:
         raise InputError("None of the files could be added; see the reasons above.")
     return EXIT_FAIL if added.failed else EXIT_OK
@@ -236,6 +223,7 @@ def add_study(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="replace a file of the same name whose content changed (default: keep the old one)",
     )
     add.add_argument("--yes", action="store_true", help="transcribe long recordings without asking")
+    add_choice_arguments(add)
     actions.add_parser("list", help="every study: files, passages, runs")
     show = actions.add_parser("show", help="a study's files, passages and runs")
     show.add_argument("name", metavar="NAME")
