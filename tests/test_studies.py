@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 import stat
 from pathlib import Path
@@ -16,7 +17,7 @@ from persona.core.context import quote_context
 from persona.core.errors import InputError
 from persona.core.records import FileRef, Run
 from persona.history.store import _MIGRATIONS, SCHEMA_VERSION, Store
-from persona.history.studies import Studies, fts_query, plain_query
+from persona.history.studies import Studies, fts_query, plain_query, study_match
 from persona.ingest.columns import TableChoice
 from persona.studies import add_files, read_study, reindex, run_reading
 from persona.transcribe import Segment, Transcript, keep_transcript
@@ -198,12 +199,15 @@ def test_search_ignores_accents_and_never_fails_on_what_is_typed(studies: Studie
 def test_any_typed_query_is_valid_fts5(text: str) -> None:
     conn = sqlite3.connect(":memory:")
     conn.execute(
-        "CREATE VIRTUAL TABLE t USING fts5 (x, tokenize = 'unicode61 remove_diacritics 2')"
+        "CREATE VIRTUAL TABLE t USING fts5 (text, study_id, "
+        "tokenize = 'unicode61 remove_diacritics 2')"
     )
-    conn.execute("INSERT INTO t VALUES ('some words here')")
+    conn.execute("INSERT INTO t VALUES ('some words here', 'a1b2')")
     for query in (fts_query(text), plain_query(text)):
         if query:
-            conn.execute("SELECT * FROM t WHERE t MATCH ?", (query,)).fetchall()
+            conn.execute("SELECT * FROM t WHERE t MATCH ?", (study_match("a1b2", query),))
+    typed = [w for w in re.findall(r"\w+", text) if w not in ("OR", "NOT", "AND")]
+    assert set(typed) <= set(re.findall(r"\w+", fts_query(text))), "every word is searched"
 
 
 def test_choices_change_how_a_table_is_read_and_searched(studies: Studies) -> None:

@@ -210,7 +210,7 @@ _MIGRATIONS: tuple[tuple[Migration, ...], ...] = (
             PRIMARY KEY (study_id, name)
         )""",
         """CREATE VIRTUAL TABLE study_text USING fts5 (
-            text, study_id UNINDEXED, file UNINDEXED, idx UNINDEXED, participant UNINDEXED,
+            text, study_id, file UNINDEXED, idx UNINDEXED, participant UNINDEXED,
             locator UNINDEXED, citable UNINDEXED,
             tokenize = 'unicode61 remove_diacritics 2'
         )""",
