@@ -164,7 +164,8 @@ def test_version_6_history_gets_a_study_per_label(tmp_path: Path) -> None:
     listed = {s.name: (s.files, s.runs) for s in Studies(store).list()}
     assert listed == {"Grocery": (0, 3), "Banking": (0, 1)}
     assert store.get("c").study == "Grocery"
-    assert Studies(store).get("banking").files == ()
+    banking = Studies(store).get("banking")
+    assert banking.files == () and banking.created_at.isoformat() == "2025-02-01T00:00:00+00:00"
 
 
 def test_search_ignores_accents_and_never_fails_on_what_is_typed(studies: Studies) -> None:
