@@ -73,7 +73,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temp:
         os.environ["PERSONA_DATA_DIR"] = str(Path(temp) / "data")
         import persona
-        from persona.studies import reading as study_reading_module
+        from persona.studydata import reading as study_reading_module
 
         folder = Path(temp) / "interviews"
         folder.mkdir()

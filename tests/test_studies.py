@@ -19,7 +19,7 @@ from persona.core.records import FileRef, Run
 from persona.history.store import _MIGRATIONS, SCHEMA_VERSION, Store
 from persona.history.studies import Studies, fts_query, plain_query, study_match
 from persona.ingest.columns import TableChoice
-from persona.studies import add_files, read_study, reindex, run_reading
+from persona.studydata import add_files, read_study, reindex, run_reading
 from persona.transcribe import Segment, Transcript, keep_transcript
 from persona.transcribe.kept import transcripts_dir
 
@@ -278,7 +278,7 @@ def test_a_study_is_read_once_per_content_and_choice(
     studies: Studies, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add_files(studies, "S", [("a.txt", b"Apples\n"), ("survey.csv", SURVEY)])
-    from persona.studies import reading as module
+    from persona.studydata import reading as module
 
     calls: list[str] = []
     real = module.read_file

@@ -7,7 +7,7 @@ named by the study's id, never its name, so renaming a study moves nothing. Runs
 study by its name (``Run.study``), and chats belong to runs.
 
 This module stores what it is given; reading the copies into passages is
-:mod:`persona.studies`' job. Search is SQLite FTS5 (``unicode61``, accents ignored) over
+:mod:`persona.studydata`' job. Search is SQLite FTS5 (``unicode61``, accents ignored) over
 every passage of the study; what a user types is never an FTS5 query error (see
 :func:`fts_query`).
 """
