@@ -14,6 +14,7 @@ import anthropic
 from pydantic import ValidationError
 
 from persona.hybrid.answer import RefinedPersona
+from persona.hybrid.caching import CACHE_CONTROL
 
 CHARS_PER_TOKEN = 4
 REQUEST_OVERHEAD_TOKENS = 64
@@ -38,6 +39,22 @@ class Request:
     system: str
     messages: list[dict[str, Any]]
     output_format: dict[str, Any] = field(repr=False)
+    cached: bool = False
+    """Whether the system text ends with a cache breakpoint (see :mod:`.caching`)."""
+
+    def system_param(self) -> str | list[dict[str, Any]]:
+        """``system`` as sent: one text block marked for the cache when ``cached``."""
+        if not self.cached:
+            return self.system
+        return [{"type": "text", "text": self.system, "cache_control": dict(CACHE_CONTROL)}]
+
+    def cacheable_share(self) -> float:
+        """The share of the request's estimated tokens before its cache breakpoint (the
+        schema and the system text; Anthropic renders the schema first), 0 when uncached."""
+        if not self.cached:
+            return 0.0
+        prefix = estimate_claude_tokens(self.system, json.dumps(self.output_format))
+        return prefix / max(estimate_claude_tokens(*self.texts()), 1)
 
     def then(self, *messages: dict[str, Any]) -> Request:
         """This request with ``messages`` added to the conversation."""

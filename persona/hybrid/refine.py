@@ -10,6 +10,9 @@ as on a draft (:func:`persona.generation.checks.check_personas`) on the refined 
 on any per-field mix. Nothing reaches Anthropic unless the budget allows it: a Send whose
 estimate is above the cap sends nothing at all; a :class:`Meter` per persona charges every
 attempt; what was spent is added to the run's total even when the refinement stops half-way.
+When the model's prompt cache makes it cheaper, every request of a Send starts with one shared
+prefix, marked for the cache and paid in full once (:mod:`.caching`); the estimate, the cap and
+the spend count cache writes and reads as Anthropic bills them.
 """
 
 from __future__ import annotations
@@ -36,12 +39,13 @@ from persona.generation.checks import check_personas
 from persona.generation.planner import PERSONA_ANSWER_TOKENS, REFERENCED_PERSONA_TOKENS
 from persona.generation.prompts import PERSONAS_SYSTEM
 from persona.history.store import Store
-from persona.hybrid.answer import output_format, to_persona
-from persona.hybrid.cloud import DEFAULT_MAX_TOKENS, FrontierClient
+from persona.hybrid.answer import to_persona
+from persona.hybrid.caching import Shared, minimum_cacheable, shared_passages, worth_sharing
+from persona.hybrid.cloud import DEFAULT_MAX_TOKENS, FrontierClient, build_request
 from persona.hybrid.consent import Consent, fingerprint, require
 from persona.hybrid.gate import Score, score_all
 from persona.hybrid.messages import REPAIR_ATTEMPTS, Request, estimate_claude_tokens
-from persona.hybrid.payload import MODE_LABELS, SYSTEM, Mode, build_payload, request_messages
+from persona.hybrid.payload import MODE_LABELS, SYSTEM, Mode, build_payload
 from persona.hybrid.pricing import Budget, Cost, Meter, PriceTable
 from persona.hybrid.redact import Redactor, redactor_for, strings
 from persona.hybrid.sources import require_run_files
@@ -100,6 +104,28 @@ class Preview:
     threshold: float
     passages: list[Passage] = field(repr=False, default_factory=list)
     """The study's passages, with the IDs the requests use."""
+    shared: Shared | None = None
+    """The prefix every request starts with, marked for the prompt cache; None when each
+    draft is sent with its own passages (see :mod:`.caching`)."""
+    prefix_tokens: int = 0
+    """The shared prefix's estimated tokens (0 without one)."""
+
+    @property
+    def cache_note(self) -> str:
+        """How the Send uses Anthropic's prompt cache, in words for every face."""
+        if self.shared is not None:
+            return (
+                f"The instructions and the {len(self.shared.passages)} passages are sent as "
+                f"one shared prefix of ~{self.prefix_tokens:,} tokens, cached by Anthropic: "
+                "the first request pays it at 1.25× the input price, each later one at 0.1×."
+            )
+        if len(self.selected) < 2:
+            return ""
+        return (
+            f"Each draft is sent with its own passages: a shared prefix would not be cached by "
+            f"{self.model} (it needs at least {minimum_cacheable(self.model):,} tokens) or "
+            "would cost more."
+        )
 
     @property
     def selected(self) -> list[PreviewItem]:
@@ -179,9 +205,12 @@ def prepare(
     refine_all: bool = False,
     cap_usd: float | None = None,
     prices: PriceTable | None = None,
+    share: bool | None = None,
 ) -> Preview:
     """Check the files and the drafts, score them and build the consent preview. Nothing is
-    sent. An unusable draft is always offered, as "rewrite from its passages"."""
+    sent. An unusable draft is always offered, as "rewrite from its passages". The requests
+    share one cached prefix when :func:`~.caching.worth_sharing` says so, or as ``share``
+    forces (to measure both plans)."""
     if not run.records:
         raise InputError("There are no draft personas to refine yet: generate drafts first.")
     if cap_usd is not None and cap_usd < 0:
@@ -193,33 +222,67 @@ def prepare(
     payloads = [build_payload(draft, passages) for draft in drafts]
     identifiers = [value for d in documents for value in d.identifiers]
     redactor = redactor_for(passages, [p.data for p in payloads], identifiers=identifiers)
-    items = []
-    for index, (draft, score, payload) in enumerate(
-        zip(drafts, score_all(drafts), payloads, strict=True)
-    ):
-        data = redactor.redact_data(payload.data)
-        request = Request(
-            model, SYSTEM, request_messages(data, payload.mode), output_format(payload.ids)
+    scores = score_all(drafts)
+    datas = [redactor.redact_data(payload.data) for payload in payloads]
+    chosen = [
+        bool(payload.ids) and (refine_all or bool(draft.unusable) or score.value < threshold)
+        for draft, score, payload in zip(drafts, scores, payloads, strict=True)
+    ]
+    separate = [
+        build_request(data, mode=payload.mode, model=model)
+        for data, payload in zip(datas, payloads, strict=True)
+    ]
+    shared = shared_passages([data for data, sent in zip(datas, chosen, strict=True) if sent])
+    together = [
+        build_request(data, mode=payload.mode, model=model, shared=shared)
+        for data, payload in zip(datas, payloads, strict=True)
+    ]
+    prefix = estimate_claude_tokens(shared.system(SYSTEM), json.dumps(together[0].output_format))
+    sent = [i for i, selected in enumerate(chosen) if selected]
+    if share is None:
+        share = worth_sharing(
+            model,
+            prefix,
+            [_tokens(together[i]) - prefix for i in sent],
+            [_tokens(separate[i]) for i in sent],
         )
-        tokens = estimate_claude_tokens(*request.texts())
+    first = sent[0] if sent else -1
+    items = []
+    for index, (draft, score, payload, data) in enumerate(
+        zip(drafts, scores, payloads, datas, strict=True)
+    ):
+        request = together[index] if share and chosen[index] else separate[index]
+        cached = prefix if request.cached and prefix >= minimum_cacheable(model) else 0
+        tokens = _tokens(request)
         output = _output_tokens(data)
         worst_input = tokens + REPAIR_ATTEMPTS * (tokens + MAX_OUTPUT_TOKENS)
+        written = CALLS_PER_PERSONA * cached  # at worst every call writes the prefix again
         items.append(
             PreviewItem(
                 index=index,
                 name=draft.name,
                 score=score,
-                selected=bool(payload.ids)
-                and (refine_all or bool(draft.unusable) or score.value < threshold),
+                selected=chosen[index],
                 mode=payload.mode,
                 unusable=list(draft.unusable),
                 data=data,
-                ids=payload.ids,
-                payload=f"System:\n{SYSTEM}\n\nUser:\n{request.messages[0]['content']}",
+                ids=shared.ids if request.cached else payload.ids,
+                payload=f"System:\n{request.system}\n\nUser:\n{request.messages[0]['content']}",
                 input_tokens=tokens,
                 output_tokens=output,
-                cost=prices.cost(model, tokens, output),
-                worst=prices.cost(model, worst_input, CALLS_PER_PERSONA * MAX_OUTPUT_TOKENS),
+                cost=prices.cost(
+                    model,
+                    tokens - cached,
+                    output,
+                    cache_write=cached if index == first else 0,
+                    cache_read=cached if index != first else 0,
+                ),
+                worst=prices.cost(
+                    model,
+                    worst_input - written,
+                    CALLS_PER_PERSONA * MAX_OUTPUT_TOKENS,
+                    cache_write=written,
+                ),
                 withheld=payload.withheld,
             )
         )
@@ -231,7 +294,13 @@ def prepare(
         frontier_only=frontier_only_cost(passages, len(drafts), model, prices),
         threshold=threshold,
         passages=passages,
+        shared=shared if share else None,
+        prefix_tokens=prefix if share else 0,
     )
+
+
+def _tokens(request: Request) -> int:
+    return estimate_claude_tokens(*request.texts())
 
 
 def check_version(
@@ -293,6 +362,7 @@ def refine(
                     max_tokens=MAX_OUTPUT_TOKENS,
                     meter=meter,
                     restore=preview.redactor.restore_data,
+                    shared=preview.shared,
                 )
             except PersonaError as exc:  # the API, the budget, or restoring the answer
                 if isinstance(exc, BudgetExceeded | FrontierAuthError):
