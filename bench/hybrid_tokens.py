@@ -233,9 +233,7 @@ def main() -> None:
             ratio = billed(bills).total / only.total
             verdict = "met" if ratio <= TARGET else "NOT met"
             said = "" if ratio <= 1 or picked.costs_more else "  ABOVE frontier-only, not said"
-            print(
-                f"  picked ratio  : {ratio:.3f}   target <= {TARGET:.2f}: {verdict}{said}"
-            )
+            print(f"  picked ratio  : {ratio:.3f}   target <= {TARGET:.2f}: {verdict}{said}")
 
 
 if __name__ == "__main__":
