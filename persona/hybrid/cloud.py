@@ -304,7 +304,7 @@ class FrontierClient:
             usage += billed_tokens(reply.usage)
             stopped = stop_problem(reply.stop_reason, model, allowed, max_tokens)
             if stopped:
-                raise UnusableAnswer(stopped, usage.input_tokens, usage.output_tokens)
+                raise UnusableAnswer(stopped, usage.all_input, usage.output_tokens)
             text = reply_text(reply)
             try:
                 refined = validate(text, restore)
@@ -320,7 +320,7 @@ class FrontierClient:
             f"Claude's answer did not match the persona schema after {REPAIR_ATTEMPTS + 1} "
             f"attempts ({self._redact(problems)}). Your draft is kept: try again or pick "
             "another model.",
-            usage.input_tokens,
+            usage.all_input,
             usage.output_tokens,
         )
 
