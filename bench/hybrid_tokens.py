@@ -230,6 +230,8 @@ def main() -> None:
                 f"  {'batched':<13} : {batched.line()}  ratio {batched.total / only.total:.3f}"
                 "  (1 request, counted, not sent)"
             )
+            floor = billed(bills).by_kind["output"] / only.total
+            print(f"  output alone  : ratio {floor:.3f} (no plan of these sends less output)")
             ratio = billed(bills).total / only.total
             verdict = "met" if ratio <= TARGET else "NOT met"
             said = "" if ratio <= 1 or picked.costs_more else "  ABOVE frontier-only, not said"
