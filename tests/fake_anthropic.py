@@ -18,6 +18,15 @@ citing passage IDs); the named scenarios make it misbehave like real models do: 
 (``change_numbers``), cite IDs it was not given (``cite_unknown``), loop on one claim
 (``repeat_claim``), invent a claim and cite a real passage (``invent_claim``).
 
+When the request's schema asks for changes (a ``keep`` list per section), the brain's whole
+persona is answered as changes to the draft sent: a field equal to the draft's is ``null``,
+a claim equal to one of the draft's is kept by its index, any other is added. A request
+carrying several drafts (``{"drafts": [...]}``) is answered ``{"personas": [...]}``, one
+entry per draft; a repair turn naming drafts (``D2``) is answered for those only. Misbehaving
+batches and changes: keep indexes the draft lacks, twice (``keep_unknown``), leave a draft
+out (``batch_missing``), stop at ``max_tokens`` inside the last entry (``batch_cut``), break
+one entry's schema (``batch_invalid_one``).
+
 Prompt caching as Anthropic does it: blocks marked ``cache_control`` (at most 4) end a
 prefix rendered in the order schema, tools, system, messages; a prefix is cached only when it
 has at least the model's minimum of tokens (:data:`MINIMUM_CACHEABLE`), for 5 minutes (or
@@ -96,6 +105,14 @@ class Reply:
     stop_reason: str = "end_turn"
     bill_max: bool = False
     """Report ``max_tokens`` output tokens, the most the request allowed (a forced worst case)."""
+    changes: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    """Applied to each answer of changes (see :func:`as_changes`)."""
+    entries: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
+    """Applied to a batch answer's entries."""
+    cut: bool = False
+    """Stop a batch answer at ``max_tokens`` half-way through its last entry."""
+    per_draft: tuple[Callable[[dict[str, Any]], dict[str, Any]], ...] = ()
+    """In a batch, draft ``n`` answered by ``per_draft[n]`` (cycling); alone, by the first."""
 
 
 @dataclass(frozen=True)
@@ -237,6 +254,49 @@ def _without_goals(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in improve(payload).items() if k != "goals"}
 
 
+def as_changes(persona: dict[str, Any], draft: dict[str, Any] | None) -> dict[str, Any]:
+    """A whole persona as changes to ``draft`` (see the module docstring)."""
+    base = draft or {}
+    out: dict[str, Any] = {}
+    for name in ("name", "age", "role", "bio", "quote"):
+        if name in persona:
+            out[name] = None if draft and persona[name] == base.get(name) else persona[name]
+    for section in SECTIONS:
+        if section not in persona:
+            continue
+        had = [(c.get("text"), c.get("passages")) for c in base.get(section) or []]
+        keep: list[int] = []
+        add: list[dict[str, Any]] = []
+        for claim in persona[section]:
+            found = (claim.get("text"), claim.get("passages"))
+            index = had.index(found) if found in had else -1
+            if index >= 0 and index not in keep:
+                keep.append(index)
+            else:
+                add.append(claim)
+        out[section] = {"keep": keep, "add": add}
+    return out
+
+
+def keep_unknown(changes: dict[str, Any]) -> dict[str, Any]:
+    """Keeps a goal the draft does not have, and its first pain point twice."""
+    out = copy.deepcopy(changes)
+    out["goals"]["keep"] = [*out["goals"]["keep"], 41]
+    out["pain_points"]["keep"] = [0, 0, *out["pain_points"]["keep"]]
+    return out
+
+
+def _without_last(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return entries[:-1]
+
+
+def _second_without_goals(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {k: v for k, v in e.items() if k != "goals"} if n == 1 else e
+        for n, e in enumerate(entries)
+    ]
+
+
 SCENARIOS: dict[str, Action] = {
     "ok": Reply(),
     "auth": Fail(401, "authentication_error", "invalid x-api-key"),
@@ -257,6 +317,11 @@ SCENARIOS: dict[str, Action] = {
     "truncated": Reply(raw='{"name": "Ana Ruiz", "bio": "Ana has', stop_reason="max_tokens"),
     "maxed_invalid": Reply(transform=_without_goals, bill_max=True),
     "maxed": Reply(bill_max=True),
+    "keep_unknown": Reply(changes=keep_unknown),
+    "cite_unknown_then_repeat": Reply(per_draft=(cite_unknown, repeat_claim)),
+    "batch_missing": Reply(entries=_without_last),
+    "batch_cut": Reply(cut=True),
+    "batch_invalid_one": Reply(entries=_second_without_goals),
 }
 """Named actions for :meth:`FakeAnthropic.push` and ``POST /_fake/push``."""
 
@@ -400,6 +465,39 @@ def find_payload(body: dict[str, Any]) -> dict[str, Any] | None:
             ]
             return value
     return None
+
+
+def find_batch(body: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The drafts of a request carrying several (``{"drafts": [...]}`` in its first user
+    message), their passages looked up in the system text's shared ``<passages>``."""
+    user = next((m for m in body.get("messages", []) if m.get("role") == "user"), None)
+    text = " ".join(_strings(user.get("content", ""))) if user else ""
+    start = text.find('{\n "drafts"')
+    if start < 0:
+        return None
+    try:
+        value, _ = json.JSONDecoder().raw_decode(text, start)
+    except ValueError:
+        return None
+    shared = _shared_passages(body)
+    drafts = [d for d in value.get("drafts") or [] if isinstance(d, dict)]
+    for draft in drafts:
+        draft["passages"] = [shared.get(str(p), {"id": p, "text": ""}) for p in draft["passages"]]
+    return drafts
+
+
+def _repair_keys(body: dict[str, Any]) -> set[str]:
+    """The drafts a repair turn asks for again (none on the first turn)."""
+    users = [m for m in body.get("messages", []) if m.get("role") == "user"]
+    if len(users) < 2:
+        return set()
+    return set(re.findall(r"\bD\d+\b", " ".join(_strings(users[-1].get("content", "")))))
+
+
+def _wants_changes(body: dict[str, Any]) -> bool:
+    """Whether the request's schema asks for changes rather than a whole persona."""
+    schema = (body.get("output_config") or {}).get("format") or {}
+    return '"keep"' in json.dumps(schema)
 
 
 @dataclass(frozen=True)
@@ -575,11 +673,18 @@ class FakeAnthropic:
         }
 
     def _message(self, body: dict[str, Any], model: str, reply: Reply) -> dict[str, Any]:
+        stop_reason = reply.stop_reason
         if reply.raw is not None:
             answer: Any = reply.raw
+        elif (drafts := find_batch(body)) is not None:
+            answer, stop_reason = self._batch(body, drafts, reply)
         else:
             payload = find_payload(body)
-            answer = (reply.transform or self.brain)(payload) if payload else "No persona found."
+            write = reply.per_draft[0] if reply.per_draft else reply.transform or self.brain
+            answer = write(payload) if payload else "No persona found."
+            if payload and _wants_changes(body):
+                answer = as_changes(answer, payload.get("persona"))
+                answer = reply.changes(answer) if reply.changes else answer
         choice = body.get("tool_choice") or {}
         if choice.get("type") == "tool":
             tool_input = answer if isinstance(answer, dict) else {"persona": answer}
@@ -589,10 +694,10 @@ class FakeAnthropic:
                 "name": choice.get("name", "persona"),
                 "input": tool_input,
             }
-            stop = "tool_use" if reply.stop_reason == "end_turn" else reply.stop_reason
+            stop = "tool_use" if stop_reason == "end_turn" else stop_reason
         else:
             text = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
-            block, stop = {"type": "text", "text": text}, reply.stop_reason
+            block, stop = {"type": "text", "text": text}, stop_reason
         written = block.get("text", block.get("input"))
         output = int(body.get("max_tokens", 0)) if reply.bill_max else 1 + _tokens(written)
         bill = self._cache_use(body, model, output)
@@ -616,6 +721,27 @@ class FakeAnthropic:
                 "output_tokens": bill.output_tokens,
             },
         }
+
+    def _batch(
+        self, body: dict[str, Any], drafts: list[dict[str, Any]], reply: Reply
+    ) -> tuple[str, str]:
+        """A batch answer's text and stop reason: one entry per draft asked for."""
+        asked = _repair_keys(body)
+        entries = []
+        for n, payload in enumerate(drafts):
+            if asked and payload.get("draft") not in asked:
+                continue
+            write = reply.per_draft[n % len(reply.per_draft)] if reply.per_draft else None
+            write = write or reply.transform or self.brain
+            changes = as_changes(write(payload), payload.get("persona"))
+            changes = reply.changes(changes) if reply.changes else changes
+            entries.append({"draft": payload.get("draft"), **changes})
+        entries = reply.entries(entries) if reply.entries else entries
+        text = json.dumps({"personas": entries}, ensure_ascii=False)
+        if not reply.cut or not entries:
+            return text, reply.stop_reason
+        last = json.dumps(entries[-1], ensure_ascii=False)
+        return text[: text.rindex(last) + len(last) // 2], "max_tokens"
 
     def _cache_use(self, body: dict[str, Any], model: str, output: int) -> Bill:
         """Read the longest cached prefix, write the marked prefixes after it that reach the

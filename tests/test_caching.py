@@ -264,7 +264,7 @@ def test_worth_sharing(model, prefix, rests, separate, expected):
 
 
 def test_refining_marks_the_shared_prefix_and_later_requests_read_it(run, fake, store):
-    preview = preview_for(run, CACHED_MODEL)
+    preview = preview_for(run, CACHED_MODEL, plan="cached")
     assert preview.shared is not None and len(preview.selected) == 3
     send(run, preview, fake, store)
 
@@ -291,7 +291,7 @@ def test_refining_marks_the_shared_prefix_and_later_requests_read_it(run, fake, 
 
 
 def test_the_spend_is_what_the_fake_billed_at_anthropics_cache_rates(run, fake, store):
-    send(run, preview_for(run, CACHED_MODEL), fake, store)
+    send(run, preview_for(run, CACHED_MODEL, plan="cached"), fake, store)
     bills = fake.bills()
     spend = frontier_spend(store.get(run.id))
     assert spend is not None
@@ -305,8 +305,8 @@ def test_the_spend_is_what_the_fake_billed_at_anthropics_cache_rates(run, fake, 
 
 
 def test_the_estimate_counts_the_prefix_written_once_then_read(run):
-    shared = preview_for(run, CACHED_MODEL)
-    separate = preview_for(run, CACHED_MODEL, share=False)
+    shared = preview_for(run, CACHED_MODEL, plan="cached")
+    separate = preview_for(run, CACHED_MODEL, plan="separate")
     prefix = shared.prefix_tokens
     first, *later = shared.selected
     assert first.cost.cache_write_tokens == prefix and first.cost.cache_read_tokens == 0
@@ -329,9 +329,9 @@ def test_the_estimate_counts_the_prefix_written_once_then_read(run):
 
 def test_a_prefix_under_the_models_minimum_is_not_counted_as_cached(run, fake, store):
     picked = preview_for(run, UNCACHED_MODEL)
-    assert picked.shared is None  # not worth it: the prefix is under 4,096 tokens
-    assert "4,096" in picked.cache_note
-    forced = preview_for(run, UNCACHED_MODEL, share=True)
+    assert picked.plan != "cached"  # not worth it: the prefix is under 4,096 tokens
+    assert "4,096" in preview_for(run, UNCACHED_MODEL, plan="separate").cache_note
+    forced = preview_for(run, UNCACHED_MODEL, plan="cached")
     assert forced.prefix_tokens < minimum_cacheable(UNCACHED_MODEL)
     assert all(not i.cost.cache_read_tokens and not i.cost.cache_write_tokens for i in forced.items)
     send(run, forced, fake, store)
@@ -358,9 +358,11 @@ def test_the_meter_charges_marked_tokens_as_cache_writes_and_settles_on_usage():
 
 
 def test_a_capped_shared_send_never_bills_above_the_cap(run, fake, store):
-    preview = preview_for(run, CACHED_MODEL)
+    preview = preview_for(run, CACHED_MODEL, plan="cached")
     cap = preview.estimated_usd * 1.05  # fits the estimate; each call is charged its worst
-    capped = prepare(run, documents(), model=CACHED_MODEL, threshold=101.0, cap_usd=cap)
+    capped = prepare(
+        run, documents(), model=CACHED_MODEL, threshold=101.0, cap_usd=cap, plan="cached"
+    )
     assert capped.shared is not None
     send(run, capped, fake, store)
     assert 0 < sum(sum(b.usd().values()) for b in fake.bills()) <= cap
@@ -370,17 +372,17 @@ def test_a_capped_shared_send_never_bills_above_the_cap(run, fake, store):
 
 
 def test_the_cli_says_how_the_cache_is_used_and_when_hybrid_costs_more(run, capsys):
-    confirm(preview_for(run, CACHED_MODEL), assume_yes=True)
+    confirm(preview_for(run, CACHED_MODEL, plan="cached"), assume_yes=True)
     said = capsys.readouterr().err
     assert "one shared prefix" in said and "cached by Anthropic" in said
-    dear = preview_for(run, CACHED_MODEL)
+    dear = preview_for(run, CACHED_MODEL, plan="cached")
     # A study a tenth of its size, cheaper to send whole than to refine even with the cache:
     dear.frontier_only = PriceTable.load().cost(CACHED_MODEL, 500, 300)
     assert dear.costs_more and dear.estimated_usd > dear.frontier_only.usd
     confirm(dear, assume_yes=True)
     said = capsys.readouterr().err
     assert "expected to cost more than sending all your data" in said
-    confirm(preview_for(run, UNCACHED_MODEL), assume_yes=True)
+    confirm(preview_for(run, UNCACHED_MODEL, plan="separate"), assume_yes=True)
     said = capsys.readouterr().err
     assert "expected to cost more" not in said
     assert "its own passages" in said and "4,096 tokens" in said

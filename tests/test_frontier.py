@@ -25,7 +25,8 @@ from persona.core.errors import (
     UnusableAnswer,
 )
 from persona.core.schema import llm_json_schema
-from persona.hybrid.answer import RefinedPersona, output_format
+from persona.hybrid.answer import RefinedPersona
+from persona.hybrid.changes import output_format
 from persona.hybrid.cloud import (
     DEFAULT_MODELS,
     FrontierClient,

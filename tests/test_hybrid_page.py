@@ -234,8 +234,8 @@ def test_with_a_local_engine_the_consent_says_nothing_of_another_machine(claude)
 def test_before_send_the_page_says_how_the_cache_is_used_and_if_hybrid_costs_more(claude):
     at = drafted(open_hybrid())
     captions = shown(texts(at.caption))
-    assert "Each draft is sent with its own passages" in captions  # 3 interviews: no cache
-    assert "claude-sonnet-4-6 (it needs at least 2,048 tokens)" in captions
+    assert "drafts go in one request" in captions  # batched: cheaper than a cache here
+    assert "Claude answers only what it changes" in captions
     estimate = float(at.metric[0].value.lstrip("$"))
     frontier_only = float(re.search(r"would cost about \$(\d+\.\d+)", captions).group(1))
     warned = "expected to cost more than sending all your data" in texts(at.warning)

@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import urlsplit
 
@@ -31,8 +31,9 @@ from persona.core.errors import (
     FrontierRateLimited,
     UnusableAnswer,
 )
-from persona.hybrid.answer import RefinedPersona, output_format
+from persona.hybrid.answer import RefinedPersona
 from persona.hybrid.caching import Shared
+from persona.hybrid.changes import output_format
 from persona.hybrid.messages import (
     MAX_RETRY_WAIT,
     REPAIR_ATTEMPTS,
@@ -92,6 +93,8 @@ class Refinement:
     usage: BilledTokens
     model: str
     attempts: int
+    ignored: list[str] = field(default_factory=list)
+    """Claims the answer kept that the draft does not have (see :mod:`.changes`)."""
 
 
 class CallMeter(Protocol):
@@ -298,16 +301,17 @@ class FrontierClient:
         passages by ID only (:mod:`persona.hybrid.caching`).
         """
         request = build_request(data, mode=mode, system=system, model=model, shared=shared)
+        draft = data.get("persona") if isinstance(data.get("persona"), Mapping) else None
         usage, problems = BilledTokens(), ""
         for attempt in range(1, REPAIR_ATTEMPTS + 2):
-            reply, allowed = self._create(request, max_tokens, meter)
+            reply, allowed = self.send(request, max_tokens, meter)
             usage += billed_tokens(reply.usage)
             stopped = stop_problem(reply.stop_reason, model, allowed, max_tokens)
             if stopped:
                 raise UnusableAnswer(stopped, usage.all_input, usage.output_tokens)
             text = reply_text(reply)
             try:
-                refined = validate(text, restore)
+                refined, ignored = validate(text, draft, restore)
             except ValidationError as exc:
                 problems = problems_of(exc)
                 request = request.then(
@@ -315,7 +319,7 @@ class FrontierClient:
                     {"role": "user", "content": REPAIR_REQUEST.format(problems=problems)},
                 )
                 continue
-            return Refinement(refined, usage, reply.model, attempt)
+            return Refinement(refined, usage, reply.model, attempt, ignored)
         raise UnusableAnswer(
             f"Claude's answer did not match the persona schema after {REPAIR_ATTEMPTS + 1} "
             f"attempts ({self._redact(problems)}). Your draft is kept: try again or pick "
@@ -338,9 +342,7 @@ class FrontierClient:
         tokens = counted.tokens if counted.exact else upper_bound_tokens(*texts)
         return tokens, math.ceil(tokens * share)
 
-    def _create(
-        self, request: Request, max_tokens: int, meter: CallMeter | None
-    ) -> tuple[Any, int]:
+    def send(self, request: Request, max_tokens: int, meter: CallMeter | None) -> tuple[Any, int]:
         """One Messages call, retried here on transient failures, each attempt paid through
         ``meter``: the reply and the max_tokens it had."""
         tokens = self._input_tokens(request, max_tokens, meter) if meter is not None else (0, 0)

@@ -21,7 +21,7 @@ import math
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -413,3 +413,35 @@ class Meter:
         self.budget.settle(charged, actual)
         self.usage += usage
         self.usd += actual
+
+    def split(self, weights: Sequence[int], minimums: Sequence[int]) -> list[Meter]:
+        """This meter's settled spend shared among meters by ``weights`` (equally when they
+        are all 0), each with its ``minimums`` output for later calls: tokens by the largest
+        remainder and dollars with the rest on the last, so the shares add up exactly."""
+        total = sum(weights)
+        shares = [w / total for w in weights] if total else [1 / len(weights)] * len(weights)
+        kinds = [_shared_out(getattr(self.usage, kind), shares) for kind in _BILLED]
+        meters = []
+        for n, minimum in enumerate(minimums):
+            meter = Meter(self.budget, self.price, minimum_output=minimum)
+            meter.usage = BilledTokens(*(kind[n] for kind in kinds))
+            meter.usd = self.usd * shares[n]
+            meter.uncertain_usd = self.uncertain_usd * shares[n]
+            meters.append(meter)
+        meters[-1].usd = self.usd - sum(m.usd for m in meters[:-1])
+        meters[-1].uncertain_usd = self.uncertain_usd - sum(m.uncertain_usd for m in meters[:-1])
+        meters[0].calls = self.calls
+        return meters
+
+
+_BILLED = ("input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens")
+
+
+def _shared_out(amount: int, shares: Sequence[float]) -> list[int]:
+    """``amount`` split by ``shares`` in whole numbers that add up to it (largest remainder)."""
+    exact = [amount * share for share in shares]
+    parts = [math.floor(x) for x in exact]
+    by_remainder = sorted(range(len(exact)), key=lambda n: exact[n] - parts[n], reverse=True)
+    for n in by_remainder[: amount - sum(parts)]:
+        parts[n] += 1
+    return parts

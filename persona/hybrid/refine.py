@@ -17,7 +17,6 @@ the spend count cache writes and reads as Anthropic bills them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,26 +35,22 @@ from persona.core.records import PersonaRecord, Run, Version
 from persona.core.schema import Persona
 from persona.core.tokens import estimate_tokens
 from persona.generation.checks import check_personas
-from persona.generation.planner import PERSONA_ANSWER_TOKENS, REFERENCED_PERSONA_TOKENS
+from persona.generation.planner import PERSONA_ANSWER_TOKENS
 from persona.generation.prompts import PERSONAS_SYSTEM
 from persona.history.store import Store
 from persona.hybrid.answer import to_persona
-from persona.hybrid.caching import Shared, minimum_cacheable, shared_passages, worth_sharing
-from persona.hybrid.cloud import DEFAULT_MAX_TOKENS, FrontierClient, build_request
+from persona.hybrid.batch import BatchItem, BatchOutcome, batch_max_tokens, draft_key, refine_batch
+from persona.hybrid.caching import Shared, minimum_cacheable, shared_passages
+from persona.hybrid.changes import ignored_text
+from persona.hybrid.cloud import FrontierClient, Refinement
 from persona.hybrid.consent import Consent, fingerprint, require
 from persona.hybrid.gate import Score, score_all
-from persona.hybrid.messages import REPAIR_ATTEMPTS, Request, estimate_claude_tokens
-from persona.hybrid.payload import MODE_LABELS, SYSTEM, Mode, build_payload
+from persona.hybrid.payload import MODE_LABELS, Mode, build_payload
+from persona.hybrid.plans import MAX_OUTPUT_TOKENS, Estimates, Plan, output_tokens
 from persona.hybrid.pricing import Budget, Cost, Meter, PriceTable
 from persona.hybrid.redact import Redactor, redactor_for, strings
 from persona.hybrid.sources import require_run_files
 from persona.hybrid.spend import SendRecord, record_send
-
-OUTPUT_FACTOR = 1.3
-"""A refined persona is usually a little longer than the draft."""
-MAX_OUTPUT_TOKENS = DEFAULT_MAX_TOKENS
-"""The most output tokens one call may use (the budget may allow fewer)."""
-CALLS_PER_PERSONA = REPAIR_ATTEMPTS + 1
 
 
 @dataclass
@@ -105,14 +100,24 @@ class Preview:
     passages: list[Passage] = field(repr=False, default_factory=list)
     """The study's passages, with the IDs the requests use."""
     shared: Shared | None = None
-    """The prefix every request starts with, marked for the prompt cache; None when each
-    draft is sent with its own passages (see :mod:`.caching`)."""
+    """The passages of the Send, each once: the prefix every request starts with, marked
+    for the prompt cache (``cached``), or the passages of the one request (``batched``);
+    None when each draft is sent with its own passages (see :mod:`.plans`)."""
     prefix_tokens: int = 0
     """The shared prefix's estimated tokens (0 without one)."""
+    plan: Plan = "separate"
 
     @property
     def cache_note(self) -> str:
-        """How the Send uses Anthropic's prompt cache, in words for every face."""
+        """How the Send shares what its drafts have in common, in words for every face."""
+        if self.plan == "batched" and self.shared is not None:
+            return (
+                f"All {len(self.selected)} drafts go in one request: the instructions, the "
+                f"schema and the {len(self.shared.passages)} passages they cite are sent once, "
+                "then each draft by its passage IDs. Claude answers only what it changes. "
+                "A draft its answer leaves out (or cuts off) is sent again on its own, with "
+                "its own passages."
+            )
         if self.shared is not None:
             return (
                 f"The instructions and the {len(self.shared.passages)} passages are sent as "
@@ -188,14 +193,6 @@ def frontier_only_cost(
     )
 
 
-def _output_tokens(data: Mapping[str, Any]) -> int:
-    draft = data.get("persona")
-    if not draft:
-        return REFERENCED_PERSONA_TOKENS
-    expected = int(estimate_claude_tokens(json.dumps(draft, ensure_ascii=False)) * OUTPUT_FACTOR)
-    return min(max(expected, REFERENCED_PERSONA_TOKENS), MAX_OUTPUT_TOKENS)
-
-
 def prepare(
     run: Run,
     documents: Sequence[Document],
@@ -205,12 +202,12 @@ def prepare(
     refine_all: bool = False,
     cap_usd: float | None = None,
     prices: PriceTable | None = None,
-    share: bool | None = None,
+    plan: Plan | None = None,
 ) -> Preview:
     """Check the files and the drafts, score them and build the consent preview. Nothing is
-    sent. An unusable draft is always offered, as "rewrite from its passages". The requests
-    share one cached prefix when :func:`~.caching.worth_sharing` says so, or as ``share``
-    forces (to measure both plans)."""
+    sent. An unusable draft is always offered, as "rewrite from its passages". The drafts go
+    by the plan expected to cost least (:meth:`~.plans.Estimates.pick`), or by ``plan`` (to
+    measure each)."""
     if not run.records:
         raise InputError("There are no draft personas to refine yet: generate drafts first.")
     if cap_usd is not None and cap_usd < 0:
@@ -228,35 +225,17 @@ def prepare(
         bool(payload.ids) and (refine_all or bool(draft.unusable) or score.value < threshold)
         for draft, score, payload in zip(drafts, scores, payloads, strict=True)
     ]
-    separate = [
-        build_request(data, mode=payload.mode, model=model)
-        for data, payload in zip(datas, payloads, strict=True)
-    ]
-    shared = shared_passages([data for data, sent in zip(datas, chosen, strict=True) if sent])
-    together = [
-        build_request(data, mode=payload.mode, model=model, shared=shared)
-        for data, payload in zip(datas, payloads, strict=True)
-    ]
-    prefix = estimate_claude_tokens(shared.system(SYSTEM), json.dumps(together[0].output_format))
     sent = [i for i, selected in enumerate(chosen) if selected]
-    if share is None:
-        share = worth_sharing(
-            model,
-            prefix,
-            [_tokens(together[i]) - prefix for i in sent],
-            [_tokens(separate[i]) for i in sent],
-        )
-    first = sent[0] if sent else -1
+    shared = shared_passages([datas[i] for i in sent])
+    outputs = [output_tokens(data) for data in datas]
+    estimates = Estimates(model, prices, datas, [p.mode for p in payloads], outputs, shared)
+    if plan is None:
+        plan = estimates.pick(sent)
     items = []
     for index, (draft, score, payload, data) in enumerate(
         zip(drafts, scores, payloads, datas, strict=True)
     ):
-        request = together[index] if share and chosen[index] else separate[index]
-        cached = prefix if request.cached and prefix >= minimum_cacheable(model) else 0
-        tokens = _tokens(request)
-        output = _output_tokens(data)
-        worst_input = tokens + REPAIR_ATTEMPTS * (tokens + MAX_OUTPUT_TOKENS)
-        written = CALLS_PER_PERSONA * cached  # at worst every call writes the prefix again
+        planned = estimates.item(plan if chosen[index] else "separate", index, sent)
         items.append(
             PreviewItem(
                 index=index,
@@ -266,23 +245,12 @@ def prepare(
                 mode=payload.mode,
                 unusable=list(draft.unusable),
                 data=data,
-                ids=shared.ids if request.cached else payload.ids,
-                payload=f"System:\n{request.system}\n\nUser:\n{request.messages[0]['content']}",
-                input_tokens=tokens,
-                output_tokens=output,
-                cost=prices.cost(
-                    model,
-                    tokens - cached,
-                    output,
-                    cache_write=cached if index == first else 0,
-                    cache_read=cached if index != first else 0,
-                ),
-                worst=prices.cost(
-                    model,
-                    worst_input - written,
-                    CALLS_PER_PERSONA * MAX_OUTPUT_TOKENS,
-                    cache_write=written,
-                ),
+                ids=shared.ids if planned.request.cached or plan == "batched" else payload.ids,
+                payload=planned.text,
+                input_tokens=planned.input_tokens,
+                output_tokens=outputs[index],
+                cost=planned.cost,
+                worst=planned.worst,
                 withheld=payload.withheld,
             )
         )
@@ -294,13 +262,10 @@ def prepare(
         frontier_only=frontier_only_cost(passages, len(drafts), model, prices),
         threshold=threshold,
         passages=passages,
-        shared=shared if share else None,
-        prefix_tokens=prefix if share else 0,
+        shared=shared if plan != "separate" else None,
+        prefix_tokens=estimates.prefix if plan != "separate" else 0,
+        plan=plan,
     )
-
-
-def _tokens(request: Request) -> int:
-    return estimate_claude_tokens(*request.texts())
 
 
 def check_version(
@@ -341,7 +306,42 @@ def refine(
     sent_before = frontier.requests_sent
     by_id = {p.id: p for p in preview.passages}
     run.frontier_model = preview.model
+    batch: BatchOutcome | None = None
+    failure: PersonaError | None = None
     try:
+        if preview.plan == "batched" and preview.shared is not None and selected and not stop:
+            yield Progress("refine", f"Refining {len(selected)} personas in one request", 0.0)
+            batch, failure = yield from _send_batch(
+                preview, preview.shared, frontier, Meter(budget, price), meters
+            )
+            if isinstance(failure, BudgetExceeded | FrontierAuthError):
+                stop = f"Not sent: {failure}"
+
+        def answer(item: PreviewItem, key: str, meter: Meter) -> Refinement:
+            """Claude's answer for ``item``: from the batch, else from a request of its own."""
+            if failure is not None:
+                raise failure
+            if batch is not None and key in batch.answers:
+                persona, ignored = batch.answers[key]
+                return Refinement(persona, meter.usage, batch.model, batch.attempts, ignored)
+            if batch is not None and key in batch.failed:
+                raise UnusableAnswer(
+                    f"Claude's answer for this persona did not match the persona schema after "
+                    f"{batch.attempts} attempts ({batch.failed[key]}). Your draft is kept: try "
+                    "again or pick another model.",
+                    meter.usage.all_input,
+                    meter.usage.output_tokens,
+                )
+            return frontier.refine(
+                item.data,
+                mode=item.mode,
+                model=preview.model,
+                max_tokens=MAX_OUTPUT_TOKENS,
+                meter=meter,
+                restore=preview.redactor.restore_data,
+                shared=preview.shared if preview.plan == "cached" else None,
+            )
+
         for step, item in enumerate(selected, start=1):
             record = run.records[item.index]
             record.score, record.score_reasons = item.score.value, list(item.score.reasons)
@@ -352,18 +352,17 @@ def refine(
                 done.add(item.index)
                 yield Progress("warning", f"{item.name}: {stop}", fraction)
                 continue
-            yield Progress("refine", f"Refining {item.name} ({step} of {len(selected)})", fraction)
-            meter = meters[item.index] = Meter(budget, price, minimum_output=item.output_tokens)
-            try:
-                refinement = frontier.refine(
-                    item.data,
-                    mode=item.mode,
-                    model=preview.model,
-                    max_tokens=MAX_OUTPUT_TOKENS,
-                    meter=meter,
-                    restore=preview.redactor.restore_data,
-                    shared=preview.shared,
+            key = draft_key(step - 1)
+            if batch is None or key in batch.unanswered:
+                alone = " on its own" if batch is not None else ""
+                yield Progress(
+                    "refine", f"Refining {item.name}{alone} ({step} of {len(selected)})", fraction
                 )
+            meter = meters.setdefault(
+                item.index, Meter(budget, price, minimum_output=item.output_tokens)
+            )
+            try:
+                refinement = answer(item, key, meter)
             except PersonaError as exc:  # the API, the budget, or restoring the answer
                 if isinstance(exc, BudgetExceeded | FrontierAuthError):
                     stop = f"Not sent: {exc}"
@@ -376,6 +375,10 @@ def refine(
                 done.add(item.index)
                 yield Progress("warning", f"{item.name}: {record.refine_error}", fraction)
                 continue
+            if refinement.ignored:
+                yield Progress(
+                    "warning", f"{item.name}: {ignored_text(refinement.ignored)}", fraction
+                )
             resolved = to_persona(refinement.answer, by_id, item.ids)
             others = [r.current for j, r in enumerate(run.records) if j != item.index]
             record.refined = check_version(resolved.persona, others, preview.passages)
@@ -419,6 +422,45 @@ def refine(
         f"{len(refined)} of {len(selected)} personas refined · ${spent:.4f} spent",
         fraction=1.0,
     )
+
+
+def _send_batch(
+    preview: Preview,
+    shared: Shared,
+    frontier: FrontierClient,
+    meter: Meter,
+    meters: dict[int, Meter],
+) -> Generator[Progress, None, tuple[BatchOutcome | None, PersonaError | None]]:
+    """Send the batched plan's one request through ``meter``; its spend shared among the
+    drafts' ``meters`` by the length of their answers (kept whole however the call ends)."""
+    selected = preview.selected
+    meter.minimum_output = sum(item.output_tokens for item in selected)
+    meters[selected[0].index] = meter
+    batch: BatchOutcome | None = None
+    failure: PersonaError | None = None
+    try:
+        batch = refine_batch(
+            frontier,
+            [BatchItem(draft_key(n), item.data, item.mode) for n, item in enumerate(selected)],
+            shared,
+            model=preview.model,
+            max_tokens=batch_max_tokens(len(selected)),
+            meter=meter,
+            restore=preview.redactor.restore_data,
+        )
+    except PersonaError as exc:  # the API or the budget: no draft was answered
+        failure = exc
+    weights = [batch.weights.get(draft_key(n), 0) if batch else 0 for n in range(len(selected))]
+    shares = meter.split(weights, [item.output_tokens for item in selected])
+    meters.update({item.index: share for item, share in zip(selected, shares, strict=True)})
+    if batch is not None and batch.unanswered:
+        yield Progress(
+            "warning",
+            f"Claude's answer {'was cut off and ' if batch.cut_off else ''}left out "
+            f"{len(batch.unanswered)} of {len(selected)} personas: each is refined on its own.",
+            0.0,
+        )
+    return batch, failure
 
 
 def dropped_text(ids: Sequence[str]) -> str:

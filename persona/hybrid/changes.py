@@ -1,0 +1,148 @@
+"""Claude's answer as changes to the draft: only what it rewrites is written out.
+
+Writing a whole persona back costs output tokens for every field and claim it keeps. The
+answer (:class:`PersonaChanges`) says instead, per field, ``null`` (kept as the draft has it)
+or the new text, and per claim section the indexes of the draft's claims kept word for word
+(``keep``) and the new or rewritten claims (``add``). :func:`apply_changes` rebuilds the full
+refined persona from the draft sent and the answer; it then goes through the same validation
+and checks as a whole answer would (:class:`persona.hybrid.answer.RefinedPersona`). A kept
+index the draft does not have, or one kept twice, is ignored and reported.
+
+Several drafts in one request (:mod:`.batch`) answer in :func:`batch_format`: a list of
+changes, each naming its draft.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import anthropic
+from pydantic import BaseModel, ConfigDict, Field
+
+from persona.core.schema import CLAIM_SECTIONS, MAX_CLAIMS, llm_json_schema
+from persona.generation.references import CitedClaim, with_ids
+from persona.hybrid.answer import QuotePick, RefinedPersona
+
+KEPT = "null"
+"""How the answer says a field is kept (JSON ``null``), in the instructions' words."""
+
+CHANGES_RULES = (
+    "Answer with what changes only: a field you keep exactly as the draft has it is null; "
+    "for each section, keep lists the indexes (from 0) of the draft's claims you keep word "
+    "for word with their citations, and add holds every new or rewritten claim. A rewritten "
+    "claim is not kept. For a draft you write anew (no persona given) every field is written "
+    "out and keep is empty."
+)
+"""What the refine request tells the model about the answer's shape (the schema says it too)."""
+
+
+def _described(field: str, more: str) -> Any:
+    description = RefinedPersona.model_fields[field].description or ""
+    return Field(description=f"{description} Null: kept as the draft has it. {more}".strip())
+
+
+class SectionChanges(BaseModel):
+    """A claim section of the refined persona: kept draft claims, then new ones."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    keep: list[int] = Field(
+        description="Indexes (from 0) of this section's draft claims kept word for word, "
+        f"with their citations. At most {MAX_CLAIMS} claims in all with add."
+    )
+    add: list[CitedClaim] = Field(
+        description="New or rewritten claims of this section, each citing the given passages."
+    )
+
+
+class PersonaChanges(BaseModel):
+    """What changes in one draft persona; null keeps a field, keep keeps claims."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: Annotated[str | None, _described("name", "")]
+    age: Annotated[str | None, _described("age", "")]
+    role: Annotated[str | None, _described("role", "")]
+    bio: Annotated[str | None, _described("bio", "")]
+    goals: SectionChanges
+    pain_points: SectionChanges
+    behaviours: SectionChanges
+    motivations: SectionChanges
+    quote: Annotated[QuotePick | None, Field(description="Null: the draft's quote is kept.")]
+
+
+class DraftChanges(PersonaChanges):
+    """The changes to one of several drafts sent together, naming that draft."""
+
+    draft: str = Field(description="The key of the draft these changes are for, such as D1.")
+
+
+class BatchChanges(BaseModel):
+    """The answer for several drafts: one entry per draft."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    personas: list[DraftChanges] = Field(description="One entry per draft, in the order given.")
+
+
+def _format(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "json_schema", "schema": anthropic.transform_schema(schema)}
+
+
+def output_format(ids: Iterable[str]) -> dict[str, Any]:
+    """Structured output for one draft: :class:`PersonaChanges`, its IDs limited to ``ids``."""
+    return _format(with_ids(llm_json_schema(PersonaChanges), list(ids), enum=True))
+
+
+def batch_format(ids: Iterable[str], keys: Sequence[str]) -> dict[str, Any]:
+    """Structured output for several drafts (``keys``), their IDs limited to ``ids``."""
+    schema = with_ids(llm_json_schema(BatchChanges), list(ids), enum=True)
+    for node in schema.get("$defs", {}).values():
+        draft = node.get("properties", {}).get("draft")
+        if isinstance(draft, dict):
+            draft["enum"] = list(keys)
+    return _format(schema)
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    """The full persona (as JSON, before validation) and what the answer kept in vain."""
+
+    persona: dict[str, Any]
+    ignored: list[str]
+    """Kept claims the draft does not have, or kept twice: ``"goals #7"``."""
+
+
+def apply_changes(draft: Mapping[str, Any] | None, changes: PersonaChanges) -> Rebuilt:
+    """The refined persona: ``draft`` (the one sent, or None for a rewrite) with ``changes``."""
+    base: Mapping[str, Any] = draft or {}
+    persona: dict[str, Any] = {}
+    for name in ("name", "age", "role", "bio"):
+        value = getattr(changes, name)
+        persona[name] = value if value is not None else str(base.get(name, ""))
+    ignored: list[str] = []
+    for section in CLAIM_SECTIONS:
+        had = list(base.get(section) or [])
+        part: SectionChanges = getattr(changes, section)
+        kept: list[Any] = []
+        for index in part.keep:
+            if 0 <= index < len(had) and had[index] not in kept:
+                kept.append(had[index])
+            else:
+                ignored.append(f"{section} #{index}")
+        persona[section] = [*kept, *(claim.model_dump() for claim in part.add)]
+    if changes.quote is not None:
+        persona["quote"] = {"passage": changes.quote.passage}
+    else:
+        persona["quote"] = {"passage": str((base.get("quote") or {}).get("passage", ""))}
+    return Rebuilt(persona, ignored)
+
+
+def ignored_text(ignored: Sequence[str]) -> str:
+    """What the page and the CLI say about kept claims that were ignored."""
+    return (
+        f"Claude kept {len(ignored)} claim(s) the draft does not have or kept twice "
+        f"({', '.join(ignored)}); those were ignored."
+    )
