@@ -5,16 +5,16 @@
 Drafts personas locally (fake Ollama, schema brain) from a generated study, then refines them
 through the fake Messages API once per Claude model and per plan: each draft in a request of
 its own with its passages (``separate``), every request sharing one prefix marked for the
-prompt cache (``cached``), and the plan Persona picks. Dollars come from the fake server's own
-ledger: what each answer's ``usage`` billed (uncached input, cache writes, cache reads,
-output), by its own tokenizer, at list prices and Anthropic's cache rates — not from Persona's
-meter or estimate. Several personas in one request (``batched``) is measured too: that request
-is built (every selected draft after the shared passages, one schema for a list of personas)
-and counted by the fake's token-count endpoint; its output is what the separate answers billed.
+prompt cache (``cached``), all drafts in one request with their passages once (``batched``),
+and the plan Persona picks by its local estimate. Every plan's answers say only what changes.
+Dollars come from the fake server's own ledger: what each answer's ``usage`` billed (uncached
+input, cache writes, cache reads, output), by its own tokenizer, at list prices and
+Anthropic's cache rates — not from Persona's meter or estimate.
 
 Frontier-only is the request a cloud-only run would send — the persona instructions, every
 passage, the by-reference output schema — counted by the same fake tokenizer, and an answer of
-as many personas as the run drafts, each as long as the fake's answers were on average.
+as many personas as the run drafts, each a whole persona as the fake's brain writes it for
+that draft (a cloud-only run has no draft to change: its side is not shrunk).
 Target: hybrid (the plan Persona picks) ≤ 0.35× frontier-only in dollars on the 12-interview
 study, and never above frontier-only without the preview saying so (``costs_more``).
 """
@@ -22,12 +22,10 @@ study, and never above frontier-only without the preview saying so (``costs_more
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from persona.core.records import Run
 from persona.engines.ollama import OllamaClient
@@ -42,13 +40,18 @@ from persona.generation.prompts import (
 )
 from persona.generation.references import DRAFT_SCHEMA
 from persona.history.store import Store
-from persona.hybrid.answer import output_format
-from persona.hybrid.caching import Shared, shared_passages
 from persona.hybrid.cloud import FrontierClient
-from persona.hybrid.payload import REQUESTS, SYSTEM
+from persona.hybrid.plans import Plan
 from persona.hybrid.refine import Preview, prepare, refine
 from persona.ingest import Reading, read_paths
-from tests.fake_anthropic import LIST_PRICES, Bill, FakeAnthropic, fake_token_count
+from tests.fake_anthropic import (
+    LIST_PRICES,
+    Bill,
+    FakeAnthropic,
+    answer_tokens,
+    fake_token_count,
+    improve,
+)
 from tests.fake_ollama import FakeOllama
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "interviews"
@@ -113,31 +116,9 @@ def frontier_only(reading: Reading, count: int, model: str, answer_tokens: float
     )
 
 
-def batched_input(client: FrontierClient, preview: Preview) -> int:
-    """Input tokens of one request carrying every selected draft (counted by the fake)."""
-    shared = shared_passages([item.data for item in preview.selected])
-    drafts = [
-        {"draft": item.index, "task": REQUESTS[item.mode], **Shared.message_data(item.data)}
-        for item in preview.selected
-    ]
-    schema = output_format(shared.ids)["schema"]
-    listed = {
-        "type": "object",
-        "properties": {"personas": {"type": "array", "items": schema}},
-        "required": ["personas"],
-        "additionalProperties": False,
-    }
-    text = json.dumps(drafts, ensure_ascii=False, indent=1)
-    messages: list[dict[str, Any]] = [
-        {"role": "user", "content": f"One persona per draft, in order.\n\n<data>\n{text}\n</data>"}
-    ]
-    counted = client.count_tokens(
-        preview.model,
-        shared.system(SYSTEM),
-        messages,
-        {"type": "json_schema", "schema": listed},
-    )
-    return counted.tokens
+def whole_answers(preview: Preview) -> int:
+    """Output tokens of whole personas, one per draft, as the fake's brain writes them."""
+    return sum(answer_tokens(improve(dict(item.data))) for item in preview.items)
 
 
 def refine_with(
@@ -147,7 +128,7 @@ def refine_with(
     claude: FakeAnthropic,
     model: str,
     args: argparse.Namespace,
-    share: bool | None,
+    plan: Plan | None,
 ) -> tuple[Preview, list[Bill]]:
     claude.reset()
     preview = prepare(
@@ -156,7 +137,7 @@ def refine_with(
         model=model,
         threshold=101 if args.refine_all else 75,
         refine_all=args.refine_all,
-        share=share,
+        plan=plan,
     )
     frontier = FrontierClient(KEY, base_url=claude.url, max_retries=0)
     for _ in refine(run, preview, frontier, store, consent=preview.consent):
@@ -199,44 +180,41 @@ def main() -> None:
             f"study: {args.interviews} interviews, {len(reading.passages):,} passages, "
             f"~{reading.total_tokens:,} tokens; {len(run.records)} drafts"
         )
-        counter = FrontierClient(KEY, base_url=claude.url, max_retries=0)
         for model in MODELS:
             name = fake_model(claude, model)
-            into, out = LIST_PRICES[name]
             plans: dict[str, tuple[Preview, list[Bill]]] = {
-                plan: refine_with(run, reading, store, claude, model, args, share)
-                for plan, share in (("separate", False), ("cached", True), ("picked", None))
+                label: refine_with(run, reading, store, claude, model, args, plan)
+                for label, plan in (
+                    ("separate", "separate"),
+                    ("cached", "cached"),
+                    ("batched", "batched"),
+                    ("picked", None),
+                )
             }
             picked, bills = plans["picked"]
-            answers = [b.output_tokens for b in plans["separate"][1]]
-            only = frontier_only(reading, len(run.records), name, sum(answers) / len(answers))
-            batch_in = batched_input(counter, picked)
-            batched = Dollars({"input": batch_in * into / 1e6, "output": sum(answers) * out / 1e6})
-            plan = "cached" if picked.shared is not None else "separate"
+            whole = whole_answers(picked)
+            only = frontier_only(reading, len(run.records), name, whole / len(run.records))
+            said = " (says: costs more than frontier-only)" if picked.costs_more else ""
             print(
                 f"\n{model}: {len(picked.selected)} of {len(run.records)} drafts sent; "
-                f"Persona picks {plan}; the preview estimated ${picked.estimated_usd:.4f}"
-                f"{' (says: costs more than frontier-only)' if picked.costs_more else ''}"
+                f"Persona picks {picked.plan}; the preview estimated "
+                f"${picked.estimated_usd:.4f}{said}"
             )
-            print(f"  frontier-only : {only.line()}")
-            for label in ("separate", "cached"):
+            print(f"  frontier-only : {only.line()}  ({whole:,} output tokens of whole personas)")
+            for label in ("separate", "cached", "batched"):
                 dollars = billed(plans[label][1])
-                requests = len(plans[label][1])
                 print(
                     f"  {label:<13} : {dollars.line()}  ratio {dollars.total / only.total:.3f}"
-                    f"  ({requests} requests)"
+                    f"  ({len(plans[label][1])} requests)"
                 )
-            print(
-                f"  {'batched':<13} : {batched.line()}  ratio {batched.total / only.total:.3f}"
-                "  (1 request, counted, not sent)"
-            )
-            floor = billed(bills).by_kind["output"] / only.total
-            print(f"  output alone  : ratio {floor:.3f} (no plan of these sends less output)")
-            ratio = billed(bills).total / only.total
+            total = billed(bills)
+            ratio = total.total / only.total
             verdict = "met" if ratio <= TARGET else "NOT met"
-            said = "" if ratio <= 1 or picked.costs_more else "  ABOVE frontier-only, not said"
-            print(f"  picked ratio  : {ratio:.3f}   target <= {TARGET:.2f}: {verdict}{said}")
-
+            above = "" if ratio <= 1 or picked.costs_more else "  ABOVE frontier-only, not said"
+            print(
+                f"  picked ratio  : {ratio:.3f} ({picked.plan}, ${total.total:.4f} vs "
+                f"${only.total:.4f})   target <= {TARGET:.2f}: {verdict}{above}"
+            )
 
 if __name__ == "__main__":
     main()

@@ -18,9 +18,9 @@ citing passage IDs); the named scenarios make it misbehave like real models do: 
 (``change_numbers``), cite IDs it was not given (``cite_unknown``), loop on one claim
 (``repeat_claim``), invent a claim and cite a real passage (``invent_claim``).
 
-When the request's schema asks for changes (a ``keep`` list per section), the brain's whole
-persona is answered as changes to the draft sent: a field equal to the draft's is ``null``,
-a claim equal to one of the draft's is kept by its index, any other is added. A request
+When the request's schema asks for changes (it says "Null keeps"), the brain's whole persona
+is answered as changes to the draft sent: a field equal to the draft's is ``null``, a claim
+equal to one of the draft's is its index, any other is written out. A request
 carrying several drafts (``{"drafts": [...]}``) is answered ``{"personas": [...]}``, one
 entry per draft; a repair turn naming drafts (``D2``) is answered for those only. Misbehaving
 batches and changes: keep indexes the draft lacks, twice (``keep_unknown``), leave a draft
@@ -265,24 +265,20 @@ def as_changes(persona: dict[str, Any], draft: dict[str, Any] | None) -> dict[st
         if section not in persona:
             continue
         had = [(c.get("text"), c.get("passages")) for c in base.get(section) or []]
-        keep: list[int] = []
-        add: list[dict[str, Any]] = []
+        items: list[Any] = []
         for claim in persona[section]:
             found = (claim.get("text"), claim.get("passages"))
             index = had.index(found) if found in had else -1
-            if index >= 0 and index not in keep:
-                keep.append(index)
-            else:
-                add.append(claim)
-        out[section] = {"keep": keep, "add": add}
+            items.append(index if index >= 0 and index not in items else claim)
+        out[section] = items
     return out
 
 
 def keep_unknown(changes: dict[str, Any]) -> dict[str, Any]:
     """Keeps a goal the draft does not have, and its first pain point twice."""
     out = copy.deepcopy(changes)
-    out["goals"]["keep"] = [*out["goals"]["keep"], 41]
-    out["pain_points"]["keep"] = [0, 0, *out["pain_points"]["keep"]]
+    out["goals"] = [*out["goals"], 41]
+    out["pain_points"] = [0, 0, *out["pain_points"]]
     return out
 
 
@@ -291,10 +287,8 @@ def _without_last(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _second_without_goals(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {k: v for k, v in e.items() if k != "goals"} if n == 1 else e
-        for n, e in enumerate(entries)
-    ]
+    """The entry for draft D2 without its goals (also when it is asked for again)."""
+    return [{k: v for k, v in e.items() if k != "goals" or e["draft"] != "D2"} for e in entries]
 
 
 SCENARIOS: dict[str, Action] = {
@@ -349,6 +343,11 @@ def _tokens(node: Any) -> int:
     string is counted as written, anything else as its JSON."""
     text = node if isinstance(node, str) else json.dumps(node, ensure_ascii=False)
     return len(_TOKEN.findall(text))
+
+
+def answer_tokens(answer: Any) -> int:
+    """The output tokens the fake bills for an answer (text, or a tool's input)."""
+    return 1 + _tokens(answer)
 
 
 @dataclass(frozen=True)
@@ -497,7 +496,7 @@ def _repair_keys(body: dict[str, Any]) -> set[str]:
 def _wants_changes(body: dict[str, Any]) -> bool:
     """Whether the request's schema asks for changes rather than a whole persona."""
     schema = (body.get("output_config") or {}).get("format") or {}
-    return '"keep"' in json.dumps(schema)
+    return "Null keeps" in json.dumps(schema)
 
 
 @dataclass(frozen=True)
@@ -699,7 +698,7 @@ class FakeAnthropic:
             text = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
             block, stop = {"type": "text", "text": text}, stop_reason
         written = block.get("text", block.get("input"))
-        output = int(body.get("max_tokens", 0)) if reply.bill_max else 1 + _tokens(written)
+        output = int(body.get("max_tokens", 0)) if reply.bill_max else answer_tokens(written)
         bill = self._cache_use(body, model, output)
         return {
             "id": f"msg_fake_{next(self._ids)}",

@@ -2,11 +2,12 @@
 
 Writing a whole persona back costs output tokens for every field and claim it keeps. The
 answer (:class:`PersonaChanges`) says instead, per field, ``null`` (kept as the draft has it)
-or the new text, and per claim section the indexes of the draft's claims kept word for word
-(``keep``) and the new or rewritten claims (``add``). :func:`apply_changes` rebuilds the full
-refined persona from the draft sent and the answer; it then goes through the same validation
-and checks as a whole answer would (:class:`persona.hybrid.answer.RefinedPersona`). A kept
-index the draft does not have, or one kept twice, is ignored and reported.
+or the new text, and lists each claim section in order, a claim kept word for word as its
+index in the draft's section and a new or rewritten claim written out. :func:`apply_changes`
+rebuilds the full refined persona from the draft sent and the answer; it then goes through
+the same validation and checks as a whole answer would
+(:class:`persona.hybrid.answer.RefinedPersona`). A kept index the draft does not have, or one
+kept twice, is ignored and reported.
 
 Several drafts in one request (:mod:`.batch`) answer in :func:`batch_format`: a list of
 changes, each naming its draft.
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import anthropic
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from persona.core.schema import CLAIM_SECTIONS, MAX_CLAIMS, llm_json_schema
 from persona.generation.references import CitedClaim, with_ids
@@ -29,48 +30,42 @@ KEPT = "null"
 """How the answer says a field is kept (JSON ``null``), in the instructions' words."""
 
 CHANGES_RULES = (
-    "Answer with what changes only: a field you keep exactly as the draft has it is null; "
-    "for each section, keep lists the indexes (from 0) of the draft's claims you keep word "
-    "for word with their citations, and add holds every new or rewritten claim. A rewritten "
-    "claim is not kept. For a draft you write anew (no persona given) every field is written "
-    "out and keep is empty."
+    "Answer with what changes only: a field you keep exactly as the draft has it is null; in "
+    "each section, in order, a claim you keep word for word with its citations is its index "
+    "(from 0) in that section of the draft, and a new or rewritten claim is written out. For "
+    "a draft you write anew (no persona given) every field and claim is written out."
 )
 """What the refine request tells the model about the answer's shape (the schema says it too)."""
 
 
-def _described(field: str, more: str) -> Any:
+
+def _kept(field: str) -> Any:
     description = RefinedPersona.model_fields[field].description or ""
-    return Field(description=f"{description} Null: kept as the draft has it. {more}".strip())
+    return Field(description=f"{description} Null keeps the draft's.")
 
 
-class SectionChanges(BaseModel):
-    """A claim section of the refined persona: kept draft claims, then new ones."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    keep: list[int] = Field(
-        description="Indexes (from 0) of this section's draft claims kept word for word, "
-        f"with their citations. At most {MAX_CLAIMS} claims in all with add."
-    )
-    add: list[CitedClaim] = Field(
-        description="New or rewritten claims of this section, each citing the given passages."
+class Section(RootModel[list[int | CitedClaim]]):
+    __doc__ = (
+        "A claim section in order: the index (from 0) of a claim of this section of the draft "
+        f"kept word for word with its citations, or a new or rewritten claim. At most "
+        f"{MAX_CLAIMS} in all."
     )
 
 
 class PersonaChanges(BaseModel):
-    """What changes in one draft persona; null keeps a field, keep keeps claims."""
+    """What changes in one draft persona."""
 
     model_config = ConfigDict(extra="ignore")
 
-    name: Annotated[str | None, _described("name", "")]
-    age: Annotated[str | None, _described("age", "")]
-    role: Annotated[str | None, _described("role", "")]
-    bio: Annotated[str | None, _described("bio", "")]
-    goals: SectionChanges
-    pain_points: SectionChanges
-    behaviours: SectionChanges
-    motivations: SectionChanges
-    quote: Annotated[QuotePick | None, Field(description="Null: the draft's quote is kept.")]
+    name: Annotated[str | None, _kept("name")]
+    age: Annotated[str | None, _kept("age")]
+    role: Annotated[str | None, _kept("role")]
+    bio: Annotated[str | None, _kept("bio")]
+    goals: Section
+    pain_points: Section
+    behaviours: Section
+    motivations: Section
+    quote: Annotated[QuotePick | None, Field(description="Null keeps the draft's quote.")]
 
 
 class DraftChanges(PersonaChanges):
@@ -125,14 +120,15 @@ def apply_changes(draft: Mapping[str, Any] | None, changes: PersonaChanges) -> R
     ignored: list[str] = []
     for section in CLAIM_SECTIONS:
         had = list(base.get(section) or [])
-        part: SectionChanges = getattr(changes, section)
-        kept: list[Any] = []
-        for index in part.keep:
-            if 0 <= index < len(had) and had[index] not in kept:
-                kept.append(had[index])
+        claims: list[Any] = []
+        for item in getattr(changes, section).root:
+            if isinstance(item, CitedClaim):
+                claims.append(item.model_dump())
+            elif 0 <= item < len(had) and had[item] not in claims:
+                claims.append(had[item])
             else:
-                ignored.append(f"{section} #{index}")
-        persona[section] = [*kept, *(claim.model_dump() for claim in part.add)]
+                ignored.append(f"{section} #{item}")
+        persona[section] = claims
     if changes.quote is not None:
         persona["quote"] = {"passage": changes.quote.passage}
     else:
