@@ -41,7 +41,7 @@ from persona.generation.prompts import (
 from persona.generation.references import DRAFT_SCHEMA
 from persona.history.store import Store
 from persona.hybrid.cloud import FrontierClient
-from persona.hybrid.plans import Plan
+from persona.hybrid.plans import SendPlan
 from persona.hybrid.refine import Preview, prepare, refine
 from persona.ingest import Reading, read_paths
 from tests.fake_anthropic import (
@@ -128,7 +128,7 @@ def refine_with(
     claude: FakeAnthropic,
     model: str,
     args: argparse.Namespace,
-    plan: Plan | None,
+    plan: SendPlan | None,
 ) -> tuple[Preview, list[Bill]]:
     claude.reset()
     preview = prepare(
@@ -215,6 +215,7 @@ def main() -> None:
                 f"  picked ratio  : {ratio:.3f} ({picked.plan}, ${total.total:.4f} vs "
                 f"${only.total:.4f})   target <= {TARGET:.2f}: {verdict}{above}"
             )
+
 
 if __name__ == "__main__":
     main()

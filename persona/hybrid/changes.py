@@ -26,9 +26,6 @@ from persona.core.schema import CLAIM_SECTIONS, MAX_CLAIMS, llm_json_schema
 from persona.generation.references import CitedClaim, with_ids
 from persona.hybrid.answer import QuotePick, RefinedPersona
 
-KEPT = "null"
-"""How the answer says a field is kept (JSON ``null``), in the instructions' words."""
-
 CHANGES_RULES = (
     "Answer with what changes only: a field you keep exactly as the draft has it is null; in "
     "each section, in order, a claim you keep word for word with its citations is its index "
@@ -36,7 +33,6 @@ CHANGES_RULES = (
     "a draft you write anew (no persona given) every field and claim is written out."
 )
 """What the refine request tells the model about the answer's shape (the schema says it too)."""
-
 
 
 def _kept(field: str) -> Any:

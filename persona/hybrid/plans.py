@@ -30,7 +30,7 @@ from persona.hybrid.messages import REPAIR_ATTEMPTS, Request, estimate_claude_to
 from persona.hybrid.payload import SYSTEM, Mode
 from persona.hybrid.pricing import Cost, PriceTable
 
-Plan = Literal["separate", "cached", "batched"]
+SendPlan = Literal["separate", "cached", "batched"]
 
 OUTPUT_FACTOR = 1.3
 """A refined persona is usually a little longer than the draft (changes are shorter: the
@@ -98,11 +98,11 @@ class Estimates:
         items = [BatchItem(draft_key(n), self.datas[i], self.modes[i]) for n, i in enumerate(sent)]
         return batch_request(items, self.shared, model=self.model)
 
-    def pick(self, sent: Sequence[int]) -> Plan:
+    def pick(self, sent: Sequence[int]) -> SendPlan:
         """The plan expected to cost least: separate; cached when the prefix is cached and
         cheaper (:func:`~.caching.worth_sharing`); batched for two drafts or more whose
         answers fit one request's output."""
-        costs: dict[Plan, float] = {"separate": self.usd("separate", sent)}
+        costs: dict[SendPlan, float] = {"separate": self.usd("separate", sent)}
         if worth_sharing(
             self.model,
             self.prefix,
@@ -114,10 +114,10 @@ class Estimates:
             costs["batched"] = self.usd("batched", sent)
         return min(costs, key=lambda plan: costs[plan])
 
-    def usd(self, plan: Plan, sent: Sequence[int]) -> float:
+    def usd(self, plan: SendPlan, sent: Sequence[int]) -> float:
         return sum(self.item(plan, i, sent).cost.usd for i in sent)
 
-    def item(self, plan: Plan, index: int, sent: Sequence[int]) -> Planned:
+    def item(self, plan: SendPlan, index: int, sent: Sequence[int]) -> Planned:
         """Draft ``index`` sent under ``plan`` with the drafts ``sent``."""
         if plan == "batched":
             return self._batched(index, sent)

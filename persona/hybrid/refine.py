@@ -46,7 +46,7 @@ from persona.hybrid.cloud import FrontierClient, Refinement
 from persona.hybrid.consent import Consent, fingerprint, require
 from persona.hybrid.gate import Score, score_all
 from persona.hybrid.payload import MODE_LABELS, Mode, build_payload
-from persona.hybrid.plans import MAX_OUTPUT_TOKENS, Estimates, Plan, output_tokens
+from persona.hybrid.plans import MAX_OUTPUT_TOKENS, Estimates, SendPlan, output_tokens
 from persona.hybrid.pricing import Budget, Cost, Meter, PriceTable
 from persona.hybrid.redact import Redactor, redactor_for, strings
 from persona.hybrid.sources import require_run_files
@@ -105,7 +105,7 @@ class Preview:
     None when each draft is sent with its own passages (see :mod:`.plans`)."""
     prefix_tokens: int = 0
     """The shared prefix's estimated tokens (0 without one)."""
-    plan: Plan = "separate"
+    plan: SendPlan = "separate"
 
     @property
     def cache_note(self) -> str:
@@ -202,7 +202,7 @@ def prepare(
     refine_all: bool = False,
     cap_usd: float | None = None,
     prices: PriceTable | None = None,
-    plan: Plan | None = None,
+    plan: SendPlan | None = None,
 ) -> Preview:
     """Check the files and the drafts, score them and build the consent preview. Nothing is
     sent. An unusable draft is always offered, as "rewrite from its passages". The drafts go
