@@ -170,3 +170,12 @@ def test_a_meter_split_adds_up_exactly(weights, input_tokens, output_tokens):
     if sum(weights):
         heaviest = max(range(len(weights)), key=lambda n: weights[n])
         assert shares[heaviest].usage.output_tokens >= output_tokens * max(weights) // sum(weights)
+
+
+def test_a_capped_batch_never_bills_above_the_cap(run, fake, store):
+    cap = batched(run).estimated_usd * 1.05  # fits the estimate; the batch is charged its worst
+    capped = prepare(run, documents(), model=MODEL, threshold=101.0, cap_usd=cap, plan="batched")
+    send(run, capped, fake, store)
+    [body] = messages(fake)
+    assert body["max_tokens"] < batch_max_tokens(3)  # what the cap can pay for, not more
+    assert 0 < sum(sum(b.usd().values()) for b in fake.bills()) <= cap
