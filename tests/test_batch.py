@@ -179,3 +179,11 @@ def test_a_capped_batch_never_bills_above_the_cap(run, fake, store):
     [body] = messages(fake)
     assert body["max_tokens"] < batch_max_tokens(3)  # what the cap can pay for, not more
     assert 0 < sum(sum(b.usd().values()) for b in fake.bills()) <= cap
+
+
+def test_a_declined_batch_refines_each_persona_on_its_own(run, fake, store):
+    fake.push("refusal")
+    events = list(send_events(run, batched(run), fake, store))
+    assert len(messages(fake)) == 4  # the batch, then each of the three alone
+    assert "declined to refine the 3 personas in one request" in " ".join(e.message for e in events)
+    assert all(r.refined is not None for r in store.get(run.id).records)

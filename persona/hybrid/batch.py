@@ -122,6 +122,8 @@ class BatchOutcome:
     model: str = ""
     attempts: int = 0
     cut_off: bool = False
+    declined: bool = False
+    """Claude declined the whole batch (``stop_reason`` refusal)."""
 
 
 def refine_batch(
@@ -145,6 +147,7 @@ def refine_batch(
         outcome.usage += billed_tokens(reply.usage)
         outcome.model, outcome.attempts = str(reply.model), attempt
         if reply.stop_reason == "refusal":
+            outcome.declined = True
             break
         outcome.cut_off = outcome.cut_off or reply.stop_reason != "end_turn"
         text = reply_text(reply)

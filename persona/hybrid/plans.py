@@ -60,6 +60,8 @@ class Planned:
     input_tokens: int
     cost: Cost
     worst: Cost
+    batched: bool = False
+    """Whether the request carries every draft of the Send."""
 
     @property
     def text(self) -> str:
@@ -165,4 +167,5 @@ class Estimates:
                 round(worst_input * share) + alone.input_tokens,
                 round(CALLS_PER_PERSONA * most * share) + alone.output_tokens,
             ),
+            batched=True,
         )

@@ -245,7 +245,7 @@ def prepare(
                 mode=payload.mode,
                 unusable=list(draft.unusable),
                 data=data,
-                ids=shared.ids if planned.request.cached or plan == "batched" else payload.ids,
+                ids=shared.ids if planned.request.cached or planned.batched else payload.ids,
                 payload=planned.text,
                 input_tokens=planned.input_tokens,
                 output_tokens=outputs[index],
@@ -454,12 +454,14 @@ def _send_batch(
     shares = meter.split(weights, [item.output_tokens for item in selected])
     meters.update({item.index: share for item, share in zip(selected, shares, strict=True)})
     if batch is not None and batch.unanswered:
-        yield Progress(
-            "warning",
-            f"Claude's answer {'was cut off and ' if batch.cut_off else ''}left out "
-            f"{len(batch.unanswered)} of {len(selected)} personas: each is refined on its own.",
-            0.0,
+        how = "was cut off and " if batch.cut_off else ""
+        said = (
+            f"Claude declined to refine the {len(selected)} personas in one request"
+            if batch.declined
+            else f"Claude's answer {how}left out {len(batch.unanswered)} of {len(selected)} "
+            "personas"
         )
+        yield Progress("warning", f"{said}: each is refined on its own.", 0.0)
     return batch, failure
 
 
