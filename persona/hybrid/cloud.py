@@ -286,7 +286,10 @@ class FrontierClient:
         shared: Shared | None = None,
     ) -> Refinement:
         """Claude's version of the persona in ``data`` (a payload, see
-        :mod:`persona.hybrid.payload`), by reference, validated against its schema.
+        :mod:`persona.hybrid.payload`), by reference, validated against its schema. Claude
+        answers only what changes (:mod:`persona.hybrid.changes`); the whole persona is
+        rebuilt from the draft in ``data``, and kept claims the draft lacks are ignored and
+        listed in :attr:`Refinement.ignored`.
 
         With a ``meter``, nothing is sent unless the budget can pay for the request by the
         local estimate; then its input is counted, and each attempt (each retry too) charges

@@ -12,7 +12,10 @@ estimate is above the cap sends nothing at all; a :class:`Meter` per persona cha
 attempt; what was spent is added to the run's total even when the refinement stops half-way.
 When the model's prompt cache makes it cheaper, every request of a Send starts with one shared
 prefix, marked for the cache and paid in full once (:mod:`.caching`); the estimate, the cap and
-the spend count cache writes and reads as Anthropic bills them.
+the spend count cache writes and reads as Anthropic bills them. When one request for every
+draft costs least, it carries them all and each answer is read on its own (:mod:`.batch`);
+the plan is picked per model and Send (:mod:`.plans`). Claude answers only what it changes
+(:mod:`.changes`); Persona rebuilds the whole persona before the checks.
 """
 
 from __future__ import annotations
@@ -288,9 +291,11 @@ def refine(
     """Send the selected drafts (only if ``consent`` covers the preview exactly, and only
     if the estimate fits the cap), fill in and check each answer, and save it.
 
-    A failure keeps the draft and records why; a rejected key or the budget cap stops
-    further calls. The spend is added to the run's total in History however this ends, also
-    when the caller stops iterating or the process is interrupted.
+    With the batched plan one request carries every draft; its cost is shared among them by
+    the length of their answers, and a draft it leaves out is sent on its own. A failure
+    keeps the draft and records why; a rejected key or the budget cap stops further calls.
+    The spend is added to the run's total in History however this ends, also when the caller
+    stops iterating or the process is interrupted.
     """
     require(consent, preview.consent)
     prices = prices or PriceTable.load()
