@@ -208,6 +208,12 @@ def main() -> None:
                     f"  ({len(plans[label][1])} requests)"
                 )
             total = billed(bills)
+            rewrites = sum(item.mode == "rewrite" for item in picked.selected)
+            print(
+                f"  output alone  : ratio {total.by_kind['output'] / only.total:.3f} (whole "
+                f"personas: {only.by_kind['output'] / only.total:.3f}; {rewrites} of "
+                f"{len(picked.selected)} drafts are unusable and written anew, in full)"
+            )
             ratio = total.total / only.total
             verdict = "met" if ratio <= TARGET else "NOT met"
             above = "" if ratio <= 1 or picked.costs_more else "  ABOVE frontier-only, not said"
