@@ -1,26 +1,33 @@
-"""Frontier input tokens: the hybrid run against sending the whole corpus to Claude.
+"""Frontier dollars: the hybrid run against sending the whole study to Claude, per model.
 
     python -m bench.hybrid_tokens [--interviews 12] [--length 1] [--count 4] [--refine-all]
 
-Drafts personas locally (fake Ollama, schema brain) from a generated study, refines them
-through the fake Messages API, and counts the input tokens of every request the fake
-received (billed Messages calls; free token counts are listed apart). Each hybrid request
-is by reference: a draft's claims with the IDs of the passages they cite, and those
-passages. The frontier-only figure is the request a cloud-only run would send: the persona
-instructions, every passage and the by-reference output schema the local draft uses. Both
-are counted the same two ways (the fake's word count, and Persona's 4-characters-per-token
-estimate of the whole request body).
-Target: ratio ≤ 0.30.
+Drafts personas locally (fake Ollama, schema brain) from a generated study, then refines them
+through the fake Messages API once per Claude model and per plan: each draft in a request of
+its own with its passages (``separate``), every request sharing one prefix marked for the
+prompt cache (``cached``), all drafts in one request with their passages once (``batched``),
+and the plan Persona picks by its local estimate. Every plan's answers say only what changes.
+Dollars come from the fake server's own ledger: what each answer's ``usage`` billed (uncached
+input, cache writes, cache reads, output), by its own tokenizer, at list prices and
+Anthropic's cache rates — not from Persona's meter or estimate.
+
+Frontier-only is the request a cloud-only run would send — the persona instructions, every
+passage, the by-reference output schema — counted by the same fake tokenizer, and an answer of
+as many personas as the run drafts, each a whole persona as the fake's brain writes it for
+that draft (a cloud-only run has no draft to change: its side is not shrunk).
+Target: hybrid (the plan Persona picks) ≤ 0.35× frontier-only in dollars on the 12-interview
+study, and never above frontier-only without the preview saying so (``costs_more``).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from persona.core.tokens import estimate_tokens
+from persona.core.records import Run
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
 from persona.generation.generate import GenerationRequest, participant_names
@@ -29,12 +36,24 @@ from persona.generation.prompts import SYSTEM, names_clause, personas_prompt
 from persona.generation.references import DRAFT_SCHEMA
 from persona.history.store import Store
 from persona.hybrid.cloud import FrontierClient
-from persona.hybrid.refine import prepare, refine
-from persona.ingest import read_paths
-from tests.fake_anthropic import FakeAnthropic, fake_token_count
+from persona.hybrid.plans import SendPlan
+from persona.hybrid.refine import Preview, prepare, refine
+from persona.ingest import Reading, read_paths
+from tests.fake_anthropic import (
+    LIST_PRICES,
+    Bill,
+    FakeAnthropic,
+    answer_tokens,
+    fake_token_count,
+    improve,
+)
 from tests.fake_ollama import FakeOllama
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "interviews"
+MODELS = ("claude-sonnet-4-5", "claude-sonnet-4-6", "claude-opus-4-6", "claude-haiku-4-5")
+KINDS = ("input", "cache_writes", "cache_reads", "output")
+TARGET = 0.35
+KEY = "sk-ant-bench"
 
 
 def study(folder: Path, interviews: int, length: int) -> None:
@@ -47,6 +66,86 @@ def study(folder: Path, interviews: int, length: int) -> None:
         ]
         text = "\n".join(parts).replace("Maria", f"Maria{index}").replace("Tom", f"Tom{index}")
         (folder / f"interview_{index + 1:02d}.md").write_text(text, encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Dollars:
+    """Dollars by kind (:data:`KINDS`)."""
+
+    by_kind: dict[str, float]
+
+    @property
+    def total(self) -> float:
+        return sum(self.by_kind.values())
+
+    def line(self) -> str:
+        kinds = "  ".join(f"{kind} {self.by_kind.get(kind, 0.0):.4f}" for kind in KINDS)
+        return f"${self.total:.4f}  ({kinds})"
+
+
+def billed(bills: Sequence[Bill]) -> Dollars:
+    """The fake's ledger in dollars."""
+    return Dollars({kind: sum(b.usd()[kind] for b in bills) for kind in KINDS})
+
+
+def fake_model(claude: FakeAnthropic, model: str) -> str:
+    """The fake's id for ``model`` (its list prices are keyed by it)."""
+    return next(m for m, _ in claude.models if model in (m, m.rsplit("-", 1)[0]))
+
+
+def frontier_only(reading: Reading, count: int, model: str, answer_tokens: float) -> Dollars:
+    """A cloud-only run: the whole study in, ``count`` personas out."""
+    body = {
+        "system": SYSTEM,
+        "messages": [
+            {
+                "role": "user",
+                "content": personas_prompt(
+                    reading.passages,
+                    count,
+                    "",
+                    names=names_clause(participant_names(reading.passages)),
+                ),
+            }
+        ],
+        "output_config": {"format": {"type": "json_schema", "schema": DRAFT_SCHEMA}},
+    }
+    into, out = LIST_PRICES[model]
+    return Dollars(
+        {
+            "input": fake_token_count(body) * into / 1e6,
+            "output": count * answer_tokens * out / 1e6,
+        }
+    )
+
+
+def whole_answers(preview: Preview) -> int:
+    """Output tokens of whole personas, one per draft, as the fake's brain writes them."""
+    return sum(answer_tokens(improve(dict(item.data))) for item in preview.items)
+
+
+def refine_with(
+    run: Run,
+    reading: Reading,
+    store: Store,
+    claude: FakeAnthropic,
+    model: str,
+    args: argparse.Namespace,
+    plan: SendPlan | None,
+) -> tuple[Preview, list[Bill]]:
+    claude.reset()
+    preview = prepare(
+        run,
+        reading.documents,
+        model=model,
+        threshold=101 if args.refine_all else 75,
+        refine_all=args.refine_all,
+        plan=plan,
+    )
+    frontier = FrontierClient(KEY, base_url=claude.url, max_retries=0)
+    for _ in refine(run, preview, frontier, store, consent=preview.consent):
+        pass
+    return preview, claude.bills()
 
 
 def main() -> None:
@@ -65,7 +164,7 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory() as tmp,
         FakeOllama() as ollama,
-        FakeAnthropic(api_keys={"sk-ant-bench"}) as claude,
+        FakeAnthropic(api_keys={KEY}) as claude,
     ):
         folder = Path(tmp) / "study"
         folder.mkdir()
@@ -75,56 +174,56 @@ def main() -> None:
         with OllamaClient(ollama.url) as client:
             request = GenerationRequest(model="llama3.2:3b", count=args.count, seed=1)
             local = SavedGeneration(
-                OllamaEngine(client), reading, request, store, frontier_model="claude-sonnet-4-6"
+                OllamaEngine(client), reading, request, store, frontier_model=MODELS[0]
             )
             for _ in local.events():
                 pass
         run = local.run
-        preview = prepare(
-            run,
-            reading.documents,
-            model="claude-sonnet-4-6",
-            threshold=101 if args.refine_all else 75,
-            refine_all=args.refine_all,
+        print(
+            f"study: {args.interviews} interviews, {len(reading.passages):,} passages, "
+            f"~{reading.total_tokens:,} tokens; {len(run.records)} drafts"
         )
-        frontier = FrontierClient("sk-ant-bench", base_url=claude.url, max_retries=0)
-        for _ in refine(run, preview, frontier, store, consent=preview.consent):
-            pass
-        sent = [r.body for r in claude.requests("/v1/messages")]
-        counts = len(claude.requests("/v1/messages/count_tokens"))
-        hybrid_words = sum(fake_token_count(body) for body in sent)
-        hybrid_estimate = sum(
-            estimate_tokens(json.dumps(body, ensure_ascii=False)) for body in sent
-        )
-        only_body = {
-            "system": SYSTEM,
-            "messages": [
-                {
-                    "role": "user",
-                    "content": personas_prompt(
-                        reading.passages,
-                        args.count,
-                        "",
-                        names=names_clause(participant_names(reading.passages)),
-                    ),
-                }
-            ],
-            "output_config": {"format": {"type": "json_schema", "schema": DRAFT_SCHEMA}},
-        }
-        only_words = fake_token_count(only_body)
-        only_estimate = estimate_tokens(json.dumps(only_body, ensure_ascii=False))
-    print(
-        f"study: {args.interviews} interviews, {len(reading.passages):,} passages, "
-        f"~{reading.total_tokens:,} tokens; {len(run.records)} drafts, "
-        f"{len(preview.selected)} sent to Claude"
-    )
-    print(
-        f"hybrid input      : {hybrid_words:>8,} words  {hybrid_estimate:>8,} est. tokens "
-        f"({len(sent)} requests; {counts} token counts, not billed)"
-    )
-    print(f"frontier-only     : {only_words:>8,} words  {only_estimate:>8,} est. tokens")
-    print(f"ratio (words)     : {hybrid_words / only_words:.3f}   target <= 0.30")
-    print(f"ratio (est tokens): {hybrid_estimate / only_estimate:.3f}")
+        for model in MODELS:
+            name = fake_model(claude, model)
+            plans: dict[str, tuple[Preview, list[Bill]]] = {
+                label: refine_with(run, reading, store, claude, model, args, plan)
+                for label, plan in (
+                    ("separate", "separate"),
+                    ("cached", "cached"),
+                    ("batched", "batched"),
+                    ("picked", None),
+                )
+            }
+            picked, bills = plans["picked"]
+            whole = whole_answers(picked)
+            only = frontier_only(reading, len(run.records), name, whole / len(run.records))
+            said = " (says: costs more than frontier-only)" if picked.costs_more else ""
+            print(
+                f"\n{model}: {len(picked.selected)} of {len(run.records)} drafts sent; "
+                f"Persona picks {picked.plan}; the preview estimated "
+                f"${picked.estimated_usd:.4f}{said}"
+            )
+            print(f"  frontier-only : {only.line()}  ({whole:,} output tokens of whole personas)")
+            for label in ("separate", "cached", "batched"):
+                dollars = billed(plans[label][1])
+                print(
+                    f"  {label:<13} : {dollars.line()}  ratio {dollars.total / only.total:.3f}"
+                    f"  ({len(plans[label][1])} requests)"
+                )
+            total = billed(bills)
+            rewrites = sum(item.mode == "rewrite" for item in picked.selected)
+            print(
+                f"  output alone  : ratio {total.by_kind['output'] / only.total:.3f} (whole "
+                f"personas: {only.by_kind['output'] / only.total:.3f}; {rewrites} of "
+                f"{len(picked.selected)} drafts are unusable and written anew, in full)"
+            )
+            ratio = total.total / only.total
+            verdict = "met" if ratio <= TARGET else "NOT met"
+            above = "" if ratio <= 1 or picked.costs_more else "  ABOVE frontier-only, not said"
+            print(
+                f"  picked ratio  : {ratio:.3f} ({picked.plan}, ${total.total:.4f} vs "
+                f"${only.total:.4f})   target <= {TARGET:.2f}: {verdict}{above}"
+            )
 
 
 if __name__ == "__main__":

@@ -210,7 +210,7 @@ if api.can_resume(run, store()):
         if clicked and again is not None:
             try:
                 with current_engine() as engine, st.status("Resuming…", expanded=True) as box:
-                    job = api.resume(again.reading, run.id, engine=engine, store=store())
+                    job = api.resume(run.id, again.reading, engine=engine, store=store())
                     for event in job:
                         if not event.text:
                             box.update(label=event.message)

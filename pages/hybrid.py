@@ -302,6 +302,8 @@ def review_and_send(run: Run, documents: list[Document]) -> Run:
         f"At most ${preview.ceiling_usd:.4f} ({cap}). A frontier-only run on all your data "
         f"would cost about ${preview.frontier_only.usd:.4f}."
     )
+    if preview.cache_note:
+        st.caption(escape_markdown(preview.cache_note))
     if preview.costs_more:
         st.warning(
             f"Refining is expected to cost more than sending all your data to {frontier_model} "
@@ -427,8 +429,11 @@ for index, record in enumerate(run.records):
         )
     if cost:
         billed = cost.tokens
+        reads = billed.cache_read_tokens
+        cached = f", {reads:,} of them read from the cache" if reads else ""
         st.caption(
-            f"{billed.input_tokens:,} + {billed.output_tokens:,} tokens · ${cost.cost_usd:.4f}"
+            f"{billed.all_input:,} input{cached} + {billed.output_tokens:,} output tokens · "
+            f"${cost.cost_usd:.4f}"
         )
     changes, table, side = st.tabs(["Track changes", "Field table", "Side by side"])
     with changes:

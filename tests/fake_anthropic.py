@@ -8,7 +8,8 @@ In-process::
 
 As a subprocess (browser tests): ``python -m tests.fake_anthropic --port 0`` prints
 ``READY http://127.0.0.1:PORT``; script it with ``POST /_fake/push {"scenarios": [...],
-"path": "/v1/messages"}``, read ``GET /_fake/requests``, clear with ``POST /_fake/reset``.
+"path": "/v1/messages"}``, read ``GET /_fake/requests`` and ``GET /_fake/bills``, clear with
+``POST /_fake/reset``.
 
 Every request received is logged, token counts and failed attempts too, so a test can
 assert that nothing reached it. Its brain answers a by-reference refinement request (claims
@@ -16,16 +17,37 @@ citing passage IDs); the named scenarios make it misbehave like real models do: 
 429/529/500 (with ``retry-after``), change the numbers it writes and type quotes anyway
 (``change_numbers``), cite IDs it was not given (``cite_unknown``), loop on one claim
 (``repeat_claim``), invent a claim and cite a real passage (``invent_claim``).
+
+When the request's schema asks for changes (it says "Null keeps"), the brain's whole persona
+is answered as changes to the draft sent: a field equal to the draft's is ``null``, a claim
+equal to one of the draft's is its index, any other is written out. A request
+carrying several drafts (``{"drafts": [...]}``) is answered ``{"personas": [...]}``, one
+entry per draft; a repair turn naming drafts (``D2``) is answered for those only. Misbehaving
+batches and changes: keep indexes the draft lacks, twice (``keep_unknown``), leave a draft
+out (``batch_missing``), stop at ``max_tokens`` inside the last entry (``batch_cut``), break
+one entry's schema (``batch_invalid_one``).
+
+Prompt caching as Anthropic does it: blocks marked ``cache_control`` (at most 4) end a
+prefix rendered in the order schema, tools, system, messages; a prefix is cached only when it
+has at least the model's minimum of tokens (:data:`MINIMUM_CACHEABLE`), for 5 minutes (or
+``"ttl": "1h"``) from its last use, by an exact match, looked up at the breakpoint and up to
+20 blocks before it. ``usage`` reports ``cache_creation_input_tokens`` and
+``cache_read_input_tokens`` apart from the uncached ``input_tokens``; token counts ignore
+caching. :meth:`FakeAnthropic.bills` is the fake's own ledger of what each answer billed,
+priced at :data:`LIST_PRICES` with Anthropic's cache rates (writes 1.25× the input price for
+5 minutes, 2× for an hour; reads 0.1×).
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import itertools
 import json
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -45,6 +67,26 @@ FAKE_MODELS: tuple[tuple[str, str], ...] = (
 )
 """(id, lifecycle) served by ``GET /v1/models``; aliases like ``claude-haiku-4-5`` resolve."""
 
+MINIMUM_CACHEABLE: dict[str, int] = {
+    "claude-opus-4-6": 4096,
+    "claude-sonnet-4-6": 2048,
+    "claude-haiku-4-5-20251001": 4096,
+    "claude-sonnet-4-5-20250929": 1024,
+}
+"""The fewest tokens a prefix needs to be cached, per model (Anthropic's documentation)."""
+LIST_PRICES: dict[str, tuple[float, float]] = {
+    "claude-opus-4-6": (5.0, 25.0),
+    "claude-sonnet-4-6": (3.0, 15.0),
+    "claude-haiku-4-5-20251001": (1.0, 5.0),
+    "claude-sonnet-4-5-20250929": (3.0, 15.0),
+}
+"""USD per million input and output tokens, per model (Anthropic's list prices, 2026-11)."""
+CACHE_RATES = {"5m": 1.25, "1h": 2.0, "read": 0.1}
+"""Cache writes (by TTL) and reads, times the input price."""
+TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
+MAX_BREAKPOINTS = 4
+LOOKBACK_BLOCKS = 20
+
 INVENTED_CLAIM = "Her brother Joaquim works at Siemens and lends her 45 dollars."
 """The claim the ``invent_claim`` scenario adds, citing a real passage; no data says it."""
 UNKNOWN_IDS = ("P9999", "P4242", "Q1")
@@ -63,6 +105,14 @@ class Reply:
     stop_reason: str = "end_turn"
     bill_max: bool = False
     """Report ``max_tokens`` output tokens, the most the request allowed (a forced worst case)."""
+    changes: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    """Applied to each answer of changes (see :func:`as_changes`)."""
+    entries: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
+    """Applied to a batch answer's entries."""
+    cut: bool = False
+    """Stop a batch answer at ``max_tokens`` half-way through its last entry."""
+    per_draft: tuple[Callable[[dict[str, Any]], dict[str, Any]], ...] = ()
+    """In a batch, draft ``n`` answered by ``per_draft[n]`` (cycling); alone, by the first."""
 
 
 @dataclass(frozen=True)
@@ -204,6 +254,43 @@ def _without_goals(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in improve(payload).items() if k != "goals"}
 
 
+def as_changes(persona: dict[str, Any], draft: dict[str, Any] | None) -> dict[str, Any]:
+    """A whole persona as changes to ``draft`` (see the module docstring)."""
+    base = draft or {}
+    out: dict[str, Any] = {}
+    for name in ("name", "age", "role", "bio", "quote"):
+        if name in persona:
+            out[name] = None if draft and persona[name] == base.get(name) else persona[name]
+    for section in SECTIONS:
+        if section not in persona:
+            continue
+        had = [(c.get("text"), c.get("passages")) for c in base.get(section) or []]
+        items: list[Any] = []
+        for claim in persona[section]:
+            found = (claim.get("text"), claim.get("passages"))
+            index = had.index(found) if found in had else -1
+            items.append(index if index >= 0 and index not in items else claim)
+        out[section] = items
+    return out
+
+
+def keep_unknown(changes: dict[str, Any]) -> dict[str, Any]:
+    """Keeps a goal the draft does not have, and its first pain point twice."""
+    out = copy.deepcopy(changes)
+    out["goals"] = [*out["goals"], 41]
+    out["pain_points"] = [0, 0, *out["pain_points"]]
+    return out
+
+
+def _without_last(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return entries[:-1]
+
+
+def _second_without_goals(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entry for draft D2 without its goals (also when it is asked for again)."""
+    return [{k: v for k, v in e.items() if k != "goals" or e["draft"] != "D2"} for e in entries]
+
+
 SCENARIOS: dict[str, Action] = {
     "ok": Reply(),
     "auth": Fail(401, "authentication_error", "invalid x-api-key"),
@@ -224,6 +311,11 @@ SCENARIOS: dict[str, Action] = {
     "truncated": Reply(raw='{"name": "Ana Ruiz", "bio": "Ana has', stop_reason="max_tokens"),
     "maxed_invalid": Reply(transform=_without_goals, bill_max=True),
     "maxed": Reply(bill_max=True),
+    "keep_unknown": Reply(changes=keep_unknown),
+    "cite_unknown_then_repeat": Reply(per_draft=(cite_unknown, repeat_claim)),
+    "batch_missing": Reply(entries=_without_last),
+    "batch_cut": Reply(cut=True),
+    "batch_invalid_one": Reply(entries=_second_without_goals),
 }
 """Named actions for :meth:`FakeAnthropic.push` and ``POST /_fake/push``."""
 
@@ -242,15 +334,118 @@ def _strings(node: Any) -> Iterable[str]:
             yield from _strings(value)
 
 
+_TOKEN = re.compile(r"\w+|[^\w\s]+")
+
+
+def _tokens(node: Any) -> int:
+    """The fake tokenizer: each run of word characters, and each run of punctuation, is one
+    token (close to Claude's on prose and JSON, and independent of Persona's estimate). A
+    string is counted as written, anything else as its JSON."""
+    text = node if isinstance(node, str) else json.dumps(node, ensure_ascii=False)
+    return len(_TOKEN.findall(text))
+
+
+def answer_tokens(answer: Any) -> int:
+    """The output tokens the fake bills for an answer (text, or a tool's input)."""
+    return 1 + _tokens(answer)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One piece of a request as the prompt renders it, with its cache breakpoint if any."""
+
+    tokens: int
+    key: str
+    """What the block holds, without its ``cache_control``: prefixes match on it."""
+    cache_control: dict[str, Any] | None
+
+
+def _block(node: Any) -> Block:
+    marked = node.get("cache_control") if isinstance(node, dict) else None
+    content = {k: v for k, v in node.items() if k != "cache_control"} if marked else node
+    if isinstance(content, dict) and content.get("type") == "text":
+        text: Any = content.get("text", "")
+    elif isinstance(content, dict):
+        text = {k: v for k, v in content.items() if k not in ("type", "role")}
+    else:
+        text = content
+    return Block(_tokens(text), json.dumps(content, sort_keys=True), marked or None)
+
+
+def prompt_blocks(body: dict[str, Any]) -> list[Block]:
+    """The request's blocks in the order the prompt renders them: the output schema, tools,
+    system, then each message's content blocks."""
+    nodes: list[Any] = []
+    schema = (body.get("output_config") or {}).get("format")
+    if schema:
+        nodes.append({"type": "output_format", "format": schema})
+    nodes.extend(body.get("tools") or [])
+    system = body.get("system") or []
+    nodes.extend([system] if isinstance(system, str) else system)
+    for message in body.get("messages") or []:
+        content = message.get("content", "")
+        role = message.get("role", "")
+        if isinstance(content, str):
+            nodes.append({"type": "text", "role": role, "text": content})
+        else:
+            nodes.extend({**block, "role": role} for block in content)
+    return [_block(node) for node in nodes]
+
+
 def fake_token_count(body: dict[str, Any]) -> int:
-    """The fake's token count: words in ``system`` and ``messages`` (plus one)."""
-    strings = [*_strings(body.get("system", "")), *_strings(body.get("messages", []))]
-    return 1 + sum(len(s.split()) for s in strings)
+    """The fake's token count of a request (plus one for the framing): what
+    ``count_tokens`` answers, and every input token a message bills, cached or not."""
+    return 1 + sum(block.tokens for block in prompt_blocks(body))
+
+
+@dataclass(frozen=True)
+class Bill:
+    """What one answer billed, as its ``usage`` says."""
+
+    model: str
+    input_tokens: int
+    cache_creation_input_tokens: int
+    cache_read_input_tokens: int
+    output_tokens: int
+    cache_1h_tokens: int = 0
+    """Of the cache writes, those kept for an hour (billed 2×)."""
+
+    def usd(self) -> dict[str, float]:
+        """Dollars by kind at :data:`LIST_PRICES` and :data:`CACHE_RATES`."""
+        into, out = LIST_PRICES[self.model]
+        writes_5m = self.cache_creation_input_tokens - self.cache_1h_tokens
+        return {
+            "input": self.input_tokens * into / 1e6,
+            "cache_writes": (
+                writes_5m * CACHE_RATES["5m"] + self.cache_1h_tokens * CACHE_RATES["1h"]
+            )
+            * into
+            / 1e6,
+            "cache_reads": self.cache_read_input_tokens * CACHE_RATES["read"] * into / 1e6,
+            "output": self.output_tokens * out / 1e6,
+        }
+
+
+_SHARED = re.compile(r"<passages>\s*(\[.*?\])\s*</passages>", re.S)
+
+
+def _shared_passages(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Passages listed once in the system text (a shared prefix), by ID."""
+    found: dict[str, dict[str, Any]] = {}
+    for text in _strings(body.get("system", "")):
+        for listed in _SHARED.findall(text):
+            try:
+                passages = json.loads(listed)
+            except ValueError:
+                continue
+            found.update({str(p.get("id")): p for p in passages if isinstance(p, dict)})
+    return found
 
 
 def find_payload(body: dict[str, Any]) -> dict[str, Any] | None:
     """The payload of a refinement request: the first JSON object in its first user message
-    (``{"persona": ..., "passages": [...]}``, or ``{"problems": ..., "passages": ...}``)."""
+    (``{"persona": ..., "passages": [...]}``, or ``{"problems": ..., "passages": ...}``).
+    Passages given by ID only are looked up in the system text's shared ``<passages>``."""
     user = next((m for m in body.get("messages", []) if m.get("role") == "user"), None)
     text = " ".join(_strings(user.get("content", ""))) if user else ""
     decoder = json.JSONDecoder()
@@ -262,8 +457,46 @@ def find_payload(body: dict[str, Any]) -> dict[str, Any] | None:
         except ValueError:
             continue
         if isinstance(value, dict) and "passages" in value:
+            shared = _shared_passages(body)
+            value["passages"] = [
+                shared.get(p, {"id": p, "text": ""}) if isinstance(p, str) else p
+                for p in value.get("passages") or []
+            ]
             return value
     return None
+
+
+def find_batch(body: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The drafts of a request carrying several (``{"drafts": [...]}`` in its first user
+    message), their passages looked up in the system text's shared ``<passages>``."""
+    user = next((m for m in body.get("messages", []) if m.get("role") == "user"), None)
+    text = " ".join(_strings(user.get("content", ""))) if user else ""
+    start = text.find('{\n "drafts"')
+    if start < 0:
+        return None
+    try:
+        value, _ = json.JSONDecoder().raw_decode(text, start)
+    except ValueError:
+        return None
+    shared = _shared_passages(body)
+    drafts = [d for d in value.get("drafts") or [] if isinstance(d, dict)]
+    for draft in drafts:
+        draft["passages"] = [shared.get(str(p), {"id": p, "text": ""}) for p in draft["passages"]]
+    return drafts
+
+
+def _repair_keys(body: dict[str, Any]) -> set[str]:
+    """The drafts a repair turn asks for again (none on the first turn)."""
+    users = [m for m in body.get("messages", []) if m.get("role") == "user"]
+    if len(users) < 2:
+        return set()
+    return set(re.findall(r"\bD\d+\b", " ".join(_strings(users[-1].get("content", "")))))
+
+
+def _wants_changes(body: dict[str, Any]) -> bool:
+    """Whether the request's schema asks for changes rather than a whole persona."""
+    schema = (body.get("output_config") or {}).get("format") or {}
+    return "Null keeps" in json.dumps(schema)
 
 
 @dataclass(frozen=True)
@@ -292,6 +525,7 @@ class FakeAnthropic:
         page_size: int = 20,
         brain: Callable[[dict[str, Any]], dict[str, Any]] = improve,
         port: int = 0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.api_keys = set(api_keys) if api_keys is not None else None
         self.models = list(models)
@@ -300,6 +534,10 @@ class FakeAnthropic:
         self._lock = threading.Lock()
         self._queues: dict[str, deque[Action]] = {}
         self._log: list[Recorded] = []
+        self.clock = clock
+        self._cache: dict[str, float] = {}
+        """Cached prefixes (a digest of the model and blocks) and when each expires."""
+        self._bills: list[Bill] = []
         self._ids = itertools.count(1)
         self._stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
@@ -347,11 +585,18 @@ class FakeAnthropic:
         """How many requests reached ``path`` (all paths with ``None``)."""
         return len(self.requests(path))
 
+    def bills(self) -> list[Bill]:
+        """What each answer billed, oldest first (failed requests bill nothing)."""
+        with self._lock:
+            return list(self._bills)
+
     def reset(self) -> None:
-        """Forget queued answers and the request log."""
+        """Forget queued answers, the request log, the prompt cache and the bills."""
         with self._lock:
             self._queues.clear()
             self._log.clear()
+            self._cache.clear()
+            self._bills.clear()
 
     # request handling (called from handler threads)
 
@@ -386,6 +631,14 @@ class FakeAnthropic:
             action = Fail(404, "not_found_error", f"{entry.method} {entry.path} does not exist")
         elif entry.method == "POST" and model is None and not isinstance(action, Fail):
             action = Fail(404, "not_found_error", f"model: {body.get('model')}")
+        marks = sum(b.cache_control is not None for b in prompt_blocks(body))
+        if entry.path != MODELS and marks > MAX_BREAKPOINTS and not isinstance(action, Fail):
+            action = Fail(
+                400,
+                "invalid_request_error",
+                f"A maximum of {MAX_BREAKPOINTS} blocks with cache_control may be provided. "
+                f"Found {marks}.",
+            )
         if isinstance(action, Fail):
             error = {"type": action.error_type, "message": action.message}
             return action.status, dict(action.headers), {"type": "error", "error": error}
@@ -419,11 +672,18 @@ class FakeAnthropic:
         }
 
     def _message(self, body: dict[str, Any], model: str, reply: Reply) -> dict[str, Any]:
+        stop_reason = reply.stop_reason
         if reply.raw is not None:
             answer: Any = reply.raw
+        elif (drafts := find_batch(body)) is not None:
+            answer, stop_reason = self._batch(body, drafts, reply)
         else:
             payload = find_payload(body)
-            answer = (reply.transform or self.brain)(payload) if payload else "No persona found."
+            write = reply.per_draft[0] if reply.per_draft else reply.transform or self.brain
+            answer = write(payload) if payload else "No persona found."
+            if payload and _wants_changes(body):
+                answer = as_changes(answer, payload.get("persona"))
+                answer = reply.changes(answer) if reply.changes else answer
         choice = body.get("tool_choice") or {}
         if choice.get("type") == "tool":
             tool_input = answer if isinstance(answer, dict) else {"persona": answer}
@@ -433,10 +693,13 @@ class FakeAnthropic:
                 "name": choice.get("name", "persona"),
                 "input": tool_input,
             }
-            stop = "tool_use" if reply.stop_reason == "end_turn" else reply.stop_reason
+            stop = "tool_use" if stop_reason == "end_turn" else stop_reason
         else:
             text = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
-            block, stop = {"type": "text", "text": text}, reply.stop_reason
+            block, stop = {"type": "text", "text": text}, stop_reason
+        written = block.get("text", block.get("input"))
+        output = int(body.get("max_tokens", 0)) if reply.bill_max else answer_tokens(written)
+        bill = self._cache_use(body, model, output)
         return {
             "id": f"msg_fake_{next(self._ids)}",
             "type": "message",
@@ -446,12 +709,84 @@ class FakeAnthropic:
             "stop_reason": stop,
             "stop_sequence": None,
             "usage": {
-                "input_tokens": fake_token_count(body),
-                "output_tokens": int(body.get("max_tokens", 0))
-                if reply.bill_max
-                else 1 + len(json.dumps(block).split()),
+                "input_tokens": bill.input_tokens,
+                "cache_creation_input_tokens": bill.cache_creation_input_tokens,
+                "cache_read_input_tokens": bill.cache_read_input_tokens,
+                "cache_creation": {
+                    "ephemeral_5m_input_tokens": bill.cache_creation_input_tokens
+                    - bill.cache_1h_tokens,
+                    "ephemeral_1h_input_tokens": bill.cache_1h_tokens,
+                },
+                "output_tokens": bill.output_tokens,
             },
         }
+
+    def _batch(
+        self, body: dict[str, Any], drafts: list[dict[str, Any]], reply: Reply
+    ) -> tuple[str, str]:
+        """A batch answer's text and stop reason: one entry per draft asked for."""
+        asked = _repair_keys(body)
+        entries = []
+        for n, payload in enumerate(drafts):
+            if asked and payload.get("draft") not in asked:
+                continue
+            write = reply.per_draft[n % len(reply.per_draft)] if reply.per_draft else None
+            write = write or reply.transform or self.brain
+            changes = as_changes(write(payload), payload.get("persona"))
+            changes = reply.changes(changes) if reply.changes else changes
+            entries.append({"draft": payload.get("draft"), **changes})
+        entries = reply.entries(entries) if reply.entries else entries
+        text = json.dumps({"personas": entries}, ensure_ascii=False)
+        if not reply.cut or not entries:
+            return text, reply.stop_reason
+        last = json.dumps(entries[-1], ensure_ascii=False)
+        return text[: text.rindex(last) + len(last) // 2], "max_tokens"
+
+    def _cache_use(self, body: dict[str, Any], model: str, output: int) -> Bill:
+        """Read the longest cached prefix, write the marked prefixes after it that reach the
+        model's minimum, and bill the request (see the module docstring)."""
+        blocks = prompt_blocks(body)
+        ends, digest = [], hashlib.sha256(model.encode())
+        for block in blocks:
+            digest.update(block.key.encode())
+            ends.append(digest.hexdigest())
+        totals = list(itertools.accumulate(block.tokens for block in blocks))
+        marks = [i for i, block in enumerate(blocks) if block.cache_control is not None]
+        minimum = MINIMUM_CACHEABLE.get(model, 4096)
+        with self._lock:
+            now = self.clock()
+            live = {key for key, expiry in self._cache.items() if expiry > now}
+            hit = max(
+                (
+                    i
+                    for mark in marks
+                    for i in range(max(mark - LOOKBACK_BLOCKS, 0), mark + 1)
+                    if ends[i] in live
+                ),
+                default=-1,
+            )
+            read = totals[hit] if hit >= 0 else 0
+            written, hour = read, 0
+            for mark in marks:
+                ttl = str((blocks[mark].cache_control or {}).get("ttl", "5m"))
+                if mark < hit or totals[mark] < minimum:
+                    continue
+                self._cache[ends[mark]] = now + TTL_SECONDS.get(ttl, TTL_SECONDS["5m"])
+                if mark > hit:
+                    hour += (totals[mark] - written) if ttl == "1h" else 0
+                    written = totals[mark]
+            if hit >= 0:  # a read refreshes the prefix's lifetime
+                self._cache[ends[hit]] = max(self._cache[ends[hit]], now + TTL_SECONDS["5m"])
+            bill = Bill(
+                model,
+                input_tokens=fake_token_count(body) - written,
+                cache_creation_input_tokens=written - read,
+                cache_read_input_tokens=read,
+                output_tokens=output,
+                cache_1h_tokens=hour,
+            )
+            self._bills.append(bill)
+        return bill
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -506,11 +841,14 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/_fake/requests":
             only = query.get("path", [body.get("path")])[0]
             self._send(200, [asdict(r) for r in self.fake.requests(only)])
+        elif path == "/_fake/bills":
+            self._send(200, [asdict(b) for b in self.fake.bills()])
         elif path == "/_fake/reset":
             self.fake.reset()
             self._send(200, {"ok": True})
         else:
-            self._send(404, {"known": ["/_fake/push", "/_fake/requests", "/_fake/reset"]})
+            known = ["/_fake/push", "/_fake/requests", "/_fake/bills", "/_fake/reset"]
+            self._send(404, {"known": known})
 
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode("utf-8")

@@ -100,7 +100,8 @@ def test_draft_consent_refine_diff_accept(services, browser, screenshots):
 
     sent = requests.get(f"{claude.url}/_fake/requests", timeout=5).json()
     messages = [r for r in sent if r["path"] == "/v1/messages"]
-    assert len(messages) == 3
+    assert len(messages) == 1  # the three drafts went in one request (the batched plan)
+    assert '"drafts"' in messages[0]["body"]["messages"][0]["content"]
     for request in sent:
         body = json.dumps(request.get("body"), ensure_ascii=False) + str(request.get("raw", ""))
         for secret in PII:

@@ -25,7 +25,8 @@ from persona.core.errors import (
     UnusableAnswer,
 )
 from persona.core.schema import llm_json_schema
-from persona.hybrid.answer import RefinedPersona, output_format
+from persona.hybrid.answer import RefinedPersona
+from persona.hybrid.changes import output_format
 from persona.hybrid.cloud import (
     DEFAULT_MODELS,
     FrontierClient,
@@ -469,13 +470,13 @@ class RecordingMeter:
         self.opened: list[tuple[int, int]] = []
         self.closed: list[BilledTokens | None] = []
 
-    def require(self, input_tokens: int, max_tokens: int) -> int:
+    def require(self, input_tokens: int, max_tokens: int, cacheable: int = 0) -> int:
         self.required.append((input_tokens, max_tokens))
         if self.refuse:
             raise BudgetExceeded("over the cap")
         return min(self.allow, max_tokens)
 
-    def open(self, input_tokens: int, max_tokens: int) -> int:
+    def open(self, input_tokens: int, max_tokens: int, cacheable: int = 0) -> int:
         self.opened.append((input_tokens, max_tokens))
         return min(self.allow, max_tokens)
 

@@ -109,7 +109,7 @@ def frontier(fake: FakeAnthropic, key: str = KEY) -> FrontierClient:
 
 
 def preview_for(run: Run, **kwargs) -> Preview:
-    args = {"model": MODEL, "threshold": 101.0, "cap_usd": 5.0, **kwargs}
+    args = {"model": MODEL, "threshold": 101.0, "cap_usd": 5.0, "plan": "separate", **kwargs}
     return prepare(run, documents(), **args)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -228,3 +229,15 @@ def test_with_a_local_engine_the_consent_says_nothing_of_another_machine(claude)
     at = drafted(open_hybrid())
     assert "Drafts are made **on this machine**" in shown(texts(at.info))
     assert consent(at) and "already went" not in texts(at.caption)
+
+
+def test_before_send_the_page_says_how_the_cache_is_used_and_if_hybrid_costs_more(claude):
+    at = drafted(open_hybrid())
+    captions = shown(texts(at.caption))
+    assert "drafts go in one request" in captions  # batched: cheaper than a cache here
+    assert "Claude answers only what it changes" in captions
+    estimate = float(at.metric[0].value.lstrip("$"))
+    frontier_only = float(re.search(r"would cost about \$(\d+\.\d+)", captions).group(1))
+    warned = "expected to cost more than sending all your data" in texts(at.warning)
+    assert warned == (estimate > frontier_only)
+    assert claude.count(None) == 0

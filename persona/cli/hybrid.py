@@ -43,6 +43,8 @@ def confirm(preview: Preview, assume_yes: bool) -> bool:
         f"Estimated cost with {preview.model}: about ${preview.estimated_usd:.4f} for "
         f"~{preview.input_tokens:,} input tokens; at most ${preview.ceiling_usd:.4f} ({cap})."
     )
+    if preview.cache_note:
+        _say(preview.cache_note)
     if preview.over_budget:
         _say(f"Nothing was sent: {preview.over_budget} (--max-cost)")
         return True  # refine() sends nothing and records why

@@ -43,11 +43,7 @@ _ID_RULE = (
 
 SYSTEM = (
     "You analyse UX research data and write realistic, evidence-based UX personas. Do the "
-    "task given before the data.\n"
-    + _DATA_RULE
-    + "\n"
-    + _ID_RULE
-    + "\nJSON only."
+    "task given before the data.\n" + _DATA_RULE + "\n" + _ID_RULE + "\nJSON only."
 )
 """The system text of every call of a run, byte for byte: a server that keeps the previous
 prompt's prefix (Ollama and llama.cpp, per slot) evaluates it once. Nothing that varies from

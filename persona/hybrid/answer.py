@@ -9,11 +9,10 @@ construction. Citations of IDs that were not sent are dropped and listed.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
-import anthropic
 from pydantic import BaseModel, ConfigDict, Field
 
 from persona.core.documents import Passage
@@ -22,7 +21,6 @@ from persona.core.schema import (
     Persona,
     PersonaFields,
     limited,
-    llm_json_schema,
     trimmed,
 )
 from persona.generation.references import (
@@ -30,7 +28,6 @@ from persona.generation.references import (
     DraftPersona,
     QuoteRef,
     resolve,
-    with_ids,
 )
 
 
@@ -61,12 +58,6 @@ class RefinedPersona(PersonaFields[CitedClaim, QuotePick]):
             )
         ),
     ]
-
-
-def output_format(ids: Iterable[str]) -> dict[str, Any]:
-    """Structured output for one request: the schema with its ID fields limited to ``ids``."""
-    schema = with_ids(llm_json_schema(RefinedPersona), list(ids), enum=True)
-    return {"type": "json_schema", "schema": anthropic.transform_schema(schema)}
 
 
 def _key(raw: str) -> str:

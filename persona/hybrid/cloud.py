@@ -10,12 +10,13 @@ nothing: each request is made by a method the caller chose to call.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import urlsplit
 
@@ -30,7 +31,9 @@ from persona.core.errors import (
     FrontierRateLimited,
     UnusableAnswer,
 )
-from persona.hybrid.answer import RefinedPersona, output_format
+from persona.hybrid.answer import RefinedPersona
+from persona.hybrid.caching import Shared
+from persona.hybrid.changes import output_format
 from persona.hybrid.messages import (
     MAX_RETRY_WAIT,
     REPAIR_ATTEMPTS,
@@ -90,17 +93,20 @@ class Refinement:
     usage: BilledTokens
     model: str
     attempts: int
+    ignored: list[str] = field(default_factory=list)
+    """Claims the answer kept that the draft does not have (see :mod:`.changes`)."""
 
 
 class CallMeter(Protocol):
     """Pays for calls: see :class:`persona.hybrid.pricing.Meter`."""
 
-    def require(self, input_tokens: int, max_tokens: int) -> int:
+    def require(self, input_tokens: int, max_tokens: int, cacheable: int = 0) -> int:
         """Raise unless the budget can pay for such a call; charges nothing."""
         ...
 
-    def open(self, input_tokens: int, max_tokens: int) -> int:
-        """Charge a call's worst case; the ``max_tokens`` it may use. May raise."""
+    def open(self, input_tokens: int, max_tokens: int, cacheable: int = 0) -> int:
+        """Charge a call's worst case (``cacheable`` tokens as cache writes); the
+        ``max_tokens`` it may use. May raise."""
         ...
 
     def close(self, usage: BilledTokens | None) -> None:
@@ -128,6 +134,32 @@ def resolve_api_key(api_key: str | None = None) -> str:
             "step is optional: local generation works without it."
         )
     return key
+
+
+def build_request(
+    data: Mapping[str, Any],
+    *,
+    mode: Mode = "refine",
+    system: str = SYSTEM,
+    model: str,
+    shared: Shared | None = None,
+) -> Request:
+    """The request that refines the payload ``data`` (see :meth:`FrontierClient.refine`)."""
+    if shared is None:
+        ids = [str(p.get("id", "")) for p in data.get("passages", []) if isinstance(p, Mapping)]
+        return Request(model, system, request_messages(data, mode), output_format(ids))
+    messages = request_messages(shared.message_data(data), mode)
+    return Request(model, shared.system(system), messages, output_format(shared.ids), cached=True)
+
+
+def billed_tokens(usage: Any) -> BilledTokens:
+    """The tokens a response's ``usage`` bills, cache writes and reads apart."""
+    return BilledTokens(
+        usage.input_tokens,
+        usage.output_tokens,
+        getattr(usage, "cache_creation_input_tokens", None) or 0,
+        getattr(usage, "cache_read_input_tokens", None) or 0,
+    )
 
 
 def _safe_url(url: str) -> str:
@@ -209,11 +241,12 @@ class FrontierClient:
     def count_tokens(
         self,
         model: str,
-        system: str,
+        system: str | list[dict[str, Any]],
         messages: Iterable[Mapping[str, Any]],
         output_format: Mapping[str, Any] | None = None,
     ) -> TokenCount:
-        """Input tokens of a request: from the API, else estimated (``exact=False``)."""
+        """Input tokens of a request: from the API, else estimated (``exact=False``). The
+        API counts every token, cached or not: counting ignores ``cache_control``."""
         messages = list(messages)
         extra: dict[str, Any] = (
             {"output_config": {"format": output_format}} if output_format else {}
@@ -223,7 +256,7 @@ class FrontierClient:
             self._sending()
             return self._free.messages.count_tokens(
                 model=model,
-                system=system,
+                system=cast(Any, system),
                 messages=cast("list[MessageParam]", messages),
                 **extra,
             )
@@ -234,8 +267,9 @@ class FrontierClient:
             raise
         except FrontierError:
             schema = json.dumps(output_format) if output_format else ""
+            texts = [system] if isinstance(system, str) else [b["text"] for b in system]
             return TokenCount(
-                estimate_claude_tokens(system, schema, *message_texts(messages)), False
+                estimate_claude_tokens(*texts, schema, *message_texts(messages)), False
             )
         return TokenCount(result.input_tokens, exact=True)
 
@@ -249,9 +283,13 @@ class FrontierClient:
         max_tokens: int = DEFAULT_MAX_TOKENS,
         meter: CallMeter | None = None,
         restore: Callable[[Any], Any] | None = None,
+        shared: Shared | None = None,
     ) -> Refinement:
         """Claude's version of the persona in ``data`` (a payload, see
-        :mod:`persona.hybrid.payload`), by reference, validated against its schema.
+        :mod:`persona.hybrid.payload`), by reference, validated against its schema. Claude
+        answers only what changes (:mod:`persona.hybrid.changes`); the whole persona is
+        rebuilt from the draft in ``data``, and kept claims the draft lacks are ignored and
+        listed in :attr:`Refinement.ignored`.
 
         With a ``meter``, nothing is sent unless the budget can pay for the request by the
         local estimate; then its input is counted, and each attempt (each retry too) charges
@@ -260,19 +298,23 @@ class FrontierClient:
         back). An answer that does not validate is sent back once with the errors; a second
         failure, a refusal or a cut-off answer raises :class:`UnusableAnswer` (with the tokens
         billed). API failures raise the other :class:`FrontierError` kinds.
+
+        With ``shared``, the request starts with the Send's shared prefix (``system`` and
+        every passage of the Send, marked for Anthropic's cache) and carries the payload's
+        passages by ID only (:mod:`persona.hybrid.caching`).
         """
-        ids = [str(p.get("id", "")) for p in data.get("passages", []) if isinstance(p, Mapping)]
-        request = Request(model, system, request_messages(data, mode), output_format(ids))
+        request = build_request(data, mode=mode, system=system, model=model, shared=shared)
+        draft = data.get("persona") if isinstance(data.get("persona"), Mapping) else None
         usage, problems = BilledTokens(), ""
         for attempt in range(1, REPAIR_ATTEMPTS + 2):
-            reply, allowed = self._create(request, max_tokens, meter)
-            usage += BilledTokens(reply.usage.input_tokens, reply.usage.output_tokens)
+            reply, allowed = self.send(request, max_tokens, meter)
+            usage += billed_tokens(reply.usage)
             stopped = stop_problem(reply.stop_reason, model, allowed, max_tokens)
             if stopped:
-                raise UnusableAnswer(stopped, usage.input_tokens, usage.output_tokens)
+                raise UnusableAnswer(stopped, usage.all_input, usage.output_tokens)
             text = reply_text(reply)
             try:
-                refined = validate(text, restore)
+                refined, ignored = validate(text, draft, restore)
             except ValidationError as exc:
                 problems = problems_of(exc)
                 request = request.then(
@@ -280,31 +322,33 @@ class FrontierClient:
                     {"role": "user", "content": REPAIR_REQUEST.format(problems=problems)},
                 )
                 continue
-            return Refinement(refined, usage, reply.model, attempt)
+            return Refinement(refined, usage, reply.model, attempt, ignored)
         raise UnusableAnswer(
             f"Claude's answer did not match the persona schema after {REPAIR_ATTEMPTS + 1} "
             f"attempts ({self._redact(problems)}). Your draft is kept: try again or pick "
             "another model.",
-            usage.input_tokens,
+            usage.all_input,
             usage.output_tokens,
         )
 
-    def _input_tokens(self, request: Request, max_tokens: int, meter: CallMeter) -> int:
-        """The request's input tokens to charge: nothing leaves the machine unless the local
-        estimate fits the budget; then the API's count, else an upper bound."""
+    def _input_tokens(self, request: Request, max_tokens: int, meter: CallMeter) -> tuple[int, int]:
+        """The request's input tokens to charge, and how many of them are before its cache
+        breakpoint (charged as cache writes at worst): nothing leaves the machine unless the
+        local estimate fits the budget; then the API's count, else an upper bound."""
         texts = request.texts()
-        meter.require(estimate_claude_tokens(*texts), max_tokens)
+        share = request.cacheable_share()
+        estimated = estimate_claude_tokens(*texts)
+        meter.require(estimated, max_tokens, cacheable=math.ceil(estimated * share))
         counted = self.count_tokens(
-            request.model, request.system, request.messages, request.output_format
+            request.model, request.system_param(), request.messages, request.output_format
         )
-        return counted.tokens if counted.exact else upper_bound_tokens(*texts)
+        tokens = counted.tokens if counted.exact else upper_bound_tokens(*texts)
+        return tokens, math.ceil(tokens * share)
 
-    def _create(
-        self, request: Request, max_tokens: int, meter: CallMeter | None
-    ) -> tuple[Any, int]:
+    def send(self, request: Request, max_tokens: int, meter: CallMeter | None) -> tuple[Any, int]:
         """One Messages call, retried here on transient failures, each attempt paid through
         ``meter``: the reply and the max_tokens it had."""
-        tokens = self._input_tokens(request, max_tokens, meter) if meter is not None else 0
+        tokens = self._input_tokens(request, max_tokens, meter) if meter is not None else (0, 0)
         for attempt in range(self.max_retries + 1):
             try:
                 return self._attempt(request, max_tokens, meter, tokens)
@@ -316,20 +360,29 @@ class FrontierClient:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _attempt(
-        self, request: Request, max_tokens: int, meter: CallMeter | None, tokens: int
+        self,
+        request: Request,
+        max_tokens: int,
+        meter: CallMeter | None,
+        tokens: tuple[int, int],
     ) -> tuple[Any, int]:
-        allowed = meter.open(tokens, max_tokens) if meter is not None else max_tokens
+        input_tokens, cacheable = tokens
+        allowed = (
+            meter.open(input_tokens, max_tokens, cacheable=cacheable)
+            if meter is not None
+            else max_tokens
+        )
         billed: BilledTokens | None = None
         try:
             self._sending()
             reply = self._client.messages.create(
                 model=request.model,
-                system=request.system,
+                system=cast(Any, request.system_param()),
                 max_tokens=allowed,
                 messages=cast("list[MessageParam]", request.messages),
                 output_config=cast(OutputConfigParam, {"format": request.output_format}),
             )
-            billed = BilledTokens(reply.usage.input_tokens, reply.usage.output_tokens)
+            billed = billed_tokens(reply.usage)
             return reply, allowed
         except anthropic.APIStatusError:
             billed = BilledTokens()  # the API refused the call: nothing was billed

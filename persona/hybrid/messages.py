@@ -14,6 +14,8 @@ import anthropic
 from pydantic import ValidationError
 
 from persona.hybrid.answer import RefinedPersona
+from persona.hybrid.caching import CACHE_CONTROL
+from persona.hybrid.changes import PersonaChanges, apply_changes
 
 CHARS_PER_TOKEN = 4
 REQUEST_OVERHEAD_TOKENS = 64
@@ -22,7 +24,7 @@ REPAIR_ATTEMPTS = 1
 """How many times an answer that does not match the schema is sent back to be fixed."""
 REPAIR_REQUEST = (
     "Your answer does not match the persona schema: {problems}. "
-    "Send the complete corrected persona as JSON only."
+    "Send the corrected answer in the same schema (only what changes), as JSON only."
 )
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 """Statuses worth another attempt (the SDK's own list); others are answered at once."""
@@ -38,6 +40,22 @@ class Request:
     system: str
     messages: list[dict[str, Any]]
     output_format: dict[str, Any] = field(repr=False)
+    cached: bool = False
+    """Whether the system text ends with a cache breakpoint (see :mod:`.caching`)."""
+
+    def system_param(self) -> str | list[dict[str, Any]]:
+        """``system`` as sent: one text block marked for the cache when ``cached``."""
+        if not self.cached:
+            return self.system
+        return [{"type": "text", "text": self.system, "cache_control": dict(CACHE_CONTROL)}]
+
+    def cacheable_share(self) -> float:
+        """The share of the request's estimated tokens before its cache breakpoint (the
+        schema and the system text; Anthropic renders the schema first), 0 when uncached."""
+        if not self.cached:
+            return 0.0
+        prefix = estimate_claude_tokens(self.system, json.dumps(self.output_format))
+        return prefix / max(estimate_claude_tokens(*self.texts()), 1)
 
     def then(self, *messages: dict[str, Any]) -> Request:
         """This request with ``messages`` added to the conversation."""
@@ -106,15 +124,28 @@ def stop_problem(stop_reason: str | None, model: str, allowed: int, max_tokens: 
     return ""
 
 
-def validate(text: str, restore: Callable[[Any], Any] | None) -> RefinedPersona:
-    """The persona in Claude's answer, after ``restore``; raises ValidationError."""
-    if restore is None:
-        return RefinedPersona.model_validate_json(text)
+def validate(
+    text: str, draft: Mapping[str, Any] | None, restore: Callable[[Any], Any] | None
+) -> tuple[RefinedPersona, list[str]]:
+    """The refined persona that the changes in Claude's answer ``text`` make to ``draft``
+    (see :mod:`.changes`), after ``restore``, and the kept claims ignored; raises
+    ValidationError."""
     try:
         data = json.loads(text)
     except ValueError:
-        return RefinedPersona.model_validate_json(text)  # raises the ValidationError for bad JSON
-    return RefinedPersona.model_validate(restore(data))
+        PersonaChanges.model_validate_json(text)  # raises the ValidationError for bad JSON
+        raise
+    return rebuild(data, draft, restore)
+
+
+def rebuild(
+    data: Any, draft: Mapping[str, Any] | None, restore: Callable[[Any], Any] | None
+) -> tuple[RefinedPersona, list[str]]:
+    """The refined persona that the changes ``data`` (parsed JSON) make to ``draft``, after
+    ``restore``, and the kept claims ignored; raises ValidationError."""
+    rebuilt = apply_changes(draft, PersonaChanges.model_validate(data))
+    persona = restore(rebuilt.persona) if restore is not None else rebuilt.persona
+    return RefinedPersona.model_validate(persona), rebuilt.ignored
 
 
 def retry_wait(exc: anthropic.AnthropicError, attempt: int) -> float:

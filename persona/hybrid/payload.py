@@ -19,6 +19,7 @@ from persona.core.documents import Passage
 from persona.core.schema import CLAIM_SECTIONS, MAX_CLAIMS, Evidence, Persona
 from persona.generation.degenerate import MIN_CLAIM_WORDS
 from persona.generation.references import MAX_CITED, find_span
+from persona.hybrid.changes import CHANGES_RULES
 
 Mode = Literal["refine", "rewrite"]
 """``refine``: improve a usable draft; ``rewrite``: write anew from an unusable draft's passages."""
@@ -54,13 +55,12 @@ REQUESTS: dict[Mode, str] = {
     "refine": (
         "Refine this draft persona. Each claim lists the IDs of the passages that back it. "
         "Make the wording clearer, more specific and consistent; keep, re-assign or drop "
-        "citations among the passages given; drop claims they do not support. Answer with "
-        "the complete persona in the schema."
+        "citations among the passages given; drop claims they do not support. " + CHANGES_RULES
     ),
     "rewrite": (
         "A local model's draft from these passages was unusable, for the problems listed. "
         "Do not repair it: write a new persona from the passages given only, citing them by "
-        "ID. Answer with the complete persona in the schema."
+        "ID. " + CHANGES_RULES
     ),
 }
 

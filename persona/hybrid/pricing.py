@@ -4,10 +4,14 @@ Prices change: the defaults carry the date they were checked, a JSON file
 (``PERSONA_PRICES_FILE``) or arguments override them, and an unknown model is
 never free: it gets the most expensive known price, flagged ``assumed``.
 
+Prompt caching is billed as Anthropic bills it: tokens written to the 5-minute cache at
+1.25× the input price, tokens read from it at 0.1× (:data:`CACHE_WRITE`, :data:`CACHE_READ`).
+
 A :class:`Budget` is the cap; a :class:`Meter` makes it hard: before each call it limits the
 call's ``max_tokens`` to what the remaining budget can pay and charges the worst case (input
-tokens plus ``max_tokens`` at the output price), then settles the charge with the usage
-billed, or keeps it when the outcome is unknown (the connection dropped, the user stopped).
+tokens, the cacheable ones as cache writes, plus ``max_tokens`` at the output price), then
+settles the charge with the usage billed, or keeps it when the outcome is unknown (the
+connection dropped, the user stopped).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import math
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +31,10 @@ from persona.core.errors import BudgetExceeded, InputError
 PRICES_AS_OF = "2026-11-01"
 PRICES_FILE_ENV = "PERSONA_PRICES_FILE"
 _MTOK = 1_000_000
+CACHE_WRITE = 1.25
+"""Tokens written to the 5-minute prompt cache cost this times the input price."""
+CACHE_READ = 0.1
+"""Tokens read from the prompt cache cost this times the input price."""
 
 
 @dataclass(frozen=True)
@@ -41,9 +49,15 @@ class Price:
     basis: str = ""
     """The table entry this price comes from."""
 
-    def cost_usd(self, input_tokens: int, output_tokens: int) -> float:
-        """What this many tokens cost at this price."""
-        return (input_tokens * self.input_per_mtok + output_tokens * self.output_per_mtok) / _MTOK
+    def cost_usd(
+        self, input_tokens: int, output_tokens: int, cache_write: int = 0, cache_read: int = 0
+    ) -> float:
+        """What this many tokens cost at this price: ``input_tokens`` not cached, and
+        ``cache_write`` / ``cache_read`` input tokens written to / read from the cache."""
+        cached = cache_write * CACHE_WRITE + cache_read * CACHE_READ
+        return (
+            (input_tokens + cached) * self.input_per_mtok + output_tokens * self.output_per_mtok
+        ) / _MTOK
 
 
 def _p(input_per_mtok: float, output_per_mtok: float) -> Price:
@@ -67,25 +81,46 @@ DEFAULT_PRICES: dict[str, Price] = {
 
 @dataclass(frozen=True)
 class BilledTokens:
-    """Tokens billed for one or more calls."""
+    """Tokens billed for one or more calls, as the response's ``usage`` reports them:
+    ``input_tokens`` are the ones not read from or written to the cache."""
 
     input_tokens: int = 0
     output_tokens: int = 0
+    cache_write_tokens: int = 0
+    """``cache_creation_input_tokens``: written to the cache (1.25× the input price)."""
+    cache_read_tokens: int = 0
+    """``cache_read_input_tokens``: read from the cache (0.1× the input price)."""
 
     def __add__(self, other: BilledTokens) -> BilledTokens:
         return BilledTokens(
-            self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
+            self.cache_read_tokens + other.cache_read_tokens,
+        )
+
+    @property
+    def all_input(self) -> int:
+        """Every input token, cached or not."""
+        return self.input_tokens + self.cache_write_tokens + self.cache_read_tokens
+
+    def cost_usd(self, price: Price) -> float:
+        """What these tokens cost at ``price``."""
+        return price.cost_usd(
+            self.input_tokens, self.output_tokens, self.cache_write_tokens, self.cache_read_tokens
         )
 
 
 @dataclass(frozen=True)
 class Cost:
-    """The price of one call."""
+    """The price of one call (``input_tokens`` excludes the cached ones)."""
 
     usd: float
     price: Price
     input_tokens: int
     output_tokens: int
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
 
     @property
     def assumed(self) -> bool:
@@ -154,11 +189,18 @@ class PriceTable:
         basis, price = _dearest(kin or self._prices)
         return replace(price, assumed=True, basis=basis)
 
-    def cost(self, model: str, input_tokens: int, output_tokens: int) -> Cost:
-        """What a call with these token counts costs on ``model``."""
+    def cost(
+        self,
+        model: str,
+        input_tokens: int,
+        output_tokens: int,
+        cache_write: int = 0,
+        cache_read: int = 0,
+    ) -> Cost:
+        """What a call with these token counts costs on ``model`` (see :meth:`Price.cost_usd`)."""
         price = self.price_for(model)
-        usd = price.cost_usd(input_tokens, output_tokens)
-        return Cost(usd, price, input_tokens, output_tokens)
+        usd = price.cost_usd(input_tokens, output_tokens, cache_write, cache_read)
+        return Cost(usd, price, input_tokens, output_tokens, cache_write, cache_read)
 
     def save(self, path: str | Path) -> None:
         """Write the table as JSON in the format :func:`read_prices` reads."""
@@ -302,12 +344,22 @@ class Meter:
         """Settled cost plus the charges kept for calls with an unknown outcome."""
         return self.usd + self.uncertain_usd
 
-    def affordable_output(self, input_tokens: int) -> int:
-        """The most output tokens the remaining budget can pay after ``input_tokens``."""
+    def _input_usd(self, input_tokens: int, cacheable: int) -> float:
+        """The most ``input_tokens`` can cost, ``cacheable`` of them as cache writes."""
+        cacheable = min(cacheable, input_tokens)
+        return self.price.cost_usd(
+            math.ceil((input_tokens - cacheable) * INPUT_MARGIN),
+            0,
+            cache_write=math.ceil(cacheable * INPUT_MARGIN),
+        )
+
+    def affordable_output(self, input_tokens: int, cacheable: int = 0) -> int:
+        """The most output tokens the remaining budget can pay after ``input_tokens``
+        (``cacheable`` of them marked for the cache, so charged as cache writes)."""
         remaining = self.budget.remaining
         if remaining is None:
             return UNCAPPED_OUTPUT_TOKENS
-        left = remaining - self.price.cost_usd(math.ceil(input_tokens * INPUT_MARGIN), 0)
+        left = remaining - self._input_usd(input_tokens, cacheable)
         if left <= 0:
             return 0
         if self.price.output_per_mtok <= 0:
@@ -315,13 +367,13 @@ class Meter:
         # A hair under the exact quotient, so rounding can never cross the cap.
         return max(math.floor(left * _MTOK / self.price.output_per_mtok * (1 - 1e-9)), 0)
 
-    def require(self, input_tokens: int, max_tokens: int) -> int:
+    def require(self, input_tokens: int, max_tokens: int, cacheable: int = 0) -> int:
         """The ``max_tokens`` a call with ``input_tokens`` may use, charging nothing.
 
         Raises :class:`BudgetExceeded` when the budget cannot pay for ``minimum_output``
         tokens after the input: asked before anything is sent (even a token count).
         """
-        allowed = min(max_tokens, self.affordable_output(input_tokens))
+        allowed = min(max_tokens, self.affordable_output(input_tokens, cacheable))
         if allowed < min(self.minimum_output, max_tokens):
             left = self.budget.remaining or 0.0
             raise BudgetExceeded(
@@ -333,16 +385,17 @@ class Meter:
             )
         return allowed
 
-    def open(self, input_tokens: int, max_tokens: int) -> int:
+    def open(self, input_tokens: int, max_tokens: int, cacheable: int = 0) -> int:
         """Charge a call's worst case; returns the ``max_tokens`` it may use (≤ ``max_tokens``).
+        ``cacheable`` input tokens are marked for the cache: at worst each is a cache write.
 
         Raises :class:`BudgetExceeded` (charging nothing) when the budget cannot pay for
         ``minimum_output`` tokens after the input (:meth:`require`).
         """
         if self._open is not None:
             raise RuntimeError("Meter.open called twice without close")
-        allowed = self.require(input_tokens, max_tokens)
-        worst = self.price.cost_usd(math.ceil(input_tokens * INPUT_MARGIN), allowed)
+        allowed = self.require(input_tokens, max_tokens, cacheable)
+        worst = self._input_usd(input_tokens, cacheable) + self.price.cost_usd(0, allowed)
         self.budget.charge(worst)
         self._open = worst
         self.calls += 1
@@ -356,7 +409,39 @@ class Meter:
         if usage is None:
             self.uncertain_usd += charged
             return
-        actual = self.price.cost_usd(usage.input_tokens, usage.output_tokens)
+        actual = usage.cost_usd(self.price)
         self.budget.settle(charged, actual)
         self.usage += usage
         self.usd += actual
+
+    def split(self, weights: Sequence[int], minimums: Sequence[int]) -> list[Meter]:
+        """This meter's settled spend shared among meters by ``weights`` (equally when they
+        are all 0), each with its ``minimums`` output for later calls: tokens by the largest
+        remainder and dollars with the rest on the last, so the shares add up exactly."""
+        total = sum(weights)
+        shares = [w / total for w in weights] if total else [1 / len(weights)] * len(weights)
+        kinds = [_shared_out(getattr(self.usage, kind), shares) for kind in _BILLED]
+        meters = []
+        for n, minimum in enumerate(minimums):
+            meter = Meter(self.budget, self.price, minimum_output=minimum)
+            meter.usage = BilledTokens(*(kind[n] for kind in kinds))
+            meter.usd = self.usd * shares[n]
+            meter.uncertain_usd = self.uncertain_usd * shares[n]
+            meters.append(meter)
+        meters[-1].usd = self.usd - sum(m.usd for m in meters[:-1])
+        meters[-1].uncertain_usd = self.uncertain_usd - sum(m.uncertain_usd for m in meters[:-1])
+        meters[0].calls = self.calls
+        return meters
+
+
+_BILLED = ("input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens")
+
+
+def _shared_out(amount: int, shares: Sequence[float]) -> list[int]:
+    """``amount`` split by ``shares`` in whole numbers that add up to it (largest remainder)."""
+    exact = [amount * share for share in shares]
+    parts = [math.floor(x) for x in exact]
+    by_remainder = sorted(range(len(exact)), key=lambda n: exact[n] - parts[n], reverse=True)
+    for n in by_remainder[: amount - sum(parts)]:
+        parts[n] += 1
+    return parts

@@ -10,11 +10,16 @@ as on a draft (:func:`persona.generation.checks.check_personas`) on the refined 
 on any per-field mix. Nothing reaches Anthropic unless the budget allows it: a Send whose
 estimate is above the cap sends nothing at all; a :class:`Meter` per persona charges every
 attempt; what was spent is added to the run's total even when the refinement stops half-way.
+When the model's prompt cache makes it cheaper, every request of a Send starts with one shared
+prefix, marked for the cache and paid in full once (:mod:`.caching`); the estimate, the cap and
+the spend count cache writes and reads as Anthropic bills them. When one request for every
+draft costs least, it carries them all and each answer is read on its own (:mod:`.batch`);
+the plan is picked per model and Send (:mod:`.plans`). Claude answers only what it changes
+(:mod:`.changes`); Persona rebuilds the whole persona before the checks.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,24 +39,21 @@ from persona.core.schema import Persona
 from persona.core.tokens import estimate_tokens
 from persona.generation import prompts
 from persona.generation.checks import check_personas
-from persona.generation.planner import PERSONA_ANSWER_TOKENS, REFERENCED_PERSONA_TOKENS
+from persona.generation.planner import PERSONA_ANSWER_TOKENS
 from persona.history.store import Store
-from persona.hybrid.answer import output_format, to_persona
-from persona.hybrid.cloud import DEFAULT_MAX_TOKENS, FrontierClient
+from persona.hybrid.answer import to_persona
+from persona.hybrid.batch import BatchItem, BatchOutcome, batch_max_tokens, draft_key, refine_batch
+from persona.hybrid.caching import Shared, minimum_cacheable, shared_passages
+from persona.hybrid.changes import ignored_text
+from persona.hybrid.cloud import FrontierClient, Refinement
 from persona.hybrid.consent import Consent, fingerprint, require
 from persona.hybrid.gate import Score, score_all
-from persona.hybrid.messages import REPAIR_ATTEMPTS, Request, estimate_claude_tokens
-from persona.hybrid.payload import MODE_LABELS, SYSTEM, Mode, build_payload, request_messages
+from persona.hybrid.payload import MODE_LABELS, Mode, build_payload
+from persona.hybrid.plans import MAX_OUTPUT_TOKENS, Estimates, SendPlan, output_tokens
 from persona.hybrid.pricing import Budget, Cost, Meter, PriceTable
 from persona.hybrid.redact import Redactor, redactor_for, strings
 from persona.hybrid.sources import require_run_files
 from persona.hybrid.spend import SendRecord, record_send
-
-OUTPUT_FACTOR = 1.3
-"""A refined persona is usually a little longer than the draft."""
-MAX_OUTPUT_TOKENS = DEFAULT_MAX_TOKENS
-"""The most output tokens one call may use (the budget may allow fewer)."""
-CALLS_PER_PERSONA = REPAIR_ATTEMPTS + 1
 
 
 @dataclass
@@ -100,6 +102,38 @@ class Preview:
     threshold: float
     passages: list[Passage] = field(repr=False, default_factory=list)
     """The study's passages, with the IDs the requests use."""
+    shared: Shared | None = None
+    """The passages of the Send, each once: the prefix every request starts with, marked
+    for the prompt cache (``cached``), or the passages of the one request (``batched``);
+    None when each draft is sent with its own passages (see :mod:`.plans`)."""
+    prefix_tokens: int = 0
+    """The shared prefix's estimated tokens (0 without one)."""
+    plan: SendPlan = "separate"
+
+    @property
+    def cache_note(self) -> str:
+        """How the Send shares what its drafts have in common, in words for every face."""
+        if self.plan == "batched" and self.shared is not None:
+            return (
+                f"All {len(self.selected)} drafts go in one request: the instructions, the "
+                f"schema and the {len(self.shared.passages)} passages they cite are sent once, "
+                "then each draft by its passage IDs. Claude answers only what it changes. "
+                "A draft its answer leaves out (or cuts off) is sent again on its own, with "
+                "its own passages."
+            )
+        if self.shared is not None:
+            return (
+                f"The instructions and the {len(self.shared.passages)} passages are sent as "
+                f"one shared prefix of ~{self.prefix_tokens:,} tokens, cached by Anthropic: "
+                "the first request pays it at 1.25× the input price, each later one at 0.1×."
+            )
+        if len(self.selected) < 2:
+            return ""
+        return (
+            f"Each draft is sent with its own passages: a shared prefix would not be cached by "
+            f"{self.model} (it needs at least {minimum_cacheable(self.model):,} tokens) or "
+            "would cost more."
+        )
 
     @property
     def selected(self) -> list[PreviewItem]:
@@ -164,14 +198,6 @@ def frontier_only_cost(
     )
 
 
-def _output_tokens(data: Mapping[str, Any]) -> int:
-    draft = data.get("persona")
-    if not draft:
-        return REFERENCED_PERSONA_TOKENS
-    expected = int(estimate_claude_tokens(json.dumps(draft, ensure_ascii=False)) * OUTPUT_FACTOR)
-    return min(max(expected, REFERENCED_PERSONA_TOKENS), MAX_OUTPUT_TOKENS)
-
-
 def prepare(
     run: Run,
     documents: Sequence[Document],
@@ -181,9 +207,12 @@ def prepare(
     refine_all: bool = False,
     cap_usd: float | None = None,
     prices: PriceTable | None = None,
+    plan: SendPlan | None = None,
 ) -> Preview:
     """Check the files and the drafts, score them and build the consent preview. Nothing is
-    sent. An unusable draft is always offered, as "rewrite from its passages"."""
+    sent. An unusable draft is always offered, as "rewrite from its passages". The drafts go
+    by the plan expected to cost least (:meth:`~.plans.Estimates.pick`), or by ``plan`` (to
+    measure each)."""
     if not run.records:
         raise InputError("There are no draft personas to refine yet: generate drafts first.")
     if cap_usd is not None and cap_usd < 0:
@@ -195,33 +224,38 @@ def prepare(
     payloads = [build_payload(draft, passages) for draft in drafts]
     identifiers = [value for d in documents for value in d.identifiers]
     redactor = redactor_for(passages, [p.data for p in payloads], identifiers=identifiers)
+    scores = score_all(drafts)
+    datas = [redactor.redact_data(payload.data) for payload in payloads]
+    chosen = [
+        bool(payload.ids) and (refine_all or bool(draft.unusable) or score.value < threshold)
+        for draft, score, payload in zip(drafts, scores, payloads, strict=True)
+    ]
+    sent = [i for i, selected in enumerate(chosen) if selected]
+    shared = shared_passages([datas[i] for i in sent])
+    outputs = [output_tokens(data) for data in datas]
+    estimates = Estimates(model, prices, datas, [p.mode for p in payloads], outputs, shared)
+    if plan is None:
+        plan = estimates.pick(sent)
     items = []
-    for index, (draft, score, payload) in enumerate(
-        zip(drafts, score_all(drafts), payloads, strict=True)
+    for index, (draft, score, payload, data) in enumerate(
+        zip(drafts, scores, payloads, datas, strict=True)
     ):
-        data = redactor.redact_data(payload.data)
-        request = Request(
-            model, SYSTEM, request_messages(data, payload.mode), output_format(payload.ids)
-        )
-        tokens = estimate_claude_tokens(*request.texts())
-        output = _output_tokens(data)
-        worst_input = tokens + REPAIR_ATTEMPTS * (tokens + MAX_OUTPUT_TOKENS)
+        planned = estimates.item(plan if chosen[index] else "separate", index, sent)
         items.append(
             PreviewItem(
                 index=index,
                 name=draft.name,
                 score=score,
-                selected=bool(payload.ids)
-                and (refine_all or bool(draft.unusable) or score.value < threshold),
+                selected=chosen[index],
                 mode=payload.mode,
                 unusable=list(draft.unusable),
                 data=data,
-                ids=payload.ids,
-                payload=f"System:\n{SYSTEM}\n\nUser:\n{request.messages[0]['content']}",
-                input_tokens=tokens,
-                output_tokens=output,
-                cost=prices.cost(model, tokens, output),
-                worst=prices.cost(model, worst_input, CALLS_PER_PERSONA * MAX_OUTPUT_TOKENS),
+                ids=shared.ids if planned.request.cached or planned.batched else payload.ids,
+                payload=planned.text,
+                input_tokens=planned.input_tokens,
+                output_tokens=outputs[index],
+                cost=planned.cost,
+                worst=planned.worst,
                 withheld=payload.withheld,
             )
         )
@@ -233,6 +267,9 @@ def prepare(
         frontier_only=frontier_only_cost(passages, len(drafts), model, prices),
         threshold=threshold,
         passages=passages,
+        shared=shared if plan != "separate" else None,
+        prefix_tokens=estimates.prefix if plan != "separate" else 0,
+        plan=plan,
     )
 
 
@@ -256,9 +293,11 @@ def refine(
     """Send the selected drafts (only if ``consent`` covers the preview exactly, and only
     if the estimate fits the cap), fill in and check each answer, and save it.
 
-    A failure keeps the draft and records why; a rejected key or the budget cap stops
-    further calls. The spend is added to the run's total in History however this ends, also
-    when the caller stops iterating or the process is interrupted.
+    With the batched plan one request carries every draft; its cost is shared among them by
+    the length of their answers, and a draft it leaves out is sent on its own. A failure
+    keeps the draft and records why; a rejected key or the budget cap stops further calls.
+    The spend is added to the run's total in History however this ends, also when the caller
+    stops iterating or the process is interrupted.
     """
     require(consent, preview.consent)
     prices = prices or PriceTable.load()
@@ -274,7 +313,42 @@ def refine(
     sent_before = frontier.requests_sent
     by_id = {p.id: p for p in preview.passages}
     run.frontier_model = preview.model
+    batch: BatchOutcome | None = None
+    failure: PersonaError | None = None
     try:
+        if preview.plan == "batched" and preview.shared is not None and selected and not stop:
+            yield Progress("refine", f"Refining {len(selected)} personas in one request", 0.0)
+            batch, failure = yield from _send_batch(
+                preview, preview.shared, frontier, Meter(budget, price), meters
+            )
+            if isinstance(failure, BudgetExceeded | FrontierAuthError):
+                stop = f"Not sent: {failure}"
+
+        def answer(item: PreviewItem, key: str, meter: Meter) -> Refinement:
+            """Claude's answer for ``item``: from the batch, else from a request of its own."""
+            if failure is not None:
+                raise failure
+            if batch is not None and key in batch.answers:
+                persona, ignored = batch.answers[key]
+                return Refinement(persona, meter.usage, batch.model, batch.attempts, ignored)
+            if batch is not None and key in batch.failed:
+                raise UnusableAnswer(
+                    f"Claude's answer for this persona did not match the persona schema after "
+                    f"{batch.attempts} attempts ({batch.failed[key]}). Your draft is kept: try "
+                    "again or pick another model.",
+                    meter.usage.all_input,
+                    meter.usage.output_tokens,
+                )
+            return frontier.refine(
+                item.data,
+                mode=item.mode,
+                model=preview.model,
+                max_tokens=MAX_OUTPUT_TOKENS,
+                meter=meter,
+                restore=preview.redactor.restore_data,
+                shared=preview.shared if preview.plan == "cached" else None,
+            )
+
         for step, item in enumerate(selected, start=1):
             record = run.records[item.index]
             record.score, record.score_reasons = item.score.value, list(item.score.reasons)
@@ -285,17 +359,17 @@ def refine(
                 done.add(item.index)
                 yield Progress("warning", f"{item.name}: {stop}", fraction)
                 continue
-            yield Progress("refine", f"Refining {item.name} ({step} of {len(selected)})", fraction)
-            meter = meters[item.index] = Meter(budget, price, minimum_output=item.output_tokens)
-            try:
-                refinement = frontier.refine(
-                    item.data,
-                    mode=item.mode,
-                    model=preview.model,
-                    max_tokens=MAX_OUTPUT_TOKENS,
-                    meter=meter,
-                    restore=preview.redactor.restore_data,
+            key = draft_key(step - 1)
+            if batch is None or key in batch.unanswered:
+                alone = " on its own" if batch is not None else ""
+                yield Progress(
+                    "refine", f"Refining {item.name}{alone} ({step} of {len(selected)})", fraction
                 )
+            meter = meters.setdefault(
+                item.index, Meter(budget, price, minimum_output=item.output_tokens)
+            )
+            try:
+                refinement = answer(item, key, meter)
             except PersonaError as exc:  # the API, the budget, or restoring the answer
                 if isinstance(exc, BudgetExceeded | FrontierAuthError):
                     stop = f"Not sent: {exc}"
@@ -308,6 +382,10 @@ def refine(
                 done.add(item.index)
                 yield Progress("warning", f"{item.name}: {record.refine_error}", fraction)
                 continue
+            if refinement.ignored:
+                yield Progress(
+                    "warning", f"{item.name}: {ignored_text(refinement.ignored)}", fraction
+                )
             resolved = to_persona(refinement.answer, by_id, item.ids)
             others = [r.current for j, r in enumerate(run.records) if j != item.index]
             record.refined = check_version(resolved.persona, others, preview.passages)
@@ -351,6 +429,47 @@ def refine(
         f"{len(refined)} of {len(selected)} personas refined · ${spent:.4f} spent",
         fraction=1.0,
     )
+
+
+def _send_batch(
+    preview: Preview,
+    shared: Shared,
+    frontier: FrontierClient,
+    meter: Meter,
+    meters: dict[int, Meter],
+) -> Generator[Progress, None, tuple[BatchOutcome | None, PersonaError | None]]:
+    """Send the batched plan's one request through ``meter``; its spend shared among the
+    drafts' ``meters`` by the length of their answers (kept whole however the call ends)."""
+    selected = preview.selected
+    meter.minimum_output = sum(item.output_tokens for item in selected)
+    meters[selected[0].index] = meter
+    batch: BatchOutcome | None = None
+    failure: PersonaError | None = None
+    try:
+        batch = refine_batch(
+            frontier,
+            [BatchItem(draft_key(n), item.data, item.mode) for n, item in enumerate(selected)],
+            shared,
+            model=preview.model,
+            max_tokens=batch_max_tokens(len(selected)),
+            meter=meter,
+            restore=preview.redactor.restore_data,
+        )
+    except PersonaError as exc:  # the API or the budget: no draft was answered
+        failure = exc
+    weights = [batch.weights.get(draft_key(n), 0) if batch else 0 for n in range(len(selected))]
+    shares = meter.split(weights, [item.output_tokens for item in selected])
+    meters.update({item.index: share for item, share in zip(selected, shares, strict=True)})
+    if batch is not None and batch.unanswered:
+        how = "was cut off and " if batch.cut_off else ""
+        said = (
+            f"Claude declined to refine the {len(selected)} personas in one request"
+            if batch.declined
+            else f"Claude's answer {how}left out {len(batch.unanswered)} of {len(selected)} "
+            "personas"
+        )
+        yield Progress("warning", f"{said}: each is refined on its own.", 0.0)
+    return batch, failure
 
 
 def dropped_text(ids: Sequence[str]) -> str:

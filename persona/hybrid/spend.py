@@ -15,7 +15,8 @@ from typing import Any
 from persona.core.records import Run
 from persona.hybrid.pricing import BilledTokens, Cost, Meter
 
-_TOTALS = ("input_tokens", "output_tokens", "calls", "requests")
+_TOKENS = ("input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens")
+_TOTALS = (*_TOKENS, "calls", "requests")
 _MONEY = ("cost_usd", "uncertain_usd")
 
 
@@ -43,8 +44,7 @@ def _send_summary(send: SendRecord) -> dict[str, Any]:
     uncertain = sum(m.uncertain_usd for m in meters)
     return {
         "model": send.model,
-        "input_tokens": sum(m.usage.input_tokens for m in meters),
-        "output_tokens": sum(m.usage.output_tokens for m in meters),
+        **{key: sum(getattr(m.usage, key) for m in meters) for key in _TOKENS},
         "calls": sum(m.calls for m in meters),
         "requests": send.requests,
         "cost_usd": round(usd + uncertain, 6),
@@ -55,8 +55,7 @@ def _send_summary(send: SendRecord) -> dict[str, Any]:
         "frontier_only_input_tokens": send.frontier_only.input_tokens,
         "per_persona": {
             str(index): {
-                "input_tokens": m.usage.input_tokens,
-                "output_tokens": m.usage.output_tokens,
+                **{key: getattr(m.usage, key) for key in _TOKENS},
                 "cost_usd": round(m.spent_usd, 6),
                 "dropped_citations": list(send.dropped.get(index, [])),
             }
@@ -84,8 +83,7 @@ def record_send(saved: Mapping[str, Any] | None, send: SendRecord) -> dict[str, 
     for index, entry in new["per_persona"].items():
         before = per.get(index, {})
         per[index] = {
-            "input_tokens": int(before.get("input_tokens", 0)) + entry["input_tokens"],
-            "output_tokens": int(before.get("output_tokens", 0)) + entry["output_tokens"],
+            **{key: int(before.get(key, 0)) + entry[key] for key in _TOKENS},
             "cost_usd": round(float(before.get("cost_usd", 0.0)) + entry["cost_usd"], 6),
             "dropped_citations": entry["dropped_citations"],
         }
@@ -111,6 +109,7 @@ class FrontierSpend:
 
     model: str
     input_tokens: int
+    """Input tokens billed at the full price (not read from or written to the cache)."""
     output_tokens: int
     cost_usd: float
     frontier_only_usd: float
@@ -123,6 +122,10 @@ class FrontierSpend:
     """Requests that reached Anthropic, over all Sends."""
     last_cost_usd: float = 0.0
     last_requests: int = 0
+    cache_write_tokens: int = 0
+    """Input tokens written to Anthropic's prompt cache (billed 1.25×)."""
+    cache_read_tokens: int = 0
+    """Input tokens read from the prompt cache (billed 0.1×)."""
 
     @property
     def costs_more(self) -> bool:
@@ -132,7 +135,13 @@ class FrontierSpend:
     @property
     def summary(self) -> str:
         """One line for every face: the total, and the last Send when there were several."""
-        tokens = f"{self.input_tokens:,} input + {self.output_tokens:,} output tokens"
+        cached = ""
+        if self.cache_write_tokens or self.cache_read_tokens:
+            cached = (
+                f" + {self.cache_write_tokens:,} written to and {self.cache_read_tokens:,} "
+                "read from the prompt cache"
+            )
+        tokens = f"{self.input_tokens:,} input{cached} + {self.output_tokens:,} output tokens"
         text = f"Spent ${self.cost_usd:.4f} with {self.model} ({tokens})"
         if self.sends > 1:
             text += f" over {self.sends} sends; the last cost ${self.last_cost_usd:.4f}"
@@ -156,7 +165,7 @@ def frontier_spend(run: Run) -> FrontierSpend | None:
         interrupted=bool(saved.get("interrupted", False)),
         per_persona={
             int(index): PersonaSpend(
-                BilledTokens(int(cost.get("input_tokens", 0)), int(cost.get("output_tokens", 0))),
+                BilledTokens(*(int(cost.get(key, 0)) for key in _TOKENS)),
                 float(cost.get("cost_usd", 0.0)),
                 [str(i) for i in cost.get("dropped_citations", [])],
             )
@@ -166,4 +175,6 @@ def frontier_spend(run: Run) -> FrontierSpend | None:
         requests=int(saved.get("requests", saved.get("calls", 0))),
         last_cost_usd=float(last.get("cost_usd", saved.get("cost_usd", 0.0))),
         last_requests=int(last.get("requests", saved.get("requests", saved.get("calls", 0)))),
+        cache_write_tokens=int(saved.get("cache_write_tokens", 0)),
+        cache_read_tokens=int(saved.get("cache_read_tokens", 0)),
     )
