@@ -60,6 +60,7 @@ from persona.generation.references import (
     with_ids,
 )
 from persona.generation.repetition import LoopDetector
+from persona.generation.strategy import Strategy, shaped, strategy_for
 from persona.history.speeds import ModelSpeed
 
 DEFAULT_CONTEXT_CAP = 32768
@@ -180,6 +181,7 @@ def make_plan(
     estimated duration.
     """
     limit = context_limit(engine, request.model, request.context_cap)
+    strategy = strategy_for(engine.describe(request.model))
     names = prompts.names_clause(participant_names(passages))
     done = set(covered)
     remaining = [p for p in passages if p.id not in done] if done else list(passages)
@@ -187,7 +189,7 @@ def make_plan(
         "count": request.count,
         "context_limit": limit,
         "prompt_overhead": _overhead(
-            prompts.persona_system(prompts.PERSONAS_SYSTEM, request.count, names),
+            prompts.persona_system(prompts.PERSONAS_SYSTEM, request.count, names, strategy.claims),
             prompts.personas_prompt([], request.count, request.context, language=request.language),
         ),
         "findings_overhead": _overhead(
@@ -195,11 +197,11 @@ def make_plan(
             prompts.findings_prompt([], request.context, language=request.language),
         ),
         "synthesis_overhead": _overhead(
-            prompts.persona_system(prompts.SYNTHESIS_SYSTEM, request.count, names),
+            prompts.persona_system(prompts.SYNTHESIS_SYSTEM, request.count, names, strategy.claims),
             prompts.synthesis_prompt([], request.count, request.context, language=request.language),
         ),
         "merge_overhead": _overhead(prompts.MERGE_SYSTEM, prompts.merge_prompt([])),
-        "per_call": request.per_call,
+        "per_call": request.per_call or strategy.per_call,
         "factor": factor,
     }
     if done:
@@ -278,6 +280,7 @@ class Generation:
         self.passages = with_passage_ids(passages)
         self.by_id = {p.id: p for p in self.passages}
         self.request = request
+        self.strategy: Strategy = strategy_for(engine.describe(request.model))
         self.saved = list(saved)
         covered = [pid for chunk in self.saved for pid in chunk.passages]
         self.plan = plan or make_plan(
@@ -732,7 +735,7 @@ class Generation:
             steps.append(
                 partial(
                     self._ask_personas,
-                    prompts.persona_system(system, want, names),
+                    prompts.persona_system(system, want, names, self.strategy.claims),
                     prompt_for(call, want, written),
                     allowed_for(call),
                     want,
@@ -812,7 +815,7 @@ class Generation:
         text = ""
         for attempt in range(self.request.max_repairs + 1):
             schema = with_ids(
-                DRAFT_SCHEMA,
+                shaped(DRAFT_SCHEMA, self.strategy),
                 allowed,
                 enum=self.engine.capabilities.schema_enum,
                 items=want - len(outcome.personas),
@@ -960,6 +963,7 @@ class Generation:
             temperature=self.request.temperature,
             seed=self.request.seed if seed is None else seed,
             max_tokens=predict,
+            frequency_penalty=self.strategy.frequency_penalty,
         )
         yield self._progress("generate", title)
         text = ""

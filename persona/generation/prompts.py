@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from itertools import groupby
 
 from persona.core.documents import Passage
+from persona.core.schema import MAX_CLAIMS
 from persona.generation.references import Finding
 from persona.ingest.base import plural
 from persona.ingest.columns import column_letter
@@ -45,7 +46,7 @@ _PERSONA_RULES = (
     "- quote: the ID of the most representative passage; span: optionally a short exact part "
     "of it (empty for all).\n"
     "- At most: name 100 characters, age 30, role 150, bio 1500 (2-3 sentences), claim 300; "
-    "6 claims per list.\n"
+    "{claims} claims per list.\n"
     "JSON only."
 )
 
@@ -81,15 +82,17 @@ MERGE_SYSTEM = (
 )
 
 
-def persona_system(template: str, count: int, names: str) -> str:
-    """:data:`PERSONAS_SYSTEM` or :data:`SYNTHESIS_SYSTEM` for ``count`` personas;
-    ``names`` is :func:`names_clause`."""
+def persona_system(template: str, count: int, names: str, claims: int = MAX_CLAIMS) -> str:
+    """:data:`PERSONAS_SYSTEM` or :data:`SYNTHESIS_SYSTEM` for ``count`` personas of at most
+    ``claims`` claims per list; ``names`` is :func:`names_clause`."""
     each = (
         ", each for a different group of participants: different names, roles, goals and pain "
         "points"
     )
     return template.format(
-        personas=plural(count, "persona") + (each if count > 1 else ""), names=names
+        personas=plural(count, "persona") + (each if count > 1 else ""),
+        names=names,
+        claims=claims,
     )
 
 
