@@ -80,6 +80,10 @@ class Outcome:
     verbatim: int = 0
     first_usable: float | None = None
     seconds: float = 0.0
+    cpu_first_usable: float | None = None
+    cpu_seconds: float = 0.0
+    """CPU time of this process: about the wall time on a quiet machine when llama.cpp runs
+    on one thread (its default on 2 cores), whatever else shares the CPU now."""
     calls: int = 0
     answer_tokens: int = 0
     error: str = ""
@@ -118,6 +122,7 @@ def run_study(study: Study, engine: BuiltinEngine, seed: int, options: dict[str,
     with tempfile.TemporaryDirectory() as folder:
         store = Store(Path(folder) / "history.db")
         started = time.monotonic()
+        cpu_started = time.process_time()
         job = api.generate(
             reading,
             demo_model_name(),
@@ -133,9 +138,11 @@ def run_study(study: Study, engine: BuiltinEngine, seed: int, options: dict[str,
                 first = persona is not None and outcome.first_usable is None
                 if first and persona_status(persona).usable:
                     outcome.first_usable = time.monotonic() - started
+                    outcome.cpu_first_usable = time.process_time() - cpu_started
         except Exception as exc:  # a failed run is a result to print, not a crash
             outcome.error = f"{type(exc).__name__}: {exc}"
         outcome.seconds = time.monotonic() - started
+        outcome.cpu_seconds = time.process_time() - cpu_started
         run = job.run
     outcome.personas = list(run.personas)
     outcome.calls = int(run.usage.get("calls", 0))
@@ -170,6 +177,11 @@ def report(outcomes: list[Outcome], verbose: bool) -> bool:
                 f"  seed {o.seed}: {o.usable} usable of {study.count} ({len(o.personas)} written), "
                 f"first usable {first}, run {o.seconds:6.1f} s, {o.calls} calls, "
                 f"{o.answer_tokens} output tokens" + (f"  [{o.error}]" if o.error else "")
+            )
+            cpu_first = f"{o.cpu_first_usable:.1f} s" if o.cpu_first_usable is not None else "none"
+            print(
+                f"    CPU time (quiet-machine estimate with 1 llama.cpp thread): first usable "
+                f"{cpu_first}, run {o.cpu_seconds:.1f} s"
             )
             if verbose:
                 for persona in o.personas:
