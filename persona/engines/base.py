@@ -59,10 +59,6 @@ class ChatOptions:
     max_tokens: int | None = None
     num_ctx: int | None = None
     """The context to run with, for engines whose context is sized per request."""
-    frequency_penalty: float | None = None
-    """How much less likely a token becomes each time it was already written (OpenAI's
-    ``frequency_penalty``, 0 to 2; None: the engine's default). Every engine takes it under
-    this name: llama.cpp's ``frequency_penalty``, Ollama's option of that name."""
 
 
 @dataclass(frozen=True)

@@ -194,8 +194,6 @@ class BuiltinEngine:
             kwargs["seed"] = opts.seed
         if opts.max_tokens:
             kwargs["max_tokens"] = opts.max_tokens
-        if opts.frequency_penalty is not None:
-            kwargs["frequency_penalty"] = opts.frequency_penalty
         sent = [{"role": str(m["role"]), "content": str(m["content"])} for m in messages]
         slot = self._slot(path)
         started = time.monotonic()

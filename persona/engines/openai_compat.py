@@ -254,8 +254,6 @@ class OpenAIEngine:
             body["seed"] = opts.seed
         if opts.max_tokens:
             body["max_tokens"] = opts.max_tokens
-        if opts.frequency_penalty is not None:
-            body["frequency_penalty"] = opts.frequency_penalty
         started = time.monotonic()
         stream = self._open(body, schema, model)
         usage: Any = None

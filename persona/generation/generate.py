@@ -963,7 +963,6 @@ class Generation:
             temperature=self.request.temperature,
             seed=self.request.seed if seed is None else seed,
             max_tokens=predict,
-            frequency_penalty=self.strategy.frequency_penalty,
         )
         yield self._progress("generate", title)
         text = ""

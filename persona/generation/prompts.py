@@ -45,8 +45,9 @@ _PERSONA_RULES = (
     "passages: IDs are enough.\n"
     "- quote: the ID of the most representative passage; span: optionally a short exact part "
     "of it (empty for all).\n"
-    "- At most: name 100 characters, age 30, role 150, bio 1500 (2-3 sentences), claim 300; "
-    "{claims} claims per list.\n"
+    "- Lengths: a name is two or three words (at most 100 characters), an age like 34 or "
+    "30-40 (at most 30), a role is an occupation (at most 150), a bio is 2-3 sentences (at "
+    "most 1500), a claim is one sentence (at most 300); {claims} claims per list.\n"
     "JSON only."
 )
 

@@ -63,7 +63,6 @@ class OllamaEngine:
             temperature=opts.temperature,
             seed=opts.seed,
             num_predict=opts.max_tokens,
-            frequency_penalty=opts.frequency_penalty,
         )
         started = time.monotonic()
         stream = self.client.chat_stream(model, list(messages), format=schema, options=sent)

@@ -123,7 +123,6 @@ class Options(_Body):
     temperature: float | None = None
     seed: int | None = None
     num_predict: int | None = None
-    frequency_penalty: float | None = None
     top_p: float | None = None
     stop: list[str] | None = None
 
