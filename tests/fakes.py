@@ -140,8 +140,11 @@ class QueuedEngine:
         prompt_counts: Sequence[int] = (),
         done_reasons: Sequence[str] = (),
         schema_enum: bool = True,
+        parameters: int | None = None,
     ) -> None:
         self.replies = deque(replies)
+        self.parameters = parameters
+        """The model's parameter count as the engine reports it (None: not reported)."""
         self.done_reasons = deque(done_reasons)
         self.prompt_counts = deque(prompt_counts)
         self.context_length = context_length
@@ -157,7 +160,7 @@ class QueuedEngine:
         return [self.describe("test-model")]
 
     def describe(self, model: str) -> ModelInfo:
-        return ModelInfo(name=model, context_length=self.context_length)
+        return ModelInfo(name=model, context_length=self.context_length, parameters=self.parameters)
 
     def chat(
         self,

@@ -60,6 +60,7 @@ from persona.generation.references import (
     with_ids,
 )
 from persona.generation.repetition import LoopDetector
+from persona.generation.strategy import Strategy, shaped, strategy_for
 from persona.history.speeds import ModelSpeed
 
 DEFAULT_CONTEXT_CAP = 32768
@@ -181,6 +182,7 @@ def make_plan(
     estimated duration.
     """
     limit = context_limit(engine, request.model, request.context_cap)
+    strategy = strategy_for(engine.describe(request.model))
     names = prompts.names_clause(participant_names(passages))
     done = set(covered)
     remaining = [p for p in passages if p.id not in done] if done else list(passages)
@@ -189,16 +191,20 @@ def make_plan(
         "count": request.count,
         "context_limit": limit,
         "prompt_overhead": _overhead(
-            prompts.personas_prompt([], request.count, context, names=names, language=language)
+            prompts.personas_prompt(
+                [], request.count, context, names=names, claims=strategy.claims, language=language
+            )
         ),
         "findings_overhead": _overhead(
             prompts.findings_prompt([], context, limit=12, language=language)
         ),
         "synthesis_overhead": _overhead(
-            prompts.synthesis_prompt([], request.count, context, names=names, language=language)
+            prompts.synthesis_prompt(
+                [], request.count, context, names=names, claims=strategy.claims, language=language
+            )
         ),
         "merge_overhead": _overhead(prompts.merge_prompt([], context, limit=12, language=language)),
-        "per_call": request.per_call,
+        "per_call": request.per_call or strategy.per_call,
         "factor": factor,
     }
     if done:
@@ -277,6 +283,7 @@ class Generation:
         self.passages = with_passage_ids(passages)
         self.by_id = {p.id: p for p in self.passages}
         self.request = request
+        self.strategy: Strategy = strategy_for(engine.describe(request.model))
         self.saved = list(saved)
         covered = [pid for chunk in self.saved for pid in chunk.passages]
         self.plan = plan or make_plan(
@@ -377,6 +384,7 @@ class Generation:
                         self.request.context,
                         written,
                         names=names,
+                        claims=self.strategy.claims,
                         language=self.request.language,
                     ),
                     lambda _call: citable,
@@ -391,6 +399,7 @@ class Generation:
                         self.request.context,
                         written,
                         names=names,
+                        claims=self.strategy.claims,
                         language=self.request.language,
                     ),
                     lambda call: list(
@@ -583,6 +592,7 @@ class Generation:
                 self.request.count,
                 self.request.context,
                 names=prompts.names_clause(self.names),
+                claims=self.strategy.claims,
                 language=self.request.language,
             )
         )
@@ -823,7 +833,7 @@ class Generation:
         text = ""
         for attempt in range(self.request.max_repairs + 1):
             schema = with_ids(
-                DRAFT_SCHEMA,
+                shaped(DRAFT_SCHEMA, self.strategy),
                 allowed,
                 enum=self.engine.capabilities.schema_enum,
                 items=want - len(outcome.personas),

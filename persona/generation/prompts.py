@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from itertools import groupby
 
 from persona.core.documents import Passage
+from persona.core.schema import MAX_CLAIMS
 from persona.generation.references import Finding
 from persona.ingest.base import plural
 from persona.ingest.columns import column_letter
@@ -60,8 +61,9 @@ PERSONA_RULES = (
     "passages: IDs are enough.\n"
     "* quote: the ID of the most representative passage; span: optionally a short exact part "
     "of it (empty for all).\n"
-    "* At most: name 100 characters, age 30, role 150, bio 1500 (2-3 sentences), claim 300; "
-    "6 claims per list.\n\n"
+    "* Lengths: a name is two or three words (at most 100 characters), an age like 34 or "
+    "30-40 (at most 30), a role is an occupation (at most 150), a bio is 2-3 sentences (at "
+    "most 1500), a claim is one sentence (at most 300); {claims} claims per list.\n\n"
 )
 
 FINDINGS_TASK = (
@@ -77,11 +79,12 @@ MERGE_TASK = (
 )
 
 
-def persona_rules(names: str) -> str:
-    """:data:`PERSONA_RULES` with ``names`` (:func:`names_clause`): the same for every persona
-    call of a run, so the calls share them after the study prefix. Their bullets are ``*``:
-    in the same message, lines starting ``-`` are findings."""
-    return PERSONA_RULES.format(names=names)
+def persona_rules(names: str, claims: int = MAX_CLAIMS) -> str:
+    """:data:`PERSONA_RULES` with ``names`` (:func:`names_clause`) and at most ``claims``
+    claims per list: the same for every persona call of a run, so the calls share them after
+    the study prefix. Their bullets are ``*``: in the same message, lines starting ``-`` are
+    findings."""
+    return PERSONA_RULES.format(names=names, claims=claims)
 
 
 def _ask(count: int, source: str) -> str:
@@ -205,12 +208,13 @@ def personas_prompt(
     written: Sequence[str] = (),
     *,
     names: str = "",
+    claims: int = MAX_CLAIMS,
     language: str = "",
 ) -> str:
     """Personas straight from the passages (a study that fits one call)."""
     return (
         study_prefix(context, language)
-        + persona_rules(names)
+        + persona_rules(names, claims)
         + _others(written)
         + _ask(count, "this research data")
         + format_data(passages)
@@ -233,12 +237,13 @@ def synthesis_prompt(
     written: Sequence[str] = (),
     *,
     names: str = "",
+    claims: int = MAX_CLAIMS,
     language: str = "",
 ) -> str:
     """Personas from (a share of) the findings."""
     return (
         study_prefix(context, language)
-        + persona_rules(names)
+        + persona_rules(names, claims)
         + _others(written)
         + _ask(count, "these findings")
         + format_findings(findings)
