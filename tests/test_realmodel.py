@@ -115,7 +115,8 @@ def check_calls(calls: list[LoggedRequest], reading: Reading, request: Generatio
         assert call.status == 200
         assert not call.truncated, "a prompt was longer than its num_ctx"
         options = call.options
-        assert options["temperature"] == request.temperature and options["seed"] == SEED
+        assert options["temperature"] == request.temperature
+        assert SEED <= options["seed"] < SEED + request.count, "one seed per persona call"
         assert 0 < options["num_ctx"] <= CONTEXT_CAP and options["num_predict"] > 0
         claim = call.body["format"]["$defs"]["CitedClaim"]["properties"]["passages"]
         assert claim["items"]["enum"] == citable
