@@ -11,8 +11,9 @@ from pages.ui.coverage import render_study
 from pages.ui.errors import show_error
 from pages.ui.pickers import installed_models, pick_model
 from pages.ui.resources import current_engine, current_where, store
+from pages.ui.study import ask_for_study, current_study
+from pages.ui.study_files import study_reading
 from pages.ui.text import safe, safe_line
-from pages.ui.uploads import uploaded_reading
 from persona import api
 from persona.core.diff import (
     CHOOSABLE_FIELDS,
@@ -71,10 +72,10 @@ def api_key() -> str | None:
 
 
 # --- step 1: data and options ------------------------------------------------
-upload = uploaded_reading(
-    key="hybrid", label="Research files", help="The same formats as the Generate page."
-)
-reading = upload.reading if upload else None
+study = current_study()
+reading = study_reading(study) if study else None
+if study is None:
+    ask_for_study()
 models = installed_models(retry_key="retry_hybrid")
 
 st.subheader("Options")
@@ -156,7 +157,7 @@ if clicked and reading is not None and local_model:
                 engine=engine,
                 store=store(),
                 frontier_model=frontier_model,
-                columns=upload.choices if upload else None,
+                study=study or "",
                 context=context,
             )
             st.session_state.hy_run = job.run.id
@@ -175,7 +176,7 @@ if st.session_state.get("hy_run"):
     except PersonaError as exc:
         show_error(exc)
 if run is None or not run.records:
-    st.caption("Upload files and draft personas to continue.")
+    st.caption("Choose a study and draft personas to continue.")
     st.stop()
 
 with st.expander(
@@ -367,8 +368,8 @@ def review_and_send(run: Run, documents: list[Document]) -> Run:
 st.subheader("2 · Review what would be sent")
 if reading is None:
     st.warning(
-        "Upload the same files again to review and send: redaction learns names from them and "
-        "Claude's quotes are checked against them."
+        "Choose the run's study at the top of the page to review and send: redaction learns "
+        "names from its files and Claude's quotes are checked against them."
     )
 else:
     run = review_and_send(run, reading.documents)

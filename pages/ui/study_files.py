@@ -1,0 +1,268 @@
+"""A study's files: add uploads to it (or create it from them), list, remove, delete.
+
+Uploads are read and previewed first (columns, interviewer, recordings: see
+:func:`pages.ui.uploads.uploaded_reading`); only the press of "Create study" or "Add to
+study" copies them into Persona's data folder. A failed add says what to do and leaves the
+study as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+import streamlit as st
+
+from pages.ui.errors import show_error
+from pages.ui.resources import store
+from pages.ui.study import choose_study, study_names, unused_name
+from pages.ui.text import safe, safe_line
+from pages.ui.uploads import Upload, uploaded_reading
+from persona import api
+from persona.core.errors import PersonaError
+from persona.core.records import suggest_study
+from persona.ingest import Reading
+from persona.ingest.sample import SAMPLE_DESCRIPTION, SAMPLE_STUDY, sample_files
+
+SAMPLE_BUTTON = "Try it with a sample study"
+
+DONE = "study_done"
+"""Session state: what the last change to a study did, shown once after the rerun."""
+UPLOAD_HELP = (
+    "CSV, TSV, Excel (.xlsx), JSON, JSON Lines, TXT, Markdown, PDF, Word (.docx) and meeting "
+    "transcripts from Zoom, Teams, Google Meet or Otter (.vtt, .srt, .txt); recordings (.wav, "
+    ".mp3, .m4a, .mp4, .mov, .webm, .ogg) are transcribed on this machine. Several at once. "
+    "They are copied into Persona's data folder, so every page can use them without "
+    "uploading them again."
+)
+
+
+def show_done() -> None:
+    """The outcome of the last change (once)."""
+    if done := st.session_state.pop(DONE, ""):
+        st.success(done, icon=":material/check:")
+
+
+def _fresh(key: str) -> str:
+    """The uploader's key: a new one after its files went into a study (it starts empty)."""
+    return f"{key}_{st.session_state.get(f'{key}_round', 0)}"
+
+
+def _emptied(key: str) -> None:
+    st.session_state[f"{key}_round"] = st.session_state.get(f"{key}_round", 0) + 1
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Uploads read and previewed, not yet in a study."""
+
+    upload: Upload
+    study: str | None
+    """The study they go into; None: a new one, named :attr:`name`."""
+    name: str
+    files: list[tuple[str, bytes]]
+    """The files that were read, as ``(name, bytes)``: only these are copied."""
+
+
+def add_files(study: str | None, *, key: str, disabled: bool = False) -> Pending | None:
+    """The uploader, the preview of what its files hold, and the button that puts them in
+    ``study`` (or, with no study, a name and "Create the study"). Returns the uploads while
+    they are previewed, None when there are none."""
+    uploader = _fresh(key)
+    upload = uploaded_reading(
+        key=uploader,
+        label=f"Add files to “{study}”" if study else "Research files for a new study",
+        help=UPLOAD_HELP,
+        disabled=disabled,
+        recordings=True,
+    )
+    if upload is None:
+        return None
+    reading = upload.reading
+    name = study or ""
+    if study is None:
+        suggested = unused_name(
+            suggest_study([d.name for d in reading.documents]) or "New study", study_names()
+        )
+        typed = st.text_input(
+            "Study",
+            placeholder=suggested,
+            key=f"{key}_name",
+            disabled=disabled,
+            help="Runs, chats and searches of this study are kept under this name. Left "
+            f"empty: “{suggested}”.",
+        )
+        name = " ".join(typed.split()) or suggested
+    pending = Pending(upload, study, name, _readable(reading, uploader))
+    if not pending.files:
+        st.warning(
+            "None of these files could be read, so nothing was added"
+            + (f" to “{safe_line(study)}”" if study else "")
+            + ". Fix or replace them (the table above says why), or remove them from the "
+            "uploader.",
+            icon=":material/upload_file:",
+        )
+        return pending
+    if reading.failed:
+        st.caption(
+            f"Only the files that were read go into the study; {len(reading.failed)} not "
+            "read (see above) stay out."
+        )
+    count = f"{len(pending.files)} file{'s' if len(pending.files) != 1 else ''}"
+    if st.button(
+        f"Add {count} to “{study}”" if study else f"Create the study “{name}” with {count}",
+        type="secondary" if study is None else "primary",
+        key=f"{key}_add",
+        disabled=disabled or upload.transcribing,
+        icon=":material/create_new_folder:" if study is None else ":material/note_add:",
+    ) and save(pending, key=key):
+        st.rerun()
+    return pending
+
+
+def save(pending: Pending, *, key: str) -> str | None:
+    """Copy the readable uploads into their study and make it the current one; the uploader
+    ``key`` then starts empty. Returns the study's name, or None after saying what failed
+    (the study is then as it was)."""
+    upload = pending.upload
+    try:
+        if pending.study is None:
+            api.create_study(
+                pending.name,
+                pending.files,
+                choices=upload.choices,
+                interviewers=upload.interviewers,
+                store=store(),
+            )
+        else:
+            api.add_to_study(
+                pending.study,
+                pending.files,
+                choices=upload.choices,
+                interviewers=upload.interviewers,
+                store=store(),
+            )
+    except PersonaError as exc:
+        show_error(exc)
+        return None
+    count = len(pending.files)
+    st.session_state[DONE] = (
+        f"Created the study “{safe_line(pending.name)}” with {count} file(s)."
+        if pending.study is None
+        else f"Added {count} file(s) to “{safe_line(pending.name)}”."
+    )
+    choose_study(pending.name)
+    _emptied(key)
+    return pending.name
+
+
+def _readable(reading: Reading, uploader: str) -> list[tuple[str, bytes]]:
+    """The files of the uploader that were read, as ``(name, bytes)``."""
+    uploads = st.session_state.get(f"uploads_{uploader}") or []
+    data = {f.name: f.getvalue() for f in uploads}
+    return [(r.name, data[r.name]) for r in reading.reports if r.ok and r.name in data]
+
+
+def study_reading(study: str) -> Reading | None:
+    """What was read from the study's files (cached by persona), or None after saying why."""
+    try:
+        return api.study_reading(study, store=store())
+    except PersonaError as exc:
+        show_error(exc)
+        return None
+
+
+def manage_files(study: str, reading: Reading, *, key: str) -> None:
+    """The study's files with a way to remove some (after a confirmation that says their
+    copies are deleted) and to delete the whole study."""
+    names = [r.name for r in reading.reports]
+    confirm = f"{key}_confirm_remove"
+    gone = st.multiselect(
+        "Files to remove from the study", names, key=f"{key}_remove_pick", placeholder="Files"
+    )
+    if st.button(
+        "Remove from the study…",
+        key=f"{key}_remove",
+        disabled=not gone,
+        icon=":material/delete:",
+    ):
+        st.session_state[confirm] = list(gone)
+    pending = [n for n in st.session_state.get(confirm, []) if n in names]
+    if pending:
+        with st.container(border=True):
+            st.warning(
+                f"Remove {len(pending)} file(s) from “{safe_line(study)}”? Their copies in "
+                "Persona's data folder are deleted (your originals are not touched). Runs "
+                "already made from them stay in History.",
+                icon=":material/warning:",
+            )
+            st.markdown("\n".join(f"- {safe_line(n)}" for n in pending))
+            yes, no = st.columns(2)
+            if yes.button(f"Yes, remove {len(pending)} file(s)", type="primary", key=f"{key}_yes"):
+                try:
+                    api.remove_from_study(study, pending, store=store())
+                except PersonaError as exc:
+                    show_error(exc)
+                else:
+                    st.session_state[DONE] = f"Removed {len(pending)} file(s) and their copies."
+                    st.session_state[confirm] = []
+                    st.rerun()
+            no.button("Cancel", key=f"{key}_no", on_click=partial(st.session_state.pop, confirm))
+    delete_study(study, key=key)
+
+
+def delete_study(study: str, *, key: str) -> None:
+    """Delete the whole study, after a confirmation."""
+    confirm = f"{key}_confirm_delete"
+    if st.button("Delete this study…", key=f"{key}_delete", icon=":material/folder_delete:"):
+        st.session_state[confirm] = study
+    if st.session_state.get(confirm) != study:
+        return
+    with st.container(border=True):
+        st.warning(
+            f"Delete the study “{safe_line(study)}” and the copies of its files in Persona's "
+            "data folder? Your originals are not touched; its runs stay in History, without "
+            "a study. This cannot be undone.",
+            icon=":material/warning:",
+        )
+        yes, no = st.columns(2)
+        if yes.button("Yes, delete the study", type="primary", key=f"{key}_delete_yes"):
+            try:
+                api.delete_study(study, store=store())
+            except PersonaError as exc:
+                show_error(exc)
+            else:
+                st.session_state[DONE] = f"Deleted the study “{safe(study)}”."
+                st.session_state.pop(confirm, None)
+                choose_study(None)
+                st.rerun()
+        no.button("Cancel", key=f"{key}_delete_no", on_click=partial(st.session_state.pop, confirm))
+
+
+def use_sample() -> bool:
+    """Make the sample study shipped with Persona the current study (kept like any other,
+    created the first time). False after saying what failed."""
+    try:
+        if SAMPLE_STUDY not in study_names():
+            api.create_study(SAMPLE_STUDY, sample_files(), store=store())
+    except PersonaError as exc:
+        show_error(exc)
+        return False
+    choose_study(SAMPLE_STUDY)
+    return True
+
+
+def offer_sample_study(*, disabled: bool = False) -> None:
+    """The "Try it with a sample study" button: the sample becomes the current study."""
+    if (
+        st.button(
+            SAMPLE_BUTTON,
+            key="sample_study",
+            icon=":material/science:",
+            disabled=disabled,
+            help=f"Keeps {SAMPLE_DESCRIPTION} shipped with Persona as a study, to see what it "
+            "makes before you bring your own files.",
+        )
+        and use_sample()
+    ):
+        st.rerun()
