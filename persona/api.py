@@ -39,21 +39,31 @@ from persona.history.export import CSV_COLUMNS, quote_table
 from persona.history.formats import ExportFormat, export_run, write_new
 from persona.history.speeds import expected_speed
 from persona.history.store import Store
+from persona.history.studies import SearchHit, Studies, Study, StudyListing
 from persona.ingest import Interviewers, Reading, read_files, read_paths
-from persona.ingest.columns import Choices
+from persona.ingest.columns import Choices, choices_to_options
 from persona.ingest.sample import sample_files
+from persona.studies import Added, add_files, read_study, reindex, run_reading
+from persona.studies.reading import saved_choices
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "Added",
     "ClaimEdit",
     "Edited",
     "ExportedFile",
     "GenerationJob",
     "PersonaEdit",
+    "SearchHit",
+    "Study",
+    "StudyListing",
+    "add_to_study",
     "can_resume",
+    "create_study",
     "default_engine",
+    "delete_study",
     "edit",
     "export",
     "export_file",
@@ -62,9 +72,17 @@ __all__ = [
     "plan",
     "read",
     "read_uploads",
+    "remove_from_study",
+    "rename_study",
     "resume",
+    "run_reading",
     "save_export",
+    "search_study",
+    "set_study_choices",
+    "studies",
+    "study",
     "study_passages",
+    "study_reading",
     "to_dataframe",
     "verify",
 ]
@@ -133,20 +151,32 @@ def _request(
         raise InputError(f"Unknown generation option: {exc}.") from exc
 
 
+def _reading_of(reading: Reading | None, study: str, store: Store | None) -> Reading:
+    """``reading``, else the files of the study ``study`` (InputError when neither)."""
+    if reading is not None:
+        return reading
+    if not study.strip():
+        raise InputError("Give the files to read, or the study whose files to use.")
+    return study_reading(study, store=store)
+
+
 def plan(
-    reading: Reading,
+    reading: Reading | None,
     model: str,
     *,
     count: int = 3,
     engine: Engine | None = None,
     store: Store | None = None,
+    study: str = "",
     **options: Any,
 ) -> Plan:
     """How the study will be sent to ``model``: one prompt, or parts then a synthesis.
 
-    Nothing is generated; the engine is asked only for the model's context length. With
-    ``store`` (History), the plan's time estimate uses the model's speed in past runs.
+    ``reading`` None plans the files of ``study``. Nothing is generated; the engine is asked
+    only for the model's context length. With ``store`` (History), the plan's time estimate
+    uses the model's speed in past runs.
     """
+    reading = _reading_of(reading, study, store)
     engine = engine or default_engine()
     request = _request(model, count, engine, options)
     speed = expected_speed(store, model, engine.describe(model).parameters)
@@ -195,7 +225,7 @@ class GenerationJob:
 
 
 def generate(
-    reading: Reading,
+    reading: Reading | None,
     model: str,
     *,
     count: int = 3,
@@ -213,9 +243,15 @@ def generate(
     ``options`` are :class:`~persona.generation.generate.GenerationRequest` fields
     (``context``, ``temperature``, ``seed``, ``parallel``, ``language``...). ``plan`` reuses
     one made by :func:`plan` with the same settings. The run belongs to ``study`` (default:
-    named after the files) and records the table ``columns`` it was read with; with
-    ``frontier_model`` it is saved as the draft stage of a hybrid run.
+    named after the files; created if needed) and records the table ``columns`` it was read
+    with; with ``frontier_model`` it is saved as the draft stage of a hybrid run.
+
+    ``reading`` None generates from the files of ``study``, read with its saved choices.
     """
+    if reading is None:
+        reading = _reading_of(None, study, store)
+        if columns is None:
+            columns = saved_choices(_studies(store).get(study).choices)
     if not reading.passages:
         raise InputError("Nothing was read from those files; see reading.reports for why.")
     engine = engine or default_engine()
@@ -240,13 +276,29 @@ def can_resume(run: Run, store: Store | None = None) -> bool:
 
 
 def resume(
-    reading: Reading, run_id: str, *, engine: Engine | None = None, store: Store | None = None
+    run_id: str,
+    reading: Reading | None = None,
+    *,
+    engine: Engine | None = None,
+    store: Store | None = None,
 ) -> GenerationJob:
     """Finish a failed or interrupted run from its saved findings: only the missing calls.
 
-    ``reading`` must hold the run's files again (same content, any order).
+    The run's files are read again from its study; ``reading`` gives them instead (same
+    content, any order), e.g. for a run whose study does not hold them.
     """
-    saved = SavedGeneration.resume(engine or default_engine(), reading, store or Store(), run_id)
+    store = store or Store()
+    if reading is None:
+        run = store.get(run_id)
+        reading = run_reading(_studies(store), run)
+        if reading is None:
+            names = ", ".join(f.name for f in run.files) or "its files"
+            raise InputError(
+                f"The files of run {run_id} ({names}) are not in its study "
+                f"{run.study or '(none)'}: add them to the study, or give them again "
+                f"(`persona resume {run_id} FILES...`)."
+            )
+    saved = SavedGeneration.resume(engine or default_engine(), reading, store, run_id)
     return GenerationJob(saved)
 
 
@@ -313,13 +365,18 @@ def export(
     return data
 
 
-def study_passages(run: Run, reading: Reading | None = None) -> list[Passage] | None:
+def study_passages(
+    run: Run, reading: Reading | None = None, *, store: Store | None = None
+) -> list[Passage] | None:
     """The run's research passages with the IDs its personas cite, from ``reading`` (the
-    run's files again, checked by fingerprint) or the copy History kept; None when neither
-    is at hand. Files that are not the run's raise :class:`InputError` saying which.
+    run's files again, checked by fingerprint), else the copy History kept, else the run's
+    files in its study; None when none is at hand. Files that are not the run's raise
+    :class:`InputError` saying which.
 
     Files read again are numbered in the run's order, as when the run read them, whatever
     order they come in now."""
+    if reading is None and not run.research_text:
+        reading = run_reading(_studies(store), run)
     if reading is None and not run.research_text:
         return None
     passages = run_passages(run, reading)
@@ -390,6 +447,119 @@ def edit(
 def open_history(path: str | Path | None = None) -> Store:
     """History: every run saved on this machine (``.list()``, ``.get(run_id)``, ``.delete``)."""
     return Store(Path(path) if path is not None else None)
+
+
+# --- studies -----------------------------------------------------------------------------
+
+
+def _studies(store: Store | None) -> Studies:
+    return Studies(store or Store())
+
+
+def create_study(name: str, *, store: Store | None = None) -> Study:
+    """A new, empty study named ``name`` (spaces tidied); InputError when the name is empty
+    or another study has it (capitals ignored)."""
+    studies = _studies(store)
+    return studies.get(studies.create(name))
+
+
+def add_to_study(
+    name: str,
+    files: Iterable[str | Path | tuple[str, bytes]],
+    *,
+    replace: bool = False,
+    max_mb: float | None = None,
+    store: Store | None = None,
+) -> Added:
+    """Copy research files into the study ``name`` (created if needed) and read them.
+
+    ``files`` are paths of files or folders, or ``(name, bytes)`` uploads. Every file gets a
+    report (``added.reading.reports``): read and kept, or why not. A file already in the
+    study with the same name and content is not added twice (``added.unchanged``); one with
+    the same name and other content is refused (``added.conflicts``) unless ``replace``.
+    A recording must be transcribed first (:mod:`persona.transcribe`); the study keeps its
+    reviewed transcript, so it is never transcribed again."""
+    return add_files(
+        _studies(store), name, files, max_bytes=_limit(max_mb), replace_changed=replace
+    )
+
+
+def studies(*, store: Store | None = None) -> list[StudyListing]:
+    """Every study on this machine (files, passages, runs), the latest used first."""
+    return _studies(store).list()
+
+
+def study(name: str, *, store: Store | None = None) -> Study:
+    """The study ``name`` (capitals ignored): its files, passages, runs and choices."""
+    return _studies(store).get(name)
+
+
+def study_reading(name: str, *, store: Store | None = None) -> Reading:
+    """Every file of the study read from its copy, in the order added, with the study's
+    saved choices. Each file is read once per content and choice (cached), so calling this
+    again is cheap."""
+    return read_study(_studies(store), name)
+
+
+def set_study_choices(
+    name: str,
+    *,
+    choices: Choices | None = None,
+    interviewers: Interviewers | None = None,
+    store: Store | None = None,
+) -> Reading:
+    """Change how the study's tables (``choices``: sheets and column roles by file name) and
+    transcripts (``interviewers`` by file name, "" for nobody) are read; the ones given
+    replace the saved ones for those files. Nothing is saved when a file cannot be read
+    with them (InputError saying why). Returns the study read with them."""
+    studies = _studies(store)
+    current = studies.get(name)
+    new_choices = {**current.choices, **choices_to_options(choices)}
+    new_interviewers = {**current.interviewers, **dict(interviewers or {})}
+    reading = read_study(
+        studies,
+        name,
+        choices=saved_choices(new_choices),
+        interviewers=new_interviewers,
+    )
+    if reading.failed:
+        raise InputError(" ".join(report.error for report in reading.failed))
+    studies.set_choices(name, new_choices, new_interviewers)
+    return reindex(studies, name)
+
+
+def remove_from_study(name: str, files: Iterable[str], *, store: Store | None = None) -> list[str]:
+    """Remove files from the study, deleting their copies (its runs keep their personas);
+    returns the names removed. InputError, listing the study's files, for a name not in it."""
+    return _studies(store).remove_files(name, files)
+
+
+def delete_study(name: str, *, store: Store | None = None) -> int:
+    """Delete the study and the copies of its files; its runs stay in History (without a
+    study). Returns how many runs it had."""
+    return _studies(store).delete(name)
+
+
+def rename_study(old: str, new: str, *, store: Store | None = None) -> Study:
+    """Rename a study; its files, choices, runs and chats go with it."""
+    studies = _studies(store)
+    current = studies.get(old)
+    if current.name.casefold() != " ".join(new.split()).casefold() and studies.exists(new):
+        raise InputError(f"A study named {new!r} already exists: choose another name.")
+    if not new.strip():
+        raise InputError("Give the study a name.")
+    studies.store.rename_study(current.name, new)
+    return studies.get(new)
+
+
+def search_study(
+    name: str, query: str, limit: int = 50, *, store: Store | None = None
+) -> list[SearchHit]:
+    """Passages of the study that contain the words of ``query`` (accents and capitals
+    ignored; ``"a phrase"``, ``word*``, ``OR``, ``NOT``), best first. A query FTS5 cannot
+    read (a stray quote) is searched as plain words, never an error. Each hit has the
+    passage's ID, file, participant and locator, for "Read in context"."""
+    return _studies(store).search(name, query, limit)
 
 
 def to_dataframe(run: Run) -> pd.DataFrame:

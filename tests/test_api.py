@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 import persona
-from persona.core.errors import InputError
+from persona.core.errors import InputError, OllamaUnreachable, PersonaError
+from persona.ingest.columns import TableChoice
 from tests.fake_ollama import FakeOllama
+from tests.fakes import ScriptedEngine
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -136,7 +138,7 @@ def test_the_calls_the_cli_and_pages_use(study_folder: Path, fake_ollama: FakeOl
     assert history.get(run.id).study == "Pilot"
     assert not persona.can_resume(run, history), "a finished run has nothing to resume"
     with pytest.raises(InputError, match="nothing to"):
-        persona.resume(uploads, run.id, engine=engine, store=history)
+        persona.resume(run.id, uploads, engine=engine, store=history)
 
     exported = persona.export_file(run, "csv")
     assert exported.name.startswith("pilot-personas-") and exported.name.endswith(".csv")
@@ -145,3 +147,100 @@ def test_the_calls_the_cli_and_pages_use(study_folder: Path, fake_ollama: FakeOl
     second = persona.save_export(run, "md", study_folder / "out")
     assert first.parent == second.parent == study_folder / "out" and first != second
     assert first.read_bytes() == second.read_bytes() == persona.export(run, "md")
+
+
+# --- studies ---------------------------------------------------------------------------------
+
+
+def diary(days: int) -> bytes:
+    lines = [
+        f"D{i % 5}: on day {i} the bike dock near stop {i % 11} was "
+        f"{'full' if i % 2 else 'empty'} and I was {'late' if i % 3 else 'on time'} for work."
+        for i in range(1, days + 1)
+    ]
+    return "\n".join(lines).encode()
+
+
+def test_a_study_round_trip_through_the_api(tmp_path: Path) -> None:
+    folder = tmp_path / "interviews"
+    shutil.copytree(SAMPLES / "interviews", folder)
+    created = persona.create_study("Commuters")
+    assert created.name == "Commuters" and created.files == () and created.passages == 0
+    added = persona.add_to_study("commuters", [folder, ("survey.csv", b"Id,Said\n1,Too slow\n")])
+    assert added.study == "Commuters" and len(added.added) == 4 and not added.failed
+    study = persona.study("Commuters")
+    names = [f.name for f in study.files]
+    assert names == [*sorted(p.name for p in folder.iterdir()), "survey.csv"]
+    assert study.passages == sum(f.quotable for f in study.files) > 0
+    assert [(s.name, s.files, s.runs) for s in persona.studies()] == [("Commuters", 4, 0)]
+
+    reading = persona.study_reading("Commuters")
+    on_disk = persona.read(folder)  # the same readers as a plain read
+    assert [p.text for p in reading.passages][: len(on_disk.passages)] == [
+        p.text for p in on_disk.passages
+    ]
+    assert persona.study_reading("Commuters").passages == reading.passages
+
+    hit = persona.search_study("Commuters", "slow")[0]
+    assert (hit.file, hit.locator) == ("survey.csv", "row 2, Said")
+    assert next(p for p in reading.passages if p.id == hit.passage_id).text == hit.text
+
+    with pytest.raises(InputError, match="no column is marked"):
+        persona.set_study_choices(
+            "Commuters", choices={"survey.csv": TableChoice(roles={"Said": "ignore"})}
+        )
+    assert persona.search_study("Commuters", "slow"), "a refused choice changes nothing"
+    chosen = persona.set_study_choices(
+        "Commuters", choices={"survey.csv": TableChoice(roles={"Id": "answer", "Said": "context"})}
+    )
+    assert persona.study("Commuters").choices["survey.csv"]["roles"]["Said"] == "context"
+    assert "Too slow" not in [p.text for p in chosen.passages if p.citable]
+    assert persona.search_study("Commuters", "slow")[0].citable is False
+
+    renamed = persona.rename_study("Commuters", "Bike commuters")
+    assert [f.name for f in renamed.files] == names
+    assert persona.remove_from_study("Bike commuters", ["survey.csv"]) == ["survey.csv"]
+    assert len(persona.study("bike commuters").files) == 3
+    assert persona.delete_study("Bike commuters") == 0
+    assert persona.studies() == []
+
+
+def test_runs_land_in_the_study_and_resume_and_chat_need_no_upload() -> None:
+    persona.add_to_study("Dock study", [("diary.md", diary(160)), ("notes.md", diary(90))])
+    dead = {"on": False}
+
+    def fail(prompt: str) -> Exception | None:
+        if "Write 1 persona " in prompt or "Write 2 personas " in prompt:
+            dead["on"] = True
+        return OllamaUnreachable("http://127.0.0.1:9") if dead["on"] else None
+
+    engine = ScriptedEngine(context_length=2048, fail=fail)
+    job = persona.generate(
+        None,
+        "m",
+        count=2,
+        engine=engine,
+        study="dock STUDY",
+        seed=3,
+        max_repairs=0,
+        chunk_retries=0,
+        parallel=1,
+    )
+    with pytest.raises(PersonaError, match="not reachable"):
+        job.wait()
+    run = persona.open_history().get(job.run.id)
+    assert run.study == "Dock study" and run.status == "failed"
+    assert [r.id for r in persona.study("Dock study").runs] == [run.id]
+    assert persona.can_resume(run)
+
+    healthy = ScriptedEngine(context_length=2048)
+    done = persona.resume(run.id, engine=healthy).wait()  # the files come from the study
+    assert done.status in ("complete", "partial") and len(done.records) == 2
+    assert all(e.verified for p in done.personas for e in p.all_evidence())
+
+    passages = persona.study_passages(done)  # what chat and edit read: the study's files
+    assert passages is not None and {p.source for p in passages} == {"diary.md", "notes.md"}
+    persona.remove_from_study("Dock study", ["notes.md"])
+    assert persona.study_passages(persona.open_history().get(done.id)) is None
+    with pytest.raises(InputError, match="not in its study"):
+        persona.resume(run.id, engine=healthy)

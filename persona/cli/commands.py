@@ -408,7 +408,7 @@ def cmd_resume(args: argparse.Namespace, engine: Engine) -> int:
     saved = store.get(run_id).options.get("interviewers")  # read as the run read them
     reading = api.read(*args.sources, interviewers=saved)
     _report(reading)
-    job = api.resume(reading, run_id, engine=engine, store=store)
+    job = api.resume(run_id, reading, engine=engine, store=store)
     print(f"Model: {job.run.model}. {job.plan.describe()}", file=sys.stderr)
     print(f"Drafts are made {where_engine_runs(args.settings)}.", file=sys.stderr)
     drive(iter(job))

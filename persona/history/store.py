@@ -20,13 +20,14 @@ import builtins
 import errno
 import json
 import os
+import secrets
 import socket
 import sqlite3
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, get_args
@@ -42,7 +43,7 @@ from persona.core.settings import default_data_dir
 from persona.core.verdicts import RunSummary, run_summary
 
 FILENAME = "history.sqlite3"
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 _BUSY_SECONDS = 15.0
 _INTERRUPTED = "The app stopped before this run finished; the personas saved so far are kept."
 
@@ -75,6 +76,47 @@ def _recount(conn: sqlite3.Connection) -> None:
             "WHERE run_id = ? AND idx = ?",
             (counted.found, counted.checked, counted.quotes, counted.usable, run_id, index),
         )
+
+
+def _study_id(conn: sqlite3.Connection, name: str) -> str | None:
+    """The id of the study named ``name`` (case ignored), if there is one."""
+    found = conn.execute(
+        "SELECT id FROM studies WHERE fold(name) = fold(?)", (study_name(name),)
+    ).fetchone()
+    return None if found is None else str(found[0])
+
+
+def _has_files(conn: sqlite3.Connection, study_id: str) -> bool:
+    found = conn.execute("SELECT 1 FROM study_files WHERE study_id = ?", (study_id,))
+    return found.fetchone() is not None
+
+
+def ensure_study(conn: sqlite3.Connection, name: str) -> str:
+    """The study ``name`` exists (runs always belong to a real study; "" is none); returns
+    its name as stored (a study named with other capitals is the same study)."""
+    if not name:
+        return ""
+    found = conn.execute("SELECT name FROM studies WHERE fold(name) = fold(?)", (name,)).fetchone()
+    if found is not None:
+        return str(found[0])
+    conn.execute(
+        "INSERT INTO studies (id, name, created_at) VALUES (?, ?, ?)",
+        (secrets.token_hex(8), name, datetime.now(timezone.utc).isoformat()),
+    )
+    return name
+
+
+def _studies_from_labels(conn: sqlite3.Connection) -> None:
+    """Version 7 makes studies real: every study label of the saved runs becomes a study
+    (with no files), labels that differ only in capitals joining the one with most runs."""
+    rows = conn.execute(
+        "SELECT study, COUNT(*) FROM runs WHERE study != '' GROUP BY study "
+        "ORDER BY COUNT(*) DESC, MIN(created_at)"
+    ).fetchall()
+    for label, _ in rows:
+        name = ensure_study(conn, label)
+        if name != label:
+            conn.execute("UPDATE runs SET study = ? WHERE study = ?", (name, label))
 
 
 Migration = str | Callable[[sqlite3.Connection], None]
@@ -141,6 +183,34 @@ _MIGRATIONS: tuple[tuple[Migration, ...], ...] = (
     (  # 5 -> 6: usable personas counted apart from the quotes in your data
         "ALTER TABLE records ADD COLUMN usable INTEGER NOT NULL DEFAULT 1",
         _recount,
+    ),
+    (  # 6 -> 7: a study is a place: its files (copies in its folder), choices and search
+        """CREATE TABLE studies (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            choices TEXT NOT NULL DEFAULT '{}',
+            interviewers TEXT NOT NULL DEFAULT '{}'
+        )""",
+        """CREATE TABLE study_files (
+            study_id TEXT NOT NULL REFERENCES studies (id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            copy TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            passages INTEGER NOT NULL,
+            quotable INTEGER NOT NULL,
+            added_at TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            PRIMARY KEY (study_id, name)
+        )""",
+        """CREATE VIRTUAL TABLE study_text USING fts5 (
+            text, study_id UNINDEXED, file UNINDEXED, idx UNINDEXED, participant UNINDEXED,
+            locator UNINDEXED, citable UNINDEXED,
+            tokenize = 'unicode61 remove_diacritics 2'
+        )""",
+        _studies_from_labels,
     ),
 )
 """``_MIGRATIONS[n]`` takes the database from version ``n`` to ``n + 1``."""
@@ -223,7 +293,8 @@ class Store:
         columns = ", ".join(row)
         names = ", ".join(f":{column}" for column in row)
         updates = ", ".join(f"{column} = excluded.{column}" for column in row if column != "id")
-        with self._transaction(write=True) as conn:
+        with self.transaction(write=True) as conn:
+            row["study"] = ensure_study(conn, study_name(row["study"]))
             conn.execute(
                 f"INSERT INTO runs ({columns}) VALUES ({names}) "
                 f"ON CONFLICT (id) DO UPDATE SET {updates}",
@@ -235,7 +306,7 @@ class Store:
 
     def add_record(self, run_id: str, record: PersonaRecord) -> int:
         """Append a persona to a saved run, committed at once; returns its index."""
-        with self._transaction(write=True) as conn:
+        with self.transaction(write=True) as conn:
             self._touch(conn, run_id)
             (index,) = conn.execute(
                 "SELECT COALESCE(MAX(idx) + 1, 0) FROM records WHERE run_id = ?", (run_id,)
@@ -245,7 +316,7 @@ class Store:
 
     def update_record(self, run_id: str, index: int, record: PersonaRecord) -> None:
         """Replace persona ``index`` of a run (after refinement, or the user's choices)."""
-        with self._transaction(write=True) as conn:
+        with self.transaction(write=True) as conn:
             self._touch(conn, run_id)
             found = conn.execute(
                 "DELETE FROM records WHERE run_id = ? AND idx = ?", (run_id, index)
@@ -265,7 +336,7 @@ class Store:
         """Record how a run ended; ``usage`` and ``raw_answers`` replace the saved ones if given."""
         if status not in get_args(RunStatus):
             raise InputError(f"Unknown run status {status!r}.")
-        with self._transaction(write=True) as conn:
+        with self.transaction(write=True) as conn:
             self._touch(conn, run_id)
             conn.execute(
                 "UPDATE runs SET status = ?, message = ?, usage = COALESCE(?, usage), "
@@ -282,7 +353,7 @@ class Store:
     def save_chunk(self, run_id: str, passages: list[str], findings: list[dict[str, Any]]) -> int:
         """Keep one chunk's findings (and the passage IDs they cover) the moment they exist;
         returns the chunk's number within the run."""
-        with self._transaction(write=True) as conn:
+        with self.transaction(write=True) as conn:
             self._touch(conn, run_id)
             (index,) = conn.execute(
                 "SELECT COALESCE(MAX(idx) + 1, 0) FROM chunks WHERE run_id = ?", (run_id,)
@@ -295,7 +366,7 @@ class Store:
 
     def chunks(self, run_id: str) -> list[tuple[int, list[str], list[dict[str, Any]]]]:
         """(number, passage IDs, findings) of every chunk saved for ``run_id``, in order."""
-        with self._transaction(write=False) as conn:
+        with self.transaction(write=False) as conn:
             rows = conn.execute(
                 "SELECT idx, passages, findings FROM chunks WHERE run_id = ? ORDER BY idx",
                 (run_id,),
@@ -309,7 +380,7 @@ class Store:
     def delete_many(self, run_ids: Iterable[str]) -> int:
         """Delete runs and their personas in one transaction; returns how many existed."""
         ids = list(dict.fromkeys(run_ids))
-        with self._transaction(write=True) as conn:
+        with self.transaction(write=True) as conn:
             deleted = sum(
                 conn.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount for run_id in ids
             )
@@ -319,28 +390,46 @@ class Store:
 
     def set_study(self, run_ids: Iterable[str], study: str) -> int:
         """Move runs to the study named ``study``; returns how many runs moved."""
-        name = _study_name(study)
+        name = study_name(study)
         ids = list(dict.fromkeys(run_ids))
-        with self._transaction(write=True) as conn:
+        with self.transaction(write=True) as conn:
+            name = ensure_study(conn, name)
             return sum(
                 conn.execute("UPDATE runs SET study = ? WHERE id = ?", (name, run_id)).rowcount
                 for run_id in ids
             )
 
     def rename_study(self, old: str, new: str) -> int:
-        """Rename a study (every run in it); returns how many runs it has."""
-        name = _study_name(new)
-        with self._transaction(write=True) as conn:
+        """Rename a study (its runs, files and choices go with it); returns how many runs it
+        has. Renaming onto another study's name joins their runs when at most one of the two
+        has files; two studies with files are kept apart (InputError)."""
+        name = study_name(new)
+        with self.transaction(write=True) as conn:
+            moving = _study_id(conn, old)
+            target = _study_id(conn, name)
+            if moving and target and moving != target:
+                if _has_files(conn, moving) and _has_files(conn, target):
+                    raise InputError(
+                        f"Both {old!r} and {name!r} are studies with files: choose another "
+                        "name, or remove one study's files first."
+                    )
+                keep, drop = (moving, target) if _has_files(conn, moving) else (target, moving)
+                conn.execute("DELETE FROM studies WHERE id = ?", (drop,))
+                conn.execute("UPDATE studies SET name = ? WHERE id = ?", (name, keep))
+            elif moving:
+                conn.execute("UPDATE studies SET name = ? WHERE id = ?", (name, moving))
+            else:
+                ensure_study(conn, name)
             return conn.execute("UPDATE runs SET study = ? WHERE study = ?", (name, old)).rowcount
 
     def mark_interrupted(self) -> int:
         """Mark running runs whose writing process is gone as interrupted; returns how many."""
-        with self._transaction(write=False) as conn:
+        with self.transaction(write=False) as conn:
             running = conn.execute("SELECT id, owner FROM runs WHERE status = 'running'")
             orphans = [(run_id, owner) for run_id, owner in running if not _alive(owner)]
         if not orphans:
             return 0
-        with self._transaction(write=True) as conn:
+        with self.transaction(write=True) as conn:
             return sum(
                 conn.execute(
                     "UPDATE runs SET status = 'interrupted', message = ? "
@@ -355,7 +444,7 @@ class Store:
     def get(self, run_id: str) -> Run:
         """The saved run ``run_id`` with all its personas."""
         self.mark_interrupted()
-        with self._transaction(write=False) as conn:
+        with self.transaction(write=False) as conn:
             row = conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))
             found = row.fetchone()
             if found is None:
@@ -413,7 +502,7 @@ class Store:
             params["study"] = study
             clauses.append("r.study = :study")
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self._transaction(write=False) as conn:
+        with self.transaction(write=False) as conn:
             rows = conn.execute(
                 "SELECT r.id, r.created_at, r.kind, r.model, r.frontier_model, r.file_names, "
                 "r.status, COUNT(p.idx), COALESCE(SUM(p.found), 0), "
@@ -447,7 +536,7 @@ class Store:
 
     def studies(self) -> builtins.list[StudySummary]:
         """Every study with runs, the one with the latest run first."""
-        with self._transaction(write=False) as conn:
+        with self.transaction(write=False) as conn:
             rows = conn.execute(
                 "SELECT study, COUNT(*), MAX(created_at) FROM runs GROUP BY study "
                 "ORDER BY MAX(created_at) DESC"
@@ -456,7 +545,7 @@ class Store:
 
     def add_turn(self, run_id: str, persona: int, turn: ChatTurn) -> None:
         """Append one question and answer to the conversation with persona ``persona``."""
-        with self._transaction(write=True) as conn:
+        with self.transaction(write=True) as conn:
             if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
                 raise InputError(f"No saved run with id {run_id!r}: it may have been deleted.")
             conn.execute(
@@ -468,7 +557,7 @@ class Store:
 
     def conversation(self, run_id: str, persona: int) -> builtins.list[ChatTurn]:
         """The saved conversation with persona ``persona`` of a run, oldest first."""
-        with self._transaction(write=False) as conn:
+        with self.transaction(write=False) as conn:
             rows = conn.execute(
                 "SELECT data FROM chats WHERE run_id = ? AND persona = ? ORDER BY turn",
                 (run_id, persona),
@@ -477,12 +566,12 @@ class Store:
 
     def clear_conversation(self, run_id: str, persona: int) -> None:
         """Forget the conversation with persona ``persona`` of a run."""
-        with self._transaction(write=True) as conn:
+        with self.transaction(write=True) as conn:
             conn.execute("DELETE FROM chats WHERE run_id = ? AND persona = ?", (run_id, persona))
 
     def usages(self, model: str, limit: int = 20) -> builtins.list[dict[str, Any]]:
         """The ``usage`` of the latest finished runs made with ``model``, newest first."""
-        with self._transaction(write=False) as conn:
+        with self.transaction(write=False) as conn:
             rows = conn.execute(
                 "SELECT usage FROM runs WHERE model = ? AND status != 'running' "
                 "ORDER BY created_at DESC, rowid DESC LIMIT ?",
@@ -512,7 +601,7 @@ class Store:
                 conn.close()
 
     @contextmanager
-    def _transaction(self, write: bool) -> Iterator[sqlite3.Connection]:
+    def transaction(self, write: bool) -> Iterator[sqlite3.Connection]:
         """One transaction: committed if the block finishes, rolled back otherwise."""
         with self._connection() as conn:
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -595,7 +684,7 @@ def _search_text(record: PersonaRecord) -> str:
     return _fold("\n".join(parts))
 
 
-def _study_name(name: str) -> str:
+def study_name(name: str) -> str:
     """A study name as stored: one line, spaces tidied; empty means no study."""
     return " ".join(name.split())[:200]
 

@@ -60,6 +60,7 @@ from persona.ingest.transcripts import (
 )
 from persona.transcribe import RECORDING_EXTENSIONS, kept_transcript, open_recording, sha256_of
 from persona.transcribe.audio import Source
+from persona.transcribe.transcript import Transcript
 
 FILE_KINDS: dict[str, str] = {
     ".csv": "csv",
@@ -182,7 +183,7 @@ def read_file(
     try:
         _check_kind(name)
         if kind != "recording":  # a recording's limit is its length (see persona.transcribe)
-            _check_size(name, len(data), _limit(max_bytes))
+            check_size(name, len(data), _limit(max_bytes))
         if not data or data.isspace():
             raise InputError(
                 f"{name} is empty. Check that the export or download finished, "
@@ -240,18 +241,26 @@ def read_recording(name: str, source: Source, size: int) -> tuple[Document | Non
                 f"{name} is a recording that has not been transcribed yet: transcribe it on "
                 f"the Generate page, or with `persona transcribe {name}`, then read it again."
             )
-        passages = transcript.passages(name)
-        if not passages:
-            raise InputError(
-                f"No speech was found in {name}: check that it is the right recording and "
-                "that its sound was recorded (not muted), then add it again."
-            )
     except InputError as exc:
         return None, FileReport(name, ok=False, kind="recording", size_bytes=size, error=str(exc))
     except OSError as exc:
         error = f"{name} could not be opened ({exc.strerror or exc}). Check its permissions."
         return None, FileReport(name, ok=False, kind="recording", size_bytes=size, error=error)
-    document = Document(name, "recording", sha256, size, passages)
+    return read_transcribed(name, transcript, size)
+
+
+def read_transcribed(
+    name: str, transcript: Transcript, size: int
+) -> tuple[Document | None, FileReport]:
+    """The passages of the recording ``name`` (``size`` bytes) from its ``transcript``."""
+    passages = transcript.passages(name)
+    if not passages:
+        error = (
+            f"No speech was found in {name}: check that it is the right recording and "
+            "that its sound was recorded (not muted), then add it again."
+        )
+        return None, FileReport(name, ok=False, kind="recording", size_bytes=size, error=error)
+    document = Document(name, "recording", transcript.sha256, size, passages)
     return document, _read_report(document, [transcript.summary(), transcript.no_speakers_note])
 
 
@@ -365,6 +374,15 @@ def read_paths(
     return number_passages(reading)
 
 
+def gather(results: Iterable[tuple[Document | None, FileReport]]) -> Reading:
+    """Files read one by one (:func:`read_file`, :func:`read_transcribed`) as one reading,
+    in order, with passage IDs."""
+    reading = Reading()
+    for document, report in results:
+        _add(reading, document, report)
+    return number_passages(reading)
+
+
 def number_passages(reading: Reading) -> Reading:
     """Give every passage of ``reading`` an ID unique in the study: ``P1``, ``P2``... in order."""
     number = 0
@@ -424,7 +442,7 @@ def _read_path(
     try:
         size = path.stat().st_size
         _check_kind(name)
-        _check_size(name, size, limit)
+        check_size(name, size, limit)
         data = path.read_bytes()
     except InputError as exc:
         return None, FileReport(name, ok=False, kind=kind, size_bytes=size, error=str(exc))
@@ -472,7 +490,8 @@ def _check_kind(name: str) -> None:
     raise InputError(f"{name}: {extension} files are not supported. Supported types: {supported}.")
 
 
-def _check_size(name: str, size: int, limit: int) -> None:
+def check_size(name: str, size: int, limit: int) -> None:
+    """InputError, saying what to do, when a file of ``size`` bytes is over ``limit``."""
     if size > limit:
         raise InputError(
             f"{name} is {_size(size)}, over the {_size(limit)} limit per file. Split it into "

@@ -1,0 +1,212 @@
+"""Research files added to a study: copied into its folder, read, indexed for search.
+
+A file already in the study under the same name with the same content is not added twice;
+one with the same name and other content is refused with the choice spelled out (rename it,
+remove the old one, or replace it). Files that cannot be read are reported and not kept.
+A recording is kept as its reviewed transcript (WebVTT), so it is transcribed only once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from persona.core.documents import Document
+from persona.core.errors import InputError
+from persona.core.settings import Settings
+from persona.history.studies import Studies, StudyFile
+from persona.ingest import Reading
+from persona.ingest.columns import TableChoice, choice_for
+from persona.ingest.reading import (
+    FileReport,
+    check_size,
+    folder_files,
+    gather,
+    interviewer_for,
+    read_file,
+    read_recording,
+)
+from persona.studies.reading import saved_choices
+from persona.transcribe import is_recording, kept_transcript
+
+Upload = tuple[str, bytes]
+"""A file in memory: its name and bytes (the dashboard's uploads)."""
+
+
+@dataclass(frozen=True)
+class Added:
+    """What adding files to a study did, one report per file given (in order)."""
+
+    study: str
+    """The study's name as stored."""
+    reading: Reading
+    """The files as read: reports for every file, passages of those read."""
+    added: tuple[str, ...] = ()
+    replaced: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    """Already in the study with the same content: not added twice."""
+    conflicts: tuple[str, ...] = ()
+    """In the study under the same name with other content: not added (see the report)."""
+
+    @property
+    def failed(self) -> list[FileReport]:
+        return self.reading.failed
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.replaced)
+
+
+def add_files(
+    studies: Studies,
+    name: str,
+    files: Iterable[str | Path | Upload],
+    *,
+    max_bytes: int | None = None,
+    replace_changed: bool = False,
+) -> Added:
+    """Add ``files`` (paths of files or folders, or ``(name, bytes)`` uploads) to the study
+    ``name``, creating it if needed. ``replace_changed`` replaces a file of the same name
+    whose content differs (else it is refused, saying so)."""
+    study_name = studies.ensure(name)
+    study = studies.get(study_name)
+    limit = Settings().max_file_bytes if max_bytes is None else max_bytes
+    choices = saved_choices(study.choices)
+    results: list[tuple[Document | None, FileReport]] = []
+    added: list[str] = []
+    replaced: list[str] = []
+    unchanged: list[str] = []
+    conflicts: list[str] = []
+    for file, source in _sources(files):
+        if isinstance(source, FileReport):
+            results.append((None, source))
+            continue
+        old = study.file(file)
+        try:
+            document, report, copy = _read(
+                file,
+                source,
+                limit,
+                choice_for(choices, file),
+                interviewer_for(study.interviewers, file),
+            )
+        except InputError as exc:
+            results.append((None, FileReport(file, ok=False, error=str(exc))))
+            continue
+        if document is None or copy is None:
+            results.append((None, report))
+            continue
+        if old is not None and old.sha256 == document.sha256:
+            if document.kind == "recording":  # its transcript may have been reviewed since
+                _keep(studies, study_name, document, copy)
+            note = f"already in the study {study_name!r} with the same content, not added again"
+            results.append((document, replace(report, warnings=(*report.warnings, note))))
+            unchanged.append(file)
+            continue
+        if old is not None and not replace_changed:
+            error = _conflict(study_name, file)
+            results.append((None, replace(report, ok=False, error=error)))
+            conflicts.append(file)
+            continue
+        twin = _twin(study.files, document.sha256)
+        if twin is not None:
+            note = f"same content as {twin} already in the study, so its passages count twice"
+            report = replace(report, warnings=(*report.warnings, note))
+        _keep(studies, study_name, document, copy)
+        (replaced if old is not None else added).append(file)
+        results.append((document, report))
+    return Added(
+        study_name,
+        gather(results),
+        tuple(added),
+        tuple(replaced),
+        tuple(unchanged),
+        tuple(conflicts),
+    )
+
+
+def _conflict(study: str, file: str) -> str:
+    return (
+        f"{file} is already in the study {study!r} with different content, so it was not "
+        "added. Rename the new file to keep both, replace the old one (--replace on the "
+        f"command line), or remove it first (`persona study remove {study!r} {file!r}`)."
+    )
+
+
+def _twin(files: Sequence[StudyFile], sha256: str) -> str | None:
+    return next((f.name for f in files if f.sha256 == sha256), None)
+
+
+def _keep(studies: Studies, study: str, document: Document, copy: bytes) -> StudyFile:
+    return studies.add_file(
+        study,
+        document.name,
+        copy,
+        sha256=document.sha256,
+        size_bytes=document.size_bytes,
+        kind=document.kind,
+        passages=document.passages,
+    )
+
+
+def _sources(
+    files: Iterable[str | Path | Upload],
+) -> list[tuple[str, bytes | Path | FileReport]]:
+    """Each file to add with its name; a folder gives its readable files (named by their
+    path in it); a path that is not there gives a report saying so."""
+    found: list[tuple[str, bytes | Path | FileReport]] = []
+    for item in files:
+        if isinstance(item, tuple):
+            found.append(item)
+            continue
+        path = Path(item).expanduser()
+        if path.is_dir():
+            inside = folder_files(path)
+            if not inside:
+                error = f"{item}: the folder has no files Persona can read."
+                found.append((str(item), FileReport(str(item), ok=False, error=error)))
+            found += [(f.relative_to(path).as_posix(), f) for f in inside]
+        elif path.exists():
+            found.append((path.name, path))
+        else:
+            error = f"{item}: no such file or folder. Check the path."
+            found.append((str(item), FileReport(str(item), ok=False, error=error)))
+    return found
+
+
+def _read(
+    name: str,
+    source: bytes | Path,
+    limit: int,
+    choice: TableChoice | None,
+    interviewer: str | None,
+) -> tuple[Document | None, FileReport, bytes | None]:
+    """The file read, and the bytes the study keeps of it (a recording: its transcript)."""
+    if is_recording(name):
+        size = len(source) if isinstance(source, bytes) else _size(source)
+        document, report = read_recording(name, source, size)
+        if document is None:
+            return None, report, None
+        transcript = kept_transcript(document.sha256, name=name)
+        vtt = transcript.to_vtt().encode("utf-8") if transcript is not None else None
+        return document, report, vtt
+    if isinstance(source, Path):
+        check_size(name, _size(source), limit)
+        try:
+            data = source.read_bytes()
+        except OSError as exc:
+            raise InputError(
+                f"{name} could not be opened ({exc.strerror or exc}). Check its permissions."
+            ) from exc
+    else:
+        data = source
+    document, report = read_file(name, data, limit, choice, interviewer)
+    return document, report, data
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
