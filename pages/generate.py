@@ -17,7 +17,7 @@ from pages.ui.resume import JOB as RESUME
 from pages.ui.resume import follow_resume, resumable, resume_button
 from pages.ui.study import current_study
 from pages.ui.study_files import add_files, offer_sample_study, save, show_done, study_reading
-from pages.ui.text import safe
+from pages.ui.text import safe, safe_line
 from pages.ui.uploads import render_reading
 from persona import api
 from persona.core.errors import InputError, PersonaError
@@ -100,8 +100,8 @@ if ready and reading is not None and model:
         ready = False
 elif not reading:
     st.caption("Upload at least one file, or try the sample study, to continue.")
-elif study is None and reading.ok_count:
-    st.caption("Generating creates the study from these files first (named above).")
+if pending is not None and pending.files:
+    st.caption(f"Generating first keeps these files as the study “{safe_line(pending.name)}”.")
 
 # --- generate ------------------------------------------------------------------
 if (
@@ -121,11 +121,11 @@ if (
     scope = ExitStack()  # the engine stays open while the run uses it
     try:
         if study is None:
-            raise InputError("The files could not be kept in a study (see above); try again.")
-        reading = api.study_reading(study, store=store())
+            show_done()  # why the files could not be kept
+            raise InputError("Nothing was generated: the files are not in a study yet.")
         engine = scope.enter_context(current_engine())
         generation = api.generate(
-            reading,
+            None,
             model,
             count=count,
             engine=engine,

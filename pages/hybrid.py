@@ -8,21 +8,20 @@ import streamlit as st
 from pages.ui.cards import render_downloads, render_persona
 from pages.ui.chat import render_chat
 from pages.ui.coverage import render_study
+from pages.ui.edit import track_changes
 from pages.ui.errors import show_error
 from pages.ui.pickers import installed_models, pick_model
+from pages.ui.quotes import passages_for
 from pages.ui.resources import current_engine, current_where, store
 from pages.ui.study import ask_for_study, current_study
-from pages.ui.study_files import study_reading
-from pages.ui.text import safe, safe_line
+from pages.ui.study_files import MISSING_FILES, run_reading, study_reading
+from pages.ui.text import safe_line
 from persona import api
 from persona.core.diff import (
     CHOOSABLE_FIELDS,
     NO_CHANGES,
-    changed_fields,
     field_changes,
     field_choices,
-    to_html,
-    word_diff,
 )
 from persona.core.documents import Document
 from persona.core.engine_settings import ON_THIS_MACHINE
@@ -30,7 +29,6 @@ from persona.core.errors import PersonaError
 from persona.core.naming import distinct_names
 from persona.core.records import Kept, Run, Version
 from persona.core.safe_text import escape_markdown
-from persona.core.schema import Persona
 from persona.generation.research import run_passages
 from persona.hybrid.cloud import (
     DEFAULT_MODELS,
@@ -178,6 +176,7 @@ if st.session_state.get("hy_run"):
 if run is None or not run.records:
     st.caption("Choose a study and draft personas to continue.")
     st.stop()
+reading = run_reading(run)  # the run's files in its study, whichever study is current
 
 with st.expander(
     f"Draft personas ({len(run.records)})", expanded=not any(r.refined for r in run.records)
@@ -191,9 +190,9 @@ with st.expander(
             )
 render_study(run, key="hybrid")
 st.caption("Downloads use the version you keep of each persona (the drafts until you choose).")
-render_downloads(run, key="hybrid", passages=reading.passages if reading else None)
+render_downloads(run, key="hybrid", passages=passages_for(run))
 with st.expander("Talk to a persona", icon=":material/forum:"):
-    render_chat(run, key="hybrid", reading=reading)
+    render_chat(run, key="hybrid")
 
 # --- step 3: consent preview -----------------------------------------------------
 
@@ -367,10 +366,7 @@ def review_and_send(run: Run, documents: list[Document]) -> Run:
 
 st.subheader("2 · Review what would be sent")
 if reading is None:
-    st.warning(
-        "Choose the run's study at the top of the page to review and send: redaction learns "
-        "names from its files and Claude's quotes are checked against them."
-    )
+    st.warning(MISSING_FILES)  # redaction learns names from them; Claude's quotes are checked
 else:
     run = review_and_send(run, reading.documents)
 
@@ -399,15 +395,6 @@ if spend is not None:
         )
 
 
-def track_changes(draft: Persona, refined: Persona) -> None:
-    changed = changed_fields(draft, refined)
-    if not changed:
-        st.info(NO_CHANGES, icon=":material/check:")
-    for change in changed:
-        st.markdown(f"**{safe_line(change.label)}** · {safe(change.status)}")
-        st.markdown(to_html(word_diff(change.before, change.after)), unsafe_allow_html=True)
-
-
 for index, record in enumerate(run.records):
     st.markdown(f"#### {escape_markdown(draft_names[index])}")
     if record.refine_error:
@@ -433,7 +420,7 @@ for index, record in enumerate(run.records):
         )
     changes, table, side = st.tabs(["Track changes", "Field table", "Side by side"])
     with changes:
-        track_changes(record.draft, record.refined)
+        track_changes(field_changes(record.draft, record.refined), nothing=NO_CHANGES)
     with table:
         st.dataframe(
             pd.DataFrame(

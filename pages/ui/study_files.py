@@ -20,7 +20,8 @@ from pages.ui.text import safe, safe_line
 from pages.ui.uploads import Upload, uploaded_reading
 from persona import api
 from persona.core.errors import PersonaError
-from persona.core.records import suggest_study
+from persona.core.records import Run, suggest_study
+from persona.history.studies import Studies
 from persona.ingest import Reading
 from persona.ingest.sample import SAMPLE_DESCRIPTION, SAMPLE_STUDY, sample_files
 
@@ -28,6 +29,8 @@ SAMPLE_BUTTON = "Try it with a sample study"
 
 DONE = "study_done"
 """Session state: what the last change to a study did, shown once after the rerun."""
+FAILED = "study_failed"
+"""Session state: why the last add failed, or which files it refused and why (shown once)."""
 UPLOAD_HELP = (
     "CSV, TSV, Excel (.xlsx), JSON, JSON Lines, TXT, Markdown, PDF, Word (.docx) and meeting "
     "transcripts from Zoom, Teams, Google Meet or Otter (.vtt, .srt, .txt); recordings (.wav, "
@@ -38,9 +41,11 @@ UPLOAD_HELP = (
 
 
 def show_done() -> None:
-    """The outcome of the last change (once)."""
+    """The outcome of the last change (once): what was done, and each file refused."""
     if done := st.session_state.pop(DONE, ""):
-        st.success(done, icon=":material/check:")
+        st.success(safe(done), icon=":material/check:")
+    for failed in st.session_state.pop(FAILED, []):
+        st.error(safe(failed), icon=":material/error:")
 
 
 def _fresh(key: str) -> str:
@@ -115,45 +120,54 @@ def add_files(study: str | None, *, key: str, disabled: bool = False) -> Pending
         key=f"{key}_add",
         disabled=disabled or upload.transcribing,
         icon=":material/create_new_folder:" if study is None else ":material/note_add:",
-    ) and save(pending, key=key):
+    ):
+        save(pending, key=key)
         st.rerun()
     return pending
 
 
 def save(pending: Pending, *, key: str) -> str | None:
-    """Copy the readable uploads into their study and make it the current one; the uploader
-    ``key`` then starts empty. Returns the study's name, or None after saying what failed
-    (the study is then as it was)."""
+    """Copy the readable uploads into their study (creating it) with the columns and
+    interviewers chosen in the preview, and make it the current study; the uploader ``key``
+    then starts empty. Returns the study's name, or None after saying what failed: the study
+    is then as it was (a new one is not created)."""
     upload = pending.upload
+    new = pending.study is None
+    created = False
     try:
-        if pending.study is None:
-            api.create_study(
-                pending.name,
-                pending.files,
-                choices=upload.choices,
-                interviewers=upload.interviewers,
-                store=store(),
-            )
-        else:
-            api.add_to_study(
-                pending.study,
-                pending.files,
-                choices=upload.choices,
-                interviewers=upload.interviewers,
-                store=store(),
-            )
+        if new:
+            api.create_study(pending.name, store=store())
+            created = True
+        api.set_study_choices(
+            pending.name,
+            choices=upload.choices,
+            interviewers=upload.interviewers,
+            store=store(),
+        )
+        added = api.add_to_study(pending.name, pending.files, store=store())
     except PersonaError as exc:
-        show_error(exc)
+        st.session_state[FAILED] = [str(exc)]
+        if created:
+            api.delete_study(pending.name, store=store())
         return None
-    count = len(pending.files)
-    st.session_state[DONE] = (
-        f"Created the study “{safe_line(pending.name)}” with {count} file(s)."
-        if pending.study is None
-        else f"Added {count} file(s) to “{safe_line(pending.name)}”."
-    )
-    choose_study(pending.name)
-    _emptied(key)
-    return pending.name
+    # e.g. a file of that name with other content: said after the rerun, above the files
+    st.session_state[FAILED] = [f"{r.name} was not added: {r.error}" for r in added.failed]
+    if not added.changed and not added.unchanged:
+        if created:
+            api.delete_study(added.study, store=store())
+        return None
+    done = [f"Added {len(added.added)} file(s) to “{added.study}”."] if added.added else []
+    if added.replaced:
+        done.append(f"Replaced {', '.join(added.replaced)}.")
+    if added.unchanged:
+        done.append(f"Already in the study, not added again: {', '.join(added.unchanged)}.")
+    if new:
+        done[0] = f"Created the study “{added.study}” with {len(added.added)} file(s)."
+    st.session_state[DONE] = " ".join(done)
+    choose_study(added.study)
+    if not added.failed:
+        _emptied(key)  # what failed stays in the uploader, with its message
+    return added.study
 
 
 def _readable(reading: Reading, uploader: str) -> list[tuple[str, bytes]]:
@@ -170,6 +184,18 @@ def study_reading(study: str) -> Reading | None:
     except PersonaError as exc:
         show_error(exc)
         return None
+
+
+MISSING_FILES = (
+    "The files of this run are not in its study any more: add them to the study again "
+    "(on the Study page) to go on."
+)
+
+
+def run_reading(run: Run) -> Reading | None:
+    """The run's files read from its study as the run read them, or None when its study
+    does not hold them (any more)."""
+    return api.run_reading(Studies(store()), run)
 
 
 def manage_files(study: str, reading: Reading, *, key: str) -> None:
@@ -240,11 +266,11 @@ def delete_study(study: str, *, key: str) -> None:
 
 
 def use_sample() -> bool:
-    """Make the sample study shipped with Persona the current study (kept like any other,
-    created the first time). False after saying what failed."""
+    """Make the sample study shipped with Persona the current study, kept like any other
+    (created the first time, its files put back if some were removed). False after saying
+    what failed."""
     try:
-        if SAMPLE_STUDY not in study_names():
-            api.create_study(SAMPLE_STUDY, sample_files(), store=store())
+        api.add_to_study(SAMPLE_STUDY, sample_files(), store=store())  # once: then unchanged
     except PersonaError as exc:
         show_error(exc)
         return False

@@ -66,6 +66,8 @@ class Comparison:
     request: GenerationRequest
     store: Store
     keep_research_text: bool = False
+    study: str = ""
+    """The study every run lands in (default: named after the files)."""
     entries: list[Entry] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -89,6 +91,7 @@ class Comparison:
                     request,
                     self.store,
                     keep_research_text=self.keep_research_text,
+                    study=self.study,
                 )
                 entry.run = saved.run
                 for event in saved.events():
