@@ -10,6 +10,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from pages.ui.study import CURRENT
+from persona import api
 from persona.core.coverage import speakers
 from persona.core.diff import NO_CHANGES
 from persona.core.records import PersonaRecord, Run
@@ -207,6 +209,9 @@ def test_generate_tries_the_sample_study_in_one_click(data_dir: Path) -> None:
     ok(generate.click().run())
     [summary] = Store(history_path(data_dir)).list()
     assert summary.study == SAMPLE_STUDY and summary.persona_count
+    ok(at.switch_page("pages/compare.py").run())  # every page works on it, nothing uploaded
+    shown = escape_markdown(SAMPLE_STUDY)
+    assert any(shown in c and "3 of 3 files read" in c for c in texts(at.caption))
 
 
 def test_home_opens_generate_with_the_sample_study(data_dir: Path) -> None:
@@ -215,4 +220,7 @@ def test_home_opens_generate_with_the_sample_study(data_dir: Path) -> None:
     [button] = [b for b in at.button if b.label == SAMPLE_BUTTON]
     ok(button.click().run())
     assert "What was read" in texts(at.subheader)
-    assert any(SAMPLE_STUDY in i for i in texts(at.info))
+    assert at.session_state[CURRENT] == SAMPLE_STUDY  # the sample is the current study
+    assert [f.name for f in api.study(SAMPLE_STUDY, store=Store(history_path(data_dir))).files] == [
+        n for n, _ in sample_files()
+    ]
