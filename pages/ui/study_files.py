@@ -50,7 +50,8 @@ def show_done() -> None:
 
 def _fresh(key: str) -> str:
     """The uploader's key: a new one after its files went into a study (it starts empty)."""
-    return f"{key}_{st.session_state.get(f'{key}_round', 0)}"
+    done = st.session_state.get(f"{key}_round", 0)
+    return f"{key}_{done}" if done else key
 
 
 def _emptied(key: str) -> None:
