@@ -16,6 +16,7 @@ from pages.ui.resources import current_engine, current_where, store
 from pages.ui.study import ask_for_study, current_study
 from pages.ui.study_files import MISSING_FILES, run_reading, study_reading
 from pages.ui.text import safe_line
+from pages.ui.uploads import reading_summary
 from persona import api
 from persona.core.diff import (
     CHOOSABLE_FIELDS,
@@ -74,6 +75,8 @@ study = current_study()
 reading = study_reading(study) if study else None
 if study is None:
     ask_for_study()
+elif reading is not None:
+    st.caption(f"Drafts are made from “{safe_line(study)}”: {reading_summary(reading)}.")
 models = installed_models(retry_key="retry_hybrid")
 
 st.subheader("Options")
