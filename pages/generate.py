@@ -29,22 +29,22 @@ st.title("Generate personas")
 st.caption(where_drafts_go())
 
 busy = job_running(JOB) or job_running(RESUME)  # inputs stay as they are while a run uses them
-show_done()
 
 # --- the study: its files, or uploads that create it -----------------------------
-study = current_study()
-pending = add_files(None, key="generate", disabled=busy) if study is None else None
-if study is None and pending is None:
-    offer_sample_study(disabled=busy)
-reading = pending.upload.reading if pending else study_reading(study) if study else None
-if study is not None and reading is not None:
-    render_reading(reading)
-    with st.expander(f"Add files to “{study}”", icon=":material/note_add:"):
-        add_files(study, key="generate_add", disabled=busy)
-    for interrupted in resumable(study)[:1]:
-        resume_button(interrupted, key="generate")
-if resumed := follow_resume():
-    st.session_state.current_run = resumed
+top = st.container()  # one element whatever it holds: what follows keeps its place
+with top:
+    show_done()
+    study = current_study()
+    pending = add_files(None, key="generate", disabled=busy) if study is None else None
+    if study is None and pending is None:
+        offer_sample_study(disabled=busy)
+    reading = pending.upload.reading if pending else study_reading(study) if study else None
+    if study is not None and reading is not None:
+        render_reading(reading)
+        with st.expander(f"Add files to “{study}”", icon=":material/note_add:"):
+            add_files(study, key="generate_add", disabled=busy)
+        for interrupted in resumable(study)[:1]:
+            resume_button(interrupted, key="generate")
 transcribing = bool(pending and pending.upload.transcribing)
 
 # --- options -------------------------------------------------------------------
@@ -121,7 +121,8 @@ if (
     scope = ExitStack()  # the engine stays open while the run uses it
     try:
         if study is None:
-            show_done()  # why the files could not be kept
+            with top:
+                show_done()  # why the files could not be kept
             raise InputError("Nothing was generated: the files are not in a study yet.")
         engine = scope.enter_context(current_engine())
         generation = api.generate(
@@ -143,6 +144,8 @@ if (
         start_job(JOB, lambda: iter(generation), cleanup=scope.close)
         st.rerun()  # the inputs show disabled while the run uses them
 follow_job(JOB, label="Generating personas…")
+if resumed := follow_resume():
+    st.session_state.current_run = resumed
 if (job := finish_job(JOB)) is not None and isinstance(job.error, PersonaError):
     if st.session_state.get("current_run") is None:
         show_error(job.error, retry_key="retry_after_error")
