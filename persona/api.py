@@ -43,7 +43,8 @@ from persona.history.studies import SearchHit, Studies, Study, StudyListing
 from persona.ingest import Interviewers, Reading, read_files, read_paths
 from persona.ingest.columns import Choices, choices_to_options
 from persona.ingest.sample import sample_files
-from persona.studies import Added, add_files, read_study, reindex, run_reading
+from persona.studies import Added, add_files, read_study, reindex
+from persona.studies import run_reading as _run_reading
 from persona.studies.reading import saved_choices
 
 if TYPE_CHECKING:
@@ -290,7 +291,7 @@ def resume(
     store = store or Store()
     if reading is None:
         run = store.get(run_id)
-        reading = run_reading(_studies(store), run)
+        reading = _run_reading(_studies(store), run)
         if reading is None:
             names = ", ".join(f.name for f in run.files) or "its files"
             raise InputError(
@@ -376,7 +377,7 @@ def study_passages(
     Files read again are numbered in the run's order, as when the run read them, whatever
     order they come in now."""
     if reading is None and not run.research_text:
-        reading = run_reading(_studies(store), run)
+        reading = _run_reading(_studies(store), run)
     if reading is None and not run.research_text:
         return None
     passages = run_passages(run, reading)
@@ -428,7 +429,7 @@ def edit(
             f"Run {saved.id} has no persona number {persona + 1}; it has {len(saved.records)}."
         )
     if passages is None:
-        passages = study_passages(saved, reading)
+        passages = study_passages(saved, reading, store=store)
     record = saved.records[persona]
     by_id = {p.id: p for p in passages} if passages is not None else None
     edited = apply_edit(record.current, change, by_id, files=[f.name for f in saved.files])
@@ -468,6 +469,8 @@ def add_to_study(
     files: Iterable[str | Path | tuple[str, bytes]],
     *,
     replace: bool = False,
+    choices: Choices | None = None,
+    interviewers: Interviewers | None = None,
     max_mb: float | None = None,
     store: Store | None = None,
 ) -> Added:
@@ -478,9 +481,19 @@ def add_to_study(
     study with the same name and content is not added twice (``added.unchanged``); one with
     the same name and other content is refused (``added.conflicts``) unless ``replace``.
     A recording must be transcribed first (:mod:`persona.transcribe`); the study keeps its
-    reviewed transcript, so it is never transcribed again."""
+    reviewed transcript, so it is never transcribed again.
+
+    ``choices`` (sheets and column roles of tables) and ``interviewers`` (of transcripts),
+    by file name or ``*`` for every file given, are how these files are read; they are saved
+    with the study (see :func:`set_study_choices`). Left out: the study's saved ones."""
     return add_files(
-        _studies(store), name, files, max_bytes=_limit(max_mb), replace_changed=replace
+        _studies(store),
+        name,
+        files,
+        max_bytes=_limit(max_mb),
+        replace_changed=replace,
+        choices=choices,
+        interviewers=interviewers,
     )
 
 
@@ -544,12 +557,19 @@ def rename_study(old: str, new: str, *, store: Store | None = None) -> Study:
     """Rename a study; its files, choices, runs and chats go with it."""
     studies = _studies(store)
     current = studies.get(old)
-    if current.name.casefold() != " ".join(new.split()).casefold() and studies.exists(new):
-        raise InputError(f"A study named {new!r} already exists: choose another name.")
     if not new.strip():
         raise InputError("Give the study a name.")
+    if current.name.casefold() != " ".join(new.split()).casefold() and studies.exists(new):
+        raise InputError(f"A study named {new!r} already exists: choose another name.")
     studies.store.rename_study(current.name, new)
     return studies.get(new)
+
+
+def run_reading(run: Run, *, store: Store | None = None) -> Reading | None:
+    """The run's files read again from its study, as the run read them (its column choices
+    and interviewers): for chat, edits and resuming without uploading. None when its study
+    no longer holds every one of them."""
+    return _run_reading(_studies(store), run)
 
 
 def search_study(

@@ -197,6 +197,8 @@ def test_a_study_round_trip_through_the_api(tmp_path: Path) -> None:
     assert "Too slow" not in [p.text for p in chosen.passages if p.citable]
     assert persona.search_study("Commuters", "slow")[0].citable is False
 
+    with pytest.raises(InputError, match="Give the study a name"):
+        persona.rename_study("Commuters", "  ")
     renamed = persona.rename_study("Commuters", "Bike commuters")
     assert [f.name for f in renamed.files] == names
     assert persona.remove_from_study("Bike commuters", ["survey.csv"]) == ["survey.csv"]
@@ -215,6 +217,8 @@ def test_runs_land_in_the_study_and_resume_and_chat_need_no_upload() -> None:
         return OllamaUnreachable("http://127.0.0.1:9") if dead["on"] else None
 
     engine = ScriptedEngine(context_length=2048, fail=fail)
+    planned = persona.plan(None, "m", count=2, engine=engine, study="Dock study", parallel=1)
+    assert planned.chunks, "the study's files, planned in parts for a small context"
     job = persona.generate(
         None,
         "m",

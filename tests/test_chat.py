@@ -407,6 +407,8 @@ def test_cli_chat_ask_answers_once_with_quotes_and_saves(fake_ollama, capsys, da
 
 def test_cli_chat_declines_and_needs_the_files(fake_ollama, capsys, data_dir) -> None:
     run_id = generated_run(fake_ollama, capsys, data_dir)
+    study = Store(data_dir / "history.sqlite3").get(run_id).study
+    assert main(["study", "remove", study, "--yes"]) == EXIT_OK  # the study's copies go
     code = main(["chat", run_id, "1", "--ask", "What car?", "--host", fake_ollama.url])
     assert (
         code == EXIT_FAIL

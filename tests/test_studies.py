@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from persona.core.context import quote_context
 from persona.core.errors import InputError
 from persona.core.records import FileRef, Run
 from persona.history.store import _MIGRATIONS, SCHEMA_VERSION, Store
@@ -17,6 +20,7 @@ from persona.history.studies import Studies, fts_query, plain_query
 from persona.ingest.columns import TableChoice
 from persona.studies import add_files, read_study, reindex, run_reading
 from persona.transcribe import Segment, Transcript, keep_transcript
+from persona.transcribe.kept import transcripts_dir
 
 INTERVIEW = (
     b"Interviewer: How do you plan your week?\n"
@@ -77,6 +81,9 @@ def test_same_file_is_not_added_twice_and_a_changed_one_needs_a_choice(studies: 
     assert replaced.replaced == ("notes.txt",)
     assert [p.text for p in read_study(studies, "S").passages] == ["Other words"]
     assert len(studies.get("S").files) == 1
+    twice = add_files(studies, "T", [("a.txt", b"One\n"), ("a.txt", b"Two\n"), ("b.txt", b"One\n")])
+    assert twice.added == ("a.txt", "b.txt") and twice.conflicts == ("a.txt",)
+    assert "same content as a.txt" in twice.reading.reports[2].warnings[-1]
 
 
 def test_unreadable_files_are_reported_and_not_kept(studies: Studies, tmp_path: Path) -> None:
@@ -174,6 +181,8 @@ def test_search_ignores_accents_and_never_fails_on_what_is_typed(studies: Studie
     assert first.passage_id == "P2" and first.participant == "Ana" and first.locator == "line 2"
     assert [p.text for p in first.snippet if p.matched] == ["café"]
     assert "".join(p.text for p in first.snippet) == first.text
+    found = quote_context(read_study(studies, "S").passages, first.text, first.file, first.locator)
+    assert found is not None and [line.passage.id for line in found.lines if line.focus] == ["P2"]
     assert [h.file for h in studies.search("S", "CAFÉ frio")] == ["b.txt"]
     assert [h.file for h in studies.search("S", '"rota app"')] == ["ana.txt"]
     assert [h.file for h in studies.search("S", "swa*")] == ["ana.txt"]
@@ -215,8 +224,6 @@ def test_choices_change_how_a_table_is_read_and_searched(studies: Studies) -> No
 
 def test_a_recording_is_kept_as_its_reviewed_transcript(studies: Studies) -> None:
     audio = b"RIFF-not-really-audio-but-its-bytes-are-its-fingerprint"
-    import hashlib
-
     sha = hashlib.sha256(audio).hexdigest()
     transcript = Transcript(
         "call.wav",
@@ -235,8 +242,6 @@ def test_a_recording_is_kept_as_its_reviewed_transcript(studies: Studies) -> Non
     kept = studies.get("S").files[0]
     assert kept.kind == "recording" and kept.sha256 == sha and kept.size_bytes == len(audio)
     assert kept.path.read_text().startswith("WEBVTT")
-    from persona.transcribe.kept import transcripts_dir
-
     (transcripts_dir() / f"{sha}.json").unlink()  # the study's own copy is enough
     reading = read_study(studies, "S")
     (document,) = reading.documents
@@ -262,3 +267,27 @@ def test_a_run_reads_its_files_from_its_study_as_it_read_them(studies: Studies) 
     assert run_reading(studies, run.model_copy(update={"study": "Elsewhere"})) is None
     studies.remove_files("S", ["survey.csv"])
     assert run_reading(studies, run) is None
+
+
+def test_a_study_is_read_once_per_content_and_choice(
+    studies: Studies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_files(studies, "S", [("a.txt", b"Apples\n"), ("survey.csv", SURVEY)])
+    from persona.studies import reading as module
+
+    calls: list[str] = []
+    real = module.read_file
+
+    def counting(name: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(module, "read_file", counting)
+    module._read_cached.cache_clear()
+    first = read_study(studies, "S")
+    again = read_study(studies, "S")
+    assert calls == ["a.txt", "survey.csv"] and again.passages == first.passages
+    read_study(studies, "S", choices={"survey.csv": TableChoice(roles={"Age": "answer"})})
+    assert calls == ["a.txt", "survey.csv", "survey.csv"], "another choice, read again"
+    add_files(studies, "S", [("a.txt", b"Pears\n")], replace_changed=True)
+    assert [p.text for p in read_study(studies, "S").passages][:1] == ["Pears"]

@@ -19,7 +19,7 @@ import pytest
 from pypdf import PdfReader
 
 from persona.cli.commands import EXIT_OK, main
-from persona.cli.study import print_verdicts
+from persona.cli.report import print_verdicts
 from persona.core.records import FileRef, PersonaRecord, Run
 from persona.core.schema import Claim, Evidence, Persona
 from persona.core.verdicts import (

@@ -25,6 +25,7 @@ from persona.engines.base import Engine
 from persona.generation.chat import SEARCHED, PersonaChat, find_persona
 from persona.generation.research import run_passages
 from persona.history.store import Store
+from persona.ingest import Reading
 
 QUIT = {"exit", "quit", "q", ":q"}
 CONTEXT_COMMAND = re.compile(r"^context\s+(P?\d+)$", re.IGNORECASE)
@@ -134,7 +135,11 @@ def cmd_chat(args: argparse.Namespace, engine: Engine) -> int:
     run = find_run(store, args.run)
     index = find_persona(run, args.persona)
     saved = run.options.get("interviewers")  # the files read as the run read them
-    reading = api.read(*args.sources, interviewers=saved) if args.sources else None
+    reading: Reading | None
+    if args.sources:
+        reading = api.read(*args.sources, interviewers=saved)
+    else:  # the copy History kept, else the run's files in its study
+        reading = None if run.research_text else api.run_reading(run, store=store)
     passages = run_passages(run, reading)
     persona = run.personas[index]
     chat = PersonaChat(

@@ -11,10 +11,17 @@ from typing import Any
 
 from persona import __version__, api
 from persona.cli.chat import cmd_chat
+from persona.cli.choices import (
+    COLUMNS_HELP,
+    add_choice_arguments,
+    interviewer_choices,
+    table_choices,
+)
 from persona.cli.compare import cmd_compare
 from persona.cli.edit import add_parser as add_edit_parser
 from persona.cli.hybrid import refine_step
-from persona.cli.study import print_study, print_verdicts
+from persona.cli.report import print_study, print_verdicts
+from persona.cli.study import add_study, cmd_study, keep_in_study, report_reading
 from persona.cli.terminal import ProgressLine, drive, print_warnings
 from persona.cli.transcribe import add_transcribe, cmd_transcribe, transcribe_sources
 from persona.core.crashlog import log_unexpected
@@ -29,6 +36,7 @@ from persona.core.engine_settings import (
 )
 from persona.core.errors import InputError, PersonaError
 from persona.core.private import check_writable_dir
+from persona.core.records import suggest_study
 from persona.core.units import format_bytes
 from persona.engines.base import Engine
 from persona.engines.builtin_install import install_command
@@ -46,8 +54,7 @@ from persona.history.formats import FORMATS, write_new
 from persona.history.store import Store
 from persona.hybrid.cloud import DEFAULT_MODELS, FrontierClient, resolve_api_key
 from persona.hybrid.gate import DEFAULT_THRESHOLD
-from persona.ingest import Reading
-from persona.ingest.columns import ROLE_LABELS, ROLES, TableChoice, parse_roles
+from persona.ingest.columns import ROLE_LABELS, ROLES
 from persona.ingest.preview import file_tables, is_table
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
@@ -171,19 +178,6 @@ def cmd_rm(args: argparse.Namespace, engine: Engine) -> int:
     return EXIT_OK
 
 
-def _report(reading: Reading) -> None:
-    for report in reading.reports:
-        if report.ok:
-            print(
-                f"  read  {report.name}: {report.rows} passages, ~{report.tokens:,} tokens",
-                file=sys.stderr,
-            )
-            for warning in report.warnings:
-                print(f"        {warning}", file=sys.stderr)
-        else:
-            print(f"  skip  {report.name}: {report.error}", file=sys.stderr)
-
-
 def _ollama_only(engine: Engine, command: str) -> OllamaClient:
     """The Ollama client behind ``engine``; other engines have no models to pull or delete."""
     if isinstance(engine, OllamaEngine):
@@ -220,21 +214,6 @@ def _pick_model(engine: Engine, settings: EngineSettings, wanted: str | None) ->
     if chosen is None:
         raise InputError(_no_models(engine, recommended))
     return chosen
-
-
-def _table_choices(args: argparse.Namespace) -> dict[str, TableChoice] | None:
-    """The sheets (``--sheet``) and column roles (``--columns``) for every file."""
-    roles = parse_roles(args.columns) if args.columns and args.columns != "show" else {}
-    if not roles and not args.sheet:
-        return None
-    return {"*": TableChoice(tuple(args.sheet) if args.sheet else None, roles)}
-
-
-def _interviewers(args: argparse.Namespace) -> dict[str, str] | None:
-    """The interviewer of every transcript (``--interviewer``; ``nobody`` for none)."""
-    if args.interviewer is None:
-        return None
-    return {"*": "" if args.interviewer.strip().casefold() == "nobody" else args.interviewer}
 
 
 def _show_columns(sources: Sequence[str]) -> int:
@@ -293,6 +272,13 @@ def _export_target(target: Path) -> Path:
     return target
 
 
+def _study_copies(name: str | None) -> list[str]:
+    """The copies of a study's files (for ``--columns show --study NAME``)."""
+    if not name:
+        raise InputError("--columns show needs --from FILES or --study NAME.")
+    return [str(f.path) for f in api.study(name).files]
+
+
 def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
     """Read files and folders, generate personas, save to History, export.
 
@@ -300,29 +286,46 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
     output folder, the files), so a typo never costs a long run.
     """
     if args.columns == "show":
-        return _show_columns(args.sources)
+        return _show_columns(args.sources or _study_copies(args.study))
     key = resolve_api_key() if args.hybrid else None  # before any model runs
     if args.hybrid and args.max_cost is not None and args.max_cost < 0:
         raise InputError(f"--max-cost must be 0 or more, not {args.max_cost:g}.")
     out = _export_target(Path(args.out))
-    choices = _table_choices(args)
-    transcribe_sources(args.sources, args.yes)  # recordings first, with their progress
-    reading = api.read(*args.sources, choices=choices, interviewers=_interviewers(args))
-    print(f"Reading {len(reading.reports)} file(s):", file=sys.stderr)
-    _report(reading)
-    if not reading.ok_count:
-        raise InputError("None of the files could be read; see the reasons above.")
+    choices = table_choices(args)
+    interviewers = interviewer_choices(args)
+    if args.sources:
+        transcribe_sources(args.sources, args.yes)  # recordings first, with their progress
+        reading = api.read(*args.sources, choices=choices, interviewers=interviewers)
+        print(f"Reading {len(reading.reports)} file(s):", file=sys.stderr)
+        report_reading(reading, sys.stderr)
+        if not reading.ok_count:
+            raise InputError("None of the files could be read; see the reasons above.")
+        study = args.study or suggest_study([d.name for d in reading.documents])
+        keep_in_study(study, args.sources, choices, interviewers)
+    else:
+        study = api.study(args.study).name
+        if choices is not None or interviewers is not None:
+            api.set_study_choices(study, choices=choices, interviewers=interviewers)
+        reading = api.study_reading(study)
+        print(f"Reading the study {study!r} ({len(reading.reports)} file(s)):", file=sys.stderr)
+        report_reading(reading, sys.stderr)
+        if not reading.passages:
+            raise InputError(
+                f"The study {study!r} has no files to read: add some with "
+                f"`persona study add {study!r} FILES...`."
+            )
+        choices = None  # the study's saved choices, read and recorded by api.generate
     settings: EngineSettings = args.settings
     model = _pick_model(engine, settings, args.model)
     store = api.open_history()
     job = api.generate(
-        reading,
+        reading if args.sources else None,
         model,
         count=args.count,
         engine=engine,
         store=store,
         keep_research_text=args.keep_text,
-        study=args.study or "",
+        study=study,
         columns=choices,
         frontier_model=args.frontier_model if args.hybrid else None,
         context=args.context,
@@ -405,9 +408,21 @@ def cmd_resume(args: argparse.Namespace, engine: Engine) -> int:
     """Continue a failed or interrupted run from its saved findings: only missing calls."""
     store = api.open_history()
     run_id = _find_run(store, args.run_id)
-    saved = store.get(run_id).options.get("interviewers")  # read as the run read them
-    reading = api.read(*args.sources, interviewers=saved)
-    _report(reading)
+    run = store.get(run_id)
+    if args.sources:
+        saved = run.options.get("interviewers")  # read as the run read them
+        reading = api.read(*args.sources, interviewers=saved)
+    else:
+        found = api.run_reading(run, store=store)
+        if found is None:
+            names = ", ".join(f.name for f in run.files) or "its files"
+            raise InputError(
+                f"The files of run {run_id} ({names}) are not in its study "
+                f"{run.study or '(none)'}: give them again (`persona resume {run_id} FILES...`)."
+            )
+        reading = found
+        print(f"Reading the run's files from the study {run.study!r}:", file=sys.stderr)
+    report_reading(reading, sys.stderr)
     job = api.resume(run_id, reading, engine=engine, store=store)
     print(f"Model: {job.run.model}. {job.plan.describe()}", file=sys.stderr)
     print(f"Drafts are made {where_engine_runs(args.settings)}.", file=sys.stderr)
@@ -474,10 +489,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--from",
         dest="sources",
         nargs="+",
-        required=True,
         metavar="PATH",
         help="files and folders (CSV, TSV, XLSX, JSON, JSONL, TXT, MD, PDF, DOCX, VTT, SRT; "
-        "recordings WAV, MP3, M4A, MP4, MOV, WEBM, OGG are transcribed on this machine first)",
+        "recordings WAV, MP3, M4A, MP4, MOV, WEBM, OGG are transcribed on this machine first); "
+        "they are added to the run's study. Not needed with --study",
     )
     gen.add_argument(
         "--model",
@@ -492,26 +507,14 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--temperature", type=float, default=0.4)
     gen.add_argument("--out", default=".", help="folder for the export (default: here)")
     gen.add_argument("--format", choices=FORMATS, default="json")
-    gen.add_argument("--study", help="the study this run belongs to (default: from file names)")
     gen.add_argument(
-        "--columns",
-        metavar="SPEC",
-        help='"show" lists the columns of CSV/TSV/Excel files with suggested roles; '
-        '"Q5=answer,ResponseId=id,first_name=private,Age=context,StartDate=ignore" sets '
-        "roles (private: a name or other identifier, never sent to any model)",
+        "--study",
+        help="the study this run belongs to and, without --from, whose files it reads "
+        "(default: named after the files)",
     )
-    gen.add_argument(
-        "--sheet",
-        action="append",
-        metavar="NAME",
-        help="read only this sheet of Excel files (repeat for several; default: every sheet)",
-    )
-    gen.add_argument(
-        "--interviewer",
-        metavar="NAME",
-        help="the speaker whose turns in meeting transcripts (.vtt, .srt, timestamped .txt) "
-        'are questions, never quoted; "nobody" quotes every speaker (default: detected, '
-        "shown when the files are read)",
+    add_choice_arguments(
+        gen,
+        '"show" lists the columns of CSV/TSV/Excel files with suggested roles; ' + COLUMNS_HELP,
     )
     gen.add_argument(
         "--keep-text", action="store_true", help="also keep the research text in History"
@@ -544,7 +547,8 @@ def build_parser() -> argparse.ArgumentParser:
         dest="sources",
         nargs="+",
         metavar="PATH",
-        help="the run's research files (not needed if History kept a copy of the text)",
+        help="the run's research files (default: from the run's study, or the copy of the "
+        "text History kept)",
     )
     chat.add_argument("--ask", help="answer this one question and exit (for scripts)")
     chat.add_argument(
@@ -560,7 +564,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = sub.add_parser("compare", parents=[common], help="one study through several models")
     compare.add_argument("--models", required=True, help="two or three models, comma-separated")
-    compare.add_argument("--from", dest="sources", nargs="+", required=True, metavar="PATH")
+    compare.add_argument(
+        "--from", dest="sources", nargs="+", metavar="PATH", help="files and folders to read"
+    )
+    compare.add_argument(
+        "--study",
+        help="the study the runs belong to and, without --from, whose files they read",
+    )
     compare.add_argument("--count", type=int, default=3, help="number of personas, 1-10")
     compare.add_argument("--context", default="", help="what the product and study are about")
     compare.add_argument("--seed", type=int, help="seed for repeatable runs")
@@ -583,22 +593,34 @@ def build_parser() -> argparse.ArgumentParser:
         "resume", parents=[common], help="finish a failed or interrupted run (missing calls only)"
     )
     resume.add_argument("run_id", help="a run id (or its start), or `latest`")
-    resume.add_argument("sources", nargs="+", help="the run's files or folders, as before")
+    resume.add_argument(
+        "sources",
+        nargs="*",
+        help="the run's files or folders, as before (default: from the run's study)",
+    )
     resume.add_argument("--out", default=".", help="folder for the export (default: here)")
     resume.add_argument("--format", choices=FORMATS, default="json")
     resume.set_defaults(func=cmd_resume)
 
     add_transcribe(sub)
+    add_study(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command in ("generate", "compare") and not args.sources and not args.study:
+        parser.error(
+            f"{args.command}: say what to read: --from FILES (files and folders), or --study "
+            "NAME for a study's files (`persona study list` shows them)"
+        )
     func: Callable[[argparse.Namespace, Engine], int] = args.func
     try:
         if args.command == "transcribe":  # on this machine: no model engine involved
             return cmd_transcribe(args)
+        if args.command == "study":
+            return cmd_study(args)
         args.settings = with_overrides(
             load_settings(),
             engine=args.engine,

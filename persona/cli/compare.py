@@ -1,4 +1,5 @@
-"""`persona compare --models a,b --from FILES`: one study through several models, side by side."""
+"""`persona compare --models a,b --from FILES` (or ``--study NAME``): one study through several
+models, side by side."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from datetime import datetime
 from pathlib import Path
 
 from persona import api
+from persona.cli.study import keep_in_study, report_reading
 from persona.cli.terminal import ProgressLine
 from persona.core.errors import InputError
+from persona.core.records import suggest_study
 from persona.engines.base import Engine
 from persona.engines.registry import parallel_requests
 from persona.generation.compare import Comparison, Contender, side_by_side
 from persona.generation.generate import GenerationRequest
+from persona.ingest.columns import choices_from_options
 
 
 def comparison_markdown(rows: list[dict[str, str]]) -> str:
@@ -39,9 +43,20 @@ def print_rows(rows: list[dict[str, str]]) -> None:
 def cmd_compare(args: argparse.Namespace, engine: Engine) -> int:
     """Run the same study through each model, save every run, print and write the table."""
     models = [m.strip() for m in args.models.split(",") if m.strip()]
-    reading = api.read(*args.sources)
-    if not reading.ok_count:
-        raise InputError("None of the files could be read; check the paths and formats.")
+    columns = None
+    if args.sources:
+        reading = api.read(*args.sources)
+        if not reading.ok_count:
+            raise InputError("None of the files could be read; check the paths and formats.")
+        study = args.study or suggest_study([d.name for d in reading.documents])
+        keep_in_study(study, args.sources, None, None)
+    else:  # --study (main() asks for one of the two)
+        study = api.study(args.study).name
+        reading = api.study_reading(study)
+        report_reading(reading, sys.stderr)
+        if not reading.passages:
+            raise InputError(f"The study {study!r} has no files to read: add some first.")
+        columns = choices_from_options({"columns": api.study(study).choices})
     comparison = Comparison(
         [Contender(engine, model) for model in models],
         reading,
@@ -55,6 +70,8 @@ def cmd_compare(args: argparse.Namespace, engine: Engine) -> int:
             parallel=parallel_requests(args.settings, engine),
         ),
         api.open_history(),
+        study=study,
+        columns=columns,
     )
     line = ProgressLine()
     try:

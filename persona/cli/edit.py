@@ -49,15 +49,16 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
         default=[],
         metavar=("SECTION", "N", "IDS"),
         help="set the passages statement N of SECTION cites: passage IDs such as P12,P14 "
-        "(`persona study show` lists them); '' for none. Needs the run's files (--from) "
-        "unless History kept a copy of the text",
+        "(as `persona chat RUN N --context` shows them); '' for none. Needs the run's files: "
+        "from its study, --from, or the copy of the text History kept",
     )
     edit.add_argument(
         "--from",
         dest="sources",
         nargs="+",
         metavar="PATH",
-        help="the run's research files, to cite passages (checked against their fingerprints)",
+        help="the run's research files, to cite passages (checked against their fingerprints; "
+        "default: from the run's study)",
     )
     edit.set_defaults(func=cmd_edit)
 
@@ -116,7 +117,8 @@ def cmd_edit(args: argparse.Namespace, engine: Engine) -> int:
     if not edited.checked_against_data:
         print(
             "Quotes were not checked again (the study's text is not at hand); each kept its "
-            "earlier verdict. Give --from with the run's files to check them.",
+            "earlier verdict. Add the run's files to its study (`persona study add`), or give "
+            "them with --from, to check them.",
             file=out,
         )
     return 0

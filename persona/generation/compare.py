@@ -24,6 +24,7 @@ from persona.generation.generate import GenerationRequest
 from persona.generation.pipeline import SavedGeneration
 from persona.history.store import Store
 from persona.ingest import Reading
+from persona.ingest.columns import Choices
 
 MAX_CONTENDERS = 3
 
@@ -67,7 +68,9 @@ class Comparison:
     store: Store
     keep_research_text: bool = False
     study: str = ""
-    """The study every run lands in (default: named after the files)."""
+    """The study every run belongs to (default: named after the files)."""
+    columns: Choices | None = None
+    """The table choices the reading was read with, recorded with each run."""
     entries: list[Entry] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -92,6 +95,7 @@ class Comparison:
                     self.store,
                     keep_research_text=self.keep_research_text,
                     study=self.study,
+                    columns=self.columns,
                 )
                 entry.run = saved.run
                 for event in saved.events():

@@ -12,6 +12,10 @@ left as they are, since their writer cannot be checked from here.
 The store keeps personas, settings, file names and content hashes; the research text
 itself only when the user opted in (``Run.research_text``). Deleted rows are overwritten
 (``secure_delete``). The folder is owner-only (0700) and the database files 0600.
+
+Runs belong to a study by name; the studies themselves (their files, choices and search
+index) are kept in the same database by :mod:`persona.history.studies`. Every study name a
+run carries is a study there (:func:`ensure_study`).
 """
 
 from __future__ import annotations

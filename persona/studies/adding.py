@@ -8,7 +8,7 @@ A recording is kept as its reviewed transcript (WebVTT), so it is transcribed on
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -16,8 +16,9 @@ from persona.core.documents import Document
 from persona.core.errors import InputError
 from persona.core.settings import Settings
 from persona.history.studies import Studies, StudyFile
-from persona.ingest import Reading
-from persona.ingest.columns import TableChoice, choice_for
+from persona.ingest import Interviewers, Reading
+from persona.ingest.columns import Choices, TableChoice, choice_for, choices_to_options
+from persona.ingest.preview import is_table
 from persona.ingest.reading import (
     FileReport,
     check_size,
@@ -41,7 +42,8 @@ class Added:
     study: str
     """The study's name as stored."""
     reading: Reading
-    """The files as read: reports for every file, passages of those read."""
+    """The files as read: reports for every file, passages of those read (numbered within
+    this batch; :func:`~persona.studies.read_study` numbers the whole study)."""
     added: tuple[str, ...] = ()
     replaced: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
@@ -65,31 +67,42 @@ def add_files(
     *,
     max_bytes: int | None = None,
     replace_changed: bool = False,
+    choices: Choices | None = None,
+    interviewers: Interviewers | None = None,
 ) -> Added:
     """Add ``files`` (paths of files or folders, or ``(name, bytes)`` uploads) to the study
     ``name``, creating it if needed. ``replace_changed`` replaces a file of the same name
-    whose content differs (else it is refused, saying so)."""
+    whose content differs (else it is refused, saying so).
+
+    ``choices`` (table sheets and column roles) and ``interviewers`` (of transcripts), by
+    file name or ``*`` for every file given, are how these files are read; they are saved
+    with the study for each file they apply to. Left out: the study's saved ones."""
     study_name = studies.ensure(name)
     study = studies.get(study_name)
     limit = Settings().max_file_bytes if max_bytes is None else max_bytes
-    choices = saved_choices(study.choices)
+    saved_tables = saved_choices(study.choices)
+    new_tables: dict[str, TableChoice] = {}
+    new_interviewers: dict[str, str] = {}
     results: list[tuple[Document | None, FileReport]] = []
     added: list[str] = []
     replaced: list[str] = []
     unchanged: list[str] = []
     conflicts: list[str] = []
+    known = {f.name: f.sha256 for f in study.files}  # kept up to date: a name given twice
     for file, source in _sources(files):
         if isinstance(source, FileReport):
             results.append((None, source))
             continue
-        old = study.file(file)
+        old = known.get(file)
+        table = choice_for(choices, file)
+        asking = interviewer_for(interviewers, file)
         try:
             document, report, copy = _read(
                 file,
                 source,
                 limit,
-                choice_for(choices, file),
-                interviewer_for(study.interviewers, file),
+                table or choice_for(saved_tables, file),
+                asking if asking is not None else interviewer_for(study.interviewers, file),
             )
         except InputError as exc:
             results.append((None, FileReport(file, ok=False, error=str(exc))))
@@ -97,25 +110,40 @@ def add_files(
         if document is None or copy is None:
             results.append((None, report))
             continue
-        if old is not None and old.sha256 == document.sha256:
+        if table is not None and is_table(file):
+            new_tables[file] = table
+        if asking is not None and report.speakers:
+            new_interviewers[file] = asking
+        if old == document.sha256:
             if document.kind == "recording":  # its transcript may have been reviewed since
                 _keep(studies, study_name, document, copy)
+            elif file in new_tables or file in new_interviewers:  # read another way now
+                studies.update_passages(study_name, file, document.passages)
             note = f"already in the study {study_name!r} with the same content, not added again"
             results.append((document, replace(report, warnings=(*report.warnings, note))))
             unchanged.append(file)
             continue
         if old is not None and not replace_changed:
+            new_tables.pop(file, None)
+            new_interviewers.pop(file, None)
             error = _conflict(study_name, file)
             results.append((None, replace(report, ok=False, error=error)))
             conflicts.append(file)
             continue
-        twin = _twin(study.files, document.sha256)
+        twin = next((n for n, sha256 in known.items() if sha256 == document.sha256), None)
         if twin is not None:
             note = f"same content as {twin} already in the study, so its passages count twice"
             report = replace(report, warnings=(*report.warnings, note))
         _keep(studies, study_name, document, copy)
+        known[file] = document.sha256
         (replaced if old is not None else added).append(file)
         results.append((document, report))
+    if new_tables or new_interviewers:
+        studies.set_choices(
+            study_name,
+            {**study.choices, **choices_to_options(new_tables)},
+            {**study.interviewers, **new_interviewers},
+        )
     return Added(
         study_name,
         gather(results),
@@ -129,13 +157,10 @@ def add_files(
 def _conflict(study: str, file: str) -> str:
     return (
         f"{file} is already in the study {study!r} with different content, so it was not "
-        "added. Rename the new file to keep both, replace the old one (--replace on the "
-        f"command line), or remove it first (`persona study remove {study!r} {file!r}`)."
+        "added. Rename the new file to keep both, or choose to replace the old one (on the "
+        f"command line: `persona study add --replace`, or `persona study remove {study!r} "
+        f"{file!r}` first)."
     )
-
-
-def _twin(files: Sequence[StudyFile], sha256: str) -> str | None:
-    return next((f.name for f in files if f.sha256 == sha256), None)
 
 
 def _keep(studies: Studies, study: str, document: Document, copy: bytes) -> StudyFile:
