@@ -11,6 +11,7 @@ from pages.ui.study import ask_for_study, current_study
 from pages.ui.study_files import study_reading
 from pages.ui.text import safe_line
 from pages.ui.uploads import reading_summary
+from persona import api
 from persona.core.errors import PersonaError
 from persona.generation.compare import (
     MAX_CONTENDERS,
@@ -21,6 +22,7 @@ from persona.generation.compare import (
     side_by_side,
 )
 from persona.generation.generate import GenerationRequest
+from persona.ingest.columns import choices_from_options
 
 st.title("Compare models")
 st.caption(
@@ -54,7 +56,7 @@ ready = bool(reading and reading.ok_count and len(chosen) >= 2)
 if not ready:
     st.caption("Choose a study and pick at least two models to compare.")
 clicked = st.button("Compare", type="primary", disabled=not ready, icon=":material/compare_arrows:")
-if clicked and reading is not None:
+if clicked and reading is not None and study is not None:
     st.session_state.cmp_entries = None
     try:
         request = GenerationRequest(
@@ -66,7 +68,8 @@ if clicked and reading is not None:
                 reading,
                 request,
                 store(),
-                study=study or "",
+                study=study,
+                columns=choices_from_options({"columns": api.study(study, store=store()).choices}),
             )
             with st.status("Comparing…", expanded=True) as box:
                 bar = st.progress(0.0)

@@ -14,7 +14,7 @@ from pages.ui.pickers import installed_models, pick_model
 from pages.ui.quotes import passages_for
 from pages.ui.resources import current_engine, current_where, store
 from pages.ui.study import ask_for_study, current_study
-from pages.ui.study_files import MISSING_FILES, run_reading, study_reading
+from pages.ui.study_files import MISSING_FILES, study_reading
 from pages.ui.text import safe_line
 from pages.ui.uploads import reading_summary
 from persona import api
@@ -147,18 +147,18 @@ can_draft = bool(reading and reading.ok_count and local_model)
 clicked = st.button(
     "Draft personas locally", type="primary", disabled=not can_draft, key="hy_draft"
 )
-if clicked and reading is not None and local_model:
+if clicked and study and local_model:
     st.session_state.hy_run = None
     try:
         with current_engine() as engine:
             job = api.generate(
-                reading,
+                None,  # the study's files, read with its saved choices (recorded with the run)
                 local_model,
                 count=count,
                 engine=engine,
                 store=store(),
                 frontier_model=frontier_model,
-                study=study or "",
+                study=study,
                 context=context,
             )
             st.session_state.hy_run = job.run.id
@@ -179,7 +179,7 @@ if st.session_state.get("hy_run"):
 if run is None or not run.records:
     st.caption("Choose a study and draft personas to continue.")
     st.stop()
-reading = run_reading(run)  # the run's files in its study, whichever study is current
+reading = api.run_reading(run, store=store())  # the run's files, whichever study is current
 
 with st.expander(
     f"Draft personas ({len(run.records)})", expanded=not any(r.refined for r in run.records)

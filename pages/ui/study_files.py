@@ -20,8 +20,7 @@ from pages.ui.text import safe, safe_line
 from pages.ui.uploads import Upload, uploaded_reading
 from persona import api
 from persona.core.errors import PersonaError
-from persona.core.records import Run, suggest_study
-from persona.history.studies import Studies
+from persona.core.records import suggest_study
 from persona.ingest import Reading
 from persona.ingest.sample import SAMPLE_DESCRIPTION, SAMPLE_STUDY, sample_files
 
@@ -139,13 +138,13 @@ def save(pending: Pending, *, key: str) -> str | None:
         if new:
             api.create_study(pending.name, store=store())
             created = True
-        api.set_study_choices(
+        added = api.add_to_study(
             pending.name,
+            pending.files,
             choices=upload.choices,
             interviewers=upload.interviewers,
             store=store(),
         )
-        added = api.add_to_study(pending.name, pending.files, store=store())
     except PersonaError as exc:
         st.session_state[FAILED] = [str(exc)]
         if created:
@@ -157,13 +156,15 @@ def save(pending: Pending, *, key: str) -> str | None:
         if created:
             api.delete_study(added.study, store=store())
         return None
-    done = [f"Added {len(added.added)} file(s) to “{added.study}”."] if added.added else []
+    done = []
+    if new:
+        done.append(f"Created the study “{added.study}” with {len(added.added)} file(s).")
+    elif added.added:
+        done.append(f"Added {len(added.added)} file(s) to “{added.study}”.")
     if added.replaced:
         done.append(f"Replaced {', '.join(added.replaced)}.")
     if added.unchanged:
         done.append(f"Already in the study, not added again: {', '.join(added.unchanged)}.")
-    if new:
-        done[0] = f"Created the study “{added.study}” with {len(added.added)} file(s)."
     st.session_state[DONE] = " ".join(done)
     choose_study(added.study)
     if not added.failed:
@@ -191,12 +192,6 @@ MISSING_FILES = (
     "The files of this run are not in its study any more: add them to the study again "
     "(on the Study page) to go on."
 )
-
-
-def run_reading(run: Run) -> Reading | None:
-    """The run's files read from its study as the run read them, or None when its study
-    does not hold them (any more)."""
-    return api.run_reading(Studies(store()), run)
 
 
 def manage_files(study: str, reading: Reading, *, key: str) -> None:
