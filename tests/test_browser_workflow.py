@@ -14,7 +14,6 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from persona import api
-from persona.core.errors import OllamaUnreachable, PersonaError
 from persona.core.records import PersonaRecord, Run
 from persona.core.schema import Claim, Evidence, Persona
 from persona.history.store import Store, history_path
@@ -27,7 +26,7 @@ from tests.browser import (
     wait_idle,
     warm_browser,
 )
-from tests.fakes import ScriptedEngine
+from tests.fakes import interrupted_run
 from tests.survey_files import QUALTRICS_RESPONSES, qualtrics_xlsx
 from tests.test_browser import select
 
@@ -255,33 +254,6 @@ def picked_study(page: Page) -> str:
     return page.get_by_role("combobox", name="Current study", exact=True).input_value()
 
 
-def interrupt_a_run(store: Store) -> str:
-    """A run of the study that failed after its findings were saved (the model went away
-    before the personas): the kind History and Generate offer to resume."""
-    reading = api.study_reading(STUDY, store=store)
-    gone = {"on": False}
-
-    def fail(prompt: str) -> Exception | None:
-        gone["on"] = gone["on"] or "Write 1 persona " in prompt or "Write 2 personas " in prompt
-        return OllamaUnreachable("http://127.0.0.1:9") if gone["on"] else None
-
-    job = api.generate(
-        reading,
-        MODEL,
-        count=2,
-        engine=ScriptedEngine(context_length=2048, fail=fail),
-        store=store,
-        study=STUDY,
-        max_repairs=0,
-        chunk_retries=0,
-    )
-    with pytest.raises(PersonaError):
-        job.wait()
-    run = store.get(job.run.id)
-    assert run.status == "failed" and api.can_resume(run, store), run.message
-    return run.id
-
-
 def test_a_study_uploaded_once_serves_every_page(
     services: tuple[str, Path], browser: BrowserContext
 ) -> None:
@@ -342,7 +314,7 @@ def test_a_study_uploaded_once_serves_every_page(
     page.keyboard.press("Escape")
 
     # --- resume an interrupted run with one click from History ---------------------
-    stopped = interrupt_a_run(store)
+    stopped = interrupted_run(STUDY, MODEL, store)
     go(page, "History", "Runs are saved on this machine")
     expect(page.get_by_text(f"{STUDY} · 2 runs", exact=True)).to_be_visible()
     page.get_by_role("button", name="Resume this run").click()

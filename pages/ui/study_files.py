@@ -30,6 +30,10 @@ DONE = "study_done"
 """Session state: what the last change to a study did, shown once after the rerun."""
 FAILED = "study_failed"
 """Session state: why the last add failed, or which files it refused and why (shown once)."""
+CLASH = (
+    "a file of that name with other content is already in “{study}”. Rename your file and "
+    "add it again, or first remove the one in the study (Study page, Files)."
+)
 UPLOAD_HELP = (
     "CSV, TSV, Excel (.xlsx), JSON, JSON Lines, TXT, Markdown, PDF, Word (.docx) and meeting "
     "transcripts from Zoom, Teams, Google Meet or Otter (.vtt, .srt, .txt); recordings (.wav, "
@@ -151,7 +155,11 @@ def save(pending: Pending, *, key: str) -> str | None:
             api.delete_study(pending.name, store=store())
         return None
     # e.g. a file of that name with other content: said after the rerun, above the files
-    st.session_state[FAILED] = [f"{r.name} was not added: {r.error}" for r in added.failed]
+    st.session_state[FAILED] = [
+        f"{r.name} was not added: "
+        + (CLASH.format(study=added.study) if r.name in added.conflicts else r.error)
+        for r in added.failed
+    ]
     if not added.changed and not added.unchanged:
         if created:
             api.delete_study(added.study, store=store())
