@@ -12,6 +12,7 @@ from pages.ui.edit import render_editor, render_edits
 from pages.ui.errors import show_error, show_next_step
 from pages.ui.jobs import finish_job, follow_job, job_running, start_job
 from pages.ui.pickers import engine_caption, installed_models, pick_language, pick_model
+from pages.ui.quotes import passages_for
 from pages.ui.resources import current_engine, settings, store, where_drafts_go
 from pages.ui.resume import JOB as RESUME
 from pages.ui.resume import follow_resume, resumable, resume_button
@@ -156,16 +157,17 @@ elif job is not None and job.error is not None:
 
 # --- result (survives reruns: read back from History) ----------------------------
 run_id = st.session_state.get("current_run")
-if run_id:
+if run_id and study:
     try:
         run = store().get(run_id)
     except PersonaError as exc:
         show_error(exc)
     else:
-        st.subheader("Personas")
-        render_run(run, key="generated", passages=reading.passages if reading else None)
-        for index, record in enumerate(run.records):
-            render_edits(record, key=f"generated_{index}")
-            render_editor(run, index, key="generated")
-        render_chat(run, key="generated")
+        if run.study.casefold() == study.casefold():  # another study's run is in History
+            st.subheader("Personas")
+            render_run(run, key="generated", passages=passages_for(run))
+            for index, record in enumerate(run.records):
+                render_edits(record, key=f"generated_{index}")
+                render_editor(run, index, key="generated")
+            render_chat(run, key="generated")
         st.page_link("pages/history.py", label="All runs are in History", icon=":material/history:")

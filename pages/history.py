@@ -13,7 +13,7 @@ from pages.ui.errors import show_error
 from pages.ui.quotes import passages_for
 from pages.ui.resources import store
 from pages.ui.resume import follow_resume, resume_button
-from pages.ui.study import current_study
+from pages.ui.study import choose_study, current_study
 from persona import api
 from persona.core.errors import PersonaError
 from persona.core.records import UNTITLED_STUDY
@@ -159,6 +159,8 @@ with act_rename, st.popover("Rename a study…", icon=":material/edit:"):
     new = st.text_input("New name", key="history_rename_to")
     if st.button("Rename", key="history_rename", disabled=not new.strip() or old is None):
         renamed = store().rename_study(old or "", new)
+        if old and old == current:  # the current study goes on under its new name
+            choose_study(" ".join(new.split()))
         st.session_state.history_done = f"Renamed the study ({renamed} run(s))."
         st.rerun()
 with act_delete:
