@@ -94,7 +94,7 @@ def chat_choices(at: AppTest) -> list[str]:
 
 def test_generate_shows_two_personas_named_alike(data_dir: Path) -> None:
     run = seed(data_dir, NURSE, DRIVER)
-    at = open_page("generate", current_run=run.id)
+    at = open_page("generate", current_run=run.id, **{CURRENT: run.study})
     assert list(overlap_matrix(at).index) == ["Anna Berg", "Anna Berg (2)"]
     assert f"### {escape_markdown('Anna Berg (2)')}" in texts(at.markdown)
     assert chat_choices(at) == ["Anna Berg", "Anna Berg (2)"]  # Talk to a persona is offered
@@ -132,7 +132,7 @@ def test_compare_shows_two_personas_named_alike(data_dir: Path) -> None:
 
 def test_an_unusable_persona_is_not_offered_for_chat_nor_given_a_share(data_dir: Path) -> None:
     run = seed(data_dir, NURSE, BROKEN)
-    at = open_page("generate", current_run=run.id)
+    at = open_page("generate", current_run=run.id, **{CURRENT: run.study})
     assert chat_choices(at) == ["Anna Berg"]
     captions = texts(at.caption)
     assert any(
@@ -176,7 +176,7 @@ def test_warnings_show_one_line_per_kind_with_the_details_apart(data_dir: Path) 
         "P05-parent.md is marked unusable: its name is a file name.",
     ] * 3
     run = seed(data_dir, NURSE, status="partial", message=join_warnings(wall))
-    at = open_page("generate", current_run=run.id)
+    at = open_page("generate", current_run=run.id, **{CURRENT: run.study})
     [warning] = [w for w in texts(at.warning) if "ages trimmed" in w]
     lines = ["6 over-long ages trimmed", "3 personas marked unusable"]
     assert warning == "\n".join(f"- {escape_markdown(line)}" for line in lines)
