@@ -42,7 +42,7 @@ with top:
     reading = pending.upload.reading if pending else study_reading(study) if study else None
     if study is not None and reading is not None:
         render_reading(reading)
-        with st.expander(f"Add files to “{study}”", icon=":material/note_add:"):
+        with st.expander(f"Add files to “{safe_line(study)}”", icon=":material/note_add:"):
             add_files(study, key="generate_add", disabled=busy)
         for interrupted in resumable(study)[:1]:
             resume_button(interrupted, key="generate")

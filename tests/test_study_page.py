@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from pages.ui.study import CURRENT
 from persona import api
+from persona.core.safe_text import escape_markdown
 from persona.history.store import Store
 from tests.fake_ollama import FakeOllama
 from tests.fakes import interrupted_run
@@ -123,3 +124,14 @@ def test_an_interrupted_run_is_resumed_from_generate_in_one_click(
     assert extracted == [], "only the missing calls: no part was read twice"
     assert "The run was resumed" in shown(texts(at.success))
     assert at.session_state["current_run"] == run_id  # its personas are shown below
+
+
+def test_a_study_named_like_markup_is_shown_as_text(data_dir: Path) -> None:
+    name = "Pilot ![x](http://127.0.0.2/p.png) **now**"
+    api.add_to_study(name, [(INTERVIEWS[0].name, INTERVIEWS[0].read_bytes())])
+    at = open_page("study", name)
+    [search] = [t for t in at.text_input if t.label.startswith("Search")]
+    expanders = [e.label for e in at.expander]
+    for label in [search.label, *expanders]:
+        assert "](http" not in label and "**now" not in label, label
+    assert search.label == f"Search “{escape_markdown(name)}”"

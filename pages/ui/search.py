@@ -26,7 +26,7 @@ LIMIT = 50
 def render_search(study: str, *, key: str) -> None:
     """A search box over ``study``'s passages and its hits, best first."""
     query = st.text_input(
-        f"Search “{study}”",
+        f"Search “{safe_line(study)}”",
         key=f"{key}_query",
         placeholder="words, “a phrase”, or word*",
         help="Finds passages of the study's files that hold every word (a phrase in quotes "

@@ -80,7 +80,7 @@ def add_files(study: str | None, *, key: str, disabled: bool = False) -> Pending
     uploader = _fresh(key)
     upload = uploaded_reading(
         key=uploader,
-        label=f"Add files to “{study}”" if study else "Research files for a new study",
+        label=f"Add files to “{safe_line(study)}”" if study else "Research files for a new study",
         help=UPLOAD_HELP,
         disabled=disabled,
         recordings=True,
@@ -119,7 +119,9 @@ def add_files(study: str | None, *, key: str, disabled: bool = False) -> Pending
         )
     count = f"{len(pending.files)} file{'s' if len(pending.files) != 1 else ''}"
     if st.button(
-        f"Add {count} to “{study}”" if study else f"Create the study “{name}” with {count}",
+        f"Add {count} to “{safe_line(study)}”"
+        if study
+        else f"Create the study “{safe_line(name)}” with {count}",
         type="secondary" if study is None else "primary",
         key=f"{key}_add",
         disabled=disabled or upload.transcribing,
