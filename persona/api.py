@@ -43,9 +43,9 @@ from persona.history.studies import SearchHit, Studies, Study, StudyListing
 from persona.ingest import Interviewers, Reading, read_files, read_paths
 from persona.ingest.columns import Choices, choices_to_options
 from persona.ingest.sample import sample_files
-from persona.studies import Added, add_files, read_study, reindex
-from persona.studies import run_reading as _run_reading
-from persona.studies.reading import saved_choices
+from persona.studydata import Added, add_files, read_study, reindex
+from persona.studydata import run_reading as _run_reading
+from persona.studydata.reading import saved_choices
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -51,6 +51,13 @@ def test_add_list_show_search_and_remove(
     assert code == EXIT_OK, err
     assert out.startswith("[P") and "[substitut" in out.lower()
 
+    code, out, err = run_cli(
+        capsys, "study", "search", "Grocery 2026", "substitutions", "--limit", "1", "--context"
+    )
+    assert code == EXIT_OK, err
+    assert out.count("\n[P") + out.startswith("[P") == 1 and "    In context:" in out
+    assert "    » " in out, "the passage itself is marked among the turns around it"
+
     code, out, err = run_cli(capsys, "study", "search", "Grocery 2026", "zebra")
     assert code == EXIT_OK and out == "" and "Nothing in the study matches 'zebra'" in err
 

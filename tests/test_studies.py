@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 import stat
 from pathlib import Path
@@ -16,9 +17,9 @@ from persona.core.context import quote_context
 from persona.core.errors import InputError
 from persona.core.records import FileRef, Run
 from persona.history.store import _MIGRATIONS, SCHEMA_VERSION, Store
-from persona.history.studies import Studies, fts_query, plain_query
+from persona.history.studies import Studies, fts_query, plain_query, study_match
 from persona.ingest.columns import TableChoice
-from persona.studies import add_files, read_study, reindex, run_reading
+from persona.studydata import add_files, read_study, reindex, run_reading
 from persona.transcribe import Segment, Transcript, keep_transcript
 from persona.transcribe.kept import transcripts_dir
 
@@ -163,7 +164,8 @@ def test_version_6_history_gets_a_study_per_label(tmp_path: Path) -> None:
     listed = {s.name: (s.files, s.runs) for s in Studies(store).list()}
     assert listed == {"Grocery": (0, 3), "Banking": (0, 1)}
     assert store.get("c").study == "Grocery"
-    assert Studies(store).get("banking").files == ()
+    banking = Studies(store).get("banking")
+    assert banking.files == () and banking.created_at.isoformat() == "2025-02-01T00:00:00+00:00"
 
 
 def test_search_ignores_accents_and_never_fails_on_what_is_typed(studies: Studies) -> None:
@@ -198,12 +200,15 @@ def test_search_ignores_accents_and_never_fails_on_what_is_typed(studies: Studie
 def test_any_typed_query_is_valid_fts5(text: str) -> None:
     conn = sqlite3.connect(":memory:")
     conn.execute(
-        "CREATE VIRTUAL TABLE t USING fts5 (x, tokenize = 'unicode61 remove_diacritics 2')"
+        "CREATE VIRTUAL TABLE t USING fts5 (text, study_id, "
+        "tokenize = 'unicode61 remove_diacritics 2')"
     )
-    conn.execute("INSERT INTO t VALUES ('some words here')")
+    conn.execute("INSERT INTO t VALUES ('some words here', 'a1b2')")
     for query in (fts_query(text), plain_query(text)):
         if query:
-            conn.execute("SELECT * FROM t WHERE t MATCH ?", (query,)).fetchall()
+            conn.execute("SELECT * FROM t WHERE t MATCH ?", (study_match("a1b2", query),))
+    typed = [w for w in re.findall(r"\w+", text) if w not in ("OR", "NOT", "AND")]
+    assert set(typed) <= set(re.findall(r"\w+", fts_query(text))), "every word is searched"
 
 
 def test_choices_change_how_a_table_is_read_and_searched(studies: Studies) -> None:
@@ -273,7 +278,7 @@ def test_a_study_is_read_once_per_content_and_choice(
     studies: Studies, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add_files(studies, "S", [("a.txt", b"Apples\n"), ("survey.csv", SURVEY)])
-    from persona.studies import reading as module
+    from persona.studydata import reading as module
 
     calls: list[str] = []
     real = module.read_file

@@ -13,15 +13,15 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from persona import api
+from persona.cli.chat import show_excerpt
 from persona.cli.choices import add_choice_arguments, interviewer_choices, table_choices
-from persona.cli.transcribe import transcribe_sources
+from persona.cli.transcribe import EXIT_FAIL, EXIT_OK, transcribe_sources
+from persona.core.conversation import Quote
 from persona.core.errors import InputError
 from persona.core.units import format_bytes
 from persona.history.studies import SearchHit, Study
 from persona.ingest import Interviewers, Reading
 from persona.ingest.columns import Choices
-
-EXIT_OK, EXIT_FAIL = 0, 1
 
 
 def report_reading(reading: Reading, out: TextIO) -> None:
@@ -157,13 +157,14 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not hits:
         print(f"Nothing in the study matches {args.query!r}.", file=sys.stderr)
         return EXIT_OK
+    everything = api.study_reading(args.name).passages if args.context else []
+    by_id = {p.id: p for p in everything}
     for hit in hits:
         print_hit(hit, sys.stdout)
-    print(
-        f"{_count(len(hits), 'passage')}. Read one in context with "
-        "`persona chat RUN PERSONA` → 'context P12', or on the dashboard.",
-        file=sys.stderr,
-    )
+        if hit.passage_id in by_id:
+            show_excerpt(everything, Quote.of(by_id[hit.passage_id]), sys.stdout)
+    more = "" if args.context else " Add --context to read each with the turns around it."
+    print(f"{_count(len(hits), 'passage')}.{more}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -243,6 +244,12 @@ def add_study(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help='words (accents and capitals ignored); "a phrase", word*, OR, NOT',
     )
     search.add_argument("--limit", type=int, default=20, help="at most this many hits (20)")
+    search.add_argument(
+        "--context",
+        action="store_true",
+        help="under each hit, the question asked and the turns around it (a survey answer: "
+        "the respondent's other answers)",
+    )
     rename = actions.add_parser("rename", help="rename a study (files and runs go with it)")
     rename.add_argument("name", metavar="NAME")
     rename.add_argument("new", metavar="NEW_NAME")

@@ -95,9 +95,10 @@ def _has_files(conn: sqlite3.Connection, study_id: str) -> bool:
     return found.fetchone() is not None
 
 
-def ensure_study(conn: sqlite3.Connection, name: str) -> str:
+def ensure_study(conn: sqlite3.Connection, name: str, created_at: str = "") -> str:
     """The study ``name`` exists (runs always belong to a real study; "" is none); returns
-    its name as stored (a study named with other capitals is the same study)."""
+    its name as stored (a study named with other capitals is the same study). A new one is
+    created at ``created_at`` (ISO 8601; default: now)."""
     if not name:
         return ""
     found = conn.execute("SELECT name FROM studies WHERE fold(name) = fold(?)", (name,)).fetchone()
@@ -105,7 +106,7 @@ def ensure_study(conn: sqlite3.Connection, name: str) -> str:
         return str(found[0])
     conn.execute(
         "INSERT INTO studies (id, name, created_at) VALUES (?, ?, ?)",
-        (secrets.token_hex(8), name, datetime.now(timezone.utc).isoformat()),
+        (secrets.token_hex(8), name, created_at or datetime.now(timezone.utc).isoformat()),
     )
     return name
 
@@ -114,11 +115,11 @@ def _studies_from_labels(conn: sqlite3.Connection) -> None:
     """Version 7 makes studies real: every study label of the saved runs becomes a study
     (with no files), labels that differ only in capitals joining the one with most runs."""
     rows = conn.execute(
-        "SELECT study, COUNT(*) FROM runs WHERE study != '' GROUP BY study "
+        "SELECT study, MIN(created_at) FROM runs WHERE study != '' GROUP BY study "
         "ORDER BY COUNT(*) DESC, MIN(created_at)"
     ).fetchall()
-    for label, _ in rows:
-        name = ensure_study(conn, label)
+    for label, first in rows:
+        name = ensure_study(conn, label, first)
         if name != label:
             conn.execute("UPDATE runs SET study = ? WHERE study = ?", (name, label))
 
@@ -210,7 +211,7 @@ _MIGRATIONS: tuple[tuple[Migration, ...], ...] = (
             PRIMARY KEY (study_id, name)
         )""",
         """CREATE VIRTUAL TABLE study_text USING fts5 (
-            text, study_id UNINDEXED, file UNINDEXED, idx UNINDEXED, participant UNINDEXED,
+            text, study_id, file UNINDEXED, idx UNINDEXED, participant UNINDEXED,
             locator UNINDEXED, citable UNINDEXED,
             tokenize = 'unicode61 remove_diacritics 2'
         )""",

@@ -7,7 +7,7 @@ named by the study's id, never its name, so renaming a study moves nothing. Runs
 study by its name (``Run.study``), and chats belong to runs.
 
 This module stores what it is given; reading the copies into passages is
-:mod:`persona.studies`' job. Search is SQLite FTS5 (``unicode61``, accents ignored) over
+:mod:`persona.studydata`' job. Search is SQLite FTS5 (``unicode61``, accents ignored) over
 every passage of the study; what a user types is never an FTS5 query error (see
 :func:`fts_query`).
 """
@@ -180,9 +180,9 @@ class Studies:
             for row in rows
         ]
 
-    def get(self, name: str) -> Study:
-        """The study ``name`` (capitals ignored) with its files and runs; InputError naming
-        the studies there are when there is no such study."""
+    def get(self, name: str, *, with_runs: bool = True) -> Study:
+        """The study ``name`` (capitals ignored) with its files and runs (none unless
+        ``with_runs``); InputError naming the studies there are when there is no such study."""
         with self.store.transaction(write=False) as conn:
             row = self._row(conn, name)
             files = conn.execute(
@@ -207,7 +207,7 @@ class Studies:
                 )
                 for f in files
             ),
-            runs=tuple(self.store.list(limit=None, study=row["name"])),
+            runs=tuple(self.store.list(limit=None, study=row["name"])) if with_runs else (),
             choices=json.loads(row["choices"]),
             interviewers=json.loads(row["interviewers"]),
             folder=folder,
@@ -340,17 +340,19 @@ class Studies:
         """Passages of the study matching ``query``, best first: words (accents and
         capitals ignored; ``word*`` for a prefix, ``"two words"`` for a phrase, ``OR`` and
         ``NOT``). Anything FTS5 cannot read is searched as plain words."""
-        study = self.get(name)
-        offsets: dict[str, int] = {}
-        count = 0
-        for f in study.files:
-            offsets[f.name] = count
-            count += f.passages
         match = fts_query(query)
         if not match or limit <= 0:
             return []
         with self.store.transaction(write=False) as conn:
-            study_id = study.folder.name
+            study_id = self._row(conn, name)["id"]
+            offsets: dict[str, int] = {}
+            count = 0
+            for file, passages in conn.execute(
+                "SELECT name, passages FROM study_files WHERE study_id = ? ORDER BY position",
+                (study_id,),
+            ):
+                offsets[file] = count
+                count += passages
             try:
                 rows = _search(conn, study_id, match, limit)
             except sqlite3.OperationalError:
@@ -430,12 +432,18 @@ def _index(conn: sqlite3.Connection, study_id: str, file: str, passages: Sequenc
     )
 
 
+def study_match(study_id: str, match: str) -> str:
+    """The FTS5 query for ``match`` (from :func:`fts_query`) in the passages of one study:
+    the study is a term of its own column, so the index finds its rows."""
+    return f'study_id : "{study_id}" AND text : ({match})'
+
+
 def _search(conn: sqlite3.Connection, study_id: str, match: str, limit: int) -> builtins.list[Any]:
     rows: builtins.list[Any] = conn.execute(
         "SELECT file, idx, participant, locator, text, "
         f"snippet(study_text, 0, '{_OPEN}', '{_CLOSE}', '…', {SNIPPET_WORDS}), citable "
-        "FROM study_text WHERE study_text MATCH ? AND study_id = ? ORDER BY rank LIMIT ?",
-        (match, study_id, limit),
+        "FROM study_text WHERE study_text MATCH ? ORDER BY rank LIMIT ?",
+        (study_match(study_id, match), limit),
     ).fetchall()
     return rows
 

@@ -31,6 +31,7 @@ from persona.ingest.transcripts import parse_captions
 from persona.transcribe import INTERVIEWER, Segment, Transcript, kept_revision, kept_transcript
 
 _CACHED_FILES = 256
+_CACHED_READINGS = 8
 
 
 def saved_choices(options: Mapping[str, Any]) -> dict[str, TableChoice]:
@@ -48,17 +49,25 @@ def read_study(
 ) -> Reading:
     """The study's files read from their copies, in the order they were added, with the
     choices saved for the study (or ``choices`` and ``interviewers`` given instead);
-    ``files`` keeps only those files."""
-    study = studies.get(name)
+    ``files`` keeps only those files.
+
+    The same files read the same way give the same reading without reading anything again
+    (a fresh copy each time: callers may renumber it)."""
+    study = studies.get(name, with_runs=False)
     if choices is None:
         choices = saved_choices(study.choices)
     if interviewers is None:
         interviewers = dict(study.interviewers)
     wanted = None if files is None else set(files)
-    reading = gather(
-        read_kept(f, choice_for(choices, f.name), interviewer_for(interviewers, f.name))
+    keys = tuple(
+        _key(f, choice_for(choices, f.name), interviewer_for(interviewers, f.name))
         for f in study.files
         if wanted is None or f.name in wanted
+    )
+    cached = _reading_of(keys)
+    reading = Reading(
+        documents=[replace(d, passages=list(d.passages)) for d in cached.documents],
+        reports=list(cached.reports),
     )
     check_interviewers(reading, interviewers)
     return reading
@@ -96,10 +105,12 @@ def reindex(studies: Studies, name: str) -> Reading:
     return reading
 
 
-def read_kept(
-    file: StudyFile, choice: TableChoice | None, interviewer: str | None
-) -> tuple[Document | None, FileReport]:
-    """One of a study's files, read from its copy (cached; a fresh copy of the result)."""
+_Key = tuple[StudyFile, str, str, str | None] | FileReport
+"""A file of a study as read: the file, its copy's stamp, the choice (JSON) and interviewer
+it is read with; or why its copy cannot be read."""
+
+
+def _key(file: StudyFile, choice: TableChoice | None, interviewer: str | None) -> _Key:
     try:
         info = file.path.stat()
     except OSError as exc:
@@ -107,15 +118,26 @@ def read_kept(
             f"The study's copy of {file.name} is missing or cannot be opened "
             f"({exc.strerror or exc}): remove it from the study and add it again."
         )
-        return None, FileReport(file.name, ok=False, kind=file.kind, error=error)
+        return FileReport(file.name, ok=False, kind=file.kind, error=error)
     stamp = f"{info.st_mtime_ns}:{info.st_size}"
     if file.kind == "recording":
         stamp += "|" + kept_revision([file.sha256])
     choice_key = json.dumps(choice.to_dict(), sort_keys=True) if choice else ""
-    document, report = _read_cached(file, stamp, choice_key, interviewer)
-    if document is None:
-        return None, report
-    return replace(document, passages=list(document.passages)), report
+    return file, stamp, choice_key, interviewer
+
+
+@lru_cache(maxsize=_CACHED_READINGS)
+def _reading_of(keys: tuple[_Key, ...]) -> Reading:
+    """The files of ``keys`` as one numbered reading (each file read once: see below)."""
+    results: list[tuple[Document | None, FileReport]] = []
+    for key in keys:
+        if isinstance(key, FileReport):
+            results.append((None, key))
+            continue
+        document, report = _read_cached(*key)
+        copy = None if document is None else replace(document, passages=list(document.passages))
+        results.append((copy, report))
+    return gather(results)
 
 
 @lru_cache(maxsize=_CACHED_FILES)

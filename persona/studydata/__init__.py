@@ -6,7 +6,7 @@ into one :class:`~persona.ingest.Reading` (cached by the files' fingerprints and
 they are read with). The tables and folders themselves are :mod:`persona.history.studies`.
 """
 
-from persona.studies.adding import Added, add_files
-from persona.studies.reading import read_study, reindex, run_reading
+from persona.studydata.adding import Added, add_files
+from persona.studydata.reading import read_study, reindex, run_reading
 
 __all__ = ["Added", "add_files", "read_study", "reindex", "run_reading"]

@@ -28,7 +28,7 @@ from persona.ingest.reading import (
     read_file,
     read_recording,
 )
-from persona.studies.reading import saved_choices
+from persona.studydata.reading import saved_choices
 from persona.transcribe import is_recording, kept_transcript
 
 Upload = tuple[str, bytes]
@@ -43,7 +43,7 @@ class Added:
     """The study's name as stored."""
     reading: Reading
     """The files as read: reports for every file, passages of those read (numbered within
-    this batch; :func:`~persona.studies.read_study` numbers the whole study)."""
+    this batch; :func:`~persona.studydata.read_study` numbers the whole study)."""
     added: tuple[str, ...] = ()
     replaced: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
