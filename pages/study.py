@@ -4,7 +4,8 @@ import streamlit as st
 
 from pages.ui.search import render_search
 from pages.ui.study import current_study
-from pages.ui.study_files import add_files, manage_files, show_done, study_reading
+from pages.ui.study_files import add_files, show_done, study_reading
+from pages.ui.study_manage import manage_files
 from pages.ui.uploads import render_reading
 
 st.title("Study")
