@@ -296,7 +296,7 @@ def test_a_study_uploaded_once_serves_every_page(
     assert picked_study(page) == STUDY
 
     # --- search its transcripts, open a hit in context -----------------------------
-    go(page, "Study", "Files, search")
+    go(page, "Study", "copies kept in Persona")
     search = page.get_by_role("textbox", name=f"Search “{STUDY}”", exact=True)
     search.fill("substitution*")
     search.press("Enter")

@@ -107,7 +107,7 @@ def study_bar() -> str | None:
         if current:
             st.page_link(
                 "pages/study.py",
-                label="Files, search and settings of this study",
+                label="Files and search of this study",
                 icon=":material/folder_open:",
             )
         else:
