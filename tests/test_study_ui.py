@@ -3,10 +3,16 @@ study gets, and how a search hit's snippet is shown."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pages.ui.search import marked
 from pages.ui.study import resolve, unused_name
+from pages.ui.study_files import Pending, new_study
+from pages.ui.uploads import Upload
+from persona import api
+from persona.core.errors import InputError
 from persona.history.studies import Snippet
 
 
@@ -54,3 +60,17 @@ def test_a_snippet_shows_research_text_as_text_with_the_matches_highlighted() ->
     assert "](http" not in shown and "<b>" not in shown
     assert "\n" not in shown  # one paragraph: a snippet's line breaks are spaces
     assert shown.count(":orange-background[") == 1
+
+
+def test_a_suggested_name_another_session_took_becomes_the_next_free_one(
+    data_dir: Path,
+) -> None:
+    reading = api.read_uploads([("notes.txt", b"Maria: the van came late again.\n")])
+    files = [("notes.txt", b"Maria: the van came late again.\n")]
+    api.create_study("Notes")  # made by another tab after this one suggested "Notes"
+    suggested = Pending(Upload(reading, {}), None, "Notes", files, suggested="Notes")
+    assert new_study(suggested) == "Notes (2)"
+    typed = Pending(Upload(reading, {}), None, "Notes", files)  # the researcher typed it
+    with pytest.raises(InputError, match="already exists"):
+        new_study(typed)
+    assert sorted(s.name for s in api.studies()) == ["Notes", "Notes (2)"]

@@ -19,7 +19,7 @@ from pages.ui.study import choose_study, study_names, unused_name
 from pages.ui.text import safe, safe_line
 from pages.ui.uploads import Upload, uploaded_reading
 from persona import api
-from persona.core.errors import PersonaError
+from persona.core.errors import InputError, PersonaError
 from persona.core.records import suggest_study
 from persona.ingest import Reading
 from persona.ingest.sample import SAMPLE_DESCRIPTION, SAMPLE_STUDY, sample_files
@@ -28,6 +28,8 @@ SAMPLE_BUTTON = "Try it with a sample study"
 
 DONE = "study_done"
 """Session state: what the last change to a study did, shown once after the rerun."""
+MAX_TRIES = 5
+"""Names tried for a new study whose suggested name other sessions keep taking."""
 FAILED = "study_failed"
 """Session state: why the last add failed, or which files it refused and why (shown once)."""
 CLASH = (
@@ -71,6 +73,9 @@ class Pending:
     name: str
     files: list[tuple[str, bytes]]
     """The files that were read, as ``(name, bytes)``: only these are copied."""
+    suggested: str = ""
+    """The name suggested from the files, when the researcher typed none (another session
+    may take it first: the new study then gets the next free one)."""
 
 
 def add_files(study: str | None, *, key: str, disabled: bool = False) -> Pending | None:
@@ -88,21 +93,23 @@ def add_files(study: str | None, *, key: str, disabled: bool = False) -> Pending
     if upload is None:
         return None
     reading = upload.reading
-    name = study or ""
+    name, suggested = study or "", ""
     if study is None:
-        suggested = unused_name(
-            suggest_study([d.name for d in reading.documents]) or "New study", study_names()
-        )
+        suggested = suggest_study([d.name for d in reading.documents]) or "New study"
         typed = st.text_input(
             "Study",
-            placeholder=suggested,
+            placeholder=unused_name(suggested, study_names()),
             key=f"{key}_name",
             disabled=disabled,
             help="Runs, chats and searches of this study are kept under this name. Left "
-            f"empty: “{suggested}”.",
+            "empty: the name shown, made from the file names.",
         )
-        name = " ".join(typed.split()) or suggested
-    pending = Pending(upload, study, name, _readable(reading, uploader))
+        name = " ".join(typed.split())
+        if name:
+            suggested = ""
+        else:
+            name = unused_name(suggested, study_names())
+    pending = Pending(upload, study, name, _readable(reading, uploader), suggested)
     if not pending.files:
         st.warning(
             "None of these files could be read, so nothing was added"
@@ -139,13 +146,12 @@ def save(pending: Pending, *, key: str) -> str | None:
     is then as it was (a new one is not created)."""
     upload = pending.upload
     new = pending.study is None
-    created = False
+    created = ""
     try:
         if new:
-            api.create_study(pending.name, store=store())
-            created = True
+            created = new_study(pending)
         added = api.add_to_study(
-            pending.name,
+            created or pending.name,
             pending.files,
             choices=upload.choices,
             interviewers=upload.interviewers,
@@ -154,7 +160,7 @@ def save(pending: Pending, *, key: str) -> str | None:
     except PersonaError as exc:
         st.session_state[FAILED] = [str(exc)]
         if created:
-            api.delete_study(pending.name, store=store())
+            api.delete_study(created, store=store())
         return None
     # e.g. a file of that name with other content: said after the rerun, above the files
     st.session_state[FAILED] = [
@@ -180,6 +186,20 @@ def save(pending: Pending, *, key: str) -> str | None:
     if not added.failed:
         _emptied(key)  # what failed stays in the uploader, with its message
     return added.study
+
+
+def new_study(pending: Pending) -> str:
+    """Create the new study; returns its name. A name suggested from the files that another
+    session took meanwhile becomes the next free one (a typed name that exists is refused)."""
+    name = pending.name
+    for _ in range(MAX_TRIES):
+        try:
+            return api.create_study(name, store=store()).name
+        except InputError:
+            if not pending.suggested:
+                raise
+            name = unused_name(pending.suggested, [*study_names(), name])
+    return api.create_study(name, store=store()).name
 
 
 def _readable(reading: Reading, uploader: str) -> list[tuple[str, bytes]]:
