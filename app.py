@@ -6,6 +6,7 @@ import streamlit as st
 
 from pages.ui.guard import run_guarded
 from pages.ui.memory import watch_session
+from pages.ui.study import study_bar
 
 # A local file: an emoji or ``:material/...:`` page icon makes the browser fetch it from
 # Google's servers, and the dashboard asks no host but itself for anything. (A comment, not a
@@ -36,6 +37,7 @@ navigation = st.navigation(
             icon=":material/compare_arrows:",
             url_path="compare",
         ),
+        st.Page("pages/study.py", title="Study", icon=":material/folder_open:", url_path="study"),
         st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
         st.Page(
             "pages/hybrid.py", title="Hybrid (Claude)", icon=":material/cloud:", url_path="hybrid"
@@ -46,4 +48,5 @@ navigation = st.navigation(
     ],
     position="top",
 )
-run_guarded(navigation)
+run_guarded(study_bar, "the study picker")  # the current study, at the top of every page
+run_guarded(navigation.run, f"page {navigation.title}")

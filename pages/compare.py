@@ -7,7 +7,11 @@ from pages.ui.cards import render_persona
 from pages.ui.errors import show_error
 from pages.ui.pickers import installed_models, pick_language
 from pages.ui.resources import current_engine, store, where_drafts_go
-from pages.ui.uploads import uploaded_reading
+from pages.ui.study import ask_for_study, current_study
+from pages.ui.study_files import study_reading
+from pages.ui.text import safe_line
+from pages.ui.uploads import reading_summary
+from persona import api
 from persona.core.errors import PersonaError
 from persona.generation.compare import (
     MAX_CONTENDERS,
@@ -18,6 +22,7 @@ from persona.generation.compare import (
     side_by_side,
 )
 from persona.generation.generate import GenerationRequest
+from persona.ingest.columns import choices_from_options
 
 st.title("Compare models")
 st.caption(
@@ -25,10 +30,12 @@ st.caption(
     "like any other. " + where_drafts_go()
 )
 
-upload = uploaded_reading(
-    key="compare", label="Research files", help="The same formats as the Generate page."
-)
-reading = upload.reading if upload else None
+study = current_study()
+reading = study_reading(study) if study else None
+if study is None:
+    ask_for_study()
+elif reading is not None:
+    st.caption(f"Comparing on “{safe_line(study)}”: {reading_summary(reading)}.")
 models = installed_models(retry_key="retry_compare")
 left, right = st.columns(2)
 with left:
@@ -47,9 +54,9 @@ with right:
 
 ready = bool(reading and reading.ok_count and len(chosen) >= 2)
 if not ready:
-    st.caption("Upload files and pick at least two models to compare.")
+    st.caption("Choose a study and pick at least two models to compare.")
 clicked = st.button("Compare", type="primary", disabled=not ready, icon=":material/compare_arrows:")
-if clicked and reading is not None:
+if clicked and reading is not None and study is not None:
     st.session_state.cmp_entries = None
     try:
         request = GenerationRequest(
@@ -57,7 +64,12 @@ if clicked and reading is not None:
         )
         with current_engine() as engine:
             comparison = Comparison(
-                [Contender(engine, model) for model in chosen], reading, request, store()
+                [Contender(engine, model) for model in chosen],
+                reading,
+                request,
+                store(),
+                study=study,
+                columns=choices_from_options({"columns": api.study(study, store=store()).choices}),
             )
             with st.status("Comparing…", expanded=True) as box:
                 bar = st.progress(0.0)

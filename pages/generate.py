@@ -1,4 +1,5 @@
-"""Generate: upload research files, check what was read, make personas with evidence."""
+"""Generate: the current study (or uploads that create one), what was read, personas with
+evidence."""
 
 from contextlib import ExitStack
 from typing import Any
@@ -11,36 +12,41 @@ from pages.ui.edit import render_editor, render_edits
 from pages.ui.errors import show_error, show_next_step
 from pages.ui.jobs import finish_job, follow_job, job_running, start_job
 from pages.ui.pickers import engine_caption, installed_models, pick_language, pick_model
+from pages.ui.quotes import passages_for
 from pages.ui.resources import current_engine, settings, store, where_drafts_go
-from pages.ui.text import safe
-from pages.ui.uploads import uploaded_reading
+from pages.ui.resume import JOB as RESUME
+from pages.ui.resume import follow_resume, resumable, resume_button
+from pages.ui.study import current_study
+from pages.ui.study_files import add_files, offer_sample_study, save, show_done, study_reading
+from pages.ui.text import safe, safe_line
+from pages.ui.uploads import render_reading
 from persona import api
-from persona.core.errors import PersonaError
-from persona.core.records import suggest_study
+from persona.core.errors import InputError, PersonaError
 from persona.engines.registry import parallel_requests
-from persona.ingest.sample import SAMPLE_STUDY
 
 JOB = "generate"
 
 st.title("Generate personas")
 st.caption(where_drafts_go())
 
-busy = job_running(JOB)  # inputs stay as they are while a run uses them
+busy = job_running(JOB) or job_running(RESUME)  # inputs stay as they are while a run uses them
 
-# --- upload and report ---------------------------------------------------------
-upload = uploaded_reading(
-    disabled=busy,
-    key="generate",
-    label="Research files: interview transcripts and survey exports",
-    help="CSV, TSV, Excel (.xlsx), JSON, JSON Lines, TXT, Markdown, PDF, Word (.docx) and "
-    "meeting transcripts from Zoom, Teams, Google Meet or Otter (.vtt, .srt, .txt); "
-    "recordings (.wav, .mp3, .m4a, .mp4, .mov, .webm, .ogg) are transcribed on this machine. "
-    "Several at once.",
-    recordings=True,
-    sample=True,
-)
-reading = upload.reading if upload else None
-transcribing = bool(upload and upload.transcribing)
+# --- the study: its files, or uploads that create it -----------------------------
+top = st.container()  # one element whatever it holds: what follows keeps its place
+with top:
+    show_done()
+    study = current_study()
+    pending = add_files(None, key="generate", disabled=busy) if study is None else None
+    if study is None and pending is None:
+        offer_sample_study(disabled=busy)
+    reading = pending.upload.reading if pending else study_reading(study) if study else None
+    if study is not None and reading is not None:
+        render_reading(reading)
+        with st.expander(f"Add files to “{safe_line(study)}”", icon=":material/note_add:"):
+            add_files(study, key="generate_add", disabled=busy)
+        for interrupted in resumable(study)[:1]:
+            resume_button(interrupted, key="generate")
+transcribing = bool(pending and pending.upload.transcribing)
 
 # --- options -------------------------------------------------------------------
 models = installed_models(retry_key="retry_generate")
@@ -62,17 +68,6 @@ with left:
         disabled=busy,
     )
 with right:
-    if upload is not None and upload.sample:
-        suggested = SAMPLE_STUDY
-    else:
-        suggested = suggest_study([d.name for d in reading.documents]) if reading else ""
-    study = st.text_input(
-        "Study",
-        placeholder=suggested or "e.g. Grocery delivery interviews, spring 2026",
-        help="Runs of one study are grouped together in History. Left empty, the study is "
-        "named after the files" + (f": “{suggested}”." if suggested else "."),
-        disabled=busy,
-    )
     context = st.text_area(
         "Product and study context (optional)",
         placeholder="e.g. A grocery-delivery app for busy families; 12 interviews, spring 2026.",
@@ -106,6 +101,8 @@ if ready and reading is not None and model:
         ready = False
 elif not reading:
     st.caption("Upload at least one file, or try the sample study, to continue.")
+if pending is not None and pending.files:
+    st.caption(f"Generating first keeps these files as the study “{safe_line(pending.name)}”.")
 
 # --- generate ------------------------------------------------------------------
 if (
@@ -120,19 +117,24 @@ if (
     and plan is not None
 ):
     st.session_state.current_run = None
+    if pending is not None:  # the uploads become the study the run lands in
+        study = save(pending, key="generate")
     scope = ExitStack()  # the engine stays open while the run uses it
     try:
+        if study is None:
+            with top:
+                show_done()  # why the files could not be kept
+            raise InputError("Nothing was generated: the files are not in a study yet.")
         engine = scope.enter_context(current_engine())
         generation = api.generate(
-            reading,
+            None,
             model,
             count=count,
             engine=engine,
             store=store(),
             plan=plan,
             keep_research_text=keep_text,
-            study=study or (SAMPLE_STUDY if upload and upload.sample else ""),
-            columns=upload.choices if upload else None,
+            study=study,
             **options,
         )
     except PersonaError as exc:
@@ -143,6 +145,8 @@ if (
         start_job(JOB, lambda: iter(generation), cleanup=scope.close)
         st.rerun()  # the inputs show disabled while the run uses them
 follow_job(JOB, label="Generating personas…")
+if resumed := follow_resume():
+    st.session_state.current_run = resumed
 if (job := finish_job(JOB)) is not None and isinstance(job.error, PersonaError):
     if st.session_state.get("current_run") is None:
         show_error(job.error, retry_key="retry_after_error")
@@ -153,16 +157,17 @@ elif job is not None and job.error is not None:
 
 # --- result (survives reruns: read back from History) ----------------------------
 run_id = st.session_state.get("current_run")
-if run_id:
+if run_id and study:
     try:
         run = store().get(run_id)
     except PersonaError as exc:
         show_error(exc)
     else:
-        st.subheader("Personas")
-        render_run(run, key="generated", passages=reading.passages if reading else None)
-        for index, record in enumerate(run.records):
-            render_edits(record, key=f"generated_{index}")
-            render_editor(run, index, key="generated")
-        render_chat(run, key="generated", reading=reading)
+        if run.study.casefold() == study.casefold():  # another study's run is in History
+            st.subheader("Personas")
+            render_run(run, key="generated", passages=passages_for(run))
+            for index, record in enumerate(run.records):
+                render_edits(record, key=f"generated_{index}")
+                render_editor(run, index, key="generated")
+            render_chat(run, key="generated")
         st.page_link("pages/history.py", label="All runs are in History", icon=":material/history:")

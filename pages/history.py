@@ -11,8 +11,9 @@ from pages.ui.chat import render_chat
 from pages.ui.edit import render_editor, render_edits
 from pages.ui.errors import show_error
 from pages.ui.quotes import passages_for
-from pages.ui.resources import current_engine, store
-from pages.ui.uploads import uploaded_reading
+from pages.ui.resources import store
+from pages.ui.resume import follow_resume, resume_button
+from pages.ui.study import choose_study, current_study
 from persona import api
 from persona.core.errors import PersonaError
 from persona.core.records import UNTITLED_STUDY
@@ -41,11 +42,14 @@ with left:
     )
 with right:
     names = [s.name for s in studies]
+    current = current_study()
+    shown = [None, *names] if current is None or current in names else [None, current, *names]
     study_filter = st.selectbox(
         "Study",
-        [None, *names],
+        shown,
+        index=shown.index(current),  # the current study; "All studies" is one click away
         format_func=lambda name: "All studies" if name is None else (name or UNTITLED_STUDY),
-        key="history_study",
+        key=f"history_study_{current}",  # a new current study shows its runs
     )
 statuses = st.pills(  # the whole width, so every status chip shows in full
     "Status",
@@ -68,6 +72,11 @@ if not summaries:
         st.info("No runs yet.")
     elif query:
         st.info(f"No runs match “{escape_markdown(query)}”.")
+    elif study_filter and len(statuses) == len(STATUS_LABELS):
+        st.info(
+            f"No runs in “{escape_markdown(study_filter)}” yet: generate personas on it, or "
+            "choose All studies."
+        )
     else:
         st.info("No runs match these filters." if filtered else "No runs yet.")
     st.stop()
@@ -150,6 +159,8 @@ with act_rename, st.popover("Rename a study…", icon=":material/edit:"):
     new = st.text_input("New name", key="history_rename_to")
     if st.button("Rename", key="history_rename", disabled=not new.strip() or old is None):
         renamed = store().rename_study(old or "", new)
+        if old and old == current:  # the current study goes on under its new name
+            choose_study(" ".join(new.split()))
         st.session_state.history_done = f"Renamed the study ({renamed} run(s))."
         st.rerun()
 with act_delete:
@@ -201,19 +212,5 @@ render_chat(run, key=f"history_{run.id}")
 
 if api.can_resume(run, store()):
     with st.expander("Resume this run", icon=":material/replay:", expanded=True):
-        st.write(
-            "The findings of the parts read before it stopped are saved. Upload the same files "
-            "again to make only the calls that are missing."
-        )
-        again = uploaded_reading(key="resume", label="The run's files", help="Same content.")
-        clicked = st.button("Resume", key="history_resume", type="primary", disabled=not again)
-        if clicked and again is not None:
-            try:
-                with current_engine() as engine, st.status("Resuming…", expanded=True) as box:
-                    job = api.resume(run.id, again.reading, engine=engine, store=store())
-                    for event in job:
-                        if not event.text:
-                            box.update(label=event.message)
-                st.rerun()
-            except PersonaError as exc:
-                show_error(exc)
+        resume_button(run, key="history")
+follow_resume()

@@ -13,8 +13,8 @@ from pages.ui.resources import (
     settings,
     store,
 )
+from pages.ui.study_files import SAMPLE_BUTTON, use_sample
 from pages.ui.text import safe
-from pages.ui.uploads import SAMPLE_BUTTON, sample_key
 from persona.core.engine_settings import ON_THIS_MACHINE
 from persona.core.errors import PersonaError
 from persona.core.safe_text import escape_markdown
@@ -35,14 +35,17 @@ st.write(
     "optional Claude refinement on the Hybrid page."
 )
 
-if st.button(
-    SAMPLE_BUTTON,
-    key="home_sample",
-    type="primary",
-    icon=":material/science:",
-    help=f"Opens Generate with {SAMPLE_DESCRIPTION} shipped with Persona, ready to run.",
+if (
+    st.button(
+        SAMPLE_BUTTON,
+        key="home_sample",
+        type="primary",
+        icon=":material/science:",
+        help=f"Opens Generate with {SAMPLE_DESCRIPTION} shipped with Persona as the current "
+        "study, ready to run.",
+    )
+    and use_sample()
 ):
-    st.session_state[sample_key("generate")] = True
     st.switch_page("pages/generate.py")
 st.caption(f"New here? The sample study is {SAMPLE_DESCRIPTION}: see what Persona makes of it.")
 

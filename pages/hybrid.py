@@ -8,20 +8,21 @@ import streamlit as st
 from pages.ui.cards import render_downloads, render_persona
 from pages.ui.chat import render_chat
 from pages.ui.coverage import render_study
+from pages.ui.edit import track_changes
 from pages.ui.errors import show_error
 from pages.ui.pickers import installed_models, pick_model
+from pages.ui.quotes import passages_for
 from pages.ui.resources import current_engine, current_where, store
-from pages.ui.text import safe, safe_line
-from pages.ui.uploads import uploaded_reading
+from pages.ui.study import ask_for_study, current_study
+from pages.ui.study_files import MISSING_FILES, study_reading
+from pages.ui.text import safe_line
+from pages.ui.uploads import reading_summary
 from persona import api
 from persona.core.diff import (
     CHOOSABLE_FIELDS,
     NO_CHANGES,
-    changed_fields,
     field_changes,
     field_choices,
-    to_html,
-    word_diff,
 )
 from persona.core.documents import Document
 from persona.core.engine_settings import ON_THIS_MACHINE
@@ -29,7 +30,6 @@ from persona.core.errors import PersonaError
 from persona.core.naming import distinct_names
 from persona.core.records import Kept, Run, Version
 from persona.core.safe_text import escape_markdown
-from persona.core.schema import Persona
 from persona.generation.research import run_passages
 from persona.hybrid.cloud import (
     DEFAULT_MODELS,
@@ -71,10 +71,12 @@ def api_key() -> str | None:
 
 
 # --- step 1: data and options ------------------------------------------------
-upload = uploaded_reading(
-    key="hybrid", label="Research files", help="The same formats as the Generate page."
-)
-reading = upload.reading if upload else None
+study = current_study()
+reading = study_reading(study) if study else None
+if study is None:
+    ask_for_study()
+elif reading is not None:
+    st.caption(f"Drafts are made from “{safe_line(study)}”: {reading_summary(reading)}.")
 models = installed_models(retry_key="retry_hybrid")
 
 st.subheader("Options")
@@ -145,18 +147,18 @@ can_draft = bool(reading and reading.ok_count and local_model)
 clicked = st.button(
     "Draft personas locally", type="primary", disabled=not can_draft, key="hy_draft"
 )
-if clicked and reading is not None and local_model:
+if clicked and study and local_model:
     st.session_state.hy_run = None
     try:
         with current_engine() as engine:
             job = api.generate(
-                reading,
+                None,  # the study's files, read with its saved choices (recorded with the run)
                 local_model,
                 count=count,
                 engine=engine,
                 store=store(),
                 frontier_model=frontier_model,
-                columns=upload.choices if upload else None,
+                study=study,
                 context=context,
             )
             st.session_state.hy_run = job.run.id
@@ -175,8 +177,9 @@ if st.session_state.get("hy_run"):
     except PersonaError as exc:
         show_error(exc)
 if run is None or not run.records:
-    st.caption("Upload files and draft personas to continue.")
+    st.caption("Choose a study and draft personas to continue.")
     st.stop()
+reading = api.run_reading(run, store=store())  # the run's files, whichever study is current
 
 with st.expander(
     f"Draft personas ({len(run.records)})", expanded=not any(r.refined for r in run.records)
@@ -190,9 +193,9 @@ with st.expander(
             )
 render_study(run, key="hybrid")
 st.caption("Downloads use the version you keep of each persona (the drafts until you choose).")
-render_downloads(run, key="hybrid", passages=reading.passages if reading else None)
+render_downloads(run, key="hybrid", passages=passages_for(run))
 with st.expander("Talk to a persona", icon=":material/forum:"):
-    render_chat(run, key="hybrid", reading=reading)
+    render_chat(run, key="hybrid")
 
 # --- step 3: consent preview -----------------------------------------------------
 
@@ -368,10 +371,7 @@ def review_and_send(run: Run, documents: list[Document]) -> Run:
 
 st.subheader("2 · Review what would be sent")
 if reading is None:
-    st.warning(
-        "Upload the same files again to review and send: redaction learns names from them and "
-        "Claude's quotes are checked against them."
-    )
+    st.warning(MISSING_FILES)  # redaction learns names from them; Claude's quotes are checked
 else:
     run = review_and_send(run, reading.documents)
 
@@ -398,15 +398,6 @@ if spend is not None:
             escape_markdown(run.message or "The refinement was stopped before it finished."),
             icon=":material/warning:",
         )
-
-
-def track_changes(draft: Persona, refined: Persona) -> None:
-    changed = changed_fields(draft, refined)
-    if not changed:
-        st.info(NO_CHANGES, icon=":material/check:")
-    for change in changed:
-        st.markdown(f"**{safe_line(change.label)}** · {safe(change.status)}")
-        st.markdown(to_html(word_diff(change.before, change.after)), unsafe_allow_html=True)
 
 
 for index, record in enumerate(run.records):
@@ -437,7 +428,7 @@ for index, record in enumerate(run.records):
         )
     changes, table, side = st.tabs(["Track changes", "Field table", "Side by side"])
     with changes:
-        track_changes(record.draft, record.refined)
+        track_changes(field_changes(record.draft, record.refined), nothing=NO_CHANGES)
     with table:
         st.dataframe(
             pd.DataFrame(

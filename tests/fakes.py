@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -11,10 +12,12 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from persona import api
 from persona.core.documents import Passage
-from persona.core.errors import PromptTruncated
+from persona.core.errors import OllamaUnreachable, PersonaError, PromptTruncated
 from persona.core.tokens import estimate_tokens
 from persona.engines.base import Capabilities, ChatOptions, EngineKind, ModelInfo, Usage
+from persona.history.store import Store
 
 PASSAGES = [
     Passage(
@@ -384,3 +387,30 @@ def _kind(messages: Sequence[Mapping[str, str]], schema: Mapping[str, Any]) -> s
     if "personas" in schema.get("properties", {}):
         return "personas"
     return "merge" if "Task: merge the findings" in messages[1]["content"] else "findings"
+
+
+def interrupted_run(study: str, model: str, store: Store | None = None) -> str:
+    """A run of ``study`` that failed after its findings were saved: the model went away
+    before writing the personas. What History and Generate offer to resume; returns its ID."""
+    gone = {"on": False}
+
+    def fail(prompt: str) -> Exception | None:
+        gone["on"] = gone["on"] or bool(re.search(r"Write \d+ personas? ", prompt))
+        return OllamaUnreachable("http://127.0.0.1:9") if gone["on"] else None
+
+    store = store or Store()
+    job = api.generate(
+        None,
+        model,
+        count=2,
+        engine=ScriptedEngine(context_length=2048, fail=fail),  # the study in several parts
+        store=store,
+        study=study,
+        max_repairs=0,
+        chunk_retries=0,
+    )
+    with contextlib.suppress(PersonaError):  # the model "went away": the run failed
+        job.wait()
+    run = store.get(job.run.id)
+    assert run.status == "failed" and api.can_resume(run, store), run.message
+    return run.id

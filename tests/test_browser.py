@@ -315,9 +315,9 @@ def test_generate_download_and_find_in_history(
 
     full_page_screenshot(page, screenshots / "generate-page.png")
 
-    # a new session (reload) finds the run in History
+    # a new session (reload) keeps the study (the address names it) and finds the run in History
     page.reload()
-    page.get_by_text("Upload at least one file").wait_for()
+    page.get_by_text("What was read").wait_for()
     wait_idle(page)
     go(page, "History", "Runs are saved on this machine")
     table = page.get_by_test_id("stDataFrame").first

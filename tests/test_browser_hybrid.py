@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +14,7 @@ from tests.browser import (
     ROOT,
     Service,
     full_page_screenshot,
+    go,
     open_app,
     start_fake_anthropic,
     start_fake_ollama,
@@ -52,10 +54,12 @@ def services(tmp_path_factory) -> Iterator[tuple[str, Service]]:
 def test_draft_consent_refine_diff_accept(services, browser, screenshots):
     url, claude = services
     warm_up(browser, url)
-    page = open_app(browser, url, "/hybrid", ready_text="Hybrid: local draft")
-    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
-        [str(p) for p in SAMPLES]
-    )
+    page = open_app(browser, url, "/generate", ready_text="Upload at least one file")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([str(p) for p in SAMPLES])
+    expect(page.get_by_text("4 of 4 files read")).to_be_visible()
+    page.get_by_role("button", name=re.compile(r"^Create the study")).click()
+    expect(page.get_by_text("Created the study")).to_be_visible()
+    go(page, "Hybrid", "local draft, Claude polish")  # the study's files: no upload here
     expect(page.get_by_text("4 of 4 files read")).to_be_visible()
     key_field = page.get_by_label("Anthropic API key", exact=True).and_(
         page.locator("input[type='password']")

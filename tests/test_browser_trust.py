@@ -240,7 +240,7 @@ def test_a_whole_session_asks_only_the_dashboard(
     assert_no_traceback(page)
 
     go(page, "Hybrid", "local draft, Claude polish")  # the title: "Hybrid" is in the nav too
-    upload(page, [files[name] for name in chosen] + SAMPLES)
+    expect(page.get_by_text("Drafts are made from")).to_be_visible()  # the study: no upload
     page.get_by_role("button", name="Draft personas locally").click()
     expect(page.get_by_text("I agree to send").first).to_be_visible(timeout=60_000)
     wait_idle(page)

@@ -1,5 +1,6 @@
-"""Real browser: a Qualtrics .xlsx with the column preview, quotes in context, and History
-grouped by study with status filters and bulk delete."""
+"""Real browser: a Qualtrics .xlsx with the column preview, quotes in context, History
+grouped by study with status filters and bulk delete, and a study uploaded once that every
+page uses: searched, a hit read in context, an interrupted run resumed in one click."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
+from persona import api
 from persona.core.records import PersonaRecord, Run
 from persona.core.schema import Claim, Evidence, Persona
 from persona.history.store import Store, history_path
@@ -18,16 +21,19 @@ from tests.browser import (
     ROOT,
     dashboard_on_fake_ollama,
     full_page_screenshot,
+    go,
     open_app,
     wait_idle,
     warm_browser,
 )
+from tests.fakes import interrupted_run
 from tests.survey_files import QUALTRICS_RESPONSES, qualtrics_xlsx
 from tests.test_browser import select
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=20_000)
 
+INTERVIEWS = sorted((ROOT / "samples" / "interviews").iterdir())
 NEVER_QUOTED = [
     *(r[0] for r in QUALTRICS_RESPONSES),  # respondent IDs
     *(r[3] for r in QUALTRICS_RESPONSES),  # Likert answers
@@ -202,10 +208,9 @@ def test_a_chat_answers_quotes_open_in_their_context(
     services: tuple[str, Path], browser: BrowserContext
 ) -> None:
     url, data_dir = services
-    interviews = sorted((ROOT / "samples" / "interviews").iterdir())
     page = open_app(browser, url, "/generate", ready_text="Upload at least one file")
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([str(p) for p in interviews])
-    expect(page.get_by_text(f"{len(interviews)} of {len(interviews)} files read")).to_be_visible()
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([str(p) for p in INTERVIEWS])
+    expect(page.get_by_text(f"{len(INTERVIEWS)} of {len(INTERVIEWS)} files read")).to_be_visible()
     wait_idle(page)
     page.get_by_role("button", name="Generate personas").click()
     expect(page.locator("[class*='st-key-card_generated_']").first).to_be_visible(timeout=60_000)
@@ -233,3 +238,88 @@ def test_a_chat_answers_quotes_open_in_their_context(
     labels = dialog.get_by_text(re.compile(r"^line \d+ · ")).all()
     assert len(labels) >= 2, "the turns around the quote are shown too"
     assert not re.search(r"Traceback|\w+Error:", dialog.inner_text())
+
+
+# --- a study is a place on this machine ------------------------------------------------------
+
+STUDY = "Grocery study"
+MODEL = "llama3.2:3b"  # one the fake Ollama lists, so the dashboard can resume with it
+
+
+def no_error(page: Page) -> None:
+    assert not re.search(r"Traceback|\w+Error:", page.locator("body").inner_text())
+
+
+def picked_study(page: Page) -> str:
+    return page.get_by_role("combobox", name="Current study", exact=True).input_value()
+
+
+def test_a_study_uploaded_once_serves_every_page(
+    services: tuple[str, Path], browser: BrowserContext
+) -> None:
+    url, data_dir = services
+    store = Store(history_path(data_dir))
+
+    # --- create the study by uploading on Generate, and generate in it -------------
+    page = open_app(browser, url, "/generate", ready_text="Research files for a new study")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([str(p) for p in INTERVIEWS])
+    expect(page.get_by_text(f"{len(INTERVIEWS)} of {len(INTERVIEWS)} files read")).to_be_visible()
+    page.get_by_label("Study", exact=True).fill(STUDY)
+    page.get_by_label("Study", exact=True).press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Generate personas").click()
+    expect(page.locator("[class*='st-key-card_generated_']").first).to_be_visible(timeout=60_000)
+    wait_idle(page)
+    assert picked_study(page) == STUDY
+    assert parse_qs(urlparse(page.url).query)["study"] == [STUDY]
+    kept = api.study(STUDY, store=store)
+    assert sorted(f.name for f in kept.files) == sorted(p.name for p in INTERVIEWS)
+    assert all(f.path.is_file() and f.path.is_relative_to(data_dir) for f in kept.files)
+    [made] = store.list(study=STUDY)
+
+    # --- History and Compare work on it without uploading again -------------------
+    go(page, "History", "Runs are saved on this machine")
+    expect(page.get_by_text(f"{STUDY} · 1 run", exact=True)).to_be_visible()
+    expect(page.get_by_role("combobox", name="Study", exact=True)).to_have_value(STUDY)
+    go(page, "Compare", "Compare models")
+    expect(page.get_by_text(f"Comparing on “{STUDY}”")).to_be_visible()
+    assert page.get_by_test_id("stFileUploaderDropzoneInput").count() == 0
+    go(page, "Generate", "Generate personas")
+    expect(page.get_by_text(f"{len(INTERVIEWS)} of {len(INTERVIEWS)} files read")).to_be_visible()
+    expect(page.get_by_role("button", name="Generate personas")).to_be_enabled()
+    assert picked_study(page) == STUDY
+
+    # --- a reload keeps the study (the address carries it) ---------------------------
+    page.reload()
+    page.get_by_text("Generate personas").first.wait_for()
+    wait_idle(page)
+    assert picked_study(page) == STUDY
+
+    # --- search its transcripts, open a hit in context -----------------------------
+    go(page, "Study", "copies kept in Persona")
+    search = page.get_by_role("textbox", name=f"Search “{STUDY}”", exact=True)
+    search.fill("substitution*")
+    search.press("Enter")
+    wait_idle(page)
+    hits = api.search_study(STUDY, "substitution*", store=store)
+    assert hits
+    expect(page.get_by_text(re.compile(r"^\d+ passages? found"))).to_be_visible()
+    first = page.get_by_role("button", name="Read in context").first
+    first.click()
+    dialog = page.get_by_role("dialog").filter(has_text="Passage in context")
+    expect(dialog).to_contain_text(f"{hits[0].file} · {hits[0].locator}")
+    highlighted = dialog.locator("span[class*='stMarkdownColoredBackground']")
+    expect(highlighted.first).to_be_visible()
+    no_error(page)
+    page.keyboard.press("Escape")
+
+    # --- resume an interrupted run with one click from History ---------------------
+    stopped = interrupted_run(STUDY, MODEL, store)
+    go(page, "History", "Runs are saved on this machine")
+    expect(page.get_by_text(f"{STUDY} · 2 runs", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Resume this run").click()
+    expect(page.get_by_text("The run was resumed")).to_be_visible(timeout=60_000)
+    done = store.get(stopped)
+    assert done.status in ("complete", "partial") and done.records
+    assert store.get(made.id).status in ("complete", "partial")
+    no_error(page)

@@ -43,6 +43,7 @@ def test_two_models_run_saved_and_laid_side_by_side(
             reading,
             GenerationRequest(model=MODELS[0], count=2, seed=3),
             store,
+            study="Commute interviews",
         )
         events = list(comparison.events())
     assert [e.message.split(": ")[0] for e in events if e.stage == "plan"] == list(MODELS)
@@ -50,6 +51,7 @@ def test_two_models_run_saved_and_laid_side_by_side(
     assert [c.body["model"] for c in fake_ollama.log("/api/chat")] == list(MODELS)
     saved = {s.model for s in store.list()}
     assert saved == set(MODELS)
+    assert {s.study for s in store.list()} == {"Commute interviews"}  # not named after files
     rows = side_by_side(comparison.entries)
     table = {row[""]: row for row in rows}
     assert list(rows[0]) == ["", *MODELS]

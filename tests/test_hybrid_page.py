@@ -10,6 +10,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from pages.ui.study import CURRENT
+from pages.ui.study_files import MISSING_FILES
+from persona import api
 from persona.history.store import Store, history_path
 from tests.fake_anthropic import FakeAnthropic
 from tests.fake_ollama import FakeOllama
@@ -18,6 +21,7 @@ from tests.test_pages import shown
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((ROOT / "samples" / "interviews").iterdir())
 KEY = "sk-ant-page-test-0000"
+STUDY = "Grocery interviews"
 TIMEOUT_S = 30
 
 
@@ -60,7 +64,9 @@ def open_hybrid() -> AppTest:
 
 
 def drafted(at: AppTest, *, key: str | None = KEY) -> AppTest:
-    at.file_uploader[0].set_value([(p.name, p.read_bytes(), "text/plain") for p in SAMPLES])
+    """Drafts made on the current study, whose files were uploaded once (on another page)."""
+    api.add_to_study(STUDY, [(p.name, p.read_bytes()) for p in SAMPLES])
+    at.session_state[CURRENT] = STUDY
     ok(at.run())
     if key:
         ok(at.text_input(key="hy_key").input(key).run())
@@ -156,13 +162,12 @@ def test_a_second_send_adds_to_the_spend_shown(claude, environment, monkeypatch)
     assert f"Claude: Spent ${total['cost_usd']:.4f}" in history and "over 2 sends" in history
 
 
-def test_other_files_are_refused_with_the_reason(claude):
+def test_drafts_whose_files_left_the_study_are_not_sent(claude):
     at = drafted(open_hybrid())
-    at.file_uploader[0].set_value([(SAMPLES[0].name, SAMPLES[0].read_bytes(), "text/plain")])
+    assert [b for b in at.button if b.label.startswith("Send")]
+    api.remove_from_study(STUDY, [SAMPLES[1].name])
     ok(at.run())
-    errors = shown(texts(at.error))  # file names are escaped in the Markdown
-    assert "not the files the drafts were made from" in errors
-    assert SAMPLES[1].name in errors and SAMPLES[2].name in errors
+    assert MISSING_FILES in texts(at.warning)
     assert not [b for b in at.button if b.label.startswith("Send")]
     assert claude.count(None) == 0
 

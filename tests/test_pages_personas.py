@@ -10,6 +10,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from pages.ui.study import CURRENT
+from persona import api
 from persona.core.coverage import speakers
 from persona.core.diff import NO_CHANGES
 from persona.core.records import PersonaRecord, Run
@@ -92,7 +94,7 @@ def chat_choices(at: AppTest) -> list[str]:
 
 def test_generate_shows_two_personas_named_alike(data_dir: Path) -> None:
     run = seed(data_dir, NURSE, DRIVER)
-    at = open_page("generate", current_run=run.id)
+    at = open_page("generate", current_run=run.id, **{CURRENT: run.study})
     assert list(overlap_matrix(at).index) == ["Anna Berg", "Anna Berg (2)"]
     assert f"### {escape_markdown('Anna Berg (2)')}" in texts(at.markdown)
     assert chat_choices(at) == ["Anna Berg", "Anna Berg (2)"]  # Talk to a persona is offered
@@ -130,7 +132,7 @@ def test_compare_shows_two_personas_named_alike(data_dir: Path) -> None:
 
 def test_an_unusable_persona_is_not_offered_for_chat_nor_given_a_share(data_dir: Path) -> None:
     run = seed(data_dir, NURSE, BROKEN)
-    at = open_page("generate", current_run=run.id)
+    at = open_page("generate", current_run=run.id, **{CURRENT: run.study})
     assert chat_choices(at) == ["Anna Berg"]
     captions = texts(at.caption)
     assert any(
@@ -174,7 +176,7 @@ def test_warnings_show_one_line_per_kind_with_the_details_apart(data_dir: Path) 
         "P05-parent.md is marked unusable: its name is a file name.",
     ] * 3
     run = seed(data_dir, NURSE, status="partial", message=join_warnings(wall))
-    at = open_page("generate", current_run=run.id)
+    at = open_page("generate", current_run=run.id, **{CURRENT: run.study})
     [warning] = [w for w in texts(at.warning) if "ages trimmed" in w]
     lines = ["6 over-long ages trimmed", "3 personas marked unusable"]
     assert warning == "\n".join(f"- {escape_markdown(line)}" for line in lines)
@@ -207,6 +209,9 @@ def test_generate_tries_the_sample_study_in_one_click(data_dir: Path) -> None:
     ok(generate.click().run())
     [summary] = Store(history_path(data_dir)).list()
     assert summary.study == SAMPLE_STUDY and summary.persona_count
+    ok(at.switch_page("pages/compare.py").run())  # every page works on it, nothing uploaded
+    shown = escape_markdown(SAMPLE_STUDY)
+    assert any(shown in c and "3 of 3 files read" in c for c in texts(at.caption))
 
 
 def test_home_opens_generate_with_the_sample_study(data_dir: Path) -> None:
@@ -215,4 +220,7 @@ def test_home_opens_generate_with_the_sample_study(data_dir: Path) -> None:
     [button] = [b for b in at.button if b.label == SAMPLE_BUTTON]
     ok(button.click().run())
     assert "What was read" in texts(at.subheader)
-    assert any(SAMPLE_STUDY in i for i in texts(at.info))
+    assert at.session_state[CURRENT] == SAMPLE_STUDY  # the sample is the current study
+    assert [f.name for f in api.study(SAMPLE_STUDY, store=Store(history_path(data_dir))).files] == [
+        n for n, _ in sample_files()
+    ]

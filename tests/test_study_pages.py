@@ -11,6 +11,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from pages.ui.study import CURRENT
+from persona import api
 from persona.core.safe_text import escape_markdown
 from persona.generation.chat import DECLINE, SEARCHED
 from persona.history.store import Store, history_path
@@ -167,10 +169,15 @@ def test_a_question_in_english_on_a_german_study_is_searched_in_german(
     assert escape_markdown(f"{SEARCHED}: “{translated}”") in captions
 
 
-def test_history_asks_for_the_files_and_checks_their_fingerprints(ollama: FakeOllama) -> None:
+def test_history_chats_from_the_study_and_asks_for_files_it_lost(
+    ollama: FakeOllama, data_dir: Path
+) -> None:
     generated(open_page("generate"))
+    assert open_page("history").chat_input, "the run's files are in its study: no upload"
+    [summary] = Store(history_path(data_dir)).list()
+    api.remove_from_study(summary.study, [INTERVIEWS[0].name])
     at = open_page("history")
-    assert any("upload the research files of this run again" in str(i.value) for i in at.info)
+    assert any("not in its study any more" in str(i.value) for i in at.info)
     changed = [(INTERVIEWS[0].name, b"Maria: something else entirely.\n", "text/plain")]
     uploader = next(u for u in at.file_uploader if "research files of this run" in u.label)
     no_exception(uploader.set_value(changed).run())
@@ -183,9 +190,12 @@ def test_history_asks_for_the_files_and_checks_their_fingerprints(ollama: FakeOl
 def test_compare_runs_two_models_and_shows_them_side_by_side(
     ollama: FakeOllama, data_dir: Path
 ) -> None:
+    api.add_to_study("Commute", [(p.name, p.read_bytes()) for p in INTERVIEWS])
     at = open_page("compare")
     assert "Compare models" in [t.value for t in at.title]
-    no_exception(at.file_uploader[0].set_value(files(INTERVIEWS)).run())
+    assert not at.file_uploader  # no study chosen: nothing to compare, and no uploads here
+    at.session_state[CURRENT] = "Commute"
+    no_exception(at.run())
     no_exception(at.multiselect[0].set_value(["llama3.2:3b", "mistral:7b"]).run())
     at = click(at, "Compare")
     table = at.dataframe[-1].value
@@ -193,5 +203,7 @@ def test_compare_runs_two_models_and_shows_them_side_by_side(
     assert {"Coverage", "Distinctness", "Time", "Tokens", "Persona 1"} <= set(table.index)
     weak = table.loc["Weak-support citations"]
     assert all(cell.endswith("quotes cited with weak support") for cell in weak)
-    assert {s.model for s in Store(history_path(data_dir)).list()} == {"llama3.2:3b", "mistral:7b"}
+    saved = Store(history_path(data_dir)).list()
+    assert {s.model for s in saved} == {"llama3.2:3b", "mistral:7b"}
+    assert {s.study for s in saved} == {"Commute"}  # the runs land in the current study
     assert "The personas next to each other" in [s.value for s in at.subheader]

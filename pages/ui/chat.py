@@ -8,6 +8,7 @@ from pages.ui.errors import show_error
 from pages.ui.quotes import CONTEXT_PASSAGES, context_button
 from pages.ui.resources import current_engine, current_where, store
 from pages.ui.uploads import read_uploads
+from persona import api
 from persona.core.conversation import ChatTurn, Quote
 from persona.core.documents import Passage
 from persona.core.errors import InputError, PersonaError
@@ -55,14 +56,24 @@ def render_answer(turn: ChatTurn, *, run_id: str, key: str) -> None:
 
 
 def _passages(run: Run, reading: Reading | None, key: str) -> list[Passage] | None:
-    """The run's passages, or None after asking for the files (checked by fingerprint)."""
+    """The run's passages (from ``reading``, the copy History kept, or the run's study), or
+    None after asking for the files (checked by fingerprint)."""
     try:
-        return run_passages(run, reading)
+        passages = api.study_passages(run, reading, store=store())
     except InputError as exc:
-        if reading is not None:
-            st.error(escape_markdown(str(exc)), icon=":material/fingerprint:")
-            return None
-        st.info(escape_markdown(str(exc)), icon=":material/upload_file:")
+        st.error(escape_markdown(str(exc)), icon=":material/fingerprint:")
+        return None
+    if passages is not None:
+        return passages
+    names = ", ".join(f.name for f in run.files) or "the run's files"
+    st.info(
+        escape_markdown(
+            f"To talk to these personas, Persona needs the research files of this run "
+            f"({names}): they are not in its study any more. Upload them here (nothing is "
+            "kept), or add them to the study again."
+        ),
+        icon=":material/upload_file:",
+    )
     files = st.file_uploader(
         "The research files of this run",
         accept_multiple_files=True,

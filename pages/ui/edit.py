@@ -10,12 +10,10 @@ wording can still be edited, and the form asks for the run's files to cite new p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import streamlit as st
 
 from pages.ui.errors import show_error
-from pages.ui.quotes import READING_KEYS
 from pages.ui.resources import store
 from pages.ui.text import safe, safe_line
 from pages.ui.uploads import read_uploads
@@ -29,7 +27,6 @@ from persona.core.verdicts import persona_status
 from persona.generation.edit import SECTION_NAMES, ClaimEdit, PersonaEdit, claim_keys
 from persona.generation.references import MAX_CITED
 from persona.history.export import SECTION_TITLES
-from persona.ingest import Reading
 from persona.ingest.columns import choices_from_options
 
 SAVED = "edit_saved_{}"
@@ -37,10 +34,13 @@ SAVED = "edit_saved_{}"
 FIRST_WORDS = 8
 
 
-def track_changes(changes: Sequence[FieldChange]) -> None:
-    """Each changed field or statement with its words struck out or added (text escaped)."""
+def track_changes(changes: Sequence[FieldChange], *, nothing: str = "") -> None:
+    """Each changed field or statement with its words struck out or added (text escaped);
+    ``nothing`` is said when nothing changed (else a plain "No changes.")."""
     shown = [c for c in changes if c.status != "unchanged"]
-    if not shown:
+    if not shown and nothing:
+        st.info(nothing, icon=":material/check:")
+    elif not shown:
         st.caption("No changes.")
     for change in shown:
         st.markdown(f"**{safe_line(change.label)}** · {safe(change.status)}")
@@ -78,41 +78,28 @@ def _quote_label(key: str, evidence: Evidence) -> str:
     return " · ".join(part for part in (key, where, _words(evidence.quote)) if part)
 
 
-def _session_reading(run: Run) -> Reading | None:
-    """A reading of this session (Generate, Hybrid) that holds every file of ``run``."""
-    wanted = {f.sha256 for f in run.files}
-    for name in READING_KEYS:
-        cached: Any = st.session_state.get(name)
-        if cached and wanted and wanted <= {d.sha256 for d in cached[1].documents}:
-            reading: Reading = cached[1]
-            return reading
-    return None
-
-
 def _study_passages(run: Run, key: str) -> list[Passage] | None:
     """The study's passages, or None after saying how to get them (uploading the files)."""
-    reading = _session_reading(run)
-    if reading is None and run.research_text:
-        return api.study_passages(run)
-    if reading is None:
-        names = ", ".join(f.name for f in run.files) or "its files"
-        st.info(
-            "To cite passages, Persona needs this study's text: upload the run's files again "
-            f"({safe(names)}); they are checked against their fingerprints and not saved. "
-            "Wording and removing quotes work without them.",
-            icon=":material/upload_file:",
-        )
-        files = st.file_uploader(
-            "The run's files", accept_multiple_files=True, key=f"edit_files_{key}"
-        )
-        if not files:
-            return None
-        reading = read_uploads(
-            files,
-            key=f"edit_{key}",
-            choices=choices_from_options(run.options),
-            interviewers=run.options.get("interviewers"),
-        )
+    passages = api.study_passages(run, store=store())  # the run's study, or its kept copy
+    if passages is not None:
+        return passages
+    names = ", ".join(f.name for f in run.files) or "its files"
+    st.info(
+        "To cite passages, Persona needs this study's text, and the run's files are not in "
+        f"its study any more: upload them again ({safe(names)}); they are checked against "
+        "their fingerprints and not saved. "
+        "Wording and removing quotes work without them.",
+        icon=":material/upload_file:",
+    )
+    files = st.file_uploader("The run's files", accept_multiple_files=True, key=f"edit_files_{key}")
+    if not files:
+        return None
+    reading = read_uploads(
+        files,
+        key=f"edit_{key}",
+        choices=choices_from_options(run.options),
+        interviewers=run.options.get("interviewers"),
+    )
     try:
         return api.study_passages(run, reading)
     except InputError as exc:

@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
-from streamlit.navigation.page import Page
 
 from pages.ui.errors import show_error
 from persona.core.crashlog import log_unexpected
 from persona.core.errors import PersonaError
 
 
-def run_guarded(page: Page) -> None:
-    """Run ``page``; a PersonaError is a normal message, anything else a short apology.
+def run_guarded(part: Callable[[], object], where: str) -> None:
+    """Run ``part`` (a page, or what every page shows); a PersonaError is a normal message,
+    anything else a short apology.
 
     Streamlit's own control flow (``st.rerun``, ``st.stop``) is not an Exception and passes.
     """
     try:
-        page.run()
+        part()
     except PersonaError as exc:  # e.g. ConfigError: a setting Persona cannot use
         show_error(exc)
     except Exception as exc:
-        show_apology(exc, page.title)
+        show_apology(exc, where)
 
 
 def show_apology(exc: Exception, where: str) -> None:
     """Sorry, the error's type, where the details are, and the way back."""
-    logged = log_unexpected(exc, f"page {where}")
+    logged = log_unexpected(exc, where)
     details = (
         f"The details were written to `{logged}` on this machine (nothing was sent anywhere)."
         if logged
@@ -37,7 +39,7 @@ def show_apology(exc: Exception, where: str) -> None:
         icon=":material/sentiment_dissatisfied:",
     )
     left, right = st.columns(2)
-    if left.button("Try again", icon=":material/refresh:", key="guard_retry"):
+    if left.button("Try again", icon=":material/refresh:", key=f"guard_retry_{where}"):
         st.rerun()
     with right:
         st.page_link("pages/home.py", label="Back to Home", icon=":material/home:")

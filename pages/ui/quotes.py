@@ -1,7 +1,7 @@
 """A quote in its context: a dialog with the passage and what surrounds it, quote highlighted.
 
-The research text comes from this session's uploads (Generate or Hybrid), the copy kept
-with the run, or files the user uploads again in the dialog; otherwise the dialog says so.
+The research text comes from the run's study (its files are kept on this machine), the copy
+kept with the run, or files the user uploads again in the dialog; otherwise the dialog says so.
 """
 
 from __future__ import annotations
@@ -19,11 +19,8 @@ from persona.core.records import Run
 from persona.core.safe_text import escape_markdown
 from persona.core.schema import Evidence
 from persona.core.verdicts import cite
-from persona.generation.research import passages_from_copy
 from persona.ingest.columns import choices_from_options
 
-READING_KEYS = ("reading_generate", "reading_hybrid")
-"""Session-state keys where the upload pages keep what they read (see pages.ui.uploads)."""
 CONTEXT_PASSAGES = "context_passages_{}"
 """Session-state key (per run ID) of a run's passages re-uploaded for context or the chat."""
 
@@ -40,20 +37,12 @@ def context_button(evidence: Evidence, run_id: str, *, key: str) -> None:
 
 
 def passages_for(run: Run) -> list[Passage] | None:
-    """The research text of ``run``, if it is on hand: re-uploaded, uploaded, or kept."""
+    """The research text of ``run``, if it is on hand: re-uploaded here, kept with the run,
+    or in the run's study."""
     uploaded = st.session_state.get(CONTEXT_PASSAGES.format(run.id))
     if uploaded is not None:
         return list(uploaded)
-    wanted = {f.sha256 for f in run.files}
-    for key in READING_KEYS:
-        cached: Any = st.session_state.get(key)
-        if not cached:
-            continue
-        reading = cached[1]
-        documents = [d for d in reading.documents if d.sha256 in wanted]
-        if wanted and {d.sha256 for d in documents} == wanted:
-            return [p for d in documents for p in d.passages]
-    return passages_from_copy(run.research_text) if run.research_text else None
+    return api.study_passages(run, store=store())
 
 
 @st.dialog("Quote in context", width="large")

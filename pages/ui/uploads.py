@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -18,7 +17,6 @@ from persona import api
 from persona.core.settings import Settings
 from persona.ingest import Reading
 from persona.ingest.columns import TableChoice, choices_to_options
-from persona.ingest.sample import SAMPLE_DESCRIPTION, SAMPLE_STUDY
 
 
 def upload_limit_mb() -> float:
@@ -36,8 +34,6 @@ class Upload:
     """The interviewer chosen for each transcript, by file name ("" for nobody)."""
     transcribing: bool = False
     """A transcription of the uploaded recordings is running (the page waits for it)."""
-    sample: bool = False
-    """Whether this is the sample study shipped with Persona (:func:`offer_sample`)."""
 
 
 def read_uploads(
@@ -96,56 +92,15 @@ def render_reading(reading: Reading) -> None:
         for warning in report.warnings:
             st.warning(f"**{safe_line(report.name)}**: {safe(warning)}", icon=":material/info:")
     if reading.ok_count:
-        st.caption(
-            f"{reading.ok_count} of {len(reading.reports)} files read · "
-            f"{len(reading.passages):,} passages · ≈ {reading.total_tokens:,} tokens"
-        )
+        st.caption(reading_summary(reading))
 
 
-SAMPLE_BUTTON = "Try it with a sample study"
-
-
-def sample_key(key: str) -> str:
-    """The session flag that says the uploader ``key`` uses the sample study (set it on
-    another page, then switch to this one, to open the sample there)."""
-    return f"sample_{key}"
-
-
-def offer_sample(*, key: str, disabled: bool = False) -> bool:
-    """The "Try it with a sample study" button; True once it was clicked (the button is then
-    gone until "Stop using the sample")."""
-    if st.session_state.get(sample_key(key)):
-        return True
-    st.button(
-        SAMPLE_BUTTON,
-        key=f"{sample_key(key)}_button",
-        icon=":material/science:",
-        disabled=disabled,
-        help=f"Loads {SAMPLE_DESCRIPTION} shipped with Persona, to see what it makes before "
-        "you bring your own files.",
-        on_click=partial(st.session_state.__setitem__, sample_key(key), True),
+def reading_summary(reading: Reading) -> str:
+    """``3 of 3 files read · 120 passages · ≈ 5,100 tokens``."""
+    return (
+        f"{reading.ok_count} of {len(reading.reports)} files read · "
+        f"{len(reading.passages):,} passages · ≈ {reading.total_tokens:,} tokens"
     )
-    return False
-
-
-def _sample(key: str, disabled: bool) -> Upload:
-    """The sample study, read once per session, with a way back to your own files."""
-    reading = st.session_state.get(f"reading_{sample_key(key)}")
-    if not isinstance(reading, Reading):
-        reading = api.read_sample()
-        st.session_state[f"reading_{sample_key(key)}"] = reading
-    st.info(
-        f"**{SAMPLE_STUDY}**: {SAMPLE_DESCRIPTION}. Upload files above to use your own "
-        "research instead.",
-        icon=":material/science:",
-    )
-    if st.button(
-        "Stop using the sample", key=f"{sample_key(key)}_stop", type="tertiary", disabled=disabled
-    ):
-        st.session_state[sample_key(key)] = False
-        st.rerun()
-    render_reading(reading)
-    return Upload(reading, {}, {}, sample=True)
 
 
 def uploaded_reading(
@@ -155,12 +110,10 @@ def uploaded_reading(
     help: str,
     disabled: bool = False,
     recordings: bool = False,
-    sample: bool = False,
 ) -> Upload | None:
     """The file uploader, the column preview of its tables, and the report of what was read.
 
-    With ``recordings``, audio and video uploads are transcribed here and reviewed first; with
-    ``sample``, a page without uploads offers the sample study (:func:`offer_sample`)."""
+    With ``recordings``, audio and video uploads are transcribed here and reviewed first."""
     limit = upload_limit_mb()
     uploads = st.file_uploader(
         label,
@@ -177,8 +130,6 @@ def uploaded_reading(
             "for larger files."
         )
     if not uploads:
-        if sample and offer_sample(key=key, disabled=disabled):
-            return _sample(key, disabled)
         return None
     transcribing, transcripts = (
         recordings_step(uploads, key=key, disabled=disabled) if recordings else (False, "")
