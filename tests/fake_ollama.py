@@ -303,7 +303,8 @@ class SchemaBrain:
     def __call__(self, request: BrainRequest) -> str:
         lines = data_lines(request.user_text)
         text = request.user_text
-        written = text.count("); ") + text.count("Personas already") + text.count("are kept:")
+        already = re.search(r"Personas already written[^\n]*", text)
+        written = (already[0].count("); ") + 1 if already else 0) + text.count("are kept:")
         if written and lines:  # asked for a different person: start from other data
             shift = written * max(1, len(lines) // 3)
             lines = lines[shift % len(lines) :] + lines[: shift % len(lines)]
