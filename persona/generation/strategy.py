@@ -39,10 +39,13 @@ class Strategy:
     """Most personas asked for in one call; None: as many as the context leaves room for."""
     claims: int = MAX_CLAIMS
     """Most claims per section (goals, pain points, behaviours, motivations)."""
+    by_parts: bool = False
+    """Each persona written part by part from one group of participants
+    (:mod:`persona.generation.parts`) when the study fits one call."""
 
 
 FULL = Strategy()
-SMALL = Strategy(per_call=1, claims=2)
+SMALL = Strategy(per_call=1, claims=2, by_parts=True)
 
 
 def strategy_for(model: ModelInfo) -> Strategy:
