@@ -137,7 +137,8 @@ def test_a_claim_call_offers_only_its_groups_ids() -> None:
         item = schema["properties"][key]["items"]
         assert len(item["properties"]["passages"]["items"]["enum"]) == 1
         assert set(item["properties"]["passages"]["items"]["enum"]) <= group
-        assert item["properties"]["passages"]["maxItems"] == schema["properties"][key]["maxItems"] == 1
+        assert item["properties"]["passages"]["maxItems"] == 1
+        assert schema["properties"][key]["maxItems"] == 1
         assert list(item["properties"]) == ["passages", "text"], "the ID before the sentence"
 
 
@@ -150,7 +151,8 @@ def test_a_misbehaving_small_model_is_told_why_and_never_presented_as_usable() -
     unknown = section("behaviours", ("P77", "Spends less than 80 euros on food"))
     replies = [identity("Maria Gonzalez"), identity("Maria Gonzalez"), unrelated, unrelated]
     replies += [repeated, repeated]
-    replies += [unknown, unknown] + [section("motivations", (shown[3], "Enjoys hiking in the mountains"))] * 2
+    replies += [unknown, unknown]
+    replies += [section("motivations", (shown[3], "Enjoys hiking in the mountains"))] * 2
     engine = QueuedEngine(replies, parameters=TINY, schema_enum=False)
     generation = Generation(engine, PASSAGES, request(count=1))
     list(generation.events())
