@@ -140,6 +140,7 @@ def test_a_claim_call_offers_only_its_groups_ids() -> None:
         assert item["properties"]["passages"]["maxItems"] == 1
         assert schema["properties"][key]["maxItems"] == 1
         assert list(item["properties"]) == ["passages", "text"], "the ID before the sentence"
+        assert item["properties"]["text"]["minLength"] >= 12, "never 'n/a' nor a lone name"
 
 
 def test_a_misbehaving_small_model_is_told_why_and_never_presented_as_usable() -> None:
@@ -149,7 +150,12 @@ def test_a_misbehaving_small_model_is_told_why_and_never_presented_as_usable() -
     unrelated = section("goals", (shown[0], "Enjoys hiking in the mountains"))
     repeated = section("pain_points", (shown[1], "Enjoys hiking in the mountains"))
     unknown = section("behaviours", ("P77", "Spends less than 80 euros on food"))
-    replies = [identity("Maria Gonzalez"), identity("Maria Gonzalez"), unrelated, unrelated]
+    replies = [
+        identity("Maria Gonzalez", "Maria"),
+        identity("Maria Gonzalez"),
+        unrelated,
+        unrelated,
+    ]
     replies += [repeated, repeated]
     replies += [unknown, unknown]
     replies += [section("motivations", (shown[3], "Enjoys hiking in the mountains"))] * 2
@@ -162,6 +168,7 @@ def test_a_misbehaving_small_model_is_told_why_and_never_presented_as_usable() -
     assert "no quote in your data that supports them" in reasons
     told = json.dumps([c["messages"][-1]["content"] for c in engine.calls])
     assert "'Maria Gonzalez' is not one of: Alex Morgan" in told
+    assert "never empty, the name or a participant's name" in told, "the role 'Maria'"
     assert f"shares no word with {shown[0]}" in told and "repeats another claim" in told
     assert "cites none of the passages shown" in told
     assert generation.result.dropped_ids >= 1, "P77 is dropped and counted"

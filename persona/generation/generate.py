@@ -897,7 +897,7 @@ class Generation:
             answer, problems = read_object(text, Identity)
             if answer is not None:
                 identity = answer  # the latest readable one: a repair fixes what it told
-                problems = identity_problems(answer, offered)
+                problems = identity_problems(answer, offered, self.names)
                 if not problems:
                     break
             self.result.raw_answers.append(text)

@@ -66,6 +66,8 @@ INVENTED_NAMES: tuple[str, ...] = (
 PART_CLAIMS = 1
 """Claims per section: one, from its own passage (a second one from the same call repeats the
 first; one more call per section costs as much as the section)."""
+CLAIM_CHARS = 20
+"""The shortest claim the schema allows: a sentence of 3 words or more, never "n/a"."""
 OFFERED = 6
 """Names offered per persona."""
 CLAIM_PASSAGE_WORDS = 6
@@ -167,15 +169,22 @@ def identity_schema(names: Sequence[str], ids: Sequence[str], *, enum: bool) -> 
     return schema
 
 
-def identity_problems(identity: Any, names: Sequence[str]) -> list[str]:
+def identity_problems(
+    identity: Any, names: Sequence[str], participants: Iterable[str] = ()
+) -> list[str]:
     """What is wrong with an identity answer by the persona rules: a name not among those
-    offered, a role or bio empty or only repeating the name or each other."""
+    offered, a role or bio empty or only repeating the name or each other, a role holding a
+    participant's name."""
     problems = []
     if names and identity.name not in names:
         problems.append(f"the name '{identity.name}' is not one of: {', '.join(names)}")
     name, role, bio = (_key(identity.name), _key(identity.role), _key(identity.bio))
-    if not role or role == name:
-        problems.append("the role must be an occupation, never empty nor the name")
+    real = {w for who in participants for w in _key(who).split() if len(w) > 1}
+    if not role or role == name or set(role.split()) & real:
+        problems.append(
+            "the role must be an occupation (such as nurse), never empty, the name or a "
+            "participant's name"
+        )
     if not bio or bio in {name, role}:
         problems.append("the bio must be 2-3 sentences, never empty nor the name or role")
     return problems
@@ -188,6 +197,7 @@ def claims_schema(section: str, ids: Sequence[str], claims: int, *, enum: bool) 
     item["properties"] = {key: item["properties"][key] for key in ("passages", "text")}
     cited = item["properties"]["passages"]
     cited.update(maxItems=1, description="The ID of the passage this sentence says.")
+    item["properties"]["text"]["minLength"] = CLAIM_CHARS
     item["required"] = ["passages", "text"]
     return {
         "type": "object",
