@@ -231,6 +231,8 @@ def make_plan(
         result = replace(result, chunks=chunks, merge_calls=merges, merge_rounds=rounds)
     else:
         result = plan(passages, **kwargs)
+    if strategy.by_parts and request.per_call is None and result.mode == "single":
+        result = replace(result, parts=1 + len(CLAIM_SECTIONS))
     if speed is not None:
         seconds = estimate_seconds(result, speed, request)
         result = replace(result, estimated_seconds=seconds, estimate_measured=speed.measured)
@@ -239,7 +241,7 @@ def make_plan(
 
 def estimate_seconds(plan_: Plan, speed: ModelSpeed, request: GenerationRequest) -> float:
     """How long ``plan_`` should take on this machine, from the model's measured rates."""
-    persona_out = plan_.persona_calls * plan_.per_call * EXPECTED_PERSONA_TOKENS
+    persona_out = plan_.persona_calls // plan_.parts * plan_.per_call * EXPECTED_PERSONA_TOKENS
     persona_in = plan_.persona_calls * 600
     if plan_.mode == "single":
         return speed.seconds_for(plan_.corpus_tokens + persona_in, persona_out)
@@ -835,7 +837,7 @@ class Generation:
         (:mod:`persona.generation.parts`); each persona is handed over the moment it is kept,
         and those kept stay kept whatever a later call does."""
         groups = participant_groups(chunk, self.request.count)
-        self._plan_changed(len(groups) * (len(CLAIM_SECTIONS) + 1) - self._total)
+        self._plan_changed((len(groups) - self.request.count) * self.plan.parts)
         personas = _Personas()
         for number, group in enumerate(groups):
             try:
@@ -941,7 +943,7 @@ class Generation:
                     self.plan.answer_tokens,
                     f"{label}: {prompts.SECTION_NAMES[section]}"
                     + (f" (repair {attempt})" if attempt else ""),
-                    seed=self._seed(number * 10 + attempt),
+                    seed=self._seed(number),
                 )
                 answer = read_items(text, CitedClaim, section)
                 written_claims = answer.items[:claims]
