@@ -15,6 +15,8 @@ from persona.core.schema import CLAIM_SECTIONS
 from persona.generation.generate import Generation, GenerationRequest
 from persona.generation.parts import (
     INVENTED_NAMES,
+    Identity,
+    identity_problems,
     offered_names,
     participant_groups,
     section_passages,
@@ -75,6 +77,16 @@ def test_the_names_offered_are_never_a_participants_nor_one_used(names: list[str
     taken = {w.casefold() for n in [*names, *used] for w in n.split()}
     assert all(not {w.casefold() for w in n.split()} & taken for n in offered)
     assert all(n in INVENTED_NAMES for n in offered)
+
+
+@pytest.mark.parametrize("role", ["Maria", "Mateo Alvarez", "P05-parent.md", "", "Alex Morgan"])
+def test_a_role_that_is_a_name_or_a_file_name_is_told_back(role: str) -> None:
+    answer = Identity.model_validate(json.loads(identity("Alex Morgan", role)))
+    problems = identity_problems(answer, ["Alex Morgan"], ["Maria Gonzalez"])
+    assert problems and "the role must be an occupation" in problems[0]
+    assert (
+        identity_problems(answer.model_copy(update={"role": "Night nurse"}), ["Alex Morgan"]) == []
+    )
 
 
 def test_the_names_offered_leave_out_participants_and_vary_by_start() -> None:
@@ -168,7 +180,7 @@ def test_a_misbehaving_small_model_is_told_why_and_never_presented_as_usable() -
     assert "no quote in your data that supports them" in reasons
     told = json.dumps([c["messages"][-1]["content"] for c in engine.calls])
     assert "'Maria Gonzalez' is not one of: Alex Morgan" in told
-    assert "never empty, the name or a participant's name" in told, "the role 'Maria'"
+    assert "never empty, a name or a file name" in told, "the role 'Maria'"
     assert f"shares no word with {shown[0]}" in told and "repeats another claim" in told
     assert "cites none of the passages shown" in told
     assert generation.result.dropped_ids >= 1, "P77 is dropped and counted"

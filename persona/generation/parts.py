@@ -23,6 +23,7 @@ Nothing the model types is trusted: the assembled persona goes through the same
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -82,6 +83,9 @@ Identity = create_model(  # the fields of a draft persona that are not claims
         for name in IDENTITY_FIELDS
     },  # type: ignore[call-overload]
 )
+
+
+_FILE = re.compile(r"\S+\.[A-Za-z][A-Za-z0-9]{0,4}\b")
 
 
 def _words(text: str) -> set[str]:
@@ -179,11 +183,10 @@ def identity_problems(
     if names and identity.name not in names:
         problems.append(f"the name '{identity.name}' is not one of: {', '.join(names)}")
     name, role, bio = (_key(identity.name), _key(identity.role), _key(identity.bio))
-    real = {w for who in participants for w in _key(who).split() if len(w) > 1}
-    if not role or role == name or set(role.split()) & real:
+    real = {w for who in [*participants, *INVENTED_NAMES] for w in _key(who).split() if len(w) > 1}
+    if not role or role == name or set(role.split()) & real or _FILE.search(identity.role):
         problems.append(
-            "the role must be an occupation (such as nurse), never empty, the name or a "
-            "participant's name"
+            "the role must be an occupation (such as nurse), never empty, a name or a file name"
         )
     if not bio or bio in {name, role}:
         problems.append("the bio must be 2-3 sentences, never empty nor the name or role")

@@ -53,8 +53,8 @@ call to call (a count, a limit, the data) belongs here: it goes after :func:`stu
 PERSONA_RULES = (
     "Rules for personas:\n"
     "* An invented first and last name, never a participant's{names} nor a file name. A role "
-    "(an occupation, never a name) and a bio, never empty; no placeholders (string, N/A, TBD, "
-    "example, ...).\n"
+    "(an occupation, never a name or a file name) and a bio, never empty; no placeholders "
+    "(string, N/A, TBD, example, ...).\n"
     "* Each goal, pain point, behaviour and motivation: one sentence of 3 words or more, never "
     "only a number or an ID, unlike the name, role and every other claim (never the same claim "
     "twice, even reworded), citing the IDs of 1 to 3 passages that say it (different passages "
