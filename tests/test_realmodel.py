@@ -111,6 +111,7 @@ def check_calls(calls: list[LoggedRequest], reading: Reading, request: Generatio
     """Every call carried the settings, the whole data and the passage IDs; nothing was cut."""
     assert calls, "the model was never called"
     citable = [p.id for p in reading.passages if p.citable]
+    prompts = []
     for call in calls:
         assert call.status == 200
         assert not call.truncated, "a prompt was longer than its num_ctx"
@@ -118,13 +119,26 @@ def check_calls(calls: list[LoggedRequest], reading: Reading, request: Generatio
         assert options["temperature"] == request.temperature
         assert SEED <= options["seed"] < SEED + request.count, "one seed per persona call"
         assert 0 < options["num_ctx"] <= CONTEXT_CAP and options["num_predict"] > 0
-        claim = call.body["format"]["$defs"]["CitedClaim"]["properties"]["passages"]
-        assert claim["items"]["enum"] == citable
         messages = call.body["messages"]
         assert messages[0]["role"] == "system" and messages[1]["role"] == "user"
-        prompt = messages[1]["content"]
-        for passage in reading.passages:
-            assert format_line(passage) in prompt, f"lost {passage.cite()}"
+        prompts.append(messages[1]["content"])
+        offered = [
+            node["enum"]
+            for node in _nodes(call.body["format"])
+            if isinstance(node.get("enum"), list) and node["enum"][0] in citable
+        ]
+        assert offered and all(set(ids) <= set(citable) for ids in offered)
+    for passage in reading.passages:  # each call its part, every passage in some call
+        assert any(format_line(passage) in prompt for prompt in prompts), f"lost {passage.cite()}"
+
+
+def _nodes(schema: object) -> list[dict]:
+    """Every object in a JSON schema."""
+    if isinstance(schema, dict):
+        return [schema, *(n for value in schema.values() for n in _nodes(value))]
+    if isinstance(schema, list):
+        return [n for value in schema for n in _nodes(value)]
+    return []
 
 
 def check_evidence(personas: list[Persona], reading: Reading) -> None:

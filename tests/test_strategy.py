@@ -1,5 +1,7 @@
 """A small model gets smaller tasks: one persona per call, fewer claims, every limit told to it;
-what it finishes is kept, whatever the next call does."""
+what it finishes is kept, whatever the next call does. (Where the study fits one call, it
+writes each persona part by part: tests/test_parts.py; the whole-persona calls here are what
+it writes from findings, or when the user chose how many personas each call writes.)"""
 
 from __future__ import annotations
 
@@ -46,11 +48,12 @@ def test_shaped_limits_every_claim_section_and_nothing_else() -> None:
 
 
 def test_a_small_model_writes_one_persona_per_call_told_every_limit() -> None:
+    assert Generation(QueuedEngine(parameters=TINY), PASSAGES, request()).plan.per_call == 1
     engine = QueuedEngine([personas_json(ANA), personas_json(BEN)], parameters=TINY)
-    generation = Generation(engine, PASSAGES, request())
+    generation = Generation(engine, PASSAGES, request(per_call=1))
     list(generation.events())
     assert [p.name for p in generation.result.personas] == ["Ana Ruiz", "Ben Okoro"]
-    assert generation.plan.per_call == 1 and len(engine.calls) == 2
+    assert len(engine.calls) == 2
     for call in engine.calls:
         schema = call["schema"]
         assert schema["properties"]["personas"]["maxItems"] == 1
@@ -79,7 +82,7 @@ def test_the_personas_finished_before_a_loop_are_kept() -> None:
     # Call 2 loops on every try (its repairs too); calls 1 and 3 finish their persona.
     replies = [personas_json(ANA), looping(), looping(), looping(), personas_json(BEN)]
     engine = QueuedEngine(replies, parameters=TINY)
-    generation = Generation(engine, PASSAGES, request(count=3, max_repairs=2))
+    generation = Generation(engine, PASSAGES, request(count=3, max_repairs=2, per_call=1))
     list(generation.events())
     assert [p.name for p in generation.result.personas] == ["Ana Ruiz", "Ben Okoro"]
     assert engine.closed == 3, "each looping answer was stopped early"
@@ -101,7 +104,7 @@ def misbehaving() -> dict:
 
 def test_a_misbehaving_small_model_is_told_why_and_never_presented_as_usable() -> None:
     engine = QueuedEngine([personas_json(misbehaving())] * 3, parameters=TINY)
-    generation = Generation(engine, PASSAGES, request(count=1, max_repairs=2))
+    generation = Generation(engine, PASSAGES, request(count=1, max_repairs=2, per_call=1))
     list(generation.events())
     (persona,) = generation.result.personas
     reasons = " ".join(persona.unusable)

@@ -30,15 +30,29 @@ from persona.core.documents import Passage, with_passage_ids
 from persona.core.engine_settings import MAX_PARALLEL
 from persona.core.errors import GenerationError, InputError, PersonaError, PromptTruncated
 from persona.core.progress import Progress
-from persona.core.schema import Persona
+from persona.core.schema import CLAIM_SECTIONS, Persona
 from persona.core.tokens import Calibration, estimate_tokens
 from persona.engines.base import ChatMessage, ChatOptions, Engine, Usage
 from persona.generation import prompts
-from persona.generation.answers import read_items
+from persona.generation.answers import read_items, read_object
 from persona.generation.concurrent import Step, drain, run_steps
 from persona.generation.degenerate import degeneracy
 from persona.generation.distinct import clashes
 from persona.generation.groups import share_out
+from persona.generation.parts import (
+    OFFERED,
+    PART_CLAIMS,
+    Identity,
+    assembled,
+    claim_problems,
+    claims_schema,
+    identity_problems,
+    identity_schema,
+    offered_names,
+    participant_groups,
+    section_passages,
+    with_context,
+)
 from persona.generation.planner import (
     SAFETY,
     Plan,
@@ -52,6 +66,7 @@ from persona.generation.planner import (
 from persona.generation.references import (
     DRAFT_SCHEMA,
     FINDINGS_SCHEMA,
+    CitedClaim,
     DraftPersona,
     Finding,
     participant_names,
@@ -216,6 +231,8 @@ def make_plan(
         result = replace(result, chunks=chunks, merge_calls=merges, merge_rounds=rounds)
     else:
         result = plan(passages, **kwargs)
+    if strategy.by_parts and request.per_call is None and result.mode == "single":
+        result = replace(result, parts=1 + len(CLAIM_SECTIONS))
     if speed is not None:
         seconds = estimate_seconds(result, speed, request)
         result = replace(result, estimated_seconds=seconds, estimate_measured=speed.measured)
@@ -224,7 +241,7 @@ def make_plan(
 
 def estimate_seconds(plan_: Plan, speed: ModelSpeed, request: GenerationRequest) -> float:
     """How long ``plan_`` should take on this machine, from the model's measured rates."""
-    persona_out = plan_.persona_calls * plan_.per_call * EXPECTED_PERSONA_TOKENS
+    persona_out = plan_.persona_calls // plan_.parts * plan_.per_call * EXPECTED_PERSONA_TOKENS
     persona_in = plan_.persona_calls * 600
     if plan_.mode == "single":
         return speed.seconds_for(plan_.corpus_tokens + persona_in, persona_out)
@@ -284,6 +301,9 @@ class Generation:
         self.by_id = {p.id: p for p in self.passages}
         self.request = request
         self.strategy: Strategy = strategy_for(engine.describe(request.model))
+        self.by_parts = self.strategy.by_parts and request.per_call is None
+        """Personas written part by part (:mod:`persona.generation.parts`), unless the user
+        chose how many personas each call writes."""
         self.saved = list(saved)
         covered = [pid for chunk in self.saved for pid in chunk.passages]
         self.plan = plan or make_plan(
@@ -375,7 +395,9 @@ class Generation:
         yield Progress("plan", plan_.describe(), fraction=0.0, eta=plan_.estimated_seconds)
         try:
             names = prompts.names_clause(self.names)
-            if plan_.mode == "single":
+            if plan_.mode == "single" and self.by_parts:
+                personas = yield from self._write_by_parts(plan_.chunks[0], names)
+            elif plan_.mode == "single":
                 citable = [p.id for p in plan_.chunks[0] if p.citable]
                 personas = yield from self._write_personas(
                     lambda _call, count, written: prompts.personas_prompt(
@@ -710,6 +732,12 @@ class Generation:
                 yield from self._persona_round(
                     prompt_for, allowed_for, [(call, want)], personas, calls, again=0
                 )
+        return (yield from self._hand_over(personas))
+
+    def _hand_over(self, personas: _Personas) -> Generator[Progress, None, list[Persona]]:
+        """The personas kept, then as many unusable ones as are missing (reported); an error
+        when there is none at all."""
+        count = self.request.count
         kept = personas.kept
         if not kept and not personas.unusable:
             if personas.errors:
@@ -801,6 +829,159 @@ class Generation:
 
         yield from run_steps(steps, self.request.parallel, self._cancel, kept_in_order)
         return lost
+
+    def _write_by_parts(
+        self, chunk: Sequence[Passage], names: str
+    ) -> Generator[Progress, None, list[Persona]]:
+        """A small model's personas, one group of participants each, part by part
+        (:mod:`persona.generation.parts`); each persona is handed over the moment it is kept,
+        and those kept stay kept whatever a later call does."""
+        groups = participant_groups(chunk, self.request.count)
+        self._plan_changed((len(groups) - self.request.count) * self.plan.parts)
+        personas = _Personas()
+        for number, group in enumerate(groups):
+            try:
+                persona = yield from self._persona_by_parts(
+                    group, with_context(group, chunk), personas, names, number
+                )
+            except GenerationError as exc:
+                personas.errors.append(exc)
+                failure = f"Persona {number + 1} of {len(groups)} failed: {exc}"
+                self.result.warnings.append(failure)
+                yield self._progress("warning", failure)
+                continue
+            if persona.unusable:
+                personas.unusable.append(persona)
+            else:
+                personas.kept.append(persona)
+                yield self._persona_ready(persona, len(personas.kept))
+        return (yield from self._hand_over(personas))
+
+    def _persona_by_parts(
+        self,
+        group: Sequence[Passage],
+        shown: Sequence[Passage],
+        personas: _Personas,
+        names: str,
+        number: int,
+    ) -> Generator[Progress, None, Persona]:
+        """One persona from ``group`` (its citable passages; ``shown`` with their context): an
+        identity call, then one call per claim section (each repaired once when it breaks a
+        rule); checked like any other persona."""
+        earlier = [*personas.kept, *personas.unusable]
+        offered = offered_names(self.names, [p.name for p in earlier], start=number * OFFERED)
+        ids = [p.id for p in group]
+        enum = self.engine.capabilities.schema_enum
+        written = [f"{p.name} ({p.role})" for p in earlier]
+        label = f"Writing persona {number + 1} of {self.request.count}"
+        claims, language = PART_CLAIMS, self.request.language
+        prompt = prompts.identity_prompt(
+            shown,
+            offered,
+            self.request.context,
+            written,
+            names=names,
+            claims=claims,
+            language=language,
+        )
+        identity: Any = None
+        problems: list[str] = []
+        messages = _opening(prompt)
+        for attempt in range(min(self.request.max_repairs, 1) + 1):
+            text, cut = yield from self._call(
+                messages,
+                identity_schema(offered, ids, enum=enum),
+                self.plan.answer_tokens,
+                f"{label}: name and role" + (f" (repair {attempt})" if attempt else ""),
+                seed=self._seed(number),
+            )
+            self._step_done()
+            answer, problems = read_object(text, Identity)
+            if answer is not None:
+                identity = answer  # the latest readable one: a repair fixes what it told
+                problems = identity_problems(answer, offered, self.names)
+                if not problems:
+                    break
+            self.result.raw_answers.append(text)
+            messages = [
+                *_opening(prompt),
+                {
+                    "role": "user",
+                    "content": prompts.repair_message(
+                        "\n".join(f"- {p}" for p in ([cut] if cut else []) + problems),
+                        0,
+                        [],
+                        "persona",
+                    ),
+                },
+            ]
+        if identity is None:
+            raise GenerationError(
+                "The model did not give a valid name and role: " + "; ".join(problems[:3]),
+                raw=self.result.raw_answers[-1] if self.result.raw_answers else "",
+            )
+        persona_label = f"{identity.name} ({identity.role})"
+        sections: dict[str, list[CitedClaim]] = {}
+        said: list[str] = []
+        for section, cited in zip(CLAIM_SECTIONS, section_passages(group), strict=True):
+            by_id = {p.id: p for p in cited}
+            prompt = prompts.claims_prompt(
+                cited,
+                section,
+                persona_label,
+                self.request.context,
+                names=names,
+                claims=claims,
+                language=language,
+            )
+            messages = _opening(prompt)
+            best: tuple[int, list[CitedClaim]] | None = None
+            for attempt in range(min(self.request.max_repairs, 1) + 1):
+                text, cut = yield from self._call(
+                    messages,
+                    claims_schema(section, list(by_id), claims, enum=enum),
+                    self.plan.answer_tokens,
+                    f"{label}: {prompts.SECTION_NAMES[section]}"
+                    + (f" (repair {attempt})" if attempt else ""),
+                    seed=self._seed(number),
+                )
+                answer = read_items(text, CitedClaim, section)
+                written_claims = answer.items[:claims]
+                wrong = answer.problems + claim_problems(
+                    written_claims, by_id, said, [identity.name, identity.role]
+                )
+                if not written_claims:
+                    wrong.insert(0, f"write 1 to {claims} claims")
+                if cut:
+                    wrong.insert(0, cut)
+                if written_claims and (best is None or len(wrong) < best[0]):
+                    best = (len(wrong), written_claims)
+                if not wrong:
+                    break
+                self.result.raw_answers.append(text)
+                messages = [
+                    *_opening(prompt),
+                    {"role": "assistant", "content": text[:1500]},
+                    {
+                        "role": "user",
+                        "content": prompts.repair_message(
+                            "\n".join(f"- {p}" for p in wrong[:12]), 0, [], section
+                        ),
+                    },
+                ]
+            self._step_done()
+            if best is None:
+                raise GenerationError(
+                    f"The model wrote no {prompts.SECTION_NAMES[section]} for {persona_label}.",
+                    raw=text,
+                )
+            sections[section] = best[1]
+            said += [c.text for c in best[1]]
+        persona, found = resolve(assembled(identity, sections), self.by_id, ids)
+        with self._lock:
+            self.result.dropped_ids += found.unknown_ids
+        reasons = degeneracy(persona, self.names) + clashes(persona, personas.kept)
+        return persona.model_copy(update={"unusable": reasons})
 
     def _persona_ready(self, persona: Persona, number: int) -> Progress:
         return self._progress(

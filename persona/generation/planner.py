@@ -61,6 +61,9 @@ class Plan:
     count: int = 1
     per_call: int = 1
     """Personas asked for in one call."""
+    parts: int = 1
+    """Calls per persona call: more when a small model writes each persona part by part
+    (:mod:`persona.generation.parts`)."""
     findings_limit: int = 0
     """Most findings asked of one chunk."""
     finding_tokens: int = 0
@@ -84,7 +87,7 @@ class Plan:
 
     @property
     def persona_calls(self) -> int:
-        return -(-self.count // self.per_call)
+        return -(-self.count // self.per_call) * self.parts
 
     @property
     def findings_pool(self) -> int:

@@ -53,7 +53,8 @@ call to call (a count, a limit, the data) belongs here: it goes after :func:`stu
 PERSONA_RULES = (
     "Rules for personas:\n"
     "* An invented first and last name, never a participant's{names} nor a file name. A role "
-    "and a bio, never empty; no placeholders (string, N/A, TBD, example, ...).\n"
+    "(an occupation, never a name or a file name) and a bio, never empty; no placeholders "
+    "(string, N/A, TBD, example, ...).\n"
     "* Each goal, pain point, behaviour and motivation: one sentence of 3 words or more, never "
     "only a number or an ID, unlike the name, role and every other claim (never the same claim "
     "twice, even reworded), citing the IDs of 1 to 3 passages that say it (different passages "
@@ -63,7 +64,7 @@ PERSONA_RULES = (
     "of it (empty for all).\n"
     "* Lengths: a name is two or three words (at most 100 characters), an age like 34 or "
     "30-40 (at most 30), a role is an occupation (at most 150), a bio is 2-3 sentences (at "
-    "most 1500), a claim is one sentence (at most 300); {claims} claims per list.\n\n"
+    "most 1500), a claim is one sentence (at most 300); {claims} per list.\n\n"
 )
 
 FINDINGS_TASK = (
@@ -84,7 +85,7 @@ def persona_rules(names: str, claims: int = MAX_CLAIMS) -> str:
     claims per list: the same for every persona call of a run, so the calls share them after
     the study prefix. Their bullets are ``*``: in the same message, lines starting ``-`` are
     findings."""
-    return PERSONA_RULES.format(names=names, claims=claims)
+    return PERSONA_RULES.format(names=names, claims=plural(claims, "claim"))
 
 
 def _ask(count: int, source: str) -> str:
@@ -280,4 +281,57 @@ def repair_message(problems: str, missing: int, kept: Sequence[str], key: str) -
     return (
         f"Your answer could not be used:\n{problems}\n"
         "Answer again with the complete JSON, fixing these problems. JSON only."
+    )
+
+
+SECTION_NAMES = {
+    "goals": "goals",
+    "pain_points": "pain points",
+    "behaviours": "behaviours",
+    "motivations": "motivations",
+}
+
+
+def identity_prompt(
+    passages: Sequence[Passage],
+    offered: Sequence[str],
+    context: str,
+    written: Sequence[str] = (),
+    *,
+    names: str = "",
+    claims: int = MAX_CLAIMS,
+    language: str = "",
+) -> str:
+    """The first part of a persona a small model writes part by part: its name (one of
+    ``offered``), age, role, bio and representative quote, from one group's ``passages``."""
+    return (
+        study_prefix(context, language)
+        + persona_rules(names, claims)
+        + _others(written)
+        + "Task: one persona based on the participant(s) below, in parts. This part: name, "
+        f"age, role, bio and quote only. Choose the name from: {', '.join(offered)}.\n\n"
+        + format_data(passages)
+    )
+
+
+def claims_prompt(
+    passages: Sequence[Passage],
+    section: str,
+    persona: str,
+    context: str,
+    *,
+    names: str = "",
+    claims: int = MAX_CLAIMS,
+    language: str = "",
+) -> str:
+    """One claim section of a persona a small model writes part by part: up to ``claims``
+    claims from ``passages`` only, each citing the passage it says."""
+    what = SECTION_NAMES.get(section, section)
+    return (
+        study_prefix(context, language)
+        + persona_rules(names, claims)
+        + f"Task: the {what} of the persona {persona}, in parts. This part: up to "
+        f"{plural(claims, what.removesuffix('s'))}, each from a different passage below: first "
+        "its ID, then one sentence saying what that passage says, in the participant's own "
+        "words.\n\n" + format_data(passages)
     )

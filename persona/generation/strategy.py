@@ -12,9 +12,15 @@ Measured on SmolLM2-135M with the sample study (``bench/first_run.py``, seed 7, 
 conditions): asked for 3 personas in one call it completed 1 in 3 calls (the first answer and
 two repairs); one persona per call completed 3 in 3 calls, in about the same output tokens
 (1,208 against 1,351). A frequency penalty of 0.5 made it worse (6 to 9 repeated claims per
-persona against 0 to 3), so none is sent. None of its personas was usable under any lever
-tried: they carry a participant's name and claims their passages do not support, and are
-shown as unusable, with the reasons.
+persona against 0 to 3), so none is sent. None of its whole personas was usable under any
+lever tried: they carry a participant's name and claims their passages do not support.
+
+So where the study fits one call, a small model writes each persona part by part
+(:mod:`persona.generation.parts`, ``by_parts``): one group of participants per persona, a
+name chosen from invented names the schema offers, then one claim per section, each from one
+passage shown to it. Measured with ``bench/first_run.py`` (seed 7, under load): whole
+personas 0 of 3 usable on the sample study; part by part with a few passages per section 0 of
+3; with one passage per claim 1 of 3; see bench/README.md for the numbers that followed.
 """
 
 from __future__ import annotations
@@ -39,10 +45,13 @@ class Strategy:
     """Most personas asked for in one call; None: as many as the context leaves room for."""
     claims: int = MAX_CLAIMS
     """Most claims per section (goals, pain points, behaviours, motivations)."""
+    by_parts: bool = False
+    """Each persona written part by part from one group of participants
+    (:mod:`persona.generation.parts`) when the study fits one call."""
 
 
 FULL = Strategy()
-SMALL = Strategy(per_call=1, claims=2)
+SMALL = Strategy(per_call=1, claims=2, by_parts=True)
 
 
 def strategy_for(model: ModelInfo) -> Strategy:

@@ -1,0 +1,255 @@
+"""A small model writes a persona part by part, each part a task it can do.
+
+A tiny model (the built-in demo model, SmolLM2-135M) asked for a whole persona names it after
+the first participant, writes claims that share no word with the passages they cite, and
+cites one passage for everything. Persona does the structure instead:
+
+* every persona is written from one group of participants (:func:`participant_groups`);
+* its name, age, role, bio and representative quote come from one short call whose schema
+  offers the name from a list of invented names (:func:`offered_names`): none is or contains
+  a participant's name, none was used earlier in the run. The model chooses; the rule is
+  told by the schema (an ``enum``) and in the prompt;
+* each claim section comes from its own short call that shows only a few of the group's
+  passages (:func:`section_passages`, different ones per section) and may cite only them
+  (an ID ``enum``), the ID before the sentence, so the sentence is written from the passage
+  just cited, in the participant's words;
+* what each answer got wrong (:func:`claim_problems`: the rules :mod:`persona.generation.
+  degenerate` checks, told to the model in the persona rules) is told back once in a repair.
+
+Nothing the model types is trusted: the assembled persona goes through the same
+:func:`~persona.generation.references.resolve` and degeneracy checks as any other.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from pydantic import ConfigDict, create_model
+from rapidfuzz import fuzz
+
+from persona.core.documents import Passage
+from persona.core.schema import CLAIM_SECTIONS, llm_json_schema
+from persona.core.words import words
+from persona.generation.degenerate import MIN_CLAIM_WORDS, REPEATED
+from persona.generation.references import CitedClaim, DraftPersona, weak_support, with_ids
+
+INVENTED_NAMES: tuple[str, ...] = (
+    "Alex Morgan",
+    "Priya Raman",
+    "Jonas Weber",
+    "Amara Okafor",
+    "Lucas Ferreira",
+    "Mei Tanaka",
+    "Daniel Novak",
+    "Fatima Haddad",
+    "Oliver Brandt",
+    "Chloe Dubois",
+    "Samuel Mensah",
+    "Elena Petrova",
+    "Ravi Kapoor",
+    "Hannah Lindqvist",
+    "Mateo Alvarez",
+    "Grace Whitfield",
+    "Yusuf Demir",
+    "Ingrid Solberg",
+    "Noah Castillo",
+    "Aiko Mori",
+    "Benjamin Hart",
+    "Leila Farahani",
+    "Tomasz Kowal",
+    "Nadia Rahman",
+)
+"""Invented full names offered to a small model: varied in origin and gender."""
+
+PART_CLAIMS = 1
+"""Claims per section: one, from its own passage (a second one from the same call repeats the
+first; one more call per section costs as much as the section)."""
+CLAIM_CHARS = 20
+"""The shortest claim the schema allows: a sentence of 3 words or more, never "n/a"."""
+OFFERED = 6
+"""Names offered per persona."""
+CLAIM_PASSAGE_WORDS = 6
+"""A passage with fewer words ("Yes.", "Hmm, maybe") gives a claim nothing to say."""
+IDENTITY_FIELDS = ("name", "age", "role", "bio", "quote")
+
+Identity = create_model(  # the fields of a draft persona that are not claims
+    "Identity",
+    __config__=ConfigDict(extra="ignore"),
+    **{
+        name: (DraftPersona.model_fields[name].annotation, DraftPersona.model_fields[name])
+        for name in IDENTITY_FIELDS
+    },  # type: ignore[call-overload]
+)
+
+
+_FILE = re.compile(r"\S+\.[A-Za-z][A-Za-z0-9]{0,4}\b")
+
+
+def _words(text: str) -> set[str]:
+    return {w.casefold() for w in words(text)}
+
+
+def offered_names(
+    participants: Iterable[str], used: Iterable[str], *, start: int = 0, count: int = OFFERED
+) -> list[str]:
+    """Up to ``count`` of :data:`INVENTED_NAMES`, from ``start`` on (wrapping): none sharing a
+    word with a participant's name or with a name ``used`` before."""
+    taken: set[str] = set()
+    for name in [*participants, *used]:
+        taken |= _words(name)
+    pool = (
+        INVENTED_NAMES[start % len(INVENTED_NAMES) :]
+        + INVENTED_NAMES[: start % len(INVENTED_NAMES)]
+    )
+    return [name for name in pool if not _words(name) & taken][:count]
+
+
+def participant_groups(passages: Sequence[Passage], count: int) -> list[list[Passage]]:
+    """The citable ``passages`` in at most ``count`` non-empty groups, participant by
+    participant (each participant's passages in one group, participants dealt in turn), or,
+    with fewer participants than ``count``, in even runs of passages."""
+    citable = [p for p in passages if p.citable and p.id]
+    by_who: dict[str, list[Passage]] = {}
+    for passage in citable:
+        by_who.setdefault(passage.participant or passage.source, []).append(passage)
+    if len(by_who) >= count:
+        groups: list[list[Passage]] = [[] for _ in range(count)]
+        for n, said in enumerate(by_who.values()):
+            groups[n % count].extend(said)
+        return groups
+    per = -(-len(citable) // max(count, 1))
+    return [citable[i : i + per] for i in range(0, len(citable), per)] if citable else []
+
+
+def with_context(group: Sequence[Passage], passages: Sequence[Passage]) -> list[Passage]:
+    """The ``group``'s passages among ``passages`` with the context lines of their files (the
+    interviewer's questions, titles), in order: what the model reads to write the persona."""
+    ids = {p.id for p in group}
+    sources = {p.source for p in group}
+    return [p for p in passages if p.id in ids or (not p.citable and p.source in sources)]
+
+
+CUES: dict[str, tuple[str, ...]] = {
+    "goals": ("want", "wish", "need", "goal", "hope", "would love", "should"),
+    "pain_points": ("problem", "annoy", "hate", "late", "never", "can't", "wrong", "worst"),
+    "behaviours": ("usually", "always", "every", "often", "on my", "i use", "i check"),
+    "motivations": ("because", "so that", "love", "important", "matters", "enjoy"),
+}
+"""Words that make a passage the likelier source of a section's claim (English; elsewhere the
+passages are taken in order)."""
+
+
+def section_passages(group: Sequence[Passage]) -> list[list[Passage]]:
+    """For each claim section, the one passage of the group its claim is written from: one with
+    something to say (:data:`CLAIM_PASSAGE_WORDS`), preferring one with the section's
+    :data:`CUES`, a different one per section while there are enough."""
+    substantive = [p for p in group if len(words(p.text)) >= CLAIM_PASSAGE_WORDS] or list(group)
+    chosen: list[list[Passage]] = []
+    used: set[str] = set()
+    for section in CLAIM_SECTIONS:
+        fresh = [p for p in substantive if p.id not in used] or substantive
+        cued = [p for p in fresh if any(cue in p.text.casefold() for cue in CUES[section])]
+        passage = (cued or fresh)[0]
+        used.add(passage.id)
+        chosen.append([passage])
+    return chosen
+
+
+IDENTITY_ORDER = ("role", "age", "name", "bio", "quote")
+"""The order the identity is written in: the role before the name (a small model that has
+just written a name copies it into the next field)."""
+
+
+def identity_schema(names: Sequence[str], ids: Sequence[str], *, enum: bool) -> dict[str, Any]:
+    """The schema of the identity call: the name one of ``names``, the quote one of ``ids``."""
+    schema = with_ids(llm_json_schema(Identity), ids, enum=enum)
+    schema["properties"] = {key: schema["properties"][key] for key in IDENTITY_ORDER}
+    schema["required"] = list(IDENTITY_ORDER)
+    if enum and names:
+        schema["properties"]["name"]["enum"] = list(names)
+    return schema
+
+
+def identity_problems(
+    identity: Any, names: Sequence[str], participants: Iterable[str] = ()
+) -> list[str]:
+    """What is wrong with an identity answer by the persona rules: a name not among those
+    offered, a role or bio empty or only repeating the name or each other, a role holding a
+    participant's name."""
+    problems = []
+    if names and identity.name not in names:
+        problems.append(f"the name '{identity.name}' is not one of: {', '.join(names)}")
+    name, role, bio = (_key(identity.name), _key(identity.role), _key(identity.bio))
+    real = {w for who in [*participants, *INVENTED_NAMES] for w in _key(who).split() if len(w) > 1}
+    if not role or role == name or set(role.split()) & real or _FILE.search(identity.role):
+        problems.append(
+            "the role must be an occupation (such as nurse), never empty, a name or a file name"
+        )
+    if not bio or bio in {name, role}:
+        problems.append("the bio must be 2-3 sentences, never empty nor the name or role")
+    return problems
+
+
+def claims_schema(section: str, ids: Sequence[str], claims: int, *, enum: bool) -> dict[str, Any]:
+    """The schema of one section's call: ``{section: [{passages, text}]}``, 1 to ``claims``
+    claims, each citing one of ``ids`` (one ID per claim), the ID first."""
+    item = with_ids(llm_json_schema(CitedClaim), ids, enum=enum)
+    item["properties"] = {key: item["properties"][key] for key in ("passages", "text")}
+    cited = item["properties"]["passages"]
+    cited.update(maxItems=1, description="The ID of the passage this sentence says.")
+    item["properties"]["text"]["minLength"] = CLAIM_CHARS
+    item["required"] = ["passages", "text"]
+    return {
+        "type": "object",
+        "properties": {
+            section: {"type": "array", "items": item, "minItems": 1, "maxItems": claims}
+        },
+        "required": [section],
+    }
+
+
+def claim_problems(
+    claims: Sequence[CitedClaim],
+    shown: Mapping[str, Passage],
+    earlier: Sequence[str],
+    taken: Iterable[str] = (),
+) -> list[str]:
+    """What is wrong with one section's ``claims`` by the persona rules: a claim too short,
+    citing no passage ``shown``, sharing no word with the passage it cites, repeating another
+    claim (of this section or ``earlier`` ones) or one of the ``taken`` texts (name, role)."""
+    problems: list[str] = []
+    seen = [_key(text) for text in earlier]
+    banned = {_key(text) for text in taken} - {""}
+    for n, claim in enumerate(claims, start=1):
+        key = _key(claim.text)
+        cited = [shown[i.strip().upper()] for i in claim.passages if i.strip().upper() in shown]
+        label = f"claim {n} ('{claim.text[:60]}')"
+        if len(key.split()) < MIN_CLAIM_WORDS:
+            problems.append(f"{label} has fewer than {MIN_CLAIM_WORDS} words")
+        elif key in banned:
+            problems.append(f"{label} only repeats the name or the role")
+        if not cited:
+            problems.append(f"{label} cites none of the passages shown")
+        elif all(weak_support(claim.text, p.text) for p in cited):
+            problems.append(
+                f"{label} shares no word with {cited[0].id}: say what the passage says, in "
+                "the participant's words"
+            )
+        if any(fuzz.ratio(key, other) >= REPEATED for other in seen):
+            problems.append(f"{label} repeats another claim: every claim says something different")
+        seen.append(key)
+    return problems
+
+
+def _key(text: str) -> str:
+    return " ".join(w.casefold() for w in words(text))
+
+
+def assembled(identity: Any, sections: Mapping[str, Sequence[CitedClaim]]) -> DraftPersona:
+    """The draft persona of an identity answer and each section's claims."""
+    data = copy.deepcopy(identity.model_dump())
+    data.update({s: [c.model_dump() for c in sections.get(s, [])] for s in CLAIM_SECTIONS})
+    return DraftPersona.model_validate(data)

@@ -1,0 +1,209 @@
+"""A small model writes each persona part by part from one group of participants: Persona
+offers invented names and the passages a claim may cite; nothing the model types is trusted."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from persona.core.documents import Passage
+from persona.core.schema import CLAIM_SECTIONS
+from persona.generation.generate import Generation, GenerationRequest
+from persona.generation.parts import (
+    INVENTED_NAMES,
+    Identity,
+    identity_problems,
+    offered_names,
+    participant_groups,
+    section_passages,
+)
+from tests.fakes import PASSAGES, QueuedEngine
+
+TINY = 134_515_008
+"""SmolLM2-135M's parameter count, as its GGUF header and Ollama report it."""
+MARIA_IDS = {"P1", "P2", "P3"}
+TOM_IDS = {"P4", "P5", "P6"}
+
+
+def request(**kwargs: object) -> GenerationRequest:
+    return GenerationRequest(model="smollm2:135m", **{"count": 2, "seed": 7, **kwargs})  # type: ignore[arg-type]
+
+
+def identity(name: str, role: str = "Shift nurse", quote: str = "P1") -> str:
+    return json.dumps(
+        {
+            "name": name,
+            "age": "30-40",
+            "role": role,
+            "bio": "Works long shifts and shops for a family of four.",
+            "quote": {"passage": quote, "span": ""},
+        }
+    )
+
+
+def section(key: str, *claims: tuple[str, str]) -> str:
+    return json.dumps({key: [{"passages": [pid], "text": text} for pid, text in claims]})
+
+
+def sections_for(group_ids: set[str]) -> list[str]:
+    """Answers to a group's section calls that cite the passage each call shows, in words of
+    that passage (the first words, or the last when the passage was cited before)."""
+    group = [p for p in PASSAGES if p.id in group_ids]
+    replies, cited = [], set()
+    for key, (passage,) in zip(CLAIM_SECTIONS, section_passages(group), strict=True):
+        said = passage.text.split(":", 1)[1].split()
+        words = said[-5:] if passage.id in cited else said[:5]
+        cited.add(passage.id)
+        replies.append(section(key, (passage.id, " ".join(words))))
+    return replies
+
+
+MARIA_SECTIONS = sections_for(MARIA_IDS)
+TOM_SECTIONS = sections_for(TOM_IDS)
+
+
+def schemas(engine: QueuedEngine, key: str) -> list[dict[str, Any]]:
+    return [c["schema"] for c in engine.calls if key in c["schema"]["properties"]]
+
+
+@given(st.lists(st.sampled_from([*INVENTED_NAMES, "Alex", "Priya Raman", "Mei", "Sofia"])))
+def test_the_names_offered_are_never_a_participants_nor_one_used(names: list[str]) -> None:
+    used = ["Jonas Weber"]
+    offered = offered_names(names, used)
+    taken = {w.casefold() for n in [*names, *used] for w in n.split()}
+    assert all(not {w.casefold() for w in n.split()} & taken for n in offered)
+    assert all(n in INVENTED_NAMES for n in offered)
+
+
+@pytest.mark.parametrize("role", ["Maria", "Mateo Alvarez", "P05-parent.md", "", "Alex Morgan"])
+def test_a_role_that_is_a_name_or_a_file_name_is_told_back(role: str) -> None:
+    answer = Identity.model_validate(json.loads(identity("Alex Morgan", role)))
+    problems = identity_problems(answer, ["Alex Morgan"], ["Maria Gonzalez"])
+    assert problems and "the role must be an occupation" in problems[0]
+    assert (
+        identity_problems(answer.model_copy(update={"role": "Night nurse"}), ["Alex Morgan"]) == []
+    )
+
+
+def test_the_names_offered_leave_out_participants_and_vary_by_start() -> None:
+    offered = offered_names(["Alex", "Priya"], [])
+    assert offered and "Alex Morgan" not in offered and "Priya Raman" not in offered
+    assert offered_names([], [], start=6)[0] != offered_names([], [])[0]
+
+
+def test_groups_keep_each_participants_passages_together() -> None:
+    groups = participant_groups(PASSAGES, 2)
+    assert [{p.id for p in g} for g in groups] == [MARIA_IDS, TOM_IDS]
+    one = participant_groups(PASSAGES[:3], 2)  # one participant, two personas: runs of passages
+    assert len(one) == 2 and sum(len(g) for g in one) == 3
+
+
+def test_each_section_is_written_from_its_own_substantive_passage() -> None:
+    texts = ["Yes.", "I ride the early bus to work daily", "I ride the evening bus home daily"]
+    texts += ["The worst part is that the bus is late", "I want a seat on the bus home"]
+    group = [Passage("a.md", f"line {n}", t, f"P{n}", "A") for n, t in enumerate(texts)]
+    shown = section_passages(group)
+    assert [len(s) for s in shown] == [1] * len(CLAIM_SECTIONS)
+    ids = [s[0].id for s in shown]
+    assert ids[:2] == ["P4", "P3"], "the goal from a wish, the pain point from a complaint"
+    assert len(set(ids)) == 4 and "P0" not in ids, "never the passage with nothing to say"
+
+
+def test_a_small_model_writes_each_persona_from_one_group_with_offered_names() -> None:
+    replies = [identity("Alex Morgan"), *MARIA_SECTIONS]
+    replies += [identity("Daniel Novak", "Warehouse worker", "P6"), *TOM_SECTIONS]
+    engine = QueuedEngine(replies, parameters=TINY)
+    generation = Generation(engine, PASSAGES, request())
+    list(generation.events())
+    personas = generation.result.personas
+    assert [p.name for p in personas] == ["Alex Morgan", "Daniel Novak"]
+    assert all(not p.unusable for p in personas), [p.unusable for p in personas]
+    assert personas[0].participants == ["Maria"] and personas[1].participants == ["Tom"]
+    assert len(engine.calls) == 10
+    names = [s["properties"]["name"]["enum"] for s in schemas(engine, "name")]
+    assert all("Maria" not in " ".join(n) and "Tom" not in " ".join(n) for n in names)
+    assert "Alex Morgan" not in names[1], "a name used earlier in the run is not offered again"
+    for call in engine.calls:
+        assert call["messages"][0]["content"] == engine.calls[0]["messages"][0]["content"]
+        asked = call["messages"][1]["content"]
+        assert "1 claim per list" in asked and "participants are: Maria, Tom" in asked
+
+
+def test_a_claim_call_offers_only_its_groups_ids() -> None:
+    replies = [identity("Alex Morgan"), *MARIA_SECTIONS]
+    replies += [identity("Daniel Novak", "Warehouse worker", "P6"), *TOM_SECTIONS]
+    engine = QueuedEngine(replies, parameters=TINY)
+    list(Generation(engine, PASSAGES, request()).events())
+    calls = [c["schema"] for c in engine.calls]
+    for schema, group in [(calls[0], MARIA_IDS), (calls[5], TOM_IDS)]:
+        assert set(schema["$defs"]["QuoteRef"]["properties"]["passage"]["enum"]) == group
+    for schema, group in [
+        *((s, MARIA_IDS) for s in calls[1:5]),
+        *((s, TOM_IDS) for s in calls[6:]),
+    ]:
+        (key,) = schema["properties"]
+        item = schema["properties"][key]["items"]
+        assert len(item["properties"]["passages"]["items"]["enum"]) == 1
+        assert set(item["properties"]["passages"]["items"]["enum"]) <= group
+        assert item["properties"]["passages"]["maxItems"] == 1
+        assert schema["properties"][key]["maxItems"] == 1
+        assert list(item["properties"]) == ["passages", "text"], "the ID before the sentence"
+        assert item["properties"]["text"]["minLength"] >= 12, "never 'n/a' nor a lone name"
+
+
+def test_a_misbehaving_small_model_is_told_why_and_never_presented_as_usable() -> None:
+    # What SmolLM2 does: a participant's name (no enum honoured), claims unrelated to the
+    # passage they cite, one claim repeated, an ID that does not exist; the repairs no better.
+    shown = [part[0].id for part in section_passages(PASSAGES)]
+    unrelated = section("goals", (shown[0], "Enjoys hiking in the mountains"))
+    repeated = section("pain_points", (shown[1], "Enjoys hiking in the mountains"))
+    unknown = section("behaviours", ("P77", "Spends less than 80 euros on food"))
+    replies = [
+        identity("Maria Gonzalez", "Maria"),
+        identity("Maria Gonzalez"),
+        unrelated,
+        unrelated,
+    ]
+    replies += [repeated, repeated]
+    replies += [unknown, unknown]
+    replies += [section("motivations", (shown[3], "Enjoys hiking in the mountains"))] * 2
+    engine = QueuedEngine(replies, parameters=TINY, schema_enum=False)
+    generation = Generation(engine, PASSAGES, request(count=1))
+    list(generation.events())
+    (persona,) = generation.result.personas
+    reasons = " ".join(persona.unusable)
+    assert "real name" in reasons and "repeat another claim" in reasons
+    assert "no quote in your data that supports them" in reasons
+    told = json.dumps([c["messages"][-1]["content"] for c in engine.calls])
+    assert "'Maria Gonzalez' is not one of: Alex Morgan" in told
+    assert "never empty, a name or a file name" in told, "the role 'Maria'"
+    assert f"shares no word with {shown[0]}" in told and "repeats another claim" in told
+    assert "cites none of the passages shown" in told
+    assert generation.result.dropped_ids >= 1, "P77 is dropped and counted"
+    assert any("marked unusable" in w for w in generation.result.warnings)
+
+
+def looping() -> str:
+    return '{"name":"Alex Morgan","age":"30","role":"Rider","bio":"' + "She rides. " * 400
+
+
+def test_the_personas_finished_before_a_loop_are_kept() -> None:
+    replies = [identity("Alex Morgan"), *MARIA_SECTIONS, looping(), looping()]
+    engine = QueuedEngine(replies, parameters=TINY)
+    generation = Generation(engine, PASSAGES, request(max_repairs=2))
+    list(generation.events())
+    assert [p.name for p in generation.result.personas] == ["Alex Morgan"]
+    assert engine.closed == 2, "each looping answer (and its repair) was stopped early"
+    warnings = " ".join(generation.result.warnings)
+    assert "Persona 2 of 2 failed" in warnings and "1 usable persona(s) of the 2 asked" in warnings
+
+
+@pytest.mark.parametrize("per_call", [1, 2])
+def test_the_users_own_per_call_keeps_whole_persona_calls(per_call: int) -> None:
+    engine = QueuedEngine(parameters=TINY)
+    generation = Generation(engine, PASSAGES, request(per_call=per_call))
+    assert not generation.by_parts
