@@ -7,10 +7,7 @@ from pages.ui.cards import render_persona
 from pages.ui.errors import show_error
 from pages.ui.pickers import installed_models, pick_language
 from pages.ui.resources import current_engine, store, where_drafts_go
-from pages.ui.study import ask_for_study, current_study
-from pages.ui.study_files import study_reading
-from pages.ui.text import safe_line
-from pages.ui.uploads import reading_summary
+from pages.ui.study_files import page_study
 from persona import api
 from persona.core.errors import PersonaError
 from persona.generation.compare import (
@@ -30,12 +27,7 @@ st.caption(
     "like any other. " + where_drafts_go()
 )
 
-study = current_study()
-reading = study_reading(study) if study else None
-if study is None:
-    ask_for_study()
-elif reading is not None:
-    st.caption(f"Comparing on “{safe_line(study)}”: {reading_summary(reading)}.")
+study, reading = page_study("Comparing on")
 models = installed_models(retry_key="retry_compare")
 left, right = st.columns(2)
 with left:

@@ -13,10 +13,8 @@ from pages.ui.errors import show_error
 from pages.ui.pickers import installed_models, pick_model
 from pages.ui.quotes import passages_for
 from pages.ui.resources import current_engine, current_where, store
-from pages.ui.study import ask_for_study, current_study
-from pages.ui.study_files import MISSING_FILES, study_reading
+from pages.ui.study_files import MISSING_FILES, page_study
 from pages.ui.text import safe_line
-from pages.ui.uploads import reading_summary
 from persona import api
 from persona.core.diff import (
     CHOOSABLE_FIELDS,
@@ -71,12 +69,7 @@ def api_key() -> str | None:
 
 
 # --- step 1: data and options ------------------------------------------------
-study = current_study()
-reading = study_reading(study) if study else None
-if study is None:
-    ask_for_study()
-elif reading is not None:
-    st.caption(f"Drafts are made from “{safe_line(study)}”: {reading_summary(reading)}.")
+study, reading = page_study("Drafts are made from")
 models = installed_models(retry_key="retry_hybrid")
 
 st.subheader("Options")

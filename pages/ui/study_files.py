@@ -15,9 +15,9 @@ import streamlit as st
 
 from pages.ui.errors import show_error
 from pages.ui.resources import store
-from pages.ui.study import choose_study, study_names, unused_name
+from pages.ui.study import ask_for_study, choose_study, current_study, study_names, unused_name
 from pages.ui.text import safe, safe_line
-from pages.ui.uploads import Upload, uploaded_reading
+from pages.ui.uploads import Upload, reading_summary, uploaded_reading
 from persona import api
 from persona.core.errors import InputError, PersonaError
 from persona.core.records import suggest_study
@@ -216,6 +216,18 @@ def study_reading(study: str) -> Reading | None:
     except PersonaError as exc:
         show_error(exc)
         return None
+
+
+def page_study(work: str) -> tuple[str | None, Reading | None]:
+    """The current study and what was read from it, said under the title as
+    "``work`` “study”: …", or a request to choose a study first."""
+    study = current_study()
+    reading = study_reading(study) if study else None
+    if study is None:
+        ask_for_study()
+    elif reading is not None:
+        st.caption(f"{work} “{safe_line(study)}”: {reading_summary(reading)}.")
+    return study, reading
 
 
 MISSING_FILES = (
