@@ -46,6 +46,9 @@ _PSEUDONYM = re.compile(
     rf"|(?<!\w)(?P<bare_kind>{_KIND_NAMES})[_-]?(?P<bare_number>\d+)(?!\w)",
     re.IGNORECASE,
 )
+_ANY_PSEUDONYM = re.compile(rf"(?P<kind>{_KIND_NAMES})[\s_-]*(?P<number>\d+)", re.IGNORECASE)
+"""A pseudonym's shape anywhere, even inside a word ("PERSON1Maria"): once "Maria" is
+replaced, what stood beside it may read as a pseudonym of its own."""
 LITERAL_CHARS = 4
 """Shortest identifier value replaced as written: shorter ones ("7", "P3") are everyday text."""
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -158,10 +161,9 @@ class Redactor:
         """Never hand out a pseudonym that already occurs in ``texts`` (data that was
         anonymised before, "[PERSON_1]"), so restoring cannot turn it into someone's name."""
         for text in texts:
-            for match in _PSEUDONYM.finditer(text):
-                kind = (match.group("kind") or match.group("bare_kind")).upper()
-                number = int(match.group("number") or match.group("bare_number"))
-                self._numbers[kind] = max(self._numbers[kind], number)
+            for match in _ANY_PSEUDONYM.finditer(text):
+                kind = match.group("kind").upper()
+                self._numbers[kind] = max(self._numbers[kind], int(match.group("number")))
 
     def redact(self, text: str) -> str:
         """``text`` with every personal value replaced by its pseudonym."""
