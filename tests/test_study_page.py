@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from pages.ui.study import CURRENT
@@ -17,7 +16,7 @@ from persona.core.safe_text import escape_markdown
 from persona.history.store import Store
 from tests.fake_ollama import FakeOllama
 from tests.fakes import interrupted_run
-from tests.test_pages import shown
+from tests.test_pages import clear_caches, shown
 
 ROOT = Path(__file__).resolve().parents[1]
 INTERVIEWS = sorted((ROOT / "samples" / "interviews").iterdir())
@@ -27,11 +26,9 @@ TIMEOUT_S = 60.0
 
 @pytest.fixture(autouse=True)
 def empty_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    clear_caches()
     yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    clear_caches()
 
 
 @pytest.fixture

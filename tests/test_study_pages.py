@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from pages.ui.study import CURRENT
@@ -17,6 +16,7 @@ from persona.core.safe_text import escape_markdown
 from persona.generation.chat import DECLINE, SEARCHED
 from persona.history.store import Store, history_path
 from tests.fake_ollama import BrainRequest, FakeOllama, SchemaBrain
+from tests.test_pages import clear_caches
 
 ROOT = Path(__file__).resolve().parents[1]
 INTERVIEWS = sorted((ROOT / "samples" / "interviews").iterdir())
@@ -25,11 +25,9 @@ TIMEOUT_S = 30.0
 
 @pytest.fixture(autouse=True)
 def empty_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    clear_caches()
     yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    clear_caches()
 
 
 @pytest.fixture
