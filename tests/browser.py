@@ -151,7 +151,7 @@ def start_streamlit(
         "-m",
         "streamlit",
         "run",
-        str(ROOT / "app.py"),
+        str(ROOT / "persona" / "dashboard" / "app.py"),
         "--server.headless",
         "true",
         "--server.port",

@@ -17,8 +17,8 @@ import requests
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
-from pages.ui.resources import LISTING_TTL_S
 from persona.core.records import Run
+from persona.dashboard.ui.resources import LISTING_TTL_S
 from tests.browser import (
     RECORD_PROGRESS,
     ROOT,

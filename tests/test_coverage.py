@@ -8,12 +8,12 @@ import json
 
 import pytest
 
-from pages.ui.coverage import CELL_PX, MIN_HEIGHT_PX, heatmap
 from persona.core.coverage import READABLE_ROWS, coverage, participant_of, place, speakers
 from persona.core.documents import Passage
 from persona.core.overlap import SIMILAR, distinctness, similarity
 from persona.core.records import PersonaRecord, Run
 from persona.core.schema import Evidence, Persona
+from persona.dashboard.ui.coverage import CELL_PX, MIN_HEIGHT_PX, heatmap
 from persona.generation.distinct import clashes
 from persona.generation.evidence import verify_personas
 from persona.history.export import to_csv, to_json, to_markdown

@@ -10,9 +10,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from pages.ui.study import CURRENT
-from pages.ui.study_files import MISSING_FILES
 from persona import api
+from persona.dashboard.ui.study import CURRENT
+from persona.dashboard.ui.study_files import MISSING_FILES
 from persona.history.store import Store, history_path
 from tests.fake_anthropic import FakeAnthropic
 from tests.fake_ollama import FakeOllama
@@ -57,7 +57,9 @@ def texts(elements) -> str:
 
 
 def open_hybrid() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
+    at = AppTest.from_file(
+        str(ROOT / "persona" / "dashboard" / "app.py"), default_timeout=TIMEOUT_S
+    )
     ok(at.run())
     ok(at.switch_page("pages/hybrid.py").run())
     return at

@@ -24,6 +24,10 @@ def test_the_browser_sends_nothing_to_streamlit() -> None:
 
 def test_the_page_icon_is_a_local_file() -> None:
     """An emoji or ``:material/...:`` page icon is fetched from Google's servers."""
-    app = (ROOT / "app.py").read_text(encoding="utf-8")
+    app = (ROOT / "persona" / "dashboard" / "app.py").read_text(encoding="utf-8")
     assert "page_icon=str(ICON)" in app
-    assert (ROOT / "assets" / "persona-icon.png").read_bytes().startswith(b"\x89PNG")
+    assert (
+        (ROOT / "persona" / "dashboard" / "assets" / "persona-icon.png")
+        .read_bytes()
+        .startswith(b"\x89PNG")
+    )

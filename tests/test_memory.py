@@ -6,7 +6,7 @@ import gc
 from dataclasses import dataclass, field
 from typing import Any
 
-from pages.ui import memory
+from persona.dashboard.ui import memory
 
 
 @dataclass

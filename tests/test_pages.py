@@ -25,7 +25,7 @@ from tests.fake_ollama import OLLAMA_VERSION, FakeOllama
 from tests.survey_files import NAMED_SURVEY
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "app.py"
+APP = ROOT / "persona" / "dashboard" / "app.py"
 SAMPLES = sorted(
     p for p in (ROOT / "samples").rglob("*") if p.is_file() and "languages" not in p.parts
 )

@@ -10,7 +10,6 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from pages.ui.study import CURRENT
 from persona import api
 from persona.core.coverage import speakers
 from persona.core.diff import NO_CHANGES
@@ -18,6 +17,7 @@ from persona.core.records import PersonaRecord, Run
 from persona.core.run_warnings import join_warnings
 from persona.core.safe_text import escape_markdown
 from persona.core.schema import Persona
+from persona.dashboard.ui.study import CURRENT
 from persona.history.store import Store, history_path
 from persona.ingest.sample import SAMPLE_STUDY, sample_files
 from tests.fake_ollama import FakeOllama
@@ -68,7 +68,9 @@ def ok(at: AppTest) -> AppTest:
 
 
 def open_page(page: str, **state: object) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
+    at = AppTest.from_file(
+        str(ROOT / "persona" / "dashboard" / "app.py"), default_timeout=TIMEOUT_S
+    )
     ok(at.run())
     for key, value in state.items():
         at.session_state[key] = value
@@ -215,7 +217,9 @@ def test_generate_tries_the_sample_study_in_one_click(data_dir: Path) -> None:
 
 
 def test_home_opens_generate_with_the_sample_study(data_dir: Path) -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
+    at = AppTest.from_file(
+        str(ROOT / "persona" / "dashboard" / "app.py"), default_timeout=TIMEOUT_S
+    )
     ok(at.run())
     [button] = [b for b in at.button if b.label == SAMPLE_BUTTON]
     ok(button.click().run())

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pages.ui.study import CURRENT
 from persona import api
 from persona.core.safe_text import escape_markdown
+from persona.dashboard.ui.study import CURRENT
 from persona.history.store import Store
 from tests.fake_ollama import FakeOllama
 from tests.fakes import interrupted_run
@@ -43,7 +43,9 @@ def ok(at: AppTest) -> AppTest:
 
 
 def open_page(page: str, current: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
+    at = AppTest.from_file(
+        str(ROOT / "persona" / "dashboard" / "app.py"), default_timeout=TIMEOUT_S
+    )
     at.session_state[CURRENT] = current
     ok(at.run())
     return ok(at.switch_page(f"pages/{page}.py").run())

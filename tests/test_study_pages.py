@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pages.ui.study import CURRENT
 from persona import api
 from persona.core.safe_text import escape_markdown
+from persona.dashboard.ui.study import CURRENT
 from persona.generation.chat import DECLINE, SEARCHED
 from persona.history.store import Store, history_path
 from tests.fake_ollama import BrainRequest, FakeOllama, SchemaBrain
@@ -46,7 +46,9 @@ def no_exception(at: AppTest) -> AppTest:
 
 
 def open_page(page: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
+    at = AppTest.from_file(
+        str(ROOT / "persona" / "dashboard" / "app.py"), default_timeout=TIMEOUT_S
+    )
     no_exception(at.run())
     return no_exception(at.switch_page(f"pages/{page}.py").run())
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from pages.ui.search import marked
-from pages.ui.study import resolve, unused_name
-from pages.ui.study_files import Pending, new_study
-from pages.ui.uploads import Upload
 from persona import api
 from persona.core.errors import InputError
+from persona.dashboard.ui.search import marked
+from persona.dashboard.ui.study import resolve, unused_name
+from persona.dashboard.ui.study_files import Pending, new_study
+from persona.dashboard.ui.uploads import Upload
 from persona.history.studies import Snippet
 
 

@@ -189,8 +189,8 @@ def test_the_cli_shows_the_summary_and_each_personas_verdict(run, capsys) -> Non
 
 def _cards(run_json: str) -> None:
     """The app's run view (cards, summary, exports), as the Generate and History pages show it."""
-    from pages.ui.cards import render_run
     from persona.core.records import Run
+    from persona.dashboard.ui.cards import render_run
 
     render_run(Run.model_validate_json(run_json), key="verdicts")
 
