@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import persona
 from bench.chat_grounding import RawFile, raw_files
 from persona import api
 from persona.core.schema import Persona
@@ -45,7 +46,7 @@ from persona.ingest import Reading
 
 HERE = Path(__file__).resolve().parent
 UNSEEN = HERE / "first_run_interviews"
-SAMPLE = Path(str(api.__file__)).parent / "samples" / "interviews"
+SAMPLE = Path(str(persona.__file__)).parent / "samples" / "interviews"
 FIRST_USABLE_SECONDS = 60.0
 RUN_SECONDS = 120.0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -47,41 +48,25 @@ def test_import_contracts_hold() -> None:
     assert "0 broken" in result.stdout
 
 
-API_CALLS = {
-    "read_files": "persona.api.read_uploads",
-    "read_paths": "persona.api.read",
-    "make_plan": "persona.api.plan",
-    "SavedGeneration": "persona.api.generate or persona.api.resume",
-    "can_resume": "persona.api.can_resume",
-    "verify_personas": "persona.api.verify",
-    "export_run": "persona.api.export_file or persona.api.save_export",
-    "apply_edit": "persona.api.edit",
-    "check_edited": "persona.api.edit",
-}
+def test_the_faces_contract_fails_when_a_face_reaches_past_the_api(tmp_path: Path) -> None:
+    """The faces contract is real: a dashboard module importing a domain module breaks it."""
+    import shutil
 
-
-def test_the_cli_and_the_pages_use_the_python_api() -> None:
-    """Reading, planning, generating, resuming, verifying, exporting and opening History go
-    through persona.api in the CLI and the dashboard, exactly as in a notebook."""
-    faces = [
-        ROOT / "persona" / "dashboard" / "app.py",
-        *(ROOT / "persona" / "dashboard" / "pages").rglob("*.py"),
-        *(ROOT / "persona/cli").glob("*.py"),
-    ]
-    offenders = []
-    for path in faces:
-        where = path.relative_to(ROOT)
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("persona."):
-                if node.module != "persona.api":
-                    offenders += [
-                        f"{where}: {a.name} (use {API_CALLS[a.name]})"
-                        for a in node.names
-                        if a.name in API_CALLS
-                    ]
-            elif isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Store":
-                offenders.append(f"{where}:{node.lineno}: Store() (use persona.api.open_history)")
-    assert offenders == []
+    copy = tmp_path / "repo"
+    shutil.copytree(
+        ROOT / "persona", copy / "persona", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
+    page = copy / "persona" / "dashboard" / "ui" / "text.py"
+    page.write_text(
+        page.read_text(encoding="utf-8") + "\nfrom persona.history.store import Store\n",
+        encoding="utf-8",
+    )
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    env = {**os.environ, "PYTHONPATH": str(copy)}
+    result = subprocess.run([str(lint_imports)], cwd=copy, capture_output=True, text=True, env=env)
+    assert result.returncode != 0
+    assert "persona.dashboard.ui.text -> persona.history.store" in result.stdout
 
 
 def _shown_by_magic(body: list[ast.stmt]) -> list[int]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import persona.engines.catalogue
+import persona.api.engines
 from persona.core.records import FileRef, PersonaRecord, Run
 from persona.core.schema import Persona
 from tests.fake_ollama import FakeOllama
@@ -70,7 +70,7 @@ def test_an_unexpected_error_is_an_apology_with_a_way_back(
     def broken(*_: object) -> None:
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(persona.engines.catalogue, "recommend", broken)
+    monkeypatch.setattr(persona.api.engines, "recommend", broken)
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
     at.run()
     assert_no_exception(at)

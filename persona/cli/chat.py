@@ -15,17 +15,22 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from persona import api
-from persona.core.context import QuoteContext, quote_context, short_excerpt
-from persona.core.conversation import ChatTurn, Quote
-from persona.core.documents import Passage
-from persona.core.engine_settings import where_engine_runs
+from persona.api.chat import PersonaChat, find_persona
+from persona.api.display import quote_context, short_excerpt
+from persona.api.runs import run_passages
+from persona.api.settings import where_engine_runs
 from persona.core.errors import InputError
-from persona.core.records import Run
-from persona.engines.base import Engine
-from persona.generation.chat import SEARCHED, PersonaChat, find_persona
-from persona.generation.research import run_passages
-from persona.history.store import Store
-from persona.ingest import Reading
+from persona.types import (
+    SEARCHED,
+    ChatTurn,
+    Engine,
+    Passage,
+    Quote,
+    QuoteContext,
+    Reading,
+    Run,
+    Store,
+)
 
 QUIT = {"exit", "quit", "q", ":q"}
 CONTEXT_COMMAND = re.compile(r"^context\s+(P?\d+)$", re.IGNORECASE)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from persona.ingest.columns import TableChoice, parse_roles
+from persona.api.reading import parse_roles
+from persona.types import TableChoice
 
 COLUMNS_HELP = (
     '"Q5=answer,ResponseId=id,first_name=private,Age=context,StartDate=ignore" sets the roles '

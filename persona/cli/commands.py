@@ -10,6 +10,29 @@ from pathlib import Path
 from typing import Any
 
 from persona import __version__, api
+from persona.api.display import format_bytes
+from persona.api.engines import (
+    OllamaClient,
+    OllamaEngine,
+    check_engine,
+    check_ollama,
+    default_model,
+    detect_hardware,
+    install_command,
+    install_steps,
+    make_engine,
+    model_rows,
+    parallel_requests,
+    recommend,
+    track_pull,
+)
+from persona.api.exports import changes_markdown, check_writable_dir, write_new
+from persona.api.hybrid import FrontierClient, resolve_api_key
+from persona.api.jobs import log_unexpected
+from persona.api.reading import file_tables, is_table
+from persona.api.runs import passages_from_copy
+from persona.api.settings import load_settings, where_engine_runs, with_overrides
+from persona.api.studies import suggest_study
 from persona.cli.chat import cmd_chat
 from persona.cli.choices import (
     COLUMNS_HELP,
@@ -24,38 +47,20 @@ from persona.cli.report import print_study, print_verdicts
 from persona.cli.study import add_study, cmd_study, keep_in_study, report_reading
 from persona.cli.terminal import ProgressLine, drive, print_warnings
 from persona.cli.transcribe import add_transcribe, cmd_transcribe, transcribe_sources
-from persona.core.crashlog import log_unexpected
-from persona.core.engine_settings import (
+from persona.core.errors import InputError, PersonaError
+from persona.types import (
+    DEFAULT_MODELS,
+    DEFAULT_THRESHOLD,
     ENGINES,
+    FORMATS,
     MAX_PARALLEL,
     ON_THIS_MACHINE,
+    ROLE_LABELS,
+    ROLES,
+    Engine,
     EngineSettings,
-    load_settings,
-    where_engine_runs,
-    with_overrides,
+    Store,
 )
-from persona.core.errors import InputError, PersonaError
-from persona.core.private import check_writable_dir
-from persona.core.records import suggest_study
-from persona.core.units import format_bytes
-from persona.engines.base import Engine
-from persona.engines.builtin_install import install_command
-from persona.engines.catalogue import recommend
-from persona.engines.hardware import detect_hardware
-from persona.engines.inventory import check_ollama, install_steps, model_rows
-from persona.engines.ollama import OllamaClient
-from persona.engines.ollama.engine import OllamaEngine
-from persona.engines.ollama.pull import track_pull
-from persona.engines.registry import default_model, make_engine, parallel_requests
-from persona.engines.status import check_engine
-from persona.generation.research import passages_from_copy
-from persona.history.export import changes_markdown
-from persona.history.formats import FORMATS, write_new
-from persona.history.store import Store
-from persona.hybrid.cloud import DEFAULT_MODELS, FrontierClient, resolve_api_key
-from persona.hybrid.gate import DEFAULT_THRESHOLD
-from persona.ingest.columns import ROLE_LABELS, ROLES
-from persona.ingest.preview import file_tables, is_table
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 LANGUAGE_HELP = (

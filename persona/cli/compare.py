@@ -9,15 +9,14 @@ from datetime import datetime
 from pathlib import Path
 
 from persona import api
+from persona.api.compare import side_by_side
+from persona.api.engines import parallel_requests
+from persona.api.reading import choices_from_options
+from persona.api.studies import suggest_study
 from persona.cli.study import keep_in_study, report_reading
 from persona.cli.terminal import ProgressLine
 from persona.core.errors import InputError
-from persona.core.records import suggest_study
-from persona.engines.base import Engine
-from persona.engines.registry import parallel_requests
-from persona.generation.compare import Comparison, Contender, side_by_side
-from persona.generation.generate import GenerationRequest
-from persona.ingest.columns import choices_from_options
+from persona.types import Comparison, Contender, Engine, GenerationRequest
 
 
 def comparison_markdown(rows: list[dict[str, str]]) -> str:

@@ -14,14 +14,12 @@ import sys
 from typing import TextIO
 
 from persona import api
+from persona.api.chat import find_persona
+from persona.api.edits import unchanged_claims
+from persona.api.verdicts import persona_status
 from persona.cli.chat import find_run
-from persona.core.diff import FieldChange
 from persona.core.errors import InputError
-from persona.core.schema import CLAIM_SECTIONS
-from persona.core.verdicts import persona_status
-from persona.engines.base import Engine
-from persona.generation.chat import find_persona
-from persona.generation.edit import ClaimEdit, PersonaEdit, unchanged_claims
+from persona.types import CLAIM_SECTIONS, ClaimEdit, Engine, FieldChange, PersonaEdit
 
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

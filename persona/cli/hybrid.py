@@ -6,14 +6,9 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import closing
 
+from persona.api.hybrid import FrontierClient, choose, dropped_text, frontier_spend, prepare, refine
 from persona.core.errors import InputError
-from persona.core.progress import Progress
-from persona.core.records import Run
-from persona.history.store import Store
-from persona.hybrid.cloud import FrontierClient
-from persona.hybrid.refine import Preview, choose, dropped_text, prepare, refine
-from persona.hybrid.spend import frontier_spend
-from persona.ingest import Reading
+from persona.types import Preview, Progress, Reading, Run, Store
 
 
 def _say(text: str) -> None:

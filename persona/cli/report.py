@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from persona.core.records import Run
-from persona.core.verdicts import persona_status, run_summary
-from persona.history.study_report import measures
+from persona.api.runs import measures
+from persona.api.verdicts import persona_status, run_summary
+from persona.types import Run
 
 
 def print_study(run: Run, stream: TextIO | None = None) -> None:

@@ -13,15 +13,12 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from persona import api
+from persona.api.display import format_bytes
 from persona.cli.chat import show_excerpt
 from persona.cli.choices import add_choice_arguments, interviewer_choices, table_choices
 from persona.cli.transcribe import EXIT_FAIL, EXIT_OK, transcribe_sources
-from persona.core.conversation import Quote
 from persona.core.errors import InputError
-from persona.core.units import format_bytes
-from persona.history.studies import SearchHit, Study
-from persona.ingest import Interviewers, Reading
-from persona.ingest.columns import Choices
+from persona.types import Choices, Interviewers, Quote, Reading, SearchHit, Study
 
 
 def report_reading(reading: Reading, out: TextIO) -> None:

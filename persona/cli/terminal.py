@@ -21,10 +21,9 @@ from rich.progress import (
     Progress as Bar,
 )
 
-from persona.core.progress import Progress
-from persona.core.run_warnings import group_warnings
-from persona.core.schema import Persona
-from persona.core.verdicts import persona_status, run_summary
+from persona.api.runs import group_warnings
+from persona.api.verdicts import persona_status, run_summary
+from persona.types import Persona, Progress
 
 
 def persona_line(persona: Persona) -> str:

@@ -8,13 +8,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from persona.cli.terminal import drive
-from persona.core.errors import InputError
-from persona.core.private import check_writable_dir, save_new
-from persona.ingest.reading import folder_files
-from persona.transcribe import (
-    NO_SPEAKERS,
-    Recording,
+from persona.api.exports import check_writable_dir, save_new
+from persona.api.reading import folder_files
+from persona.api.recordings import (
     describe_estimate,
     is_recording,
     kept_transcript,
@@ -23,6 +19,9 @@ from persona.transcribe import (
     pending,
     transcribe,
 )
+from persona.cli.terminal import drive
+from persona.core.errors import InputError
+from persona.types import NO_SPEAKERS, Recording
 
 EXIT_OK, EXIT_FAIL = 0, 1
 

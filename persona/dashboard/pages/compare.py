@@ -4,22 +4,15 @@ import pandas as pd
 import streamlit as st
 
 from persona import api
+from persona.api.compare import align, side_by_side
+from persona.api.reading import choices_from_options
 from persona.core.errors import PersonaError
 from persona.dashboard.ui.cards import render_persona
 from persona.dashboard.ui.errors import show_error
 from persona.dashboard.ui.pickers import installed_models, pick_language
 from persona.dashboard.ui.resources import current_engine, store, where_drafts_go
 from persona.dashboard.ui.study_files import page_study
-from persona.generation.compare import (
-    MAX_CONTENDERS,
-    Comparison,
-    Contender,
-    Entry,
-    align,
-    side_by_side,
-)
-from persona.generation.generate import GenerationRequest
-from persona.ingest.columns import choices_from_options
+from persona.types import MAX_CONTENDERS, Comparison, Contender, Entry, GenerationRequest
 
 st.title("Compare models")
 st.caption(

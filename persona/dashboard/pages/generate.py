@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from persona import api
+from persona.api.engines import parallel_requests
 from persona.core.errors import InputError, PersonaError
 from persona.dashboard.ui.cards import render_run
 from persona.dashboard.ui.chat import render_chat
@@ -28,7 +29,6 @@ from persona.dashboard.ui.study_files import (
 )
 from persona.dashboard.ui.text import safe, safe_line
 from persona.dashboard.ui.uploads import render_reading
-from persona.engines.registry import parallel_requests
 
 JOB = "generate"
 

@@ -7,9 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from persona import api
+from persona.api.display import escape_markdown
+from persona.api.hybrid import frontier_spend
 from persona.core.errors import PersonaError
-from persona.core.records import UNTITLED_STUDY
-from persona.core.safe_text import escape_markdown
 from persona.dashboard.ui.cards import STATUS_LABELS, render_run
 from persona.dashboard.ui.chat import render_chat
 from persona.dashboard.ui.edit import render_editor, render_edits
@@ -18,8 +18,7 @@ from persona.dashboard.ui.quotes import passages_for
 from persona.dashboard.ui.resources import store
 from persona.dashboard.ui.resume import follow_resume, resume_button
 from persona.dashboard.ui.study import choose_study, current_study
-from persona.history.store import RunListing
-from persona.hybrid.spend import frontier_spend
+from persona.types import UNTITLED_STUDY, RunListing
 
 st.title("History")
 st.caption("Runs are saved on this machine as they happen, so nothing is lost if a tab closes.")

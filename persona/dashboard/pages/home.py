@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from persona.core.engine_settings import ON_THIS_MACHINE
+from persona.api.display import escape_markdown
+from persona.api.engines import recommend
 from persona.core.errors import PersonaError
-from persona.core.safe_text import escape_markdown
 from persona.dashboard.ui.builtin_install import builtin_missing
 from persona.dashboard.ui.engines import offer_demo, settings_link
 from persona.dashboard.ui.errors import ollama_down, show_error
@@ -18,9 +18,7 @@ from persona.dashboard.ui.resources import (
 )
 from persona.dashboard.ui.study_files import SAMPLE_BUTTON, use_sample
 from persona.dashboard.ui.text import safe
-from persona.engines.builtin import DEMO_NOTE
-from persona.engines.catalogue import recommend
-from persona.ingest.sample import SAMPLE_DESCRIPTION
+from persona.types import DEMO_NOTE, ON_THIS_MACHINE, SAMPLE_DESCRIPTION
 
 st.title("Persona")
 where = current_where()

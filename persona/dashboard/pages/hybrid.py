@@ -6,18 +6,21 @@ import pandas as pd
 import streamlit as st
 
 from persona import api
-from persona.core.diff import (
-    CHOOSABLE_FIELDS,
-    NO_CHANGES,
-    field_changes,
-    field_choices,
+from persona.api.display import escape_markdown
+from persona.api.edits import field_changes, field_choices
+from persona.api.hybrid import (
+    FrontierClient,
+    Redactor,
+    choose,
+    dropped_text,
+    find_api_key,
+    frontier_spend,
+    prepare,
+    refine,
 )
-from persona.core.documents import Document
-from persona.core.engine_settings import ON_THIS_MACHINE
+from persona.api.hybrid import changes as consent_changes
+from persona.api.runs import distinct_names, run_passages
 from persona.core.errors import PersonaError
-from persona.core.naming import distinct_names
-from persona.core.records import Kept, Run, Version
-from persona.core.safe_text import escape_markdown
 from persona.dashboard.ui.cards import render_downloads, render_persona
 from persona.dashboard.ui.chat import render_chat
 from persona.dashboard.ui.coverage import render_study
@@ -28,20 +31,21 @@ from persona.dashboard.ui.quotes import passages_for
 from persona.dashboard.ui.resources import current_engine, current_where, store
 from persona.dashboard.ui.study_files import MISSING_FILES, page_study
 from persona.dashboard.ui.text import safe_line
-from persona.generation.research import run_passages
-from persona.hybrid.cloud import (
+from persona.types import (
+    CHOOSABLE_FIELDS,
     DEFAULT_MODELS,
     DEFAULT_MODELS_AS_OF,
+    DEFAULT_THRESHOLD,
     KEY_VARIABLE,
-    FrontierClient,
+    NO_CHANGES,
+    ON_THIS_MACHINE,
+    Document,
+    Kept,
     ModelList,
-    find_api_key,
+    Preview,
+    Run,
+    Version,
 )
-from persona.hybrid.consent import changes as consent_changes
-from persona.hybrid.gate import DEFAULT_THRESHOLD
-from persona.hybrid.redact import Redactor
-from persona.hybrid.refine import Preview, choose, dropped_text, prepare, refine
-from persona.hybrid.spend import frontier_spend
 
 st.title("Hybrid: local draft, Claude polish")
 where = escape_markdown(current_where())  # where drafts are made, and the study goes

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
+from persona.api.display import format_bytes
 from persona.core.errors import PersonaError
-from persona.core.units import format_bytes
 from persona.dashboard.ui import gguf_models, ollama_models, server_models
 from persona.dashboard.ui.errors import show_error
 from persona.dashboard.ui.pickers import engine_caption

@@ -4,23 +4,20 @@ from typing import Any
 
 import streamlit as st
 
-from persona.core.engine_settings import (
-    ENGINE_NAMES,
-    ENGINES,
-    LABELS,
-    MAX_PARALLEL,
-    EngineKind,
-    EngineSettings,
-    load_settings,
-    save_settings,
-    settings_path,
-)
+from persona.api.engines import check_engine, llama_installed
+from persona.api.settings import load_settings, save_settings, settings_path
 from persona.core.errors import ConfigError, PersonaError
 from persona.dashboard.ui.builtin_install import builtin_missing
 from persona.dashboard.ui.resources import API_KEY, ENGINE_CHOICE, engine_for, refresh, session_key
-from persona.engines.builtin_install import llama_installed
-from persona.engines.registry import KEY_VARIABLES
-from persona.engines.status import check_engine
+from persona.types import (
+    ENGINE_LABELS,
+    ENGINE_NAMES,
+    ENGINES,
+    KEY_VARIABLES,
+    MAX_PARALLEL,
+    EngineKind,
+    EngineSettings,
+)
 
 st.title("Settings")
 st.caption(
@@ -73,7 +70,7 @@ def engine_name(kind: EngineKind) -> str:
 
 with st.form("settings_form", border=False):
     engine = st.radio(
-        LABELS["engine"],
+        ENGINE_LABELS["engine"],
         ENGINES,
         index=ENGINES.index(session_choice or saved.engine),
         format_func=engine_name,
@@ -89,7 +86,7 @@ with st.form("settings_form", border=False):
     )
     st.subheader("Ollama")
     ollama_host = st.text_input(
-        LABELS["ollama_host"],
+        ENGINE_LABELS["ollama_host"],
         value=saved.ollama_host,
         disabled=bool(pinned("ollama_host")),
         help=field_help(
@@ -98,14 +95,14 @@ with st.form("settings_form", border=False):
     )
     st.subheader("OpenAI-compatible server")
     base_url = st.text_input(
-        LABELS["base_url"],
+        ENGINE_LABELS["base_url"],
         value=saved.base_url,
         placeholder="http://127.0.0.1:8000/v1",
         disabled=bool(pinned("base_url")),
         help=field_help("base_url", "The address that ends in /v1 (OPENAI_BASE_URL)."),
     )
     context_length = st.number_input(
-        LABELS["context_length"],
+        ENGINE_LABELS["context_length"],
         min_value=0,
         value=saved.context_length or 0,
         step=1024,
@@ -127,14 +124,14 @@ with st.form("settings_form", border=False):
     )
     st.subheader("Built-in engine")
     models_dir = st.text_input(
-        LABELS["models_dir"],
+        ENGINE_LABELS["models_dir"],
         value=str(saved.models_dir),
         disabled=bool(pinned("models_dir")),
         help=field_help("models_dir", "Every .gguf file in this folder is listed as a model."),
     )
     st.subheader("Running")
     parallel = st.number_input(
-        LABELS["parallel"],
+        ENGINE_LABELS["parallel"],
         min_value=0,
         max_value=MAX_PARALLEL,
         value=saved.parallel or 0,
@@ -148,7 +145,7 @@ with st.form("settings_form", border=False):
         ),
     )
     model = st.text_input(
-        LABELS["model"],
+        ENGINE_LABELS["model"],
         value=saved.model,
         placeholder="the recommended one",
         disabled=bool(pinned("model")),
@@ -156,21 +153,21 @@ with st.form("settings_form", border=False):
     )
     left, middle, right = st.columns(3)
     connect = left.number_input(
-        LABELS["connect_timeout"],
+        ENGINE_LABELS["connect_timeout"],
         min_value=0.5,
         value=float(saved.timeouts.connect),
         disabled=bool(pinned("connect_timeout")),
         help=field_help("connect_timeout", "An absent server fails this fast."),
     )
     request = middle.number_input(
-        LABELS["request_timeout"],
+        ENGINE_LABELS["request_timeout"],
         min_value=1.0,
         value=float(saved.timeouts.request),
         disabled=bool(pinned("request_timeout")),
         help=field_help("request_timeout", "Quick calls: listing and describing models."),
     )
     load = right.number_input(
-        LABELS["load_timeout"],
+        ENGINE_LABELS["load_timeout"],
         min_value=0.0,
         value=float(saved.timeouts.load or 0),
         disabled=bool(pinned("load_timeout")),

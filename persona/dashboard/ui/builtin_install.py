@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from persona.core.background import Job
+from persona.api.engines import install_builtin, missing_packages
+from persona.api.jobs import Job
 from persona.core.errors import InstallFailed
 from persona.dashboard.ui.jobs import finish_job, follow_job, job_running, start_job
 from persona.dashboard.ui.resources import builtin_engine, refresh
 from persona.dashboard.ui.text import safe
-from persona.engines.builtin_install import (
-    OLLAMA_DOWNLOAD,
-    PACKAGES,
-    install_builtin,
-    missing_packages,
-)
+from persona.types import OLLAMA_DOWNLOAD, PACKAGES
 
 JOB = "builtin_install"
 """One install per session, whichever page started it (the pages share its progress)."""

@@ -14,17 +14,25 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 from persona import api
-from persona.core.documents import Passage
-from persona.core.naming import distinct_names
-from persona.core.records import Run
-from persona.core.run_warnings import group_warnings, split_warnings
-from persona.core.safe_text import escape_markdown
-from persona.core.schema import CLAIM_SECTIONS, Claim, Evidence, Persona
-from persona.core.verdicts import persona_status, quote_verdict
+from persona.api.display import escape_markdown
+from persona.api.exports import file_name
+from persona.api.runs import distinct_names, group_warnings, split_warnings
+from persona.api.verdicts import persona_status, quote_verdict
 from persona.dashboard.ui.coverage import render_study
 from persona.dashboard.ui.quotes import context_button, where
-from persona.history.export import SECTION_TITLES
-from persona.history.formats import FORMATS, LABELS, MIME_TYPES, ExportFormat, file_name
+from persona.types import (
+    CLAIM_SECTIONS,
+    FORMAT_LABELS,
+    FORMATS,
+    MIME_TYPES,
+    SECTION_TITLES,
+    Claim,
+    Evidence,
+    ExportFormat,
+    Passage,
+    Persona,
+    Run,
+)
 
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s+")
 
@@ -152,7 +160,7 @@ def render_downloads(run: Run, *, key: str, passages: Sequence[Passage] | None =
     """Every export of the run side by side; each file is made when its button is pressed."""
     for column, fmt in zip(st.columns(len(FORMATS)), FORMATS, strict=True):
         column.download_button(
-            f"Download {LABELS[fmt]}",
+            f"Download {FORMAT_LABELS[fmt]}",
             _maker(run, fmt, passages),
             file_name=file_name(run, fmt),
             mime=MIME_TYPES[fmt],

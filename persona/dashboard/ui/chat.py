@@ -5,20 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from persona import api
-from persona.core.conversation import ChatTurn, Quote
-from persona.core.documents import Passage
+from persona.api.chat import PersonaChat
+from persona.api.display import escape_markdown
+from persona.api.runs import distinct_names, run_passages
 from persona.core.errors import InputError, PersonaError
-from persona.core.naming import distinct_names
-from persona.core.records import Run
-from persona.core.safe_text import escape_markdown
-from persona.core.schema import Evidence
 from persona.dashboard.ui.errors import show_error
 from persona.dashboard.ui.quotes import CONTEXT_PASSAGES, context_button
 from persona.dashboard.ui.resources import current_engine, current_where, store
 from persona.dashboard.ui.uploads import read_uploads
-from persona.generation.chat import SEARCHED, PersonaChat
-from persona.generation.research import run_passages
-from persona.ingest import Reading
+from persona.types import SEARCHED, ChatTurn, Evidence, Passage, Quote, Reading, Run
 
 
 def render_quote(quote: Quote, *, run_id: str, key: str) -> None:

@@ -9,10 +9,10 @@ from typing import Any
 
 import streamlit as st
 
+from persona.api.display import escape_markdown
+from persona.api.reading import file_tables, is_table
 from persona.core.errors import PersonaError
-from persona.core.safe_text import escape_markdown
-from persona.ingest.columns import ROLE_LABELS, ROLES, ColumnRole, Table, TableChoice
-from persona.ingest.preview import file_tables, is_table
+from persona.types import ROLE_LABELS, ROLES, ColumnRole, Table, TableChoice
 
 _PER_ROW = 3
 _MAX_SHOWN = 60

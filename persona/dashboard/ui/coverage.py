@@ -6,11 +6,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from persona.core.coverage import READABLE_ROWS, Coverage
-from persona.core.overlap import Pair
-from persona.core.records import Run
-from persona.core.safe_text import escape_markdown
-from persona.history.study_report import measures
+from persona.api.display import escape_markdown
+from persona.api.runs import measures
+from persona.types import READABLE_ROWS, Coverage, Pair, Run
 
 CELL_PX = 22
 """Height of a heatmap row: room for one line of 11 px labels, so labels never overlap."""

@@ -14,20 +14,28 @@ from collections.abc import Sequence
 import streamlit as st
 
 from persona import api
-from persona.core.diff import FieldChange, field_changes, to_html, word_diff
-from persona.core.documents import Passage
+from persona.api.display import to_html, word_diff
+from persona.api.edits import claim_keys, field_changes
+from persona.api.reading import choices_from_options
+from persona.api.verdicts import persona_status
 from persona.core.errors import InputError, PersonaError
-from persona.core.records import PersonaRecord, Run
-from persona.core.schema import CLAIM_SECTIONS, Evidence
-from persona.core.verdicts import persona_status
 from persona.dashboard.ui.errors import show_error
 from persona.dashboard.ui.resources import store
 from persona.dashboard.ui.text import safe, safe_line
 from persona.dashboard.ui.uploads import read_uploads
-from persona.generation.edit import SECTION_NAMES, ClaimEdit, PersonaEdit, claim_keys
-from persona.generation.references import MAX_CITED
-from persona.history.export import SECTION_TITLES
-from persona.ingest.columns import choices_from_options
+from persona.types import (
+    CLAIM_SECTIONS,
+    MAX_CITED,
+    SECTION_NAMES,
+    SECTION_TITLES,
+    ClaimEdit,
+    Evidence,
+    FieldChange,
+    Passage,
+    PersonaEdit,
+    PersonaRecord,
+    Run,
+)
 
 SAVED = "edit_saved_{}"
 """Session-state key (per form ``key``) of the last edit saved there: (run ID, index, edit)."""

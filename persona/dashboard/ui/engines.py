@@ -6,7 +6,7 @@ import streamlit as st
 
 from persona.dashboard.ui.builtin_install import builtin_missing
 from persona.dashboard.ui.resources import ENGINE_CHOICE, refresh
-from persona.engines.builtin import DEMO_NOTE
+from persona.types import DEMO_NOTE
 
 SETTINGS_PAGE = "pages/settings.py"
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from persona.api.engines import install_steps
 from persona.core.errors import (
     SETTINGS_PAGE,
     ConfigError,
@@ -16,9 +17,6 @@ from persona.core.errors import (
 from persona.dashboard.ui.engines import settings_link
 from persona.dashboard.ui.resources import refresh
 from persona.dashboard.ui.text import safe
-from persona.engines.inventory import (
-    install_steps,
-)
 
 
 def show_error(exc: PersonaError, *, retry_key: str | None = None) -> None:

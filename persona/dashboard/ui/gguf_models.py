@@ -8,18 +8,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from persona.core.engine_settings import save_settings
+from persona.api.display import format_bytes
+from persona.api.engines import llama_installed, read_gguf, recommend
+from persona.api.settings import save_settings
 from persona.core.errors import InputError, PersonaError
-from persona.core.units import GB, format_bytes
 from persona.dashboard.ui.builtin_install import builtin_missing
 from persona.dashboard.ui.errors import guarded, show_error
 from persona.dashboard.ui.memory_chart import memory_chart
 from persona.dashboard.ui.resources import builtin_engine, current_model_rows, refresh, settings
-from persona.engines.builtin import DEMO_NOTE
-from persona.engines.builtin_install import llama_installed
-from persona.engines.catalogue import recommend
-from persona.engines.gguf import read_gguf
-from persona.engines.hardware import Hardware
+from persona.types import DEMO_NOTE, GB, Hardware
 
 
 def render(machine: Hardware) -> None:

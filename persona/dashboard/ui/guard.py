@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from persona.core.crashlog import log_unexpected
+from persona.api.jobs import log_unexpected
 from persona.core.errors import PersonaError
 from persona.dashboard.ui.errors import show_error
 

@@ -13,11 +13,11 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from persona.core.background import Job
-from persona.core.progress import Progress
-from persona.core.units import format_duration
+from persona.api.display import format_duration
+from persona.api.jobs import Job
 from persona.dashboard.ui.cards import render_persona
 from persona.dashboard.ui.text import safe, safe_line
+from persona.types import Progress
 
 POLL_S = 0.25
 """How often the page redraws the elapsed time while waiting for events."""

@@ -8,8 +8,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from persona.core.units import GB, format_bytes
-from persona.engines.hardware import Hardware
+from persona.api.display import format_bytes
+from persona.types import GB, Hardware
 
 
 def memory_chart(chart_rows: list[dict[str, Any]], machine: Hardware) -> None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from persona.api.display import format_bytes
+from persona.api.engines import fit, recommend, track_pull
+from persona.api.runs import speed_hint
 from persona.core.errors import PersonaError
-from persona.core.units import GB, format_bytes
 from persona.dashboard.ui.errors import guarded, ollama_down, show_error
 from persona.dashboard.ui.memory_chart import memory_chart
 from persona.dashboard.ui.resources import (
@@ -19,10 +21,7 @@ from persona.dashboard.ui.resources import (
     refresh,
     store,
 )
-from persona.engines.catalogue import TIERS, Fit, fit, recommend
-from persona.engines.hardware import Hardware
-from persona.engines.ollama.pull import track_pull
-from persona.history.speeds import speed_hint
+from persona.types import GB, TIERS, Fit, Hardware
 
 
 def tier_fit(name: str, machine: Hardware) -> Fit | None:

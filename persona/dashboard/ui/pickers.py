@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from persona.core.engine_settings import where_engine_runs
-from persona.core.safe_text import escape_markdown
+from persona.api.chat import detect_language
+from persona.api.display import escape_markdown
+from persona.api.engines import default_model, demo_model_name, recommend
+from persona.api.settings import where_engine_runs
 from persona.dashboard.ui.builtin_install import builtin_missing
 from persona.dashboard.ui.engines import offer_demo, settings_link
 from persona.dashboard.ui.errors import ollama_down
 from persona.dashboard.ui.resources import current_status, hardware, settings
-from persona.engines.builtin import DEMO_NOTE, demo_model_name
-from persona.engines.catalogue import recommend
-from persona.engines.registry import default_model
-from persona.generation.language import DEFAULT_LANGUAGE, LANGUAGES, detect_language
-from persona.ingest import Reading
+from persona.types import DEFAULT_LANGUAGE, DEMO_NOTE, LANGUAGES, Reading
 
 
 def installed_models(*, retry_key: str) -> list[str]:

@@ -11,15 +11,12 @@ from typing import Any
 import streamlit as st
 
 from persona import api
-from persona.core.context import ContextLine, QuoteContext, quote_context
-from persona.core.documents import Passage
+from persona.api.display import escape_markdown, quote_context
+from persona.api.reading import choices_from_options
+from persona.api.verdicts import cite
 from persona.core.errors import PersonaError
-from persona.core.records import Run
-from persona.core.safe_text import escape_markdown
-from persona.core.schema import Evidence
-from persona.core.verdicts import cite
 from persona.dashboard.ui.resources import store
-from persona.ingest.columns import choices_from_options
+from persona.types import ContextLine, Evidence, Passage, QuoteContext, Run
 
 CONTEXT_PASSAGES = "context_passages_{}"
 """Session-state key (per run ID) of a run's passages re-uploaded for context or the chat."""

@@ -14,13 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from persona.core.errors import InputError, PersonaError
-from persona.dashboard.ui.errors import show_error
-from persona.dashboard.ui.jobs import finish_job, follow_job, job_running, start_job
-from persona.dashboard.ui.text import safe, safe_line
-from persona.transcribe import (
-    Recording,
-    Transcript,
+from persona.api.recordings import (
     describe_estimate,
     is_recording,
     keep_transcript,
@@ -32,6 +26,11 @@ from persona.transcribe import (
     timestamp,
     transcribe,
 )
+from persona.core.errors import InputError, PersonaError
+from persona.dashboard.ui.errors import show_error
+from persona.dashboard.ui.jobs import finish_job, follow_job, job_running, start_job
+from persona.dashboard.ui.text import safe, safe_line
+from persona.types import Recording, Transcript
 
 COLUMNS = {"start": "Start", "end": "End", "interviewer": "Interviewer", "text": "Text"}
 

@@ -11,24 +11,32 @@ from pathlib import Path
 import streamlit as st
 
 from persona import api
-from persona.core.engine_settings import (
+from persona.api.display import escape_markdown
+from persona.api.engines import (
+    BuiltinEngine,
+    OllamaClient,
+    OllamaEngine,
+    api_key_for,
+    check_engine,
+    check_ollama,
+    detect_hardware,
+    make_engine,
+    model_rows,
+)
+from persona.api.settings import load_settings, where_engine_runs
+from persona.core.errors import ConfigError
+from persona.types import (
     ENGINES,
     ON_THIS_MACHINE,
+    Engine,
     EngineSettings,
-    load_settings,
-    where_engine_runs,
+    EngineStatus,
+    Hardware,
+    ModelRow,
+    OllamaStatus,
+    RunningModel,
+    Store,
 )
-from persona.core.errors import ConfigError
-from persona.core.safe_text import escape_markdown
-from persona.engines.base import Engine
-from persona.engines.builtin import BuiltinEngine
-from persona.engines.hardware import Hardware, detect_hardware
-from persona.engines.inventory import ModelRow, OllamaStatus, check_ollama, model_rows
-from persona.engines.ollama import OllamaClient, RunningModel
-from persona.engines.ollama.engine import OllamaEngine
-from persona.engines.registry import api_key_for, make_engine
-from persona.engines.status import EngineStatus, check_engine
-from persona.history.store import Store
 
 LISTING_TTL_S = 10
 """Engine listings are cached this long so reruns do not hammer the server."""

@@ -14,13 +14,11 @@ import streamlit as st
 
 from persona import api
 from persona.core.errors import PersonaError
-from persona.core.records import Run
 from persona.dashboard.ui.errors import show_error
 from persona.dashboard.ui.jobs import finish_job, follow_job, job_running, start_job
 from persona.dashboard.ui.resources import current_engine, store
 from persona.dashboard.ui.text import safe_line
-from persona.generation.pipeline import RESUMABLE
-from persona.history.store import RunListing
+from persona.types import RESUMABLE, Run, RunListing
 
 JOB = "resume"
 RESUMED = "resumed_run"

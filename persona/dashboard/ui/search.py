@@ -11,13 +11,13 @@ from collections.abc import Sequence
 import streamlit as st
 
 from persona import api
-from persona.core.context import quote_context
+from persona.api.display import quote_context
 from persona.core.errors import PersonaError
 from persona.dashboard.ui.errors import show_error
 from persona.dashboard.ui.quotes import render_context
 from persona.dashboard.ui.resources import store
 from persona.dashboard.ui.text import safe, safe_line
-from persona.history.studies import Snippet
+from persona.types import Snippet
 
 LIMIT = 50
 """Hits shown at most (the best first)."""

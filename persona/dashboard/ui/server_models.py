@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from persona.api.engines import format_parameters
 from persona.dashboard.ui.engines import settings_link
 from persona.dashboard.ui.resources import current_status, refresh
-from persona.engines.catalogue import format_parameters
 
 
 def render() -> None:

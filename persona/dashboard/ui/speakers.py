@@ -8,9 +8,10 @@ from typing import Any
 
 import streamlit as st
 
+from persona.api.reading import file_speakers
 from persona.core.errors import PersonaError
 from persona.dashboard.ui.text import safe, safe_line
-from persona.ingest.preview import Speakers, file_speakers
+from persona.types import Speakers
 
 NOBODY = ""
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import streamlit as st
 
 from persona import api
+from persona.api.reading import sample_files
+from persona.api.studies import suggest_study
 from persona.core.errors import InputError, PersonaError
-from persona.core.records import suggest_study
 from persona.dashboard.ui.errors import show_error
 from persona.dashboard.ui.resources import store
 from persona.dashboard.ui.study import (
@@ -27,8 +28,7 @@ from persona.dashboard.ui.study import (
 )
 from persona.dashboard.ui.text import safe, safe_line
 from persona.dashboard.ui.uploads import Upload, reading_summary, uploaded_reading
-from persona.ingest import Reading
-from persona.ingest.sample import SAMPLE_DESCRIPTION, SAMPLE_STUDY, sample_files
+from persona.types import SAMPLE_DESCRIPTION, SAMPLE_STUDY, Reading
 
 SAMPLE_BUTTON = "Try it with a sample study"
 

@@ -14,7 +14,7 @@ from persona.dashboard.ui.resources import store
 from persona.dashboard.ui.study import choose_study
 from persona.dashboard.ui.study_files import DONE
 from persona.dashboard.ui.text import safe, safe_line
-from persona.ingest import Reading
+from persona.types import Reading
 
 
 def manage_files(study: str, reading: Reading, *, key: str) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from persona.core.safe_text import escape_markdown
+from persona.api.display import escape_markdown
 
 
 def safe(text: object) -> str:

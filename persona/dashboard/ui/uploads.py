@@ -10,13 +10,12 @@ import pandas as pd
 import streamlit as st
 
 from persona import api
-from persona.core.settings import Settings
+from persona.api.reading import choices_to_options
 from persona.dashboard.ui.columns import column_choices
 from persona.dashboard.ui.recordings import recordings_step
 from persona.dashboard.ui.speakers import interviewer_choices
 from persona.dashboard.ui.text import safe, safe_line
-from persona.ingest import Reading
-from persona.ingest.columns import TableChoice, choices_to_options
+from persona.types import Reading, Settings, TableChoice
 
 
 def upload_limit_mb() -> float:

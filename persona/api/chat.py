@@ -1,0 +1,12 @@
+"""Talking to a persona: answers grounded in the study's passages, in the study's language."""
+
+from __future__ import annotations
+
+from persona.generation.chat import PersonaChat, find_persona
+from persona.generation.language import detect_language
+
+__all__ = [
+    "PersonaChat",
+    "detect_language",
+    "find_persona",
+]

@@ -1,0 +1,11 @@
+"""Long work in the background: a job survives reruns and page changes, and can be stopped."""
+
+from __future__ import annotations
+
+from persona.core.background import Job
+from persona.core.crashlog import log_unexpected
+
+__all__ = [
+    "Job",
+    "log_unexpected",
+]

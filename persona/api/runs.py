@@ -1,0 +1,248 @@
+"""Runs: plan, generate, resume and check personas; every run is saved to History as it goes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from persona.api.engines import default_engine
+from persona.api.studies import studies_of, study_reading
+from persona.core.documents import Passage, with_passage_ids
+from persona.core.engine_settings import load_settings
+from persona.core.errors import InputError
+from persona.core.naming import distinct_names
+from persona.core.progress import Progress
+from persona.core.records import Run
+from persona.core.run_warnings import group_warnings, split_warnings
+from persona.core.schema import Persona
+from persona.engines.base import Engine
+from persona.engines.registry import parallel_requests
+from persona.generation.checks import check_personas
+from persona.generation.generate import GenerationRequest, make_plan
+from persona.generation.pipeline import SavedGeneration
+from persona.generation.pipeline import can_resume as _can_resume
+from persona.generation.planner import Plan
+from persona.generation.research import passages_from_copy, run_passages
+from persona.history.speeds import expected_speed, speed_hint
+from persona.history.store import Store
+from persona.history.study_report import measures
+from persona.ingest import Reading
+from persona.ingest.columns import Choices
+from persona.studydata import run_reading as _run_reading
+from persona.studydata.reading import saved_choices
+
+__all__ = [
+    "GenerationJob",
+    "can_resume",
+    "distinct_names",
+    "generate",
+    "group_warnings",
+    "measures",
+    "open_history",
+    "passages_from_copy",
+    "plan",
+    "resume",
+    "run_passages",
+    "speed_hint",
+    "split_warnings",
+    "study_passages",
+    "verify",
+]
+
+
+def _request(
+    model: str, count: int, engine: Engine, options: Mapping[str, Any]
+) -> GenerationRequest:
+    wanted = dict(options)
+    if wanted.get("parallel") is None:  # what the settings and the engine allow
+        wanted["parallel"] = parallel_requests(load_settings(), engine)
+    try:
+        return GenerationRequest(model=model, count=count, **wanted)
+    except TypeError as exc:
+        raise InputError(f"Unknown generation option: {exc}.") from exc
+
+
+def _reading_of(reading: Reading | None, study: str, store: Store | None) -> Reading:
+    """``reading``, else the files of the study ``study`` (InputError when neither)."""
+    if reading is not None:
+        return reading
+    if not study.strip():
+        raise InputError("Give the files to read, or the study whose files to use.")
+    return study_reading(study, store=store)
+
+
+def plan(
+    reading: Reading | None,
+    model: str,
+    *,
+    count: int = 3,
+    engine: Engine | None = None,
+    store: Store | None = None,
+    study: str = "",
+    **options: Any,
+) -> Plan:
+    """How the study will be sent to ``model``: one prompt, or parts then a synthesis.
+
+    ``reading`` None plans the files of ``study``. Nothing is generated; the engine is asked
+    only for the model's context length. With ``store`` (History), the plan's time estimate
+    uses the model's speed in past runs.
+    """
+    reading = _reading_of(reading, study, store)
+    engine = engine or default_engine()
+    request = _request(model, count, engine, options)
+    speed = expected_speed(store, model, engine.describe(model).parameters)
+    return make_plan(engine, reading.passages, request, speed=speed)
+
+
+class GenerationJob:
+    """A generation in progress: iterate it for :class:`Progress` events; ``run`` is the result.
+    An event whose ``persona`` is set carries a persona the moment it is written, checked and
+    saved to History.
+
+    The run is saved to History as it goes, so stopping the iteration early keeps what was
+    made (the run is then marked interrupted).
+    """
+
+    def __init__(self, saved: SavedGeneration) -> None:
+        self._saved = saved
+        self._events: Iterator[Progress] | None = None
+
+    def __iter__(self) -> Iterator[Progress]:
+        if self._events is not None:
+            raise InputError("This generation has already run; start a new one with generate().")
+        self._events = self._saved.events()
+        return self._events
+
+    @property
+    def plan(self) -> Plan:
+        """How the study is sent to the model (see :func:`plan`)."""
+        return self._saved.generation.plan
+
+    @property
+    def run(self) -> Run:
+        """The run as saved: its personas, status, warnings and usage."""
+        return self._saved.run
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the generation could not do as asked (dropped claims, unread parts...)."""
+        return list(self._saved.generation.result.warnings)
+
+    def wait(self) -> Run:
+        """Run to the end without looking at progress; returns the saved run."""
+        for _ in self if self._events is None else self._events:
+            pass
+        return self.run
+
+
+def generate(
+    reading: Reading | None,
+    model: str,
+    *,
+    count: int = 3,
+    engine: Engine | None = None,
+    store: Store | None = None,
+    plan: Plan | None = None,
+    keep_research_text: bool = False,
+    study: str = "",
+    columns: Choices | None = None,
+    frontier_model: str | None = None,
+    **options: Any,
+) -> GenerationJob:
+    """Write ``count`` personas from ``reading`` with ``model``; iterate the job to run it.
+
+    ``options`` are :class:`~persona.generation.generate.GenerationRequest` fields
+    (``context``, ``temperature``, ``seed``, ``parallel``, ``language``...). ``plan`` reuses
+    one made by :func:`plan` with the same settings. The run belongs to ``study`` (default:
+    named after the files; created if needed) and records the table ``columns`` it was read
+    with; with ``frontier_model`` it is saved as the draft stage of a hybrid run.
+
+    ``reading`` None generates from the files of ``study``, read with its saved choices.
+    """
+    if reading is None:
+        reading = _reading_of(None, study, store)
+        if columns is None:
+            columns = saved_choices(studies_of(store).get(study).choices)
+    if not reading.passages:
+        raise InputError("Nothing was read from those files; see reading.reports for why.")
+    engine = engine or default_engine()
+    saved = SavedGeneration(
+        engine,
+        reading,
+        _request(model, count, engine, options),
+        store or Store(),
+        plan=plan,
+        keep_research_text=keep_research_text,
+        frontier_model=frontier_model,
+        study=study,
+        columns=columns,
+    )
+    return GenerationJob(saved)
+
+
+def can_resume(run: Run, store: Store | None = None) -> bool:
+    """Whether :func:`resume` can finish ``run``: it stopped before its personas were written
+    and saved findings of the parts it had read."""
+    return _can_resume(run, store or Store())
+
+
+def resume(
+    run_id: str,
+    reading: Reading | None = None,
+    *,
+    engine: Engine | None = None,
+    store: Store | None = None,
+) -> GenerationJob:
+    """Finish a failed or interrupted run from its saved findings: only the missing calls.
+
+    The run's files are read again from its study; ``reading`` gives them instead (same
+    content, any order), e.g. for a run whose study does not hold them.
+    """
+    store = store or Store()
+    if reading is None:
+        run = store.get(run_id)
+        reading = _run_reading(studies_of(store), run)
+        if reading is None:
+            names = ", ".join(f.name for f in run.files) or "its files"
+            raise InputError(
+                f"The files of run {run_id} ({names}) are not in its study "
+                f"{run.study or '(none)'}: add them to the study, or give them again "
+                f"(`persona resume {run_id} FILES...`)."
+            )
+    saved = SavedGeneration.resume(engine or default_engine(), reading, store, run_id)
+    return GenerationJob(saved)
+
+
+def verify(personas: Sequence[Persona], reading: Reading) -> list[Persona]:
+    """The personas with the checks every version gets
+    (:func:`~persona.generation.checks.check_personas`): every quote checked word for word
+    against the study (``verified``), weak support, who each persona is based on, and
+    ``unusable`` with its reasons."""
+    return check_personas(list(personas), reading.passages)
+
+
+def study_passages(
+    run: Run, reading: Reading | None = None, *, store: Store | None = None
+) -> list[Passage] | None:
+    """The run's research passages with the IDs its personas cite, from ``reading`` (the
+    run's files again, checked by fingerprint), else the copy History kept, else the run's
+    files in its study; None when none is at hand. Files that are not the run's raise
+    :class:`InputError` saying which.
+
+    Files read again are numbered in the run's order, as when the run read them, whatever
+    order they come in now."""
+    if reading is None and not run.research_text:
+        reading = _run_reading(studies_of(store), run)
+    if reading is None and not run.research_text:
+        return None
+    passages = run_passages(run, reading)
+    if reading is not None and reading.documents:
+        passages = with_passage_ids([replace(p, id="") for p in passages])
+    return passages
+
+
+def open_history(path: str | Path | None = None) -> Store:
+    """History: every run saved on this machine (``.list()``, ``.get(run_id)``, ``.delete``)."""
+    return Store(Path(path) if path is not None else None)
