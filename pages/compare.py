@@ -19,7 +19,7 @@ from persona.generation.compare import (
     side_by_side,
 )
 from persona.generation.generate import GenerationRequest
-from persona.ingest.columns import choices_from_options
+from persona.ingest.roles import choices_from_options
 
 st.title("Compare models")
 st.caption(

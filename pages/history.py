@@ -18,7 +18,7 @@ from persona import api
 from persona.core.errors import PersonaError
 from persona.core.records import UNTITLED_STUDY
 from persona.core.safe_text import escape_markdown
-from persona.history.store import RunListing
+from persona.history.listing import RunListing
 from persona.hybrid.spend import frontier_spend
 
 st.title("History")

@@ -39,9 +39,10 @@ from persona.history.export import CSV_COLUMNS, quote_table
 from persona.history.formats import ExportFormat, export_run, write_new
 from persona.history.speeds import expected_speed
 from persona.history.store import Store
-from persona.history.studies import SearchHit, Studies, Study, StudyListing
+from persona.history.studies import Studies, Study, StudyListing
+from persona.history.study_search import SearchHit
 from persona.ingest import Interviewers, Reading, read_files, read_paths
-from persona.ingest.columns import Choices, choices_to_options
+from persona.ingest.roles import Choices, choices_to_options
 from persona.ingest.sample import sample_files
 from persona.studydata import Added, add_files, read_study, reindex
 from persona.studydata import run_reading as _run_reading

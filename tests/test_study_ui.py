@@ -13,7 +13,7 @@ from pages.ui.study_files import Pending, new_study
 from pages.ui.uploads import Upload
 from persona import api
 from persona.core.errors import InputError
-from persona.history.studies import Snippet
+from persona.history.study_search import Snippet
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,9 @@ import streamlit as st
 
 from persona.core.errors import PersonaError
 from persona.core.safe_text import escape_markdown
-from persona.ingest.columns import ROLE_LABELS, ROLES, ColumnRole, Table, TableChoice
+from persona.ingest.columns import Table
 from persona.ingest.preview import file_tables, is_table
+from persona.ingest.roles import ROLE_LABELS, ROLES, ColumnRole, TableChoice
 
 _PER_ROW = 3
 _MAX_SHOWN = 60

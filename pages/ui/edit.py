@@ -27,7 +27,7 @@ from persona.core.verdicts import persona_status
 from persona.generation.edit import SECTION_NAMES, ClaimEdit, PersonaEdit, claim_keys
 from persona.generation.references import MAX_CITED
 from persona.history.export import SECTION_TITLES
-from persona.ingest.columns import choices_from_options
+from persona.ingest.roles import choices_from_options
 
 SAVED = "edit_saved_{}"
 """Session-state key (per form ``key``) of the last edit saved there: (run ID, index, edit)."""

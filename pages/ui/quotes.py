@@ -19,7 +19,7 @@ from persona.core.records import Run
 from persona.core.safe_text import escape_markdown
 from persona.core.schema import Evidence
 from persona.core.verdicts import cite
-from persona.ingest.columns import choices_from_options
+from persona.ingest.roles import choices_from_options
 
 CONTEXT_PASSAGES = "context_passages_{}"
 """Session-state key (per run ID) of a run's passages re-uploaded for context or the chat."""

@@ -20,7 +20,7 @@ from persona import api
 from persona.core.errors import PersonaError
 from persona.core.records import Run
 from persona.generation.pipeline import RESUMABLE
-from persona.history.store import RunListing
+from persona.history.listing import RunListing
 
 JOB = "resume"
 RESUMED = "resumed_run"

@@ -17,7 +17,7 @@ from pages.ui.text import safe, safe_line
 from persona import api
 from persona.core.context import quote_context
 from persona.core.errors import PersonaError
-from persona.history.studies import Snippet
+from persona.history.study_search import Snippet
 
 LIMIT = 50
 """Hits shown at most (the best first)."""

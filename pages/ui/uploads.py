@@ -16,7 +16,7 @@ from pages.ui.text import safe, safe_line
 from persona import api
 from persona.core.settings import Settings
 from persona.ingest import Reading
-from persona.ingest.columns import TableChoice, choices_to_options
+from persona.ingest.roles import TableChoice, choices_to_options
 
 
 def upload_limit_mb() -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from persona.ingest.columns import TableChoice, parse_roles
+from persona.ingest.roles import TableChoice, parse_roles
 
 COLUMNS_HELP = (
     '"Q5=answer,ResponseId=id,first_name=private,Age=context,StartDate=ignore" sets the roles '

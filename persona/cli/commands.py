@@ -54,8 +54,8 @@ from persona.history.formats import FORMATS, write_new
 from persona.history.store import Store
 from persona.hybrid.cloud import DEFAULT_MODELS, FrontierClient, resolve_api_key
 from persona.hybrid.gate import DEFAULT_THRESHOLD
-from persona.ingest.columns import ROLE_LABELS, ROLES
 from persona.ingest.preview import file_tables, is_table
+from persona.ingest.roles import ROLE_LABELS, ROLES
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 LANGUAGE_HELP = (

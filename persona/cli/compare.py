@@ -17,7 +17,7 @@ from persona.engines.base import Engine
 from persona.engines.registry import parallel_requests
 from persona.generation.compare import Comparison, Contender, side_by_side
 from persona.generation.generate import GenerationRequest
-from persona.ingest.columns import choices_from_options
+from persona.ingest.roles import choices_from_options
 
 
 def comparison_markdown(rows: list[dict[str, str]]) -> str:

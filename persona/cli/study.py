@@ -19,9 +19,10 @@ from persona.cli.transcribe import EXIT_FAIL, EXIT_OK, transcribe_sources
 from persona.core.conversation import Quote
 from persona.core.errors import InputError
 from persona.core.units import format_bytes
-from persona.history.studies import SearchHit, Study
+from persona.history.studies import Study
+from persona.history.study_search import SearchHit
 from persona.ingest import Interviewers, Reading
-from persona.ingest.columns import Choices
+from persona.ingest.roles import Choices
 
 
 def report_reading(reading: Reading, out: TextIO) -> None:

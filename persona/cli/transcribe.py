@@ -11,7 +11,7 @@ from pathlib import Path
 from persona.cli.terminal import drive
 from persona.core.errors import InputError
 from persona.core.private import check_writable_dir, save_new
-from persona.ingest.reading import folder_files
+from persona.ingest.kinds import folder_files
 from persona.transcribe import (
     NO_SPEAKERS,
     Recording,
