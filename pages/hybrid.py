@@ -29,19 +29,15 @@ from persona.core.naming import distinct_names
 from persona.core.records import Kept, Run, Version
 from persona.core.safe_text import escape_markdown
 from persona.generation.research import run_passages
-from persona.hybrid.cloud import (
-    DEFAULT_MODELS,
-    DEFAULT_MODELS_AS_OF,
-    KEY_VARIABLE,
-    FrontierClient,
-    ModelList,
-    find_api_key,
-)
+from persona.hybrid.cloud import DEFAULT_MODELS, DEFAULT_MODELS_AS_OF, FrontierClient, ModelList
 from persona.hybrid.consent import changes as consent_changes
 from persona.hybrid.gate import DEFAULT_THRESHOLD
+from persona.hybrid.keys import KEY_VARIABLE, find_api_key
+from persona.hybrid.preview import Preview, prepare
 from persona.hybrid.redact import Redactor
-from persona.hybrid.refine import Preview, choose, dropped_text, prepare, refine
+from persona.hybrid.refine import dropped_text, refine
 from persona.hybrid.spend import frontier_spend
+from persona.hybrid.versions import choose
 
 st.title("Hybrid: local draft, Claude polish")
 where = escape_markdown(current_where())  # where drafts are made, and the study goes

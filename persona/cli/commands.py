@@ -52,8 +52,9 @@ from persona.generation.research import passages_from_copy
 from persona.history.export import changes_markdown
 from persona.history.formats import FORMATS, write_new
 from persona.history.store import Store
-from persona.hybrid.cloud import DEFAULT_MODELS, FrontierClient, resolve_api_key
+from persona.hybrid.cloud import DEFAULT_MODELS, FrontierClient
 from persona.hybrid.gate import DEFAULT_THRESHOLD
+from persona.hybrid.keys import resolve_api_key
 from persona.ingest.preview import file_tables, is_table
 from persona.ingest.roles import ROLE_LABELS, ROLES
 

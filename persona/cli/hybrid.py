@@ -11,8 +11,10 @@ from persona.core.progress import Progress
 from persona.core.records import Run
 from persona.history.store import Store
 from persona.hybrid.cloud import FrontierClient
-from persona.hybrid.refine import Preview, choose, dropped_text, prepare, refine
+from persona.hybrid.preview import Preview, prepare
+from persona.hybrid.refine import dropped_text, refine
 from persona.hybrid.spend import frontier_spend
+from persona.hybrid.versions import choose
 from persona.ingest import Reading
 
 
