@@ -37,7 +37,8 @@ from persona.generation.references import DRAFT_SCHEMA
 from persona.history.store import Store
 from persona.hybrid.cloud import FrontierClient
 from persona.hybrid.plans import SendPlan
-from persona.hybrid.refine import Preview, prepare, refine
+from persona.hybrid.preview import Preview, prepare
+from persona.hybrid.refine import refine
 from persona.ingest import Reading, read_paths
 from tests.fake_anthropic import (
     LIST_PRICES,

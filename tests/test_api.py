@@ -10,7 +10,7 @@ import pytest
 
 import persona
 from persona.core.errors import InputError, OllamaUnreachable, PersonaError
-from persona.ingest.columns import TableChoice
+from persona.ingest.roles import TableChoice
 from tests.fake_ollama import FakeOllama
 from tests.fakes import ScriptedEngine
 

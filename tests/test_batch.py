@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from persona.hybrid.batch import BATCH_REQUEST, batch_max_tokens
 from persona.hybrid.cloud import FrontierClient
+from persona.hybrid.preview import prepare
 from persona.hybrid.pricing import BilledTokens, Budget, Meter, PriceTable
-from persona.hybrid.refine import prepare, refine
+from persona.hybrid.refine import refine
 from persona.hybrid.spend import frontier_spend
 from tests import test_caching
 from tests.fake_anthropic import INVENTED_CLAIM, MESSAGES

@@ -18,6 +18,7 @@ from persona.generation.evidence import verify_personas
 from persona.history.store import Store
 from persona.hybrid.caching import MINIMUM_CACHEABLE, minimum_cacheable, worth_sharing
 from persona.hybrid.cloud import FrontierClient
+from persona.hybrid.preview import Preview, prepare
 from persona.hybrid.pricing import (
     CACHE_READ,
     CACHE_WRITE,
@@ -27,7 +28,7 @@ from persona.hybrid.pricing import (
     Meter,
     PriceTable,
 )
-from persona.hybrid.refine import Preview, prepare, refine
+from persona.hybrid.refine import refine
 from persona.hybrid.spend import frontier_spend
 from tests.fake_anthropic import COUNT_TOKENS, MESSAGES, FakeAnthropic, fake_token_count
 from tests.fakes import persona_dict

@@ -351,10 +351,10 @@ def test_conversations_are_kept_per_persona_and_go_with_the_run(tmp_path: Path, 
 
 def test_an_older_history_is_migrated_and_keeps_its_runs(tmp_path: Path) -> None:
     path = tmp_path / "h.sqlite3"
-    from persona.history import store as store_module
+    from persona.history.migrations import MIGRATIONS
 
     with sqlite3.connect(path) as conn:
-        for statement in store_module._MIGRATIONS[0]:
+        for statement in MIGRATIONS[0]:
             conn.execute(statement)
         conn.execute(
             "INSERT INTO runs VALUES ('r1', '2026-01-01T00:00:00+00:00', 'local', 'm', NULL, "

@@ -27,13 +27,8 @@ from persona.core.errors import (
 from persona.core.schema import llm_json_schema
 from persona.hybrid.answer import RefinedPersona
 from persona.hybrid.changes import output_format
-from persona.hybrid.cloud import (
-    DEFAULT_MODELS,
-    FrontierClient,
-    Refinement,
-    TokenCount,
-    find_api_key,
-)
+from persona.hybrid.cloud import DEFAULT_MODELS, FrontierClient, Refinement, TokenCount
+from persona.hybrid.keys import find_api_key
 from persona.hybrid.messages import estimate_claude_tokens
 from persona.hybrid.payload import REQUESTS, request_messages
 from persona.hybrid.pricing import BilledTokens

@@ -18,10 +18,12 @@ from persona.history.store import Store
 from persona.hybrid.cloud import FrontierClient
 from persona.hybrid.consent import ConsentError
 from persona.hybrid.payload import REQUESTS
+from persona.hybrid.preview import Preview, frontier_only_cost, prepare
 from persona.hybrid.pricing import PriceTable
-from persona.hybrid.refine import Preview, choose, frontier_only_cost, prepare, refine
+from persona.hybrid.refine import refine
 from persona.hybrid.sources import WrongFiles
 from persona.hybrid.spend import frontier_spend
+from persona.hybrid.versions import choose
 from tests.fake_anthropic import COUNT_TOKENS, MESSAGES, FakeAnthropic, fake_token_count
 from tests.fakes import persona_dict
 

@@ -19,7 +19,8 @@ from persona.core.records import FileRef, PersonaRecord, Run
 from persona.core.schema import CLAIM_SECTIONS, Claim, Evidence, Persona
 from persona.history.store import Store
 from persona.hybrid.cloud import FrontierClient
-from persona.hybrid.refine import Preview, dropped_text, prepare, refine
+from persona.hybrid.preview import Preview, prepare
+from persona.hybrid.refine import dropped_text, refine
 from persona.hybrid.spend import frontier_spend
 from tests.fake_anthropic import INVENTED_CLAIM, UNKNOWN_IDS, FakeAnthropic
 

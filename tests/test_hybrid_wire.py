@@ -23,7 +23,8 @@ from persona.generation.evidence import verify_personas
 from persona.generation.pipeline import file_refs
 from persona.history.store import Store
 from persona.hybrid.cloud import FrontierClient
-from persona.hybrid.refine import prepare, refine
+from persona.hybrid.preview import prepare
+from persona.hybrid.refine import refine
 from persona.ingest import Reading, read_paths
 from tests.fake_anthropic import COUNT_TOKENS, MESSAGES, FakeAnthropic
 from tests.fake_ollama import FakeOllama

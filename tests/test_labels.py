@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from persona.core.documents import Passage
 from persona.hybrid.labels import collect_names
-from persona.hybrid.names import is_generic
+from persona.hybrid.name_words import is_generic
 from persona.hybrid.redact import Redactor, redactor_for
 from persona.ingest import read_paths
 
@@ -146,7 +146,7 @@ def test_no_name_of_a_fresh_transcript_reaches_the_payload(tmp_path: Path) -> No
 def test_the_preview_highlights_every_hidden_name(tmp_path: Path) -> None:
     passages, text = fresh_study(tmp_path)
     redactor = redactor_for(passages, [text])
-    redacted = redactor.redact(text)
+    redacted = redactor.redact_data(text)
     highlighted = [piece for piece, hidden in redactor.segments(redacted) if hidden]
     shown = "".join(piece if not hidden else "" for piece, hidden in redactor.segments(redacted))
     originals = " ".join(redactor.mapping[piece] for piece in highlighted)
@@ -189,6 +189,6 @@ def test_any_name_in_a_structured_label_is_found_and_hidden(
     found = collect_names([Passage("t.txt", "line 1", line)])
     assert found == [name]
     redactor = Redactor(found)
-    redacted = redactor.redact(f"{line}\nLater {name} said it again.")
+    redacted = redactor.redact_data(f"{line}\nLater {name} said it again.")
     assert name not in redacted and "[PERSON_1]" in redacted
     assert redactor.restore(redacted) == f"{line}\nLater {name} said it again."

@@ -132,7 +132,7 @@ def test_names_are_redacted_in_each_language(code: str) -> None:
     found = collect_names(passages)
     assert set(names) <= set(found)
     assert not {"Interviewerin", "Entrevistadora", "インタビュアー", "Datum", "Fecha"} & set(found)
-    redacted = Redactor(found).redact("\n".join(p.text for p in passages))
+    redacted = Redactor(found).redact_data("\n".join(p.text for p in passages))
     for name in names:
         assert name not in redacted and name.split()[0] not in redacted
     assert "[PERSON_" in redacted
@@ -140,7 +140,7 @@ def test_names_are_redacted_in_each_language(code: str) -> None:
 
 def test_japanese_names_are_redacted_with_or_without_the_space() -> None:
     redactor = Redactor(["佐藤 美咲"])
-    assert redactor.redact("佐藤美咲さんと佐藤 美咲さん") == "[PERSON_1]さんと[PERSON_1]さん"
+    assert redactor.redact_data("佐藤美咲さんと佐藤 美咲さん") == "[PERSON_1]さんと[PERSON_1]さん"
     assert redactor.restore("[PERSON_1]") == "佐藤美咲"
 
 

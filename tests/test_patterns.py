@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 )
 def test_personal_data_is_hidden(text: str, secret: str, kind: str) -> None:
     redactor = Redactor()
-    redacted = redactor.redact(text)
+    redacted = redactor.redact_data(text)
     assert secret not in redacted
     assert re.search(rf"\[{kind}_1\]", redacted), redacted
     assert redactor.mapping[f"[{kind}_1]"] == secret
@@ -87,7 +87,7 @@ def test_personal_data_is_hidden(text: str, secret: str, kind: str) -> None:
 )
 def test_numbers_used_as_evidence_stay(text: str) -> None:
     redactor = Redactor()
-    assert redactor.redact(text) == text
+    assert redactor.redact_data(text) == text
     assert redactor.counts([text]) == {}
 
 
@@ -98,14 +98,16 @@ def test_the_numbers_of_whole_studies_stay(folder: str) -> None:
     assert sum(any(c.isdigit() for c in p.text) for p in passages) >= 5
     redactor = Redactor()
     for passage in passages:
-        redactor.redact(passage.text)
+        redactor.redact_data(passage.text)
     kinds = {pseudonym[1:].rsplit("_", 1)[0] for pseudonym in redactor.mapping}
     assert kinds <= {"EMAIL", "PHONE", "URL"}, redactor.mapping
 
 
 def test_kinds_are_counted_in_words() -> None:
     redactor = Redactor()
-    redacted = redactor.redact("born 3 March 1991 at 12 Baker Street, SW1A 1AA, SSN 123-45-6789")
+    redacted = redactor.redact_data(
+        "born 3 March 1991 at 12 Baker Street, SW1A 1AA, SSN 123-45-6789"
+    )
     assert redactor.counts([redacted]) == {
         "date of birth": 1,
         "street address": 1,
@@ -156,7 +158,7 @@ PIECES = st.sampled_from(
 def test_restore_gives_back_exactly_what_was_redacted(text: str) -> None:
     redactor = Redactor(["Maria Gonzalez", "Will"])
     redactor.reserve([text])
-    redacted = redactor.redact(text)
+    redacted = redactor.redact_data(text)
     assert redactor.restore(redacted) == text
     data = {text: [text, {"again": text}]}
     assert redactor.restore_data(redactor.redact_data(data)) == data

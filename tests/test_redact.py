@@ -11,7 +11,7 @@ from persona.core.documents import Passage
 from persona.core.errors import PersonaError
 from persona.core.schema import Persona
 from persona.hybrid.labels import collect_names
-from persona.hybrid.names import looks_like_name
+from persona.hybrid.name_words import looks_like_name
 from persona.hybrid.redact import RedactionError, Redactor, redactor_for
 from persona.ingest import read_file
 from tests.fakes import MARIA
@@ -53,7 +53,7 @@ def redactor() -> Redactor:
 
 
 def test_no_personal_data_survives(redactor):
-    redacted = redactor.redact(PII_TEXT)
+    redacted = redactor.redact_data(PII_TEXT)
     for secret in SECRETS:
         assert secret.casefold() not in redacted.casefold()
     for kind in ("PERSON", "EMAIL", "PHONE", "URL", "IBAN", "CARD"):
@@ -61,7 +61,7 @@ def test_no_personal_data_survives(redactor):
 
 
 def test_restore_is_exact(redactor):
-    assert redactor.restore(redactor.redact(PII_TEXT)) == PII_TEXT
+    assert redactor.restore(redactor.redact_data(PII_TEXT)) == PII_TEXT
 
 
 @pytest.mark.parametrize(
@@ -81,15 +81,15 @@ def test_restore_is_exact(redactor):
     ],
 )
 def test_redacts_in_place(text, redacted):
-    assert Redactor(["Maria Gonzalez"]).redact(text) == redacted
+    assert Redactor(["Maria Gonzalez"]).redact_data(text) == redacted
 
 
 def test_same_value_same_placeholder_across_calls(redactor):
-    first = redactor.redact("Mail maria.g@example.com about Maria")
-    second = redactor.redact("Maria again: maria.g@example.com")
+    first = redactor.redact_data("Mail maria.g@example.com about Maria")
+    second = redactor.redact_data("Maria again: maria.g@example.com")
     assert first == "Mail [EMAIL_1] about [PERSON_1]"
     assert second == "[PERSON_1] again: [EMAIL_1]"
-    assert redactor.redact("other@example.com") == "[EMAIL_2]"
+    assert redactor.redact_data("other@example.com") == "[EMAIL_2]"
 
 
 @pytest.mark.parametrize(
@@ -112,14 +112,14 @@ def test_same_value_same_placeholder_across_calls(redactor):
 )
 def test_ordinary_text_is_left_alone(text):
     redactor = Redactor(["Maria Gonzalez", "Will Mark"])
-    assert redactor.redact(text) == text
+    assert redactor.redact_data(text) == text
     assert redactor.counts([text]) == {}
 
 
 def test_names_that_are_words_need_a_capital():
     redactor = Redactor(["Will Brown", "Grace"])
     text = "Will said I will try the brown bag; Grace said grace. Will Brown, will brown"
-    assert redactor.redact(text) == (
+    assert redactor.redact_data(text) == (
         "[PERSON_1] said I will try the brown bag; [PERSON_2] said grace. [PERSON_3], will brown"
     )
 
@@ -135,7 +135,7 @@ def test_names_that_are_words_need_a_capital():
     ],
 )
 def test_name_variants(names, text, redacted):
-    assert Redactor(names).redact(text) == (redacted or text)
+    assert Redactor(names).redact_data(text) == (redacted or text)
 
 
 @pytest.mark.parametrize(
@@ -143,25 +143,25 @@ def test_name_variants(names, text, redacted):
     ["[PERSON_1]", "[Person_1]", "PERSON_1", "[ person_1 ]", "[PERSON 1]", "<PERSON_1>", "Person1"],
 )
 def test_restore_tolerates_reformatted_placeholders(redactor, returned):
-    redactor.redact("Maria Gonzalez")
+    redactor.redact_data("Maria Gonzalez")
     assert redactor.restore(f"Hi {returned}!") == "Hi Maria Gonzalez!"
 
 
 @pytest.mark.parametrize("text", ["[PERSON_9]", "PERSON_10", "a person 1 day", "URL_1x"])
 def test_restore_leaves_unknown_and_ordinary_text(redactor, text):
-    redactor.redact("Maria Gonzalez at https://example.com/x")
+    redactor.redact_data("Maria Gonzalez at https://example.com/x")
     assert redactor.restore(text) == text
 
 
 def test_placeholder_ten_is_not_placeholder_one():
     redactor = Redactor()
-    redacted = redactor.redact(" ".join(f"u{n}@example.com" for n in range(1, 12)))
+    redacted = redactor.redact_data(" ".join(f"u{n}@example.com" for n in range(1, 12)))
     assert redactor.restore("[EMAIL_10] [EMAIL_1]") == "u10@example.com u1@example.com"
     assert redactor.restore(redacted) == " ".join(f"u{n}@example.com" for n in range(1, 12))
 
 
 def test_mapping_is_a_copy_of_placeholders_to_originals(redactor):
-    redactor.redact("maria.g@example.com")
+    redactor.redact_data("maria.g@example.com")
     mapping = redactor.mapping
     mapping.clear()
     assert redactor.mapping == {"[EMAIL_1]": "maria.g@example.com"}
@@ -181,7 +181,7 @@ def test_mapping_is_a_copy_of_placeholders_to_originals(redactor):
     ],
 )
 def test_counts_are_readable(redactor, text, counts):
-    redacted = redactor.redact(text)
+    redacted = redactor.redact_data(text)
     assert redactor.counts([redacted]) == counts == redactor.counts()
 
 
@@ -287,13 +287,15 @@ def test_restore_data_with_reformatted_placeholders(redactor):
     ],
 )
 def test_names_inside_file_names_and_identifiers(text, redacted):
-    assert Redactor(["Maria Gonzalez"]).redact(text) == redacted
+    assert Redactor(["Maria Gonzalez"]).redact_data(text) == redacted
 
 
 def test_file_names_are_pseudonymised_whole():
     redactor = Redactor()
     redactor.add_files(["interview_jsmith.txt", "notes.md"])
-    assert redactor.redact("see interview_jsmith.txt and notes.md") == "see [FILE_1] and [FILE_2]"
+    assert (
+        redactor.redact_data("see interview_jsmith.txt and notes.md") == "see [FILE_1] and [FILE_2]"
+    )
     assert redactor.restore("[FILE_2], [FILE_1]") == "notes.md, interview_jsmith.txt"
 
 
@@ -341,13 +343,13 @@ def test_redaction_failures_become_persona_errors(monkeypatch):
 
     monkeypatch.setattr(redactor, "_redact", broken)
     with pytest.raises(RedactionError, match="nothing was sent"):
-        redactor.redact("Maria")
+        redactor.redact_data("Maria")
     with pytest.raises(PersonaError):
         redactor.redact_data({"a": "Maria"})
 
 
 def test_segments_mark_only_this_redactors_pseudonyms(redactor):
-    text = redactor.redact("Maria Gonzalez") + " and [PERSON_9] [not]"
+    text = redactor.redact_data("Maria Gonzalez") + " and [PERSON_9] [not]"
     assert list(redactor.segments(text)) == [
         ("[PERSON_1]", True),
         (" and [PERSON_9] [not]", False),
@@ -372,6 +374,6 @@ def test_identifier_values_that_are_not_names_are_hidden_as_written() -> None:
     redactor = Redactor()
     redactor.add_identifiers(["CUST-0042", "7", "Oluwaseun Adeyemi", "olu@example.com"])
     text = "CUST-0042 wrote 7 times; Oluwaseun (olu@example.com) and Adeyemi agree."
-    redacted = redactor.redact(text)
+    redacted = redactor.redact_data(text)
     assert redacted == "[ID_1] wrote 7 times; [PERSON_1] ([ID_2]) and [PERSON_2] agree."
     assert redactor.restore(redacted) == text

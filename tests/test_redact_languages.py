@@ -29,7 +29,7 @@ def test_every_ordinary_word_of_the_sample_study_stays_and_its_names_go(code: st
     persona = {"name": "Erfunden", "participants": [], "bio": " ".join(texts[:6])}
     redactor = redactor_for(passages, [texts, persona])
     for text in texts:
-        redacted = redactor.redact(text)
+        redacted = redactor.redact_data(text)
         kept = WORD.findall(PSEUDONYM.sub(" ", redacted))
         expected = [w for w in WORD.findall(text) if w not in NAMES[code]]
         assert kept == expected, (text, redacted)  # every other word, capitalised or not
@@ -72,9 +72,9 @@ def test_spanish_names_in_speech_are_hidden_and_sentence_starts_are_not() -> Non
 def test_the_study_language_is_detected_and_english_studies_keep_the_english_pass() -> None:
     german = read_paths([LANGUAGES / "de"]).passages
     text = "Die Ersatzprodukte und die Lieferfenster ärgern Anna."
-    assert redactor_for(german, [text]).redact(text).startswith("Die Ersatzprodukte und die ")
+    assert redactor_for(german, [text]).redact_data(text).startswith("Die Ersatzprodukte und die ")
     english = read_paths([ROOT / "samples" / "interviews"]).passages
-    told = redactor_for(english, [text], language="German").redact(text)
+    told = redactor_for(english, [text], language="German").redact_data(text)
     assert "Ersatzprodukte" in told and "Lieferfenster" in told
-    guessed = redactor_for(english, [text]).redact(text)  # the English pass: unknown words
+    guessed = redactor_for(english, [text]).redact_data(text)  # the English pass: unknown words
     assert "Ersatzprodukte" not in guessed

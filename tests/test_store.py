@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +18,8 @@ import persona.history.store as store_module
 from persona.core.errors import InputError, PersonaError, StoreError
 from persona.core.records import FileRef, PersonaRecord, Run
 from persona.core.schema import Claim, Evidence, Persona
-from persona.history.store import _MIGRATIONS, FILENAME, SCHEMA_VERSION, Store
+from persona.history.migrations import MIGRATIONS, SCHEMA_VERSION
+from persona.history.store import FILENAME, Store
 
 REPO = Path(persona.__file__).resolve().parent.parent
 RESEARCH = "Our clinic switched rota software in March and nobody told the night staff."
@@ -247,7 +249,7 @@ def test_a_run_whose_writer_is_gone_is_interrupted(path: Path, store: Store, own
     run = make_run()
     store.start(run)
     with sqlite3.connect(path) as conn:
-        host = store_module.socket.gethostname()
+        host = socket.gethostname()
         conn.execute("UPDATE runs SET owner = ?", (owner.format(host=host, pid=1),))
     assert store.mark_interrupted() == 1
     assert store.get(run.id).status == "interrupted"
@@ -512,7 +514,7 @@ def test_version_1_history_is_migrated_and_kept(path: Path) -> None:
     persona = make_persona()
     record = PersonaRecord(draft=persona)
     with sqlite3.connect(path) as conn:
-        for statement in _MIGRATIONS[0]:
+        for statement in MIGRATIONS[0]:
             assert isinstance(statement, str)
             conn.execute(statement)
         conn.execute(
@@ -553,7 +555,7 @@ def test_version_5_history_counts_usable_personas_and_every_quote_again(path: Pa
     word quotes count, and the persona counts as unusable."""
     unusable = make_persona().model_copy(update={"unusable": ["3 of 3 claims cite one passage"]})
     with sqlite3.connect(path) as conn:
-        for steps in _MIGRATIONS[:5]:
+        for steps in MIGRATIONS[:5]:
             for step in steps:
                 if isinstance(step, str):
                     conn.execute(step)

@@ -16,9 +16,11 @@ from hypothesis import strategies as st
 from persona.core.context import quote_context
 from persona.core.errors import InputError
 from persona.core.records import FileRef, Run
-from persona.history.store import _MIGRATIONS, SCHEMA_VERSION, Store
-from persona.history.studies import Studies, fts_query, plain_query, study_match
-from persona.ingest.columns import TableChoice
+from persona.history.migrations import MIGRATIONS, SCHEMA_VERSION
+from persona.history.store import Store
+from persona.history.studies import Studies
+from persona.history.study_search import fts_query, plain_query, study_match
+from persona.ingest.roles import TableChoice
 from persona.studydata import add_files, read_study, reindex, run_reading
 from persona.transcribe import Segment, Transcript, keep_transcript
 from persona.transcribe.kept import transcripts_dir
@@ -141,7 +143,7 @@ def test_names_are_unique_and_renaming_keeps_files_and_runs(studies: Studies) ->
 def test_version_6_history_gets_a_study_per_label(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     with sqlite3.connect(path) as conn:
-        for steps in _MIGRATIONS[:6]:
+        for steps in MIGRATIONS[:6]:
             for step in steps:
                 step(conn) if callable(step) else conn.execute(step)
         for run_id, study, created in (

@@ -13,7 +13,7 @@ from persona.dashboard.ui.search import marked
 from persona.dashboard.ui.study import resolve, unused_name
 from persona.dashboard.ui.study_files import Pending, new_study
 from persona.dashboard.ui.uploads import Upload
-from persona.history.studies import Snippet
+from persona.history.study_search import Snippet
 
 
 @pytest.mark.parametrize(

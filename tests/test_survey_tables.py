@@ -11,16 +11,15 @@ import pytest
 from persona.core.errors import InputError
 from persona.ingest import read_file, read_files, read_paths
 from persona.ingest.archives import check_archive
-from persona.ingest.columns import (
+from persona.ingest.columns import column_letter, suggest_role
+from persona.ingest.preview import file_tables
+from persona.ingest.roles import (
     TableChoice,
     choice_for,
     choices_from_options,
     choices_to_options,
-    column_letter,
     parse_roles,
-    suggest_role,
 )
-from persona.ingest.preview import file_tables
 from tests.survey_files import (
     GOOGLE_QUESTIONS,
     GOOGLE_RESPONSES,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from persona.core.words import fold, terms, words
+import pytest
+
+from persona.core.words import fold, strip_accents, terms, words
 from persona.generation.evidence import EvidenceIndex, normalize
 
 
@@ -26,3 +28,17 @@ def test_a_japanese_quote_inside_a_sentence_is_found() -> None:
     match = index.find("普通のパンが届きました")
     assert match is not None and match.locator == "line 3"
     assert normalize("代替品") == "代 替 品"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Zoë Müller", "Zoe Muller"),
+        ("Siobhán Ó Briain", "Siobhan O Briain"),
+        ("Ｚｏë", "Zoe"),  # full-width letters unified
+        ("ŁÓDŹ", "ŁODZ"),  # Ł has no combining mark: kept
+        ("plain", "plain"),
+    ],
+)
+def test_strip_accents_keeps_case_and_drops_marks(text: str, expected: str) -> None:
+    assert strip_accents(text) == expected

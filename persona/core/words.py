@@ -34,6 +34,13 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
 
 
+def strip_accents(text: str) -> str:
+    """``text`` without accents: compatibility-decomposed (NFKD) with the combining marks
+    dropped (``Zoë`` is ``Zoe``). Compose it again (NFC) to show or match it as written."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def words(text: str) -> list[str]:
     """The folded words of ``text`` as a quote is matched word for word: each character of an
     unspaced script is a word; a number keeps its inner punctuation, with every dash read as

@@ -24,7 +24,7 @@ from persona.generation.generate import GenerationRequest
 from persona.generation.pipeline import SavedGeneration
 from persona.history.store import Store
 from persona.ingest import Reading
-from persona.ingest.columns import Choices
+from persona.ingest.roles import Choices
 
 MAX_CONTENDERS = 3
 

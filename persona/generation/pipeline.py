@@ -30,8 +30,9 @@ from persona.generation.research import keep_copy
 from persona.history.speeds import expected_speed
 from persona.history.store import Store
 from persona.ingest import Reading
-from persona.ingest.columns import Choices, choices_to_options
-from persona.ingest.reading import interviewers_of, number_passages
+from persona.ingest.interviewers import interviewers_of
+from persona.ingest.report import number_passages
+from persona.ingest.roles import Choices, choices_to_options
 
 RESUMABLE = ("failed", "interrupted")
 

@@ -10,6 +10,7 @@ import io
 
 import docx
 from docx.document import Document
+from docx.enum.text import WD_BREAK
 from docx.shared import Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
@@ -28,7 +29,7 @@ def to_docx(run: Run) -> bytes:
     document.core_properties.author = "Persona"
     _run_header(document, sheet)
     for persona in sheet.sheets:
-        document.add_page_break()
+        document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         _persona(document, persona)
     buffer = io.BytesIO()
     document.save(buffer)

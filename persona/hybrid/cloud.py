@@ -3,8 +3,9 @@
 Built on the ``anthropic`` SDK with its retries off for Messages calls: 408/409/429/5xx/529
 are retried here, honouring ``retry-after``, so that each attempt is paid through the
 budget's meter. Every SDK error becomes a :class:`~persona.core.errors.FrontierError` whose
-message says what to do next and never contains the API key. Creating a client sends
-nothing: each request is made by a method the caller chose to call.
+message says what to do next and never contains the API key (:mod:`.frontier_errors`; the
+key itself: :mod:`.keys`). Creating a client sends nothing: each request is made by a method
+the caller chose to call.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -25,15 +25,11 @@ import httpx2
 from anthropic.types import MessageParam, OutputConfigParam
 from pydantic import ValidationError
 
-from persona.core.errors import (
-    FrontierAuthError,
-    FrontierError,
-    FrontierRateLimited,
-    UnusableAnswer,
-)
+from persona.core.errors import FrontierAuthError, FrontierError, UnusableAnswer
 from persona.hybrid.answer import RefinedPersona
 from persona.hybrid.caching import Shared
-from persona.hybrid.changes import output_format
+from persona.hybrid.frontier_errors import frontier_error
+from persona.hybrid.keys import hide_key, resolve_api_key
 from persona.hybrid.messages import (
     MAX_RETRY_WAIT,
     REPAIR_ATTEMPTS,
@@ -49,7 +45,7 @@ from persona.hybrid.messages import (
     upper_bound_tokens,
     validate,
 )
-from persona.hybrid.payload import SYSTEM, Mode, request_messages
+from persona.hybrid.payload import SYSTEM, Mode, build_request
 from persona.hybrid.pricing import BilledTokens
 
 DEFAULT_MODELS: tuple[str, ...] = ("claude-sonnet-4-6", "claude-opus-4-6", "claude-haiku-4-5")
@@ -59,10 +55,6 @@ DEFAULT_MODELS_AS_OF = "2026-11-01"
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_TOKENS = 4096
-KEY_VARIABLE = "ANTHROPIC_API_KEY"
-KEYS_URL = "https://console.anthropic.com/settings/keys"
-
-_KEY_PATTERN = re.compile(r"sk-ant-[A-Za-z0-9_\-]+")
 _T = TypeVar("_T")
 
 
@@ -112,44 +104,6 @@ class CallMeter(Protocol):
     def close(self, usage: BilledTokens | None) -> None:
         """Settle the open call (``None``: its outcome is unknown)."""
         ...
-
-
-def find_api_key(*, secret: str | None = None, typed: str | None = None) -> str | None:
-    """The Anthropic key in force, or None: ``ANTHROPIC_API_KEY`` in the environment, else
-    the dashboard's ``secret`` (``.streamlit/secrets.toml``), else the key ``typed`` in this
-    session. Blank values count as none; the key is never stored."""
-    for key in (os.environ.get(KEY_VARIABLE), secret, typed):
-        if key and key.strip():
-            return key.strip()
-    return None
-
-
-def resolve_api_key(api_key: str | None = None) -> str:
-    """The key from the argument, else :func:`find_api_key`'s; raises when there is none."""
-    key = (api_key or "").strip() or find_api_key()
-    if not key:
-        raise FrontierAuthError(
-            "No Anthropic API key. Paste it in the key field on the Hybrid page, or set the "
-            f"ANTHROPIC_API_KEY environment variable (create a key at {KEYS_URL}). The hybrid "
-            "step is optional: local generation works without it."
-        )
-    return key
-
-
-def build_request(
-    data: Mapping[str, Any],
-    *,
-    mode: Mode = "refine",
-    system: str = SYSTEM,
-    model: str,
-    shared: Shared | None = None,
-) -> Request:
-    """The request that refines the payload ``data`` (see :meth:`FrontierClient.refine`)."""
-    if shared is None:
-        ids = [str(p.get("id", "")) for p in data.get("passages", []) if isinstance(p, Mapping)]
-        return Request(model, system, request_messages(data, mode), output_format(ids))
-    messages = request_messages(shared.message_data(data), mode)
-    return Request(model, shared.system(system), messages, output_format(shared.ids), cached=True)
 
 
 def billed_tokens(usage: Any) -> BilledTokens:
@@ -325,7 +279,7 @@ class FrontierClient:
             return Refinement(refined, usage, reply.model, attempt, ignored)
         raise UnusableAnswer(
             f"Claude's answer did not match the persona schema after {REPAIR_ATTEMPTS + 1} "
-            f"attempts ({self._redact(problems)}). Your draft is kept: try again or pick "
+            f"attempts ({hide_key(problems, self._key)}). Your draft is kept: try again or pick "
             "another model.",
             usage.all_input,
             usage.output_tokens,
@@ -355,7 +309,7 @@ class FrontierClient:
             except anthropic.AnthropicError as exc:
                 wait = retry_wait(exc, attempt)
                 if attempt == self.max_retries or not retryable(exc) or wait > MAX_RETRY_WAIT:
-                    raise self._translate(exc, request.model, attempt) from None
+                    raise self._error(exc, request.model, attempt) from None
             self._sleep(wait)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
@@ -395,67 +349,15 @@ class FrontierClient:
         try:
             return request()
         except anthropic.AnthropicError as exc:
-            raise self._translate(exc, model, self.max_retries) from None
+            raise self._error(exc, model, self.max_retries) from None
 
-    def _redact(self, text: str) -> str:
-        return _KEY_PATTERN.sub("sk-ant-…", text.replace(self._key, "<api key>"))
-
-    def _detail(self, exc: anthropic.APIStatusError) -> str:
-        parts = [self._redact(exc.api_message)] if exc.api_message else []
-        if exc.request_id:
-            parts.append(f"request id {exc.request_id}")
-        return f": {', '.join(parts)}" if parts else ""
-
-    def _translate(self, exc: anthropic.AnthropicError, model: str, retries: int) -> FrontierError:
-        retried = f" after {retries} retries" if retries else ""
-        if isinstance(exc, anthropic.APITimeoutError):
-            return FrontierError(
-                f"Claude did not answer within {self.timeout:g} s{retried}. Try again later, "
-                "or refine fewer personas at once; your drafts are kept."
-            )
-        if isinstance(exc, anthropic.APIConnectionError):
-            where = (
-                f"the gateway at {self.base_url} (set by ANTHROPIC_BASE_URL): "
-                "check that it is running and the address is right"
-                if self.custom_base_url
-                else f"{self.base_url}: check your internet connection"
-            )
-            return FrontierError(f"Cannot reach Claude at {where}. Your drafts are kept.")
-        if not isinstance(exc, anthropic.APIStatusError):
-            return FrontierError(f"The Claude request failed: {self._redact(str(exc))}")
-        detail = self._detail(exc)
-        status = exc.status_code
-        if isinstance(exc, anthropic.AuthenticationError | anthropic.PermissionDeniedError):
-            return FrontierAuthError(
-                f"Claude rejected the API key (HTTP {status}{detail}). Check it at {KEYS_URL} "
-                "and paste it again on the Hybrid page or in ANTHROPIC_API_KEY."
-            )
-        if isinstance(exc, anthropic.RateLimitError):
-            return FrontierRateLimited(
-                f"Claude is rate limiting this API key (HTTP 429){retried}. Wait a minute and "
-                "try again, or refine fewer personas at once."
-            )
-        if isinstance(exc, anthropic.OverloadedError):
-            return FrontierRateLimited(
-                f"Claude is overloaded (HTTP 529){retried}. Try again in a few minutes or pick "
-                "another model."
-            )
-        if isinstance(exc, anthropic.NotFoundError):
-            what = f"the model '{model}'" if model else "this endpoint"
-            return FrontierError(
-                f"Claude does not know {what} (HTTP 404{detail}). Load the models from Anthropic "
-                "on the Hybrid page (or pass another --frontier-model) and pick one of them."
-            )
-        if isinstance(exc, anthropic.BadRequestError):
-            return FrontierError(f"Claude rejected the request (HTTP 400{detail}).")
-        if isinstance(exc, anthropic.PaymentRequiredError):
-            return FrontierError(
-                f"Your Anthropic account cannot pay for this call (HTTP 402{detail}). "
-                "Add credits at https://console.anthropic.com/settings/billing."
-            )
-        if status >= 500:
-            return FrontierError(
-                f"Claude had a server error (HTTP {status}{detail}){retried}. Try again later; "
-                "your drafts are kept."
-            )
-        return FrontierError(f"Claude answered with an error (HTTP {status}{detail}).")
+    def _error(self, exc: anthropic.AnthropicError, model: str, retries: int) -> FrontierError:
+        return frontier_error(
+            exc,
+            model,
+            retries,
+            key=self._key,
+            timeout=self.timeout,
+            base_url=self.base_url,
+            custom_base_url=self.custom_base_url,
+        )

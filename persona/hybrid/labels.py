@@ -30,8 +30,8 @@ from collections.abc import Iterable
 from pathlib import PurePath
 
 from persona.core.documents import Passage
-from persona.hybrid.entities import EVERYDAY, is_ordinary, lowercase_vocabulary, proper_nouns
-from persona.hybrid.names import is_generic, looks_like_name
+from persona.hybrid.entities import lowercase_vocabulary, proper_nouns
+from persona.hybrid.name_words import has_a_name_word, is_generic, looks_like_name
 
 _TABULAR = frozenset({".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".xlsx", ".xls"})
 _NAME_COLUMN = re.compile(
@@ -99,7 +99,7 @@ def collect_names(passages: Iterable[Passage]) -> list[str]:
         if label.casefold() in columns or not words[0][:1].isupper():
             continue
         if not any(w.casefold() in lowercase for w in words):
-            if lines >= _REPEATED or _has_a_name_word(label):
+            if lines >= _REPEATED or has_a_name_word(label):
                 names[label] = None
         elif lines >= _REPEATED and all(
             w in proper_nouns() for w in words if w.casefold() in lowercase
@@ -143,17 +143,8 @@ def _label_names(label: str, *, structured: bool) -> tuple[list[str], bool]:
     if coded:
         return names, True
     if any(is_generic(p) for p in head):  # "Interviewer (Sam)", not "Interviewer (Probe)"
-        return [n for n in names if _has_a_name_word(n)], True
+        return [n for n in names if has_a_name_word(n)], True
     return names, False
-
-
-def _has_a_name_word(name: str) -> bool:
-    """Not only ordinary words: "Okafor", "Tom" (a name the dictionary knows); not
-    "Findings" or "Monday"."""
-    return any(
-        not is_ordinary(word) or (word in proper_nouns() and word.casefold() not in EVERYDAY)
-        for word in name.split()
-    )
 
 
 def _title_case(value: str) -> str:

@@ -160,7 +160,7 @@ def retry_wait(exc: anthropic.AnthropicError, attempt: int) -> float:
                 return max(float(value) * scale, 0.0)
             except ValueError:
                 continue
-    return min(0.5 * 2**attempt, 8.0)
+    return min(0.5 * 2.0**attempt, 8.0)
 
 
 def retryable(exc: anthropic.AnthropicError) -> bool:

@@ -1,9 +1,11 @@
-"""People's names in running text, without mistaking ordinary words for them.
+"""Finding people's names, the one place that does: every name to hide from a payload
+(:func:`names_to_hide`), and names in running text without mistaking ordinary words for them
+(:func:`find_names`).
 
-:func:`looks_like_name` says whether a word or phrase has the shape of a name;
-:func:`find_names` finds names in every string of a payload, in the study's language.
-Names that the data *labels* as names (speaker labels, name columns, headers) are found
-structurally by :mod:`persona.hybrid.labels`.
+Names come from three sources: what the research files *label* as names (speaker labels,
+name columns, headers: :mod:`persona.hybrid.labels`), the payload's own ``participants``,
+and a pass over every string of the payload in the study's language (below). What a name
+looks like is :mod:`persona.hybrid.name_words`' concern.
 
 English: a capitalised word is a name when its lower-case form is not an ordinary word
 (:mod:`persona.hybrid.entities`). Acronyms (``UX``, ``NHS``) and words with inner capitals
@@ -34,9 +36,13 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
+from persona.core.documents import Passage
+from persona.generation.language import detect_language
 from persona.generation.retrieval import stop_words
 from persona.hybrid.entities import (
     EVERYDAY,
@@ -46,27 +52,8 @@ from persona.hybrid.entities import (
     proper_nouns,
     word_set,
 )
-
-GENERIC_LABELS = word_set(
-    """interviewer moderator facilitator researcher observer note notes q a i p question
-    answer participant respondent interviewee speaker user customer client admin system bot
-    assistant me you they we name date time location place summary comment comments context
-    feedback observation session interview transcript topic theme task tasks background
-    intro introduction quote quotes insight insights age role title email e-mail phone
-    mobile contact team all anonymous anon unknown none n/a na redacted declined prefer not
-    to say other male female man woman non-binary nonbinary student unemployed retired
-    teacher nurse doctor engineer designer developer manager parent mother father mum dad
-    retiree pensioner freelancer caregiver carer driver pharmacist shopper guest host
-    interviewerin moderatorin teilnehmer teilnehmerin befragter befragte datum ort dauer
-    notiz kontakt telefon entrevistador entrevistadora moderador moderadora participante
-    entrevistado entrevistada fecha lugar duración nota contacto teléfono
-    インタビュアー 司会 司会者 参加者 回答者 日付 場所 時間 メモ 連絡先 電話"""
-)
-"""Labels and values that are never a participant's name ("Interviewer:", "Q:", "n/a",
-"Female"), in English, German, Spanish and Japanese."""
-
-PARTICLES = word_set("de da di du del der den la le van von bin binti al el ben dos das st ní ó")
-"""Little words inside a name ("Anne-Marie van Dijk"), never a name on their own."""
+from persona.hybrid.labels import collect_names
+from persona.hybrid.name_words import is_generic, name_part
 
 CUES = word_set(
     """mr mrs ms miss dr prof sir madam my our his her their your named called
@@ -76,15 +63,6 @@ CUES = word_set(
     roommate nurse doctor teacher driver carer caregiver"""
 )
 """Words after which a capitalised word is a person ("my daughter Anna", "Dr Okafor")."""
-
-UNSPACED_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-"""Characters of scripts written without spaces (Chinese, Japanese)."""
-UNSPACED = re.compile(f"[{UNSPACED_CHARS}]")
-
-_INNER_CAPITAL = re.compile(r"(?:Mc|Mac|O['’]|D['’])[A-Z][a-z]")
-"""Mc/Mac/O'/D' names keep one inner capital: McDonald, O'Neil, D'Souza."""
-_INITIAL = re.compile(r"[^\W\d_]\.")
-_MAX_WORDS = 4
 
 _LOCALES: dict[str, tuple[str, ...]] = {
     "German": ("de_DE", "de_AT", "de_CH"),
@@ -135,42 +113,44 @@ _Test = Callable[[str, int, str, str, bool], bool]
 possessive "'s"), the word before it (lower case), whether it directly follows a name."""
 
 
-def is_generic(value: str) -> bool:
-    """A label or placeholder rather than a name: every word is one ("Interviewer", "n/a")."""
-    return all(word.casefold() in GENERIC_LABELS for word in value.split())
+@dataclass(frozen=True)
+class NamesToHide:
+    """The names to replace in a payload: ``any_case`` wherever they occur, in any case;
+    ``capitalised`` only where written with a capital (or all in capitals)."""
+
+    any_case: list[str]
+    capitalised: list[str]
 
 
-def _name_word(word: str) -> bool:
-    """``Priya``, ``O'Neil``, ``Al-Farsi``, ``Siobhán``, ``J.``, ``美咲``; not ``UX``, ``PhD``."""
-    if _INITIAL.fullmatch(word):
-        return True
-    if UNSPACED.search(word):
-        return word.isalpha()
-    parts = word.split("-")
-    return all(_name_part(p) or p.casefold() in PARTICLES for p in parts) and _name_part(parts[-1])
-
-
-def _name_part(part: str) -> bool:
-    if not re.fullmatch(r"[^\W\d_]+(?:['’][^\W\d_]+)?", part) or len(part) < 2:
-        return False
-    if not part[0].isupper():
-        return False
-    inner = sum(c.isupper() for c in part[1:])
-    return inner == 0 or (inner == 1 and _INNER_CAPITAL.match(part) is not None)
-
-
-def looks_like_name(value: str) -> bool:
-    """One to four name-shaped words ("Maria Gonzalez", "Nguyen Thi Lan", "Mohammed
-    Al-Farsi"), little words such as "van" allowed between them, and not a generic label."""
-    words = value.split()
-    if not words or is_generic(value):
-        return False
-    named = [w for w in words if not (w.islower() and w in PARTICLES)]  # "Van Nguyen" is named
-    return (
-        1 <= len(named) <= _MAX_WORDS
-        and all(_name_word(w) for w in named)
-        and words[0] is named[0]
-        and words[-1] is named[-1]
+def names_to_hide(
+    passages: Sequence[Passage],
+    payloads: Sequence[Any],
+    texts: Sequence[str],
+    vocabulary: frozenset[str] | set[str],
+    language: str | None = None,
+) -> NamesToHide:
+    """Every name to hide in ``payloads`` (JSON-like data about to be sent; ``texts``: all
+    their strings) read from ``passages``: names the files label as names and the payloads'
+    ``participants``, then names in ``texts`` in the study's ``language`` (detected from
+    ``passages`` when not given). A labelled name the study also writes in lower case
+    ("Will", "Rose") and names found in running text are hidden only where capitalised.
+    ``vocabulary`` holds the words the study writes in lower case
+    (:func:`persona.hybrid.entities.lowercase_vocabulary`)."""
+    labelled = [
+        *collect_names(passages),
+        *(
+            name
+            for payload in payloads
+            if isinstance(payload, dict)
+            for name in payload.get("participants") or []
+            if isinstance(name, str)
+        ),
+    ]
+    ordinary = {n for n in labelled if any(w.casefold() in vocabulary for w in n.split())}
+    study = language or detect_language(passages).language or "English"
+    return NamesToHide(
+        [n for n in labelled if n not in ordinary],
+        [*ordinary, *find_names(texts, vocabulary, study)],
     )
 
 
@@ -216,7 +196,7 @@ def _runs(texts: Iterable[str], is_name: _Test) -> list[str]:
 def _is_english_name(
     text: str, start: int, token: str, vocabulary: frozenset[str] | set[str]
 ) -> bool:
-    if not _name_part(token) or is_generic(token):
+    if not name_part(token) or is_generic(token):
         return False
     if not is_ordinary(token, vocabulary):
         return True
@@ -249,7 +229,7 @@ class _LanguagePass:
     def is_name(self, text: str, start: int, token: str, before: str, adjacent: bool) -> bool:
         folded = token.casefold()
         plain = (
-            _name_part(token)
+            name_part(token)
             and not is_generic(token)
             and folded not in self.little
             and folded not in self.vocabulary

@@ -19,7 +19,9 @@ from persona.core.documents import Passage
 from persona.core.schema import CLAIM_SECTIONS, MAX_CLAIMS, Evidence, Persona
 from persona.generation.degenerate import MIN_CLAIM_WORDS
 from persona.generation.references import MAX_CITED, find_span
-from persona.hybrid.changes import CHANGES_RULES
+from persona.hybrid.caching import Shared
+from persona.hybrid.changes import CHANGES_RULES, output_format
+from persona.hybrid.messages import Request
 
 Mode = Literal["refine", "rewrite"]
 """``refine``: improve a usable draft; ``rewrite``: write anew from an unusable draft's passages."""
@@ -152,3 +154,19 @@ def request_text(data: Mapping[str, Any], mode: Mode) -> str:
 def request_messages(data: Mapping[str, Any], mode: Mode) -> list[dict[str, Any]]:
     """The conversation a refinement opens with."""
     return [{"role": "user", "content": request_text(data, mode)}]
+
+
+def build_request(
+    data: Mapping[str, Any],
+    *,
+    mode: Mode = "refine",
+    system: str = SYSTEM,
+    model: str,
+    shared: Shared | None = None,
+) -> Request:
+    """The request that refines the payload ``data`` (see :meth:`FrontierClient.refine`)."""
+    if shared is None:
+        ids = [str(p.get("id", "")) for p in data.get("passages", []) if isinstance(p, Mapping)]
+        return Request(model, system, request_messages(data, mode), output_format(ids))
+    messages = request_messages(shared.message_data(data), mode)
+    return Request(model, shared.system(system), messages, output_format(shared.ids), cached=True)

@@ -25,9 +25,9 @@ from persona.hybrid.batch import (
     draft_key,
 )
 from persona.hybrid.caching import Shared, minimum_cacheable, worth_sharing
-from persona.hybrid.cloud import DEFAULT_MAX_TOKENS, build_request
+from persona.hybrid.cloud import DEFAULT_MAX_TOKENS
 from persona.hybrid.messages import REPAIR_ATTEMPTS, Request, estimate_claude_tokens
-from persona.hybrid.payload import SYSTEM, Mode
+from persona.hybrid.payload import SYSTEM, Mode, build_request
 from persona.hybrid.pricing import Cost, PriceTable
 
 SendPlan = Literal["separate", "cached", "batched"]

@@ -8,8 +8,8 @@ still tell people apart. Its :attr:`Redactor.mapping` lives only in memory and m
 logged or stored.
 
 :func:`redactor_for` builds one for a payload: names the research files label as names
-(:mod:`persona.hybrid.labels`), the values of identifier columns, the payload's own
-participants, and a name pass over every string of the payload (:mod:`persona.hybrid.names`).
+and the payload's own participants, the values of identifier columns, and a name pass over
+every string of the payload (all found by :mod:`persona.hybrid.names`).
 :meth:`Redactor.redact_data` then rewrites every string of the payload;
 :meth:`Redactor.segments` and :meth:`Redactor.counts` show what was hidden. Redacting and
 restoring never raise anything but a :class:`~persona.core.errors.PersonaError`.
@@ -25,10 +25,10 @@ from typing import Any, TypeVar
 
 from persona.core.documents import Passage
 from persona.core.errors import PersonaError
-from persona.generation.language import detect_language
+from persona.core.words import strip_accents
 from persona.hybrid.entities import lowercase_vocabulary, word_set
-from persona.hybrid.labels import collect_names
-from persona.hybrid.names import PARTICLES, UNSPACED, find_names, is_generic
+from persona.hybrid.name_words import PARTICLES, UNSPACED, is_generic
+from persona.hybrid.names import names_to_hide
 from persona.hybrid.patterns import DETECTORS, KINDS, URL_TRAILING, replaced_span
 
 _T = TypeVar("_T")
@@ -105,7 +105,7 @@ class Redactor:
                 continue
             words = name.split()
             variants = {name, *(w for w in words if len(words) > 1 and _redacted_alone(w))}
-            variants |= {_fold_accents(v) for v in variants}
+            variants |= {_unaccented(v) for v in variants}
             new = variants - self._names
             self._names |= new
             if exact_case:
@@ -164,10 +164,6 @@ class Redactor:
             for match in _ANY_PSEUDONYM.finditer(text):
                 kind = match.group("kind").upper()
                 self._numbers[kind] = max(self._numbers[kind], int(match.group("number")))
-
-    def redact(self, text: str) -> str:
-        """``text`` with every personal value replaced by its pseudonym."""
-        return _guarded("hide personal data", lambda: self._redact(text))
 
     def _redact(self, text: str) -> str:
         if self._literal_pattern is not None:
@@ -251,11 +247,9 @@ class Redactor:
         return {KINDS[kind][0 if n == 1 else 1]: n for kind, n in numbers.items() if n}
 
 
-def _fold_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return unicodedata.normalize(
-        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
-    )
+def _unaccented(name: str) -> str:
+    """A name as written without accents ("Zoe" for "Zoë"), composed as text is."""
+    return unicodedata.normalize("NFC", strip_accents(name))
 
 
 def _one_spelling(name: str) -> str:
@@ -287,13 +281,20 @@ def _redacted_alone(word: str) -> bool:
     )
 
 
-def _map_strings(data: Any, change: Callable[[str], str]) -> Any:
+def _map_strings(data: _T, change: Callable[[str], str]) -> _T:
+    """A copy of JSON-like ``data`` with ``change`` applied to every string (keys too): the
+    same shape (a tuple comes back as a list, as JSON has none)."""
+    changed: _T = _changed(data, change)
+    return changed
+
+
+def _changed(data: Any, change: Callable[[str], str]) -> Any:
     if isinstance(data, str):
         return change(data)
     if isinstance(data, list | tuple):
-        return [_map_strings(item, change) for item in data]
+        return [_changed(item, change) for item in data]
     if isinstance(data, dict):
-        return {change(str(k)): _map_strings(v, change) for k, v in data.items()}
+        return {change(str(k)): _changed(v, change) for k, v in data.items()}
     return data
 
 
@@ -337,21 +338,9 @@ def redactor_for(
         redactor.reserve(texts)
         redactor.add_files({p.source for p in sources})
         redactor.add_identifiers(identifiers)
-        labelled = [
-            *collect_names(sources),
-            *(
-                name
-                for payload in payloads
-                if isinstance(payload, dict)
-                for name in payload.get("participants") or []
-                if isinstance(name, str)
-            ),
-        ]
-        ordinary = {n for n in labelled if any(w.casefold() in vocabulary for w in n.split())}
-        redactor.add_names(n for n in labelled if n not in ordinary)
-        redactor.add_names(ordinary, exact_case=True)
-        study = language or detect_language(sources).language or "English"
-        redactor.add_names(find_names(texts, vocabulary, study), exact_case=True)
+        names = names_to_hide(sources, payloads, texts, vocabulary, language)
+        redactor.add_names(names.any_case)
+        redactor.add_names(names.capitalised, exact_case=True)
         return redactor
 
     return _guarded("find the personal data to hide", build)

@@ -1,6 +1,6 @@
 """What the Hybrid step spent, as History keeps it: every Send adds to the run's total.
 
-:func:`record_send` turns one Send's meters into the ``usage["frontier"]`` entry and adds it
+:func:`with_send` turns one Send's meters into the ``usage["frontier"]`` entry and adds it
 to what earlier Sends of the same run spent; :func:`frontier_spend` reads it back for the
 pages, the CLI and History. Requests are counted as they left the machine, so a Send the
 budget refused says truthfully that nothing was sent.
@@ -21,7 +21,7 @@ _MONEY = ("cost_usd", "uncertain_usd")
 
 
 @dataclass(frozen=True)
-class SendRecord:
+class SendOutcome:
     """One Send as it happened."""
 
     model: str
@@ -38,7 +38,7 @@ class SendRecord:
     """Per persona index, the passage IDs Claude cited without being given them."""
 
 
-def _send_summary(send: SendRecord) -> dict[str, Any]:
+def _send_summary(send: SendOutcome) -> dict[str, Any]:
     meters = send.meters.values()
     usd = sum(m.usd for m in meters)
     uncertain = sum(m.uncertain_usd for m in meters)
@@ -67,7 +67,7 @@ def _send_summary(send: SendRecord) -> dict[str, Any]:
     }
 
 
-def record_send(saved: Mapping[str, Any] | None, send: SendRecord) -> dict[str, Any]:
+def with_send(saved: Mapping[str, Any] | None, send: SendOutcome) -> dict[str, Any]:
     """The ``usage["frontier"]`` entry after ``send``: its totals added to ``saved`` (the
     entry of earlier Sends, if any); the model, cap and estimate are the latest Send's."""
     new = _send_summary(send)
@@ -105,7 +105,7 @@ class PersonaSpend:
 
 @dataclass(frozen=True)
 class FrontierSpend:
-    """What a run's refinement spent over all its Sends (see :func:`record_send`)."""
+    """What a run's refinement spent over all its Sends (see :func:`with_send`)."""
 
     model: str
     input_tokens: int

@@ -13,49 +13,31 @@ Every column of a CSV, TSV or spreadsheet gets a role:
   one passage per row, ``row N``, that is never evidence (``citable=False``);
 - ``ignore``: timestamps, survey-tool metadata, empty columns.
 
-Roles are suggested from column names and values and can be changed by the user
-(:class:`TableChoice`). Survey-tool layouts are recognised: Qualtrics (a row of question
-texts under the short names, then a row of ``{"ImportId": ...}``), SurveyMonkey (question
-texts over a row of answer labels such as ``Response``, ``Open-Ended Response`` or each
-option of a multiple-choice question; a question spans its options' columns, so its text
-is in the first of them only) and Google Forms (a first ``Timestamp`` column).
+Roles are suggested from column names and values (:func:`suggest_role`) and can be changed
+by the user (:mod:`persona.ingest.roles`). Survey-tool layouts are recognised
+(:mod:`persona.ingest.layouts`).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any, Literal, get_args
 
 from persona.core.context import cell_locator
 from persona.core.documents import Passage
 from persona.core.errors import InputError
 from persona.ingest.base import Parsed, numbered, plural
-
-ColumnRole = Literal["answer", "id", "private", "context", "ignore"]
-ROLES: tuple[ColumnRole, ...] = get_args(ColumnRole)
-ROLE_LABELS: dict[ColumnRole, str] = {
-    "answer": "Free-text answer (quoted)",
-    "id": "Respondent ID",
-    "private": "Identifier: never sent to a model",
-    "context": "About the respondent (never quoted)",
-    "ignore": "Ignore",
-}
-_ROLE_ALIASES: dict[str, ColumnRole] = {
-    "text": "answer",
-    "quote": "answer",
-    "respondent": "id",
-    "identifier": "private",
-    "personal": "private",
-    "name": "private",
-    "pii": "private",
-    "skip": "ignore",
-}
-"""Other words accepted for a role on the command line."""
-Layout = Literal["", "Qualtrics", "SurveyMonkey", "Google Forms"]
+from persona.ingest.layouts import (
+    TIMESTAMPS,
+    Layout,
+    detect_layout,
+    layout_note,
+    normalized_header,
+)
+from persona.ingest.roles import ColumnRole, TableChoice
 
 SAMPLES = 3
 """Sample values shown per column."""
@@ -139,50 +121,11 @@ _METADATA = frozenset(
 )
 """Survey-tool metadata columns (Qualtrics, SurveyMonkey, Typeform): never research text."""
 
-_TIMESTAMPS = frozenset(
-    {
-        "timestamp",
-        "time stamp",
-        "marca temporal",
-        "horodateur",
-        "horodatage",
-        "zeitstempel",
-        "carimbo de data/hora",
-        "informazioni cronologiche",
-        "tijdstempel",
-        "sygnatura czasowa",
-        "отметка времени",
-        "タイムスタンプ",
-    }
-)
-"""Google Forms' first column, in the languages it is exported in."""
-
 _DATE = re.compile(
     r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
     r"(?:\s*[AaPp][Mm])?(?:\s*(?:Z|[A-Z]{2,5}(?:[+-]\d{1,2}(?::?\d{2})?)?|[+-]\d{2}:?\d{2}))?)?$"
 )
 _NUMBER = re.compile(r"^[-+]?\d+(?:[.,]\d+)?%?$")
-_IMPORT_ID = re.compile(r'^\{\s*"ImportId"\s*:')
-_SURVEYMONKEY_IDS = frozenset({"respondent id", "collector id"})
-"""SurveyMonkey's first metadata columns, empty in its row of answer labels."""
-_SURVEYMONKEY_LABELS = frozenset(
-    {
-        "response",
-        "open-ended response",
-        "open ended response",
-        "antwort",
-        "offene antwort",
-        "respuesta",
-        "respuesta abierta",
-        "réponse",
-        "réponse ouverte",
-    }
-)
-"""SurveyMonkey's answer labels that mean "the question's answer" (English, German, Spanish,
-French exports); any other label names an option or a matrix row."""
-_SURVEYMONKEY_OTHER = "other (please specify)"
-LABEL_JOIN = " — "
-"""Between a SurveyMonkey question and the option or row its column holds."""
 
 
 @dataclass(frozen=True)
@@ -200,10 +143,6 @@ class Column:
     filled: int
     suggested: ColumnRole
     reason: str
-
-    @property
-    def letter(self) -> str:
-        return column_letter(self.index)
 
 
 @dataclass
@@ -233,88 +172,8 @@ class Table:
         return list(dict.fromkeys(value for value in values if value))
 
 
-@dataclass(frozen=True)
-class TableChoice:
-    """What the user chose for a file: which sheets to read, and column roles by key."""
-
-    sheets: tuple[str, ...] | None = None
-    """Sheet names to read; None reads every sheet."""
-    roles: Mapping[str, ColumnRole] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"sheets": list(self.sheets) if self.sheets else None, "roles": dict(self.roles)}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TableChoice:
-        sheets = data.get("sheets")
-        roles = {str(k): _role(str(v)) for k, v in (data.get("roles") or {}).items()}
-        return cls(tuple(sheets) if sheets else None, roles)
-
-
 TableParsed = tuple[list[Passage], list[str], list[str]]
 """A table's passages, warnings and identifier values (:meth:`Table.identifiers`)."""
-
-Choices = Mapping[str, TableChoice]
-"""File name → the user's choice for it; the key ``*`` applies to every file."""
-
-
-def choice_for(choices: Choices | None, name: str) -> TableChoice | None:
-    """The choice for file ``name``: its own, merged over the one for every file (``*``)."""
-    if not choices:
-        return None
-    common, own = choices.get("*"), choices.get(name)
-    if common is None or own is None:
-        return own or common
-    return TableChoice(own.sheets or common.sheets, {**common.roles, **own.roles})
-
-
-def choices_to_options(choices: Choices | None) -> dict[str, Any]:
-    """The choices as saved with a run (``Run.options["columns"]``)."""
-    return {name: choice.to_dict() for name, choice in (choices or {}).items()}
-
-
-def choices_from_options(options: Mapping[str, Any]) -> dict[str, TableChoice]:
-    """The choices saved with a run (see :func:`choices_to_options`)."""
-    saved = options.get("columns") or {}
-    return {str(name): TableChoice.from_dict(data) for name, data in saved.items()}
-
-
-def parse_roles(spec: str) -> dict[str, ColumnRole]:
-    """``"Q5=answer,ResponseId=id"`` → roles by column key (as given on the command line)."""
-    roles: dict[str, ColumnRole] = {}
-    for item in filter(None, (part.strip() for part in _split_spec(spec))):
-        key, sep, role = item.rpartition("=")
-        if not sep or not key.strip():
-            raise InputError(
-                f"--columns: {item!r} is not COLUMN=ROLE. Write e.g. "
-                '--columns "Q5=answer,ResponseId=id,Age=context,StartDate=ignore".'
-            )
-        roles[key.strip()] = _role(role.strip())
-    return roles
-
-
-def _split_spec(spec: str) -> list[str]:
-    """Split at commas that start a new ``KEY=`` item (a column name may contain commas)."""
-    parts: list[str] = []
-    for piece in spec.split(","):
-        if parts and ("=" not in piece or "=" not in parts[-1]):
-            parts[-1] += "," + piece
-        else:
-            parts.append(piece)
-    return parts
-
-
-def _role(text: str) -> ColumnRole:
-    role = _ROLE_ALIASES.get(text.lower(), text.lower())
-    for known in ROLES:
-        if role == known:
-            return known
-    raise InputError(
-        f"Unknown column role {text!r}: use one of {', '.join(ROLES)} (answer = quoted free "
-        "text, id = respondent ID, private = a name or other identifier that is never sent "
-        "to a model, context = about the respondent, ignore = leave out)."
-    )
-
 
 # --- reading a grid ------------------------------------------------------------------------
 
@@ -336,18 +195,7 @@ def build_table(
     header = [" ".join(name.split()) for name in header]
     width = max(len(cells) for _, cells in rows)
     header = header + [""] * (width - len(header))
-    questions = list(header)
-    layout: Layout = ""
-    body = rows[1:]
-    if len(body) >= 2 and _is_import_id_row(body[1][1]):
-        layout, questions, body = "Qualtrics", _pad(body[0][1], width), body[2:]
-    elif len(body) >= 1 and _is_qualtrics_question_row(header, body[0][1]):
-        layout, questions, body = "Qualtrics", _pad(body[0][1], width), body[1:]
-    elif len(body) >= 1 and _is_surveymonkey_label_row(header, body[0][1]):
-        header = _surveymonkey_names(header, _pad(body[0][1], width))
-        layout, questions, body = "SurveyMonkey", list(header), body[1:]
-    elif header and _fold(header[0]) in _TIMESTAMPS:
-        layout = "Google Forms"
+    layout, header, questions, body = detect_layout(header, rows[1:], width)
     if not body:
         raise InputError(
             f"{where} has a header row but no answers below it. "
@@ -414,7 +262,7 @@ def table_passages(table: Table, choice: TableChoice | None = None, prefix: str 
             )
     warnings = list(table.warnings)
     if table.layout:
-        warnings.append(_layout_note(table))
+        warnings.append(layout_note(table.layout))
     if unknown:
         warnings.append(
             f"no column named {', '.join(map(repr, unknown))}; "
@@ -434,25 +282,15 @@ def table_passages(table: Table, choice: TableChoice | None = None, prefix: str 
     return passages, warnings
 
 
-def _layout_note(table: Table) -> str:
-    skipped = {
-        "Qualtrics": "its question-text and import-ID header rows are not answers",
-        "SurveyMonkey": "its second header row (answer labels) is not answers; columns are "
-        "named by their question and option",
-        "Google Forms": "its Timestamp column is ignored",
-    }
-    return f"recognised a {table.layout} export: {skipped.get(table.layout, '')}"
-
-
 # --- suggesting roles ----------------------------------------------------------------------
 
 
 def suggest_role(name: str, values: Sequence[str]) -> tuple[ColumnRole, str]:
     """The role a column probably plays, and why (shown to the user)."""
-    folded = _fold(name)
+    folded = normalized_header(name)
     if not values:
         return "ignore", "empty"
-    if folded in _TIMESTAMPS or folded in _METADATA:
+    if folded in TIMESTAMPS or folded in _METADATA:
         return "ignore", "survey-tool metadata"
     if _PRIVATE.fullmatch(_words(name)) or (folded in _WHO and _names_people(values)):
         return "private", "names or contact details of a person"
@@ -492,7 +330,7 @@ def _one_id(columns: list[Column]) -> None:
     candidates = [c for c in columns if c.suggested == "id"]
     if len(candidates) < 2:
         return
-    best = min(candidates, key=lambda c: _ID_NAMES.index(_fold(c.key)))
+    best = min(candidates, key=lambda c: _ID_NAMES.index(normalized_header(c.key)))
     for i, column in enumerate(columns):
         if column.suggested == "id" and column is not best:
             columns[i] = _with(column, "context", "another identifier")
@@ -544,59 +382,6 @@ def _keys(header: list[str]) -> list[str]:
     ]
 
 
-def _is_import_id_row(cells: list[str]) -> bool:
-    filled = [c for c in cells if c]
-    return bool(filled) and sum(bool(_IMPORT_ID.match(c)) for c in filled) * 2 > len(filled)
-
-
-def _is_qualtrics_question_row(header: list[str], cells: list[str]) -> bool:
-    """Legacy Qualtrics exports: ``ResponseId`` (or ``V1``) over ``Response ID``."""
-    folded = [_fold(h) for h in header]
-    for name, text in (("responseid", "response id"), ("v1", "responseid")):
-        if name in folded:
-            index = folded.index(name)
-            return index < len(cells) and _fold(cells[index]) == text
-    return False
-
-
-def _is_surveymonkey_label_row(header: list[str], cells: list[str]) -> bool:
-    """SurveyMonkey's second header row: empty under ``Respondent ID`` and ``Collector ID``
-    and labels elsewhere; without those columns, mostly its standard labels."""
-    filled = [c for c in cells if c]
-    if not filled:
-        return False
-    marked = [i for i, h in enumerate(header) if _fold(h) in _SURVEYMONKEY_IDS]
-    if marked:
-        return all(i >= len(cells) or not cells[i] for i in marked)
-    known = _SURVEYMONKEY_LABELS | {_SURVEYMONKEY_OTHER}
-    return sum(_fold(c) in known for c in filled) * 2 > len(filled)
-
-
-def _surveymonkey_names(header: list[str], labels: list[str]) -> list[str]:
-    """Column names from SurveyMonkey's two header rows: the question where the label is a
-    plain "Response", else the question and the option or row (``Devices — Tablet``). A
-    question spans its options' columns, so an empty header continues the one before."""
-    names: list[str] = []
-    question = ""
-    for head, label in zip(header, labels, strict=True):
-        label = " ".join(label.split())
-        if head:
-            question = head
-        elif not label:
-            question = ""
-        if not label or (head and _fold(label) in _SURVEYMONKEY_LABELS):
-            names.append(head)
-        elif not question:
-            names.append(label)
-        else:
-            names.append(f"{question}{LABEL_JOIN}{label}")
-    return names
-
-
-def _pad(cells: list[str], width: int) -> list[str]:
-    return cells + [""] * (width - len(cells))
-
-
 def _cell(cells: list[str], column: Column) -> str:
     return cells[column.index] if column.index < len(cells) else ""
 
@@ -620,7 +405,3 @@ def _clean(value: object) -> str:
 def _short(question: str, limit: int = 80) -> str:
     text = " ".join(question.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _fold(name: str) -> str:
-    return " ".join(name.replace("_", " ").split()).casefold()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from persona.ingest.columns import Table
 from persona.ingest.encoding import decode_text
-from persona.ingest.reading import FILE_KINDS, TABLE_DELIMITERS
+from persona.ingest.kinds import FILE_KINDS, TABLE_DELIMITERS
 from persona.ingest.spreadsheets import workbook_tables
 from persona.ingest.tables import csv_table
 from persona.ingest.transcripts import (

@@ -35,130 +35,35 @@ charset-normalizer detects, with Windows-1252 preferred when it fits as well.
 from __future__ import annotations
 
 import hashlib
-import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from persona.core.documents import Document, Passage
 from persona.core.errors import InputError
-from persona.core.settings import Settings
-from persona.core.tokens import estimate_tokens
 from persona.ingest.base import Parsed
-from persona.ingest.columns import Choices, TableChoice, choice_for
 from persona.ingest.encoding import decode_text, encoding_note
+from persona.ingest.interviewers import Interviewers, check_interviewers, interviewer_for
+from persona.ingest.kinds import (
+    FILE_KINDS,
+    SUPPORTED_EXTENSIONS,
+    TABLE_DELIMITERS,
+    check_kind,
+    check_size,
+    extension,
+    file_limit,
+    folder_files,
+)
 from persona.ingest.office import read_docx, read_pdf
+from persona.ingest.report import FileReport, Reading, add_result, number_passages, read_report
+from persona.ingest.roles import Choices, TableChoice, choice_for
 from persona.ingest.spreadsheets import read_xlsx
 from persona.ingest.structured import read_json, read_jsonl
 from persona.ingest.tables import read_csv
 from persona.ingest.text import label_turns, read_lines
-from persona.ingest.transcripts import (
-    choose_interviewer,
-    find_transcript,
-    interviewer_note,
-    same_speaker,
-)
-from persona.transcribe import RECORDING_EXTENSIONS, kept_transcript, open_recording, sha256_of
+from persona.ingest.transcripts import choose_interviewer, find_transcript, interviewer_note
+from persona.transcribe import kept_transcript, open_recording, sha256_of
 from persona.transcribe.audio import Source
 from persona.transcribe.transcript import Transcript
-
-FILE_KINDS: dict[str, str] = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".json": "json",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".txt": "text",
-    ".md": "markdown",
-    ".markdown": "markdown",
-    ".pdf": "pdf",
-    ".docx": "docx",
-    ".xlsx": "xlsx",
-    ".xlsm": "xlsx",
-    ".vtt": "vtt",
-    ".srt": "srt",
-    **dict.fromkeys(RECORDING_EXTENSIONS, "recording"),
-}
-"""File extension → document kind, for every type Persona reads."""
-
-
-SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(FILE_KINDS)
-
-
-_ADVICE = {
-    ".xls": "old Excel workbooks (.xls) are not read; save it as .xlsx "
-    "(File → Save As → Excel Workbook) and upload that",
-    ".ods": "spreadsheets are not read directly; save the sheet as CSV and upload that",
-    ".numbers": "Numbers files are not read directly; export the sheet as CSV and upload that",
-    ".doc": "old Word documents (.doc) are not read; save it as .docx "
-    "(File → Save As → Word Document) and upload that",
-    ".rtf": "RTF is not read; save it as .docx or .txt and upload that",
-    ".pages": "Pages files are not read directly; export it as Word (.docx) and upload that",
-}
-
-
-@dataclass(frozen=True)
-class FileReport:
-    """What reading one file gave, for the user to check before generating."""
-
-    name: str
-    ok: bool
-    kind: str = ""
-    size_bytes: int = 0
-    rows: int = 0
-    """Passages read: survey rows, records, lines, pages, paragraphs."""
-    characters: int = 0
-    tokens: int = 0
-    """Estimated with :func:`persona.core.tokens.estimate_tokens`."""
-    encoding: str = ""
-    """The text encoding used (text formats only), as a Python codec name."""
-    warnings: tuple[str, ...] = ()
-    error: str = ""
-    """Why the file was not read and what to do; empty when ``ok``."""
-    speakers: tuple[str, ...] = ()
-    """A meeting transcript's speakers, in order of first turn (other kinds: none)."""
-    interviewer: str = ""
-    """The transcript's interviewer, detected or chosen ("" for nobody)."""
-
-
-@dataclass
-class Reading:
-    """The documents read from a batch of files, and one report per file, in input order."""
-
-    documents: list[Document] = field(default_factory=list)
-    reports: list[FileReport] = field(default_factory=list)
-
-    @property
-    def passages(self) -> list[Passage]:
-        return [p for d in self.documents for p in d.passages]
-
-    @property
-    def total_tokens(self) -> int:
-        return sum(r.tokens for r in self.reports)
-
-    @property
-    def total_characters(self) -> int:
-        return sum(r.characters for r in self.reports)
-
-    @property
-    def ok_count(self) -> int:
-        return sum(r.ok for r in self.reports)
-
-    @property
-    def failed(self) -> list[FileReport]:
-        return [r for r in self.reports if not r.ok]
-
-
-Interviewers = Mapping[str, str]
-"""File name → the speaker who is the interviewer of that transcript ("" for nobody); the key
-``*`` applies to every transcript that has such a speaker. Left out: detected."""
-
-
-def interviewer_for(interviewers: Interviewers | None, name: str) -> str | None:
-    """The interviewer chosen for file ``name`` (its own, else the one for every file)."""
-    if not interviewers:
-        return None
-    return interviewers.get(name, interviewers.get("*"))
 
 
 def read_file(
@@ -175,15 +80,15 @@ def read_file(
     ``interviewer`` names a transcript's interviewer ("" for nobody; else, or when it is not
     one of the speakers, the one detected).
     """
-    kind = FILE_KINDS.get(_extension(name), "")
+    kind = FILE_KINDS.get(extension(name), "")
     encoding = ""
     identifiers: list[str] = []
     speakers: list[str] = []
     asking = ""
     try:
-        _check_kind(name)
+        check_kind(name)
         if kind != "recording":  # a recording's limit is its length (see persona.transcribe)
-            check_size(name, len(data), _limit(max_bytes))
+            check_size(name, len(data), file_limit(max_bytes))
         if not data or data.isspace():
             raise InputError(
                 f"{name} is empty. Check that the export or download finished, "
@@ -226,7 +131,7 @@ def read_file(
     document = Document(
         name, kind, hashlib.sha256(data).hexdigest(), len(data), passages, identifiers
     )
-    return document, _read_report(document, warnings, encoding, speakers, asking)
+    return document, read_report(document, warnings, encoding, speakers, asking)
 
 
 def read_recording(name: str, source: Source, size: int) -> tuple[Document | None, FileReport]:
@@ -261,29 +166,7 @@ def read_transcribed(
         )
         return None, FileReport(name, ok=False, kind="recording", size_bytes=size, error=error)
     document = Document(name, "recording", transcript.sha256, size, passages)
-    return document, _read_report(document, [transcript.summary(), transcript.no_speakers_note])
-
-
-def _read_report(
-    document: Document,
-    warnings: Sequence[str],
-    encoding: str = "",
-    speakers: Sequence[str] = (),
-    interviewer: str = "",
-) -> FileReport:
-    return FileReport(
-        document.name,
-        ok=True,
-        kind=document.kind,
-        size_bytes=document.size_bytes,
-        rows=len(document.passages),
-        characters=document.characters,
-        tokens=sum(estimate_tokens(p.text) for p in document.passages),
-        encoding=encoding,
-        warnings=tuple(warnings),
-        speakers=tuple(speakers),
-        interviewer=interviewer,
-    )
+    return document, read_report(document, [transcript.summary(), transcript.no_speakers_note])
 
 
 def read_files(
@@ -297,45 +180,13 @@ def read_files(
     ``choices`` gives, by file name, the sheets and column roles of tables; ``interviewers``
     the interviewer of transcripts (InputError naming the speakers when one is not a speaker).
     """
-    limit = _limit(max_bytes)
+    limit = file_limit(max_bytes)
     reading = Reading()
     for name, data in items:
         chosen = interviewer_for(interviewers, name)
-        _add(reading, *read_file(name, data, limit, choice_for(choices, name), chosen))
+        add_result(reading, *read_file(name, data, limit, choice_for(choices, name), chosen))
     check_interviewers(reading, interviewers)
     return number_passages(reading)
-
-
-def interviewers_of(reading: Reading) -> dict[str, str]:
-    """The interviewer of every transcript read ("" for nobody), by file name: saved with a
-    run (``Run.options["interviewers"]``) so its files can be read the same way again."""
-    return {r.name: r.interviewer for r in reading.reports if r.ok and r.speakers}
-
-
-def check_interviewers(reading: Reading, interviewers: Interviewers | None) -> None:
-    """Raise InputError, naming the speakers, when an interviewer chosen for a file read is
-    not one of its speakers, or the one for every file (``*``) is a speaker of none."""
-    wanted = {name: who for name, who in (interviewers or {}).items() if who.strip()}
-    transcripts = [r for r in reading.reports if r.ok and r.speakers]
-    read = {r.name for r in reading.reports if r.ok}
-    for name, who in wanted.items():
-        files = transcripts if name == "*" else [r for r in transcripts if r.name == name]
-        if any(same_speaker(who, s) for r in files for s in r.speakers) or (
-            name != "*" and name not in read  # a file not read this time (or not read at all)
-        ):
-            continue
-        if not files:
-            where = "these files" if name == "*" else name
-            raise InputError(
-                f"No meeting transcript with speakers among {where}, so {who!r} cannot be the "
-                "interviewer. Choose an interviewer only for .vtt, .srt or timestamped .txt "
-                "transcripts."
-            )
-        names = "; ".join(f"{r.name}: {', '.join(r.speakers)}" for r in files)
-        raise InputError(
-            f"{who!r} is not a speaker in {'these transcripts' if name == '*' else name}. "
-            f'The speakers are {names}. Give one of these names exactly, or "nobody".'
-        )
 
 
 def read_paths(
@@ -350,7 +201,7 @@ def read_paths(
     unreadable file or a folder with nothing to read gets a report with the error.
     ``choices`` and ``interviewers`` are as for :func:`read_files`.
     """
-    limit = _limit(max_bytes)
+    limit = file_limit(max_bytes)
     reading = Reading()
     for raw in paths:
         path = Path(raw)
@@ -361,15 +212,15 @@ def read_paths(
                     f"{raw}: the folder has no files Persona can read "
                     f"({', '.join(SUPPORTED_EXTENSIONS)})."
                 )
-                _add(reading, None, FileReport(str(raw), ok=False, error=error))
+                add_result(reading, None, FileReport(str(raw), ok=False, error=error))
             for file in files:
                 name = file.relative_to(path).as_posix()
-                _add(reading, *_read_path(file, name, limit, choices, interviewers))
+                add_result(reading, *_read_path(file, name, limit, choices, interviewers))
         elif path.exists():
-            _add(reading, *_read_path(path, path.name, limit, choices, interviewers))
+            add_result(reading, *_read_path(path, path.name, limit, choices, interviewers))
         else:
             error = f"{raw}: no such file or folder. Check the path."
-            _add(reading, None, FileReport(str(raw), ok=False, error=error))
+            add_result(reading, None, FileReport(str(raw), ok=False, error=error))
     check_interviewers(reading, interviewers)
     return number_passages(reading)
 
@@ -379,24 +230,8 @@ def gather(results: Iterable[tuple[Document | None, FileReport]]) -> Reading:
     in order, with passage IDs."""
     reading = Reading()
     for document, report in results:
-        _add(reading, document, report)
+        add_result(reading, document, report)
     return number_passages(reading)
-
-
-def number_passages(reading: Reading) -> Reading:
-    """Give every passage of ``reading`` an ID unique in the study: ``P1``, ``P2``... in order."""
-    number = 0
-    for document in reading.documents:
-        numbered: list[Passage] = []
-        for passage in document.passages:
-            number += 1
-            numbered.append(replace(passage, id=f"P{number}"))
-        document.passages = numbered
-    return reading
-
-
-TABLE_DELIMITERS = {"csv": ",;\t|", "tsv": "\t,;|"}
-"""Delimiters tried for each table kind, preferred first."""
 
 
 def _docx_turns(passages: list[Passage]) -> list[Passage]:
@@ -420,28 +255,17 @@ _BINARY_READERS: dict[str, Callable[[str, bytes], Parsed]] = {
 }
 
 
-def _add(reading: Reading, document: Document | None, report: FileReport) -> None:
-    """Append a file's result; a copy of a file already read is flagged, not dropped."""
-    if document is not None:
-        twin = next((d.name for d in reading.documents if d.sha256 == document.sha256), None)
-        if twin is not None:
-            note = f"same content as {twin}, so its passages count twice"
-            report = replace(report, warnings=(*report.warnings, note))
-        reading.documents.append(document)
-    reading.reports.append(report)
-
-
 def _read_path(
     path: Path, name: str, limit: int, choices: Choices | None, interviewers: Interviewers | None
 ) -> tuple[Document | None, FileReport]:
     """Read a file from disk; its type and size are checked before its bytes are loaded."""
-    kind = FILE_KINDS.get(_extension(name), "")
+    kind = FILE_KINDS.get(extension(name), "")
     if kind == "recording":  # hashed in blocks from disk, never loaded whole
         return read_recording(name, path, _size_of(path))
     size = 0
     try:
         size = path.stat().st_size
-        _check_kind(name)
+        check_kind(name)
         check_size(name, size, limit)
         data = path.read_bytes()
     except InputError as exc:
@@ -459,57 +283,3 @@ def _size_of(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-def folder_files(folder: Path) -> list[Path]:
-    """Supported files (recordings too) under ``folder``, in a stable order; hidden files
-    and folders skipped."""
-    found: list[Path] = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(
-            Path(root, f)
-            for f in sorted(files)
-            if not f.startswith((".", "~$")) and _extension(f) in FILE_KINDS
-        )
-    return found
-
-
-def _check_kind(name: str) -> None:
-    extension = _extension(name)
-    if extension in FILE_KINDS:
-        return
-    supported = ", ".join(SUPPORTED_EXTENSIONS)
-    if extension in _ADVICE:
-        raise InputError(f"{name}: {_ADVICE[extension]}.")
-    if not extension:
-        raise InputError(
-            f"{name} has no file extension, so its type is unknown. "
-            f"Rename it with one of: {supported}."
-        )
-    raise InputError(f"{name}: {extension} files are not supported. Supported types: {supported}.")
-
-
-def check_size(name: str, size: int, limit: int) -> None:
-    """InputError, saying what to do, when a file of ``size`` bytes is over ``limit``."""
-    if size > limit:
-        raise InputError(
-            f"{name} is {_size(size)}, over the {_size(limit)} limit per file. Split it into "
-            "smaller files, or raise the limit with PERSONA_MAX_FILE_MB."
-        )
-
-
-def _limit(max_bytes: int | None) -> int:
-    return Settings().max_file_bytes if max_bytes is None else max_bytes
-
-
-def _extension(name: str) -> str:
-    return os.path.splitext(name)[1].lower()
-
-
-def _size(n: int) -> str:
-    if n < 1024:
-        return f"{n} bytes"
-    if n < 1024 * 1024:
-        return f"{n / 1024:.1f} KB"
-    return f"{n / (1024 * 1024):.1f} MB"

@@ -17,7 +17,8 @@ import openpyxl
 
 from persona.core.errors import InputError
 from persona.ingest.archives import check_archive
-from persona.ingest.columns import Table, TableChoice, TableParsed, build_table, table_passages
+from persona.ingest.columns import Table, TableParsed, build_table, table_passages
+from persona.ingest.roles import TableChoice
 
 _KIND = "an Excel workbook"
 

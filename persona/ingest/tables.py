@@ -13,7 +13,8 @@ from collections.abc import Iterable
 
 from persona.core.errors import InputError
 from persona.ingest.base import numbered, plural
-from persona.ingest.columns import Table, TableChoice, TableParsed, build_table, table_passages
+from persona.ingest.columns import Table, TableParsed, build_table, table_passages
+from persona.ingest.roles import TableChoice
 
 _DELIMITERS = ",;\t|"
 

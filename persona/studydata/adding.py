@@ -17,17 +17,12 @@ from persona.core.errors import InputError
 from persona.core.settings import Settings
 from persona.history.studies import Studies, StudyFile
 from persona.ingest import Interviewers, Reading
-from persona.ingest.columns import Choices, TableChoice, choice_for, choices_to_options
+from persona.ingest.interviewers import interviewer_for
+from persona.ingest.kinds import check_size, folder_files
 from persona.ingest.preview import is_table
-from persona.ingest.reading import (
-    FileReport,
-    check_size,
-    folder_files,
-    gather,
-    interviewer_for,
-    read_file,
-    read_recording,
-)
+from persona.ingest.reading import gather, read_file, read_recording
+from persona.ingest.report import FileReport
+from persona.ingest.roles import Choices, TableChoice, choice_for, choices_to_options
 from persona.studydata.reading import saved_choices
 from persona.transcribe import is_recording, kept_transcript
 

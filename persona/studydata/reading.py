@@ -19,14 +19,10 @@ from persona.core.errors import InputError
 from persona.core.records import Run
 from persona.history.studies import Studies, StudyFile
 from persona.ingest import Interviewers, Reading, read_file
-from persona.ingest.columns import Choices, TableChoice, choice_for, choices_from_options
-from persona.ingest.reading import (
-    FileReport,
-    check_interviewers,
-    gather,
-    interviewer_for,
-    read_transcribed,
-)
+from persona.ingest.interviewers import check_interviewers, interviewer_for
+from persona.ingest.reading import gather, read_transcribed
+from persona.ingest.report import FileReport
+from persona.ingest.roles import Choices, TableChoice, choice_for, choices_from_options
 from persona.ingest.transcripts import parse_captions
 from persona.transcribe import INTERVIEWER, Segment, Transcript, kept_revision, kept_transcript
 
