@@ -18,7 +18,7 @@ from persona.generation.compare import (
     align,
     side_by_side,
 )
-from persona.generation.generate import GenerationRequest
+from persona.generation.request import GenerationRequest
 from persona.ingest.columns import choices_from_options
 
 st.title("Compare models")

@@ -28,12 +28,13 @@ from persona.core.records import Run
 from persona.core.schema import Persona
 from persona.engines.base import Engine
 from persona.engines.registry import make_engine, parallel_requests
+from persona.generation import planner
 from persona.generation.checks import check_personas
 from persona.generation.edit import ClaimEdit, PersonaEdit, apply_edit, check_edited
-from persona.generation.generate import GenerationRequest, make_plan
 from persona.generation.pipeline import SavedGeneration
 from persona.generation.pipeline import can_resume as _can_resume
 from persona.generation.planner import Plan
+from persona.generation.request import GenerationRequest
 from persona.generation.research import run_passages
 from persona.history.export import CSV_COLUMNS, quote_table
 from persona.history.formats import ExportFormat, export_run, write_new
@@ -181,7 +182,7 @@ def plan(
     engine = engine or default_engine()
     request = _request(model, count, engine, options)
     speed = expected_speed(store, model, engine.describe(model).parameters)
-    return make_plan(engine, reading.passages, request, speed=speed)
+    return planner.plan(engine, reading.passages, request, speed=speed)
 
 
 class GenerationJob:

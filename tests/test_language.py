@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from persona.chat.persona_chat import PersonaChat
 from persona.core.coverage import coverage
 from persona.core.documents import Passage
 from persona.core.overlap import distinctness
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
-from persona.generation.chat import PersonaChat
-from persona.generation.generate import GenerationRequest
 from persona.generation.language import (
     DEFAULT_LANGUAGE,
     LANGUAGES,
@@ -25,6 +24,7 @@ from persona.generation.language import (
 )
 from persona.generation.pipeline import SavedGeneration
 from persona.generation.prompts import language_line, personas_prompt
+from persona.generation.request import GenerationRequest
 from persona.history.store import Store
 from persona.hybrid.labels import collect_names
 from persona.hybrid.redact import Redactor

@@ -59,7 +59,7 @@ def test_import_contracts_hold() -> None:
 API_CALLS = {
     "read_files": "persona.api.read_uploads",
     "read_paths": "persona.api.read",
-    "make_plan": "persona.api.plan",
+    "plan": "persona.api.plan",
     "SavedGeneration": "persona.api.generate or persona.api.resume",
     "can_resume": "persona.api.can_resume",
     "verify_personas": "persona.api.verify",

@@ -29,9 +29,9 @@ from persona.engines.base import Engine
 from persona.engines.builtin import BuiltinEngine, demo_model_name
 from persona.engines.llamacpp import demo_model_path
 from persona.engines.openai_compat import OpenAIEngine
-from persona.generation.generate import GenerationRequest
 from persona.generation.pipeline import SavedGeneration
 from persona.generation.prompts import format_line
+from persona.generation.request import GenerationRequest
 from persona.history.store import Store
 from persona.ingest import Reading
 from tests.browser import ROOT, Service, _child_env, free_port

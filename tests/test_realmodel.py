@@ -36,9 +36,9 @@ from persona.core.schema import Persona
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
 from persona.generation.distinct import clashes
-from persona.generation.generate import GenerationRequest
 from persona.generation.pipeline import SavedGeneration
 from persona.generation.prompts import format_line
+from persona.generation.request import GenerationRequest
 from persona.history.store import Store
 from persona.ingest import Reading, read_files
 from tests.fake_ollama import Brain, FakeOllama, LoggedRequest, SchemaBrain

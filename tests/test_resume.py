@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from persona.core.errors import GenerationError, InputError, OllamaUnreachable, PersonaError
-from persona.generation.generate import GenerationRequest
 from persona.generation.pipeline import SavedGeneration, can_resume
+from persona.generation.request import GenerationRequest
 from persona.history.store import Store
 from persona.ingest import read_files
 from tests.fakes import ScriptedEngine

@@ -9,6 +9,7 @@ from pages.ui.quotes import CONTEXT_PASSAGES, context_button
 from pages.ui.resources import current_engine, current_where, store
 from pages.ui.uploads import read_uploads
 from persona import api
+from persona.chat.persona_chat import SEARCHED, PersonaChat
 from persona.core.conversation import ChatTurn, Quote
 from persona.core.documents import Passage
 from persona.core.errors import InputError, PersonaError
@@ -16,7 +17,6 @@ from persona.core.naming import distinct_names
 from persona.core.records import Run
 from persona.core.safe_text import escape_markdown
 from persona.core.schema import Evidence
-from persona.generation.chat import SEARCHED, PersonaChat
 from persona.generation.research import run_passages
 from persona.ingest import Reading
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from persona import api
+from persona.chat.persona_chat import SEARCHED, PersonaChat, find_persona
 from persona.core.context import QuoteContext, quote_context, short_excerpt
 from persona.core.conversation import ChatTurn, Quote
 from persona.core.documents import Passage
@@ -22,7 +23,6 @@ from persona.core.engine_settings import where_engine_runs
 from persona.core.errors import InputError
 from persona.core.records import Run
 from persona.engines.base import Engine
-from persona.generation.chat import SEARCHED, PersonaChat, find_persona
 from persona.generation.research import run_passages
 from persona.history.store import Store
 from persona.ingest import Reading

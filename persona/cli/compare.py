@@ -16,7 +16,7 @@ from persona.core.records import suggest_study
 from persona.engines.base import Engine
 from persona.engines.registry import parallel_requests
 from persona.generation.compare import Comparison, Contender, side_by_side
-from persona.generation.generate import GenerationRequest
+from persona.generation.request import GenerationRequest
 from persona.ingest.columns import choices_from_options
 
 

@@ -14,13 +14,13 @@ import sys
 from typing import TextIO
 
 from persona import api
+from persona.chat.persona_chat import find_persona
 from persona.cli.chat import find_run
 from persona.core.diff import FieldChange
 from persona.core.errors import InputError
 from persona.core.schema import CLAIM_SECTIONS
 from persona.core.verdicts import persona_status
 from persona.engines.base import Engine
-from persona.generation.chat import find_persona
 from persona.generation.edit import ClaimEdit, PersonaEdit, unchanged_claims
 
 

@@ -20,8 +20,8 @@ from persona.core.records import Run
 from persona.core.schema import Evidence, Persona
 from persona.core.verdicts import persona_status, quote_verdict, run_summary
 from persona.engines.base import Engine
-from persona.generation.generate import GenerationRequest
 from persona.generation.pipeline import SavedGeneration
+from persona.generation.request import GenerationRequest
 from persona.history.store import Store
 from persona.ingest import Reading
 from persona.ingest.columns import Choices

@@ -65,7 +65,7 @@ def run_steps(
     try:
         while running:
             done, running = wait(running, timeout=POLL_S, return_when=FIRST_COMPLETED)
-            yield from _queued(events)
+            yield from queued(events)
             for future in sorted(done, key=futures.__getitem__):
                 error = future.exception()
                 if error is None:
@@ -85,7 +85,7 @@ def run_steps(
     return [outcomes[i] for i in range(len(steps))]
 
 
-def _queued(events: SimpleQueue[Progress]) -> Iterator[Progress]:
+def queued(events: SimpleQueue[Progress]) -> Iterator[Progress]:
     while True:
         try:
             yield events.get_nowait()

@@ -22,11 +22,13 @@ from persona.core.schema import Persona
 from persona.core.verdicts import run_summary
 from persona.engines.base import Engine
 from persona.generation.checks import check_personas
-from persona.generation.generate import ChunkFindings, Generation, GenerationRequest
+from persona.generation.generate import Generation
 from persona.generation.language import with_language
 from persona.generation.planner import Plan
 from persona.generation.references import Finding
+from persona.generation.request import GenerationRequest
 from persona.generation.research import keep_copy
+from persona.generation.result import ChunkFindings
 from persona.history.speeds import expected_speed
 from persona.history.store import Store
 from persona.ingest import Reading

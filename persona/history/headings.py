@@ -2,7 +2,7 @@
 
 A study in German gets "Ziele", "Probleme"… as headings around the personas the model wrote
 in German. One table holds every heading in every language the persona chat also declines
-in (:data:`persona.generation.chat.DECLINES`); any other language gets the English ones.
+in (:data:`persona.chat.persona_chat.DECLINES`); any other language gets the English ones.
 The language is the one the run recorded (``Run.options["language"]``).
 """
 

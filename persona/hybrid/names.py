@@ -37,7 +37,7 @@ import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
-from persona.generation.retrieval import stop_words
+from persona.chat.retrieval import stop_words
 from persona.hybrid.entities import (
     EVERYDAY,
     TOKEN,
