@@ -101,7 +101,7 @@ def test_the_whole_flow_in_each_language(code: str, tmp_path: Path) -> None:
 
         # the model was told the language, and given the data as written
         prompt = call.body["messages"][1]["content"]
-        assert language_line(language) in prompt and run.options["language"] == language
+        assert language_line(language) in prompt and run.options.language == language
         assert all(p.text in prompt for p in reading.passages)
 
         # quotes stay verbatim in the original language and are found in the data
@@ -179,7 +179,7 @@ def test_the_language_instruction_and_the_data_reach_the_real_model(tmp_path: Pa
         text = " ".join(passage.text.split())
         assert any(text in p for p in data_prompts), f"German data did not reach it: {text}"
     saved = store.get(local.run.id)
-    assert saved.options["language"] == "German" and saved.status in (
+    assert saved.options.language == "German" and saved.status in (
         "complete",
         "partial",
         "failed",

@@ -144,7 +144,7 @@ def check_outcome(
     """Personas that hold up, or a clear failure with the answers kept; saved either way."""
     saved = store.get(local.run.id)
     assert saved.engine == engine.label and saved.model == model
-    assert saved.usage["calls"] == len(answers) >= 1
+    assert saved.usage.calls == len(answers) >= 1
     if error is not None:
         assert "kept for inspection" in str(error) or "context" in str(error)
         assert saved.status in ("failed", "partial") and saved.message == str(error)

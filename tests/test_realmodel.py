@@ -195,8 +195,8 @@ def test_one_model_end_to_end(tmp_path: Path, make_brain: Callable[[], Brain]) -
     check_calls(calls, reading, request)
     plan = local.generation.plan
     assert len(answers) == len(calls) <= plan.calls * (1 + request.max_repairs)
-    assert saved.usage["calls"] == len(calls)
-    assert saved.model == MODEL and saved.options["seed"] == SEED
+    assert saved.usage.calls == len(calls)
+    assert saved.model == MODEL and saved.options.seed == SEED
     assert [(f.name, f.sha256) for f in saved.files] == [
         (d.name, d.sha256) for d in reading.documents
     ]
