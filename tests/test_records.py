@@ -125,3 +125,11 @@ def test_an_old_request_takes_what_was_recorded_and_the_defaults_for_the_rest() 
         context_cap=16384,
         parallel=2,
     )
+
+
+def test_a_local_run_saves_its_usage_as_before() -> None:
+    """No ``frontier`` entry until a refinement records one (History and exports as before)."""
+    usage = RunUsage(calls=2, prompt_tokens=900)
+    assert "frontier" not in json.loads(usage.model_dump_json())
+    refined = usage.model_copy(update={"frontier": {"cost_usd": 0.1}})
+    assert json.loads(refined.model_dump_json())["frontier"] == {"cost_usd": 0.1}

@@ -14,7 +14,14 @@ from pathlib import PurePosixPath
 from typing import Any, Literal
 from uuid import uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 
 from persona.core.schema import Persona
 from persona.core.verdicts import RunSummary, run_summary
@@ -135,6 +142,14 @@ class RunUsage(BaseModel):
     frontier: dict[str, Any] | None = None
     """The frontier model's spend, as :func:`persona.hybrid.spend.record_send` records it;
     None before the first refinement."""
+
+    @model_serializer(mode="wrap")
+    def _saved(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Saved as before: a run never refined has no ``frontier`` entry."""
+        data: dict[str, Any] = handler(self)
+        if data.get("frontier") is None:
+            data.pop("frontier", None)
+        return data
 
 
 class Run(BaseModel):
