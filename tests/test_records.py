@@ -7,8 +7,6 @@ import json
 import sqlite3
 from pathlib import Path
 
-import pytest
-
 from persona.core.records import Run, RunOptions, RunUsage
 from persona.generation.request import GenerationRequest
 from persona.history.store import Store
@@ -82,35 +80,6 @@ def test_saving_an_old_run_again_keeps_what_it_recorded(tmp_path: Path) -> None:
         "plan": "Your data fits in one prompt.",
     }
     assert saved["usage"] == OLD_USAGE
-
-
-@pytest.mark.parametrize(
-    "request_",
-    [
-        GenerationRequest(model="m"),
-        GenerationRequest(
-            model="m",
-            count=5,
-            context="Nurses on night shifts",
-            temperature=0.9,
-            seed=3,
-            max_repairs=0,
-            context_cap=8192,
-            parallel=2,
-            language="German",
-            per_call=2,
-        ),
-    ],
-)
-def test_a_request_goes_back_from_what_the_run_recorded(request_: GenerationRequest) -> None:
-    options = request_.to_options(num_ctx=4096, plan="one prompt", interviewers={"a.vtt": "Dana"})
-    reloaded = RunOptions.model_validate_json(options.model_dump_json())
-    assert GenerationRequest.from_options("m", reloaded) == request_
-    assert (reloaded.num_ctx, reloaded.plan, reloaded.interviewers) == (
-        4096,
-        "one prompt",
-        {"a.vtt": "Dana"},
-    )
 
 
 def test_an_old_request_takes_what_was_recorded_and_the_defaults_for_the_rest() -> None:
