@@ -242,7 +242,7 @@ def generate(
 ) -> GenerationJob:
     """Write ``count`` personas from ``reading`` with ``model``; iterate the job to run it.
 
-    ``options`` are :class:`~persona.generation.generate.GenerationRequest` fields
+    ``options`` are :class:`~persona.generation.request.GenerationRequest` fields
     (``context``, ``temperature``, ``seed``, ``parallel``, ``language``...). ``plan`` reuses
     one made by :func:`plan` with the same settings. The run belongs to ``study`` (default:
     named after the files; created if needed) and records the table ``columns`` it was read
