@@ -47,13 +47,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from persona.chat.persona_chat import NOTHING_RELEVANT, PersonaChat
+from persona.chat.translation import SYSTEM as TRANSLATE
 from persona.core.conversation import ChatTurn, Quote
 from persona.core.documents import Passage, with_passage_ids
 from persona.core.schema import Persona
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
-from persona.generation.chat import NOTHING_RELEVANT, PersonaChat
-from persona.generation.translation import SYSTEM as TRANSLATE
 from persona.ingest import read_paths
 from tests.fake_ollama import Brain, BrainRequest, FakeOllama, SchemaBrain
 

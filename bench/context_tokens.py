@@ -55,8 +55,9 @@ from persona.core.tokens import estimate_tokens
 from persona.engines.llamacpp import demo_model_path
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
-from persona.generation.generate import Generation, GenerationRequest
+from persona.generation.generate import Generation
 from persona.generation.prompts import format_data
+from persona.generation.request import GenerationRequest
 from persona.ingest import read_files
 from tests.browser import ROOT, free_port
 from tests.fake_ollama import LIBRARY, Brain, BrainRequest, FakeOllama, SchemaBrain

@@ -146,8 +146,8 @@ def run_study(study: Study, engine: BuiltinEngine, seed: int, options: dict[str,
         outcome.cpu_seconds = time.process_time() - cpu_started
         run = job.run
     outcome.personas = list(run.personas)
-    outcome.calls = int(run.usage.get("calls", 0))
-    outcome.answer_tokens = int(run.usage.get("answer_tokens", 0))
+    outcome.calls = run.usage.calls
+    outcome.answer_tokens = run.usage.answer_tokens
     outcome.warnings = list(job.warnings)
     for persona in outcome.personas:
         for evidence in persona.all_evidence():

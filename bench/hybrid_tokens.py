@@ -30,10 +30,10 @@ from pathlib import Path
 from persona.core.records import Run
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
-from persona.generation.generate import GenerationRequest, participant_names
 from persona.generation.pipeline import SavedGeneration
 from persona.generation.prompts import SYSTEM, names_clause, personas_prompt
-from persona.generation.references import DRAFT_SCHEMA
+from persona.generation.references import DRAFT_SCHEMA, participant_names
+from persona.generation.request import GenerationRequest
 from persona.history.store import Store
 from persona.hybrid.cloud import FrontierClient
 from persona.hybrid.plans import SendPlan

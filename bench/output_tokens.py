@@ -39,7 +39,9 @@ from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
 from persona.generation.degenerate import degeneracy
 from persona.generation.evidence import verify_personas
-from persona.generation.generate import Generation, GenerationRequest, participant_names
+from persona.generation.generate import Generation
+from persona.generation.references import participant_names
+from persona.generation.request import GenerationRequest
 from persona.ingest import read_files
 from tests.fake_ollama import FakeOllama
 

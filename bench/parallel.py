@@ -27,8 +27,8 @@ from pathlib import Path
 
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
-from persona.generation.generate import GenerationRequest
 from persona.generation.pipeline import SavedGeneration
+from persona.generation.request import GenerationRequest
 from persona.history.store import Store
 from persona.ingest import Reading, read_files
 from tests.fake_ollama import LIBRARY, BrainRequest, FakeOllama

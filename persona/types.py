@@ -8,6 +8,7 @@ find them, so they never reach into the layers below.
 
 from __future__ import annotations
 
+from persona.chat.persona_chat import SEARCHED
 from persona.core.context import ContextLine, QuoteContext
 from persona.core.conversation import ChatTurn, Quote
 from persona.core.coverage import READABLE_ROWS, Coverage
@@ -37,25 +38,28 @@ from persona.engines.inventory import ModelRow, OllamaStatus
 from persona.engines.ollama import RunningModel
 from persona.engines.registry import KEY_VARIABLES
 from persona.engines.status import EngineStatus
-from persona.generation.chat import SEARCHED
 from persona.generation.compare import MAX_CONTENDERS, Comparison, Contender, Entry
 from persona.generation.edit import SECTION_NAMES, ClaimEdit, PersonaEdit
-from persona.generation.generate import GenerationRequest
 from persona.generation.language import DEFAULT_LANGUAGE, LANGUAGES
 from persona.generation.pipeline import RESUMABLE
 from persona.generation.planner import Plan
 from persona.generation.references import MAX_CITED
+from persona.generation.request import GenerationRequest
 from persona.history.export import SECTION_TITLES
 from persona.history.formats import FORMATS, MIME_TYPES, ExportFormat
 from persona.history.formats import LABELS as FORMAT_LABELS
-from persona.history.store import RunListing, Store
-from persona.history.studies import SearchHit, Snippet, Study, StudyListing
-from persona.hybrid.cloud import DEFAULT_MODELS, DEFAULT_MODELS_AS_OF, KEY_VARIABLE, ModelList
+from persona.history.listing import RunListing
+from persona.history.store import Store
+from persona.history.studies import Study, StudyListing
+from persona.history.study_search import SearchHit, Snippet
+from persona.hybrid.cloud import DEFAULT_MODELS, DEFAULT_MODELS_AS_OF, ModelList
 from persona.hybrid.gate import DEFAULT_THRESHOLD
-from persona.hybrid.refine import Preview
+from persona.hybrid.keys import KEY_VARIABLE
+from persona.hybrid.preview import Preview
 from persona.ingest import Interviewers, Reading
-from persona.ingest.columns import ROLE_LABELS, ROLES, Choices, ColumnRole, Table, TableChoice
+from persona.ingest.columns import Table
 from persona.ingest.preview import Speakers
+from persona.ingest.roles import ROLE_LABELS, ROLES, Choices, ColumnRole, TableChoice
 from persona.ingest.sample import SAMPLE_DESCRIPTION, SAMPLE_STUDY
 from persona.studydata import Added
 from persona.transcribe import NO_SPEAKERS, Recording, Transcript

@@ -100,7 +100,7 @@ def test_qualtrics_columns_generate_and_read_a_quote_in_context(
 
     [summary] = Store(history_path(data_dir)).list(study="Grocery pilot")
     run = Store(history_path(data_dir)).get(summary.id)
-    assert run.options["columns"]["grocery_survey.xlsx"]["roles"]["Q6"] == "ignore"
+    assert run.options.columns["grocery_survey.xlsx"]["roles"]["Q6"] == "ignore"
 
     page.get_by_role("button", name="Read in context").first.click()
     dialog = page.get_by_role("dialog")

@@ -8,14 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from persona.cli.commands import EXIT_FAIL, EXIT_OK, main
-from persona.core.conversation import ChatTurn, Quote
-from persona.core.documents import Passage, with_passage_ids
-from persona.core.errors import InputError
-from persona.core.records import FileRef, PersonaRecord, Run
-from persona.core.schema import Persona
-from persona.engines.base import Capabilities
-from persona.generation.chat import (
+from persona.chat.persona_chat import (
     DECLINE,
     DECLINES,
     MARKED_UNSUPPORTED,
@@ -26,8 +19,15 @@ from persona.generation.chat import (
     find_persona,
     format_passages,
 )
+from persona.chat.retrieval import Retriever
+from persona.cli.commands import EXIT_FAIL, EXIT_OK, main
+from persona.core.conversation import ChatTurn, Quote
+from persona.core.documents import Passage, with_passage_ids
+from persona.core.errors import InputError
+from persona.core.records import FileRef, PersonaRecord, Run
+from persona.core.schema import Persona
+from persona.engines.base import Capabilities
 from persona.generation.research import keep_copy, passages_from_copy, run_passages
-from persona.generation.retrieval import Retriever
 from persona.history.store import Store
 from persona.ingest import read_files, read_paths
 from tests.fakes import QueuedEngine, persona_dict

@@ -13,8 +13,8 @@ from persona.core.documents import Document, Passage
 from persona.core.schema import Claim, Evidence, Persona
 from persona.generation.checks import check_personas
 from persona.generation.degenerate import degeneracy
-from persona.generation.generate import GenerationRequest
 from persona.generation.pipeline import SavedGeneration
+from persona.generation.request import GenerationRequest
 from persona.history.store import Store
 from persona.ingest import Reading
 from tests.fakes import ANA, BEN, PASSAGES, QueuedEngine, draft_dict, personas_json

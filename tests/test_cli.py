@@ -271,7 +271,7 @@ def test_generate_with_chosen_columns_quotes_only_answers(fake_ollama, capsys, t
     [summary] = Store(data_dir / "history.sqlite3").list()
     run = Store(data_dir / "history.sqlite3").get(summary.id)
     assert run.study == "Grocery pilot"
-    assert run.options["columns"] == {
+    assert run.options.columns == {
         "*": {"sheets": None, "roles": {"Q6": "ignore", "Q2": "context"}}
     }
     quotes = [ev.quote for p in run.personas for ev in p.all_evidence()]

@@ -20,7 +20,7 @@ from persona.generation.compare import (
     align,
     side_by_side,
 )
-from persona.generation.generate import GenerationRequest
+from persona.generation.request import GenerationRequest
 from persona.history.store import Store
 from persona.ingest import read_paths
 from tests.fake_ollama import FakeOllama

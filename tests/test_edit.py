@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from persona import api
+from persona.chat.persona_chat import PersonaChat
 from persona.cli.commands import main
 from persona.core.coverage import speakers
 from persona.core.errors import InputError
 from persona.core.records import FileRef, PersonaRecord, Run
-from persona.generation.chat import PersonaChat
 from persona.generation.checks import check_personas
 from persona.generation.edit import ClaimEdit, PersonaEdit, unchanged_claims
 from persona.generation.references import DraftPersona, resolve

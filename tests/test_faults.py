@@ -23,8 +23,8 @@ from persona.core.settings import Timeouts
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
 from persona.engines.ollama.pull import track_pull
-from persona.generation.generate import GenerationRequest
 from persona.generation.pipeline import SavedGeneration
+from persona.generation.request import GenerationRequest
 from persona.history.store import Store
 from persona.ingest import read_paths
 from tests.browser import ROOT, Service, start_fake_ollama

@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from persona.core.coverage import speakers
-from persona.core.records import FileRef, PersonaRecord, Run
+from persona.core.records import FileRef, PersonaRecord, Run, RunOptions
 from persona.core.schema import Claim, Evidence, Persona
 from persona.core.verdicts import cite, quote_verdict
 from persona.generation.evidence import verify_personas
@@ -267,7 +267,7 @@ def test_handout_headings_are_in_the_study_language(
     survey, language: str, goals: str, pain_points: str, page: str
 ) -> None:
     run, _ = survey
-    run = run.model_copy(update={"options": {"language": language}})
+    run = run.model_copy(update={"options": RunOptions(language=language)})
     markdown = export_run(run, "md")[1].decode()
     assert f"\n### {goals}\n" in markdown and f"\n### {pain_points}\n" in markdown
     if language != "Swahili":

@@ -15,9 +15,11 @@ from persona.core.documents import Passage
 from persona.core.errors import GenerationError, InputError, OllamaUnreachable
 from persona.core.verdicts import run_summary
 from persona.generation.checks import check_personas
-from persona.generation.generate import Generation, GenerationRequest, make_plan
+from persona.generation.generate import Generation
+from persona.generation.planner import plan
 from persona.generation.prompts import DATA_TAG
 from persona.generation.references import DRAFT_SCHEMA
+from persona.generation.request import GenerationRequest
 from tests.fakes import (
     ANA,
     BEN,
@@ -533,12 +535,12 @@ def test_an_engine_failure_everywhere_is_a_clear_error():
 # --- plans and requests ----------------------------------------------------------------------
 
 
-def test_make_plan_uses_the_model_context():
-    small = make_plan(QueuedEngine(context_length=2048), PASSAGES, request())
+def test_plan_uses_the_model_context():
+    small = plan(QueuedEngine(context_length=2048), PASSAGES, request())
     assert small.context_limit == 2048
-    capped = make_plan(QueuedEngine(context_length=131072), PASSAGES, request(context_cap=16384))
+    capped = plan(QueuedEngine(context_length=131072), PASSAGES, request(context_cap=16384))
     assert capped.context_limit == 16384
-    unknown = make_plan(QueuedEngine(context_length=None), PASSAGES, request())
+    unknown = plan(QueuedEngine(context_length=None), PASSAGES, request())
     assert unknown.context_limit == 4096
 
 

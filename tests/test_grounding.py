@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from persona.chat.grounding import MIN_WORD_SHARE, ground, names, numbers
+from persona.chat.retrieval import Retriever
 from persona.core.documents import Passage, with_passage_ids
-from persona.generation.grounding import MIN_WORD_SHARE, ground, names, numbers
-from persona.generation.retrieval import Retriever
 
 
 @pytest.mark.parametrize(

@@ -208,7 +208,7 @@ def test_refine_restores_reverifies_and_records_usage(run, fake, store):
         assert {e.source for e in refined.all_evidence()} <= {MARIA_FILE, TOM_FILE}
     assert saved.records[0].refined.participants == [MARIA], "derived from the passages"
     assert saved.records[1].refined.participants == [TOM]
-    usage = saved.usage["frontier"]
+    usage = saved.usage.frontier
     assert usage["input_tokens"] > 0 and usage["cost_usd"] > 0 and usage["calls"] == 2
     assert usage["requests"] == 4 and usage["sends"] == 1  # two counts, two messages
     assert set(usage["per_persona"]) == {"0", "1"}
@@ -289,7 +289,7 @@ def test_wrong_key_keeps_drafts_and_stops(run, fake, store):
     assert all("sk-ant-wrong" not in r.refine_error for r in saved.records)
     assert saved.records[0].draft == run.records[0].draft
     assert saved.status == "partial"
-    assert saved.usage["frontier"]["cost_usd"] == 0
+    assert saved.usage.frontier["cost_usd"] == 0
     assert any(e.stage == "warning" for e in events)
 
 
@@ -309,7 +309,7 @@ def test_a_cap_below_the_estimate_sends_nothing_at_all(run, fake, store, cap):
     saved = store.get(run.id)
     assert all(r.refine_error.startswith("Not sent: the estimated cost") for r in saved.records)
     assert all(r.refined is None for r in saved.records)
-    usage = saved.usage["frontier"]
+    usage = saved.usage.frontier
     assert usage["requests"] == 0 and usage["calls"] == 0 and usage["cost_usd"] == 0
     assert "The last send sent nothing to Anthropic" in frontier_spend(saved).summary
     assert [e.stage for e in events].count("warning") == 2
@@ -330,24 +330,24 @@ def test_count_tokens_waits_for_a_local_estimate_that_fits(run, fake, store):
     assert "budget" in saved.records[1].refine_error and "Nothing more was sent" in (
         saved.records[1].refine_error
     )
-    usage = saved.usage["frontier"]
+    usage = saved.usage.frontier
     assert usage["requests"] == 2 and usage["cost_usd"] <= cap
 
 
 def test_each_retry_is_charged_and_counted(run, fake, store):
     fake.push("rate_limit", "server_error")
     send(run, preview_for(run), fake, store)
-    usage = store.get(run.id).usage["frontier"]
+    usage = store.get(run.id).usage.frontier
     assert usage["calls"] == 4, "two failed attempts, each paid through the meter"
     assert usage["requests"] == 6 and fake.count(None) == 6
 
 
 def test_a_second_send_adds_to_the_saved_spend(run, fake, store):
     send(run, preview_for(run), fake, store)
-    first = store.get(run.id).usage["frontier"]
+    first = store.get(run.id).usage.frontier
     run = store.get(run.id)
     send(run, preview_for(run), fake, store)
-    total = store.get(run.id).usage["frontier"]
+    total = store.get(run.id).usage.frontier
     assert total["sends"] == 2 and total["requests"] == 2 * first["requests"]
     assert total["input_tokens"] > first["input_tokens"]
     second = total["last_send"]["cost_usd"]
@@ -401,7 +401,7 @@ def test_forced_worst_case_the_cap_holds(run, fake, store):
     calls = fake.requests(MESSAGES)
     assert calls, "the budget paid for no call at all"
     billed = sum(price.cost_usd(fake_token_count(c.body), c.body["max_tokens"]) for c in calls)
-    usage = store.get(run.id).usage["frontier"]
+    usage = store.get(run.id).usage.frontier
     assert usage["cost_usd"] == pytest.approx(billed, rel=1e-6)
     assert billed <= cap
     assert all(c.body["max_tokens"] <= 4096 for c in calls)
@@ -417,7 +417,7 @@ def test_an_interrupted_refinement_records_its_spend(run, fake, store):
             break
     steps.close()  # a rerun, a closed tab
     saved = store.get(run.id)
-    usage = saved.usage["frontier"]
+    usage = saved.usage.frontier
     assert usage["interrupted"] is True and usage["cost_usd"] > 0
     assert saved.status == "interrupted" and "$" in saved.message
     assert saved.records[0].refined is not None
@@ -436,7 +436,7 @@ def test_ctrl_c_during_a_call_keeps_the_worst_case_charge(run, fake, store, monk
     monkeypatch.setattr(client._client.messages, "create", interrupted)
     with pytest.raises(KeyboardInterrupt):
         list(refine(run, preview, client, store, consent=preview.consent))
-    usage = store.get(run.id).usage["frontier"]
+    usage = store.get(run.id).usage.frontier
     assert usage["interrupted"] is True
     assert usage["uncertain_usd"] > 0 and usage["cost_usd"] == usage["uncertain_usd"]
     assert usage["cost_usd"] <= preview.cap_usd
@@ -448,7 +448,7 @@ def test_unusable_answer_keeps_draft_and_counts_tokens(run, fake, store):
     saved = store.get(run.id)
     assert saved.records[0].refined is None and "draft is kept" in saved.records[0].refine_error
     assert saved.records[1].refined is not None
-    assert saved.usage["frontier"]["per_persona"]["0"]["input_tokens"] > 0
+    assert saved.usage.frontier["per_persona"]["0"]["input_tokens"] > 0
 
 
 def test_choose_versions_and_fields(run, fake, store):

@@ -150,12 +150,12 @@ def test_a_second_send_adds_to_the_spend_shown(claude, environment, monkeypatch)
     ok(consent(at).check().run())
     ok(button(at, "Send").click().run())
     first = Store(history_path(environment)).list()[0]
-    spent = Store(history_path(environment)).get(first.id).usage["frontier"]["cost_usd"]
+    spent = Store(history_path(environment)).get(first.id).usage.frontier["cost_usd"]
     ok(at.run())  # the consent was per Send: a new, unticked box
     assert not consent(at).value and button(at, "Send").disabled
     ok(consent(at).check().run())
     ok(button(at, "Send").click().run())
-    total = Store(history_path(environment)).get(first.id).usage["frontier"]
+    total = Store(history_path(environment)).get(first.id).usage.frontier
     assert total["sends"] == 2 and total["cost_usd"] > spent
     captions = shown(texts(at.caption))
     assert f"${total['cost_usd']:.4f}" in captions and "over 2 sends" in captions

@@ -304,7 +304,7 @@ def test_cli_with_a_zero_cap_sends_nothing_and_says_so(
     [summary] = Store().list()
     saved = Store().get(summary.id)
     assert all(r.refine_error.startswith("Not sent") for r in saved.records)
-    assert saved.usage["frontier"]["requests"] == 0
+    assert saved.usage.frontier["requests"] == 0
 
 
 def test_cli_reports_dropped_citations_and_keeps_a_usable_draft(

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from persona.chat.persona_chat import PersonaChat
 from persona.core.coverage import coverage
 from persona.core.documents import Passage
 from persona.core.overlap import distinctness
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
-from persona.generation.chat import PersonaChat
-from persona.generation.generate import GenerationRequest
 from persona.generation.language import (
     DEFAULT_LANGUAGE,
     LANGUAGES,
@@ -25,6 +24,7 @@ from persona.generation.language import (
 )
 from persona.generation.pipeline import SavedGeneration
 from persona.generation.prompts import language_line, personas_prompt
+from persona.generation.request import GenerationRequest
 from persona.history.store import Store
 from persona.hybrid.labels import collect_names
 from persona.hybrid.redact import Redactor
@@ -101,7 +101,7 @@ def test_the_whole_flow_in_each_language(code: str, tmp_path: Path) -> None:
 
         # the model was told the language, and given the data as written
         prompt = call.body["messages"][1]["content"]
-        assert language_line(language) in prompt and run.options["language"] == language
+        assert language_line(language) in prompt and run.options.language == language
         assert all(p.text in prompt for p in reading.passages)
 
         # quotes stay verbatim in the original language and are found in the data
@@ -179,7 +179,7 @@ def test_the_language_instruction_and_the_data_reach_the_real_model(tmp_path: Pa
         text = " ".join(passage.text.split())
         assert any(text in p for p in data_prompts), f"German data did not reach it: {text}"
     saved = store.get(local.run.id)
-    assert saved.options["language"] == "German" and saved.status in (
+    assert saved.options.language == "German" and saved.status in (
         "complete",
         "partial",
         "failed",

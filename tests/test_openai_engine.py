@@ -21,8 +21,9 @@ from persona.core.errors import (
 from persona.core.settings import Timeouts
 from persona.engines.base import ChatOptions, Usage
 from persona.engines.openai_compat import OLLAMA_WARNING, OpenAIEngine, public_url, server_root
-from persona.generation.generate import Generation, GenerationRequest
+from persona.generation.generate import Generation
 from persona.generation.references import DRAFT_SCHEMA
+from persona.generation.request import GenerationRequest
 from tests.browser import closed_url
 from tests.fake_openai import (
     BASE_URL,

@@ -360,7 +360,7 @@ def test_generate_reports_files_plans_and_saves_personas(
     # what Ollama was asked: the chosen model, a context sized by the plan, structured output
     [chat] = ollama.log("/api/chat") or ollama.log("/api/generate")
     assert chat.body["model"] == model.value
-    assert chat.options["num_ctx"] == run.options["num_ctx"]
+    assert chat.options["num_ctx"] == run.options.num_ctx
     assert isinstance(chat.body.get("format"), dict)
     assert not ollama.truncations()
 

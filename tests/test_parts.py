@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from persona.core.documents import Passage
 from persona.core.schema import CLAIM_SECTIONS
-from persona.generation.generate import Generation, GenerationRequest
+from persona.generation.generate import Generation
 from persona.generation.parts import (
     INVENTED_NAMES,
     Identity,
@@ -21,6 +21,7 @@ from persona.generation.parts import (
     participant_groups,
     section_passages,
 )
+from persona.generation.request import GenerationRequest
 from tests.fakes import PASSAGES, QueuedEngine
 
 TINY = 134_515_008

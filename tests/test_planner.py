@@ -12,9 +12,9 @@ from persona.generation.planner import (
     count_merges,
     estimate_text,
     findings_pool,
+    fit,
     num_ctx_for,
     passage_tokens,
-    plan,
 )
 from persona.generation.prompts import format_data
 
@@ -28,7 +28,7 @@ def corpus(lines: int, words: int = 20, source: str = "survey.csv") -> list[Pass
 
 def test_small_corpus_is_one_call_with_room_for_the_answer():
     passages = corpus(10)
-    result = plan(passages, count=3, context_limit=8192, prompt_overhead=500)
+    result = fit(passages, count=3, context_limit=8192, prompt_overhead=500)
     assert result.mode == "single" and result.calls == 1 and result.per_call == 3
     assert result.chunks[0] == tuple(passages)
     needed = (result.corpus_tokens + 500) * SAFETY + result.answer_tokens
@@ -39,7 +39,7 @@ def test_small_corpus_is_one_call_with_room_for_the_answer():
 
 
 def test_num_ctx_is_never_below_minimum():
-    result = plan(corpus(1, words=3), count=1, context_limit=8192, prompt_overhead=10)
+    result = fit(corpus(1, words=3), count=1, context_limit=8192, prompt_overhead=10)
     assert result.num_ctx == MIN_CONTEXT
 
 
@@ -47,7 +47,7 @@ def test_num_ctx_is_never_below_minimum():
 def test_large_corpus_is_chunked_without_losing_anything(factor):
     limit = 4096
     passages = corpus(int(limit * factor / 40))
-    result = plan(passages, count=3, context_limit=limit, prompt_overhead=400)
+    result = fit(passages, count=3, context_limit=limit, prompt_overhead=400)
     assert result.mode == "map-reduce"
     flattened = [p for chunk in result.chunks for p in chunk]
     assert flattened == passages  # same passages, same order, nothing dropped
@@ -70,7 +70,7 @@ def test_chunks_of_a_survey_have_room_for_the_questions_shown_with_the_answers()
         for i in range(1, 600)
     ]
     limit, overhead = 2048, 150
-    result = plan(passages, count=3, context_limit=limit, prompt_overhead=overhead)
+    result = fit(passages, count=3, context_limit=limit, prompt_overhead=overhead)
     assert [p for c in result.chunks for p in c] == passages
     for chunk in result.chunks:
         data = format_data(chunk)
@@ -82,7 +82,7 @@ def test_chunks_of_a_survey_have_room_for_the_questions_shown_with_the_answers()
 def test_overlong_passage_is_split_into_parts_not_cut():
     long_text = " ".join(f"word{i}" for i in range(6000))
     passages = [Passage("notes.txt", "line 1", long_text), *corpus(3)]
-    result = plan(passages, count=2, context_limit=4096, prompt_overhead=300)
+    result = fit(passages, count=2, context_limit=4096, prompt_overhead=300)
     parts = [p for chunk in result.chunks for p in chunk if p.source == "notes.txt"]
     assert len(parts) > 1
     assert " ".join(p.text for p in parts) == long_text
@@ -93,8 +93,8 @@ def test_overlong_passage_is_split_into_parts_not_cut():
 
 
 def test_answer_room_grows_with_persona_count():
-    few = plan(corpus(5), count=1, context_limit=32768, prompt_overhead=100)
-    many = plan(corpus(5), count=8, context_limit=32768, prompt_overhead=100)
+    few = fit(corpus(5), count=1, context_limit=32768, prompt_overhead=100)
+    many = fit(corpus(5), count=8, context_limit=32768, prompt_overhead=100)
     assert many.answer_tokens > few.answer_tokens
     assert many.num_ctx > few.num_ctx
 
@@ -111,7 +111,7 @@ def test_impossible_plans_are_explained(kwargs, message):
     args = {"passages": corpus(200), "count": 3, "context_limit": 4096, "prompt_overhead": 100}
     args.update(kwargs)
     with pytest.raises(InputError, match=message):
-        plan(args.pop("passages"), **args)
+        fit(args.pop("passages"), **args)
 
 
 @pytest.mark.parametrize(
@@ -129,7 +129,7 @@ def test_num_ctx_for(prompt, answer, limit, expected):
 @pytest.mark.parametrize("context", [2048, 3000, 4096, 8192])
 @pytest.mark.parametrize("lines", [50, 400, 5000])
 def test_map_reduce_converges_for_any_context_and_size(context, lines):
-    result = plan(corpus(lines, words=30), count=3, context_limit=context, prompt_overhead=500)
+    result = fit(corpus(lines, words=30), count=3, context_limit=context, prompt_overhead=500)
     if result.mode == "single":
         return
     assert result.synthesis_findings >= 1 and result.merge_batch >= 2
@@ -146,24 +146,24 @@ def test_merge_count_shrinks_every_round():
 
 
 def test_a_small_context_asks_for_fewer_personas_per_call():
-    big = plan(corpus(10), count=3, context_limit=8192, prompt_overhead=300)
-    small = plan(corpus(10), count=3, context_limit=2048, prompt_overhead=300)
+    big = fit(corpus(10), count=3, context_limit=8192, prompt_overhead=300)
+    small = fit(corpus(10), count=3, context_limit=2048, prompt_overhead=300)
     assert big.per_call == 3 and small.per_call == 2 and small.persona_calls == 2
-    capped = plan(corpus(10), count=3, context_limit=8192, prompt_overhead=300, per_call=1)
+    capped = fit(corpus(10), count=3, context_limit=8192, prompt_overhead=300, per_call=1)
     assert capped.per_call == 1 and "3 calls for the personas (1 per call)" in capped.describe()
 
 
 def test_split_parts_get_their_own_ids():
     long_text = " ".join(f"word{i}" for i in range(6000))
     passages = [Passage("notes.txt", "line 1", long_text, "P1"), *corpus(3)]
-    result = plan(passages, count=2, context_limit=4096, prompt_overhead=300)
+    result = fit(passages, count=2, context_limit=4096, prompt_overhead=300)
     ids = [p.id for chunk in result.chunks for p in chunk if p.source == "notes.txt"]
     assert ids[:2] == ["P1.1", "P1.2"] and len(set(ids)) == len(ids)
 
 
 def test_estimates_scale_with_the_calibration_factor():
-    base = plan(corpus(400), count=3, context_limit=4096, prompt_overhead=300)
-    scaled = plan(corpus(400), count=3, context_limit=4096, prompt_overhead=300, factor=1.5)
+    base = fit(corpus(400), count=3, context_limit=4096, prompt_overhead=300)
+    scaled = fit(corpus(400), count=3, context_limit=4096, prompt_overhead=300, factor=1.5)
     assert len(scaled.chunks) > len(base.chunks)
 
 

@@ -12,7 +12,7 @@ import pytest
 from persona.core.documents import Passage
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
-from persona.generation.generate import Generation, GenerationRequest
+from persona.generation.generate import Generation
 from persona.generation.prompts import (
     DATA_TAG,
     FINDINGS_TAG,
@@ -25,6 +25,7 @@ from persona.generation.prompts import (
     study_prefix,
     synthesis_prompt,
 )
+from persona.generation.request import GenerationRequest
 from tests.fake_ollama import LIBRARY, BrainRequest, FakeOllama, SchemaBrain
 
 

@@ -29,9 +29,9 @@ from persona.engines.base import Engine
 from persona.engines.builtin import BuiltinEngine, demo_model_name
 from persona.engines.llamacpp import demo_model_path
 from persona.engines.openai_compat import OpenAIEngine
-from persona.generation.generate import GenerationRequest
 from persona.generation.pipeline import SavedGeneration
 from persona.generation.prompts import format_line
+from persona.generation.request import GenerationRequest
 from persona.history.store import Store
 from persona.ingest import Reading
 from tests.browser import ROOT, Service, _child_env, free_port
@@ -144,7 +144,7 @@ def check_outcome(
     """Personas that hold up, or a clear failure with the answers kept; saved either way."""
     saved = store.get(local.run.id)
     assert saved.engine == engine.label and saved.model == model
-    assert saved.usage["calls"] == len(answers) >= 1
+    assert saved.usage.calls == len(answers) >= 1
     if error is not None:
         assert "kept for inspection" in str(error) or "context" in str(error)
         assert saved.status in ("failed", "partial") and saved.message == str(error)

@@ -36,9 +36,9 @@ from persona.core.schema import Persona
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
 from persona.generation.distinct import clashes
-from persona.generation.generate import GenerationRequest
 from persona.generation.pipeline import SavedGeneration
 from persona.generation.prompts import format_line
+from persona.generation.request import GenerationRequest
 from persona.history.store import Store
 from persona.ingest import Reading, read_files
 from tests.fake_ollama import Brain, FakeOllama, LoggedRequest, SchemaBrain
@@ -195,8 +195,8 @@ def test_one_model_end_to_end(tmp_path: Path, make_brain: Callable[[], Brain]) -
     check_calls(calls, reading, request)
     plan = local.generation.plan
     assert len(answers) == len(calls) <= plan.calls * (1 + request.max_repairs)
-    assert saved.usage["calls"] == len(calls)
-    assert saved.model == MODEL and saved.options["seed"] == SEED
+    assert saved.usage.calls == len(calls)
+    assert saved.model == MODEL and saved.options.seed == SEED
     assert [(f.name, f.sha256) for f in saved.files] == [
         (d.name, d.sha256) for d in reading.documents
     ]

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from persona.core.errors import GenerationError, InputError, OllamaUnreachable, PersonaError
-from persona.generation.generate import GenerationRequest
 from persona.generation.pipeline import SavedGeneration, can_resume
+from persona.generation.request import GenerationRequest
 from persona.history.store import Store
 from persona.ingest import read_files
 from tests.fakes import ScriptedEngine
@@ -66,7 +66,7 @@ def test_a_run_that_fails_late_is_resumed_with_only_the_missing_calls(tmp_path: 
     assert finding_calls == []  # no chunk was read twice
     done = store.get(saved.id)
     assert done.status in ("complete", "partial") and len(done.records) == 2
-    assert done.usage["calls"] == len(engine.calls) + len(healthy.calls)
+    assert done.usage.calls == len(engine.calls) + len(healthy.calls)
     assert all(e.verified for p in done.personas for e in p.all_evidence())
 
 

@@ -16,7 +16,7 @@ import pytest
 import persona
 import persona.history.store as store_module
 from persona.core.errors import InputError, PersonaError, StoreError
-from persona.core.records import FileRef, PersonaRecord, Run
+from persona.core.records import FileRef, PersonaRecord, Run, RunUsage
 from persona.core.schema import Claim, Evidence, Persona
 from persona.history.migrations import MIGRATIONS, SCHEMA_VERSION
 from persona.history.store import FILENAME, Store
@@ -170,7 +170,7 @@ def test_finish(store: Store, usage, raw_answers, want_usage, want_raw) -> None:
     store.finish(run.id, "failed", "Model gave no valid JSON.", usage, raw_answers)
     saved = store.get(run.id)
     assert (saved.status, saved.message) == ("failed", "Model gave no valid JSON.")
-    assert (saved.usage, saved.raw_answers) == (want_usage, want_raw)
+    assert (saved.usage, saved.raw_answers) == (RunUsage.model_validate(want_usage), want_raw)
 
 
 def test_finish_rejects_an_unknown_status(store: Store) -> None:

@@ -11,8 +11,9 @@ import pytest
 
 from persona.core.schema import MAX_CLAIMS
 from persona.engines.base import ModelInfo
-from persona.generation.generate import Generation, GenerationRequest
+from persona.generation.generate import Generation
 from persona.generation.references import DRAFT_SCHEMA
+from persona.generation.request import GenerationRequest
 from persona.generation.strategy import FULL, SMALL, shaped, strategy_for
 from tests.fakes import ANA, BEN, PASSAGES, QueuedEngine, draft_dict, personas_json
 

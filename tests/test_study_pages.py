@@ -11,9 +11,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from persona import api
+from persona.chat.persona_chat import DECLINE, SEARCHED
 from persona.core.safe_text import escape_markdown
 from persona.dashboard.ui.study import CURRENT
-from persona.generation.chat import DECLINE, SEARCHED
 from persona.history.store import Store, history_path
 from tests.fake_ollama import BrainRequest, FakeOllama, SchemaBrain
 from tests.test_pages import clear_caches

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import persona
 from persona.cli.commands import EXIT_FAIL, EXIT_OK, main
 from persona.core.errors import InputError
+from persona.core.records import RunOptions
 from persona.core.schema import Persona
 from persona.core.verdicts import run_summary
 from persona.history.store import Store
@@ -388,12 +389,12 @@ def test_generation_quotes_participants_by_timestamp_and_never_the_interviewer()
     assert run_summary([checked]).found < run_summary([checked]).quotes
     assert isinstance(checked, Persona)
     # the run records whose turns were context, so its files can be read the same way again
-    assert run.options["interviewers"] == {"zoom.vtt": "Dana Whitfield", "otter.srt": "Interviewer"}
-    again = persona.read(DATA / "zoom.vtt", interviewers=run.options["interviewers"])
+    assert run.options.interviewers == {"zoom.vtt": "Dana Whitfield", "otter.srt": "Interviewer"}
+    again = persona.read(DATA / "zoom.vtt", interviewers=run.options.interviewers)
     assert [p.citable for p in again.passages] == [by_id[p.id].citable for p in again.passages]
 
 
-def run_options(data_dir: Path) -> dict:
+def run_options(data_dir: Path) -> RunOptions:
     [summary] = Store(data_dir / "history.sqlite3").list()
     return Store(data_dir / "history.sqlite3").get(summary.id).options
 
@@ -414,7 +415,7 @@ def test_cli_interviewer_option_and_its_error(fake_ollama, capsys, tmp_path, dat
     out, err = capsys.readouterr()
     assert code == EXIT_OK, err
     assert "interviewer: Sam Ortiz (chosen)" in err
-    assert run_options(data_dir)["interviewers"] == {"zoom.vtt": "Sam Ortiz"}
+    assert run_options(data_dir).interviewers == {"zoom.vtt": "Sam Ortiz"}
     [summary] = Store(data_dir / "history.sqlite3").list()
     run = Store(data_dir / "history.sqlite3").get(summary.id)
     quotes = [ev for p in run.personas for ev in p.all_evidence()]
@@ -427,7 +428,7 @@ def test_cli_interviewer_option_and_its_error(fake_ollama, capsys, tmp_path, dat
 def test_cli_resume_reads_transcripts_with_the_runs_interviewers(fake_ollama, capsys) -> None:
     reading = persona.read(DATA / "zoom.vtt", interviewers={"*": "Sam Ortiz"})
     run = persona.generate(reading, "m", count=1, engine=ScriptedEngine()).wait()
-    assert run.options["interviewers"] == {"zoom.vtt": "Sam Ortiz"}
+    assert run.options.interviewers == {"zoom.vtt": "Sam Ortiz"}
     code = main(["resume", run.id, str(DATA / "zoom.vtt"), "--host", fake_ollama.url])
     err = capsys.readouterr().err
     assert "interviewer: Sam Ortiz (chosen)" in err, "read again as the run read it"

@@ -9,18 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from persona.cli.chat import ask as cli_ask
-from persona.core.documents import Passage, with_passage_ids
-from persona.core.schema import Persona
-from persona.generation.chat import (
+from persona.chat.persona_chat import (
     DECLINE,
     DECLINES,
     NOTHING_RELEVANT,
     SEARCHED,
     PersonaChat,
 )
-from persona.generation.retrieval import Retriever
-from persona.generation.translation import in_other_language
+from persona.chat.retrieval import Retriever
+from persona.chat.translation import in_other_language
+from persona.cli.chat import ask as cli_ask
+from persona.core.documents import Passage, with_passage_ids
+from persona.core.schema import Persona
 from persona.ingest import read_paths
 from tests.fakes import QueuedEngine, persona_dict
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from persona.generation.chat import PersonaChat, find_persona
+from persona.chat.persona_chat import PersonaChat, find_persona
 from persona.generation.language import detect_language
 
 __all__ = [

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from persona.core.errors import InputError
 from persona.ingest import Interviewers, Reading, read_files, read_paths
-from persona.ingest.columns import Choices, choices_from_options, choices_to_options, parse_roles
+from persona.ingest.kinds import folder_files
 from persona.ingest.preview import file_speakers, file_tables, is_table
-from persona.ingest.reading import folder_files
+from persona.ingest.roles import Choices, choices_from_options, choices_to_options, parse_roles
 from persona.ingest.sample import sample_files
 
 __all__ = [

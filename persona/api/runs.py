@@ -19,17 +19,18 @@ from persona.core.run_warnings import group_warnings, split_warnings
 from persona.core.schema import Persona
 from persona.engines.base import Engine
 from persona.engines.registry import parallel_requests
+from persona.generation import planner
 from persona.generation.checks import check_personas
-from persona.generation.generate import GenerationRequest, make_plan
 from persona.generation.pipeline import SavedGeneration
 from persona.generation.pipeline import can_resume as _can_resume
 from persona.generation.planner import Plan
+from persona.generation.request import GenerationRequest
 from persona.generation.research import passages_from_copy, run_passages
 from persona.history.speeds import expected_speed, speed_hint
 from persona.history.store import Store
 from persona.history.study_report import measures
 from persona.ingest import Reading
-from persona.ingest.columns import Choices
+from persona.ingest.roles import Choices
 from persona.studydata import run_reading as _run_reading
 from persona.studydata.reading import saved_choices
 
@@ -93,7 +94,7 @@ def plan(
     engine = engine or default_engine()
     request = _request(model, count, engine, options)
     speed = expected_speed(store, model, engine.describe(model).parameters)
-    return make_plan(engine, reading.passages, request, speed=speed)
+    return planner.plan(engine, reading.passages, request, speed=speed)
 
 
 class GenerationJob:
@@ -153,7 +154,7 @@ def generate(
 ) -> GenerationJob:
     """Write ``count`` personas from ``reading`` with ``model``; iterate the job to run it.
 
-    ``options`` are :class:`~persona.generation.generate.GenerationRequest` fields
+    ``options`` are :class:`~persona.generation.request.GenerationRequest` fields
     (``context``, ``temperature``, ``seed``, ``parallel``, ``language``...). ``plan`` reuses
     one made by :func:`plan` with the same settings. The run belongs to ``study`` (default:
     named after the files; created if needed) and records the table ``columns`` it was read

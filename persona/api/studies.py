@@ -13,9 +13,10 @@ from persona.api.reading import limit_bytes
 from persona.core.errors import InputError
 from persona.core.records import Run, suggest_study
 from persona.history.store import Store
-from persona.history.studies import SearchHit, Studies, Study, StudyListing
+from persona.history.studies import Studies, Study, StudyListing
+from persona.history.study_search import SearchHit
 from persona.ingest import Interviewers, Reading
-from persona.ingest.columns import Choices, choices_to_options
+from persona.ingest.roles import Choices, choices_to_options
 from persona.studydata import Added, add_files, read_study, reindex
 from persona.studydata import run_reading as _run_reading
 from persona.studydata.reading import saved_choices

@@ -139,7 +139,7 @@ def cmd_chat(args: argparse.Namespace, engine: Engine) -> int:
     store = api.open_history()
     run = find_run(store, args.run)
     index = find_persona(run, args.persona)
-    saved = run.options.get("interviewers")  # the files read as the run read them
+    saved = run.options.interviewers  # the files read as the run read them
     reading: Reading | None
     if args.sources:
         reading = api.read(*args.sources, interviewers=saved)

@@ -415,7 +415,7 @@ def cmd_resume(args: argparse.Namespace, engine: Engine) -> int:
     run_id = _find_run(store, args.run_id)
     run = store.get(run_id)
     if args.sources:
-        saved = run.options.get("interviewers")  # read as the run read them
+        saved = run.options.interviewers  # read as the run read them
         reading = api.read(*args.sources, interviewers=saved)
     else:
         found = api.run_reading(run, store=store)

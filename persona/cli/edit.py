@@ -105,7 +105,7 @@ def cmd_edit(args: argparse.Namespace, engine: Engine) -> int:
     run = find_run(store, args.run)
     index = find_persona(run, args.persona)
     change = edit_from_args(args, unchanged_claims(run.personas[index]))
-    saved = run.options.get("interviewers")  # the files read as the run read them
+    saved = run.options.interviewers  # the files read as the run read them
     reading = api.read(*args.sources, interviewers=saved) if args.sources else None
     edited = api.edit(run, index, change, reading=reading, store=store)
     out = sys.stdout

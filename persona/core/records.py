@@ -14,7 +14,14 @@ from pathlib import PurePosixPath
 from typing import Any, Literal
 from uuid import uuid4
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 
 from persona.core.schema import Persona
 from persona.core.verdicts import RunSummary, run_summary
@@ -78,6 +85,73 @@ class PersonaRecord(BaseModel):
         return "refined"
 
 
+class RunOptions(BaseModel):
+    """The settings a run was made with, as History keeps them (``Run.options``).
+
+    A setting a run did not record (saved by an older Persona) is None, or empty; keys this
+    model does not know are kept as they were saved."""
+
+    model_config = ConfigDict(extra="allow")
+
+    count: int | None = None
+    context: str = ""
+    temperature: float | None = None
+    seed: int | None = None
+    max_repairs: int | None = None
+    context_cap: int | None = None
+    parallel: int | None = None
+    per_call: int | None = None
+    language: str = ""
+    """The language the personas were written in (its English name); empty: not specified."""
+    num_ctx: int | None = None
+    plan: str = ""
+    """How the study was sent to the model, in words (``Plan.describe()``)."""
+    columns: dict[str, Any] = Field(default_factory=dict)
+    """The sheets and column roles chosen for tables (see
+    :func:`persona.ingest.columns.choices_to_options`)."""
+    interviewers: dict[str, str] = Field(default_factory=dict)
+    """The interviewer of every transcript read, by file name."""
+
+    @field_validator("context", "language", "plan", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return "" if value is None else value
+
+    @field_validator("columns", "interviewers", mode="before")
+    @classmethod
+    def _mapping(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+
+class RunUsage(BaseModel):
+    """What a run cost (``Run.usage``): the local model's calls, and the frontier model's
+    spend (hybrid runs, see :mod:`persona.hybrid.spend`). Keys this model does not know are
+    kept as they were saved."""
+
+    model_config = ConfigDict(extra="allow")
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    answer_tokens: int = 0
+    seconds: float = 0.0
+    """Wall time of the local model's calls (summed over parallel calls)."""
+    answer_seconds: float = 0.0
+    """Of which writing answers, where the engine reports it."""
+    failed_chunks: int = 0
+    dropped_ids: int = 0
+    frontier: dict[str, Any] | None = None
+    """The frontier model's spend, as :func:`persona.hybrid.spend.record_send` records it;
+    None before the first refinement."""
+
+    @model_serializer(mode="wrap")
+    def _saved(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Saved as before: a run never refined has no ``frontier`` entry."""
+        data: dict[str, Any] = handler(self)
+        if data.get("frontier") is None:
+            data.pop("frontier", None)
+        return data
+
+
 class Run(BaseModel):
     """One generation run, from the files read to the personas made."""
 
@@ -89,16 +163,16 @@ class Run(BaseModel):
     """Which engine made the drafts, e.g. ``Ollama at http://127.0.0.1:11434`` (empty for runs
     saved before Persona recorded it)."""
     frontier_model: str | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
-    """Generation settings: count, context, temperature, seed, num_ctx, threshold..."""
+    options: RunOptions = Field(default_factory=RunOptions)
+    """Generation settings: count, context, temperature, seed, num_ctx..."""
     files: list[FileRef] = Field(default_factory=list)
     records: list[PersonaRecord] = Field(default_factory=list)
     status: RunStatus = "running"
     message: str = ""
     raw_answers: list[str] = Field(default_factory=list)
     """Model answers that failed validation, kept for inspection."""
-    usage: dict[str, Any] = Field(default_factory=dict)
-    """Tokens and cost."""
+    usage: RunUsage = Field(default_factory=RunUsage)
+    """Tokens, time and cost."""
     research_text: str | None = None
     """A copy of the research text, only when the user opted in to keep it."""
     speakers: dict[str, str] = Field(default_factory=dict)

@@ -20,8 +20,8 @@ from persona.core.records import Run
 from persona.core.schema import Evidence, Persona
 from persona.core.verdicts import persona_status, quote_verdict, run_summary
 from persona.engines.base import Engine
-from persona.generation.generate import GenerationRequest
 from persona.generation.pipeline import SavedGeneration
+from persona.generation.request import GenerationRequest
 from persona.history.store import Store
 from persona.ingest import Reading
 from persona.ingest.roles import Choices
@@ -196,10 +196,10 @@ def _facts(entry: Entry) -> dict[str, str]:
         return dict.fromkeys(_FACTS, f"failed: {entry.error}")
     run, cover, distinct = entry.run, entry.coverage, entry.distinctness
     usage = run.usage
-    tokens = f"{usage.get('prompt_tokens', 0):,} in + {usage.get('answer_tokens', 0):,} out"
+    tokens = f"{usage.prompt_tokens:,} in + {usage.answer_tokens:,} out"
     return {
         "Status": run.status + (f": {run.message}" if run.message else ""),
-        "Time": f"{usage.get('seconds', 0):.1f} s",
+        "Time": f"{usage.seconds:.1f} s",
         "Tokens": tokens,
         VERDICTS: run.summary.text,
         WEAK: weak_support_text(run.personas),

@@ -17,7 +17,7 @@ from functools import lru_cache
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
 from persona.core.documents import Passage
-from persona.generation.generate import GenerationRequest
+from persona.generation.request import GenerationRequest
 
 _CANDIDATES: tuple[Language, ...] = (
     Language.ENGLISH,

@@ -11,22 +11,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
 
 from persona.core.coverage import speakers
 from persona.core.errors import GenerationError, InputError, PersonaError
 from persona.core.progress import Progress
-from persona.core.records import FileRef, PersonaRecord, Run, RunStatus, suggest_study
+from persona.core.records import (
+    FileRef,
+    PersonaRecord,
+    Run,
+    RunStatus,
+    RunUsage,
+    suggest_study,
+)
 from persona.core.run_warnings import join_warnings
 from persona.core.schema import Persona
 from persona.core.verdicts import run_summary
 from persona.engines.base import Engine
 from persona.generation.checks import check_personas
-from persona.generation.generate import ChunkFindings, Generation, GenerationRequest
+from persona.generation.generate import Generation
 from persona.generation.language import with_language
 from persona.generation.planner import Plan
 from persona.generation.references import Finding
+from persona.generation.request import GenerationRequest
 from persona.generation.research import keep_copy
+from persona.generation.result import ChunkFindings
 from persona.history.speeds import expected_speed
 from persona.history.store import Store
 from persona.ingest import Reading
@@ -95,27 +103,18 @@ class SavedGeneration:
         self.resumed = run is not None
         self._drafts: list[Persona] = []
         """The personas the generation handed over so far, as written."""
-        self._earlier_usage: dict[str, Any] = dict(run.usage) if run is not None else {}
+        self._earlier_usage = run.usage if run is not None else RunUsage()
         self.run = run or Run(
             kind="hybrid" if frontier_model else "local",
             frontier_model=frontier_model,
             model=request.model,
             engine=engine.label,
-            options={
-                "count": request.count,
-                "context": request.context,
-                "temperature": request.temperature,
-                "seed": request.seed,
-                "num_ctx": self.generation.plan.num_ctx,
-                "context_cap": request.context_cap,
-                "parallel": request.parallel,
-                "per_call": request.per_call,
-                "max_repairs": request.max_repairs,
-                "plan": self.generation.plan.describe(),
-                "language": request.language,
-                "columns": choices_to_options(columns),
-                "interviewers": interviewers_of(reading),
-            },
+            options=request.to_options(
+                num_ctx=self.generation.plan.num_ctx,
+                plan=self.generation.plan.describe(),
+                columns=choices_to_options(columns),
+                interviewers=interviewers_of(reading),
+            ),
             files=file_refs(reading),
             research_text=keep_copy(reading.passages) if keep_research_text else None,
             speakers=speakers(reading.passages),
@@ -142,19 +141,7 @@ class SavedGeneration:
                 "resume from. Start a new run with the same files instead."
             )
         ordered = _same_files(run, reading)
-        options = run.options
-        request = GenerationRequest(
-            model=run.model,
-            count=int(options.get("count", 3)),
-            context=str(options.get("context", "")),
-            temperature=float(options.get("temperature", 0.4)),
-            seed=options.get("seed"),
-            max_repairs=int(options.get("max_repairs", 2)),
-            context_cap=int(options.get("context_cap", 32768)),
-            parallel=int(options.get("parallel", 1)),
-            per_call=options.get("per_call"),
-            language=str(options.get("language") or ""),
-        )
+        request = GenerationRequest.from_options(run.model, run.options)
         chunks = tuple(
             ChunkFindings(
                 index,
@@ -231,22 +218,20 @@ class SavedGeneration:
         self.run.status = status
         self.run.message = message
         self.run.raw_answers = list(dict.fromkeys([*self.run.raw_answers, *result.raw_answers]))
-        self.run.usage = {
-            "calls": result.calls + int(earlier.get("calls", 0)),
-            "prompt_tokens": result.prompt_tokens + int(earlier.get("prompt_tokens", 0)),
-            "answer_tokens": result.answer_tokens + int(earlier.get("answer_tokens", 0)),
-            "seconds": round(result.seconds + float(earlier.get("seconds", 0.0)), 3),
-            "answer_seconds": round(
-                result.answer_seconds + float(earlier.get("answer_seconds", 0.0)), 3
-            ),
-            "failed_chunks": result.failed_chunks,
-            "dropped_ids": result.dropped_ids,
-        }
+        self.run.usage = RunUsage(
+            calls=result.calls + earlier.calls,
+            prompt_tokens=result.prompt_tokens + earlier.prompt_tokens,
+            answer_tokens=result.answer_tokens + earlier.answer_tokens,
+            seconds=round(result.seconds + earlier.seconds, 3),
+            answer_seconds=round(result.answer_seconds + earlier.answer_seconds, 3),
+            failed_chunks=result.failed_chunks,
+            dropped_ids=result.dropped_ids,
+        )
         self.store.finish(
             self.run.id,
             status,
             message=message,
-            usage=self.run.usage,
+            usage=self.run.usage.model_dump(mode="json"),
             raw_answers=self.run.raw_answers,
         )
 

@@ -13,14 +13,22 @@ front from those bounds (:attr:`Plan.merge_calls` is a ceiling, never exceeded).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 from persona.core.documents import Passage
 from persona.core.errors import InputError
-from persona.core.tokens import MIN_CONTEXT, estimate_tokens, scaled
-from persona.generation.prompts import FILE_HEADER, format_line, question_line
+from persona.core.schema import CLAIM_SECTIONS
+from persona.core.tokens import MIN_CONTEXT, estimate_tokens
+from persona.engines.base import Engine
+from persona.generation import prompts
+from persona.generation.chunking import chunk_passages, passage_tokens
+from persona.generation.prompts import format_line
+from persona.generation.references import participant_names
+from persona.generation.request import GenerationRequest
+from persona.generation.strategy import strategy_for
+from persona.history.speeds import ModelSpeed
 
 SAFETY = 1.15
 """Token estimates are heuristics: size contexts this much larger than estimated."""
@@ -39,6 +47,11 @@ MAX_FINDINGS = 12
 MIN_FINDINGS = 3
 MIN_SYNTHESIS_FINDINGS = 6
 """A persona call should see at least this many findings; fewer personas per call if not."""
+FALLBACK_CONTEXT = 4096
+"""Context assumed when the engine does not report one (Ollama's own default on most machines)."""
+EXPECTED_PERSONA_TOKENS = 350
+"""Output tokens one persona by reference usually takes (for duration estimates)."""
+EXPECTED_FINDING_TOKENS = 45
 _ROUND = 256
 
 
@@ -157,6 +170,97 @@ def estimate_text(seconds: float | None, *, measured: bool = True) -> str:
 
 
 def plan(
+    engine: Engine,
+    passages: Sequence[Passage],
+    request: GenerationRequest,
+    *,
+    speed: ModelSpeed | None = None,
+    covered: Iterable[str] = (),
+    saved_findings: int = 0,
+    factor: float = 1.0,
+) -> Plan:
+    """Read the model's context from the engine and plan the calls (before anything runs).
+
+    ``covered``: IDs of passages whose ``saved_findings`` findings are already saved (a
+    resumed run): only the others are planned into chunks. ``speed`` gives the plan an
+    estimated duration.
+    """
+    limit = context_limit(engine, request.model, request.context_cap)
+    strategy = strategy_for(engine.describe(request.model))
+    names = prompts.names_clause(participant_names(passages))
+    done = set(covered)
+    remaining = [p for p in passages if p.id not in done] if done else list(passages)
+    context, language = request.context, request.language
+    kwargs: dict[str, Any] = {
+        "count": request.count,
+        "context_limit": limit,
+        "prompt_overhead": prompt_overhead(
+            prompts.personas_prompt(
+                [], request.count, context, names=names, claims=strategy.claims, language=language
+            )
+        ),
+        "findings_overhead": prompt_overhead(
+            prompts.findings_prompt([], context, limit=12, language=language)
+        ),
+        "synthesis_overhead": prompt_overhead(
+            prompts.synthesis_prompt(
+                [], request.count, context, names=names, claims=strategy.claims, language=language
+            )
+        ),
+        "merge_overhead": prompt_overhead(
+            prompts.merge_prompt([], context, limit=12, language=language)
+        ),
+        "per_call": request.per_call or strategy.per_call,
+        "factor": factor,
+    }
+    if done:
+        # Findings exist (a resumed run): a map-reduce over the passages left.
+        result = fit(passages, **kwargs, force_map=True)
+        chunks = fit(remaining, **kwargs, force_map=True).chunks if remaining else ()
+        findings = saved_findings + len(chunks) * result.findings_limit
+        merges, rounds = count_merges(findings, result.findings_pool, result.merge_batch)
+        result = replace(result, chunks=chunks, merge_calls=merges, merge_rounds=rounds)
+    else:
+        result = fit(passages, **kwargs)
+    if strategy.by_parts and request.per_call is None and result.mode == "single":
+        result = replace(result, parts=1 + len(CLAIM_SECTIONS))
+    if speed is not None:
+        seconds = estimate_seconds(result, speed, request.parallel)
+        result = replace(result, estimated_seconds=seconds, estimate_measured=speed.measured)
+    return result
+
+
+def context_limit(engine: Engine, model: str, cap: int) -> int:
+    """The largest context to use with ``model``: its trained maximum, within ``cap``."""
+    return min(engine.describe(model).context_length or FALLBACK_CONTEXT, cap)
+
+
+def prompt_overhead(prompt: str) -> int:
+    """Prompt tokens around the data: the system text and ``prompt`` (a call's user message
+    without its data). The ``format`` schema constrains decoding; it is not part of the
+    prompt, so it costs no context."""
+    return estimate_tokens(prompts.SYSTEM) + estimate_tokens(prompt)
+
+
+def estimate_seconds(plan_: Plan, speed: ModelSpeed, parallel: int) -> float:
+    """How long ``plan_`` should take on this machine, from the model's measured rates, with
+    ``parallel`` chunks read at once."""
+    persona_out = plan_.persona_calls // plan_.parts * plan_.per_call * EXPECTED_PERSONA_TOKENS
+    persona_in = plan_.persona_calls * 600
+    if plan_.mode == "single":
+        return speed.seconds_for(plan_.corpus_tokens + persona_in, persona_out)
+    chunks = len(plan_.chunks)
+    map_out = chunks * plan_.findings_limit * EXPECTED_FINDING_TOKENS
+    map_in = plan_.corpus_tokens + chunks * 400
+    waves = -(-chunks // parallel) if chunks else 0
+    map_seconds = speed.seconds_for(map_in, map_out) * (waves / max(chunks, 1))
+    merge_in = plan_.merge_calls * plan_.merge_batch * plan_.finding_tokens
+    merge_out = merge_in // 2
+    synth_in = persona_in + plan_.persona_calls * plan_.synthesis_findings * plan_.finding_tokens
+    return map_seconds + speed.seconds_for(merge_in + synth_in, merge_out + persona_out)
+
+
+def fit(
     passages: Sequence[Passage],
     *,
     count: int,
@@ -169,7 +273,7 @@ def plan(
     factor: float = 1.0,
     force_map: bool = False,
 ) -> Plan:
-    """Plan the calls for ``passages``.
+    """The calls that fit ``passages`` into the context (the sizing :func:`plan` does).
 
     ``context_limit`` is the largest ``num_ctx`` allowed (the model's maximum, capped by
     settings); the overheads are the tokens of instructions around the data of each kind of
@@ -229,7 +333,7 @@ def plan(
                 f"The model's context ({context_limit:,} tokens) leaves no room for data: "
                 "pick a model with a longer context."
             )
-        chunks, split = _chunk(passages, capacity, factor)
+        chunks, split = chunk_passages(passages, capacity, factor)
         limit = max(MIN_FINDINGS, min(MAX_FINDINGS, pool // len(chunks)))
         limit = min(limit, max(1, findings // per_finding))
         findings = min(findings, limit * per_finding + 60)
@@ -321,18 +425,6 @@ def merge_output_limit(batch_size: int) -> int:
     return max(1, batch_size // 2)
 
 
-def passage_tokens(passage: Passage, factor: float = 1.0) -> int:
-    """Tokens ``passage`` takes in a prompt, its ID, question mark (``B:``) and line break
-    included."""
-    label = "A" if passage.question else ""
-    return scaled(estimate_tokens(format_line(passage, label)), factor) + 1
-
-
-def question_tokens(question: str, factor: float = 1.0) -> int:
-    """Tokens the line of a survey question takes above its answers in a chunk."""
-    return scaled(estimate_tokens(question_line(question, "A")), factor) + 1
-
-
 def num_ctx_for(prompt_tokens: int, answer_tokens: int, context_limit: int) -> int:
     """The context to request for one prompt: room for prompt and answer, within the limit."""
     return min(context_limit, max(MIN_CONTEXT, _sized(prompt_tokens, answer_tokens)))
@@ -341,78 +433,3 @@ def num_ctx_for(prompt_tokens: int, answer_tokens: int, context_limit: int) -> i
 def _sized(prompt_tokens: int, answer_tokens: int) -> int:
     need = int(prompt_tokens * SAFETY) + answer_tokens
     return -(-need // _ROUND) * _ROUND
-
-
-def chunk_passages(
-    passages: Sequence[Passage], capacity: int, factor: float = 1.0
-) -> tuple[tuple[Passage, ...], ...]:
-    """``passages`` packed in order into chunks of at most ``capacity`` tokens."""
-    return _chunk(passages, capacity, factor)[0]
-
-
-def _chunk(
-    passages: Sequence[Passage], capacity: int, factor: float
-) -> tuple[tuple[tuple[Passage, ...], ...], int]:
-    chunks: list[tuple[Passage, ...]] = []
-    current: list[Passage] = []
-    asked: set[str] = set()  # survey questions shown in the current chunk, once each
-    used = 0
-    split = 0
-    for passage in passages:
-        pieces = [passage]
-        if passage_tokens(passage, factor) > capacity:
-            pieces = _split(passage, capacity, factor)
-            split += 1
-        for piece in pieces:
-            own = passage_tokens(piece, factor)
-            piece_cost = own + _framing(piece, current, asked, factor)
-            if current and used + piece_cost > capacity:
-                chunks.append(tuple(current))
-                current, used, asked = [], 0, set()
-                piece_cost = own + _framing(piece, current, asked, factor)
-            current.append(piece)
-            used += piece_cost
-            if piece.citable and piece.question:
-                asked.add(piece.question)
-    if current:
-        chunks.append(tuple(current))
-    return tuple(chunks), split
-
-
-def _framing(passage: Passage, chunk: Sequence[Passage], asked: set[str], factor: float) -> int:
-    """What ``passage`` adds to ``chunk`` besides its own line: its file's header when it starts
-    a file's block, its question's line when it is the first answer to it."""
-    cost = 0
-    if not chunk or chunk[-1].source != passage.source:
-        cost += scaled(estimate_tokens(FILE_HEADER + passage.source), factor) + 2
-    if passage.citable and passage.question and passage.question not in asked:
-        cost += question_tokens(passage.question, factor)
-    return cost
-
-
-def _split(passage: Passage, capacity: int, factor: float) -> list[Passage]:
-    """Cut an over-long passage at word boundaries into parts that each fit a chunk.
-
-    Each part keeps the passage's speaker and citability, and gets its own ID (``P17.2``).
-    """
-    words = passage.text.split(" ")
-    parts: list[list[str]] = [[]]
-    used = 0
-    budget = max(50, capacity - 12)
-    for word in words:
-        cost = scaled(estimate_tokens(word + " "), factor)
-        if parts[-1] and used + cost > budget:
-            parts.append([])
-            used = 0
-        parts[-1].append(word)
-        used += cost
-    total = len(parts)
-    return [
-        replace(
-            passage,
-            locator=f"{passage.locator} (part {i} of {total})",
-            text=" ".join(words),
-            id=f"{passage.id}.{i}" if passage.id else "",
-        )
-        for i, words in enumerate(parts, start=1)
-    ]

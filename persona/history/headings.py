@@ -2,8 +2,8 @@
 
 A study in German gets "Ziele", "Probleme"… as headings around the personas the model wrote
 in German. One table holds every heading in every language the persona chat also declines
-in (:data:`persona.generation.chat.DECLINES`); any other language gets the English ones.
-The language is the one the run recorded (``Run.options["language"]``).
+in (:data:`persona.chat.persona_chat.DECLINES`); any other language gets the English ones.
+The language is the one the run recorded (``Run.options.language``).
 """
 
 from __future__ import annotations
@@ -188,4 +188,4 @@ def headings_for(language: str) -> Headings:
 
 def run_headings(run: Run) -> Headings:
     """The headings in the language ``run`` was written in (English for older runs)."""
-    return headings_for(str(run.options.get("language") or ""))
+    return headings_for(run.options.language)

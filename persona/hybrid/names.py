@@ -41,9 +41,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from persona.chat.retrieval import stop_words
 from persona.core.documents import Passage
 from persona.generation.language import detect_language
-from persona.generation.retrieval import stop_words
 from persona.hybrid.entities import (
     EVERYDAY,
     TOKEN,

@@ -241,8 +241,8 @@ def dropped_text(ids: Sequence[str]) -> str:
 
 def _finish(run: Run, preview: Preview, send: SendOutcome, done: set[int], store: Store) -> None:
     """Add the spend to the run's total, save the scores and how the refinement ended."""
-    usage = with_send(run.usage.get("frontier"), send)
-    run.usage = {**run.usage, "frontier": usage}
+    usage = with_send(run.usage.frontier, send)
+    run.usage = run.usage.model_copy(update={"frontier": usage})
     for item in preview.items:
         record = run.records[item.index]
         if item.index not in done:

@@ -152,7 +152,7 @@ class FrontierSpend:
 
 def frontier_spend(run: Run) -> FrontierSpend | None:
     """The refinement's spend saved with ``run``; None before any refinement."""
-    saved = run.usage.get("frontier")
+    saved = run.usage.frontier
     if not saved:
         return None
     last = saved.get("last_send") or {}

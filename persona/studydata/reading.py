@@ -81,8 +81,8 @@ def run_reading(studies: Studies, run: Run) -> Reading | None:
     return read_study(
         studies,
         study.name,
-        choices=choices_from_options(run.options),
-        interviewers=run.options.get("interviewers") or {},
+        choices=choices_from_options({"columns": run.options.columns}),
+        interviewers=run.options.interviewers,
         files=[f.name for f in study.files if f.sha256 in wanted],
     )
 

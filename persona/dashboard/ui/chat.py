@@ -78,7 +78,7 @@ def _passages(run: Run, reading: Reading | None, key: str) -> list[Passage] | No
     if not files:
         return None
     try:
-        saved = run.options.get("interviewers")  # the files read as the run read them
+        saved = run.options.interviewers  # the files read as the run read them
         return run_passages(run, read_uploads(files, key=f"chat_{key}", interviewers=saved))
     except InputError as exc:
         st.error(escape_markdown(str(exc)), icon=":material/fingerprint:")

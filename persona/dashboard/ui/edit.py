@@ -105,8 +105,8 @@ def _study_passages(run: Run, key: str) -> list[Passage] | None:
     reading = read_uploads(
         files,
         key=f"edit_{key}",
-        choices=choices_from_options(run.options),
-        interviewers=run.options.get("interviewers"),
+        choices=choices_from_options({"columns": run.options.columns}),
+        interviewers=run.options.interviewers,
     )
     try:
         return api.study_passages(run, reading)

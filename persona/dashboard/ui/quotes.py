@@ -115,8 +115,8 @@ def _offer_upload(run: Run) -> None:
         return
     reading = api.read_uploads(
         [(f.name, f.getvalue()) for f in uploads],
-        choices=choices_from_options(run.options),
-        interviewers=run.options.get("interviewers"),
+        choices=choices_from_options({"columns": run.options.columns}),
+        interviewers=run.options.interviewers,
     )
     wanted = {f.sha256: f.name for f in run.files}
     matching = [d for d in reading.documents if d.sha256 in wanted]

@@ -1,6 +1,6 @@
 """Questions in another language than the study's: translated for retrieval, one short call.
 
-Passages are searched by their words (:mod:`persona.generation.retrieval`), so an English
+Passages are searched by their words (:mod:`persona.chat.retrieval`), so an English
 question finds nothing in a German study. When a chat question is in another language
 (:func:`in_other_language`), the local model translates it into the study's language
 (:func:`translate`); the translation is only what is searched for: the persona still answers
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from persona.chat.options import call_options
+from persona.chat.retrieval import Retriever
 from persona.engines.base import ChatMessage, Engine, Usage
 from persona.generation.answers import read_object
-from persona.generation.generate import call_options
 from persona.generation.language import Detected, detect_text
-from persona.generation.retrieval import Retriever
 
 CONFIDENT = 0.9
 """Detection confidence above which a question's language is taken as told."""

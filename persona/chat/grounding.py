@@ -25,9 +25,9 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from persona.chat.retrieval import Retriever, stop_words
 from persona.core.documents import Passage
 from persona.core.words import fold, words
-from persona.generation.retrieval import Retriever, stop_words
 
 MIN_WORD_SHARE = 0.6
 """Share of an answer's content words its cited passages must hold: most of them."""

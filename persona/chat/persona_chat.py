@@ -1,17 +1,17 @@
 """Talking to a persona: answers only from the study, citing the passages they rest on.
 
-For each question the study's passages are searched (:mod:`persona.generation.retrieval`,
+For each question the study's passages are searched (:mod:`persona.chat.retrieval`,
 the persona's own evidence first). When nothing relevant is found the persona declines
 without asking the model. Otherwise the model answers in the persona's voice under a JSON
 schema: ``supported`` (does the data answer it?), ``answer`` and ``cited`` passage IDs
 (restricted to the passages given, where the engine honours ``enum``). The passages cited
 are shown word for word from the study, never as the model wrote them. The model's word is
 not taken for it: an answer is shown only when the passages it cites hold its numbers, names
-and most of its words (:mod:`persona.generation.grounding`), so the answer is checked whole
+and most of its words (:mod:`persona.chat.grounding`), so the answer is checked whole
 before any of it is shown. An answer the model marks unsupported, that cites no given
 passage, or that says more than its passages becomes a decline, in the question's language,
 that shows the nearest passages and says why. A question in another language than the
-study's is translated into it for the search (:mod:`persona.generation.translation`) and
+study's is translated into it for the search (:mod:`persona.chat.translation`) and
 answered in its own language.
 """
 
@@ -22,6 +22,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from persona.chat.grounding import ground
+from persona.chat.options import call_options
+from persona.chat.retrieval import Retriever, Search
+from persona.chat.translation import in_other_language, translate
 from persona.core.conversation import ChatTurn, Quote
 from persona.core.coverage import place
 from persona.core.documents import Passage, with_passage_ids
@@ -30,12 +34,8 @@ from persona.core.records import Run
 from persona.core.schema import Persona
 from persona.engines.base import ChatMessage, Engine, Usage
 from persona.generation.answers import read_object
-from persona.generation.generate import call_options
-from persona.generation.grounding import ground
 from persona.generation.language import detect_language
 from persona.generation.prompts import DATA_TAG, fence, one_line
-from persona.generation.retrieval import Retriever, Search
-from persona.generation.translation import in_other_language, translate
 
 ANSWER_TOKENS = 400
 MAX_ANSWER_CITES = 4
