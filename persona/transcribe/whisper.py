@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from persona.core.errors import InputError
-from persona.core.progress import Progress
+from persona.core.progress import Progress, Stage
 from persona.core.units import format_duration
 from persona.transcribe.audio import Recording
 from persona.transcribe.kept import keep_transcript, kept_transcript, real_time_factor, record_speed
@@ -30,7 +30,7 @@ LOAD_S = 5.0
 """Seconds to load the speech model, added to every estimate."""
 LONG_S = 15 * 60.0
 """Estimated work longer than this is confirmed by the researcher before it starts."""
-STAGE = "transcribe"
+STAGE: Stage = "transcribe"
 
 
 def pending(recordings: Sequence[Recording], data_dir: Path | None = None) -> list[Recording]:

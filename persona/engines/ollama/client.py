@@ -22,9 +22,6 @@ from persona.core.settings import Timeouts, resolve_ollama_host
 from persona.engines.network import connection_reason
 from persona.engines.ollama.types import (
     ChatChunk,
-    ChatResponse,
-    GenerateChunk,
-    GenerateResponse,
     ListedModel,
     Message,
     Options,
@@ -98,10 +95,6 @@ class OllamaClient:
         """Remove an installed model. Raises `ModelNotFound` when it is not installed."""
         self._request("DELETE", "/api/delete", {"model": model}, model=model).close()
 
-    def unload(self, model: str) -> None:
-        """Free the memory a loaded model holds (``keep_alive: 0``)."""
-        self._json("POST", "/api/generate", {"model": model, "keep_alive": 0}, model=model)
-
     # --- long calls ----------------------------------------------------------
 
     def pull(self, model: str) -> Iterator[PullChunk]:
@@ -123,54 +116,6 @@ class OllamaClient:
                 f"The download of '{model}' stopped before it finished. "
                 "Pull it again: Ollama resumes where it stopped."
             )
-
-    def generate(
-        self,
-        model: str,
-        prompt: str,
-        *,
-        system: str | None = None,
-        format: ResponseFormat = None,
-        options: Options | Mapping[str, Any] | None = None,
-        keep_alive: str | int | None = None,
-        think: bool | None = None,
-    ) -> GenerateResponse:
-        """A whole completion in one answer."""
-        body = _body(model, format, options, keep_alive, think, prompt=prompt, system=system)
-        return GenerateResponse.model_validate(
-            self._json("POST", "/api/generate", {**body, "stream": False}, model=model, long=True)
-        )
-
-    def generate_stream(
-        self,
-        model: str,
-        prompt: str,
-        *,
-        system: str | None = None,
-        format: ResponseFormat = None,
-        options: Options | Mapping[str, Any] | None = None,
-        keep_alive: str | int | None = None,
-        think: bool | None = None,
-    ) -> Iterator[GenerateChunk]:
-        """A completion as it is produced; the last chunk has ``done=True`` and the stats."""
-        body = _body(model, format, options, keep_alive, think, prompt=prompt, system=system)
-        return self._until_done(self._stream("/api/generate", body, GenerateChunk, model=model))
-
-    def chat(
-        self,
-        model: str,
-        messages: Sequence[Message | Mapping[str, Any]],
-        *,
-        format: ResponseFormat = None,
-        options: Options | Mapping[str, Any] | None = None,
-        keep_alive: str | int | None = None,
-        think: bool | None = None,
-    ) -> ChatResponse:
-        """A whole chat answer in one response."""
-        body = _body(model, format, options, keep_alive, think, messages=_messages(messages))
-        return ChatResponse.model_validate(
-            self._json("POST", "/api/chat", {**body, "stream": False}, model=model, long=True)
-        )
 
     def chat_stream(
         self,
