@@ -15,9 +15,9 @@ from pages.ui.resources import (
 )
 from pages.ui.study_files import SAMPLE_BUTTON, use_sample
 from pages.ui.text import safe
-from persona.core.engine_settings import ON_THIS_MACHINE
 from persona.core.errors import PersonaError
 from persona.core.safe_text import escape_markdown
+from persona.core.settings import ON_THIS_MACHINE
 from persona.engines.builtin import DEMO_NOTE
 from persona.engines.catalogue import recommend
 from persona.ingest.sample import SAMPLE_DESCRIPTION

@@ -23,11 +23,11 @@ from persona.core.diff import (
     field_choices,
 )
 from persona.core.documents import Document
-from persona.core.engine_settings import ON_THIS_MACHINE
 from persona.core.errors import PersonaError
 from persona.core.naming import distinct_names
 from persona.core.records import Kept, Run, Version
 from persona.core.safe_text import escape_markdown
+from persona.core.settings import ON_THIS_MACHINE
 from persona.generation.research import run_passages
 from persona.hybrid.cloud import (
     DEFAULT_MODELS,

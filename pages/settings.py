@@ -6,18 +6,16 @@ import streamlit as st
 
 from pages.ui.builtin_install import builtin_missing
 from pages.ui.resources import API_KEY, ENGINE_CHOICE, engine_for, refresh, session_key
-from persona.core.engine_settings import (
+from persona.core.errors import ConfigError, PersonaError
+from persona.core.setting_rules import ENGINES, MAX_PARALLEL, EngineKind
+from persona.core.settings import (
     ENGINE_NAMES,
-    ENGINES,
     LABELS,
-    MAX_PARALLEL,
-    EngineKind,
-    EngineSettings,
+    Settings,
     load_settings,
     save_settings,
     settings_path,
 )
-from persona.core.errors import ConfigError, PersonaError
 from persona.engines.builtin_install import llama_installed
 from persona.engines.registry import KEY_VARIABLES
 from persona.engines.status import check_engine
@@ -211,7 +209,7 @@ if save_pressed:
 
 if test_pressed:
     try:
-        candidate: EngineSettings = load_settings(changes=changes)
+        candidate: Settings = load_settings(changes=changes)
         with st.spinner("Testing…"), engine_for(candidate, session_key()) as tested:
             status = check_engine(tested)
     except PersonaError as exc:

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from persona.core.diff import FieldChange, field_changes
 from persona.core.documents import Passage, with_passage_ids
-from persona.core.engine_settings import load_settings
 from persona.core.errors import InputError, PersonaError
 from persona.core.progress import Progress
 from persona.core.records import Run
 from persona.core.schema import Persona
+from persona.core.settings import load_settings
 from persona.engines.base import Engine
 from persona.engines.registry import make_engine, parallel_requests
 from persona.generation.checks import check_personas

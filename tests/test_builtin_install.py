@@ -8,6 +8,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+import tomllib
 
 from persona.core.errors import EngineError, InputError, InstallFailed
 from persona.engines import builtin_install
@@ -23,11 +24,6 @@ from persona.engines.builtin_install import (
     says_no_compiler,
 )
 from tests.fake_pip import NO_COMPILER_LOG, use_fake_pip
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 

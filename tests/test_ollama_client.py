@@ -17,7 +17,7 @@ from persona.core.errors import (
     OllamaUnreachable,
     PersonaError,
 )
-from persona.core.settings import Timeouts
+from persona.core.setting_rules import Timeouts
 from persona.engines.ollama import OllamaClient, Options
 
 HOST = "http://127.0.0.1:11434"
@@ -183,6 +183,15 @@ def test_delete_sends_model(client, mocked):
     mocked.delete(f"{HOST}/api/delete", status=200)
     client.delete("llama3.2:3b")
     assert body_of(mocked.calls[0]) == {"model": "llama3.2:3b"}
+
+
+def test_unload_uses_keep_alive_zero(client, mocked):
+    mocked.post(
+        f"{HOST}/api/generate",
+        json={"model": "m", "response": "", "done": True, "done_reason": "unload"},
+    )
+    client.unload("m")
+    assert body_of(mocked.calls[0]) == {"model": "m", "keep_alive": 0}
 
 
 def test_chat_stream_sends_every_option_and_reads_the_stats(client, mocked):

@@ -12,8 +12,8 @@ from pages.ui.builtin_install import builtin_missing
 from pages.ui.errors import guarded, show_error
 from pages.ui.memory_chart import memory_chart
 from pages.ui.resources import builtin_engine, current_model_rows, refresh, settings
-from persona.core.engine_settings import save_settings
 from persona.core.errors import InputError, PersonaError
+from persona.core.settings import save_settings
 from persona.core.units import GB, format_bytes
 from persona.engines.builtin import DEMO_NOTE
 from persona.engines.builtin_install import llama_installed

@@ -8,8 +8,8 @@ from pages.ui.builtin_install import builtin_missing
 from pages.ui.engines import offer_demo, settings_link
 from pages.ui.errors import ollama_down
 from pages.ui.resources import current_status, hardware, settings
-from persona.core.engine_settings import where_engine_runs
 from persona.core.safe_text import escape_markdown
+from persona.core.settings import where_engine_runs
 from persona.engines.builtin import DEMO_NOTE, demo_model_name
 from persona.engines.catalogue import recommend
 from persona.engines.registry import default_model

@@ -11,15 +11,10 @@ from pathlib import Path
 import streamlit as st
 
 from persona import api
-from persona.core.engine_settings import (
-    ENGINES,
-    ON_THIS_MACHINE,
-    EngineSettings,
-    load_settings,
-    where_engine_runs,
-)
 from persona.core.errors import ConfigError
 from persona.core.safe_text import escape_markdown
+from persona.core.setting_rules import ENGINES
+from persona.core.settings import ON_THIS_MACHINE, Settings, load_settings, where_engine_runs
 from persona.engines.base import Engine
 from persona.engines.builtin import BuiltinEngine
 from persona.engines.hardware import Hardware, detect_hardware
@@ -38,7 +33,7 @@ API_KEY = "engine_api_key"
 """Session state: an API key typed on the Settings page; it lives only in this session."""
 
 
-def settings() -> EngineSettings:
+def settings() -> Settings:
     """The settings in force: ``settings.toml``, the environment, then this session's choice
     of engine (which the environment still beats). Raises ConfigError for a bad value."""
     current = load_settings()
@@ -82,7 +77,7 @@ def builtin_engine(models_dir: str, files: tuple[str, ...]) -> BuiltinEngine:
 
 
 @contextmanager
-def engine_for(chosen: EngineSettings, key: str | None) -> Iterator[Engine]:
+def engine_for(chosen: Settings, key: str | None) -> Iterator[Engine]:
     """The engine ``chosen`` describes; network engines are closed after use."""
     if chosen.engine == "builtin":
         yield builtin_engine(str(chosen.models_dir), tuple(str(f) for f in chosen.gguf_files))
@@ -99,7 +94,7 @@ def current_engine() -> AbstractContextManager[Engine]:
     return engine_for(settings(), session_key())
 
 
-def fingerprint(chosen: EngineSettings, key: str | None) -> str:
+def fingerprint(chosen: Settings, key: str | None) -> str:
     """Identifies settings (and which key, never the key itself) for the listing caches."""
     values = repr(sorted(chosen.to_saved().items()))
     key_id = hashlib.sha256(key.encode()).hexdigest()[:12] if key else ""
@@ -107,7 +102,7 @@ def fingerprint(chosen: EngineSettings, key: str | None) -> str:
 
 
 @st.cache_data(ttl=LISTING_TTL_S, show_spinner=False)
-def engine_status(_fingerprint: str, _chosen: EngineSettings, _key: str | None) -> EngineStatus:
+def engine_status(_fingerprint: str, _chosen: Settings, _key: str | None) -> EngineStatus:
     with engine_for(_chosen, _key) as engine:
         return check_engine(engine)
 
@@ -118,7 +113,7 @@ def current_status() -> EngineStatus:
 
 
 @st.cache_data(ttl=LISTING_TTL_S, show_spinner=False)
-def engine_models(_fingerprint: str, _chosen: EngineSettings, _key: str | None) -> list[ModelRow]:
+def engine_models(_fingerprint: str, _chosen: Settings, _key: str | None) -> list[ModelRow]:
     with engine_for(_chosen, _key) as engine:
         return model_rows(engine, detect_hardware())
 

@@ -14,14 +14,14 @@ from pages.ui.recordings import recordings_step
 from pages.ui.speakers import interviewer_choices
 from pages.ui.text import safe, safe_line
 from persona import api
-from persona.core.settings import Settings
+from persona.core.settings import load_settings
 from persona.ingest import Reading
 from persona.ingest.columns import TableChoice, choices_to_options
 
 
 def upload_limit_mb() -> float:
     """The largest file the dashboard accepts: Persona's limit, within Streamlit's."""
-    return min(Settings().max_file_mb, float(st.get_option("server.maxUploadSize")))
+    return min(load_settings().max_file_mb, float(st.get_option("server.maxUploadSize")))
 
 
 @dataclass(frozen=True)
@@ -122,11 +122,11 @@ def uploaded_reading(
         help=f"{help} Up to {limit:g} MB per file.",
         disabled=disabled,
     )
-    if Settings().max_file_mb > limit:
+    if load_settings().max_file_mb > limit:
         st.caption(
-            f"PERSONA_MAX_FILE_MB allows {Settings().max_file_mb:g} MB, but the dashboard was "
+            f"PERSONA_MAX_FILE_MB allows {load_settings().max_file_mb:g} MB, but the dashboard was "
             f"started to accept uploads up to {limit:g} MB: start it with "
-            f"`streamlit run app.py --server.maxUploadSize {Settings().max_file_mb:g}` "
+            f"`streamlit run app.py --server.maxUploadSize {load_settings().max_file_mb:g}` "
             "for larger files."
         )
     if not uploads:

@@ -18,9 +18,9 @@ from persona import api
 from persona.core.context import QuoteContext, quote_context, short_excerpt
 from persona.core.conversation import ChatTurn, Quote
 from persona.core.documents import Passage
-from persona.core.engine_settings import where_engine_runs
 from persona.core.errors import InputError
 from persona.core.records import Run
+from persona.core.settings import where_engine_runs
 from persona.engines.base import Engine
 from persona.generation.chat import SEARCHED, PersonaChat, find_persona
 from persona.generation.research import run_passages

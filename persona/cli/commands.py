@@ -25,18 +25,11 @@ from persona.cli.study import add_study, cmd_study, keep_in_study, report_readin
 from persona.cli.terminal import ProgressLine, drive, print_warnings
 from persona.cli.transcribe import add_transcribe, cmd_transcribe, transcribe_sources
 from persona.core.crashlog import log_unexpected
-from persona.core.engine_settings import (
-    ENGINES,
-    MAX_PARALLEL,
-    ON_THIS_MACHINE,
-    EngineSettings,
-    load_settings,
-    where_engine_runs,
-    with_overrides,
-)
 from persona.core.errors import InputError, PersonaError
 from persona.core.private import check_writable_dir
 from persona.core.records import suggest_study
+from persona.core.setting_rules import ENGINES, MAX_PARALLEL
+from persona.core.settings import ON_THIS_MACHINE, Settings, load_settings, where_engine_runs
 from persona.core.units import format_bytes
 from persona.engines.base import Engine
 from persona.engines.builtin_install import install_command
@@ -205,7 +198,7 @@ def _no_models(engine: Engine, recommended: str) -> str:
     return f"{engine.label} lists no models: load one on the server."
 
 
-def _pick_model(engine: Engine, settings: EngineSettings, wanted: str | None) -> str:
+def _pick_model(engine: Engine, settings: Settings, wanted: str | None) -> str:
     if wanted:
         return wanted
     models = [m.name for m in engine.list_models()]
@@ -315,7 +308,7 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
                 f"`persona study add {study!r} FILES...`."
             )
         choices = None  # the study's saved choices, read and recorded by api.generate
-    settings: EngineSettings = args.settings
+    settings: Settings = args.settings
     model = _pick_model(engine, settings, args.model)
     store = api.open_history()
     job = api.generate(
@@ -621,12 +614,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_transcribe(args)
         if args.command == "study":
             return cmd_study(args)
-        args.settings = with_overrides(
-            load_settings(),
-            engine=args.engine,
-            ollama_host=args.host,
-            base_url=args.base_url,
-            parallel=args.parallel,
+        args.settings = load_settings(
+            arguments={
+                "engine": args.engine,
+                "ollama_host": args.host,
+                "base_url": args.base_url,
+                "parallel": args.parallel,
+            }
         )
         engine = make_engine(args.settings)
         try:

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from persona.core.engine_settings import EngineKind
+from persona.core.setting_rules import EngineKind
 
 StopReason = Literal["stop", "length", "cancelled", "other"]
 

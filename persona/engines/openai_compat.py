@@ -21,7 +21,6 @@ from urllib.parse import urlsplit, urlunsplit
 import openai
 import requests
 
-from persona.core.engine_settings import normalize_base_url
 from persona.core.errors import (
     SETTINGS_PAGE,
     EngineError,
@@ -32,7 +31,7 @@ from persona.core.errors import (
     PersonaError,
     PromptTruncated,
 )
-from persona.core.settings import Timeouts
+from persona.core.setting_rules import Timeouts, normalize_base_url
 from persona.engines.base import (
     Capabilities,
     ChatMessage,

@@ -27,10 +27,10 @@ from queue import Empty, SimpleQueue
 from typing import Any
 
 from persona.core.documents import Passage, with_passage_ids
-from persona.core.engine_settings import MAX_PARALLEL
 from persona.core.errors import GenerationError, InputError, PersonaError, PromptTruncated
 from persona.core.progress import Progress, Stage
 from persona.core.schema import CLAIM_SECTIONS, Persona
+from persona.core.setting_rules import MAX_PARALLEL
 from persona.core.tokens import Calibration, estimate_tokens
 from persona.engines.base import ChatMessage, ChatOptions, Engine, Usage
 from persona.generation import prompts

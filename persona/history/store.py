@@ -43,7 +43,7 @@ from persona.core.conversation import ChatTurn
 from persona.core.errors import InputError, StoreError
 from persona.core.private import ensure_private_file, private_dir, private_file
 from persona.core.records import PersonaRecord, Run, RunStatus, run_title
-from persona.core.settings import default_data_dir
+from persona.core.setting_rules import default_data_dir
 from persona.core.verdicts import RunSummary, run_summary
 
 FILENAME = "history.sqlite3"

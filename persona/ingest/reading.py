@@ -42,7 +42,7 @@ from pathlib import Path
 
 from persona.core.documents import Document, Passage
 from persona.core.errors import InputError
-from persona.core.settings import Settings
+from persona.core.settings import load_settings
 from persona.core.tokens import estimate_tokens
 from persona.ingest.base import Parsed
 from persona.ingest.columns import Choices, TableChoice, choice_for
@@ -170,7 +170,7 @@ def read_file(
 ) -> tuple[Document | None, FileReport]:
     """Read one file's bytes. A file that cannot be read gives ``None`` and a report with the error.
 
-    ``max_bytes`` defaults to ``Settings().max_file_bytes`` (``PERSONA_MAX_FILE_MB``);
+    ``max_bytes`` defaults to ``load_settings().max_file_bytes`` (``PERSONA_MAX_FILE_MB``);
     ``choice`` picks the sheets and column roles of a table (else they are suggested);
     ``interviewer`` names a transcript's interviewer ("" for nobody; else, or when it is not
     one of the speakers, the one detected).
@@ -500,7 +500,7 @@ def check_size(name: str, size: int, limit: int) -> None:
 
 
 def _limit(max_bytes: int | None) -> int:
-    return Settings().max_file_bytes if max_bytes is None else max_bytes
+    return load_settings().max_file_bytes if max_bytes is None else max_bytes
 
 
 def _extension(name: str) -> str:

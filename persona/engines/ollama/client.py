@@ -18,7 +18,8 @@ from persona.core.errors import (
     OllamaTimeout,
     OllamaUnreachable,
 )
-from persona.core.settings import Timeouts, resolve_ollama_host
+from persona.core.setting_rules import Timeouts, resolve_ollama_host
+from persona.core.settings import load_settings
 from persona.engines.network import connection_reason
 from persona.engines.ollama.types import (
     ChatChunk,
@@ -41,7 +42,8 @@ _READ_SIZE = 64 * 1024
 class OllamaClient:
     """A synchronous client for the Ollama REST API.
 
-    The host comes from the argument, else ``OLLAMA_HOST``, else ``http://127.0.0.1:11434``.
+    The host and timeouts come from the arguments, else from the settings in force
+    (:func:`~persona.core.settings.load_settings`: ``OLLAMA_HOST``, ``settings.toml``...).
     Quick calls use ``timeouts.request``; generation and pulls use ``timeouts.load``
     (no limit by default: Ollama sends nothing while it loads a model). ``api_key`` is sent
     as a bearer token, for a server behind a reverse proxy that asks for one.
@@ -55,8 +57,12 @@ class OllamaClient:
         session: requests.Session | None = None,
         api_key: str | None = None,
     ) -> None:
+        if host is None or timeouts is None:
+            settings = load_settings()
+            host = settings.ollama_host if host is None else host
+            timeouts = timeouts or settings.timeouts
         self.host = resolve_ollama_host(host)
-        self.timeouts = timeouts or Timeouts.from_env()
+        self.timeouts = timeouts
         self._session = session or requests.Session()
         if api_key:
             self._session.headers["Authorization"] = f"Bearer {api_key}"
@@ -94,6 +100,10 @@ class OllamaClient:
     def delete(self, model: str) -> None:
         """Remove an installed model. Raises `ModelNotFound` when it is not installed."""
         self._request("DELETE", "/api/delete", {"model": model}, model=model).close()
+
+    def unload(self, model: str) -> None:
+        """Free the memory a loaded model holds (``keep_alive: 0``)."""
+        self._json("POST", "/api/generate", {"model": model, "keep_alive": 0}, model=model)
 
     # --- long calls ----------------------------------------------------------
 
