@@ -15,8 +15,9 @@ from typing import Any
 from persona import api
 from persona.core.documents import Passage
 from persona.core.errors import OllamaUnreachable, PersonaError, PromptTruncated
+from persona.core.setting_rules import EngineKind
 from persona.core.tokens import estimate_tokens
-from persona.engines.base import Capabilities, ChatOptions, EngineKind, ModelInfo, Usage
+from persona.engines.base import Capabilities, ChatOptions, ModelInfo, Usage
 from persona.history.store import Store
 
 PASSAGES = [
@@ -267,7 +268,7 @@ class ScriptedEngine:
     were under way at once.
     """
 
-    kind = "ollama"
+    kind: EngineKind = "ollama"
     label = "Scripted test engine"
 
     def __init__(
@@ -343,6 +344,9 @@ class ScriptedEngine:
             seconds=self.delay or 0.01,
             output_seconds=(self.delay or 0.01) / 2,
         )
+
+    def close(self) -> None:
+        pass
 
     def answer(self, user: str, schema: Mapping[str, Any]) -> str:
         props = schema.get("properties", {})

@@ -24,7 +24,9 @@ from persona.generation.chat import find_persona
 from persona.generation.edit import ClaimEdit, PersonaEdit, unchanged_claims
 
 
-def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     edit = sub.add_parser(
         "edit", parents=[common], help="edit a saved persona by hand (saved as a new version)"
     )

@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from persona.core.errors import EngineError, InputError, ModelNotFound, PromptTruncated
+from persona.core.setting_rules import EngineKind
 from persona.core.tokens import MIN_CONTEXT
 from persona.engines.base import (
     Capabilities,
     ChatMessage,
     ChatOptions,
-    EngineKind,
     ModelInfo,
     Usage,
 )

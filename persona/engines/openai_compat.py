@@ -31,12 +31,11 @@ from persona.core.errors import (
     PersonaError,
     PromptTruncated,
 )
-from persona.core.setting_rules import Timeouts, normalize_base_url
+from persona.core.setting_rules import EngineKind, Timeouts, normalize_base_url
 from persona.engines.base import (
     Capabilities,
     ChatMessage,
     ChatOptions,
-    EngineKind,
     ModelInfo,
     Usage,
 )

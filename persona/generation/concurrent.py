@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from queue import Empty, SimpleQueue
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from persona.core.errors import PersonaError
 from persona.core.progress import Progress
@@ -99,6 +99,6 @@ def drain(gen: Generator[Progress, None, T], events: SimpleQueue[Progress], show
         try:
             event = next(gen)
         except StopIteration as stop:
-            return stop.value
+            return cast(T, stop.value)
         if show_text or not event.text:
             events.put(event)

@@ -11,11 +11,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from persona.core.errors import PromptTruncated
+from persona.core.setting_rules import EngineKind
 from persona.engines.base import (
     Capabilities,
     ChatMessage,
     ChatOptions,
-    EngineKind,
     ModelInfo,
     Usage,
 )
