@@ -9,7 +9,7 @@ import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any
 
 from persona import api
@@ -173,7 +173,7 @@ class QueuedEngine:
         *,
         schema: Mapping[str, Any] | None = None,
         options: ChatOptions | None = None,
-    ) -> Iterator[str | Usage]:
+    ) -> Generator[str | Usage, None, None]:
         options = options or ChatOptions()
         self.calls.append(
             {"model": model, "messages": list(messages), "schema": schema, "options": options}
@@ -306,7 +306,7 @@ class ScriptedEngine:
         *,
         schema: Mapping[str, Any] | None = None,
         options: ChatOptions | None = None,
-    ) -> Iterator[str | Usage]:
+    ) -> Generator[str | Usage, None, None]:
         user = messages[1]["content"]
         kind = _kind(messages, schema or {})
         with self._lock:
@@ -321,7 +321,7 @@ class ScriptedEngine:
 
     def _answer_stream(
         self, messages: Sequence[Mapping[str, str]], user: str, schema: Mapping[str, Any]
-    ) -> Iterator[str | Usage]:
+    ) -> Generator[str | Usage, None, None]:
         if self.delay:
             time.sleep(self.delay)
         error = self.fail(user) if self.fail else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -39,7 +40,7 @@ USER = [{"role": "user", "content": "u"}]
 
 
 @pytest.fixture
-def client() -> OllamaClient:
+def client() -> Iterator[OllamaClient]:
     with OllamaClient(HOST) as c:
         yield c
 

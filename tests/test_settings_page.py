@@ -25,7 +25,7 @@ from tests.test_pages import (
 )
 
 
-def field(at: AppTest, kind: str, label: str):  # type: ignore[no-untyped-def]
+def field(at: AppTest, kind: str, label: str):
     matches = [w for w in getattr(at, kind) if w.label == label]
     assert matches, f"no {kind} {label!r}: {[w.label for w in getattr(at, kind)]}"
     return matches[0]

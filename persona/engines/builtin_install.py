@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 
 from persona.core.errors import EngineError, EngineNotInstalled, InputError, InstallFailed
 from persona.core.progress import Progress, Stage
@@ -142,7 +142,9 @@ def build_failure(
     return InstallFailed(message, tuple(tail))
 
 
-def install_builtin(requirements: Sequence[str] = REQUIREMENTS) -> Iterator[Progress]:
+def install_builtin(
+    requirements: Sequence[str] = REQUIREMENTS,
+) -> Generator[Progress, None, None]:
     """Install the built-in engine with pip, as steps; raises EngineError when pip fails.
 
     Closing the iterator stops pip (nothing is installed when it stops while building). One
@@ -160,7 +162,7 @@ def install_builtin(requirements: Sequence[str] = REQUIREMENTS) -> Iterator[Prog
         _INSTALLING.release()
 
 
-def _run_pip(requirements: Sequence[str]) -> Iterator[Progress]:
+def _run_pip(requirements: Sequence[str]) -> Generator[Progress, None, None]:
     started = time.monotonic()
     yield Progress("start", "Starting pip (downloads from PyPI)…")
     env = dict(os.environ, PYTHONUNBUFFERED="1", PIP_NO_INPUT="1")
