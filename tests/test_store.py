@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import textwrap
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,7 +45,7 @@ def make_run(
     model: str = "llama3.2:3b",
     files: tuple[str, ...] = ("interviews.md",),
     personas: tuple[Persona, ...] = (),
-    **fields: object,
+    **fields: Any,
 ) -> Run:
     return Run(
         model=model,
@@ -247,7 +249,7 @@ def test_a_run_whose_writer_is_gone_is_interrupted(path: Path, store: Store, own
     run = make_run()
     store.start(run)
     with sqlite3.connect(path) as conn:
-        host = store_module.socket.gethostname()
+        host = socket.gethostname()
         conn.execute("UPDATE runs SET owner = ?", (owner.format(host=host, pid=1),))
     assert store.mark_interrupted() == 1
     assert store.get(run.id).status == "interrupted"

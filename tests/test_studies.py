@@ -278,10 +278,10 @@ def test_a_study_is_read_once_per_content_and_choice(
     studies: Studies, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add_files(studies, "S", [("a.txt", b"Apples\n"), ("survey.csv", SURVEY)])
+    from persona.ingest.reading import read_file as real
     from persona.studydata import reading as module
 
     calls: list[str] = []
-    real = module.read_file
 
     def counting(name: str, *args: Any, **kwargs: Any) -> Any:
         calls.append(name)

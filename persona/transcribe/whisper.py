@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,7 +78,9 @@ def _load(directory: str) -> WhisperModel:
     return WhisperModel(directory, device="cpu", compute_type="int8")
 
 
-def transcribe(recordings: Sequence[Recording], data_dir: Path | None = None) -> Iterator[Progress]:
+def transcribe(
+    recordings: Sequence[Recording], data_dir: Path | None = None
+) -> Generator[Progress, None, None]:
     """Transcribe the recordings without a kept transcript, keeping each as it is finished.
 
     Read the results with :func:`persona.transcribe.kept_transcript`. A recording that
