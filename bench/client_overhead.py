@@ -1,12 +1,12 @@
-"""Overhead of `OllamaClient.generate_stream` against a bare `requests` loop on one local server.
+"""Overhead of `OllamaClient.chat_stream` against a bare `requests` loop on one local server.
 
 Run from the repository root: ``python -m bench.client_overhead [--chunks 4000] [--repeats 15]``.
 The server runs in a subprocess, so that it does not compete with the client for the GIL, and
-streams ``--chunks`` NDJSON lines per ``/api/generate`` (one HTTP chunk per line, as Ollama
+streams ``--chunks`` NDJSON lines per ``/api/chat`` (one HTTP chunk per line, as Ollama
 does). The same stream is then read, interleaved, two ways:
 
 - *bare*: ``session.post(..., stream=True)``, ``iter_lines()`` and ``json.loads`` per line;
-- *client*: ``OllamaClient(url).generate_stream(...)``, keeping ``chunk.response``.
+- *client*: ``OllamaClient(url).chat_stream(...)``, keeping ``chunk.message.content``.
 
 Two servers (``--server``, both by default):
 
@@ -42,7 +42,7 @@ import requests
 from persona.engines.ollama import OllamaClient
 
 MODEL = "llama3.2:3b"
-PROMPT = "Say x many times."
+MESSAGES = [{"role": "user", "content": "Say x many times."}]
 TARGET = 1.02
 ROOT = Path(__file__).resolve().parent.parent
 SERVERS = ("fake", "replay")
@@ -65,13 +65,13 @@ def bare_loop(session: requests.Session, url: str) -> tuple[int, str]:
     """The baseline: requests' own line iterator and ``json.loads`` per line."""
     parts: list[str] = []
     chunks = 0
-    body = {"model": MODEL, "prompt": PROMPT, "stream": True}
-    with session.post(url + "/api/generate", json=body, stream=True) as response:
+    body = {"model": MODEL, "messages": MESSAGES, "stream": True}
+    with session.post(url + "/api/chat", json=body, stream=True) as response:
         response.raise_for_status()
         for line in response.iter_lines():
             if line:
                 data = json.loads(line)
-                parts.append(data.get("response", ""))
+                parts.append(data.get("message", {}).get("content", ""))
                 chunks += 1
     return chunks, "".join(parts)
 
@@ -80,8 +80,8 @@ def client_loop(client: OllamaClient) -> tuple[int, str]:
     """What Persona does: the typed client, one pydantic chunk per line."""
     parts: list[str] = []
     chunks = 0
-    for chunk in client.generate_stream(MODEL, PROMPT):
-        parts.append(chunk.response)
+    for chunk in client.chat_stream(MODEL, MESSAGES):
+        parts.append(chunk.message.content)
         chunks += 1
     return chunks, "".join(parts)
 
@@ -97,17 +97,22 @@ def timed(loop: Callable[[], tuple[int, str]]) -> Timing:
 
 
 def replay_lines(chunks: int, chunk_chars: int) -> list[bytes]:
-    """An Ollama ``/api/generate`` stream, each line framed as one HTTP chunk."""
+    """An Ollama ``/api/chat`` stream, each line framed as one HTTP chunk."""
     created = "2025-01-01T09:00:00.123456789Z"
     lines = [
-        {"model": MODEL, "created_at": created, "response": "x" * chunk_chars, "done": False}
+        {
+            "model": MODEL,
+            "created_at": created,
+            "message": {"role": "assistant", "content": "x" * chunk_chars},
+            "done": False,
+        }
         for _ in range(chunks)
     ]
     lines.append(
         {
             "model": MODEL,
             "created_at": created,
-            "response": "",
+            "message": {"role": "assistant", "content": ""},
             "done": True,
             "done_reason": "stop",
             "total_duration": 1_000_000,

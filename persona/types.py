@@ -14,20 +14,13 @@ from persona.core.conversation import ChatTurn, Quote
 from persona.core.coverage import READABLE_ROWS, Coverage
 from persona.core.diff import CHOOSABLE_FIELDS, NO_CHANGES, FieldChange
 from persona.core.documents import Document, Passage
-from persona.core.engine_settings import (
-    ENGINE_NAMES,
-    ENGINES,
-    MAX_PARALLEL,
-    ON_THIS_MACHINE,
-    EngineKind,
-    EngineSettings,
-)
-from persona.core.engine_settings import LABELS as ENGINE_LABELS
 from persona.core.overlap import Pair
-from persona.core.progress import Progress
+from persona.core.progress import Progress, Stage
 from persona.core.records import UNTITLED_STUDY, Kept, PersonaRecord, Run, Version
 from persona.core.schema import CLAIM_SECTIONS, Claim, Evidence, Persona
-from persona.core.settings import Settings
+from persona.core.setting_rules import ENGINES, MAX_PARALLEL, EngineKind
+from persona.core.settings import ENGINE_NAMES, ON_THIS_MACHINE, Settings
+from persona.core.settings import LABELS as ENGINE_LABELS
 from persona.core.units import GB
 from persona.engines.base import Engine
 from persona.engines.builtin import DEMO_NOTE
@@ -114,7 +107,6 @@ __all__ = [
     "Document",
     "Engine",
     "EngineKind",
-    "EngineSettings",
     "EngineStatus",
     "Entry",
     "Evidence",
@@ -147,6 +139,7 @@ __all__ = [
     "Settings",
     "Snippet",
     "Speakers",
+    "Stage",
     "Store",
     "Study",
     "StudyListing",

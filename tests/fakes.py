@@ -9,14 +9,15 @@ import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any
 
 from persona import api
 from persona.core.documents import Passage
 from persona.core.errors import OllamaUnreachable, PersonaError, PromptTruncated
+from persona.core.setting_rules import EngineKind
 from persona.core.tokens import estimate_tokens
-from persona.engines.base import Capabilities, ChatOptions, EngineKind, ModelInfo, Usage
+from persona.engines.base import Capabilities, ChatOptions, ModelInfo, Usage
 from persona.history.store import Store
 
 PASSAGES = [
@@ -172,7 +173,7 @@ class QueuedEngine:
         *,
         schema: Mapping[str, Any] | None = None,
         options: ChatOptions | None = None,
-    ) -> Iterator[str | Usage]:
+    ) -> Generator[str | Usage, None, None]:
         options = options or ChatOptions()
         self.calls.append(
             {"model": model, "messages": list(messages), "schema": schema, "options": options}
@@ -267,7 +268,7 @@ class ScriptedEngine:
     were under way at once.
     """
 
-    kind = "ollama"
+    kind: EngineKind = "ollama"
     label = "Scripted test engine"
 
     def __init__(
@@ -305,7 +306,7 @@ class ScriptedEngine:
         *,
         schema: Mapping[str, Any] | None = None,
         options: ChatOptions | None = None,
-    ) -> Iterator[str | Usage]:
+    ) -> Generator[str | Usage, None, None]:
         user = messages[1]["content"]
         kind = _kind(messages, schema or {})
         with self._lock:
@@ -320,7 +321,7 @@ class ScriptedEngine:
 
     def _answer_stream(
         self, messages: Sequence[Mapping[str, str]], user: str, schema: Mapping[str, Any]
-    ) -> Iterator[str | Usage]:
+    ) -> Generator[str | Usage, None, None]:
         if self.delay:
             time.sleep(self.delay)
         error = self.fail(user) if self.fail else None
@@ -343,6 +344,9 @@ class ScriptedEngine:
             seconds=self.delay or 0.01,
             output_seconds=(self.delay or 0.01) / 2,
         )
+
+    def close(self) -> None:
+        pass
 
     def answer(self, user: str, schema: Mapping[str, Any]) -> str:
         props = schema.get("properties", {})

@@ -250,7 +250,7 @@ def _surveymonkey_grid() -> list[list[object]]:
         "Open-Ended Response",
         "Open-Ended Response",
     ]
-    rows: list[list[object]] = [first, second]
+    rows: list[list[object]] = [[*first], [*second]]
     start = datetime(2026, 5, 4, 18, 30, 0)
     for number, (rid, age, devices, satisfied, frustration, more) in enumerate(
         SURVEYMONKEY_RESPONSES

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,7 +41,7 @@ def test_readme_example_runs_as_written(
     namespace: dict[str, object] = {}
     exec(compile(readme_example(), "README.md", "exec"), namespace)
     job = namespace["job"]
-    table = namespace["table"]
+    table: Any = namespace["table"]
     assert isinstance(job, persona.GenerationJob)
     run = job.run
     assert run.status in ("complete", "partial") and len(run.records) == 3

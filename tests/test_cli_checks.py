@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from persona.cli import commands
+from persona import api
 from persona.cli.commands import EXIT_FAIL, EXIT_OK, main
 from tests.fake_ollama import FakeOllama
 
@@ -68,7 +68,7 @@ def test_an_unexpected_error_is_a_message_and_a_log(
     def broken(*_: object, **__: object) -> None:
         raise KeyError("a bug in Persona")
 
-    monkeypatch.setattr(commands.api, "read", broken)
+    monkeypatch.setattr(api, "read", broken)
     with FakeOllama() as fake:
         code = main(generate(fake.url, tmp_path / "out"))
     captured = capsys.readouterr()

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import pytest
 
 from persona.core.errors import InputError
-from persona.core.records import FileRef, PersonaRecord, Run
+from persona.core.records import FileRef, PersonaRecord, Run, RunOptions
 from persona.core.schema import Claim, Evidence, Persona
 from persona.core.verdicts import QuoteVerdict, cite
 from persona.history.export import CSV_COLUMNS, NO_QUOTE, to_csv, to_json, to_markdown
@@ -69,7 +69,7 @@ def run() -> Run:
         kind="hybrid",
         model="llama3.2:3b",
         frontier_model="claude-sonnet",
-        options={"count": 2, "seed": 7},
+        options=RunOptions(count=2, seed=7),
         files=[
             FileRef(name="interviews.md", sha256="a" * 64, size_bytes=900, kind="md", passages=40),
             FileRef(name="enquête.csv", sha256="b" * 64, size_bytes=300, kind="csv", passages=9),

@@ -19,7 +19,7 @@ import requests
 
 from persona.core.background import Job
 from persona.core.errors import PersonaError
-from persona.core.settings import Timeouts
+from persona.core.setting_rules import Timeouts
 from persona.engines.ollama import OllamaClient
 from persona.engines.ollama.engine import OllamaEngine
 from persona.engines.ollama.pull import track_pull

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, cast
 
 import docx
 import pytest
@@ -134,7 +135,7 @@ def test_pdf_has_a_page_per_persona_with_every_quote_and_source(survey) -> None:
     fonts = {
         str(font.get_object()["/BaseFont"])
         for page in reader.pages
-        for font in page["/Resources"]["/Font"].values()
+        for font in cast(Any, page["/Resources"])["/Font"].values()
     }
     assert any("Arimo" in f for f in fonts) and any("NotoSansCJK" in f for f in fonts), fonts
 
@@ -182,7 +183,8 @@ def test_pdf_without_non_latin_text_embeds_only_the_main_font(survey) -> None:
     _, data, _ = export_run(latin, "pdf")
     reader = PdfReader(io.BytesIO(data))
     fonts = {
-        str(f.get_object()["/BaseFont"]) for f in reader.pages[0]["/Resources"]["/Font"].values()
+        str(f.get_object()["/BaseFont"])
+        for f in cast(Any, reader.pages[0]["/Resources"])["/Font"].values()
     }
     assert all("Arimo" in f for f in fonts), fonts
 

@@ -491,7 +491,9 @@ def test_a_metered_call_counts_its_exact_input_first_and_uses_the_allowed_length
     assert count["output_config"] == {"format": output_format(["P1", "P2"])}
     assert meter.opened == [(fake_token_count(count), 4096)]
     assert message["max_tokens"] == 3000
-    assert meter.closed == [BilledTokens(fake_token_count(message), meter.closed[0].output_tokens)]
+    closed = meter.closed[0]
+    assert closed is not None
+    assert meter.closed == [BilledTokens(fake_token_count(message), closed.output_tokens)]
     assert client.requests_sent == 2
 
 
@@ -610,15 +612,16 @@ def test_estimate_tokens_is_four_characters_per_token(texts: tuple[str, ...], to
 
 def test_the_fake_answers_a_forced_tool_call_with_tool_use(fake: FakeAnthropic) -> None:
     sdk = anthropic.Anthropic(api_key=KEY, base_url=fake.url, max_retries=0)
-    tool = {"name": "persona", "input_schema": llm_json_schema(RefinedPersona)}
+    tool: dict[str, Any] = {"name": "persona", "input_schema": llm_json_schema(RefinedPersona)}
 
-    reply = sdk.messages.create(
-        model=MODEL,
-        max_tokens=100,
-        messages=request_messages(PAYLOAD, "refine"),
-        tools=[tool],
-        tool_choice={"type": "tool", "name": "persona"},
-    )
+    request: dict[str, Any] = {
+        "model": MODEL,
+        "max_tokens": 100,
+        "messages": request_messages(PAYLOAD, "refine"),
+        "tools": [tool],
+        "tool_choice": {"type": "tool", "name": "persona"},
+    }
+    reply = sdk.messages.create(**request)
 
     block = reply.content[0]
     assert (reply.stop_reason, block.type, block.name) == ("tool_use", "tool_use", "persona")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -93,7 +94,7 @@ def draft(document: Document, name: str) -> Persona:
         for p in document.passages
     ]
     texts = iter(CLAIMS[name])
-    sections = {
+    sections: dict[str, Any] = {
         section: [Claim(text=next(texts), evidence=[e]) for e in evidence[3 * i : 3 * i + 3]]
         for i, section in enumerate(CLAIM_SECTIONS)
     }

@@ -10,6 +10,7 @@ import json
 import random
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import docx
 import pytest
@@ -79,14 +80,14 @@ def csv_text(rows: list[list[str]], delimiter: str = ",", newline: str = "\r\n")
     return out.getvalue()
 
 
-def read_ok(name: str, data: bytes, **kwargs: int) -> tuple[Document, FileReport]:
+def read_ok(name: str, data: bytes, **kwargs: Any) -> tuple[Document, FileReport]:
     document, report = read_file(name, data, **kwargs)
     assert report.ok, report.error
     assert document is not None
     return document, report
 
 
-def read_error(name: str, data: bytes, **kwargs: int) -> str:
+def read_error(name: str, data: bytes, **kwargs: Any) -> str:
     document, report = read_file(name, data, **kwargs)
     assert document is None
     assert not report.ok

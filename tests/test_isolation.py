@@ -5,18 +5,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from persona.core.settings import Settings, resolve_ollama_host
+from persona.core.settings import load_settings
 from persona.history.store import history_path
 from tests.conftest import UNREACHABLE
 
 
 def test_history_lives_in_a_fresh_folder(isolated: Path) -> None:
-    assert Settings().data_dir == isolated
+    assert load_settings().data_dir == isolated
     assert history_path().parent == isolated
     assert not any(isolated.iterdir()), "another test's data leaked in"
 
 
 def test_no_real_server_or_key_is_reachable() -> None:
-    assert resolve_ollama_host() == UNREACHABLE
+    assert load_settings().ollama_host == UNREACHABLE
     leaked = [n for n in os.environ if n.startswith(("ANTHROPIC_", "OPENAI_"))]
     assert leaked == []

@@ -154,7 +154,7 @@ def test_the_language_instruction_and_the_data_reach_the_real_model(tmp_path: Pa
     brain = real_model()
     seen: list[BrainRequest] = []
 
-    def recording(request: BrainRequest):  # type: ignore[no-untyped-def]
+    def recording(request: BrainRequest):
         seen.append(request)
         return brain(request)
 

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import tomllib
 
-from persona.core.settings import Settings
+from persona.core.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_streamlit_upload_limit_equals_persona_file_limit() -> None:
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
-    assert config["server"]["maxUploadSize"] == Settings().max_file_mb
+    assert config["server"]["maxUploadSize"] == load_settings().max_file_mb
 
 
 def test_the_browser_sends_nothing_to_streamlit() -> None:

@@ -44,7 +44,7 @@ def test_only_sessions_gone_longer_than_the_reconnect_time_are_released() -> Non
     memory._watched.clear()
     memory._watched["open"] = memory._Watched(open_tab)  # type: ignore[arg-type]
     memory._watched["closed"] = memory._Watched(closed_tab)  # type: ignore[arg-type]
-    runtime = FakeRuntime(active={"open"})
+    runtime: Any = FakeRuntime(active={"open"})  # a stand-in for Runtime
 
     assert memory.reap(runtime, after_s=120, now=1000.0) == 0  # just disconnected
     assert closed_tab.values and runtime.uploaded_file_mgr.removed == []
@@ -61,7 +61,7 @@ def test_a_reconnected_session_starts_its_clock_again() -> None:
     tab = FakeState({"k": 1})
     memory._watched.clear()
     memory._watched["s"] = memory._Watched(tab)  # type: ignore[arg-type]
-    runtime = FakeRuntime(active=set())
+    runtime: Any = FakeRuntime(active=set())  # a stand-in for Runtime
     memory.reap(runtime, after_s=10, now=0.0)
     runtime.active.add("s")
     memory.reap(runtime, after_s=10, now=5.0)
@@ -82,7 +82,7 @@ def test_a_session_is_released_after_the_script_run_that_registered_it_ended() -
     memory._watched.clear()
     memory.watch("closed", SafeSessionState(state, lambda: None))  # the run ends: wrapper freed
     gc.collect()
-    runtime = FakeRuntime(active=set())
+    runtime: Any = FakeRuntime(active=set())  # a stand-in for Runtime
     memory.reap(runtime, after_s=2, now=0.0)
     assert memory.reap(runtime, after_s=2, now=3.0) == 1
     assert "reading_generate" not in state and state.filtered_state == {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from persona.core.errors import (
     OllamaUnreachable,
     PersonaError,
 )
-from persona.core.settings import Timeouts
+from persona.core.setting_rules import Timeouts
 from persona.engines.ollama import OllamaClient, Options
 
 HOST = "http://127.0.0.1:11434"
@@ -31,8 +32,15 @@ def body_of(call: Any) -> dict[str, Any]:
     return json.loads(call.request.body)
 
 
+def piece(text: str, done: bool = False) -> dict[str, Any]:
+    return {"model": "m", "message": {"role": "assistant", "content": text}, "done": done}
+
+
+USER = [{"role": "user", "content": "u"}]
+
+
 @pytest.fixture
-def client() -> OllamaClient:
+def client() -> Iterator[OllamaClient]:
     with OllamaClient(HOST) as c:
         yield c
 
@@ -126,8 +134,7 @@ def test_show_without_model_info_has_no_numbers(client, mocked):
     [
         ("POST", "/api/show", lambda c: c.show("ghost")),
         ("DELETE", "/api/delete", lambda c: c.delete("ghost")),
-        ("POST", "/api/chat", lambda c: c.chat("ghost", [{"role": "user", "content": "hi"}])),
-        ("POST", "/api/generate", lambda c: c.generate("ghost", "hi")),
+        ("POST", "/api/chat", lambda c: list(c.chat_stream("ghost", USER))),
     ],
 )
 def test_404_model_not_found(client, mocked, method, path, call):
@@ -188,54 +195,43 @@ def test_unload_uses_keep_alive_zero(client, mocked):
     assert body_of(mocked.calls[0]) == {"model": "m", "keep_alive": 0}
 
 
-def test_generate_non_streaming_sends_everything(client, mocked):
+def test_chat_stream_sends_every_option_and_reads_the_stats(client, mocked):
     mocked.post(
-        f"{HOST}/api/generate",
-        json={
-            "model": "m",
-            "response": '{"a": 1}',
-            "done": True,
-            "done_reason": "stop",
-            "prompt_eval_count": 12,
-            "eval_count": 40,
-            "eval_duration": 2_000_000_000,
-        },
+        f"{HOST}/api/chat",
+        body=ndjson(
+            {"model": "m", "message": {"role": "assistant", "content": '{"a": '}, "done": False},
+            {"model": "m", "message": {"role": "assistant", "content": "1}"}, "done": False},
+            {
+                "model": "m",
+                "message": {"role": "assistant", "content": ""},
+                "done": True,
+                "done_reason": "stop",
+                "prompt_eval_count": 12,
+                "eval_count": 40,
+                "eval_duration": 2_000_000_000,
+            },
+        ),
     )
     schema = {"type": "object", "properties": {"a": {"type": "integer"}}}
-    answer = client.generate(
-        "m",
-        "hello",
-        system="sys",
-        format=schema,
-        options=Options(num_ctx=8192, temperature=0.2, seed=7, num_predict=100),
-        keep_alive="10m",
+    chunks = list(
+        client.chat_stream(
+            "m",
+            [{"role": "user", "content": "hello"}],
+            format=schema,
+            options=Options(num_ctx=8192, temperature=0.2, seed=7, num_predict=100),
+            keep_alive="10m",
+        )
     )
-    assert answer.response == '{"a": 1}'
-    assert answer.tokens_per_second == pytest.approx(20.0)
-    assert body_of(mocked.calls[0]) == {
+    assert "".join(c.message.content for c in chunks) == '{"a": 1}'
+    assert chunks[-1].done and chunks[-1].done_reason == "stop"
+    assert chunks[-1].tokens_per_second == pytest.approx(20.0)
+    assert body_of(mocked.calls[0]) == {  # Ollama streams by default: no "stream" key
         "model": "m",
-        "prompt": "hello",
-        "system": "sys",
+        "messages": [{"role": "user", "content": "hello"}],
         "format": schema,
         "options": {"num_ctx": 8192, "temperature": 0.2, "seed": 7, "num_predict": 100},
         "keep_alive": "10m",
-        "stream": False,
     }
-
-
-def test_generate_stream_yields_typed_chunks(client, mocked):
-    mocked.post(
-        f"{HOST}/api/generate",
-        body=ndjson(
-            {"model": "m", "response": "Hel", "done": False},
-            {"model": "m", "response": "lo", "done": False},
-            {"model": "m", "response": "", "done": True, "done_reason": "stop", "eval_count": 2},
-        ),
-    )
-    chunks = list(client.generate_stream("m", "hi"))
-    assert "".join(c.response for c in chunks) == "Hello"
-    assert chunks[-1].done and chunks[-1].done_reason == "stop"
-    assert "stream" not in body_of(mocked.calls[0])  # Ollama streams by default
 
 
 def test_chat_stream_with_messages_and_options(client, mocked):
@@ -268,31 +264,14 @@ def test_chat_stream_with_messages_and_options(client, mocked):
     assert sent["format"] == "json" and sent["options"] == {"num_ctx": 4096}
 
 
-def test_chat_non_streaming(client, mocked):
+def test_error_inside_200_stream(client, mocked):
     mocked.post(
         f"{HOST}/api/chat",
-        json={"model": "m", "message": {"role": "assistant", "content": "ok"}, "done": True},
+        body=ndjson(piece("a"), {"error": "an error was encountered while running the model"}),
     )
-    assert client.chat("m", [{"role": "user", "content": "u"}]).message.content == "ok"
-    assert body_of(mocked.calls[0])["stream"] is False
-
-
-@pytest.mark.parametrize("endpoint", ["chat", "generate"])
-def test_error_inside_200_stream(client, mocked, endpoint):
-    first = (
-        {"model": "m", "message": {"role": "assistant", "content": "a"}, "done": False}
-        if endpoint == "chat"
-        else {"model": "m", "response": "a", "done": False}
-    )
-    mocked.post(
-        f"{HOST}/api/{endpoint}",
-        body=ndjson(first, {"error": "an error was encountered while running the model"}),
-    )
-    call = getattr(client, f"{endpoint}_stream")
-    args = ([{"role": "user", "content": "u"}],) if endpoint == "chat" else ("p",)
     received = []
     with pytest.raises(OllamaServerError) as info:
-        for chunk in call("m", *args):
+        for chunk in client.chat_stream("m", USER):
             received.append(chunk)
     assert len(received) == 1
     assert info.value.status is None
@@ -300,26 +279,25 @@ def test_error_inside_200_stream(client, mocked, endpoint):
 
 
 def test_stream_cut_before_done(client, mocked):
-    mocked.post(f"{HOST}/api/generate", body=ndjson({"model": "m", "response": "a"}))
+    mocked.post(
+        f"{HOST}/api/chat", body=ndjson({k: v for k, v in piece("a").items() if k != "done"})
+    )
     with pytest.raises(OllamaError, match="ended before it was complete"):
-        list(client.generate_stream("m", "p"))
+        list(client.chat_stream("m", USER))
 
 
 def test_stream_garbage_line(client, mocked):
-    mocked.post(f"{HOST}/api/generate", body=b'{"response": "a", "done": false}\nnot json\n')
+    mocked.post(f"{HOST}/api/chat", body=json.dumps(piece("a")).encode() + b"\nnot json\n")
     with pytest.raises(OllamaServerError, match="unreadable line"):
-        list(client.generate_stream("m", "p"))
+        list(client.chat_stream("m", USER))
 
 
 def test_stream_split_across_reads(client, mocked, monkeypatch):
     monkeypatch.setattr("persona.engines.ollama.client._READ_SIZE", 7)
-    lines = [{"model": "m", "response": str(i), "done": False} for i in range(30)]
-    mocked.post(
-        f"{HOST}/api/generate",
-        body=ndjson(*lines, {"model": "m", "response": "", "done": True}),
-    )
-    chunks = list(client.generate_stream("m", "p"))
-    assert [c.response for c in chunks[:-1]] == [str(i) for i in range(30)]
+    lines = [piece(str(i)) for i in range(30)]
+    mocked.post(f"{HOST}/api/chat", body=ndjson(*lines, piece("", done=True)))
+    chunks = list(client.chat_stream("m", USER))
+    assert [c.message.content for c in chunks[:-1]] == [str(i) for i in range(30)]
 
 
 @pytest.mark.parametrize(
@@ -341,9 +319,9 @@ def test_stream_split_across_reads(client, mocked, monkeypatch):
 )
 def test_http_errors_keep_status_and_text(client, mocked, status, body, expected):
     kwargs = {"json": body} if isinstance(body, dict) else {"body": body}
-    mocked.post(f"{HOST}/api/generate", status=status, **kwargs)
+    mocked.post(f"{HOST}/api/chat", status=status, **kwargs)
     with pytest.raises(OllamaServerError) as info:
-        client.generate("m", "p")
+        list(client.chat_stream("m", USER))
     assert info.value.status == status
     assert expected in str(info.value)
 
@@ -382,11 +360,12 @@ def test_timeouts_are_sent(mocked):
         return (200, {}, json.dumps({"version": "1"}))
 
     mocked.add_callback("GET", f"{HOST}/api/version", callback=callback)
-    mocked.add_callback("POST", f"{HOST}/api/generate", callback=callback)
+    mocked.add_callback("POST", f"{HOST}/api/chat", callback=callback)
     with OllamaClient(HOST, timeouts=Timeouts(connect=2, request=10, load=None)) as c:
         c.version()
         assert seen["timeout"] == (2, 10)
-        c.generate("m", "p")
+        with pytest.raises(OllamaError):  # the body is not a stream; the timeout was sent
+            list(c.chat_stream("m", USER))
         assert seen["timeout"] == (2, None)  # a cold load must not time out
 
 
@@ -477,8 +456,8 @@ def test_stream_over_a_real_socket(fake_ollama):
 
     fake_ollama.brain = constant_brain("x" * 500)
     with OllamaClient(fake_ollama.url) as c:
-        chunks = list(c.generate_stream("llama3.2:3b", "hi"))
-    assert "".join(ch.response for ch in chunks) == "x" * 500
+        chunks = list(c.chat_stream("llama3.2:3b", USER))
+    assert "".join(ch.message.content for ch in chunks) == "x" * 500
     assert chunks[-1].done and chunks[-1].eval_count
 
 
@@ -491,7 +470,7 @@ def test_timeout_in_the_middle_of_a_stream():
         OllamaClient(slow.url, timeouts=timeouts) as c,
         pytest.raises(OllamaTimeout, match="keep answering"),
     ):
-        list(c.generate_stream("llama3.2:3b", "hi"))
+        list(c.chat_stream("llama3.2:3b", USER))
 
 
 def test_connection_cut_mid_stream_is_an_ollama_error(fake_ollama):

@@ -18,7 +18,7 @@ from persona.core.errors import (
     ModelNotFound,
     PromptTruncated,
 )
-from persona.core.settings import Timeouts
+from persona.core.setting_rules import Timeouts
 from persona.engines.base import ChatOptions, Usage
 from persona.engines.openai_compat import OLLAMA_WARNING, OpenAIEngine, public_url, server_root
 from persona.generation.generate import Generation

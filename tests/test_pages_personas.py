@@ -164,7 +164,7 @@ def test_history_counts_usable_personas_of_all(data_dir: Path) -> None:
     at = open_page("history")
     table = at.dataframe[0].value
     assert table["Personas"].tolist() == ["1 usable persona of 2"]
-    [status] = [p for p in at.button_group if p.label == "Status"] or [None]
+    status = next((p for p in at.button_group if p.label == "Status"), None)
     assert status is not None
 
 

@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -79,7 +80,7 @@ def test_an_unexpected_error_is_an_apology_with_a_way_back(
     assert "Traceback" not in apology
     log = data_dir / "logs" / "errors.log"
     assert str(log) in apology and "a bug" in log.read_text()
-    assert [p.label for p in at.get("page_link")] == ["Back to Home"]
+    assert [cast(Any, p).label for p in at.get("page_link")] == ["Back to Home"]
     monkeypatch.undo()
     monkeypatch.setenv("PERSONA_DATA_DIR", str(data_dir))
     monkeypatch.setenv("OLLAMA_HOST", fake_ollama.url)
@@ -132,7 +133,7 @@ def test_untrusted_text_is_escaped_on_cards_and_tables(data_dir: Path) -> None:
     at = open_page("history")
     assert_no_exception(at)
     markdown = [
-        str(e.value)
+        str(cast(Any, e).value)
         for kind in ("markdown", "caption", "subheader", "error", "warning", "info")
         for e in at.get(kind)
     ]

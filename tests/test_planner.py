@@ -7,6 +7,7 @@ import pytest
 from persona.core.documents import Passage
 from persona.core.errors import InputError
 from persona.core.tokens import MIN_CONTEXT, estimate_tokens
+from persona.generation.chunking import passage_tokens
 from persona.generation.planner import (
     SAFETY,
     count_merges,
@@ -14,7 +15,6 @@ from persona.generation.planner import (
     findings_pool,
     fit,
     num_ctx_for,
-    passage_tokens,
 )
 from persona.generation.prompts import format_data
 

@@ -46,7 +46,7 @@ def test_a_recording_is_transcribed_reviewed_and_read(
     assert any("1 recording, 0:20 of audio: about" in c for c in values(at.caption))
     report = at.dataframe[0].value.set_index("File")
     assert report.loc["maria.wav", "Status"] == "❌ not read"
-    assert "not been transcribed yet" in report.loc["maria.wav", "Notes"]
+    assert "not been transcribed yet" in str(report.loc["maria.wav", "Notes"])
     assert report.loc["notes.txt", "Status"] == "✅ read"  # the other file is not lost
 
     button(at, "Transcribe").click().run(timeout=60)

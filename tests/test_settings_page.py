@@ -6,9 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import tomllib
 from streamlit.testing.v1 import AppTest
 
-from persona.core.engine_settings import settings_path
+from persona.core.settings import settings_path
 from persona.engines import builtin_install
 from persona.engines.builtin import demo_model_name
 from persona.engines.builtin_install import OLLAMA_DOWNLOAD, PACKAGES
@@ -23,13 +24,8 @@ from tests.test_pages import (
     values,
 )
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
-
-def field(at: AppTest, kind: str, label: str):  # type: ignore[no-untyped-def]
+def field(at: AppTest, kind: str, label: str):
     matches = [w for w in getattr(at, kind) if w.label == label]
     assert matches, f"no {kind} {label!r}: {[w.label for w in getattr(at, kind)]}"
     return matches[0]

@@ -10,6 +10,7 @@ import textwrap
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,7 +46,7 @@ def make_run(
     model: str = "llama3.2:3b",
     files: tuple[str, ...] = ("interviews.md",),
     personas: tuple[Persona, ...] = (),
-    **fields: object,
+    **fields: Any,
 ) -> Run:
     return Run(
         model=model,

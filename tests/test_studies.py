@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from persona.core.context import quote_context
 from persona.core.errors import InputError
-from persona.core.records import FileRef, Run
+from persona.core.records import FileRef, Run, RunOptions
 from persona.history.migrations import MIGRATIONS, SCHEMA_VERSION
 from persona.history.store import Store
 from persona.history.studies import Studies
@@ -266,7 +266,7 @@ def test_a_run_reads_its_files_from_its_study_as_it_read_them(studies: Studies) 
         model="m",
         study="S",
         files=[FileRef(name="survey.csv", sha256=doc.sha256, size_bytes=1, kind="csv")],
-        options={"columns": {"survey.csv": {"sheets": None, "roles": {"Age": "answer"}}}},
+        options=RunOptions(columns={"survey.csv": {"sheets": None, "roles": {"Age": "answer"}}}),
     )
     reading = run_reading(studies, run)
     assert reading is not None and [d.name for d in reading.documents] == ["survey.csv"]
@@ -280,10 +280,10 @@ def test_a_study_is_read_once_per_content_and_choice(
     studies: Studies, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add_files(studies, "S", [("a.txt", b"Apples\n"), ("survey.csv", SURVEY)])
+    from persona.ingest.reading import read_file as real
     from persona.studydata import reading as module
 
     calls: list[str] = []
-    real = module.read_file
 
     def counting(name: str, *args: Any, **kwargs: Any) -> Any:
         calls.append(name)

@@ -202,7 +202,7 @@ def test_compare_runs_two_models_and_shows_them_side_by_side(
     assert list(table.columns) == ["llama3.2:3b", "mistral:7b"]
     assert {"Coverage", "Distinctness", "Time", "Tokens", "Persona 1"} <= set(table.index)
     weak = table.loc["Weak-support citations"]
-    assert all(cell.endswith("quotes cited with weak support") for cell in weak)
+    assert all(str(cell).endswith("quotes cited with weak support") for cell in weak)
     saved = Store(history_path(data_dir)).list()
     assert {s.model for s in saved} == {"llama3.2:3b", "mistral:7b"}
     assert {s.study for s in saved} == {"Commute"}  # the runs land in the current study

@@ -162,7 +162,7 @@ def test_no_answer_column_is_a_clear_error() -> None:
 
 def workbook(*sheets: tuple[str, list[list[object]]]) -> bytes:
     book = openpyxl.Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.active)
     for title, rows in sheets:
         sheet = book.create_sheet(title)
         for row in rows:

@@ -8,6 +8,7 @@ Whisper heard. Tests that run the real speech model are marked ``realmodel``.
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import re
 import subprocess
@@ -188,10 +189,12 @@ def test_model_is_assembled_once_atomically_by_concurrent_callers(data_dir: Path
     parts = [
         f.locate()
         for p in model_module.PACKAGES
-        for f in model_module.importlib.metadata.files(p)
+        for f in importlib.metadata.files(p) or []
         if str(f).endswith((".part1", ".part2"))
     ]
-    assert (folder / "model.bin").read_bytes()[:64] == Path(str(sorted(parts)[0])).read_bytes()[:64]
+    assert (folder / "model.bin").read_bytes()[:64] == Path(
+        str(sorted(parts, key=str)[0])
+    ).read_bytes()[:64]
     assert (folder / "model.bin").stat().st_size == sum(Path(str(p)).stat().st_size for p in parts)
     assert sorted(p.name for p in folder.parent.iterdir()) == [folder.name]  # no temp left
     assert oct(folder.parent.stat().st_mode & 0o777) == "0o700"
@@ -201,9 +204,9 @@ def test_missing_model_package_names_both_packages(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def missing(name: str) -> None:
-        raise model_module.importlib.metadata.PackageNotFoundError(name)
+        raise importlib.metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr(model_module.importlib.metadata, "files", missing)
+    monkeypatch.setattr(importlib.metadata, "files", missing)
     with pytest.raises(SpeechModelMissing) as caught:
         model_module.model_dir(data_dir)
     message = str(caught.value)

@@ -35,7 +35,7 @@ def test_format_duration(seconds: float, text: str) -> None:
 
 def test_a_download_shows_amount_rate_and_time_left() -> None:
     event = Progress(
-        "pulling",
+        "pull",
         "Downloading",
         fraction=0.25,
         completed=1_000_000_000,
@@ -48,7 +48,7 @@ def test_a_download_shows_amount_rate_and_time_left() -> None:
 
 
 def test_steps_show_only_what_is_known() -> None:
-    assert Progress("chunk", "Reading part 2 of 4", fraction=1.7).details() == ["100%"]
+    assert Progress("generate", "Reading part 2 of 4", fraction=1.7).details() == ["100%"]
     assert Progress("start", "Starting").details() == []
-    counted = Progress("chunk", "Parts", fraction=0.5, completed=2, total=4, unit="chunks")
+    counted = Progress("generate", "Parts", fraction=0.5, completed=2, total=4, unit="chunks")
     assert counted.details() == ["50%"], "only bytes show amounts"

@@ -6,7 +6,7 @@ dashboard's Hardware & models page, Settings and the ``persona`` command.
 
 from __future__ import annotations
 
-from persona.core.engine_settings import load_settings
+from persona.core.settings import load_settings
 from persona.engines.base import Engine
 from persona.engines.builtin import BuiltinEngine, demo_model_name
 from persona.engines.builtin_install import (

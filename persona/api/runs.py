@@ -10,13 +10,13 @@ from typing import Any
 from persona.api.engines import default_engine
 from persona.api.studies import studies_of, study_reading
 from persona.core.documents import Passage, with_passage_ids
-from persona.core.engine_settings import load_settings
 from persona.core.errors import InputError
 from persona.core.naming import distinct_names
 from persona.core.progress import Progress
 from persona.core.records import Run
 from persona.core.run_warnings import group_warnings, split_warnings
 from persona.core.schema import Persona
+from persona.core.settings import load_settings
 from persona.engines.base import Engine
 from persona.engines.registry import parallel_requests
 from persona.generation import planner

@@ -31,7 +31,7 @@ from persona.api.hybrid import FrontierClient, resolve_api_key
 from persona.api.jobs import log_unexpected
 from persona.api.reading import file_tables, is_table
 from persona.api.runs import passages_from_copy
-from persona.api.settings import load_settings, where_engine_runs, with_overrides
+from persona.api.settings import load_settings, where_engine_runs
 from persona.api.studies import suggest_study
 from persona.cli.chat import cmd_chat
 from persona.cli.choices import (
@@ -58,7 +58,7 @@ from persona.types import (
     ROLE_LABELS,
     ROLES,
     Engine,
-    EngineSettings,
+    Settings,
     Store,
 )
 
@@ -210,7 +210,7 @@ def _no_models(engine: Engine, recommended: str) -> str:
     return f"{engine.label} lists no models: load one on the server."
 
 
-def _pick_model(engine: Engine, settings: EngineSettings, wanted: str | None) -> str:
+def _pick_model(engine: Engine, settings: Settings, wanted: str | None) -> str:
     if wanted:
         return wanted
     models = [m.name for m in engine.list_models()]
@@ -320,7 +320,7 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
                 f"`persona study add {study!r} FILES...`."
             )
         choices = None  # the study's saved choices, read and recorded by api.generate
-    settings: EngineSettings = args.settings
+    settings: Settings = args.settings
     model = _pick_model(engine, settings, args.model)
     store = api.open_history()
     job = api.generate(
@@ -626,12 +626,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_transcribe(args)
         if args.command == "study":
             return cmd_study(args)
-        args.settings = with_overrides(
-            load_settings(),
-            engine=args.engine,
-            ollama_host=args.host,
-            base_url=args.base_url,
-            parallel=args.parallel,
+        args.settings = load_settings(
+            arguments={
+                "engine": args.engine,
+                "ollama_host": args.host,
+                "base_url": args.base_url,
+                "parallel": args.parallel,
+            }
         )
         engine = make_engine(args.settings)
         try:

@@ -22,7 +22,9 @@ from persona.core.errors import InputError
 from persona.types import CLAIM_SECTIONS, ClaimEdit, Engine, FieldChange, PersonaEdit
 
 
-def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     edit = sub.add_parser(
         "edit", parents=[common], help="edit a saved persona by hand (saved as a new version)"
     )

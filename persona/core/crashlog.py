@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from persona.core.private import append_private, private_dir
-from persona.core.settings import default_data_dir
+from persona.core.setting_rules import default_data_dir
 
 LOG_NAME = "errors.log"
 MAX_LOG_BYTES = 1024 * 1024

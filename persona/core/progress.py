@@ -6,9 +6,28 @@ Pages render it with ``st.progress``/``st.status``; the CLI with a terminal bar.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from persona.core.schema import Persona
 from persona.core.units import format_bytes, format_duration
+
+Stage = Literal[
+    "plan",  # the work planned (or re-planned, or resumed)
+    "generate",  # a model call under way, its answer streamed in ``text``
+    "repair",  # an answer sent back to the model to be fixed
+    "persona",  # one persona written, in ``persona``
+    "personas",  # every persona of a generation written
+    "refine",  # the Hybrid step refining a persona
+    "warning",  # something dropped or failed, said in ``message``; the work goes on
+    "done",  # a run (generation with its verification, refinement, install) finished
+    "pull",  # Ollama downloading a model
+    "transcribe",  # recordings turned into transcripts
+    "start",  # installing the built-in engine: pip started
+    "download",  # ... downloading
+    "build",  # ... compiling llama.cpp
+    "install",  # ... installing
+]
+"""Every stage long work reports; faces compare ``Progress.stage`` against these."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +39,7 @@ class Progress:
     ``persona`` is a persona written (and, from a saved run, checked) the moment it is ready.
     """
 
-    stage: str
+    stage: Stage
     message: str
     fraction: float | None = None
     completed: int | None = None

@@ -225,7 +225,7 @@ def _strip_local(node: Any) -> Any:
 
 def llm_json_schema(model: type[BaseModel] = PersonaSet) -> dict[str, Any]:
     """The JSON Schema sent to the model as ``format``: every field required, none computed."""
-    schema = _strip_local(model.model_json_schema())
+    schema: dict[str, Any] = _strip_local(model.model_json_schema())
 
     def require_all(node: Any) -> None:
         if isinstance(node, dict):

@@ -7,11 +7,11 @@ stops the request (closes the HTTP stream, or stops decoding in-process).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from persona.core.engine_settings import EngineKind
+from persona.core.setting_rules import EngineKind
 
 StopReason = Literal["stop", "length", "cancelled", "other"]
 
@@ -112,7 +112,7 @@ class Engine(Protocol):
         *,
         schema: Mapping[str, Any] | None = None,
         options: ChatOptions | None = None,
-    ) -> Iterator[str | Usage]:
+    ) -> Generator[str | Usage, None, None]:
         """Stream the answer: pieces of text, then exactly one :class:`Usage`.
 
         Closing the iterator early cancels the request.

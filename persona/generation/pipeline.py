@@ -9,7 +9,7 @@ calls that are missing. Pages and the CLI both drive `SavedGeneration.events()`,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import replace
 
 from persona.core.coverage import speakers
@@ -170,7 +170,7 @@ class SavedGeneration:
             [f.model_dump(mode="json") for f in chunk.findings],
         )
 
-    def events(self) -> Iterator[Progress]:
+    def events(self) -> Generator[Progress, None, None]:
         """Run it, yielding progress; the outcome is in ``self.run`` (also in the store)."""
         if self.resumed:
             self.run.status = "running"

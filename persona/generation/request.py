@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from persona.core.engine_settings import MAX_PARALLEL
 from persona.core.errors import InputError
 from persona.core.records import RunOptions
+from persona.core.setting_rules import MAX_PARALLEL
 
 DEFAULT_CONTEXT_CAP = 32768
 """Largest ``num_ctx`` Persona asks for unless told otherwise (memory grows with context)."""

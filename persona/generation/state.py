@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from persona.core.documents import Passage
-from persona.core.progress import Progress
+from persona.core.progress import Progress, Stage
 from persona.core.schema import Persona
 from persona.core.tokens import Calibration
 from persona.engines.base import Engine
@@ -70,7 +70,7 @@ class RunState:
             self.result.raw_answers.append(text)
 
     def event(
-        self, stage: str, message: str, text: str = "", persona: Persona | None = None
+        self, stage: Stage, message: str, text: str = "", persona: Persona | None = None
     ) -> Progress:
         return self.tracker.event(stage, message, text, persona)
 

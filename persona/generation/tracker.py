@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
-from persona.core.progress import Progress
+from persona.core.progress import Progress, Stage
 from persona.core.schema import Persona
 
 
@@ -31,7 +31,7 @@ class Tracker:
         self._started = time.monotonic()
 
     def event(
-        self, stage: str, message: str, text: str = "", persona: Persona | None = None
+        self, stage: Stage, message: str, text: str = "", persona: Persona | None = None
     ) -> Progress:
         """An event whose fraction never goes back and stays below 1 until the end."""
         with self._lock:

@@ -37,7 +37,7 @@ from persona.core.conversation import ChatTurn
 from persona.core.errors import InputError, StoreError
 from persona.core.private import ensure_private_file, private_dir, private_file
 from persona.core.records import PersonaRecord, Run, RunStatus
-from persona.core.settings import default_data_dir
+from persona.core.setting_rules import default_data_dir
 from persona.core.verdicts import run_summary
 from persona.history import liveness
 from persona.history.listing import RunListing, StudySummary, list_runs

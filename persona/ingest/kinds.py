@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from persona.core.errors import InputError
-from persona.core.settings import Settings
+from persona.core.settings import load_settings
 from persona.transcribe import RECORDING_EXTENSIONS
 
 FILE_KINDS: dict[str, str] = {
@@ -89,7 +89,7 @@ def check_size(name: str, size: int, limit: int) -> None:
 
 def file_limit(max_bytes: int | None) -> int:
     """The size limit per file: ``max_bytes``, else ``PERSONA_MAX_FILE_MB``."""
-    return Settings().max_file_bytes if max_bytes is None else max_bytes
+    return load_settings().max_file_bytes if max_bytes is None else max_bytes
 
 
 def extension(name: str) -> str:

@@ -75,7 +75,7 @@ def read_file(
 ) -> tuple[Document | None, FileReport]:
     """Read one file's bytes. A file that cannot be read gives ``None`` and a report with the error.
 
-    ``max_bytes`` defaults to ``Settings().max_file_bytes`` (``PERSONA_MAX_FILE_MB``);
+    ``max_bytes`` defaults to ``load_settings().max_file_bytes`` (``PERSONA_MAX_FILE_MB``);
     ``choice`` picks the sheets and column roles of a table (else they are suggested);
     ``interviewer`` names a transcript's interviewer ("" for nobody; else, or when it is not
     one of the speakers, the one detected).

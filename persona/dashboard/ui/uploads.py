@@ -11,16 +11,17 @@ import streamlit as st
 
 from persona import api
 from persona.api.reading import choices_to_options
+from persona.api.settings import load_settings
 from persona.dashboard.ui.columns import column_choices
 from persona.dashboard.ui.recordings import recordings_step
 from persona.dashboard.ui.speakers import interviewer_choices
 from persona.dashboard.ui.text import safe, safe_line
-from persona.types import Reading, Settings, TableChoice
+from persona.types import Reading, TableChoice
 
 
 def upload_limit_mb() -> float:
     """The largest file the dashboard accepts: Persona's limit, within Streamlit's."""
-    return min(Settings().max_file_mb, float(st.get_option("server.maxUploadSize")))
+    return min(load_settings().max_file_mb, float(st.get_option("server.maxUploadSize")))
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,8 @@ def read_uploads(
     )
     cached = st.session_state.get(f"reading_{key}")
     if cached and cached[0] == signature:
-        return cached[1]
+        kept: Reading = cached[1]
+        return kept
     reading = api.read_uploads(
         [(f.name, f.getvalue()) for f in files], choices=choices, interviewers=interviewers
     )
@@ -121,11 +123,11 @@ def uploaded_reading(
         help=f"{help} Up to {limit:g} MB per file.",
         disabled=disabled,
     )
-    if Settings().max_file_mb > limit:
+    if load_settings().max_file_mb > limit:
         st.caption(
-            f"PERSONA_MAX_FILE_MB allows {Settings().max_file_mb:g} MB, but the dashboard was "
+            f"PERSONA_MAX_FILE_MB allows {load_settings().max_file_mb:g} MB, but the dashboard was "
             f"started to accept uploads up to {limit:g} MB: start it with "
-            f"`streamlit run app.py --server.maxUploadSize {Settings().max_file_mb:g}` "
+            f"`streamlit run app.py --server.maxUploadSize {load_settings().max_file_mb:g}` "
             "for larger files."
         )
     if not uploads:

@@ -4,9 +4,6 @@ from persona.engines.ollama.client import OllamaClient
 from persona.engines.ollama.pull import PullTracker
 from persona.engines.ollama.types import (
     ChatChunk,
-    ChatResponse,
-    GenerateChunk,
-    GenerateResponse,
     ListedModel,
     Message,
     ModelDetails,
@@ -18,9 +15,6 @@ from persona.engines.ollama.types import (
 
 __all__ = [
     "ChatChunk",
-    "ChatResponse",
-    "GenerateChunk",
-    "GenerateResponse",
     "ListedModel",
     "Message",
     "ModelDetails",

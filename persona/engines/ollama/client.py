@@ -18,13 +18,11 @@ from persona.core.errors import (
     OllamaTimeout,
     OllamaUnreachable,
 )
-from persona.core.settings import Timeouts, resolve_ollama_host
+from persona.core.setting_rules import Timeouts, resolve_ollama_host
+from persona.core.settings import load_settings
 from persona.engines.network import connection_reason
 from persona.engines.ollama.types import (
     ChatChunk,
-    ChatResponse,
-    GenerateChunk,
-    GenerateResponse,
     ListedModel,
     Message,
     Options,
@@ -44,7 +42,8 @@ _READ_SIZE = 64 * 1024
 class OllamaClient:
     """A synchronous client for the Ollama REST API.
 
-    The host comes from the argument, else ``OLLAMA_HOST``, else ``http://127.0.0.1:11434``.
+    The host and timeouts come from the arguments, else from the settings in force
+    (:func:`~persona.core.settings.load_settings`: ``OLLAMA_HOST``, ``settings.toml``...).
     Quick calls use ``timeouts.request``; generation and pulls use ``timeouts.load``
     (no limit by default: Ollama sends nothing while it loads a model). ``api_key`` is sent
     as a bearer token, for a server behind a reverse proxy that asks for one.
@@ -58,8 +57,12 @@ class OllamaClient:
         session: requests.Session | None = None,
         api_key: str | None = None,
     ) -> None:
+        if host is None or timeouts is None:
+            settings = load_settings()
+            host = settings.ollama_host if host is None else host
+            timeouts = timeouts or settings.timeouts
         self.host = resolve_ollama_host(host)
-        self.timeouts = timeouts or Timeouts.from_env()
+        self.timeouts = timeouts
         self._session = session or requests.Session()
         if api_key:
             self._session.headers["Authorization"] = f"Bearer {api_key}"
@@ -123,54 +126,6 @@ class OllamaClient:
                 f"The download of '{model}' stopped before it finished. "
                 "Pull it again: Ollama resumes where it stopped."
             )
-
-    def generate(
-        self,
-        model: str,
-        prompt: str,
-        *,
-        system: str | None = None,
-        format: ResponseFormat = None,
-        options: Options | Mapping[str, Any] | None = None,
-        keep_alive: str | int | None = None,
-        think: bool | None = None,
-    ) -> GenerateResponse:
-        """A whole completion in one answer."""
-        body = _body(model, format, options, keep_alive, think, prompt=prompt, system=system)
-        return GenerateResponse.model_validate(
-            self._json("POST", "/api/generate", {**body, "stream": False}, model=model, long=True)
-        )
-
-    def generate_stream(
-        self,
-        model: str,
-        prompt: str,
-        *,
-        system: str | None = None,
-        format: ResponseFormat = None,
-        options: Options | Mapping[str, Any] | None = None,
-        keep_alive: str | int | None = None,
-        think: bool | None = None,
-    ) -> Iterator[GenerateChunk]:
-        """A completion as it is produced; the last chunk has ``done=True`` and the stats."""
-        body = _body(model, format, options, keep_alive, think, prompt=prompt, system=system)
-        return self._until_done(self._stream("/api/generate", body, GenerateChunk, model=model))
-
-    def chat(
-        self,
-        model: str,
-        messages: Sequence[Message | Mapping[str, Any]],
-        *,
-        format: ResponseFormat = None,
-        options: Options | Mapping[str, Any] | None = None,
-        keep_alive: str | int | None = None,
-        think: bool | None = None,
-    ) -> ChatResponse:
-        """A whole chat answer in one response."""
-        body = _body(model, format, options, keep_alive, think, messages=_messages(messages))
-        return ChatResponse.model_validate(
-            self._json("POST", "/api/chat", {**body, "stream": False}, model=model, long=True)
-        )
 
     def chat_stream(
         self,

@@ -7,15 +7,15 @@ Ollama cuts a prompt longer than ``num_ctx`` without an error, so every call sen
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from typing import Any
 
 from persona.core.errors import PromptTruncated
+from persona.core.setting_rules import EngineKind
 from persona.engines.base import (
     Capabilities,
     ChatMessage,
     ChatOptions,
-    EngineKind,
     ModelInfo,
     Usage,
 )
@@ -56,7 +56,7 @@ class OllamaEngine:
         *,
         schema: Mapping[str, Any] | None = None,
         options: ChatOptions | None = None,
-    ) -> Iterator[str | Usage]:
+    ) -> Generator[str | Usage, None, None]:
         opts = options or ChatOptions()
         sent = Options(
             num_ctx=opts.num_ctx,

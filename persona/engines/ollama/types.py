@@ -152,22 +152,7 @@ class _Stats(_Body):
         return None
 
 
-class GenerateChunk(_Stats):
-    """One streamed piece of `POST /api/generate`."""
-
-    response: str = ""
-    thinking: str | None = None
-
-
 class ChatChunk(_Stats):
     """One streamed piece of `POST /api/chat`."""
 
     message: Message = Field(default_factory=lambda: Message(role="assistant"))
-
-
-class GenerateResponse(GenerateChunk):
-    """A whole `POST /api/generate` answer (non-streaming)."""
-
-
-class ChatResponse(ChatChunk):
-    """A whole `POST /api/chat` answer (non-streaming)."""
