@@ -125,6 +125,7 @@ def test_open_opens_the_browser_once_the_server_answers_and_ctrl_c_stops_it(
 
     monkeypatch.setattr(ui, "streamlit_command", serve)
     monkeypatch.setattr(webbrowser, "open", open_browser)
+    monkeypatch.setenv("DISPLAY", ":0")
     monkeypatch.chdir(tmp_path)
     port = next(p for p in range(18501, 18601) if not ui.port_problem("127.0.0.1", p))
     assert main(["ui", "--open", "--port", str(port)]) == EXIT_OK
@@ -169,3 +170,17 @@ def test_persona_ui_serves_the_installed_dashboard_from_any_folder_on_127_0_0_1_
     finally:
         app.stop()
     assert "Persona's dashboard stopped." in app.log_tail()
+
+
+def test_no_browser_is_started_in_the_terminal_of_a_linux_without_a_display(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url: opened.append(url) or True)
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert ui.open_browser("http://localhost:8501") is False and opened == []
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    assert ui.open_browser("http://localhost:8501") is True
+    assert opened == ["http://localhost:8501"]

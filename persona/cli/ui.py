@@ -10,6 +10,7 @@ Streamlit runs in a child process (this command never imports it); Ctrl+C stops 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import socket
 import subprocess
@@ -151,6 +152,15 @@ def wait_until_listening(address: str, port: int, process: subprocess.Popen[byte
     return False
 
 
+def open_browser(url: str) -> bool:
+    """Open ``url`` in the user's browser; False where none can be shown. On Linux without a
+    display Python would start a text browser (lynx, w3m) inside this terminal instead."""
+    linux = sys.platform.startswith("linux")
+    if linux and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False
+    return webbrowser.open(url)
+
+
 def stop(process: subprocess.Popen[bytes], *, at_once: bool = False) -> None:
     """Let the server finish (Ctrl+C reached it too), else, or ``at_once``, end it."""
     for end in (process.terminate, process.kill):
@@ -181,7 +191,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, terminated)
     try:
         up = args.open and wait_until_listening(address, port, process)
-        if up and not webbrowser.open(url):
+        if up and not open_browser(url):
             print(f"No browser could be opened here: open {url} yourself.", flush=True)
         code = process.wait()
     except KeyboardInterrupt:
