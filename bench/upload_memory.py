@@ -2,11 +2,11 @@
 
     python -m bench.upload_memory [--mb 45] [--tabs 3]
 
-Starts the dashboard (`persona ui`), uploads a 1 MB survey in one tab and closes it (what the
-first upload loads once per process, such as the language detector's models, is not an
-upload's memory), then opens ``--tabs`` tabs in Chromium that each upload a ``--mb`` MB CSV and
-wait for the report, closes them, waits until Persona's reaper has released the sessions, and
-prints the Streamlit server's resident memory at each step. Target: after the tabs are closed,
+Starts the dashboard as `persona ui` does, uploads a 1 MB survey in one tab and closes it
+(what the first upload loads once per process, such as the language detector's models, is not
+an upload's memory), then opens ``--tabs`` tabs in Chromium that each upload a ``--mb`` MB CSV
+and wait for the report, closes them, waits until Persona's reaper has released the sessions,
+and prints the server's resident memory at each step. Target: after the tabs are closed,
 within 100 MB of the memory before the large uploads (before any release, 640 MB stayed).
 """
 
@@ -30,8 +30,8 @@ from tests.browser import (
 )
 
 
-def rss_mb(process: psutil.Process) -> float:
-    return process.memory_info().rss / 1e6
+def rss_mb(pid: int) -> float:
+    return psutil.Process(pid).memory_info().rss / 1e6
 
 
 def survey(path: Path, mb: int) -> Path:
@@ -67,22 +67,21 @@ def main() -> None:
             extra_env={"STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": "2"},
         )
         try:
-            (streamlit,) = psutil.Process(server.process.pid).children()  # `persona ui`'s child
             with chromium_context() as browser:
                 warm_up(browser, server.url)
                 # what any first upload loads once per process (the language detector's
                 # models, the readers' modules) is not an upload's memory: a small survey first
                 upload(browser, server.url, survey(Path(folder) / "small.csv", 1)).close()
                 time.sleep(15)
-                before = rss_mb(streamlit)
+                before = rss_mb(server.process.pid)
                 print(f"after a 1 MB upload:     {before:7.0f} MB (tab closed)")
                 pages = [upload(browser, server.url, data) for _ in range(args.tabs)]
-                loaded = rss_mb(streamlit)
+                loaded = rss_mb(server.process.pid)
                 print(f"{args.tabs} tabs with {args.mb} MB each: {loaded:7.0f} MB")
                 for page in pages:
                     page.close()
                 time.sleep(15)  # the disconnected-session TTL, then Streamlit's cleanup
-                after = rss_mb(streamlit)
+                after = rss_mb(server.process.pid)
                 print(
                     f"after closing the tabs:  {after:7.0f} MB "
                     f"({after - before:+.0f} MB, target within +100 MB)"

@@ -1,4 +1,4 @@
-"""Helpers for the real-browser tests: the fake Ollama and `persona ui` as subprocesses,
+"""Helpers for the real-browser tests: the fake Ollama and the dashboard as subprocesses,
 and a headless Debian Chromium driven by Playwright.
 
 Nothing here downloads a browser: Chromium comes from the system (``/usr/bin/chromium``).
@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import requests
+
+from persona.cli.ui import streamlit_command
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page
@@ -149,11 +151,16 @@ def start_streamlit(
     data_dir: Path,
     extra_env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    via_cli: bool = False,
 ) -> Service:
-    """The dashboard as users start it, ``persona ui --port N`` (from ``cwd``, by default the
-    data folder: not the checkout), with Persona's environment; waits for its health check.
+    """The dashboard on a free port as ``persona ui`` starts it: the same ``streamlit run``
+    command (the installed app, Persona's server settings as flags), from ``cwd`` (by default
+    the data folder: not the checkout), with Persona's environment; waits for its health
+    check. ``via_cli``: through the ``persona ui`` command itself, whose process then stands
+    in front of Streamlit's (it costs the CLI's start-up: only tests/test_cli_ui.py needs it).
     Streamlit watches no files (a test changes none)."""
     port = free_port()
+    command = [str(PERSONA), "ui", "--port", str(port)] if via_cli else streamlit_command(port)
     data_dir.mkdir(parents=True, exist_ok=True)
     env = _child_env(
         {
@@ -164,7 +171,7 @@ def start_streamlit(
         }
     )
     process = subprocess.Popen(
-        [str(PERSONA), "ui", "--port", str(port)],
+        command,
         cwd=cwd or data_dir,
         env=env,
         stdout=subprocess.PIPE,
@@ -172,7 +179,7 @@ def start_streamlit(
         text=True,
     )
     assert process.stdout is not None
-    service = Service("persona ui", process, url=f"http://127.0.0.1:{port}")
+    service = Service("dashboard", process, url=f"http://127.0.0.1:{port}")
     service.follow(process.stdout)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -183,7 +190,7 @@ def start_streamlit(
                 return service
         time.sleep(0.2)
     service.stop()
-    raise RuntimeError(f"persona ui did not start:\n{service.log_tail()}")
+    raise RuntimeError(f"the dashboard did not start:\n{service.log_tail()}")
 
 
 @contextlib.contextmanager

@@ -146,7 +146,9 @@ def test_persona_ui_serves_the_installed_dashboard_from_any_folder_on_127_0_0_1_
     (folder / ".streamlit" / "config.toml").write_text(
         '[server]\naddress = "0.0.0.0"\n\n[browser]\ngatherUsageStats = true\n', encoding="utf-8"
     )
-    app = start_streamlit(ollama_host=closed_url(), data_dir=tmp_path / "data", cwd=folder)
+    app = start_streamlit(
+        ollama_host=closed_url(), data_dir=tmp_path / "data", cwd=folder, via_cli=True
+    )
     try:
         assert requests.get(app.url, timeout=10).status_code == 200
         (streamlit,) = psutil.Process(app.process.pid).children(recursive=True)
