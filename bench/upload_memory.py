@@ -2,12 +2,12 @@
 
     python -m bench.upload_memory [--mb 45] [--tabs 3]
 
-Starts `streamlit run app.py`, uploads a 1 MB survey in one tab and closes it (what the first
-upload loads once per process, such as the language detector's models, is not an upload's
-memory), then opens ``--tabs`` tabs in Chromium that each upload a ``--mb`` MB CSV and wait
-for the report, closes them, waits until Persona's reaper has released the sessions, and
-prints the server's resident memory at each step. Target: after the tabs are closed, within
-100 MB of the memory before the large uploads (before any release, 640 MB stayed).
+Starts the dashboard as `persona ui` does, uploads a 1 MB survey in one tab and closes it
+(what the first upload loads once per process, such as the language detector's models, is not
+an upload's memory), then opens ``--tabs`` tabs in Chromium that each upload a ``--mb`` MB CSV
+and wait for the report, closes them, waits until Persona's reaper has released the sessions,
+and prints the server's resident memory at each step. Target: after the tabs are closed,
+within 100 MB of the memory before the large uploads (before any release, 640 MB stayed).
 """
 
 from __future__ import annotations

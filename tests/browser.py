@@ -1,4 +1,4 @@
-"""Helpers for the real-browser tests: the fake Ollama and `streamlit run` as subprocesses,
+"""Helpers for the real-browser tests: the fake Ollama and the dashboard as subprocesses,
 and a headless Debian Chromium driven by Playwright.
 
 Nothing here downloads a browser: Chromium comes from the system (``/usr/bin/chromium``).
@@ -24,6 +24,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 import requests
 
+from persona.cli.ui import streamlit_command
+
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page
 
@@ -39,7 +41,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-quic",
 ]
-START_TIMEOUT_S = 30.0
+START_TIMEOUT_S = 60.0
+PERSONA = Path(sys.executable).with_name("persona")
+"""The ``persona`` command of the Python running the tests (its environment's script)."""
 
 
 def free_port() -> int:
@@ -142,40 +146,40 @@ def start_fake_anthropic(api_key: str) -> Service:
 
 
 def start_streamlit(
-    *, ollama_host: str, data_dir: Path, extra_env: Mapping[str, str] | None = None
+    *,
+    ollama_host: str,
+    data_dir: Path,
+    extra_env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    via_cli: bool = False,
 ) -> Service:
-    """``streamlit run app.py`` on a free port with Persona's environment; waits for health."""
+    """The dashboard on a free port as ``persona ui`` starts it: the same ``streamlit run``
+    command (the installed app, Persona's server settings as flags), from ``cwd`` (by default
+    the data folder: not the checkout), with Persona's environment; waits for its health
+    check. ``via_cli``: through the ``persona ui`` command itself, whose process then stands
+    in front of Streamlit's (it costs the CLI's start-up: only tests/test_cli_ui.py needs it).
+    Streamlit watches no files (a test changes none)."""
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(ROOT / "persona" / "dashboard" / "app.py"),
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
+    command = [str(PERSONA), "ui", "--port", str(port)] if via_cli else streamlit_command(port)
+    data_dir.mkdir(parents=True, exist_ok=True)
     env = _child_env(
-        {"OLLAMA_HOST": ollama_host, "PERSONA_DATA_DIR": str(data_dir), **(extra_env or {})}
+        {
+            "OLLAMA_HOST": ollama_host,
+            "PERSONA_DATA_DIR": str(data_dir),
+            "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
+            **(extra_env or {}),
+        }
     )
     process = subprocess.Popen(
         command,
-        cwd=ROOT,
+        cwd=cwd or data_dir,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     assert process.stdout is not None
-    service = Service("streamlit", process, url=f"http://127.0.0.1:{port}")
+    service = Service("dashboard", process, url=f"http://127.0.0.1:{port}")
     service.follow(process.stdout)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -186,7 +190,7 @@ def start_streamlit(
                 return service
         time.sleep(0.2)
     service.stop()
-    raise RuntimeError(f"streamlit did not start:\n{service.log_tail()}")
+    raise RuntimeError(f"the dashboard did not start:\n{service.log_tail()}")
 
 
 @contextlib.contextmanager
@@ -260,7 +264,7 @@ def go(page: Page, link: str, ready_text: str) -> None:
 
 @contextlib.contextmanager
 def dashboard_on_fake_ollama(data_dir: Path, **fake: Any) -> Iterator[str]:
-    """`streamlit run` against a fake Ollama (``fake``: its options), both stopped afterwards;
+    """`persona ui` against a fake Ollama (``fake``: its options), both stopped afterwards;
     yields the dashboard's URL."""
     ollama = start_fake_ollama(**fake)
     try:
@@ -282,7 +286,7 @@ def warm_browser(base_url: str) -> Iterator[BrowserContext]:
 
 
 def warm_up(context: BrowserContext, base_url: str) -> None:
-    """The first session after `streamlit run` starts must open "/": a deep link as the very
+    """The first session after `persona ui` starts must open "/": a deep link as the very
     first request shows "Page not found" (a `pages/` folder sits next to app.py)."""
     page = open_app(context, base_url, "/", ready_text="How it works")
     page.close()

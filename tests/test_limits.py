@@ -4,22 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import tomllib
-
+from persona.cli.ui import server_settings
 from persona.core.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_streamlit_upload_limit_equals_persona_file_limit() -> None:
-    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
-    assert config["server"]["maxUploadSize"] == load_settings().max_file_mb
-
-
-def test_the_browser_sends_nothing_to_streamlit() -> None:
-    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
-    assert config["browser"]["gatherUsageStats"] is False
-    assert config["server"]["address"] == "127.0.0.1"
+    assert server_settings()["server"]["maxUploadSize"] == load_settings().max_file_mb
 
 
 def test_the_page_icon_is_a_local_file() -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from persona.cli.ui import server_settings
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -24,12 +26,12 @@ def test_ruff(args: list[str]) -> None:
 
 
 def test_streamlit_config_keeps_everything_local() -> None:
-    import tomllib
-
-    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    """The dashboard's one config file (``persona ui`` gives it to Streamlit as flags)."""
+    config = server_settings()
     assert config["browser"]["gatherUsageStats"] is False
     assert config["server"]["address"] == "127.0.0.1"
     assert config["server"]["enableXsrfProtection"] is True
+    assert not (ROOT / ".streamlit" / "config.toml").exists(), "a second copy of the settings"
 
 
 @pytest.mark.parametrize("args", [[], ["tests"]], ids=["strict", "tests"])

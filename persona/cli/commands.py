@@ -47,6 +47,7 @@ from persona.cli.report import print_study, print_verdicts
 from persona.cli.study import add_study, cmd_study, keep_in_study, report_reading
 from persona.cli.terminal import ProgressLine, drive, print_warnings
 from persona.cli.transcribe import add_transcribe, cmd_transcribe, transcribe_sources
+from persona.cli.ui import add_ui, cmd_ui
 from persona.core.errors import InputError, PersonaError
 from persona.types import (
     DEFAULT_MODELS,
@@ -609,6 +610,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_transcribe(sub)
     add_study(sub)
+    add_ui(sub)
     return parser
 
 
@@ -626,6 +628,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_transcribe(args)
         if args.command == "study":
             return cmd_study(args)
+        if args.command == "ui":
+            return cmd_ui(args)
         args.settings = load_settings(
             arguments={
                 "engine": args.engine,

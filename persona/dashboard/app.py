@@ -1,4 +1,4 @@
-"""Persona dashboard: `streamlit run app.py`."""
+"""Persona dashboard: the script ``persona ui`` runs with Streamlit."""
 
 from pathlib import Path
 

@@ -126,9 +126,8 @@ def uploaded_reading(
     if load_settings().max_file_mb > limit:
         st.caption(
             f"PERSONA_MAX_FILE_MB allows {load_settings().max_file_mb:g} MB, but the dashboard was "
-            f"started to accept uploads up to {limit:g} MB: start it with "
-            f"`streamlit run app.py --server.maxUploadSize {load_settings().max_file_mb:g}` "
-            "for larger files."
+            f"started to accept uploads up to {limit:g} MB: stop it and start it again with "
+            "`persona ui` to accept larger files."
         )
     if not uploads:
         return None
