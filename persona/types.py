@@ -37,7 +37,7 @@ from persona.generation.language import DEFAULT_LANGUAGE, LANGUAGES
 from persona.generation.pipeline import RESUMABLE
 from persona.generation.planner import Plan
 from persona.generation.references import MAX_CITED
-from persona.generation.request import GenerationRequest
+from persona.generation.request import GenerationOptions, GenerationRequest
 from persona.history.export import SECTION_TITLES
 from persona.history.formats import FORMATS, MIME_TYPES, ExportFormat
 from persona.history.formats import LABELS as FORMAT_LABELS
@@ -113,6 +113,7 @@ __all__ = [
     "ExportFormat",
     "FieldChange",
     "Fit",
+    "GenerationOptions",
     "GenerationRequest",
     "Hardware",
     "Interviewers",

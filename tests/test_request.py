@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pytest
 
 from persona.core.records import RunOptions
-from persona.generation.request import GenerationRequest
+from persona.generation.request import GenerationOptions, GenerationRequest
 
 
 @pytest.mark.parametrize(
@@ -35,3 +37,10 @@ def test_a_request_goes_back_from_what_the_run_recorded(request_: GenerationRequ
         "one prompt",
         {"a.vtt": "Dana"},
     )
+
+
+def test_the_keyword_options_are_the_request_s_settings() -> None:
+    """``persona.generate(..., **options)`` takes exactly the request's settings (``model``
+    and ``count`` are their own arguments): a new setting cannot be left out of the API."""
+    settings = {f.name for f in fields(GenerationRequest)} - {"model", "count"}
+    assert set(GenerationOptions.__annotations__) == settings

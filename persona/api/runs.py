@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from persona.api.engines import default_engine
 from persona.api.studies import studies_of, study_reading
@@ -24,7 +24,7 @@ from persona.generation.checks import check_personas
 from persona.generation.pipeline import SavedGeneration
 from persona.generation.pipeline import can_resume as _can_resume
 from persona.generation.planner import Plan
-from persona.generation.request import GenerationRequest
+from persona.generation.request import GenerationOptions, GenerationRequest
 from persona.generation.research import passages_from_copy, run_passages
 from persona.history.speeds import expected_speed, speed_hint
 from persona.history.store import Store
@@ -33,6 +33,9 @@ from persona.ingest import Reading
 from persona.ingest.roles import Choices
 from persona.studydata import run_reading as _run_reading
 from persona.studydata.reading import saved_choices
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = [
     "GenerationJob",
@@ -54,9 +57,9 @@ __all__ = [
 
 
 def _request(
-    model: str, count: int, engine: Engine, options: Mapping[str, Any]
+    model: str, count: int, engine: Engine, options: GenerationOptions
 ) -> GenerationRequest:
-    wanted = dict(options)
+    wanted: dict[str, Any] = dict(options)
     if wanted.get("parallel") is None:  # what the settings and the engine allow
         wanted["parallel"] = parallel_requests(load_settings(), engine)
     try:
@@ -82,7 +85,7 @@ def plan(
     engine: Engine | None = None,
     store: Store | None = None,
     study: str = "",
-    **options: Any,
+    **options: Unpack[GenerationOptions],
 ) -> Plan:
     """How the study will be sent to ``model``: one prompt, or parts then a synthesis.
 
@@ -150,7 +153,7 @@ def generate(
     study: str = "",
     columns: Choices | None = None,
     frontier_model: str | None = None,
-    **options: Any,
+    **options: Unpack[GenerationOptions],
 ) -> GenerationJob:
     """Write ``count`` personas from ``reading`` with ``model``; iterate the job to run it.
 

@@ -4,7 +4,7 @@ with the run as its :class:`~persona.core.records.RunOptions`."""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, TypedDict
 
 from persona.core.errors import InputError
 from persona.core.records import RunOptions
@@ -12,6 +12,22 @@ from persona.core.setting_rules import MAX_PARALLEL
 
 DEFAULT_CONTEXT_CAP = 32768
 """Largest ``num_ctx`` Persona asks for unless told otherwise (memory grows with context)."""
+
+
+class GenerationOptions(TypedDict, total=False):
+    """The settings of a :class:`GenerationRequest` a caller may give by keyword
+    (``persona.generate(..., temperature=0.2)``); a misspelt one is a type error.
+    ``parallel`` None (or left out): what the settings and the engine allow."""
+
+    context: str
+    temperature: float
+    seed: int | None
+    max_repairs: int
+    context_cap: int
+    parallel: int | None
+    language: str
+    per_call: int | None
+    chunk_retries: int
 
 
 @dataclass(frozen=True)
