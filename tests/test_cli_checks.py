@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from persona.cli import commands
-from persona.cli.commands import EXIT_FAIL, EXIT_OK, main
+from persona import api
+from persona.cli.commands import main
+from persona.cli.exits import EXIT_FAIL, EXIT_OK
 from tests.fake_ollama import FakeOllama
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +69,7 @@ def test_an_unexpected_error_is_a_message_and_a_log(
     def broken(*_: object, **__: object) -> None:
         raise KeyError("a bug in Persona")
 
-    monkeypatch.setattr(commands.api, "read", broken)
+    monkeypatch.setattr(api, "read", broken)
     with FakeOllama() as fake:
         code = main(generate(fake.url, tmp_path / "out"))
     captured = capsys.readouterr()

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import closing
 
 from persona.api.hybrid import FrontierClient, choose, dropped_text, frontier_spend, prepare, refine
-from persona.core.errors import InputError
+from persona.cli.prompt import ask_yes
 from persona.types import Preview, Progress, Reading, Run, Store
 
 
@@ -52,10 +52,10 @@ def confirm(preview: Preview, assume_yes: bool) -> bool:
         return True
     for item in preview.selected:
         _say(f"\n--- payload for {item.name} ({item.how}) ---\n{item.payload}")
-    if not sys.stdin.isatty():
-        raise InputError("Nothing was sent: confirm with --yes to refine without a prompt.")
-    answer = input(f"Send {len(preview.selected)} persona(s) to Claude? [y/N] ")
-    return answer.strip().lower() in ("y", "yes")
+    return ask_yes(
+        f"Send {len(preview.selected)} persona(s) to Claude? [y/N] ",
+        unattended="Nothing was sent: confirm with --yes to refine without a prompt.",
+    )
 
 
 def refine_step(
