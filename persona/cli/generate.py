@@ -27,7 +27,7 @@ from persona.cli.exits import EXIT_CANCELLED, EXIT_FAIL, EXIT_OK
 from persona.cli.hybrid import refine_step
 from persona.cli.models import pick_model
 from persona.cli.reading import keep_in_study, report_reading
-from persona.cli.report import print_study, print_verdicts
+from persona.cli.report import print_coverage, print_verdicts
 from persona.cli.terminal import drive, print_warnings
 from persona.cli.transcribe import transcribe_sources
 from persona.core.errors import InputError
@@ -184,14 +184,13 @@ def cmd_generate(args: argparse.Namespace, engine: Engine) -> int:
             refine_all=args.refine_all,
             max_cost=args.max_cost,
             assume_yes=args.yes,
-            drive=drive,
         )
     written = api.save_export(run, args.format, out, passages=reading.passages)
     print(written)
     if args.hybrid and any(r.refined for r in run.records):
         changes = changes_markdown(run).encode("utf-8")
         print(write_new(out, written.stem + "-changes.md", changes))
-    print_study(run)
+    print_coverage(run)
     print_verdicts(run)
     print(f"Study {run.study!r} · run {run.id}", file=sys.stderr)
     return EXIT_OK if within_budget else EXIT_FAIL
