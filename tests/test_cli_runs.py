@@ -10,7 +10,7 @@ from persona.api.runs import find_run
 from persona.cli.commands import main
 from persona.cli.exits import EXIT_FAIL
 from persona.core.errors import InputError
-from persona.core.records import Run
+from persona.core.records import FileRef, Run
 from persona.history.store import Store
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
@@ -109,3 +109,18 @@ def test_every_command_says_what_to_type(
     err = capsys.readouterr().err
     assert "No saved run with id 'latst'" in err
     assert "Type a run id (or its first characters), or 'latest' for the newest run." in err
+
+
+def test_resume_says_where_the_files_went(capsys: pytest.CaptureFixture[str]) -> None:
+    store = Store()
+    run = Run(
+        model="llama3.2:3b",
+        study="Gone",
+        files=[FileRef(name="interviews.md", sha256="ab" * 32, size_bytes=10, kind="md")],
+        status="failed",
+    )
+    store.save(run)
+    assert main(["resume", run.id[:6]]) == EXIT_FAIL
+    err = capsys.readouterr().err
+    assert f"The files of run {run.id} (interviews.md) are not in its study Gone" in err
+    assert f"add them to the study, or give them again (`persona resume {run.id} FILES...`)" in err
