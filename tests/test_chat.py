@@ -20,7 +20,8 @@ from persona.chat.persona_chat import (
     format_passages,
 )
 from persona.chat.retrieval import Retriever
-from persona.cli.commands import EXIT_FAIL, EXIT_OK, main
+from persona.cli.commands import main
+from persona.cli.exits import EXIT_FAIL, EXIT_OK
 from persona.core.conversation import ChatTurn, Quote
 from persona.core.documents import Passage, with_passage_ids
 from persona.core.errors import InputError

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from persona.cli.commands import EXIT_CANCELLED, EXIT_FAIL, EXIT_OK, main
+from persona.cli.commands import main
+from persona.cli.exits import EXIT_CANCELLED, EXIT_FAIL, EXIT_OK
 from persona.history.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,7 +107,7 @@ def test_rm_missing_model(fake_ollama, capsys):
 
 
 def test_pull_ctrl_c_cancels_cleanly(capsys, monkeypatch):
-    import persona.cli.commands as cli
+    import persona.cli.pull as cli
     from tests.fake_ollama import FakeOllama
 
     class Interrupting:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from persona import api
-from persona.cli.commands import EXIT_FAIL, EXIT_OK, main
+from persona.cli.commands import main
+from persona.cli.exits import EXIT_FAIL, EXIT_OK
 from tests.fake_ollama import FakeOllama
 
 ROOT = Path(__file__).resolve().parent.parent

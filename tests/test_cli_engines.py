@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from persona.cli.commands import EXIT_FAIL, EXIT_OK, build_parser, main
+from persona.cli.commands import build_parser, main
+from persona.cli.exits import EXIT_FAIL, EXIT_OK
 from persona.engines.builtin import demo_model_name
 from tests.browser import closed_url
 

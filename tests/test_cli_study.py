@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 import persona
-from persona.cli.commands import EXIT_FAIL, EXIT_OK, main
+from persona.cli.commands import main
+from persona.cli.exits import EXIT_FAIL, EXIT_OK
 from persona.core.errors import OllamaUnreachable, PersonaError
 from persona.history.store import Store
 from tests.fakes import ScriptedEngine

@@ -16,7 +16,8 @@ import pytest
 import requests
 
 from persona.cli import ui
-from persona.cli.commands import EXIT_FAIL, EXIT_OK, main
+from persona.cli.commands import main
+from persona.cli.exits import EXIT_FAIL, EXIT_OK
 from persona.core.errors import InputError
 from tests.browser import closed_url, start_streamlit
 

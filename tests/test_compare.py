@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from persona.cli.commands import EXIT_OK, main
+from persona.cli.commands import main
+from persona.cli.exits import EXIT_OK
 from persona.core.errors import InputError
 from persona.core.records import PersonaRecord, Run
 from persona.core.schema import Persona

@@ -175,7 +175,8 @@ def test_exports_carry_coverage_and_distinctness() -> None:
 def test_persona_generate_prints_coverage_and_distinctness(fake_ollama, capsys, tmp_path) -> None:
     from pathlib import Path
 
-    from persona.cli.commands import EXIT_OK, main
+    from persona.cli.commands import main
+    from persona.cli.exits import EXIT_OK
 
     interviews = Path(__file__).resolve().parent.parent / "samples" / "interviews"
     args = ["generate", "--from", str(interviews), "--count", "2", "--out", str(tmp_path)]

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from persona.cli.commands import EXIT_OK, main
+from persona.cli.commands import main
+from persona.cli.exits import EXIT_OK
 from persona.core.errors import InputError
 from persona.ingest import read_files, read_paths
 from persona.ingest.archives import check_archive

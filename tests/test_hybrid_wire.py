@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from persona.cli.commands import EXIT_FAIL, EXIT_OK, main
+from persona.cli.commands import main
+from persona.cli.exits import EXIT_FAIL, EXIT_OK
 from persona.core.records import PersonaRecord, Run
 from persona.core.schema import Persona
 from persona.generation.evidence import verify_personas

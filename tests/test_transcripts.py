@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import persona
-from persona.cli.commands import EXIT_FAIL, EXIT_OK, main
+from persona.cli.commands import main
+from persona.cli.exits import EXIT_FAIL, EXIT_OK
 from persona.core.errors import InputError
 from persona.core.records import RunOptions
 from persona.core.schema import Persona

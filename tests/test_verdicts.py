@@ -18,7 +18,8 @@ import docx
 import pytest
 from pypdf import PdfReader
 
-from persona.cli.commands import EXIT_OK, main
+from persona.cli.commands import main
+from persona.cli.exits import EXIT_OK
 from persona.cli.report import print_verdicts
 from persona.core.records import FileRef, PersonaRecord, Run
 from persona.core.schema import Claim, Evidence, Persona

@@ -30,6 +30,7 @@ from persona.api.reading import read, read_sample, read_uploads
 from persona.api.runs import (
     GenerationJob,
     can_resume,
+    find_run,
     generate,
     open_history,
     plan,
@@ -70,6 +71,7 @@ __all__ = [
     "edit",
     "export",
     "export_file",
+    "find_run",
     "generate",
     "open_history",
     "plan",

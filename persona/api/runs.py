@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from difflib import get_close_matches
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from persona.api.engines import default_engine
+from persona.api.reading import read
 from persona.api.studies import studies_of, study_reading
 from persona.core.documents import Passage, with_passage_ids
 from persona.core.errors import InputError
@@ -26,6 +28,7 @@ from persona.generation.pipeline import can_resume as _can_resume
 from persona.generation.planner import Plan
 from persona.generation.request import GenerationOptions, GenerationRequest
 from persona.generation.research import passages_from_copy, run_passages
+from persona.history.listing import RunListing
 from persona.history.speeds import expected_speed, speed_hint
 from persona.history.store import Store
 from persona.history.study_report import measures
@@ -41,13 +44,16 @@ __all__ = [
     "GenerationJob",
     "can_resume",
     "distinct_names",
+    "find_run",
     "generate",
     "group_warnings",
     "measures",
     "open_history",
     "passages_from_copy",
     "plan",
+    "read_again",
     "resume",
+    "resume_reading",
     "run_passages",
     "speed_hint",
     "split_warnings",
@@ -206,17 +212,29 @@ def resume(
     """
     store = store or Store()
     if reading is None:
-        run = store.get(run_id)
-        reading = _run_reading(studies_of(store), run)
-        if reading is None:
-            names = ", ".join(f.name for f in run.files) or "its files"
-            raise InputError(
-                f"The files of run {run_id} ({names}) are not in its study "
-                f"{run.study or '(none)'}: add them to the study, or give them again "
-                f"(`persona resume {run_id} FILES...`)."
-            )
+        reading = resume_reading(store.get(run_id), store=store)
     saved = SavedGeneration.resume(engine or default_engine(), reading, store, run_id)
     return GenerationJob(saved)
+
+
+def resume_reading(run: Run, *, store: Store | None = None) -> Reading:
+    """The files of ``run`` read again from its study, as the run read them; InputError
+    saying what to do when its study does not hold them."""
+    reading = _run_reading(studies_of(store), run)
+    if reading is None:
+        names = ", ".join(f.name for f in run.files) or "its files"
+        raise InputError(
+            f"The files of run {run.id} ({names}) are not in its study "
+            f"{run.study or '(none)'}: add them to the study, or give them again "
+            f"(`persona resume {run.id} FILES...`)."
+        )
+    return reading
+
+
+def read_again(run: Run, *paths: str | Path) -> Reading:
+    """The run's files given again (files and folders), read as the run read them: each
+    transcript with the interviewer the run was read with."""
+    return read(*paths, interviewers=run.options.interviewers)
 
 
 def verify(personas: Sequence[Persona], reading: Reading) -> list[Persona]:
@@ -250,3 +268,46 @@ def study_passages(
 def open_history(path: str | Path | None = None) -> Store:
     """History: every run saved on this machine (``.list()``, ``.get(run_id)``, ``.delete``)."""
     return Store(Path(path) if path is not None else None)
+
+
+LATEST = "latest"
+"""What :func:`find_run` takes for the newest run."""
+
+
+def find_run(wanted: str, store: Store | None = None) -> Run:
+    """The saved run ``wanted`` names: its id, the first characters of its id when only one
+    run starts so, or ``latest`` for the newest run.
+
+    Anything else raises :class:`InputError` that says what to type: the runs a start of an
+    id matches, the ids close to a mistyped one, or else the newest runs."""
+    store = store or Store()
+    text = wanted.strip()
+    runs = store.list(limit=None)
+    if not runs:
+        raise InputError("History is empty: generate personas first, then use their run id.")
+    if text.casefold() == LATEST:
+        return store.get(runs[0].id)
+    exact = [r for r in runs if r.id == text]
+    matches = exact or ([r for r in runs if r.id.startswith(text)] if text else [])
+    if len(matches) == 1:
+        return store.get(matches[0].id)
+    if matches:
+        raise InputError(
+            f"{len(matches)} runs start with {text!r}: give more of the id. "
+            f"They are: {_run_list(matches)}."
+        )
+    by_id = {r.id: r for r in runs}
+    close = [by_id[i] for i in get_close_matches(text, list(by_id), n=3, cutoff=0.6)]
+    hint = f"Did you mean {_run_list(close)}?" if close else f"Newest: {_run_list(runs)}."
+    raise InputError(
+        f"No saved run with id {text!r}. {hint} Type a run id (or its first characters), "
+        f"or {LATEST!r} for the newest run."
+    )
+
+
+def _run_list(runs: Sequence[RunListing], shown: int = 3) -> str:
+    """``1a2b3c4d (Checkout study · Ana, Ben)`` for the first ``shown`` runs, then how many
+    more."""
+    listed = "; ".join(f"{r.id[:8]} ({r.title})" for r in runs[:shown])
+    more = len(runs) - shown
+    return listed + (f"; and {more} more" if more > 0 else "")

@@ -17,34 +17,41 @@ from typing import TextIO
 from persona import api
 from persona.api.chat import PersonaChat, find_persona
 from persona.api.display import quote_context, short_excerpt
-from persona.api.runs import run_passages
+from persona.api.runs import find_run, read_again, run_passages
 from persona.api.settings import where_engine_runs
+from persona.cli.exits import EXIT_OK
 from persona.core.errors import InputError
-from persona.types import (
-    SEARCHED,
-    ChatTurn,
-    Engine,
-    Passage,
-    Quote,
-    QuoteContext,
-    Reading,
-    Run,
-    Store,
-)
+from persona.types import SEARCHED, ChatTurn, Engine, Passage, Quote, QuoteContext, Reading
 
 QUIT = {"exit", "quit", "q", ":q"}
 CONTEXT_COMMAND = re.compile(r"^context\s+(P?\d+)$", re.IGNORECASE)
 """``context P12`` (a passage ID) or ``context 2`` (the last answer's second passage)."""
 
 
-def find_run(store: Store, wanted: str) -> Run:
-    """A saved run by its id, or by the start of its id when only one run starts so."""
-    matches = [s.id for s in store.list(limit=None) if s.id.startswith(wanted.strip())]
-    if wanted.strip() and len(matches) == 1:
-        return store.get(matches[0])
-    if len(matches) > 1:
-        raise InputError(f"Several runs start with {wanted!r}: give more of the run id.")
-    raise InputError(f"No saved run with id {wanted!r}: `persona history` lists them.")
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    chat = sub.add_parser("chat", parents=[common], help="ask a saved persona questions")
+    chat.add_argument("run", help="run id (or its first characters), as History shows it")
+    chat.add_argument("persona", help="persona number (from 1) or name")
+    chat.add_argument(
+        "--from",
+        dest="sources",
+        nargs="+",
+        metavar="PATH",
+        help="the run's research files (default: from the run's study, or the copy of the "
+        "text History kept)",
+    )
+    chat.add_argument("--ask", help="answer this one question and exit (for scripts)")
+    chat.add_argument(
+        "--context",
+        action="store_true",
+        help="under each quoted passage, show its context: the question asked and the turns "
+        "before and after (a survey answer: the respondent's other answers). In the "
+        "interactive chat, type 'context P12' (or 'context 2') to read a passage in context",
+    )
+    chat.add_argument("--model", help="model to answer with (default: the run's model)")
+    chat.set_defaults(func=cmd_chat)
 
 
 def show_quote(quote: Quote, out: TextIO) -> None:
@@ -137,12 +144,11 @@ def wanted_quote(chat: PersonaChat, wanted: str) -> Quote:
 def cmd_chat(args: argparse.Namespace, engine: Engine) -> int:
     """Answer one question (``--ask``) or talk until the user leaves."""
     store = api.open_history()
-    run = find_run(store, args.run)
+    run = find_run(args.run, store)
     index = find_persona(run, args.persona)
-    saved = run.options.interviewers  # the files read as the run read them
     reading: Reading | None
     if args.sources:
-        reading = api.read(*args.sources, interviewers=saved)
+        reading = read_again(run, *args.sources)
     else:  # the copy History kept, else the run's files in its study
         reading = None if run.research_text else api.run_reading(run, store=store)
     passages = run_passages(run, reading)
@@ -159,7 +165,7 @@ def cmd_chat(args: argparse.Namespace, engine: Engine) -> int:
     print(f"Answers are written by {chat.model} {where}, from the study only.", file=sys.stderr)
     if args.ask:
         store.add_turn(run.id, index, ask(chat, args.ask, out, context=args.context))
-        return 0
+        return EXIT_OK
     print(
         f"Talking to {persona.name} ({persona.role}). They answer only from the study. "
         "Type a question; 'context P12' (or 'context 2') shows a passage in its context; "
@@ -171,9 +177,9 @@ def cmd_chat(args: argparse.Namespace, engine: Engine) -> int:
             question = input(f"\nYou → {persona.name}: ")
         except EOFError:
             print(file=sys.stderr)
-            return 0
+            return EXIT_OK
         if question.strip().casefold() in QUIT:
-            return 0
+            return EXIT_OK
         command = CONTEXT_COMMAND.match(question.strip())
         if command:
             try:

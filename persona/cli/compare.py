@@ -13,7 +13,7 @@ from persona.api.compare import side_by_side
 from persona.api.engines import parallel_requests
 from persona.api.reading import choices_from_options
 from persona.api.studies import suggest_study
-from persona.cli.study import keep_in_study, report_reading
+from persona.cli.reading import keep_in_study, report_reading
 from persona.cli.terminal import ProgressLine
 from persona.core.errors import InputError
 from persona.types import Comparison, Contender, Engine, GenerationRequest

@@ -16,8 +16,9 @@ from typing import TextIO
 from persona import api
 from persona.api.chat import find_persona
 from persona.api.edits import unchanged_claims
+from persona.api.runs import find_run, read_again
 from persona.api.verdicts import persona_status
-from persona.cli.chat import find_run
+from persona.cli.exits import EXIT_OK
 from persona.core.errors import InputError
 from persona.types import CLAIM_SECTIONS, ClaimEdit, Engine, FieldChange, PersonaEdit
 
@@ -104,11 +105,10 @@ def print_changes(changes: list[FieldChange], out: TextIO) -> None:
 def cmd_edit(args: argparse.Namespace, engine: Engine) -> int:
     """Save the edit as a new version, then print what changed and the verdict."""
     store = api.open_history()
-    run = find_run(store, args.run)
+    run = find_run(args.run, store)
     index = find_persona(run, args.persona)
     change = edit_from_args(args, unchanged_claims(run.personas[index]))
-    saved = run.options.interviewers  # the files read as the run read them
-    reading = api.read(*args.sources, interviewers=saved) if args.sources else None
+    reading = read_again(run, *args.sources) if args.sources else None
     edited = api.edit(run, index, change, reading=reading, store=store)
     out = sys.stdout
     print(f"Saved a new version of {edited.persona.name} (earlier versions are kept).", file=out)
@@ -121,4 +121,4 @@ def cmd_edit(args: argparse.Namespace, engine: Engine) -> int:
             "them with --from, to check them.",
             file=out,
         )
-    return 0
+    return EXIT_OK

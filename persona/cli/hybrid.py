@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
 from contextlib import closing
 
 from persona.api.hybrid import FrontierClient, choose, dropped_text, frontier_spend, prepare, refine
-from persona.core.errors import InputError
-from persona.types import Preview, Progress, Reading, Run, Store
+from persona.cli.prompt import ask_yes
+from persona.cli.terminal import drive
+from persona.types import Preview, Reading, Run, Store
 
 
 def _say(text: str) -> None:
@@ -52,10 +52,10 @@ def confirm(preview: Preview, assume_yes: bool) -> bool:
         return True
     for item in preview.selected:
         _say(f"\n--- payload for {item.name} ({item.how}) ---\n{item.payload}")
-    if not sys.stdin.isatty():
-        raise InputError("Nothing was sent: confirm with --yes to refine without a prompt.")
-    answer = input(f"Send {len(preview.selected)} persona(s) to Claude? [y/N] ")
-    return answer.strip().lower() in ("y", "yes")
+    return ask_yes(
+        f"Send {len(preview.selected)} persona(s) to Claude? [y/N] ",
+        unattended="Nothing was sent: confirm with --yes to refine without a prompt.",
+    )
 
 
 def refine_step(
@@ -69,7 +69,6 @@ def refine_step(
     refine_all: bool,
     max_cost: float | None,
     assume_yes: bool,
-    drive: Callable[[Iterator[Progress]], None],
 ) -> bool:
     """Preview, confirm, refine, and keep each refined version unless it is unusable and the
     draft is not (the user can change that on the Hybrid page). False when the budget cap

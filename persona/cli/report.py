@@ -10,7 +10,7 @@ from persona.api.verdicts import persona_status, run_summary
 from persona.types import Run
 
 
-def print_study(run: Run, stream: TextIO | None = None) -> None:
+def print_coverage(run: Run, stream: TextIO | None = None) -> None:
     """Who each persona represents, who is left out, and the pairs that are too alike."""
     out = stream or sys.stderr
     cover, distinct = measures(run)

@@ -9,47 +9,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 from typing import TextIO
 
 from persona import api
 from persona.api.display import format_bytes
 from persona.cli.chat import show_excerpt
 from persona.cli.choices import add_choice_arguments, interviewer_choices, table_choices
-from persona.cli.transcribe import EXIT_FAIL, EXIT_OK, transcribe_sources
+from persona.cli.exits import EXIT_FAIL, EXIT_OK
+from persona.cli.prompt import ask_yes
+from persona.cli.reading import report_reading
+from persona.cli.transcribe import transcribe_sources
 from persona.core.errors import InputError
-from persona.types import Choices, Interviewers, Quote, Reading, SearchHit, Study
-
-
-def report_reading(reading: Reading, out: TextIO) -> None:
-    """One line per file: read (passages, tokens, warnings) or skipped and why."""
-    for report in reading.reports:
-        if report.ok:
-            print(
-                f"  read  {report.name}: {report.rows} passages, ~{report.tokens:,} tokens",
-                file=out,
-            )
-            for warning in report.warnings:
-                print(f"        {warning}", file=out)
-        else:
-            print(f"  skip  {report.name}: {report.error}", file=out)
-
-
-def keep_in_study(
-    study: str,
-    sources: Sequence[str],
-    choices: Choices | None,
-    interviewers: Interviewers | None,
-) -> None:
-    """Add the files given with ``--from`` to the run's study, with the choices they are
-    read with (so chat, resume and later runs need no upload); what cannot be kept is said,
-    and the run goes on from the files as read."""
-    added = api.add_to_study(study, sources, choices=choices, interviewers=interviewers)
-    kept = [f"{len(added.added)} added", f"{len(added.unchanged)} already there"]
-    print(f"Study {added.study!r}: {', '.join(kept)}.", file=sys.stderr)
-    for report in added.failed:
-        if report.name in added.conflicts:
-            print(f"  Not kept in the study: {report.error}", file=sys.stderr)
+from persona.types import Quote, SearchHit, Study
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -134,7 +105,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
             f"the study {study.name!r} and the copies of its {_count(len(study.files), 'file')}"
             f" (its {_count(len(study.runs), 'run')} stay in History)"
         )
-    if not args.yes and not _confirm(f"Delete {what}? [y/N] "):
+    if not args.yes and not ask_yes(f"Delete {what}? [y/N] "):
         print("Nothing was deleted.", file=sys.stderr)
         return EXIT_OK
     if args.files:
@@ -180,13 +151,6 @@ def cmd_rename(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _confirm(question: str) -> bool:
-    try:
-        return input(question).strip().casefold() in ("y", "yes")
-    except EOFError:
-        return False
-
-
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
@@ -206,7 +170,7 @@ def cmd_study(args: argparse.Namespace) -> int:
     return COMMANDS[args.action](args)
 
 
-def add_study(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The ``study`` command and its actions."""
     study = sub.add_parser(
         "study", help="studies kept on this machine: add files, list, show, remove, search"
@@ -250,4 +214,4 @@ def add_study(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rename = actions.add_parser("rename", help="rename a study (files and runs go with it)")
     rename.add_argument("name", metavar="NAME")
     rename.add_argument("new", metavar="NEW_NAME")
-    study.set_defaults(func=None)  # run by main() without a model engine
+    study.set_defaults(func=cmd_study, needs_engine=False)  # files on this machine only

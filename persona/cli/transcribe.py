@@ -19,11 +19,11 @@ from persona.api.recordings import (
     pending,
     transcribe,
 )
+from persona.cli.exits import EXIT_FAIL, EXIT_OK
+from persona.cli.prompt import ask_yes
 from persona.cli.terminal import drive
 from persona.core.errors import InputError
 from persona.types import NO_SPEAKERS, Recording
-
-EXIT_OK, EXIT_FAIL = 0, 1
 
 
 def _recording_paths(sources: Sequence[str]) -> list[Path]:
@@ -57,10 +57,8 @@ def _confirm(recordings: Sequence[Recording], assume_yes: bool) -> None:
     print(estimate, file=sys.stderr)
     if not needs_confirmation(recordings) or assume_yes:
         return
-    if not sys.stdin.isatty():
-        raise InputError(f"{estimate} Add --yes to start it without being asked.")
-    answer = input("Transcribe now? [y/N] ").strip().casefold()
-    if answer not in ("y", "yes"):
+    unattended = f"{estimate} Add --yes to start it without being asked."
+    if not ask_yes("Transcribe now? [y/N] ", unattended=unattended):
         raise InputError("Not transcribed. Nothing was changed.")
 
 
@@ -119,7 +117,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     return EXIT_FAIL if failed else EXIT_OK
 
 
-def add_transcribe(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The ``transcribe`` command's arguments."""
     command = sub.add_parser(
         "transcribe", help="recordings to WebVTT transcripts, on this machine (no upload)"
@@ -133,4 +131,4 @@ def add_transcribe(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     command.add_argument(
         "--yes", action="store_true", help="start a long transcription without asking"
     )
-    command.set_defaults(func=None)  # run by main() without a model engine
+    command.set_defaults(func=cmd_transcribe, needs_engine=False)  # on this machine

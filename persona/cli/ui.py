@@ -25,7 +25,7 @@ from types import FrameType
 from typing import Any
 
 from persona.api.settings import load_settings
-from persona.cli.transcribe import EXIT_FAIL, EXIT_OK
+from persona.cli.exits import EXIT_FAIL, EXIT_OK
 from persona.core.errors import InputError
 
 if sys.version_info >= (3, 11):
@@ -213,7 +213,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return EXIT_OK if code == 0 else EXIT_FAIL
 
 
-def add_ui(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The ``ui`` command's arguments."""
     command = sub.add_parser(
         "ui", help="open the dashboard: served on this computer only, Ctrl+C stops it"
@@ -227,4 +227,4 @@ def add_ui(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     command.add_argument(
         "--open", action="store_true", help="open the dashboard in your browser once it is up"
     )
-    command.set_defaults(func=None)  # run by main() without a model engine
+    command.set_defaults(func=cmd_ui, needs_engine=False)
