@@ -1,0 +1,185 @@
+"""How long a page switch takes in a real browser, from the click to the page being done.
+
+    python -m bench.page_switch [--rounds 5] [--runs 4]
+
+Starts the fake Ollama and `streamlit run` on a throw-away data folder that holds a realistic
+state: the sample study and ``--runs`` runs of it in History (written through ``persona.api``
+by a scripted engine), with the sample study as the current one (``?study=``). A headless
+Chromium (the system's, ``/usr/bin/chromium``) opens the dashboard once on every page (so the
+first visit's imports are not counted), then clicks through the top navigation — Home,
+Hardware & models, Generate, Compare, Study, History, Hybrid, Settings and back to Home —
+``--rounds`` times.
+
+A switch is timed from the click until (1) the new page's own title (its ``h1``, which no
+other page shows) is on screen and (2) Streamlit reports the script as not running
+(``data-test-script-state='notRunning'``, the state behind its running indicator): the page
+is complete and the app idle. The click and the two waits are Playwright round trips of a
+few milliseconds each, so a number is what a user waits plus that; a chart or table that
+lays itself out after the script ended is not waited for.
+
+Target: median page switch ≤ 1.0 s. The machine's load average is printed with the result:
+on a shared machine the numbers move with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.sync_api import Page
+
+from tests.browser import (
+    IDLE,
+    chromium_context,
+    open_app,
+    start_fake_ollama,
+    start_streamlit,
+)
+
+TARGET_S = 1.0
+PAGES: list[tuple[str, str]] = [  # (navigation link, the page's title)
+    ("Home", "Persona"),
+    ("Hardware & models", "Hardware & models"),
+    ("Generate", "Generate personas"),
+    ("Compare", "Compare models"),
+    ("Study", "Study"),
+    ("History", "History"),
+    ("Hybrid", "Hybrid: local draft, Claude polish"),
+    ("Settings", "Settings"),
+]
+PATHS = {
+    "Home": "/",
+    "Hardware & models": "/hardware",
+    "Generate": "/generate",
+    "Compare": "/compare",
+    "Study": "/study",
+    "History": "/history",
+    "Hybrid": "/hybrid",
+    "Settings": "/settings",
+}
+
+
+def seed_history(data_dir: Path, runs: int) -> str:
+    """The sample study and ``runs`` runs of it in ``data_dir``; returns the study's name."""
+    os.environ["PERSONA_DATA_DIR"] = str(data_dir)
+    from persona import api
+    from persona.ingest.sample import SAMPLE_STUDY, sample_files
+    from tests.fakes import ScriptedEngine
+
+    store = api.open_history()
+    api.add_to_study(SAMPLE_STUDY, sample_files(), store=store)
+    for seed in range(runs):
+        job = api.generate(
+            None,
+            "test-model",
+            count=3,
+            engine=ScriptedEngine(),
+            store=store,
+            study=SAMPLE_STUDY,
+            seed=seed,
+        )
+        job.wait()
+    return SAMPLE_STUDY
+
+
+def heading(title: str) -> str:
+    """A selector for ``title`` as the page's own h1 (a navigation link is not a heading)."""
+    return f"[data-testid='stMain'] h1 [data-heading-text]:text-is({title!r})"
+
+
+def switch(page: Page, link: str, title: str) -> float:
+    """Click ``link`` in the top navigation; seconds until ``title`` shows and the app idles."""
+    target = page.get_by_test_id("stTopNavLink").filter(has_text=link)
+    start = time.perf_counter()
+    target.click()
+    page.wait_for_selector(heading(title), timeout=60_000)
+    page.wait_for_selector(IDLE, timeout=60_000)
+    return time.perf_counter() - start
+
+
+@dataclass
+class Timings:
+    by_page: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, link: str, seconds: float) -> None:
+        self.by_page.setdefault(link, []).append(seconds)
+
+    @property
+    def every(self) -> list[float]:
+        return [s for values in self.by_page.values() for s in values]
+
+
+def p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="times through every page")
+    parser.add_argument("--runs", type=int, default=4, help="runs of the study in History")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="persona-bench-") as folder:
+        data_dir = Path(folder) / "data"
+        study = seed_history(data_dir, args.runs)
+        ollama = start_fake_ollama()
+        try:
+            app = start_streamlit(ollama_host=ollama.url, data_dir=data_dir)
+            try:
+                timings = measure(app.url, study, args.rounds)
+            finally:
+                app.stop()
+        finally:
+            ollama.stop()
+    report(timings)
+
+
+def measure(url: str, study: str, rounds: int) -> Timings:
+    query = "?study=" + study.replace(" ", "+")
+    timings = Timings()
+    with chromium_context() as browser:
+        page = open_app(browser, url, "/" + query, ready_text="How it works")
+        for link, title in PAGES[1:]:  # every page once: first imports are not a switch
+            page.goto(url + PATHS[link] + query)
+            page.wait_for_selector(heading(title), timeout=60_000)
+            page.wait_for_selector(IDLE, timeout=60_000)
+        page.goto(url + "/" + query)
+        page.wait_for_selector(heading("Persona"), timeout=60_000)
+        page.wait_for_selector(IDLE, timeout=60_000)
+        print(f"{load()} before the clicks")
+        for _ in range(rounds):
+            for link, title in [*PAGES[1:], PAGES[0]]:
+                timings.add(link, switch(page, link, title))
+    return timings
+
+
+def report(timings: Timings) -> None:
+    print(f"{'page':<20} {'median':>8} {'p90':>8} {'max':>8}  n")
+    for link, _title in PAGES:
+        values = timings.by_page[link]
+        print(
+            f"{link:<20} {statistics.median(values):7.2f}s {p90(values):7.2f}s "
+            f"{max(values):7.2f}s  {len(values)}"
+        )
+    every = timings.every
+    median = statistics.median(every)
+    verdict = "PASS" if median <= TARGET_S else "FAIL"
+    print(
+        f"page switch: median {median:.2f}s, p90 {p90(every):.2f}s over {len(every)} switches "
+        f"(target median <= {TARGET_S:.1f}s): {verdict}"
+    )
+    print(f"{load()} after the clicks")
+
+
+if __name__ == "__main__":
+    main()
