@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -10,6 +12,7 @@ from persona.core.coverage import READABLE_ROWS, Coverage
 from persona.core.overlap import Pair
 from persona.core.records import Run
 from persona.core.safe_text import escape_markdown
+from persona.dashboard.ui.charts import spec_of
 from persona.history.study_report import measures
 
 CELL_PX = 22
@@ -67,6 +70,12 @@ def heatmap(cover: Coverage) -> alt.LayerChart:
     return (squares + labels).properties(height=height)
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def heatmap_spec(cover: Coverage) -> dict[str, Any]:
+    """The :func:`heatmap` of ``cover`` as a Vega-Lite spec, built once per coverage."""
+    return spec_of(heatmap(cover))
+
+
 def render_study(run: Run, *, key: str) -> None:
     """The coverage heatmap, who is left out, each persona's share, and the overlap matrix."""
     if not run.records:
@@ -82,7 +91,7 @@ def render_study(run: Run, *, key: str) -> None:
                 f"{len(cover.participants):,} participants, shown in groups cited by the same "
                 "personas."
             )
-        st.altair_chart(heatmap(cover), key=f"coverage_{key}")
+        st.vega_lite_chart(spec=heatmap_spec(cover), key=f"coverage_{key}")
     left_out = [cover.personas[i] for i in range(len(cover.personas)) if not cover.counts(i)]
     if left_out:
         st.caption(
