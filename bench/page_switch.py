@@ -17,8 +17,13 @@ is complete and the app idle. The click and the two waits are Playwright round t
 few milliseconds each, so a number is what a user waits plus that; a chart or table that
 lays itself out after the script ended is not waited for.
 
+The floor beside it: a second tab on a Streamlit app of two empty pages (a title each),
+started the same way, switched after every Persona switch, so both see the same load. What
+Persona adds is the difference; the floor is what this machine's browser and Streamlit take
+at best.
+
 Target: median page switch ≤ 1.0 s. The machine's load average is printed with the result:
-on a shared machine the numbers move with it.
+on a shared machine the numbers move with it (the floor shows by how much).
 """
 
 from __future__ import annotations
@@ -63,6 +68,21 @@ PATHS = {
     "Hybrid": "/hybrid",
     "Settings": "/settings",
 }
+FLOOR_APP = """import streamlit as st
+
+
+def one():
+    st.title("Empty one")
+
+
+def two():
+    st.title("Empty two")
+
+
+pages = [st.Page(one, title="Empty one"), st.Page(two, title="Empty two", url_path="two")]
+st.navigation(pages, position="top").run()
+"""
+FLOOR_PAGES = [("Empty two", "Empty two"), ("Empty one", "Empty one")]
 
 
 def seed_history(data_dir: Path, runs: int) -> str:
@@ -133,21 +153,26 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="persona-bench-") as folder:
         data_dir = Path(folder) / "data"
         study = seed_history(data_dir, args.runs)
+        floor_app = Path(folder) / "floor.py"
+        floor_app.write_text(FLOOR_APP, encoding="utf-8")
         ollama = start_fake_ollama()
         try:
             app = start_streamlit(ollama_host=ollama.url, data_dir=data_dir)
+            floor = start_streamlit(ollama_host=ollama.url, data_dir=data_dir, app=floor_app)
             try:
-                timings = measure(app.url, study, args.rounds)
+                timings, floors = measure(app.url, floor.url, study, args.rounds)
             finally:
+                floor.stop()
                 app.stop()
         finally:
             ollama.stop()
-    report(timings)
+    report(timings, floors)
 
 
-def measure(url: str, study: str, rounds: int) -> Timings:
+def measure(url: str, floor_url: str, study: str, rounds: int) -> tuple[Timings, list[float]]:
+    """Persona's switches by page, and the empty app's switches made between them."""
     query = "?" + urlencode({"study": study})
-    timings = Timings()
+    timings, floors = Timings(), []
     with chromium_context() as browser:
         page = browser.new_page()
         # every page once (the first visit imports its modules: not a switch); Home last
@@ -155,11 +180,16 @@ def measure(url: str, study: str, rounds: int) -> Timings:
             visit(page, url + PATHS[link] + query, title)
         if "study=" not in page.url:  # the study bar drops a study it cannot find
             raise SystemExit(f"the study {study!r} did not open as the current study")
+        empty = browser.new_page()
+        visit(empty, floor_url, "Empty one")
         print(f"{load()} before the clicks", flush=True)
         for _ in range(rounds):
-            for link, title in [*PAGES[1:], PAGES[0]]:
+            for number, (link, title) in enumerate([*PAGES[1:], PAGES[0]]):
+                page.bring_to_front()
                 timings.add(link, switch(page, link, title))
-    return timings
+                empty.bring_to_front()
+                floors.append(switch(empty, *FLOOR_PAGES[number % 2]))
+    return timings, floors
 
 
 def visit(page: Page, address: str, title: str) -> None:
@@ -170,7 +200,7 @@ def visit(page: Page, address: str, title: str) -> None:
     page.wait_for_selector(IDLE, timeout=START_TIMEOUT_MS)
 
 
-def report(timings: Timings) -> None:
+def report(timings: Timings, floors: list[float]) -> None:
     print(f"{'page':<20} {'median':>8} {'p90':>8} {'max':>8}  n")
     for link, _title in PAGES:
         values = timings.by_page[link]
@@ -184,6 +214,11 @@ def report(timings: Timings) -> None:
     print(
         f"page switch: median {median:.2f}s, p90 {p90(every):.2f}s over {len(every)} switches "
         f"(target median <= {TARGET_S:.1f}s): {verdict}"
+    )
+    floor = statistics.median(floors)
+    print(
+        f"empty Streamlit page (this machine's floor, same moments): median {floor:.2f}s, "
+        f"p90 {p90(floors):.2f}s; Persona adds {median - floor:+.2f}s at the median"
     )
     print(f"{load()} after the clicks")
 

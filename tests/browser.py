@@ -142,16 +142,21 @@ def start_fake_anthropic(api_key: str) -> Service:
 
 
 def start_streamlit(
-    *, ollama_host: str, data_dir: Path, extra_env: Mapping[str, str] | None = None
+    *,
+    ollama_host: str,
+    data_dir: Path,
+    extra_env: Mapping[str, str] | None = None,
+    app: Path = ROOT / "persona" / "dashboard" / "app.py",
 ) -> Service:
-    """``streamlit run app.py`` on a free port with Persona's environment; waits for health."""
+    """``streamlit run app.py`` (or another ``app``) on a free port with Persona's
+    environment; waits for health."""
     port = free_port()
     command = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(ROOT / "persona" / "dashboard" / "app.py"),
+        str(app),
         "--server.headless",
         "true",
         "--server.port",
