@@ -31,4 +31,3 @@ def spec_of(chart: alt.TopLevelMixin) -> dict[str, Any]:
     if "config" in spec and not spec["config"]:
         del spec["config"]
     return spec
-
