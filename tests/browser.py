@@ -152,15 +152,17 @@ def start_streamlit(
     extra_env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     via_cli: bool = False,
+    app: Path | None = None,
 ) -> Service:
     """The dashboard on a free port as ``persona ui`` starts it: the same ``streamlit run``
     command (the installed app, Persona's server settings as flags), from ``cwd`` (by default
     the data folder: not the checkout), with Persona's environment; waits for its health
     check. ``via_cli``: through the ``persona ui`` command itself, whose process then stands
     in front of Streamlit's (it costs the CLI's start-up: only tests/test_cli_ui.py needs it).
+    ``app``: another script served the same way (bench/page_switch.py's empty baseline).
     Streamlit watches no files (a test changes none)."""
     port = free_port()
-    command = [str(PERSONA), "ui", "--port", str(port)] if via_cli else streamlit_command(port)
+    command = [str(PERSONA), "ui", "--port", str(port)] if via_cli else streamlit_command(port, app)
     data_dir.mkdir(parents=True, exist_ok=True)
     env = _child_env(
         {

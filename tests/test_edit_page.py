@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from persona.core.records import Run
+from persona.dashboard.ui.edit import EDITOR
 from persona.history.store import Store
 from persona.ingest import Reading
 from tests.browser import closed_url
@@ -40,6 +41,15 @@ def reading(tmp_path: Path) -> Reading:
 def history(run: Run) -> AppTest:
     at = open_page("history")
     assert any(f"Edit this persona: {p.name}" in e.label for p in run.personas for e in at.expander)
+    assert not at.multiselect, "a closed editor builds no form"
+    return open_editor(at, f"history_{run.id}")
+
+
+def open_editor(at: AppTest, key: str) -> AppTest:
+    """Open the first persona's editor, as a click on its expander does (a rerun)."""
+    at.session_state[EDITOR.format(key=key, index=0)] = True
+    at.run()
+    assert_no_exception(at)
     return at
 
 
@@ -48,10 +58,15 @@ def field(store: Store, run: Run, name: str) -> str:
     return f"edit_history_{run.id}_0_{len(store.get(run.id).records[0].edits)}_{name}"
 
 
-def save(at: AppTest) -> None:
+def save(at: AppTest, editor: str) -> None:
+    """Press Save in the first persona's form. AppTest does not carry an expander's state
+    through ``st.rerun`` as a browser does: a closed editor is opened again to read its
+    message."""
     [button] = [b for b in at.button if b.label == "Save as a new version"][:1]
     button.click().run()
     assert_no_exception(at)
+    if not any(b.label == "Save as a new version" for b in at.button):
+        open_editor(at, editor)
 
 
 @pytest.fixture
@@ -75,7 +90,7 @@ def test_the_form_saves_wording_and_citations_as_a_new_version(
     assert cites.value == [MEALS]
     assert "P6 · Tom · line 3 · Tom: Delivery slots are always full when I…" in cites.options
     cites.set_value([MEALS, "P6"])
-    save(at)
+    save(at, f"history_{run.id}")
 
     persona = store.get(run.id).personas[0]
     assert persona.name == "Ana Ortega" and persona.goals[0].text == "Plans every meal on Sunday"
@@ -97,12 +112,12 @@ def test_without_the_text_wording_is_edited_and_a_bad_edit_is_refused(
     at = history(run)
     assert any("To cite passages, Persona needs this study's text" in i for i in values(at.info))
     at.text_input(key=field(store, run, "name")).set_value("  ")
-    save(at)
+    save(at, f"history_{run.id}")
     assert any("name is empty" in e for e in values(at.error))
     assert store.get(run.id).records[0].edits == []
 
     at.text_input(key=field(store, run, "name")).set_value("Ben Okoro")
-    save(at)
+    save(at, f"history_{run.id}")
     persona = store.get(run.id).personas[0]
     assert persona.name == "Ben Okoro" and persona.unusable
     assert any("same name as Ben Okoro" in e for e in values(at.error))
@@ -119,11 +134,12 @@ def test_generate_results_can_be_edited_with_the_uploaded_files(
     assert [e.label for e in at.expander if e.label.startswith("Edit this persona")] == [
         f"Edit this persona: {p.name}" for p in run.personas
     ]
+    open_editor(at, "generated")
     assert not any("To cite passages" in i for i in values(at.info)), "the uploads are at hand"
     key = "edit_generated_0_0"
     cites = at.multiselect(key=f"{key}_goals_1_cites")
     assert len(cites.options) > len(cites.value), "the study's passages are offered"
     at.text_input(key=f"{key}_role").set_value("Edited role")
-    save(at)
+    save(at, "generated")
     assert store.get(run.id).personas[0].role == "Edited role"
     assert any("Saved a new version" in s for s in values(at.success))

@@ -65,8 +65,9 @@ def streamlit_flags(settings: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return flags
 
 
-def streamlit_command(port: int) -> list[str]:
-    """``streamlit run`` on the installed dashboard with Persona's settings, on ``port``.
+def streamlit_command(port: int, app: Path | None = None) -> list[str]:
+    """``streamlit run`` on the installed dashboard (or another ``app``, for a bench's
+    baseline) with Persona's settings, on ``port``.
 
     ``-P`` (Python 3.11+): the working folder is not put first on the import path, so a
     ``persona/`` folder there (the checkout it was installed from) does not replace the
@@ -83,7 +84,7 @@ def streamlit_command(port: int) -> list[str]:
         "-m",
         "streamlit",
         "run",
-        str(dashboard_file("app.py")),
+        str(app or dashboard_file("app.py")),
         *streamlit_flags(settings),
         "--server.port",
         str(port),

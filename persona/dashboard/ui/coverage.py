@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from persona.api.display import escape_markdown
 from persona.api.runs import measures
+from persona.dashboard.ui.charts import spec_of
 from persona.types import READABLE_ROWS, Coverage, Pair, Run
 
 CELL_PX = 22
@@ -66,6 +69,12 @@ def heatmap(cover: Coverage) -> alt.LayerChart:
     return chart
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def heatmap_spec(cover: Coverage) -> dict[str, Any]:
+    """The :func:`heatmap` of ``cover`` as a Vega-Lite spec, built once per coverage."""
+    return spec_of(heatmap(cover))
+
+
 def render_study(run: Run, *, key: str) -> None:
     """The coverage heatmap, who is left out, each persona's share, and the overlap matrix."""
     if not run.records:
@@ -81,7 +90,7 @@ def render_study(run: Run, *, key: str) -> None:
                 f"{len(cover.participants):,} participants, shown in groups cited by the same "
                 "personas."
             )
-        st.altair_chart(heatmap(cover), key=f"coverage_{key}")
+        st.vega_lite_chart(spec=heatmap_spec(cover), key=f"coverage_{key}")
     left_out = [cover.personas[i] for i in range(len(cover.personas)) if not cover.counts(i)]
     if left_out:
         st.caption(

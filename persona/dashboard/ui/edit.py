@@ -39,6 +39,8 @@ from persona.types import (
 
 SAVED = "edit_saved_{}"
 """Session-state key (per form ``key``) of the last edit saved there: (run ID, index, edit)."""
+EDITOR = "editor_{key}_{index}"
+"""Session-state key of an "Edit this persona" expander: True while it is open."""
 FIRST_WORDS = 8
 
 
@@ -120,11 +122,15 @@ def render_editor(run: Run, index: int, *, key: str) -> None:
     record = run.records[index]
     persona = record.current
     form_key = f"edit_{key}_{index}_{len(record.edits)}"  # a saved edit starts a fresh form
-    with st.expander(
+    editor = st.expander(
         f"Edit this persona: {safe_line(persona.name)}",
         icon=":material/edit:",
-        key=f"editor_{key}_{index}",
-    ):
+        key=EDITOR.format(key=key, index=index),
+        on_change="rerun",
+    )
+    if not editor.open:  # built when opened: a closed form cost every rerun its passages
+        return
+    with editor:
         passages = _study_passages(run, f"{key}_{index}")
         citable = {p.id: p for p in passages or [] if p.citable}
         with st.form(form_key, border=False):
