@@ -191,12 +191,6 @@ def field_changes(draft: Persona, refined: Persona) -> list[FieldChange]:
     return changes
 
 
-def changed_fields(draft: Persona, refined: Persona) -> list[FieldChange]:
-    """The fields and claims that differ between the two versions (track changes); empty
-    when nothing changed, which is shown as :data:`NO_CHANGES`."""
-    return [c for c in field_changes(draft, refined) if c.status != "unchanged"]
-
-
 def field_choices(taken: Iterable[str]) -> dict[str, Version]:
     """Every choosable field: ``refined`` for the fields ``taken`` from the refined version,
     ``draft`` for the rest."""

@@ -73,13 +73,6 @@ class Usage:
     output_seconds: float | None = None
     """Time spent writing the answer, when the engine reports it."""
 
-    @property
-    def tokens_per_second(self) -> float | None:
-        seconds = self.output_seconds or self.seconds
-        if self.output_tokens and seconds:
-            return self.output_tokens / seconds
-        return None
-
 
 ChatMessage = Mapping[str, str]
 """``{"role": "system" | "user" | "assistant", "content": "..."}``."""

@@ -11,8 +11,6 @@ need nothing.
 
 from __future__ import annotations
 
-import streamlit as st
-
 from persona.api.display import escape_markdown
 
 
@@ -27,13 +25,3 @@ def safe_line(text: object, limit: int = 200) -> str:
     if len(line) > limit:
         line = line[: limit - 1].rstrip() + "…"
     return escape_markdown(line)
-
-
-def show(text: object) -> None:
-    """Untrusted text as a paragraph."""
-    st.markdown(safe(text))
-
-
-def show_caption(text: object) -> None:
-    """Untrusted text in small grey type."""
-    st.caption(safe(text))
