@@ -58,7 +58,7 @@ if not ready:
 clicked = st.button(
     "Compare", type="primary", disabled=busy or not ready, icon=":material/compare_arrows:"
 )
-if clicked and study is not None:
+if clicked and study is not None and not busy:
     st.session_state.cmp_entries = None
     scope = ExitStack()  # the engine stays open while the comparison uses it
     try:

@@ -71,6 +71,8 @@ def confirm_pull(machine: Hardware) -> None:
 
 
 def _start(name: str) -> None:
+    if pulling():  # one download at a time: a late second click starts nothing
+        return
     c = client()  # the job's own connection, closed when the download ends
     st.session_state[PULLING] = name
     start_job(JOB, lambda: track_pull(c.pull(name), name), cleanup=c.close)
