@@ -105,10 +105,8 @@ def follow_pull(slot: DeltaGenerator) -> None:
     job = current_job(JOB)
     if job is None:
         return
-    if job.done:  # it ended after the buttons were drawn disabled: draw them enabled
-        if st.session_state.pop(f"drawn_busy_{JOB}", False):
-            st.rerun()
-        return
+    if job.done:  # it ended after report_pull() looked: report it, buttons enabled
+        st.rerun()
     name = safe_line(str(st.session_state.get(PULLING, "")))
     box = slot.container(border=True)
     box.write(f"Downloading **{name}**")
