@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from persona import api
+from persona.api.compare import compare
 from persona.cli.commands import main
 from persona.cli.exits import EXIT_OK
 from persona.core.errors import InputError
@@ -24,6 +26,7 @@ from persona.generation.compare import (
 from persona.generation.request import GenerationRequest
 from persona.history.store import Store
 from persona.ingest import read_paths
+from persona.ingest.roles import ColumnRole, TableChoice
 from tests.fake_ollama import FakeOllama
 from tests.fakes import MARIA, TOM, QueuedEngine
 
@@ -161,3 +164,75 @@ def test_weak_support_citations_are_counted_per_model() -> None:
     assert claims["a"].count("⚠ weak support") == 2 and "weak support" not in claims["b"]
     failed = side_by_side([Entry("a", None, "boom"), entries[1]])
     assert {r[""]: r for r in failed}["Weak-support citations"]["a"] == "failed: boom"
+
+
+# --- persona.api.compare: the one call every face makes --------------------------------------
+
+
+@pytest.fixture
+def survey_study(data_dir: Path) -> str:
+    """A study of the interviews and a small survey whose ``Said`` column is context only."""
+    survey = ("survey.csv", b"Id,Said\n1,Too slow on the bridge\n2,Buses late\n")
+    api.add_to_study("Commuters", [*((p.name, p.read_bytes()) for p in INTERVIEWS.iterdir())])
+    api.add_to_study("Commuters", [survey])
+    roles: dict[str, ColumnRole] = {"Id": "answer", "Said": "context"}
+    api.set_study_choices("Commuters", choices={"survey.csv": TableChoice(roles=roles)})
+    return "Commuters"
+
+
+@pytest.mark.parametrize(("setting", "expected"), [(None, 1), ("3", 3)])
+def test_compare_sends_what_the_settings_and_engine_allow(
+    fake_ollama: FakeOllama,
+    survey_study: str,
+    monkeypatch: pytest.MonkeyPatch,
+    setting: str | None,
+    expected: int,
+) -> None:
+    if setting is not None:
+        monkeypatch.setenv("PERSONA_PARALLEL", setting)
+    store = api.open_history()
+    with OllamaClient(fake_ollama.url) as client:
+        job = compare(
+            MODELS, study=survey_study, count=2, seed=3, engine=OllamaEngine(client), store=store
+        )
+        assert job.parallel == expected
+        entries = job.wait()
+    assert [e.label for e in entries] == list(MODELS)
+    runs = [store.get(e.run.id) for e in entries if e.run]
+    assert [run.options.parallel for run in runs] == [expected, expected]
+    saved = api.study(survey_study).choices["survey.csv"]
+    for run in runs:  # every run records the study's saved column choices
+        assert run.study == survey_study
+        assert run.options.columns["survey.csv"]["roles"] == saved["roles"]
+        assert run.options.columns["survey.csv"]["roles"]["Said"] == "context"
+
+
+def test_compare_takes_a_parallel_given_over_the_settings(
+    fake_ollama: FakeOllama, survey_study: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PERSONA_PARALLEL", "3")
+    with OllamaClient(fake_ollama.url) as client:
+        job = compare(MODELS, study=survey_study, parallel=2, engine=OllamaEngine(client))
+    assert job.parallel == 2
+
+
+def test_compare_runs_once_and_needs_files(fake_ollama: FakeOllama, data_dir: Path) -> None:
+    with pytest.raises(InputError, match="Give the files to read"):
+        compare(MODELS)
+    with OllamaClient(fake_ollama.url) as client:
+        engine = OllamaEngine(client)
+        with pytest.raises(InputError, match="different"):
+            compare([MODELS[0], MODELS[0]], read_paths([INTERVIEWS]), engine=engine)
+        job = compare(MODELS, read_paths([INTERVIEWS]), count=1, engine=engine)
+        first = job.wait()
+        with pytest.raises(InputError, match="already run"):
+            iter(job)
+    assert len(first) == 2 and all(e.run and not e.error for e in first)
+
+
+def test_cli_compare_honours_the_parallel_option(fake_ollama, capsys, tmp_path, data_dir) -> None:
+    args = ["compare", "--models", ",".join(MODELS), "--from", str(INTERVIEWS), "--count", "1"]
+    code = main([*args, "--out", str(tmp_path), "--host", fake_ollama.url, "--parallel", "2"])
+    assert code == EXIT_OK, capsys.readouterr().err
+    runs = [Store(data_dir / "history.sqlite3").get(s.id) for s in api.open_history().list()]
+    assert [run.options.parallel for run in runs] == [2, 2]

@@ -62,9 +62,11 @@ __all__ = [
 ]
 
 
-def _request(
+def generation_request(
     model: str, count: int, engine: Engine, options: GenerationOptions
 ) -> GenerationRequest:
+    """The request for ``model`` with the caller's ``options``; ``parallel`` left out or None:
+    what the settings and the engine allow. An unknown option is an InputError."""
     wanted: dict[str, Any] = dict(options)
     if wanted.get("parallel") is None:  # what the settings and the engine allow
         wanted["parallel"] = parallel_requests(load_settings(), engine)
@@ -101,7 +103,7 @@ def plan(
     """
     reading = _reading_of(reading, study, store)
     engine = engine or default_engine()
-    request = _request(model, count, engine, options)
+    request = generation_request(model, count, engine, options)
     speed = expected_speed(store, model, engine.describe(model).parameters)
     return planner.plan(engine, reading.passages, request, speed=speed)
 
@@ -181,7 +183,7 @@ def generate(
     saved = SavedGeneration(
         engine,
         reading,
-        _request(model, count, engine, options),
+        generation_request(model, count, engine, options),
         store or Store(),
         plan=plan,
         keep_research_text=keep_research_text,

@@ -9,14 +9,12 @@ from datetime import datetime
 from pathlib import Path
 
 from persona import api
-from persona.api.compare import side_by_side
-from persona.api.engines import parallel_requests
-from persona.api.reading import choices_from_options
+from persona.api.compare import compare, side_by_side
 from persona.api.studies import suggest_study
 from persona.cli.reading import keep_in_study, report_reading
 from persona.cli.terminal import ProgressLine
 from persona.core.errors import InputError
-from persona.types import Comparison, Contender, Engine, GenerationRequest
+from persona.types import Engine, Reading
 
 
 def comparison_markdown(rows: list[dict[str, str]]) -> str:
@@ -42,49 +40,43 @@ def print_rows(rows: list[dict[str, str]]) -> None:
 def cmd_compare(args: argparse.Namespace, engine: Engine) -> int:
     """Run the same study through each model, save every run, print and write the table."""
     models = [m.strip() for m in args.models.split(",") if m.strip()]
-    columns = None
+    reading: Reading | None = None
     if args.sources:
         reading = api.read(*args.sources)
         if not reading.ok_count:
             raise InputError("None of the files could be read; check the paths and formats.")
         study = args.study or suggest_study([d.name for d in reading.documents])
         keep_in_study(study, args.sources, None, None)
-    else:  # --study (main() asks for one of the two)
+    else:  # --study (main() asks for one of the two): read with its saved choices
         study = api.study(args.study).name
-        reading = api.study_reading(study)
-        report_reading(reading, sys.stderr)
-        if not reading.passages:
-            raise InputError(f"The study {study!r} has no files to read: add some first.")
-        columns = choices_from_options({"columns": api.study(study).choices})
-    comparison = Comparison(
-        [Contender(engine, model) for model in models],
+        report_reading(api.study_reading(study), sys.stderr)
+    job = compare(
+        models,
         reading,
-        GenerationRequest(
-            model=models[0] if models else "-",
-            count=args.count,
-            context=args.context,
-            temperature=args.temperature,
-            seed=args.seed,
-            language=args.language or "",
-            parallel=parallel_requests(args.settings, engine),
-        ),
-        api.open_history(),
         study=study,
-        columns=columns,
+        count=args.count,
+        context=args.context,
+        temperature=args.temperature,
+        seed=args.seed,
+        language=args.language or "",
+        parallel=args.settings.parallel,
+        engine=engine,
+        store=api.open_history(),
     )
     line = ProgressLine()
     try:
-        for event in comparison.events():
+        for event in job:
             line.show(event)
     finally:
         line.end()
-    rows = side_by_side(comparison.entries)
+    entries = job.entries
+    rows = side_by_side(entries)
     print_rows(rows)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"comparison-{datetime.now():%Y-%m-%d-%H%M}.md"
     path.write_text(comparison_markdown(rows), encoding="utf-8")
     print(path)
-    runs = ", ".join(f"{e.label}: run {e.run.id}" for e in comparison.entries if e.run)
+    runs = ", ".join(f"{e.label}: run {e.run.id}" for e in entries if e.run)
     print(f"Saved to History: {runs}", file=sys.stderr)
-    return 0 if all(e.run and not e.error for e in comparison.entries) else 1
+    return 0 if all(e.run and not e.error for e in entries) else 1

@@ -7,11 +7,18 @@ import pandas as pd
 import streamlit as st
 
 from persona.api.display import format_bytes
-from persona.api.engines import fit, recommend, track_pull
+from persona.api.engines import fit, recommend
 from persona.api.runs import speed_hint
 from persona.core.errors import PersonaError
 from persona.dashboard.ui.errors import guarded, ollama_down, show_error
 from persona.dashboard.ui.memory_chart import memory_chart
+from persona.dashboard.ui.ollama_pull import (
+    ask_or_pull,
+    confirm_pull,
+    follow_pull,
+    pulling,
+    report_pull,
+)
 from persona.dashboard.ui.resources import (
     client,
     loaded_models,
@@ -21,16 +28,11 @@ from persona.dashboard.ui.resources import (
     refresh,
     store,
 )
-from persona.types import GB, TIERS, Fit, Hardware
-
-
-def tier_fit(name: str, machine: Hardware) -> Fit | None:
-    """The fit verdict of a model Persona knows the size of before pulling it (the tiers)."""
-    tier = next((t for t in TIERS if t.model == name), None)
-    return fit(tier.estimate(), machine) if tier else None
+from persona.types import GB, TIERS, Hardware, ModelRow
 
 
 def render(machine: Hardware) -> None:
+    report_pull()  # a pull that ended: before the listings, which it changed
     advice = recommend(machine)
     status = ollama_status(ollama_host())
     usable = status.reachable and not status.error
@@ -48,71 +50,7 @@ def render(machine: Hardware) -> None:
     except PersonaError as exc:
         st.caption(f"Speed unknown: {exc}")
 
-    def pull(name: str) -> None:
-        """Pull with a live bar (percent, MB/s, ETA) and a Cancel button; refresh after."""
-        st.session_state.pull_cancelled = None
-        box = st.container(border=True)
-        box.write(f"Downloading **{name}**")
-        box.button(
-            "Cancel download",
-            key="cancel_pull",
-            on_click=lambda: st.session_state.update(pull_cancelled=name),
-        )
-        bar = box.progress(0.0, text="Starting…")
-        c = client()
-        events = track_pull(c.pull(name), name)
-        try:
-            for event in events:
-                detail = " · ".join(event.details())
-                bar.progress(event.fraction or 0.0, text=f"{event.message} · {detail}")
-        finally:
-            events.close()
-            c.close()
-            refresh()
-        st.session_state.pull_done = name
-        st.rerun()  # show the new model in the table above
-
-    def ask_or_pull(name: str) -> None:
-        """Pull at once, unless the fit verdict says the model will not fit: then ask."""
-        verdict = tier_fit(name, machine)
-        if verdict is not None and verdict.verdict == "won't fit":
-            st.session_state.confirm_pull = name
-            st.rerun()
-        guarded(lambda: pull(name))
-
-    def confirm_pull() -> None:
-        pending = st.session_state.get("confirm_pull")
-        verdict = tier_fit(pending, machine) if pending else None
-        if not pending or verdict is None:
-            return
-        st.warning(
-            f"**{pending} will probably not fit this machine.** It needs about "
-            f"{format_bytes(verdict.needed)}, and {format_bytes(verdict.available)} of "
-            f"{machine.memory_kind} is usable: it may fail to load, or run very slowly. "
-            "Pull it anyway?",
-            icon=":material/warning:",
-        )
-        yes, no = st.columns(2)
-        if yes.button(f"Pull {pending} anyway", key="pull_anyway"):
-            st.session_state.confirm_pull = None
-            guarded(lambda: pull(pending))
-        if no.button("Don't pull", key="pull_cancel_ask"):
-            st.session_state.confirm_pull = None
-            st.rerun()
-
-    if st.session_state.get("pull_cancelled"):
-        st.info(
-            f"Download of {st.session_state.pull_cancelled} cancelled. Pull it again to resume "
-            "where it stopped.",
-            icon=":material/stop_circle:",
-        )
-        st.session_state.pull_cancelled = None
-    if st.session_state.get("pull_done"):
-        st.success(
-            f"{st.session_state.pull_done} is installed and ready.", icon=":material/check_circle:"
-        )
-        st.session_state.pull_done = None
-
+    busy = pulling()
     if not status.reachable:
         ollama_down(status.host)
     elif status.error:
@@ -122,10 +60,19 @@ def render(machine: Hardware) -> None:
         type="primary",
         key="pull_recommended",
         icon=":material/download:",
+        disabled=busy,
     ):
-        ask_or_pull(advice.tier.model)
-    confirm_pull()
+        ask_or_pull(advice.tier.model, machine)
+    confirm_pull(machine)
+    progress = st.container()  # the running pull, drawn last (see follow_pull)
+    _listing(machine, rows, installed, usable, busy)
+    follow_pull(progress)
 
+
+def _listing(
+    machine: Hardware, rows: list[ModelRow], installed: set[str], usable: bool, busy: bool
+) -> None:
+    """The memory chart; with Ollama up, the installed models, pull, delete and unload."""
     # --- memory chart ------------------------------------------------------------
     st.subheader("Memory each model needs")
     chart_rows = [
@@ -188,12 +135,12 @@ def render(machine: Hardware) -> None:
             placeholder="e.g. llama3.2:3b",
             help="Names from https://ollama.com/library",
         )
-        submitted = st.form_submit_button("Pull", icon=":material/download:")
+        submitted = st.form_submit_button("Pull", icon=":material/download:", disabled=busy)
     if submitted:
         if not name.strip():
             st.warning("Type a model name first, e.g. llama3.2:3b.")
         else:
-            ask_or_pull(name.strip())
+            ask_or_pull(name.strip(), machine)
 
     # --- delete ------------------------------------------------------------------
     if rows:
