@@ -16,7 +16,7 @@ from persona.core.errors import PersonaError
 from persona.dashboard.ui.errors import show_error
 from persona.dashboard.ui.hybrid_consent import consent_box, use_consent
 from persona.dashboard.ui.hybrid_preview import render_cost, render_gate, render_redaction
-from persona.dashboard.ui.jobs import finish_job, follow_job, job_running, start_job
+from persona.dashboard.ui.jobs import finish_job, follow_job, start_job
 from persona.dashboard.ui.resources import store
 from persona.types import ON_THIS_MACHINE, Document, Preview, Run
 
@@ -35,10 +35,8 @@ def review_and_send(
     where: str,
 ) -> None:
     """Score, show exactly what would be sent and its cost; send only after consent. While a
-    refinement runs, its progress and Stop instead."""
-    if job_running(JOB):
-        follow_refine()
-        return
+    refinement runs, its progress and Stop instead (nothing below is drawn meanwhile)."""
+    follow_refine()  # returns when no refinement runs (and reruns when one just ended)
     report_refine()
     try:
         preview = prepare(
