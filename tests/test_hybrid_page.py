@@ -33,6 +33,8 @@ TIMEOUT_S = 30
 
 HELD_S = 2
 """How long a page run follows a held refinement before the test moves on (AppTest stops it)."""
+SEND_S = 8
+"""The same for the run that handles the Send click: it must get to starting the job first."""
 
 
 class HeldAnthropic(FakeAnthropic):
@@ -287,11 +289,11 @@ def test_before_send_the_page_says_how_the_cache_is_used_and_if_hybrid_costs_mor
     assert claude.count(None) == 0
 
 
-def following_a_held_refinement(at: AppTest) -> None:
+def following_a_held_refinement(at: AppTest, timeout: float = HELD_S) -> None:
     """Run the page while the refinement waits on Claude: the page follows it until AppTest
     gives up on the run (the job goes on in the background)."""
     with pytest.raises(RuntimeError, match="timed out"):
-        at.run(timeout=HELD_S)
+        at.run(timeout=timeout)
 
 
 def test_the_refinement_runs_in_the_background_across_reruns_and_pages(claude, environment):
@@ -299,7 +301,7 @@ def test_the_refinement_runs_in_the_background_across_reruns_and_pages(claude, e
     ok(consent(at).check().run())
     claude.hold()
     button(at, "Send").click()
-    following_a_held_refinement(at)  # the click starts the job; the page follows it
+    following_a_held_refinement(at, SEND_S)  # the click starts the job; the page follows it
     assert claude.arrived.wait(TIMEOUT_S)
     job = at.session_state[f"job_{REFINE}"]
     assert job.state == "running"
@@ -326,7 +328,7 @@ def test_stop_keeps_what_was_refined_and_reports_what_was_spent(claude, environm
     ok(consent(at).check().run())
     claude.hold()
     button(at, "Send").click()
-    following_a_held_refinement(at)
+    following_a_held_refinement(at, SEND_S)
     assert claude.arrived.wait(TIMEOUT_S)
     job = at.session_state[f"job_{REFINE}"]
     job.stop()  # what the Stop button does (persona.dashboard.ui.jobs.follow_job)
