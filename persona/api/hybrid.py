@@ -13,6 +13,7 @@ from persona.hybrid.refine import Preview, PreviewItem, choose, dropped_text, pr
 from persona.hybrid.spend import FrontierSpend, frontier_spend
 
 __all__ = [
+    "NOTHING_TO_REFINE",
     "Consent",
     "FrontierClient",
     "FrontierSpend",
@@ -34,6 +35,8 @@ __all__ = [
     "unusable_text",
     "withheld_text",
 ]
+
+NOTHING_TO_REFINE = "Every draft passed the quality gate: nothing needs refining."
 
 
 def gate_reasons(item: PreviewItem) -> str:

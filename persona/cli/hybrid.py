@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import closing
 
 from persona.api.hybrid import (
+    NOTHING_TO_REFINE,
     FrontierClient,
     cap_text,
     choose,
@@ -40,7 +41,7 @@ def confirm(preview: Preview, assume_yes: bool) -> bool:
             f"{gate_reasons(item)}"
         )
     if not preview.selected:
-        _say("Every draft passed the gate: nothing to send.")
+        _say(NOTHING_TO_REFINE)
         return False
     _say(f"Replaced before sending: {replaced_text(preview)}")
     if withheld := withheld_text(preview):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from persona.api.display import escape_markdown
-from persona.api.hybrid import FrontierClient, prepare, refine
+from persona.api.hybrid import NOTHING_TO_REFINE, FrontierClient, prepare, refine
 from persona.core.errors import PersonaError
 from persona.dashboard.ui.errors import show_error
 from persona.dashboard.ui.hybrid_consent import consent_box, use_consent
@@ -49,7 +49,7 @@ def review_and_send(
     render_redaction(preview)
     render_cost(preview)
     if not preview.selected:
-        st.success("Every draft passed the quality gate: nothing needs refining.")
+        st.success(NOTHING_TO_REFINE)
         return
     if where != ON_THIS_MACHINE:
         st.caption(f"Your study already went to the engine {where} to make the drafts.")
