@@ -128,7 +128,7 @@ if (
     and local_model
 ):
     start_draft(study, local_model, count=count, context=context, frontier_model=frontier_model)
-follow_draft()
+follow_draft(where)
 
 run: Run | None = None
 if st.session_state.get(RUN):

@@ -30,7 +30,7 @@ def api_key() -> str | None:
     )
 
 
-def consent_box(preview: Preview, *, disabled: bool = False) -> bool:
+def consent_box(preview: Preview) -> bool:
     """The consent checkbox, bound to exactly this preview; True when consent covers it."""
     shown = preview.consent
     round_ = st.session_state.get(ROUND, 0)
@@ -62,7 +62,6 @@ def consent_box(preview: Preview, *, disabled: bool = False) -> bool:
         f"({preview.model}, at most {cap}{how}).",
         key=f"hy_consent_{round_}",
         on_change=agreed,
-        disabled=disabled,
     )
     return st.session_state.get(GIVEN) == shown
 

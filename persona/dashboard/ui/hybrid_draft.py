@@ -50,9 +50,10 @@ def start_draft(study: str, model: str, *, count: int, context: str, frontier_mo
     st.rerun()  # the inputs show disabled while the drafting uses the engine
 
 
-def follow_draft() -> None:
-    """The drafting in progress, live, then how it ended (once)."""
-    follow_job(JOB, label="Drafting personas…")
+def follow_draft(where: str) -> None:
+    """The drafting in progress (``where``: the engine's place, as Markdown), live, then how
+    it ended (once)."""
+    follow_job(JOB, label=f"Drafting {where}…")
     job = finish_job(JOB)
     if job is not None and isinstance(job.error, PersonaError):
         show_error(job.error, retry_key="retry_hybrid_draft")
