@@ -52,7 +52,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 MESSAGES = "/v1/messages"
@@ -551,7 +551,7 @@ class FakeAnthropic:
         assert isinstance(host, str)
         return f"http://{host}:{port}"
 
-    def start(self) -> FakeAnthropic:
+    def start(self) -> Self:
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
@@ -563,7 +563,7 @@ class FakeAnthropic:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> FakeAnthropic:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

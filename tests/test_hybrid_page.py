@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,10 +13,14 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from persona import api
+from persona.api.hybrid import frontier_spend
+from persona.api.settings import load_settings, save_settings
+from persona.dashboard.ui.hybrid_send import JOB as REFINE
+from persona.dashboard.ui.resources import ENGINE_CHOICE
 from persona.dashboard.ui.study import CURRENT
 from persona.dashboard.ui.study_files import MISSING_FILES
 from persona.history.store import Store, history_path
-from tests.fake_anthropic import FakeAnthropic
+from tests.fake_anthropic import MESSAGES, FakeAnthropic, Recorded
 from tests.fake_ollama import FakeOllama
 from tests.test_pages import shown
 
@@ -25,10 +31,40 @@ STUDY = "Grocery interviews"
 TIMEOUT_S = 30
 
 
+HELD_S = 2
+"""How long a page run follows a held refinement before the test moves on (AppTest stops it)."""
+SEND_S = 8
+"""The same for the run that handles the Send click: it must get to starting the job first."""
+
+
+class HeldAnthropic(FakeAnthropic):
+    """The fake Messages API, able to hold each Messages request until released: a
+    refinement that is still running while the user reruns, changes page or presses Stop."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.arrived = threading.Event()
+        self.released = threading.Event()
+        self.released.set()
+
+    def hold(self) -> None:
+        self.released.clear()
+
+    def release(self) -> None:
+        self.released.set()
+
+    def answer(self, entry: Recorded, action):
+        if entry.method == "POST" and entry.path == MESSAGES:
+            self.arrived.set()
+            self.released.wait(TIMEOUT_S)
+        return super().answer(entry, action)
+
+
 @pytest.fixture
-def claude() -> Iterator[FakeAnthropic]:
-    with FakeAnthropic(api_keys={KEY}) as server:
+def claude() -> Iterator[HeldAnthropic]:
+    with HeldAnthropic(api_keys={KEY}) as server:
         yield server
+        server.release()
 
 
 @pytest.fixture(autouse=True)
@@ -56,10 +92,13 @@ def texts(elements) -> str:
     return "\n".join(str(e.value) for e in elements)
 
 
-def open_hybrid() -> AppTest:
+def open_hybrid(**session) -> AppTest:
+    """The app opened (with ``session`` in its session state), on the Hybrid page."""
     at = AppTest.from_file(
         str(ROOT / "persona" / "dashboard" / "app.py"), default_timeout=TIMEOUT_S
     )
+    for name, value in session.items():
+        at.session_state[name] = value
     ok(at.run())
     ok(at.switch_page("pages/hybrid.py").run())
     return at
@@ -248,3 +287,83 @@ def test_before_send_the_page_says_how_the_cache_is_used_and_if_hybrid_costs_mor
     warned = "expected to cost more than sending all your data" in texts(at.warning)
     assert warned == (estimate > frontier_only)
     assert claude.count(None) == 0
+
+
+def following_a_held_refinement(at: AppTest, timeout: float = HELD_S) -> None:
+    """Run the page while the refinement waits on Claude: the page follows it until AppTest
+    gives up on the run (the job goes on in the background)."""
+    with pytest.raises(RuntimeError, match="timed out"):
+        at.run(timeout=timeout)
+
+
+def test_the_refinement_runs_in_the_background_across_reruns_and_pages(claude, environment):
+    at = drafted(open_hybrid())
+    ok(consent(at).check().run())
+    claude.hold()
+    button(at, "Send").click()
+    following_a_held_refinement(at, SEND_S)  # the click starts the job; the page follows it
+    assert claude.arrived.wait(TIMEOUT_S)
+    job = at.session_state[f"job_{REFINE}"]
+    assert job.state == "running"
+    following_a_held_refinement(at)  # a rerun picks the same job up, never a second one
+    ok(at.switch_page("pages/history.py").run())
+    at.switch_page("pages/hybrid.py")
+    following_a_held_refinement(at)  # back on the page: still running, still followed
+    assert job.state == "running" and claude.count(MESSAGES) == 1
+    claude.release()
+    ok(at.run())
+    assert job.state == "finished" and claude.count(MESSAGES) == 1
+    assert "3 · What changed" in texts(at.subheader)
+    [summary] = Store(history_path(environment)).list()
+    saved = Store(history_path(environment)).get(summary.id)
+    assert all(r.refined is not None for r in saved.records)
+    refined = len(saved.records)
+    assert f"{refined} of {refined} personas refined" in shown(texts(at.success))
+    assert not button(at, "Draft personas locally").disabled  # the inputs are back
+    assert not consent(at).value  # consent was for that Send
+
+
+def test_stop_keeps_what_was_refined_and_reports_what_was_spent(claude, environment):
+    at = drafted(open_hybrid())
+    ok(consent(at).check().run())
+    claude.hold()
+    button(at, "Send").click()
+    following_a_held_refinement(at, SEND_S)
+    assert claude.arrived.wait(TIMEOUT_S)
+    job = at.session_state[f"job_{REFINE}"]
+    job.stop()  # what the Stop button does (persona.dashboard.ui.jobs.follow_job)
+    claude.release()  # the request in flight is answered, and paid for
+    ok(at.run())
+    assert job.state == "stopped"
+    [summary] = Store(history_path(environment)).list()
+    saved = Store(history_path(environment)).get(summary.id)
+    spend = frontier_spend(saved)
+    assert spend is not None and spend.interrupted and spend.cost_usd > 0
+    assert spend.cost_usd <= 1.0  # the page's default budget cap
+    assert saved.status == "interrupted"
+    assert f"${spend.cost_usd:.4f} was spent" in str(saved.message)
+    kept = [r for r in saved.records if r.refined is not None]
+    stopped = [r for r in saved.records if r.refine_error]
+    assert kept and stopped and len(kept) + len(stopped) == len(saved.records)
+    assert all("stopped before this persona was finished" in r.refine_error for r in stopped)
+    warnings = shown(texts(at.warning))
+    assert f"${spend.cost_usd:.4f} was spent" in warnings
+    assert "stopped before this persona was finished" in warnings
+    assert f"Spent ${spend.cost_usd:.4f}" in shown(texts(at.caption))
+    assert claude.count(MESSAGES) == 1  # nothing was sent after Stop
+
+
+def test_drafts_use_the_engine_settings_of_this_session(monkeypatch, fake_ollama, environment):
+    """The saved settings choose another engine (a server that is not there); this session
+    chose Ollama (as the demo offer does). The drafts are made with the session's engine and
+    its settings, never with what persona.api would read from the saved settings alone."""
+    save_settings({"engine": "openai", "base_url": "http://127.0.0.1:9/v1"})
+    saved_alone = replace(load_settings(), parallel=7)
+    monkeypatch.setattr("persona.api.runs.load_settings", lambda *a, **k: saved_alone)
+    at = drafted(open_hybrid(**{ENGINE_CHOICE: "ollama"}))
+    [summary] = Store(history_path(environment)).list()
+    run = Store(history_path(environment)).get(summary.id)
+    assert run.records and run.engine.startswith("Ollama")
+    assert run.options["parallel"] == 1  # Ollama's own default: the session has no setting
+    assert fake_ollama.log("/api/chat")
+    assert "2 · Review what would be sent" in texts(at.subheader)  # the drafts go on to review

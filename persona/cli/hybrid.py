@@ -5,7 +5,23 @@ from __future__ import annotations
 import sys
 from contextlib import closing
 
-from persona.api.hybrid import FrontierClient, choose, dropped_text, frontier_spend, prepare, refine
+from persona.api.hybrid import (
+    NOTHING_TO_REFINE,
+    FrontierClient,
+    cap_text,
+    choose,
+    costs_more_text,
+    dropped_text,
+    frontier_spend,
+    gate_reasons,
+    gate_verdict,
+    overspend_text,
+    prepare,
+    refine,
+    replaced_text,
+    unusable_text,
+    withheld_text,
+)
 from persona.cli.prompt import ask_yes
 from persona.cli.terminal import drive
 from persona.types import Preview, Reading, Run, Store
@@ -20,34 +36,28 @@ def confirm(preview: Preview, assume_yes: bool) -> bool:
     estimate is above the budget cap it says so and asks nothing: nothing can be sent."""
     _say(f"Quality gate (threshold {preview.threshold:g}):")
     for item in preview.items:
-        verdict = f"send: {item.how}" if item.selected else "keep"
-        reasons = "; ".join([*item.unusable, *item.score.reasons]) or "no problems found"
-        _say(f"  [{verdict}] {item.name}: {item.score.value:.0f}/100 — {reasons}")
-    if not preview.selected:
-        _say("Every draft passed the gate: nothing to send.")
-        return False
-    counts = ", ".join(f"{n} {kind}" for kind, n in preview.replaced().items())
-    _say(f"Replaced before sending: {counts or 'no personal data found'}")
-    if preview.withheld:
         _say(
-            f"Not sent: {preview.withheld} citation(s) whose passage was not found word for "
-            "word in your data or was not said by a participant."
+            f"  [{gate_verdict(item)}] {item.name}: {item.score.value:.0f}/100 — "
+            f"{gate_reasons(item)}"
         )
-    cap = "no cap" if preview.cap_usd is None else f"cap ${preview.cap_usd:.2f}"
+    if not preview.selected:
+        _say(NOTHING_TO_REFINE)
+        return False
+    _say(f"Replaced before sending: {replaced_text(preview)}")
+    if withheld := withheld_text(preview):
+        _say(withheld)
     _say(
         f"Estimated cost with {preview.model}: about ${preview.estimated_usd:.4f} for "
-        f"~{preview.input_tokens:,} input tokens; at most ${preview.ceiling_usd:.4f} ({cap})."
+        f"~{preview.input_tokens:,} input tokens; at most ${preview.ceiling_usd:.4f} "
+        f"({cap_text(preview)})."
     )
     if preview.cache_note:
         _say(preview.cache_note)
     if preview.over_budget:
         _say(f"Nothing was sent: {preview.over_budget} (--max-cost)")
         return True  # refine() sends nothing and records why
-    if preview.costs_more:
-        _say(
-            f"Note: refining is expected to cost more than sending all your data to "
-            f"{preview.model} in one go (about ${preview.frontier_only.usd:.4f})."
-        )
+    if costs_more := costs_more_text(preview):
+        _say(f"Note: {costs_more}")
     if assume_yes:
         return True
     for item in preview.selected:
@@ -89,11 +99,8 @@ def refine_step(
     spend = frontier_spend(run)
     if spend is not None:
         _say(spend.summary)
-        if spend.last_cost_usd > preview.frontier_only.usd:
-            _say(
-                f"Note: refining cost ${spend.last_cost_usd:.4f}, more than the frontier-only "
-                f"estimate (${preview.frontier_only.usd:.4f})."
-            )
+        if overspend := overspend_text(spend):
+            _say(f"Note: {overspend}")
     for index, record in enumerate(run.records):
         name = record.draft.name
         if record.refine_error:
@@ -104,10 +111,8 @@ def refine_step(
         cost = spend.per_persona.get(index) if spend else None
         if cost and cost.dropped:
             _say(f"Warning: {name}: {dropped_text(cost.dropped)}")
-        if record.refined.unusable:
-            kept = "the draft is kept" if record.kept == "draft" else "its draft is unusable too"
-            reasons = "; ".join(record.refined.unusable)
-            _say(f"Warning: {name}: Claude's version is unusable ({reasons}); {kept}.")
+        if unusable := unusable_text(record):
+            _say(f"Warning: {name}: {unusable}")
         if record.kept == "refined":
             choose(run, index, "refined", store, passages=preview.passages)
     return not preview.over_budget

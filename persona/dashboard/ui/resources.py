@@ -115,7 +115,9 @@ def fingerprint(chosen: Settings, key: str | None) -> str:
 
 
 @st.cache_data(ttl=LISTING_TTL_S, show_spinner=False)
-def engine_status(_fingerprint: str, _chosen: Settings, _key: str | None) -> EngineStatus:
+def engine_status(settings_id: str, _chosen: Settings, _key: str | None) -> EngineStatus:
+    """The engine's status, cached per ``settings_id`` (:func:`fingerprint`: the settings and
+    which key; the settings and key themselves are not hashed)."""
     with engine_for(_chosen, _key) as engine:
         return check_engine(engine)
 
@@ -126,7 +128,8 @@ def current_status() -> EngineStatus:
 
 
 @st.cache_data(ttl=LISTING_TTL_S, show_spinner=False)
-def engine_models(_fingerprint: str, _chosen: Settings, _key: str | None) -> list[ModelRow]:
+def engine_models(settings_id: str, _chosen: Settings, _key: str | None) -> list[ModelRow]:
+    """The engine's models with their fit verdicts, cached per ``settings_id``."""
     with engine_for(_chosen, _key) as engine:
         return model_rows(engine, detect_hardware())
 
