@@ -116,3 +116,14 @@ def tab() -> Iterator[list[Page]]:
     for page in pages:
         if not page.is_closed():
             page.close()
+
+
+@pytest.fixture
+def empty_caches() -> Iterator[None]:
+    """Streamlit's caches start and end empty (the dashboard's tests use it:
+    ``pytestmark = pytest.mark.usefixtures("empty_caches")``)."""
+    from tests.dashboard import clear_caches
+
+    clear_caches()
+    yield
+    clear_caches()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import altair as alt
 import pandas as pd
 import pytest
-import streamlit as st
 
 from persona.core.coverage import coverage, speakers
 from persona.core.units import GB
@@ -17,12 +15,7 @@ from persona.dashboard.ui.coverage import heatmap, heatmap_spec
 from persona.dashboard.ui.memory_chart import memory_spec
 from tests.test_coverage import big_study
 
-
-@pytest.fixture(autouse=True)
-def empty_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
+pytestmark = pytest.mark.usefixtures("empty_caches")
 
 
 def cells(spec: dict[str, Any]) -> list[dict[str, Any]]:

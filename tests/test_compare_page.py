@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,17 +13,11 @@ from persona.api.jobs import Job
 from persona.dashboard.ui.study import CURRENT
 from persona.history.store import Store, history_path
 from tests.fake_ollama import FakeOllama
-from tests.test_pages import clear_caches
 from tests.test_study_pages import INTERVIEWS, no_exception, open_page
 
+pytestmark = pytest.mark.usefixtures("empty_caches")
+
 MODELS = ["llama3.2:3b", "mistral:7b"]
-
-
-@pytest.fixture(autouse=True)
-def empty_caches() -> Iterator[None]:
-    clear_caches()
-    yield
-    clear_caches()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from tests.fake_ollama import FakeOllama
 from tests.test_edit import MEALS, read_study, saved_run
 from tests.test_pages import (
     assert_no_exception,
-    clear_caches,
     generate,
     open_page,
     sample_files,
@@ -25,12 +23,7 @@ from tests.test_pages import (
     values,
 )
 
-
-@pytest.fixture(autouse=True)
-def empty_caches() -> Iterator[None]:
-    clear_caches()
-    yield
-    clear_caches()
+pytestmark = pytest.mark.usefixtures("empty_caches")
 
 
 @pytest.fixture

@@ -3,27 +3,19 @@ changes, with Stop, after the fit check (AppTest against the fake Ollama)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from persona.api.jobs import Job
 from persona.types import Hardware
 from tests.fake_ollama import FakeOllama
-from tests.test_pages import assert_no_exception, clear_caches, open_page, values
+from tests.test_pages import assert_no_exception, open_page, values
+
+pytestmark = pytest.mark.usefixtures("empty_caches")
 
 PULLED = "llama3.2:1b"
 TINY = Hardware(2 * 10**9, 10**9, "Test CPU", 2, 2)
 """A machine too small for the big tiers."""
-
-
-@pytest.fixture(autouse=True)
-def empty_caches() -> Iterator[None]:
-    """Streamlit's caches (listings, hardware) start and end empty."""
-    clear_caches()
-    yield
-    clear_caches()
 
 
 @pytest.fixture

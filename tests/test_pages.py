@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Button
 
@@ -23,6 +22,8 @@ from persona.history.store import Store, history_path
 from tests.browser import closed_url, free_port
 from tests.fake_ollama import OLLAMA_VERSION, FakeOllama
 from tests.survey_files import NAMED_SURVEY
+
+pytestmark = pytest.mark.usefixtures("empty_caches")
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "persona" / "dashboard" / "app.py"
@@ -37,19 +38,6 @@ BINARY = ("notes.txt", bytes(range(256)) * 20, "text/plain")
 
 
 # --- harness ---------------------------------------------------------------------------------
-
-
-def clear_caches() -> None:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-@pytest.fixture(autouse=True)
-def empty_caches() -> Iterator[None]:
-    """Streamlit's caches start and end empty (History is in the test's own data folder)."""
-    clear_caches()
-    yield
-    clear_caches()
 
 
 @pytest.fixture

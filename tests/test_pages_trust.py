@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -21,19 +20,12 @@ from tests.test_pages import (  # the same harness as the other page tests
     TIMEOUT_S,
     assert_no_exception,
     button,
-    clear_caches,
     open_page,
     stored_runs,
     values,
 )
 
-
-@pytest.fixture(autouse=True)
-def empty_caches() -> Iterator[None]:
-    """Streamlit's caches start and end empty (as in test_pages)."""
-    clear_caches()
-    yield
-    clear_caches()
+pytestmark = pytest.mark.usefixtures("empty_caches")
 
 
 HOSTILE_NAME = "![](http://127.0.0.2:9/name.png) <img src=x onerror=alert(1)>"

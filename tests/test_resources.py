@@ -7,15 +7,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-import streamlit as st
 
 from persona.dashboard.ui import resources
 from persona.types import EngineStatus, Settings
 
-
-@pytest.fixture(autouse=True)
-def empty_caches() -> None:
-    st.cache_data.clear()
+pytestmark = pytest.mark.usefixtures("empty_caches")
 
 
 def test_engine_status_is_cached_per_settings(monkeypatch: pytest.MonkeyPatch) -> None:

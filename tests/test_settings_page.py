@@ -18,11 +18,12 @@ from tests.fake_pip import use_fake_pip
 from tests.test_pages import (
     assert_no_exception,
     button,
-    empty_caches,  # noqa: F401  (autouse fixture: Streamlit's caches start empty)
     ollama_down,  # noqa: F401
     open_page,
     values,
 )
+
+pytestmark = pytest.mark.usefixtures("empty_caches")
 
 
 def field(at: AppTest, kind: str, label: str):

@@ -4,7 +4,6 @@ nothing, and an interrupted run resumed from Generate in one click."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,19 +15,14 @@ from persona.dashboard.ui.study import CURRENT
 from persona.history.store import Store
 from tests.fake_ollama import FakeOllama
 from tests.fakes import interrupted_run
-from tests.test_pages import clear_caches, shown
+from tests.test_pages import shown
+
+pytestmark = pytest.mark.usefixtures("empty_caches")
 
 ROOT = Path(__file__).resolve().parents[1]
 INTERVIEWS = sorted((ROOT / "samples" / "interviews").iterdir())
 STUDY = "Grocery interviews"
 TIMEOUT_S = 60.0
-
-
-@pytest.fixture(autouse=True)
-def empty_caches() -> Iterator[None]:
-    clear_caches()
-    yield
-    clear_caches()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,18 +15,12 @@ from persona.core.safe_text import escape_markdown
 from persona.dashboard.ui.study import CURRENT
 from persona.history.store import Store, history_path
 from tests.fake_ollama import BrainRequest, FakeOllama, SchemaBrain
-from tests.test_pages import clear_caches
+
+pytestmark = pytest.mark.usefixtures("empty_caches")
 
 ROOT = Path(__file__).resolve().parents[1]
 INTERVIEWS = sorted((ROOT / "samples" / "interviews").iterdir())
 TIMEOUT_S = 30.0
-
-
-@pytest.fixture(autouse=True)
-def empty_caches() -> Iterator[None]:
-    clear_caches()
-    yield
-    clear_caches()
 
 
 @pytest.fixture

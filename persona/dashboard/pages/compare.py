@@ -20,8 +20,7 @@ from persona.dashboard.ui.study_files import page_study
 from persona.types import MAX_CONTENDERS, Entry
 
 JOB = "compare"
-COMPARING = "cmp_job"
-"""Session state: the comparison running in the background (its entries when it ends)."""
+COMPARING = "cmp_job"  # session state: the comparison running (its entries when it ends)
 
 st.title("Compare models")
 st.caption(
