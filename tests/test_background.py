@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 
-from persona.core.background import Job
+from persona.core.background import Worker
 from persona.core.errors import PersonaError
 from persona.core.progress import Progress
 
@@ -37,7 +37,7 @@ class Work:
 
 def test_a_job_runs_to_the_end() -> None:
     work = Work(pieces=5, delay=0)
-    job = Job(work.events)
+    job = Worker(work.events)
     assert job.wait(5)
     assert job.state == "finished" and work.how == "finished"
     assert [s.message for s in job.steps] == ["Writing personas", "3 personas"]
@@ -50,7 +50,7 @@ def test_a_job_runs_to_the_end() -> None:
 
 def test_stop_closes_the_events_and_keeps_the_outcome() -> None:
     work = Work()
-    job = Job(work.events)
+    job = Worker(work.events)
     while not job.drain(timeout=1):
         pass
     assert (job.state, job.eta) == ("running", 42.0)
@@ -65,7 +65,7 @@ def test_an_abandoned_job_stops_after_the_grace_period() -> None:
     work = Work()
     followed = threading.Event()
     followed.set()
-    job = Job(work.events, alive=followed.is_set, grace_s=0.2)
+    job = Worker(work.events, alive=followed.is_set, grace_s=0.2)
     time.sleep(0.3)
     assert not job.done, "followed: keeps running"
     followed.clear()  # the tab was closed
@@ -78,7 +78,7 @@ def test_an_abandoned_job_stops_after_the_grace_period() -> None:
 def test_a_short_disconnect_is_forgiven() -> None:
     work = Work(pieces=200, delay=0.002)
     calls = iter([True, False, False, True] + [True] * 10_000)
-    job = Job(work.events, alive=lambda: next(calls), grace_s=5)
+    job = Worker(work.events, alive=lambda: next(calls), grace_s=5)
     assert job.wait(5)
     assert job.state == "finished" and not job.abandoned
 
@@ -88,7 +88,7 @@ def test_errors_are_kept_for_the_page() -> None:
         yield Progress("plan", "Planning")
         raise PersonaError("Ollama stopped answering.")
 
-    job = Job(failing)
+    job = Worker(failing)
     assert job.wait(2)
     assert job.state == "failed" and str(job.error) == "Ollama stopped answering."
 
@@ -96,7 +96,7 @@ def test_errors_are_kept_for_the_page() -> None:
 def test_cleanup_runs_once_and_the_work_is_released() -> None:
     closed = []
     work = Work(pieces=1, delay=0)
-    job = Job(work.events, cleanup=lambda: closed.append(True))
+    job = Worker(work.events, cleanup=lambda: closed.append(True))
     assert job.wait(2)
     assert closed == [True]
     assert job._events is None  # the run (and the research text it holds) can be freed

@@ -125,7 +125,7 @@ def test_stop_ends_pip_and_frees_the_install(
         next(install_builtin())  # a second tab
     pid = int(pidfile.read_text())
     assert psutil.pid_exists(pid)
-    events.close()  # what Job.stop does
+    events.close()  # what Worker.stop does
     deadline = time.monotonic() + 10
     while psutil.pid_exists(pid) and time.monotonic() < deadline:
         time.sleep(0.05)

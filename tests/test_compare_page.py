@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Button
 
 from persona import api
-from persona.api.jobs import Job
+from persona.api.jobs import Worker
 from persona.dashboard.ui.study import CURRENT
 from persona.history.store import Store, history_path
 from tests.fake_ollama import FakeOllama
@@ -39,14 +39,14 @@ def compare_button(at: AppTest) -> Button:
     return button
 
 
-def start_slowly(at: AppTest, fake: FakeOllama) -> Job:
+def start_slowly(at: AppTest, fake: FakeOllama) -> Worker:
     """Press Compare while the models answer slowly: the page follows the comparison (its run
     times out); then the user goes to History."""
     fake.token_delay = 0.05
     with pytest.raises(RuntimeError, match="timed out"):
         compare_button(at).click().run(timeout=2)
     job = at.session_state["job_compare"]
-    assert isinstance(job, Job) and job.state == "running"
+    assert isinstance(job, Worker) and job.state == "running"
     no_exception(at.switch_page("pages/history.py").run())
     assert not job.done, "leaving the page does not end the comparison"
     return job

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from persona.core.background import Job
+from persona.core.background import Worker
 from persona.core.errors import PersonaError
 from persona.core.setting_rules import Timeouts
 from persona.engines.ollama import OllamaClient
@@ -127,7 +127,7 @@ def test_stopping_during_a_slow_first_byte_ends_the_run(slow_fake: Service, tmp_
     scenario(slow_fake, "slow_first_byte", times=1)
     try:
         local = local_run(slow_fake.url, store)
-        job = Job(local.events)
+        job = Worker(local.events)
         time.sleep(0.3)
         job.stop()
         assert job.wait(10), "the job ends once the server lets go"
@@ -141,7 +141,7 @@ def test_stop_closes_the_stream_to_the_server(slow_fake: Service, tmp_path: Path
     """Stopping a job closes the HTTP stream: the server sees its client go away."""
     store = Store(tmp_path / "h.sqlite3")
     local = local_run(slow_fake.url, store)
-    job = Job(local.events)
+    job = Worker(local.events)
     while not job.drain(timeout=5):  # the model is writing
         pass
     job.stop()

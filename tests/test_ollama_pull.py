@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from persona.api.jobs import Job
+from persona.api.jobs import Worker
 from persona.types import Hardware
 from tests.fake_ollama import FakeOllama
 from tests.test_pages import assert_no_exception, open_page, values
@@ -26,7 +26,7 @@ def slow_pull(fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch) -> FakeO
     return fake_ollama
 
 
-def start_pull(at: AppTest, name: str) -> Job:
+def start_pull(at: AppTest, name: str) -> Worker:
     """Type ``name`` and press Pull; the page follows the download (the run times out), and
     the user goes to History meanwhile."""
     [field] = [t for t in at.text_input if t.label == "Model name"]
@@ -34,7 +34,7 @@ def start_pull(at: AppTest, name: str) -> Job:
     with pytest.raises(RuntimeError, match="timed out"):  # the page is following the pull
         at.form_submit_button[0].click().run(timeout=2)
     job = at.session_state["job_pull"]
-    assert isinstance(job, Job) and job.state == "running"
+    assert isinstance(job, Worker) and job.state == "running"
     at.switch_page("pages/history.py").run()  # another page: the pull goes on
     assert_no_exception(at)
     assert not job.done

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from persona.core.background import Job
+from persona.core.background import Worker
 from persona.core.crashlog import log_unexpected
 
 __all__ = [
-    "Job",
+    "Worker",
     "log_unexpected",
 ]

@@ -2,9 +2,9 @@
 
 A page that loops over a run's events itself dies with the script: touching any widget
 reruns the script and abandons the run, and a closed tab keeps the model working on a
-request nobody will read. :class:`Job` runs the events in a thread instead. Pages read its
-steps (:attr:`Job.steps`) and streamed text (:meth:`Job.drain`), show elapsed time and the
-ETA, and stop it (:meth:`Job.stop`):
+request nobody will read. :class:`Worker` runs the events in a thread instead. Pages read its
+steps (:attr:`Worker.steps`) and streamed text (:meth:`Worker.drain`), show elapsed time and the
+ETA, and stop it (:meth:`Worker.stop`):
 stopping closes the events iterator, which closes the engine's stream (the model stops)
 and lets the run save what was made. ``alive`` tells the job whether anyone still follows
 it (the browser tab is open); when it has said no for ``grace_s`` seconds the job stops.
@@ -26,8 +26,9 @@ ABANDON_GRACE_S = 15.0
 """How long a job keeps running while nobody follows it (a reconnecting tab comes back)."""
 
 
-class Job:
-    """``events()`` run in a daemon thread; progress is queued for whoever follows the job."""
+class Worker:
+    """Runs one job (``events()``: a generation, a comparison, a pull...) in a daemon thread;
+    progress is queued for whoever follows the job. "Job" is the work, "worker" what runs it."""
 
     def __init__(
         self,

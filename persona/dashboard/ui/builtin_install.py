@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from persona.api.engines import install_builtin, missing_packages
-from persona.api.jobs import Job
+from persona.api.jobs import Worker
 from persona.core.errors import InstallFailed
 from persona.dashboard.ui.jobs import finish_job, follow_job, job_running, start_job
 from persona.dashboard.ui.resources import builtin_engine, refresh
@@ -60,7 +60,7 @@ def builtin_missing(*, key: str) -> bool:
     return True
 
 
-def _report(job: Job | None) -> None:
+def _report(job: Worker | None) -> None:
     """What a finished install did, shown once (on the page that is open when it ends)."""
     if job is None:
         return

@@ -1,6 +1,6 @@
 """Following a long run on a page: live progress, elapsed time and ETA, a Stop button.
 
-The run itself is a :class:`persona.core.background.Job` kept in the session, so reruns
+The run itself is a :class:`persona.core.background.Worker` kept in the session, so reruns
 (a click anywhere, visiting another page) neither abandon it nor start it twice: the page
 that started it picks it up again. A closed tab stops it (see :func:`session_alive`).
 """
@@ -14,7 +14,7 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from persona.api.display import format_duration
-from persona.api.jobs import Job
+from persona.api.jobs import Worker
 from persona.dashboard.ui.cards import render_persona
 from persona.dashboard.ui.text import safe, safe_line
 from persona.types import Progress
@@ -37,20 +37,20 @@ def start_job(
     events: Callable[[], Iterator[Progress]],
     *,
     cleanup: Callable[[], None] | None = None,
-) -> Job:
+) -> Worker:
     """Start ``events`` in the background for this session, under ``key``.
 
     ``cleanup`` runs in the worker when the job ends (close the engine's connections).
     """
-    job = Job(events, name=f"persona-{key}", alive=session_alive(), cleanup=cleanup)
+    job = Worker(events, name=f"persona-{key}", alive=session_alive(), cleanup=cleanup)
     st.session_state[f"job_{key}"] = job
     return job
 
 
-def current_job(key: str) -> Job | None:
+def current_job(key: str) -> Worker | None:
     """This session's job under ``key``, running or finished and not yet reported."""
     job = st.session_state.get(f"job_{key}")
-    return job if isinstance(job, Job) else None
+    return job if isinstance(job, Worker) else None
 
 
 def job_running(key: str) -> bool:
@@ -62,7 +62,7 @@ def job_running(key: str) -> bool:
     return running
 
 
-def finish_job(key: str) -> Job | None:
+def finish_job(key: str) -> Worker | None:
     """The finished job under ``key``, forgotten: its outcome is reported once."""
     job = current_job(key)
     if job is None or not job.done:
@@ -71,7 +71,7 @@ def finish_job(key: str) -> Job | None:
     return job
 
 
-def timing(job: Job) -> str:
+def timing(job: Worker) -> str:
     """``Elapsed 1:05 · about 2:10 left`` (the ETA when the run estimated one)."""
     text = f"Elapsed {format_duration(job.elapsed)}"
     if job.eta is not None:

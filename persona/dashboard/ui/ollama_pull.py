@@ -1,7 +1,7 @@
 """Pulling an Ollama model in the background: the fit check first, then a live bar (percent,
 bytes, speed, time left) with Stop, surviving reruns and page changes.
 
-The download is a :class:`persona.api.jobs.Job` kept in the session (see
+The download is a :class:`persona.api.jobs.Worker` kept in the session (see
 :mod:`persona.dashboard.ui.jobs`): one pull per session at a time. Its outcome is reported
 once, on the Hardware & models page, the next time it is drawn.
 """

@@ -1,7 +1,7 @@
 """Recordings among the uploads: transcribed in the background, then reviewed.
 
 The estimate comes before the work (long work is confirmed), the transcription runs as a
-:class:`persona.core.background.Job` with progress, time left and Stop, and each transcript
+:class:`persona.core.background.Worker` with progress, time left and Stop, and each transcript
 is shown for review: the researcher marks the interviewer's segments and fixes words, and
 the review is kept with the transcript (in the data folder, by the recording's SHA-256).
 """
