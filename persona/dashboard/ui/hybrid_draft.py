@@ -16,7 +16,7 @@ from persona import api
 from persona.api.engines import parallel_requests
 from persona.core.errors import PersonaError
 from persona.dashboard.ui.errors import show_error
-from persona.dashboard.ui.jobs import finish_job, follow_job, start_job
+from persona.dashboard.ui.jobs import failed, finish_job, follow_job, start_job
 from persona.dashboard.ui.resources import current_engine, settings, store
 
 JOB = "hybrid_draft"
@@ -55,7 +55,5 @@ def follow_draft(where: str) -> None:
     it ended (once)."""
     follow_job(JOB, label=f"Drafting {where}…")
     job = finish_job(JOB)
-    if job is not None and isinstance(job.error, PersonaError):
-        show_error(job.error, retry_key="retry_hybrid_draft")
-    elif job is not None and job.error is not None:
-        raise job.error  # unexpected: the app's guard apologises and logs it
+    if job is not None:
+        failed(job, retry_key="retry_hybrid_draft")

@@ -16,7 +16,7 @@ from persona.core.errors import PersonaError
 from persona.dashboard.ui.errors import show_error
 from persona.dashboard.ui.hybrid_consent import consent_box, use_consent
 from persona.dashboard.ui.hybrid_preview import render_cost, render_gate, render_redaction
-from persona.dashboard.ui.jobs import finish_job, follow_job, start_job
+from persona.dashboard.ui.jobs import failed, finish_job, follow_job, start_job
 from persona.dashboard.ui.resources import store
 from persona.types import ON_THIS_MACHINE, Document, Preview, Run
 
@@ -101,9 +101,7 @@ def report_refine() -> None:
     job = finish_job(JOB)
     if job is None:
         return
-    if isinstance(job.error, PersonaError):
-        show_error(job.error)
-    elif job.error is not None:
-        raise job.error  # unexpected: the app's guard apologises and logs it
-    elif job.state != "stopped" and job.steps:  # a stop is told with the spend below
+    if (
+        not failed(job) and job.state != "stopped" and job.steps
+    ):  # a stop is told with the spend below
         st.success(escape_markdown(job.steps[-1].message), icon=":material/check:")

@@ -13,9 +13,14 @@ from streamlit.delta_generator import DeltaGenerator
 
 from persona.api.display import format_bytes
 from persona.api.engines import fit, track_pull
-from persona.core.errors import PersonaError
-from persona.dashboard.ui.errors import show_error
-from persona.dashboard.ui.jobs import POLL_S, current_job, finish_job, job_running, start_job
+from persona.dashboard.ui.jobs import (
+    POLL_S,
+    current_job,
+    failed,
+    finish_job,
+    job_running,
+    start_job,
+)
 from persona.dashboard.ui.resources import client, refresh
 from persona.dashboard.ui.text import safe_line
 from persona.types import TIERS, Fit, Hardware
@@ -86,11 +91,9 @@ def report_pull() -> None:
         return
     refresh()
     name = safe_line(str(st.session_state.get(PULLING, "The model")))
-    if isinstance(job.error, PersonaError):
-        show_error(job.error)
-    elif job.error is not None:
-        raise job.error  # unexpected: the app's guard apologises and logs it
-    elif job.state == "stopped":
+    if failed(job):
+        return
+    if job.state == "stopped":
         st.info(
             f"Download of {name} stopped. Pull it again to resume where it stopped.",
             icon=":material/stop_circle:",

@@ -28,7 +28,7 @@ from persona.api.recordings import (
 )
 from persona.core.errors import InputError, PersonaError
 from persona.dashboard.ui.errors import show_error
-from persona.dashboard.ui.jobs import finish_job, follow_job, job_running, start_job
+from persona.dashboard.ui.jobs import failed, finish_job, follow_job, job_running, start_job
 from persona.dashboard.ui.text import safe, safe_line
 from persona.types import Recording, Transcript
 
@@ -82,11 +82,7 @@ def recordings_step(uploads: Sequence[Any], *, key: str, disabled: bool) -> tupl
             st.rerun()
     follow_job(job_key, label="Transcribing recordings…")
     if (job := finish_job(job_key)) is not None:
-        if isinstance(job.error, PersonaError):
-            show_error(job.error)
-        elif job.error is not None:
-            raise job.error  # unexpected: the app's guard apologises and logs it
-        elif job.state == "stopped":
+        if not failed(job) and job.state == "stopped":
             st.info(
                 "Stopped. Recordings finished before the stop are kept; the one being "
                 "transcribed was not kept.",

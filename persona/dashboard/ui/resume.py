@@ -15,7 +15,7 @@ import streamlit as st
 from persona import api
 from persona.core.errors import PersonaError
 from persona.dashboard.ui.errors import show_error
-from persona.dashboard.ui.jobs import finish_job, follow_job, job_running, start_job
+from persona.dashboard.ui.jobs import failed, finish_job, follow_job, job_running, start_job
 from persona.dashboard.ui.resources import current_engine, store
 from persona.dashboard.ui.text import safe_line
 from persona.types import RESUMABLE, Run, RunListing
@@ -66,11 +66,7 @@ def follow_resume() -> str | None:
     Returns the ID of the run resumed in this session, if any."""
     follow_job(JOB, label="Resuming the run…")
     job = finish_job(JOB)
-    if job is not None and isinstance(job.error, PersonaError):
-        show_error(job.error, retry_key="retry_after_resume")
-    elif job is not None and job.error is not None:
-        raise job.error  # unexpected: the app's guard apologises and logs it
-    elif job is not None:
+    if job is not None and not failed(job, retry_key="retry_after_resume"):
         st.success("The run was resumed: its personas are below.", icon=":material/check:")
     run_id = st.session_state.get(RESUMED)
     return str(run_id) if run_id else None
