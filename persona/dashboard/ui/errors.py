@@ -7,6 +7,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from persona.api.engines import install_steps
+from persona.api.jobs import Worker
 from persona.core.errors import (
     SETTINGS_PAGE,
     ConfigError,
@@ -63,3 +64,15 @@ def guarded(action: Callable[[], object], *, retry_key: str | None = None) -> bo
         show_error(exc, retry_key=retry_key)
         return False
     return True
+
+
+def failed(job: Worker, *, retry_key: str | None = None) -> bool:
+    """Whether ``job`` ended on an error, and if so says it: a :class:`PersonaError` as its
+    message with what to do (and "Try again" under ``retry_key``); anything else is a bug,
+    raised for the app's guard, which apologises and logs it."""
+    if isinstance(job.error, PersonaError):
+        show_error(job.error, retry_key=retry_key)
+        return True
+    if job.error is not None:
+        raise job.error
+    return False

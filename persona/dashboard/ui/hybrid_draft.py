@@ -15,8 +15,8 @@ import streamlit as st
 from persona import api
 from persona.api.engines import parallel_requests
 from persona.core.errors import PersonaError
-from persona.dashboard.ui.errors import show_error
-from persona.dashboard.ui.jobs import failed, finish_job, follow_job, start_job
+from persona.dashboard.ui.errors import failed, show_error
+from persona.dashboard.ui.jobs import finish_job, follow_job, start_job
 from persona.dashboard.ui.resources import current_engine, settings, store
 
 JOB = "hybrid_draft"

@@ -13,10 +13,10 @@ import streamlit as st
 from persona.api.display import escape_markdown
 from persona.api.hybrid import NOTHING_TO_REFINE, FrontierClient, prepare, refine
 from persona.core.errors import PersonaError
-from persona.dashboard.ui.errors import show_error
+from persona.dashboard.ui.errors import failed, show_error
 from persona.dashboard.ui.hybrid_consent import consent_box, use_consent
 from persona.dashboard.ui.hybrid_preview import render_cost, render_gate, render_redaction
-from persona.dashboard.ui.jobs import failed, finish_job, follow_job, start_job
+from persona.dashboard.ui.jobs import finish_job, follow_job, start_job
 from persona.dashboard.ui.resources import store
 from persona.types import ON_THIS_MACHINE, Document, Preview, Run
 
@@ -101,7 +101,6 @@ def report_refine() -> None:
     job = finish_job(JOB)
     if job is None:
         return
-    if (
-        not failed(job) and job.state != "stopped" and job.steps
-    ):  # a stop is told with the spend below
+    stopped = job.state == "stopped"  # a stop is told with the spend below
+    if not failed(job) and not stopped and job.steps:
         st.success(escape_markdown(job.steps[-1].message), icon=":material/check:")

@@ -15,9 +15,7 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_r
 
 from persona.api.display import format_duration
 from persona.api.jobs import Worker
-from persona.core.errors import PersonaError
 from persona.dashboard.ui.cards import render_persona
-from persona.dashboard.ui.errors import show_error
 from persona.dashboard.ui.text import safe, safe_line
 from persona.types import Progress
 
@@ -132,15 +130,3 @@ def follow_job(
                     box.update(label=safe_line(job.steps[-1].message))
             clock.caption(timing(job))  # each redraw is also where a click interrupts
     st.rerun()
-
-
-def failed(job: Worker, *, retry_key: str | None = None) -> bool:
-    """Whether ``job`` ended on an error, and if so says it: a :class:`PersonaError` as its
-    message with what to do (and "Try again" under ``retry_key``); anything else is a bug,
-    raised for the app's guard, which apologises and logs it."""
-    if isinstance(job.error, PersonaError):
-        show_error(job.error, retry_key=retry_key)
-        return True
-    if job.error is not None:
-        raise job.error
-    return False

@@ -13,10 +13,10 @@ from streamlit.delta_generator import DeltaGenerator
 
 from persona.api.display import format_bytes
 from persona.api.engines import fit, track_pull
+from persona.dashboard.ui.errors import failed
 from persona.dashboard.ui.jobs import (
     POLL_S,
     current_job,
-    failed,
     finish_job,
     job_running,
     start_job,

@@ -27,8 +27,8 @@ from persona.api.recordings import (
     transcribe,
 )
 from persona.core.errors import InputError, PersonaError
-from persona.dashboard.ui.errors import show_error
-from persona.dashboard.ui.jobs import failed, finish_job, follow_job, job_running, start_job
+from persona.dashboard.ui.errors import failed, show_error
+from persona.dashboard.ui.jobs import finish_job, follow_job, job_running, start_job
 from persona.dashboard.ui.text import safe, safe_line
 from persona.types import Recording, Transcript
 
@@ -81,13 +81,12 @@ def recordings_step(uploads: Sequence[Any], *, key: str, disabled: bool) -> tupl
             start_job(job_key, lambda: transcribe(todo))
             st.rerun()
     follow_job(job_key, label="Transcribing recordings…")
-    if (job := finish_job(job_key)) is not None:
-        if not failed(job) and job.state == "stopped":
-            st.info(
-                "Stopped. Recordings finished before the stop are kept; the one being "
-                "transcribed was not kept.",
-                icon=":material/stop_circle:",
-            )
+    if (job := finish_job(job_key)) is not None and not failed(job) and job.state == "stopped":
+        st.info(
+            "Stopped. Recordings finished before the stop are kept; the one being "
+            "transcribed was not kept.",
+            icon=":material/stop_circle:",
+        )
     for recording in recordings:
         transcript = kept_transcript(recording.sha256, name=recording.name)
         if transcript is not None and transcript.segments:

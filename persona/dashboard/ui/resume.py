@@ -14,8 +14,8 @@ import streamlit as st
 
 from persona import api
 from persona.core.errors import PersonaError
-from persona.dashboard.ui.errors import show_error
-from persona.dashboard.ui.jobs import failed, finish_job, follow_job, job_running, start_job
+from persona.dashboard.ui.errors import failed, show_error
+from persona.dashboard.ui.jobs import finish_job, follow_job, job_running, start_job
 from persona.dashboard.ui.resources import current_engine, store
 from persona.dashboard.ui.text import safe_line
 from persona.types import RESUMABLE, Run, RunListing
