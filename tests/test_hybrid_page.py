@@ -364,6 +364,6 @@ def test_drafts_use_the_engine_settings_of_this_session(monkeypatch, fake_ollama
     [summary] = Store(history_path(environment)).list()
     run = Store(history_path(environment)).get(summary.id)
     assert run.records and run.engine.startswith("Ollama")
-    assert run.options["parallel"] == 1  # Ollama's own default: the session has no setting
+    assert run.options.parallel == 1  # Ollama's own default: the session has no setting
     assert fake_ollama.log("/api/chat")
     assert "2 · Review what would be sent" in texts(at.subheader)  # the drafts go on to review
