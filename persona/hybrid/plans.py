@@ -53,8 +53,9 @@ def _tokens(request: Request) -> int:
 
 
 @dataclass(frozen=True)
-class Planned:
-    """One draft under a plan: its request, its share of it, and what it costs."""
+class PricedRequest:
+    """One request of a Send under its plan, with its input tokens and what it costs (at the
+    estimate and at worst)."""
 
     request: Request
     input_tokens: int
@@ -119,7 +120,7 @@ class Estimates:
     def usd(self, plan: SendPlan, sent: Sequence[int]) -> float:
         return sum(self.item(plan, i, sent).cost.usd for i in sent)
 
-    def item(self, plan: SendPlan, index: int, sent: Sequence[int]) -> Planned:
+    def item(self, plan: SendPlan, index: int, sent: Sequence[int]) -> PricedRequest:
         """Draft ``index`` sent under ``plan`` with the drafts ``sent``."""
         if plan == "batched":
             return self._batched(index, sent)
@@ -130,7 +131,7 @@ class Estimates:
         worst_input = tokens + REPAIR_ATTEMPTS * (tokens + MAX_OUTPUT_TOKENS)
         written = CALLS_PER_PERSONA * cached  # at worst every call writes the prefix again
         first = bool(sent) and index == sent[0]
-        return Planned(
+        return PricedRequest(
             request,
             tokens,
             self.prices.cost(
@@ -148,7 +149,7 @@ class Estimates:
             ),
         )
 
-    def _batched(self, index: int, sent: Sequence[int]) -> Planned:
+    def _batched(self, index: int, sent: Sequence[int]) -> PricedRequest:
         """The batch's share for draft ``index`` (by expected output); at worst the batch
         and its repair at their maximum output, then the draft sent on its own."""
         request = self.batch(sent)
@@ -158,7 +159,7 @@ class Estimates:
         most = batch_max_tokens(len(sent))
         worst_input = tokens + REPAIR_ATTEMPTS * (tokens + most)
         alone = self.item("separate", index, sent).worst
-        return Planned(
+        return PricedRequest(
             request,
             round(tokens * share),
             self.prices.cost(self.model, round(tokens * share), self.outputs[index]),
