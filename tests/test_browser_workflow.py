@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -135,7 +135,7 @@ def test_history_groups_filters_and_deletes_in_bulk(
 ) -> None:
     url, data_dir = services
     store = Store(history_path(data_dir))
-    start = datetime(2026, 5, 1, 9, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
     seeded = {
         "bank-1": ("Banking app", "complete", "Ada Byrne", "the overdraft fee surprised me"),
         "bank-2": ("Banking app", "failed", "", ""),

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
-import tomllib
 
 from persona.core.errors import EngineError, InputError, InstallFailed
 from persona.engines import builtin_install

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,7 +13,7 @@ from persona.core.errors import InputError
 from persona.core.records import FileRef, Run
 from persona.history.store import Store
 
-START = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 IDS = [
     "aaaa1111bbbb2222cccc3333dddd4444",
     "aaaa5555bbbb6666cccc7777dddd8888",

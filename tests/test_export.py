@@ -7,7 +7,7 @@ import io
 import json
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -65,7 +65,7 @@ def omar() -> Persona:
 @pytest.fixture
 def run() -> Run:
     return Run(
-        created_at=datetime(2026, 11, 24, 15, 30, tzinfo=timezone.utc),
+        created_at=datetime(2026, 11, 24, 15, 30, tzinfo=UTC),
         kind="hybrid",
         model="llama3.2:3b",
         frontier_model="claude-sonnet",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -87,7 +87,7 @@ def survey() -> tuple[Run, list]:
     run = Run(
         model="llama3.2:3b",
         study="Grocery delivery · spring 2026",
-        created_at=datetime(2026, 4, 2, 14, 30, tzinfo=timezone.utc),
+        created_at=datetime(2026, 4, 2, 14, 30, tzinfo=UTC),
         files=[FileRef(name=SURVEY, sha256="0" * 64, size_bytes=len(data), kind="xlsx")],
         records=[PersonaRecord(draft=p) for p in verified],
         status="complete",

@@ -4,11 +4,11 @@ disk), then the defaults."""
 from __future__ import annotations
 
 import stat
+import tomllib
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from persona.core.errors import ConfigError
 from persona.core.setting_rules import Timeouts, normalize_base_url

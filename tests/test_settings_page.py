@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 from streamlit.testing.v1 import AppTest
 
 from persona.core.settings import settings_path

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -267,7 +267,7 @@ def test_a_run_written_from_another_machine_is_left_running(path: Path, store: S
 
 @pytest.fixture
 def three_runs(store: Store) -> dict[str, Run]:
-    start = datetime(2026, 11, 24, 15, 30, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 24, 15, 30, tzinfo=UTC)
     runs = {
         "old": make_run(
             "llama3.2:3b",
@@ -299,7 +299,7 @@ def test_list_is_newest_first_and_limited(store: Store, three_runs: dict[str, Ru
 
 def test_summary_fields(store: Store, three_runs: dict[str, Run]) -> None:
     old = next(s for s in store.list() if s.id == three_runs["old"].id)
-    assert old.created_at == datetime(2026, 11, 24, 15, 30, tzinfo=timezone.utc)
+    assert old.created_at == datetime(2026, 11, 24, 15, 30, tzinfo=UTC)
     assert (old.kind, old.model, old.status) == ("local", "llama3.2:3b", "running")
     assert old.file_names == ("interviews.md", "survey.csv", "notes.txt")
     assert old.persona_count == 2

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import docx
@@ -69,7 +69,7 @@ def run() -> Run:
     )
     unchecked = persona("Sofia Reyes", [ev("Not looked at yet", None), ev("Nor this", None)])
     return Run(
-        created_at=datetime(2026, 12, 7, 10, 0, tzinfo=timezone.utc),
+        created_at=datetime(2026, 12, 7, 10, 0, tzinfo=UTC),
         model="llama3.2:3b",
         files=[FileRef(name="p01.md", sha256="a" * 64, size_bytes=10, kind="md")],
         records=[PersonaRecord(draft=p) for p in (good, bad, unchecked)],

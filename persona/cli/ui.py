@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 import webbrowser
 from collections.abc import Mapping
 from importlib import resources
@@ -28,11 +29,6 @@ from persona.api.settings import load_settings
 from persona.cli.exits import EXIT_FAIL, EXIT_OK
 from persona.core.errors import InputError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
-
 DEFAULT_PORT = 8501
 """Streamlit's own default."""
 PORTS_TRIED = 100
@@ -40,7 +36,9 @@ PORTS_TRIED = 100
 UP_TIMEOUT_S = 60.0
 """``--open`` waits this long for the server to answer before giving up on the browser."""
 STOP_TIMEOUT_S = 10.0
-SAFE_PATH = ["-P"] if sys.version_info >= (3, 11) else []
+SAFE_PATH = ["-P"]
+"""Python does not put the working folder first on the import path (a `persona/` folder there
+must not replace the installed package)."""
 
 
 def dashboard_file(name: str) -> Path:

@@ -6,7 +6,7 @@ its quotes without the research files.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
@@ -53,4 +53,4 @@ class ChatTurn(BaseModel):
     """The question translated into the study's language for the search, when it was asked
     in another language (empty otherwise)."""
     model: str = ""
-    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))

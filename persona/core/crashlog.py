@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from persona.core.private import append_private, private_dir
@@ -31,7 +31,7 @@ def log_unexpected(exc: BaseException, where: str, data_dir: Path | None = None)
         private_dir(path.parent)
         if path.exists() and path.stat().st_size > MAX_LOG_BYTES:
             os.replace(path, path.with_name(LOG_NAME + ".1"))
-        stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
         details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         append_private(path, f"--- {stamp} · {where} · {type(exc).__name__}\n{details}\n")
     except Exception:  # the log is a courtesy: never let it hide the error being reported

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any, Literal
 from uuid import uuid4
@@ -156,7 +156,7 @@ class Run(BaseModel):
     """One generation run, from the files read to the personas made."""
 
     id: str = Field(default_factory=lambda: uuid4().hex)
-    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     kind: RunKind = "local"
     model: str
     engine: str = ""
@@ -185,8 +185,8 @@ class Run(BaseModel):
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
     @property
     def personas(self) -> list[Persona]:

@@ -13,13 +13,12 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-
-import tomllib
 
 from persona.core.errors import ConfigError
 from persona.core.private import private_dir, write_private

@@ -19,7 +19,7 @@ import shutil
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -228,7 +228,7 @@ class Studies:
     ) -> StudyFile:
         """Keep ``copy`` as the study's file ``file`` (replacing a file of that name) and
         index its ``passages`` for search."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with self.store.transaction(write=True) as conn:
             row = self._row(conn, name)
             folder = private_dir(self.root / row["id"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def study_name(name: str) -> str:
@@ -36,7 +36,7 @@ def ensure_study(conn: sqlite3.Connection, name: str, created_at: str = "") -> s
         return str(found[0])
     conn.execute(
         "INSERT INTO studies (id, name, created_at) VALUES (?, ?, ?)",
-        (secrets.token_hex(8), name, created_at or datetime.now(timezone.utc).isoformat()),
+        (secrets.token_hex(8), name, created_at or datetime.now(UTC).isoformat()),
     )
     return name
 
