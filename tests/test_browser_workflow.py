@@ -262,6 +262,8 @@ def test_a_study_uploaded_once_serves_every_page(
 
     # --- create the study by uploading on Generate, and generate in it -------------
     page = open_app(browser, url, "/generate", ready_text="Research files for a new study")
+    picker = page.get_by_role("combobox", name="Current study", exact=True)
+    expect(picker).to_have_attribute("placeholder", "No study chosen")  # not "Choose an option"
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([str(p) for p in INTERVIEWS])
     expect(page.get_by_text(f"{len(INTERVIEWS)} of {len(INTERVIEWS)} files read")).to_be_visible()
     page.get_by_label("Study", exact=True).fill(STUDY)

@@ -98,6 +98,7 @@ def study_bar() -> str | None:
         "Current study",
         [None, *names],
         format_func=lambda name: NONE_LABEL if name is None else name,
+        placeholder=NONE_LABEL,  # None as the value shows the placeholder, not format_func
         key=PICK,
         on_change=_picked,
         help="Every page works on this study: its files are kept on this machine, so they "
