@@ -287,10 +287,10 @@ def warm_browser(base_url: str) -> Iterator[BrowserContext]:
         yield context
 
 
-def warm_up(context: BrowserContext, base_url: str) -> None:
+def warm_up(context: BrowserContext, base_url: str, ready_text: str = "How it works") -> None:
     """The first session after `persona ui` starts must open "/": a deep link as the very
     first request shows "Page not found" (a `pages/` folder sits next to app.py)."""
-    page = open_app(context, base_url, "/", ready_text="How it works")
+    page = open_app(context, base_url, "/", ready_text=ready_text)
     page.close()
 
 

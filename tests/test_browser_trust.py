@@ -357,8 +357,11 @@ def test_a_bad_setting_is_a_message_on_every_page(
         ollama_host=fake.url, data_dir=tmp_path / "data", extra_env={"PERSONA_MAX_FILE_MB": "abc"}
     )
     try:
-        warm_up(browser, server.url)
-        page = open_app(browser, server.url, "/", ready_text="How it works")
+        # one loader checks every setting, so Home says it too
+        message = "PERSONA_MAX_FILE_MB is set to 'abc'"
+        warm_up(browser, server.url, ready_text=message)
+        page = open_app(browser, server.url, "/", ready_text=message)
+        assert_no_traceback(page)
         for link in ("Generate", "Hybrid"):
             page.get_by_test_id("stTopNavLink").filter(has_text=link).click()
             expect(page.get_by_text("PERSONA_MAX_FILE_MB is set to 'abc'")).to_be_visible()
