@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from persona.core.errors import ConfigError
@@ -140,6 +140,7 @@ def test_no_timeout_is_zero_or_negative(seconds: float) -> None:
 
 
 @given(key=st.sampled_from([*VARIABLES, "gguf_files"]), raw=st.text(max_size=40))
+@example(key="data_dir", raw="~0")  # no user "0": Python raised a bare RuntimeError
 def test_any_text_is_a_value_or_a_config_error(key: str, raw: str) -> None:
     """The parser never crashes on what someone types: it parses, or it says what to write."""
     try:

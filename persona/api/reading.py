@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from persona.core.errors import InputError
+from persona.core.paths import typed_path
 from persona.ingest import Interviewers, Reading, read_files, read_paths
 from persona.ingest.kinds import folder_files
 from persona.ingest.preview import file_speakers, file_tables, is_table
@@ -28,6 +29,7 @@ __all__ = [
     "read_sample",
     "read_uploads",
     "sample_files",
+    "typed_path",
 ]
 
 

@@ -189,16 +189,26 @@ def _text(value: Any, where: str) -> str:
     return value
 
 
+def _expanded(value: str | Path, where: str, accepted: str) -> Path:
+    """``~`` and ``~user`` expanded; a ``~name`` that is no user here is a ConfigError."""
+    try:
+        return Path(value).expanduser()
+    except RuntimeError as exc:  # "Could not determine home directory."
+        raise ConfigError(
+            where, value, f"{accepted}, whose ~ names a user of this computer (or a full path)"
+        ) from exc
+
+
 def _folder(value: Any, where: str) -> Path:
     if not isinstance(value, str | Path) or not str(value):
         raise ConfigError(where, value, "a folder path")
-    return Path(value).expanduser()
+    return _expanded(value, where, "a folder path")
 
 
 def _gguf_files(value: Any, where: str) -> tuple[Path, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(p, str | Path) for p in value):
         raise ConfigError(where, value, "a list of paths to .gguf files")
-    return tuple(Path(p).expanduser() for p in value)
+    return tuple(_expanded(p, where, "a list of paths to .gguf files") for p in value)
 
 
 def _seconds(default: float) -> Callable[[Any, str], float]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from persona.core.documents import Document
 from persona.core.errors import InputError
+from persona.core.paths import typed_path
 from persona.core.settings import load_settings
 from persona.history.studies import Studies, StudyFile
 from persona.ingest import Interviewers, Reading
@@ -180,7 +181,7 @@ def _sources(
         if isinstance(item, tuple):
             found.append(item)
             continue
-        path = Path(item).expanduser()
+        path = typed_path(item)
         if path.is_dir():
             inside = folder_files(path)
             if not inside:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from persona.api.display import format_bytes
 from persona.api.engines import llama_installed, read_gguf, recommend
+from persona.api.reading import typed_path
 from persona.api.settings import save_settings
 from persona.core.errors import InputError, PersonaError
 from persona.dashboard.ui.builtin_install import builtin_missing
@@ -102,9 +103,9 @@ def _add_file(added: tuple[Path, ...]) -> None:
         return
 
     def add() -> None:
-        path = Path(raw.strip().strip('"')).expanduser()
         if not raw.strip():
             raise InputError("Type the path of a .gguf file first.")
+        path = typed_path(raw.strip().strip('"'))
         if not path.is_file():
             raise InputError(f"There is no file at {path}: check the path.")
         read_gguf(path)  # refuses what is not a GGUF model, with the reason
