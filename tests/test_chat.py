@@ -18,6 +18,7 @@ from persona.chat.persona_chat import (
     PersonaChat,
     find_persona,
     format_passages,
+    why_not_talk,
 )
 from persona.chat.retrieval import Retriever
 from persona.cli.commands import main
@@ -259,6 +260,28 @@ def test_chat_needs_a_question_a_model_and_participants_words(study) -> None:
         )
     with pytest.raises(InputError, match="question"):
         PersonaChat(QueuedEngine(), "m", maria(study), study).ask("   ")
+
+
+def test_an_unusable_persona_cannot_be_talked_to(study) -> None:
+    unusable = maria(study).model_copy(update={"unusable": ["its goals repeat one claim"]})
+    with pytest.raises(InputError, match=r"Maria Night cannot be talked to.*repeat one claim"):
+        PersonaChat(QueuedEngine(), "m", unusable, study)
+    assert why_not_talk(maria(study)) is None
+    assert why_not_talk(unusable, "Maria Night (2)").startswith("Maria Night (2) cannot")
+
+
+def test_cli_chat_refuses_an_unusable_persona_before_reading_the_study(
+    tmp_path: Path, study, data_dir, capsys
+) -> None:
+    unusable = maria(study).model_copy(update={"unusable": ["the role is a file name"]})
+    store = Store(data_dir / "history.sqlite3")
+    run = Run(model="m", records=[PersonaRecord(draft=unusable)], status="complete")
+    store.save(run)
+    code = main(["chat", run.id, "1", "--from", str(tmp_path / "missing"), "--ask", "Why?"])
+    err = capsys.readouterr().err
+    assert code == EXIT_FAIL
+    assert "cannot be talked to" in err and "the role is a file name" in err
+    assert "missing" not in err  # refused before the (absent) files were read
 
 
 def test_find_persona_by_number_or_name(study) -> None:

@@ -32,6 +32,7 @@ from persona.core.documents import Passage, with_passage_ids
 from persona.core.errors import InputError
 from persona.core.records import Run
 from persona.core.schema import Persona
+from persona.core.verdicts import persona_status
 from persona.engines.base import ChatMessage, Engine, Usage
 from persona.generation.answers import read_object
 from persona.generation.language import detect_language
@@ -145,6 +146,9 @@ class PersonaChat:
     ) -> None:
         if not model.strip():
             raise InputError("Choose a model to talk to the persona with.")
+        refusal = why_not_talk(persona)
+        if refusal is not None:
+            raise InputError(refusal)
         self.engine = engine
         self.model = model
         self.persona = persona
@@ -264,6 +268,20 @@ class PersonaChat:
             note=why,
             model=self.model,
         )
+
+
+def why_not_talk(persona: Persona, name: str | None = None) -> str | None:
+    """Why ``persona`` cannot be talked to (it is marked unusable), or None when it can.
+
+    An unusable persona does not stand for the study, so no face offers a conversation with
+    it; ``name`` is how the face shows it (e.g. made distinct from a namesake)."""
+    status = persona_status(persona)
+    if status.usable:
+        return None
+    return (
+        f"{name or persona.name} cannot be talked to: it is marked unusable "
+        f"({'; '.join(status.reasons)}). Talk to a usable persona of the run instead."
+    )
 
 
 def find_persona(run: Run, wanted: str) -> int:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from persona import api
-from persona.api.chat import PersonaChat, find_persona
+from persona.api.chat import PersonaChat, find_persona, why_not_talk
 from persona.api.display import quote_context, short_excerpt
 from persona.api.runs import find_run, read_again, run_passages
 from persona.api.settings import where_engine_runs
@@ -146,6 +146,9 @@ def cmd_chat(args: argparse.Namespace, engine: Engine) -> int:
     store = api.open_history()
     run = find_run(args.run, store)
     index = find_persona(run, args.persona)
+    refusal = why_not_talk(run.personas[index])
+    if refusal is not None:  # before the study is read: say so at once
+        raise InputError(refusal)
     reading: Reading | None
     if args.sources:
         reading = read_again(run, *args.sources)

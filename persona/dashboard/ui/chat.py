@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from persona import api
-from persona.api.chat import PersonaChat
+from persona.api.chat import PersonaChat, why_not_talk
 from persona.api.display import escape_markdown
 from persona.api.runs import distinct_names, run_passages
 from persona.core.errors import InputError, PersonaError
@@ -102,15 +102,11 @@ def _chat(run: Run, key: str, reading: Reading | None) -> None:
         "the data says nothing, the persona says so."
     )
     names = distinct_names(p.name for p in run.personas)
-    for number, persona in enumerate(run.personas):
-        if persona.unusable:
-            st.caption(
-                escape_markdown(
-                    f"{names[number]} cannot be talked to: it is marked unusable "
-                    f"({'; '.join(persona.unusable)})."
-                )
-            )
-    usable = [i for i, persona in enumerate(run.personas) if not persona.unusable]
+    refusals = [why_not_talk(persona, names[i]) for i, persona in enumerate(run.personas)]
+    for refusal in refusals:
+        if refusal is not None:
+            st.caption(escape_markdown(refusal))
+    usable = [i for i, refusal in enumerate(refusals) if refusal is None]
     if not usable:
         st.info("No persona of this run is usable, so there is no one to talk to.")
         return
