@@ -59,6 +59,7 @@ from persona.generation.generate import Generation
 from persona.generation.prompts import format_data
 from persona.generation.request import GenerationRequest
 from persona.ingest import read_files
+from bench.token_replay import Replay
 from tests.browser import ROOT, free_port
 from tests.fake_ollama import LIBRARY, Brain, BrainRequest, FakeOllama, SchemaBrain
 
@@ -432,6 +433,31 @@ def real_server(n_ctx: int) -> Iterator[RealServer]:
         server.stop()
 
 
+class Replayed:
+    """:class:`RealServer`'s counts without the server (``--replay``, see
+    :mod:`bench.token_replay`): its tokenizer and chat template, and the longest prefix each
+    request shares with what its cache holds; no prompt phase is timed."""
+
+    def __init__(self) -> None:
+        self.replay = Replay()
+
+    def tokens(self, text: str) -> int:
+        return self.replay.tokens(text)
+
+    def evaluate(self, messages: list[dict[str, Any]], schema: Any = None) -> Evaluation:
+        return Evaluation(*self.replay.evaluate(messages), seconds=0.0)
+
+
+@contextmanager
+def counter(n_ctx: int, replay: bool) -> Iterator[RealServer | Replayed]:
+    """The real server, or its replay."""
+    if replay:
+        yield Replayed()
+    else:
+        with real_server(n_ctx) as server:
+            yield server
+
+
 @dataclass
 class Tally:
     """One run: the corpus, and what the real server counted for every call."""
@@ -495,7 +521,12 @@ def _shows_answer(messages: list[dict[str, Any]], later: list[dict[str, Any]]) -
 
 
 def measure(
-    factor: float, context: int, brain: str = "realistic", count: int = 3, seed: int = 0
+    factor: float,
+    context: int,
+    brain: str = "realistic",
+    count: int = 3,
+    seed: int = 0,
+    replay: bool = False,
 ) -> Tally:
     """Run the real generation on a study ``factor`` × ``context``, then every call of it on
     a fresh real server; count what it evaluated."""
@@ -516,7 +547,7 @@ def measure(
         if len(fake.log("/api/chat")) != len(recorded.calls):
             raise SystemExit("the fake's log and the brain's calls differ: run at parallel 1")
     run_seconds = time.perf_counter() - started
-    with real_server(max(2 * context, 8192)) as server:
+    with counter(max(2 * context, 8192), replay) as server:
         tally = Tally(
             corpus=sum(server.tokens(raw.decode("utf-8-sig")) for _, raw in files),
             context=context,
@@ -575,15 +606,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--brain", choices=sorted(BRAINS), default="realistic", help="fake model")
     parser.add_argument("--count", type=int, default=3, help="personas asked for")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        help="count with the server's tokenizer and chat template in this process, each call "
+        "after the longest prefix it shares with an earlier one, instead of running the server",
+    )
     args = parser.parse_args(argv)
     print(
         f"Persona plans for {MODEL} (fake Ollama, {args.brain} brain); every call is then "
-        f"evaluated by llama_cpp.server on {demo_model_path().name}, prompt cache on."
+        + (
+            f"replayed with llama_cpp.server's tokenizer and chat template for "
+            f"{demo_model_path().name}, prompt cache as the server keeps it (no server run)."
+            if args.replay
+            else f"evaluated by llama_cpp.server on {demo_model_path().name}, prompt cache on."
+        )
     )
     summary = []
     for context in args.contexts:
         for factor in args.factors:
-            tally = measure(factor, context, args.brain, args.count, args.seed)
+            tally = measure(factor, context, args.brain, args.count, args.seed, args.replay)
             report(factor, tally)
             summary.append(
                 f"{context}/{factor:g}×: evaluated {tally.ratio:.3f}, sent "
