@@ -51,6 +51,7 @@ from typing import Any
 
 import requests
 
+from bench.token_replay import Replay
 from persona.core.tokens import estimate_tokens
 from persona.engines.llamacpp import demo_model_path
 from persona.engines.ollama import OllamaClient
@@ -59,7 +60,6 @@ from persona.generation.generate import Generation
 from persona.generation.prompts import format_data
 from persona.generation.request import GenerationRequest
 from persona.ingest import read_files
-from bench.token_replay import Replay
 from tests.browser import ROOT, free_port
 from tests.fake_ollama import LIBRARY, Brain, BrainRequest, FakeOllama, SchemaBrain
 
