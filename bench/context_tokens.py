@@ -473,6 +473,9 @@ class Tally:
     evaluated: int = 0
     floor: int = 0
     """The chunks' data alone, framed as the model sees it, by the server's tokenizer."""
+    framing: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """By type of file (``.md``, ``.csv``): (its data framed as the model sees it in the chunks,
+    its raw files), by the server's tokenizer."""
     calls: Counter[str] = field(default_factory=Counter)
     by_kind: Counter[str] = field(default_factory=Counter)
     """Tokens evaluated, by kind of call."""
@@ -555,6 +558,14 @@ def measure(
             run_seconds=run_seconds,
         )
         tally.floor = sum(server.tokens(format_data(c)) for c in generation.plan.chunks)
+        for suffix in sorted({name.rsplit(".", 1)[-1] for name, _ in files}):
+            framed = sum(
+                server.tokens(format_data(own))
+                for c in generation.plan.chunks
+                if (own := [p for p in c if p.source.endswith(f".{suffix}")])
+            )
+            raw = sum(server.tokens(b.decode("utf-8-sig")) for n, b in files if n.endswith(suffix))
+            tally.framing[f".{suffix}"] = (framed, raw)
         calls = recorded.calls
         for n, (asked, answer) in enumerate(calls):
             messages = asked.messages
@@ -592,6 +603,11 @@ def report(factor: float, tally: Tally) -> None:
         f"(Persona's estimate: {tally.estimated:,})"
     )
     print(f"  floor (the chunks' data alone, framed): {tally.floor / corpus:.3f}× the corpus")
+    framing = "; ".join(
+        f"{kind} files {framed / raw:.3f}× their raw text"
+        for kind, (framed, raw) in tally.framing.items()
+    )
+    print(f"    the data as the model sees it, by type of file: {framing}")
     print(f"  prompt phase on the server: {tally.prompt_seconds:.1f} s")
     if tally.answers:
         print(f"  (answers put in the cache before their repairs, not counted: {tally.answers:,})")
