@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from persona.core.documents import Passage
@@ -101,6 +103,17 @@ def test_chunks_of_survey_rows_have_room_for_the_line_naming_their_context_colum
         assert f"{columns[0]}: " not in data
         sent = estimate_tokens(data) - estimate_tokens(format_data([]))
         assert (sent + overhead) * SAFETY + result.findings_tokens <= limit
+
+
+def test_a_survey_rows_context_too_long_for_a_chunk_is_shown_in_parts_once() -> None:
+    long_value = " ".join(f"word{i}" for i in range(6000))
+    row = Passage("s.csv", "row 2", f"Notes: {long_value}", citable=False)
+    row = replace(row, cells=(("Notes", long_value),))
+    result = fit([row, *corpus(3)], count=2, context_limit=4096, prompt_overhead=300)
+    parts = [p for chunk in result.chunks for p in chunk if p.locator.startswith("row 2 ")]
+    assert len(parts) > 1 and " ".join(p.text for p in parts) == row.text
+    shown = "\n".join(format_data(chunk) for chunk in result.chunks)
+    assert shown.count("word5999") == 1 and "Context columns: Notes" not in shown
 
 
 def test_overlong_passage_is_split_into_parts_not_cut():

@@ -90,7 +90,8 @@ def _framing(
 def _split(passage: Passage, capacity: int, factor: float) -> list[Passage]:
     """Cut an over-long passage at word boundaries into parts that each fit a chunk.
 
-    Each part keeps the passage's speaker and citability, and gets its own ID (``P17.2``).
+    Each part keeps the passage's speaker and citability, and gets its own ID (``P17.2``); a
+    survey row's context too long for a chunk is shown in parts of its text.
     """
     words = passage.text.split(" ")
     parts: list[list[str]] = [[]]
@@ -110,6 +111,7 @@ def _split(passage: Passage, capacity: int, factor: float) -> list[Passage]:
             locator=f"{passage.locator} (part {i} of {total})",
             text=" ".join(words),
             id=f"{passage.id}.{i}" if passage.id else "",
+            cells=(),  # a part shows its own words, never the whole row's values again
         )
         for i, words in enumerate(parts, start=1)
     ]
