@@ -29,6 +29,11 @@ a repair is sent, its call's answer is put in the server's cache (the prompt and
 one more request); those tokens are generated in a real run, not prompt, and are counted apart.
 The server's context is larger than the model context planned for, so that no prompt is
 refused whatever its real token count; the cache works the same.
+
+``--replay`` counts the same calls without running the server (:mod:`bench.token_replay`: its
+tokenizer and chat template in this process, each call after the longest prefix it shares with
+an earlier one), for an 8k run where llama.cpp is too slow to finish; it matched the real
+server to the token on the 2k run.
 """
 
 from __future__ import annotations
