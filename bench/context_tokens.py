@@ -29,6 +29,11 @@ a repair is sent, its call's answer is put in the server's cache (the prompt and
 one more request); those tokens are generated in a real run, not prompt, and are counted apart.
 The server's context is larger than the model context planned for, so that no prompt is
 refused whatever its real token count; the cache works the same.
+
+``--replay`` counts the same calls without running the server (:mod:`bench.token_replay`: its
+tokenizer and chat template in this process, each call after the longest prefix it shares with
+an earlier one), for an 8k run where llama.cpp is too slow to finish; it matched the real
+server to the token on the 2k run.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ from typing import Any
 
 import requests
 
+from bench.token_replay import Replay
 from persona.core.tokens import estimate_tokens
 from persona.engines.llamacpp import demo_model_path
 from persona.engines.ollama import OllamaClient
@@ -432,6 +438,31 @@ def real_server(n_ctx: int) -> Iterator[RealServer]:
         server.stop()
 
 
+class Replayed:
+    """:class:`RealServer`'s counts without the server (``--replay``, see
+    :mod:`bench.token_replay`): its tokenizer and chat template, and the longest prefix each
+    request shares with what its cache holds; no prompt phase is timed."""
+
+    def __init__(self) -> None:
+        self.replay = Replay()
+
+    def tokens(self, text: str) -> int:
+        return self.replay.tokens(text)
+
+    def evaluate(self, messages: list[dict[str, Any]], schema: Any = None) -> Evaluation:
+        return Evaluation(*self.replay.evaluate(messages), seconds=0.0)
+
+
+@contextmanager
+def counter(n_ctx: int, replay: bool) -> Iterator[RealServer | Replayed]:
+    """The real server, or its replay."""
+    if replay:
+        yield Replayed()
+    else:
+        with real_server(n_ctx) as server:
+            yield server
+
+
 @dataclass
 class Tally:
     """One run: the corpus, and what the real server counted for every call."""
@@ -447,6 +478,9 @@ class Tally:
     evaluated: int = 0
     floor: int = 0
     """The chunks' data alone, framed as the model sees it, by the server's tokenizer."""
+    framing: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """By type of file (``.md``, ``.csv``): (its data framed as the model sees it in the chunks,
+    its raw files), by the server's tokenizer."""
     calls: Counter[str] = field(default_factory=Counter)
     by_kind: Counter[str] = field(default_factory=Counter)
     """Tokens evaluated, by kind of call."""
@@ -495,7 +529,12 @@ def _shows_answer(messages: list[dict[str, Any]], later: list[dict[str, Any]]) -
 
 
 def measure(
-    factor: float, context: int, brain: str = "realistic", count: int = 3, seed: int = 0
+    factor: float,
+    context: int,
+    brain: str = "realistic",
+    count: int = 3,
+    seed: int = 0,
+    replay: bool = False,
 ) -> Tally:
     """Run the real generation on a study ``factor`` × ``context``, then every call of it on
     a fresh real server; count what it evaluated."""
@@ -516,7 +555,7 @@ def measure(
         if len(fake.log("/api/chat")) != len(recorded.calls):
             raise SystemExit("the fake's log and the brain's calls differ: run at parallel 1")
     run_seconds = time.perf_counter() - started
-    with real_server(max(2 * context, 8192)) as server:
+    with counter(max(2 * context, 8192), replay) as server:
         tally = Tally(
             corpus=sum(server.tokens(raw.decode("utf-8-sig")) for _, raw in files),
             context=context,
@@ -524,6 +563,14 @@ def measure(
             run_seconds=run_seconds,
         )
         tally.floor = sum(server.tokens(format_data(c)) for c in generation.plan.chunks)
+        for suffix in sorted({name.rsplit(".", 1)[-1] for name, _ in files}):
+            framed = sum(
+                server.tokens(format_data(own))
+                for c in generation.plan.chunks
+                if (own := [p for p in c if p.source.endswith(f".{suffix}")])
+            )
+            raw = sum(server.tokens(b.decode("utf-8-sig")) for n, b in files if n.endswith(suffix))
+            tally.framing[f".{suffix}"] = (framed, raw)
         calls = recorded.calls
         for n, (asked, answer) in enumerate(calls):
             messages = asked.messages
@@ -561,6 +608,11 @@ def report(factor: float, tally: Tally) -> None:
         f"(Persona's estimate: {tally.estimated:,})"
     )
     print(f"  floor (the chunks' data alone, framed): {tally.floor / corpus:.3f}× the corpus")
+    framing = "; ".join(
+        f"{kind} files {framed / raw:.3f}× their raw text"
+        for kind, (framed, raw) in tally.framing.items()
+    )
+    print(f"    the data as the model sees it, by type of file: {framing}")
     print(f"  prompt phase on the server: {tally.prompt_seconds:.1f} s")
     if tally.answers:
         print(f"  (answers put in the cache before their repairs, not counted: {tally.answers:,})")
@@ -575,15 +627,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--brain", choices=sorted(BRAINS), default="realistic", help="fake model")
     parser.add_argument("--count", type=int, default=3, help="personas asked for")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        help="count with the server's tokenizer and chat template in this process, each call "
+        "after the longest prefix it shares with an earlier one, instead of running the server",
+    )
     args = parser.parse_args(argv)
     print(
         f"Persona plans for {MODEL} (fake Ollama, {args.brain} brain); every call is then "
-        f"evaluated by llama_cpp.server on {demo_model_path().name}, prompt cache on."
+        + (
+            f"replayed with llama_cpp.server's tokenizer and chat template for "
+            f"{demo_model_path().name}, prompt cache as the server keeps it (no server run)."
+            if args.replay
+            else f"evaluated by llama_cpp.server on {demo_model_path().name}, prompt cache on."
+        )
     )
     summary = []
     for context in args.contexts:
         for factor in args.factors:
-            tally = measure(factor, context, args.brain, args.count, args.seed)
+            tally = measure(factor, context, args.brain, args.count, args.seed, args.replay)
             report(factor, tally)
             summary.append(
                 f"{context}/{factor:g}×: evaluated {tally.ratio:.3f}, sent "

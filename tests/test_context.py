@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 from persona.core.context import (
     cell_locator,
     highlight_spans,
@@ -121,6 +124,17 @@ def test_cell_locators() -> None:
     assert cell_locator("row 4", "Q5") == "row 4, Q5"
     assert split_cell_locator("Wave 2, row 4, column C") == ("Wave 2, row 4", "column C")
     assert split_cell_locator("line 4") is None
+
+
+def test_a_kept_copy_is_the_passages_a_survey_row_context_columns_included() -> None:
+    reading = read_files([("grocery.xlsx", qualtrics_xlsx())])
+    assert any(p.cells for p in reading.passages)
+    assert passages_from_copy(keep_copy(reading.passages)) == reading.passages
+    older = json.loads(keep_copy(reading.passages))  # a copy kept before the cells were
+    for item in older["passages"]:
+        del item["cells"]
+    kept = passages_from_copy(json.dumps(older))
+    assert kept == [replace(p, cells=()) for p in reading.passages]
 
 
 def test_a_kept_copy_places_quotes_like_the_files() -> None:

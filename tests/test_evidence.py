@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from persona.core.documents import Passage
 from persona.core.schema import Claim, Evidence, Persona
 from persona.generation.evidence import EvidenceIndex, normalize, verify_personas
+from persona.generation.prompts import format_data
+from persona.ingest import read_files
 
 PASSAGES = [
     Passage("maria.md", "line 3", "Maria: I plan every meal on Sunday so the week stays calm."),
@@ -195,6 +197,28 @@ def test_headings_and_the_interviewers_questions_are_not_evidence():
     for text in (heading.text, question.text, title.text):
         [checked] = verify_personas([persona(text)], index)
         assert checked.goals[0].evidence[0].verified is False
+
+
+def test_a_survey_rows_values_are_never_evidence_and_its_answers_are_word_for_word() -> None:
+    text = (
+        "Respondent ID,Age,Orders per month,What went wrong?\n"
+        "R1,34,4,The driver left 2 bags in the rain.\n"
+        "R2,71,1,Nobody answered the phone for an hour.\n"
+    )
+    reading = read_files([("survey.csv", text.encode())])
+    index = EvidenceIndex(reading.passages)
+    shown = format_data(reading.passages)
+    assert "34; 4" in shown  # what the model reads of row 2's context
+    for quote, verified in [
+        ("The driver left 2 bags in the rain.", True),
+        ("The driver left 3 bags in the rain.", False),  # a changed number
+        ("34; 4", False),  # the row's values as the model sees them
+        ("Age: 34", False),
+        ("Orders per month", False),  # a column's name
+        ("R1", False),
+    ]:
+        [checked] = verify_personas([persona(quote)], index)
+        assert checked.goals[0].evidence[0].verified is verified, quote
 
 
 def test_many_passages_sharing_common_words():

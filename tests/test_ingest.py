@@ -705,7 +705,7 @@ def test_one_bad_file_among_good_ones() -> None:
     assert [d.name for d in reading.documents] == ["a.csv", "d.md"]
     assert reading.passages == [
         Passage("a.csv", "a", "a", "P1", citable=False),
-        Passage("a.csv", "row 2", "q: why", "P2", "row 2", citable=False),
+        Passage("a.csv", "row 2", "q: why", "P2", "row 2", citable=False, cells=(("q", "why"),)),
         Passage("a.csv", "row 2, a", "because it is late", "P3", "row 2", question="a"),
         Passage("d.md", "line 1", "Zoë: hello", "P4", "d.md"),
         Passage("d.md", "line 3", "Ana: hi", "P5", "d.md"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from persona.core.documents import Passage
@@ -77,6 +79,41 @@ def test_chunks_of_a_survey_have_room_for_the_questions_shown_with_the_answers()
         assert all(q.strip() in data for q in questions)  # every chunk shows its questions
         sent = estimate_tokens(data) - estimate_tokens(format_data([]))  # the fence is overhead
         assert (sent + overhead) * SAFETY + result.findings_tokens <= limit
+
+
+def test_chunks_of_survey_rows_have_room_for_the_line_naming_their_context_columns():
+    columns = tuple(
+        f"Column {n}: a long closed question about the household and its plan" for n in range(8)
+    )
+    passages = []
+    for i in range(1, 400):
+        cells = tuple((name, str(i % 7)) for name in columns)
+        text = "; ".join(f"{name}: {value}" for name, value in cells)
+        passages.append(Passage("s.csv", f"row {i}", text, f"P{2 * i}", f"R{i}", False, "", cells))
+        passages.append(
+            Passage("s.csv", f"row {i}, E", f"answer {i} " * 6, f"P{2 * i + 1}", f"R{i}")
+        )
+    limit, overhead = 2048, 150
+    result = fit(passages, count=3, context_limit=limit, prompt_overhead=overhead)
+    assert len(result.chunks) > 2
+    assert [p for c in result.chunks for p in c] == passages
+    for chunk in result.chunks:
+        data = format_data(chunk)
+        assert data.count("Context columns: ") == 1  # once per chunk, not once per row
+        assert f"{columns[0]}: " not in data
+        sent = estimate_tokens(data) - estimate_tokens(format_data([]))
+        assert (sent + overhead) * SAFETY + result.findings_tokens <= limit
+
+
+def test_a_survey_rows_context_too_long_for_a_chunk_is_shown_in_parts_once() -> None:
+    long_value = " ".join(f"word{i}" for i in range(6000))
+    row = Passage("s.csv", "row 2", f"Notes: {long_value}", citable=False)
+    row = replace(row, cells=(("Notes", long_value),))
+    result = fit([row, *corpus(3)], count=2, context_limit=4096, prompt_overhead=300)
+    parts = [p for chunk in result.chunks for p in chunk if p.locator.startswith("row 2 ")]
+    assert len(parts) > 1 and " ".join(p.text for p in parts) == row.text
+    shown = "\n".join(format_data(chunk) for chunk in result.chunks)
+    assert shown.count("word5999") == 1 and "Context columns: Notes" not in shown
 
 
 def test_overlong_passage_is_split_into_parts_not_cut():

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from persona.core.documents import Passage
 from persona.engines.ollama import OllamaClient
@@ -20,12 +22,14 @@ from persona.generation.prompts import (
     format_data,
     format_line,
     names_clause,
+    one_line,
     personas_prompt,
     question_labels,
     study_prefix,
     synthesis_prompt,
 )
 from persona.generation.request import GenerationRequest
+from persona.ingest import read_files
 from tests.fake_ollama import LIBRARY, BrainRequest, FakeOllama, SchemaBrain
 
 
@@ -143,6 +147,118 @@ def test_question_labels(n: int, label: str) -> None:
     questions = [f"q{i}" for i in range(max(n + 1, 2))]
     assert question_labels(questions)[f"q{n}"] == label
     assert question_labels(["only one"]) == {}
+
+
+# --- survey rows: their context columns named once, then each row's values ---------------------
+
+SURVEY_CSV = (
+    "Respondent ID,Age,Household size,How often do you order?,What is hardest?,What would help?\n"
+    "R0001,44,3,Rarely,The slots are always full in the evening.,A weekly budget I can see.\n"
+    "R0002,39,,Every week,Substitutions are wrong and nobody asks me.,\n"
+    'R0003,71,1,Twice a month,P12 is my flat; no driver finds it.,"Bigger buttons, please."\n'
+    "R0004,28,2,Rarely,The fee for small orders is far too high.,Cheaper delivery on weekdays.\n"
+)
+
+
+def _read_survey(text: str = SURVEY_CSV) -> list[Passage]:
+    reading = read_files([("survey.csv", text.encode())])
+    assert not reading.failed, reading.failed
+    return reading.passages
+
+
+def test_survey_rows_name_their_context_columns_once_then_show_values() -> None:
+    data = format_data(_read_survey())
+    assert data.splitlines()[1:-1] == [
+        "# file: survey.csv",
+        "Question A: What is hardest?",
+        "Question B: What would help?",
+        "Context columns: Age; Household size; How often do you order?",
+        "44; 3; Rarely",
+        "P4 A: The slots are always full in the evening.",
+        "P5 B: A weekly budget I can see.",
+        "39; ; Every week",  # an empty cell keeps its place
+        "P7 A: Substitutions are wrong and nobody asks me.",
+        "71; 1; Twice a month",
+        "P9 A: P12 is my flat; no driver finds it.",
+        "P10 B: Bigger buttons, please.",
+        "28; 2; Rarely",
+        "P12 A: The fee for small orders is far too high.",
+        "P13 B: Cheaper delivery on weekdays.",
+    ]
+
+
+def test_the_context_columns_are_named_again_in_every_chunk_and_where_they_change() -> None:
+    passages = _read_survey()
+    rows = [p for p in passages if p.cells]
+    assert format_data(rows[1:]).count("Context columns: ") == 1  # a later chunk names them too
+    other = replace(rows[2], cells=(("Plan", "Premium"),), text="Plan: Premium")
+    lines = format_data([rows[0], rows[1], other]).splitlines()[2:-1]
+    assert lines == [
+        "Context columns: Age; Household size; How often do you order?",
+        "44; 3; Rarely",
+        "39; ; Every week",
+        "Context columns: Plan",
+        "Premium",
+    ]
+
+
+def test_context_values_that_read_as_an_id_are_marked() -> None:
+    row = Passage("s.csv", "row 2", "Code: P12 x", citable=False, cells=(("Code", "P12 x"),))
+    assert format_line(row) == "- P12 x"
+
+
+def test_a_survey_row_read_before_cells_were_kept_shows_its_text() -> None:
+    row = Passage("s.csv", "row 2", "Age: 40; Plan: Premium", participant="R1", citable=False)
+    assert format_data([row]).splitlines()[2] == "Age: 40; Plan: Premium"
+
+
+_ID_LINE = re.compile(r"^(P\d+(?:\.\d+)?) (?:[A-Z]{1,2}: )?(.*)$")
+_TRICKY = ["", "34", "P3", "P12 x", "# file: a.md", "- b", "a; b", "x\ny", f"</{DATA_TAG}>", "Q: z"]
+_SAID = [
+    "The slots are always full in the evening.",
+    "P7 Nobody asks me before they substitute.",
+    "# file: notes.md is where I keep my list.",
+    "I order on my break; it has to take ten minutes.",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(_TRICKY), min_size=3, max_size=3),
+            st.lists(st.sampled_from(_SAID), min_size=1, max_size=2),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_every_id_line_is_exactly_one_cited_passage_whatever_the_cells(
+    rows: list[tuple[list[str], list[str]]],
+) -> None:
+    """Context values are anything respondents' tools export (``P3``, ``# file:``, line
+    breaks...): no rendered line reads as an ID that is not a passage, every answer is one line
+    with its own ID and its words, and each row's values are its cells, in their columns."""
+    names = ["ID", "Age", "Plan", "Note", "Hardest", "Help"]
+    grid = [
+        [f"R{n}", *values, *answers, *[""] * (2 - len(answers))]
+        for n, (values, answers) in enumerate(rows, start=1)
+    ]
+    text = "\n".join(",".join(_csv_cell(v) for v in line) for line in [names, *grid])
+    reading = read_files([("s.csv", text.encode())])
+    assert not reading.failed, reading.failed
+    passages = reading.passages
+    data = format_data(passages).splitlines()
+    cited = {m[1]: m[2] for line in data if (m := _ID_LINE.match(line))}
+    assert cited == {p.id: one_line(p.text) for p in passages if p.citable}
+    for row in (p for p in passages if p.cells):
+        assert format_line(row) in data
+        raw = dict(zip(names, grid[int(row.locator.removeprefix("row ")) - 2], strict=True))
+        assert all(value == raw[name].strip() for name, value in row.cells)
+
+
+def _csv_cell(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
 
 
 # --- one stable prefix for every call of a run --------------------------------------------------

@@ -304,6 +304,22 @@ def test_a_csv_survey_gets_the_same_roles() -> None:
     assert document.identifiers == ["ana@example.com", "bo@example.com"]
 
 
+def test_a_rows_context_keeps_every_context_column_in_its_place() -> None:
+    text = (
+        "Respondent ID,Age,Plan,What went wrong?\n"
+        "R1,34,Premium,The driver left the bags in the rain.\n"
+        "R2,,Basic,Nobody answered the phone for an hour.\n"
+    )
+    document, report = read_file("form.csv", text.encode())
+    assert report.ok and document is not None, report.error
+    rows = [p for p in document.passages if p.cells]
+    assert [(p.locator, p.text, p.cells, p.citable) for p in rows] == [
+        ("row 2", "Age: 34; Plan: Premium", (("Age", "34"), ("Plan", "Premium")), False),
+        ("row 3", "Plan: Basic", (("Age", ""), ("Plan", "Basic")), False),
+    ]
+    assert not any(p.cells for p in document.passages if p.citable)
+
+
 @pytest.mark.parametrize("extension", ["csv", "xlsx"])
 def test_name_columns_never_reach_a_passage_and_are_kept_for_redaction(extension: str) -> None:
     if extension == "xlsx":
@@ -322,7 +338,9 @@ def test_name_columns_never_reach_a_passage_and_are_kept_for_redaction(extension
     assert roles["respondent_id"] == "id"
     document, report = read_file(f"named.{extension}", data)
     assert report.ok and document is not None, report.error
-    told = " ".join(f"{p.participant} {p.question} {p.locator} {p.text}" for p in document.passages)
+    told = " ".join(
+        f"{p.participant} {p.question} {p.locator} {p.text} {p.cells}" for p in document.passages
+    )
     for value in ("Osei", "Okafor", "Adeyemi", "malik@example.com", "first_name", "E-mail"):
         assert value not in told, value
     assert {p.participant for p in document.passages if p.citable} == {"R1", "R2", "R3"}

@@ -23,6 +23,11 @@ class Passage:
     question: str = ""
     """The question it answers (a survey's free-text column): the model is shown it with the
     answer, whichever chunk the answer lands in."""
+    cells: tuple[tuple[str, str], ...] = ()
+    """A survey row's context (not citable), as (column, value) for every context column of
+    its table, ``""`` where the row has none; :attr:`text` says the filled ones (``Age: 34;
+    Household size: 2``). The model is shown the columns once per chunk, then each row's
+    values, so the column names are not repeated on every row."""
 
     def cite(self) -> str:
         return f"{self.source}, {self.locator}" if self.locator else self.source

@@ -104,15 +104,28 @@ def fence(text: str, tag: str) -> str:
 
 def format_line(passage: Passage, label: str = "") -> str:
     """One passage as the model sees it: ``P12 text`` (``P12 B: text`` for the answer to
-    question B of a survey), or the bare text for context. Context whose own text starts like
-    an ID or a file header is marked: ``- P3 notes``.
+    question B of a survey), or the bare text for context; a survey row's context is its
+    values (``34; 2``) under a :func:`columns_line`. Context whose own text starts like an ID
+    or a file header is marked: ``- P3 notes``.
 
     Who said a passage is not added: the model never has to name them, Persona knows it from
     the IDs cited (:func:`~persona.generation.references.participants_of`)."""
-    text = one_line(passage.text)
     if passage.citable and passage.id:
+        text = one_line(passage.text)
         return f"{passage.id} {label}: {text}" if label else f"{passage.id} {text}"
+    text = "; ".join(one_line(value) for _, value in passage.cells) or one_line(passage.text)
     return f"{CONTEXT_MARK} {text}" if _LOOKS_FRAMED.match(text) else text
+
+
+def columns_of(passage: Passage) -> tuple[str, ...]:
+    """The columns of a survey row's context line (:attr:`Passage.cells`), or none."""
+    return () if passage.citable else tuple(name for name, _ in passage.cells)
+
+
+def columns_line(columns: Sequence[str]) -> str:
+    """The line above survey rows' context lines naming their columns, once per chunk:
+    ``Context columns: Age; Household size``, then each row's ``34; 2``."""
+    return "Context columns: " + "; ".join(one_line(name) for name in columns)
 
 
 def question_line(question: str, label: str = "") -> str:
@@ -143,16 +156,20 @@ def format_data(passages: Iterable[Passage]) -> str:
 def _block(source: str, passages: Sequence[Passage]) -> str:
     """One file's passages. Survey answers come with their question whichever chunk they land
     in: the questions answered here first (the question's own line is not repeated), then each
-    answer marked with its question's letter when there are several."""
+    answer marked with its question's letter when there are several. Rows' context lines
+    come under the line naming their columns, shown again only where the columns change."""
     questions = list(dict.fromkeys(p.question for p in passages if p.citable and p.question))
     labels = question_labels(questions)
     shown = set(questions)
     lines = [question_line(q, labels.get(q, "")) for q in questions]
-    lines += [
-        format_line(p, labels.get(p.question, ""))
-        for p in passages
-        if p.citable or p.text not in shown
-    ]
+    columns: tuple[str, ...] = ()
+    for passage in passages:
+        if not passage.citable and passage.text in shown:
+            continue
+        if columns_of(passage) and columns_of(passage) != columns:
+            columns = columns_of(passage)
+            lines.append(columns_line(columns))
+        lines.append(format_line(passage, labels.get(passage.question, "")))
     return f"{FILE_HEADER}{source}\n" + "\n".join(lines)
 
 

@@ -33,6 +33,7 @@ def keep_copy(passages: Sequence[Passage]) -> str:
                     "participant": p.participant,
                     "citable": p.citable,
                     "question": p.question,
+                    "cells": [list(cell) for cell in p.cells],
                     "text": p.text,
                 }
                 for p in passages
@@ -58,6 +59,7 @@ def passages_from_copy(text: str) -> list[Passage]:
                 participant=str(item.get("participant", "")),
                 citable=bool(item.get("citable", True)),
                 question=str(item.get("question", "")),
+                cells=tuple((str(name), str(value)) for name, value in item.get("cells", [])),
             )
             for item in data["passages"]
         ]

@@ -246,15 +246,16 @@ def table_passages(table: Table, choice: TableChoice | None = None, prefix: str 
     for number, cells in table.rows:
         row = f"{prefix}row {number}"
         who = " ".join(_cell(cells, c) for c in ids if _cell(cells, c)) or row
-        facts = "; ".join(
-            f"{_short(c.question)}: {value}" for c in about if (value := _cell(cells, c))
-        )
+        context = tuple((_short(c.question), _cell(cells, c)) for c in about)
+        facts = "; ".join(f"{name}: {value}" for name, value in context if value)
         said = [(c, value) for c in answers if (value := _cell(cells, c))]
         if not said:
             silent.append(number)
             continue
         if facts:
-            passages.append(Passage(table.source, row, facts, participant=who, citable=False))
+            passages.append(
+                Passage(table.source, row, facts, participant=who, citable=False, cells=context)
+            )
         for column, value in said:
             locator = cell_locator(row, column.label)
             passages.append(
