@@ -45,8 +45,11 @@ def test_one_request_carries_every_draft_and_each_passage_once(run, fake, store)
     saved = store.get(run.id)
     for record, item in zip(saved.records, preview.items, strict=True):
         assert record.refined is not None and not record.refine_error
-        if item.mode == "rewrite":  # rewritten from its passages, every field written out
-            assert record.refined.name == "Robin Vale"
+        if item.mode == "repair":  # too like another: role, goals, pain points rewritten
+            assert record.refined.role != record.draft.role
+            assert record.refined.goals[0].text.startswith("They said that")
+            assert record.refined.name == record.draft.name  # no problem named it: kept
+            assert record.refined.behaviours[0].text == record.draft.behaviours[0].text
             continue
         assert record.refined.bio.endswith("They judge every new tool by the time it saves.")
         assert record.refined.pain_points[0].text == record.draft.pain_points[0].text  # kept

@@ -67,6 +67,23 @@ def degeneracy(persona: Persona, participant_names: Iterable[str] = ()) -> list[
     return reasons
 
 
+def claim_problem(claim: Claim, persona: Persona) -> str:
+    """Why one claim of ``persona`` breaks a rule, in words that tell a model what to fix;
+    empty when it breaks none (repeats are a matter of two claims: see :func:`degeneracy`)."""
+    text = claim.text
+    if _is_placeholder(text):
+        return "it is placeholder text"
+    if _identifier(text):
+        return "it is only a number or an identifier"
+    if len(_WORD.findall(text)) < MIN_CLAIM_WORDS:
+        return f"it has fewer than {MIN_CLAIM_WORDS} words"
+    if _norm(text) in {_norm(persona.name), _norm(persona.role)} - {""}:
+        return "it only repeats the name or the role"
+    if not _supported(claim):
+        return "no quote in your data supports it"
+    return ""
+
+
 def _empty(persona: Persona) -> list[str]:
     return [
         f"the {label} is empty"

@@ -25,8 +25,9 @@ from pydantic import ValidationError
 
 from persona.hybrid.answer import RefinedPersona
 from persona.hybrid.caching import Shared
-from persona.hybrid.changes import CHANGES_RULES, batch_format
+from persona.hybrid.changes import CHANGES_RULES, REPAIR_RULES, batch_format
 from persona.hybrid.cloud import DEFAULT_MAX_TOKENS, CallMeter, FrontierClient, billed_tokens
+from persona.hybrid.compact import compact_json
 from persona.hybrid.messages import REPAIR_ATTEMPTS, Request, problems_of, rebuild, reply_text
 from persona.hybrid.payload import SYSTEM, Mode
 from persona.hybrid.pricing import BilledTokens
@@ -36,11 +37,11 @@ BATCH_OUTPUT_TOKENS = 32_000
 BATCH_REQUEST = (
     "Each draft below has a key (such as D1) and a task. refine: make the draft persona's "
     "wording clearer, more specific and consistent; keep, re-assign or drop citations among "
-    "the passages given; drop claims they do not support. rewrite: a local model's draft "
-    "from these passages was unusable, for the problems listed; do not repair it, write a "
-    "new persona from the passages it lists only. Each draft lists the IDs of its own "
-    "passages; their text is in the system prompt. Answer with one entry per draft, in the "
-    f"order given, naming its key. {CHANGES_RULES}"
+    "the passages given; drop claims they do not support. repair: Persona's checks found "
+    "the draft unusable, for the problems listed; a claim that breaks a rule names its "
+    f"problem. {REPAIR_RULES}Each draft lists the IDs of its own passages; their text is in "
+    "the system prompt. Answer with one entry per draft, in the order given, naming its "
+    f"key. {CHANGES_RULES}"
 )
 BATCH_REPAIR = (
     "Your entries for {keys} do not match the schema: {problems}. Send the corrected "
@@ -77,7 +78,7 @@ def batch_request(
     drafts = [
         {"draft": item.key, "task": item.mode, **Shared.message_data(item.data)} for item in items
     ]
-    body = json.dumps({"drafts": drafts}, ensure_ascii=False, indent=1)
+    body = compact_json({"drafts": drafts})
     text = f"{BATCH_REQUEST}\n\n<data>\n{body}\n</data>"
     schema = batch_format(shared.ids, [item.key for item in items])
     return Request(model, shared.system(system), [{"role": "user", "content": text}], schema)
