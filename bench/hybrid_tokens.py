@@ -6,7 +6,9 @@ Drafts personas locally (fake Ollama, schema brain) from a generated study, then
 through the fake Messages API once per Claude model and per plan: each draft in a request of
 its own with its passages (``separate``), every request sharing one prefix marked for the
 prompt cache (``cached``), all drafts in one request with their passages once (``batched``),
-and the plan Persona picks by its local estimate. Every plan's answers say only what changes.
+and the plan Persona picks by its local estimate. Every plan's answers say only what changes;
+an unusable draft goes with the problems Persona found, to have them repaired. Each plan's
+line says how many drafts came back refined, and how many of those pass the checks.
 Dollars come from the fake server's own ledger: what each answer's ``usage`` billed (uncached
 input, cache writes, cache reads, output), by its own tokenizer, at list prices and
 Anthropic's cache rates — not from Persona's meter or estimate.
@@ -143,7 +145,8 @@ def refine_with(
     model: str,
     args: argparse.Namespace,
     plan: SendPlan | None,
-) -> tuple[Preview, list[Bill]]:
+) -> tuple[Preview, list[Bill], str]:
+    """The preview, the fake's bills and how many drafts came back refined (and usable)."""
     claude.reset()
     preview = prepare(
         run,
@@ -156,7 +159,10 @@ def refine_with(
     frontier = FrontierClient(KEY, base_url=claude.url, max_retries=0)
     for _ in refine(run, preview, frontier, store, consent=preview.consent):
         pass
-    return preview, claude.bills()
+    records = [run.records[item.index] for item in preview.selected]
+    refined = [r.refined for r in records if r.refined is not None and not r.refine_error]
+    usable = sum(not persona.unusable for persona in refined)
+    return preview, claude.bills(), f"{len(refined)} refined, {usable} usable"
 
 
 def main() -> None:
@@ -196,7 +202,7 @@ def main() -> None:
         )
         for model in MODELS:
             name = fake_model(claude, model)
-            plans: dict[str, tuple[Preview, list[Bill]]] = {
+            plans: dict[str, tuple[Preview, list[Bill], str]] = {
                 label: refine_with(run, reading, store, claude, model, args, plan)
                 for label, plan in (
                     ("separate", "separate"),
@@ -205,7 +211,7 @@ def main() -> None:
                     ("picked", None),
                 )
             }
-            picked, bills = plans["picked"]
+            picked, bills, _ = plans["picked"]
             whole = whole_answers(picked)
             only = frontier_only(reading, len(run.records), name, whole / len(run.records))
             said = " (says: costs more than frontier-only)" if picked.costs_more else ""
@@ -219,7 +225,7 @@ def main() -> None:
                 dollars = billed(plans[label][1])
                 print(
                     f"  {label:<13} : {dollars.line()}  ratio {dollars.total / only.total:.3f}"
-                    f"  ({len(plans[label][1])} requests)"
+                    f"  ({len(plans[label][1])} requests; {plans[label][2]})"
                 )
             total = billed(bills)
             repairs = sum(item.mode == "repair" for item in picked.selected)
