@@ -105,3 +105,13 @@ def test_a_repair_from_one_passage_stays_unusable(run, fake, store):
     send(run, preview, fake, store)
     refined = store.get(run.id).records[0].refined
     assert refined is not None and refined.unusable, "the checks run on the refined version"
+
+
+def test_of_two_claims_that_say_the_same_the_later_is_named(run):
+    draft = run.records[0].draft
+    for _, claim in draft.claims():
+        claim.text = "Plans every single meal of the week on Sunday evening."
+    item = preview_for(run, threshold=0.0).items[0]
+    assert item.mode == "repair" and any("repeat" in p for p in item.unusable)
+    problems = [c.get("problem") for c in sent_claims(item)]
+    assert problems[0] is None and problems[1:] == ["it repeats an earlier claim"] * 2

@@ -67,21 +67,30 @@ def degeneracy(persona: Persona, participant_names: Iterable[str] = ()) -> list[
     return reasons
 
 
-def claim_problem(claim: Claim, persona: Persona) -> str:
-    """Why one claim of ``persona`` breaks a rule, in words that tell a model what to fix;
-    empty when it breaks none (repeats are a matter of two claims: see :func:`degeneracy`)."""
-    text = claim.text
-    if _is_placeholder(text):
-        return "it is placeholder text"
-    if _identifier(text):
-        return "it is only a number or an identifier"
-    if len(_WORD.findall(text)) < MIN_CLAIM_WORDS:
-        return f"it has fewer than {MIN_CLAIM_WORDS} words"
-    if _norm(text) in {_norm(persona.name), _norm(persona.role)} - {""}:
-        return "it only repeats the name or the role"
-    if not _supported(claim):
-        return "no quote in your data supports it"
-    return ""
+def claim_problems(persona: Persona) -> list[str]:
+    """Why each claim of ``persona`` (in :meth:`~Persona.claims` order) breaks a rule, in
+    words that tell a model what to fix; empty for a claim that breaks none. Of two claims
+    that say the same, the later one is named."""
+    problems: list[str] = []
+    earlier: list[str] = []
+    for _, claim in persona.claims():
+        text, key = claim.text, _norm(claim.text)
+        if _is_placeholder(text):
+            problems.append("it is placeholder text")
+        elif _identifier(text):
+            problems.append("it is only a number or an identifier")
+        elif len(_WORD.findall(text)) < MIN_CLAIM_WORDS:
+            problems.append(f"it has fewer than {MIN_CLAIM_WORDS} words")
+        elif key in {_norm(persona.name), _norm(persona.role)} - {""}:
+            problems.append("it only repeats the name or the role")
+        elif key and any(fuzz.ratio(key, other) >= REPEATED for other in earlier):
+            problems.append("it repeats an earlier claim")
+        elif not _supported(claim):
+            problems.append("no quote in your data supports it")
+        else:
+            problems.append("")
+        earlier.append(key)
+    return problems
 
 
 def _empty(persona: Persona) -> list[str]:

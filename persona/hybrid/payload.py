@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from persona.core.documents import Passage
 from persona.core.schema import CLAIM_SECTIONS, MAX_CLAIMS, Evidence, Persona
-from persona.generation.degenerate import MIN_CLAIM_WORDS, claim_problem
+from persona.generation.degenerate import MIN_CLAIM_WORDS, claim_problems
 from persona.generation.references import MAX_CITED, find_span
 from persona.hybrid.caching import Shared
 from persona.hybrid.changes import CHANGES_RULES, REPAIR_RULES, output_format
@@ -143,11 +143,10 @@ def build_payload(persona: Persona, passages: Sequence[Passage]) -> Payload:
         draft["quote"] = {"passage": quote[0]}
     if mode == "refine":
         return Payload({"persona": draft, "passages": listed}, mode, list(sent), withheld)
-    for section in CLAIM_SECTIONS:
-        for claim, sent_claim in zip(getattr(persona, section), draft[section], strict=True):
-            problem = claim_problem(claim, persona) or ("" if sent_claim["passages"] else UNCITED)
-            if problem:
-                sent_claim["problem"] = problem
+    claims = [claim for section in CLAIM_SECTIONS for claim in draft[section]]
+    for claim, problem in zip(claims, claim_problems(persona), strict=True):
+        if problem or not claim["passages"]:
+            claim["problem"] = problem or UNCITED
     data = {"problems": list(persona.unusable), "persona": draft, "passages": listed}
     return Payload(data, mode, list(sent), withheld)
 
