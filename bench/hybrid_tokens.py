@@ -16,7 +16,8 @@ Anthropic's cache rates — not from Persona's meter or estimate.
 Frontier-only is the request a cloud-only run would send — the persona instructions, every
 passage, the by-reference output schema — counted by the same fake tokenizer, and an answer of
 as many personas as the run drafts, each a whole persona as the fake's brain writes it for
-that draft (a cloud-only run has no draft to change: its side is not shrunk).
+that draft, or from an unusable draft's passages alone (a cloud-only run has no draft to change
+or repair: its side is not shrunk).
 Target: hybrid (the plan Persona picks) ≤ 0.35× frontier-only in dollars on the 12-interview
 study, and never above frontier-only without the preview saying so (``costs_more``).
 """

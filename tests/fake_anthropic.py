@@ -13,10 +13,12 @@ As a subprocess (browser tests): ``python -m tests.fake_anthropic --port 0`` pri
 
 Every request received is logged, token counts and failed attempts too, so a test can
 assert that nothing reached it. Its brain answers a by-reference refinement request (claims
-citing passage IDs); the named scenarios make it misbehave like real models do: fail with
-429/529/500 (with ``retry-after``), change the numbers it writes and type quotes anyway
-(``change_numbers``), cite IDs it was not given (``cite_unknown``), loop on one claim
-(``repeat_claim``), invent a claim and cite a real passage (``invent_claim``).
+citing passage IDs), and a repair (an unusable draft with its ``problems``: the claims that
+name a problem and the fields a problem names are rewritten, the rest kept); the named
+scenarios make it misbehave like real models do, repairs too: fail with 429/529/500 (with
+``retry-after``), change the numbers it writes and type quotes anyway (``change_numbers``),
+cite IDs it was not given (``cite_unknown``), loop on one claim (``repeat_claim``), invent a
+claim and cite a real passage (``invent_claim``).
 
 When the request's schema asks for changes (it says a field left out "keeps the draft's"), the
 brain's whole persona is answered as changes to the draft sent: a field equal to the draft's,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from persona.hybrid.batch import BATCH_REQUEST, batch_max_tokens
+from persona.hybrid.batch import batch_instructions, batch_max_tokens
 from persona.hybrid.cloud import FrontierClient
 from persona.hybrid.preview import prepare
 from persona.hybrid.pricing import BilledTokens, Budget, Meter, PriceTable
@@ -40,7 +40,8 @@ def test_one_request_carries_every_draft_and_each_passage_once(run, fake, store)
     [body] = messages(fake)
     text = json.dumps(body, ensure_ascii=False)
     assert text.count("When it comes to") == len(PASSAGES)  # each passage once
-    assert BATCH_REQUEST in body["messages"][0]["content"]
+    modes = [item.mode for item in preview.selected]
+    assert batch_instructions(modes) in body["messages"][0]["content"]
     assert body["max_tokens"] == batch_max_tokens(3)
     saved = store.get(run.id)
     for record, item in zip(saved.records, preview.items, strict=True):

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from persona.hybrid.answer import RefinedPersona
-from persona.hybrid.batch import BATCH_REQUEST, complete_entries
+from persona.hybrid.batch import batch_instructions, complete_entries
 from persona.hybrid.changes import (
     CHANGES_RULES,
     KEEP,
@@ -121,7 +121,10 @@ def test_every_rule_of_the_answer_shape_is_told_to_the_model():
     assert "index (from 0)" in CHANGES_RULES and "leave out" in CHANGES_RULES
     for mode in ("refine", "repair"):
         assert CHANGES_RULES in REQUESTS[mode]
-    assert REPAIR_RULES in REQUESTS["repair"] and REPAIR_RULES in BATCH_REQUEST
+    assert REPAIR_RULES in REQUESTS["repair"]
+    assert REPAIR_RULES in batch_instructions(["refine", "repair"])
+    refine_only = batch_instructions(["refine", "refine"])  # only what its drafts need
+    assert "repair" not in refine_only and CHANGES_RULES in refine_only
     batch = batch_format(["P1"], ["D1", "D2"])["schema"]
     entry = batch["$defs"]["DraftChanges"]
     assert entry["properties"]["draft"]["enum"] == ["D1", "D2"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,15 +34,31 @@ from persona.hybrid.pricing import BilledTokens
 
 BATCH_OUTPUT_TOKENS = 32_000
 """The most output tokens a batch may ask for (every current Claude model allows this)."""
-BATCH_REQUEST = (
-    "Each draft below has a key (such as D1) and a task. refine: make the draft persona's "
-    "wording clearer, more specific and consistent; keep, re-assign or drop citations among "
-    "the passages given; drop claims they do not support. repair: Persona's checks found "
-    "the draft unusable, for the problems listed; a claim that breaks a rule names its "
-    f"problem. {REPAIR_RULES}Each draft lists the IDs of its own passages; their text is in "
-    "the system prompt. Answer with one entry per draft, in the order given, naming its "
-    f"key. {CHANGES_RULES}"
-)
+TASKS: dict[Mode, str] = {
+    "refine": (
+        "refine: make the draft persona's wording clearer, more specific and consistent; "
+        "keep, re-assign or drop citations among the passages given; drop claims they do not "
+        "support. "
+    ),
+    "repair": (
+        "repair: Persona's checks found the draft unusable, for the problems listed; a claim "
+        f"that breaks a rule names its problem. {REPAIR_RULES}"
+    ),
+}
+"""What each task asks; a batch explains only the tasks its drafts have."""
+
+
+def batch_instructions(modes: Iterable[Mode]) -> str:
+    """The instructions of a batch whose drafts have the tasks ``modes``."""
+    present = set(modes)
+    tasks = "".join(TASKS[mode] for mode in TASKS if mode in present)
+    return (
+        f"Each draft below has a key (such as D1) and a task. {tasks}Each draft lists the IDs "
+        "of its own passages; their text is in the system prompt. Answer with one entry per "
+        f"draft, in the order given, naming its key. {CHANGES_RULES}"
+    )
+
+
 BATCH_REPAIR = (
     "Your entries for {keys} do not match the schema: {problems}. Send the corrected "
     "entries for these drafts only, in the same schema, as JSON only."
@@ -79,7 +95,7 @@ def batch_request(
         {"draft": item.key, "task": item.mode, **Shared.message_data(item.data)} for item in items
     ]
     body = compact_json({"drafts": drafts})
-    text = f"{BATCH_REQUEST}\n\n<data>\n{body}\n</data>"
+    text = f"{batch_instructions(item.mode for item in items)}\n\n<data>\n{body}\n</data>"
     schema = batch_format(shared.ids, [item.key for item in items])
     return Request(model, shared.system(system), [{"role": "user", "content": text}], schema)
 
