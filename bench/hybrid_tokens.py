@@ -6,7 +6,9 @@ Drafts personas locally (fake Ollama, schema brain) from a generated study, then
 through the fake Messages API once per Claude model and per plan: each draft in a request of
 its own with its passages (``separate``), every request sharing one prefix marked for the
 prompt cache (``cached``), all drafts in one request with their passages once (``batched``),
-and the plan Persona picks by its local estimate. Every plan's answers say only what changes.
+and the plan Persona picks by its local estimate. Every plan's answers say only what changes;
+an unusable draft goes with the problems Persona found, to have them repaired. Each plan's
+line says how many drafts came back refined, and how many of those pass the checks.
 Dollars come from the fake server's own ledger: what each answer's ``usage`` billed (uncached
 input, cache writes, cache reads, output), by its own tokenizer, at list prices and
 Anthropic's cache rates — not from Persona's meter or estimate.
@@ -14,7 +16,8 @@ Anthropic's cache rates — not from Persona's meter or estimate.
 Frontier-only is the request a cloud-only run would send — the persona instructions, every
 passage, the by-reference output schema — counted by the same fake tokenizer, and an answer of
 as many personas as the run drafts, each a whole persona as the fake's brain writes it for
-that draft (a cloud-only run has no draft to change: its side is not shrunk).
+that draft, or from an unusable draft's passages alone (a cloud-only run has no draft to change
+or repair: its side is not shrunk).
 Target: hybrid (the plan Persona picks) ≤ 0.35× frontier-only in dollars on the 12-interview
 study, and never above frontier-only without the preview saying so (``costs_more``).
 """
@@ -26,6 +29,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from persona.core.records import Run
 from persona.engines.ollama import OllamaClient
@@ -37,7 +41,7 @@ from persona.generation.request import GenerationRequest
 from persona.history.store import Store
 from persona.hybrid.cloud import FrontierClient
 from persona.hybrid.plans import SendPlan
-from persona.hybrid.preview import Preview, prepare
+from persona.hybrid.preview import Preview, PreviewItem, prepare
 from persona.hybrid.refine import refine
 from persona.ingest import Reading, read_paths
 from tests.fake_anthropic import (
@@ -121,8 +125,17 @@ def frontier_only(reading: Reading, count: int, model: str, answer_tokens: float
 
 
 def whole_answers(preview: Preview) -> int:
-    """Output tokens of whole personas, one per draft, as the fake's brain writes them."""
-    return sum(answer_tokens(improve(dict(item.data))) for item in preview.items)
+    """Output tokens of whole personas, one per draft, as the fake's brain writes them: the
+    draft improved, or for an unusable draft a persona from its passages alone (a cloud-only
+    run has no draft to repair)."""
+    return sum(
+        answer_tokens(improve(dict(item.data) if item.mode == "refine" else _passages(item)))
+        for item in preview.items
+    )
+
+
+def _passages(item: PreviewItem) -> dict[str, Any]:
+    return {"passages": item.data["passages"]}
 
 
 def refine_with(
@@ -133,7 +146,8 @@ def refine_with(
     model: str,
     args: argparse.Namespace,
     plan: SendPlan | None,
-) -> tuple[Preview, list[Bill]]:
+) -> tuple[Preview, list[Bill], str]:
+    """The preview, the fake's bills and how many drafts came back refined (and usable)."""
     claude.reset()
     preview = prepare(
         run,
@@ -146,7 +160,10 @@ def refine_with(
     frontier = FrontierClient(KEY, base_url=claude.url, max_retries=0)
     for _ in refine(run, preview, frontier, store, consent=preview.consent):
         pass
-    return preview, claude.bills()
+    records = [run.records[item.index] for item in preview.selected]
+    refined = [r.refined for r in records if r.refined is not None and not r.refine_error]
+    usable = sum(not persona.unusable for persona in refined)
+    return preview, claude.bills(), f"{len(refined)} refined, {usable} usable"
 
 
 def main() -> None:
@@ -186,7 +203,7 @@ def main() -> None:
         )
         for model in MODELS:
             name = fake_model(claude, model)
-            plans: dict[str, tuple[Preview, list[Bill]]] = {
+            plans: dict[str, tuple[Preview, list[Bill], str]] = {
                 label: refine_with(run, reading, store, claude, model, args, plan)
                 for label, plan in (
                     ("separate", "separate"),
@@ -195,7 +212,7 @@ def main() -> None:
                     ("picked", None),
                 )
             }
-            picked, bills = plans["picked"]
+            picked, bills, _ = plans["picked"]
             whole = whole_answers(picked)
             only = frontier_only(reading, len(run.records), name, whole / len(run.records))
             said = " (says: costs more than frontier-only)" if picked.costs_more else ""
@@ -209,14 +226,14 @@ def main() -> None:
                 dollars = billed(plans[label][1])
                 print(
                     f"  {label:<13} : {dollars.line()}  ratio {dollars.total / only.total:.3f}"
-                    f"  ({len(plans[label][1])} requests)"
+                    f"  ({len(plans[label][1])} requests; {plans[label][2]})"
                 )
             total = billed(bills)
-            rewrites = sum(item.mode == "rewrite" for item in picked.selected)
+            repairs = sum(item.mode == "repair" for item in picked.selected)
             print(
                 f"  output alone  : ratio {total.by_kind['output'] / only.total:.3f} (whole "
-                f"personas: {only.by_kind['output'] / only.total:.3f}; {rewrites} of "
-                f"{len(picked.selected)} drafts are unusable and written anew, in full)"
+                f"personas: {only.by_kind['output'] / only.total:.3f}; {repairs} of "
+                f"{len(picked.selected)} drafts are unusable: the problems found are repaired)"
             )
             ratio = total.total / only.total
             verdict = "met" if ratio <= TARGET else "NOT met"

@@ -13,14 +13,17 @@ As a subprocess (browser tests): ``python -m tests.fake_anthropic --port 0`` pri
 
 Every request received is logged, token counts and failed attempts too, so a test can
 assert that nothing reached it. Its brain answers a by-reference refinement request (claims
-citing passage IDs); the named scenarios make it misbehave like real models do: fail with
-429/529/500 (with ``retry-after``), change the numbers it writes and type quotes anyway
-(``change_numbers``), cite IDs it was not given (``cite_unknown``), loop on one claim
-(``repeat_claim``), invent a claim and cite a real passage (``invent_claim``).
+citing passage IDs), and a repair (an unusable draft with its ``problems``: the claims that
+name a problem and the fields a problem names are rewritten, the rest kept); the named
+scenarios make it misbehave like real models do, repairs too: fail with 429/529/500 (with
+``retry-after``), change the numbers it writes and type quotes anyway (``change_numbers``),
+cite IDs it was not given (``cite_unknown``), loop on one claim (``repeat_claim``), invent a
+claim and cite a real passage (``invent_claim``).
 
-When the request's schema asks for changes (it says "Null keeps"), the brain's whole persona
-is answered as changes to the draft sent: a field equal to the draft's is ``null``, a claim
-equal to one of the draft's is its index, any other is written out. A request
+When the request's schema asks for changes (it says a field left out "keeps the draft's"), the
+brain's whole persona is answered as changes to the draft sent: a field equal to the draft's,
+and a section that keeps every claim of the draft's in order, are left out; a claim equal to
+one of the draft's is its index, any other is written out. A request
 carrying several drafts (``{"drafts": [...]}``) is answered ``{"personas": [...]}``, one
 entry per draft; a repair turn naming drafts (``D2``) is answered for those only. Misbehaving
 batches and changes: keep indexes the draft lacks, twice (``keep_unknown``), leave a draft
@@ -158,21 +161,60 @@ def _from_passages(payload: dict[str, Any]) -> dict[str, Any]:
         "quote": {"passage": passages[0]["id"] if passages else ""},
     }
     for n, passage in enumerate(passages or [{"id": "", "text": "nothing was given"}]):
-        words = " ".join(str(passage.get("text", "")).split()[:12])
-        claim = {"text": f"They said that {words}.", "passages": [passage["id"]]}
-        persona[SECTIONS[n % 3]].append(claim)
+        persona[SECTIONS[n % 3]].append(_said(passage))
     for section in SECTIONS[:3]:
         if not persona[section]:
             persona[section] = [dict(persona["goals"][0])]
     return persona
 
 
+def _said(passage: dict[str, Any]) -> dict[str, Any]:
+    words = " ".join(str(passage.get("text", "")).split()[:12])
+    return {"text": f"They said that {words}.", "passages": [passage.get("id", "")]}
+
+
+def repair(payload: dict[str, Any]) -> dict[str, Any]:
+    """What a repair asks for (an unusable draft with its ``problems``): each claim that names
+    a problem rewritten from a passage (one it cites, else another given), the fields a
+    problem names rewritten, the rest kept as the draft has it."""
+    out = {k: copy.deepcopy(v) for k, v in payload["persona"].items()}
+    passages = [p for p in payload.get("passages") or [] if isinstance(p, dict)]
+    by_id = {str(p.get("id")): p for p in passages}
+    problems = " ".join(str(p) for p in payload.get("problems") or [])
+    too_like = "nearly the same role" in problems
+    used: set[str] = set()
+    for section in SECTIONS:
+        claims = []
+        for claim in out.get(section) or []:
+            if not claim.pop("problem", None) and not (too_like and section in SECTIONS[:2]):
+                claims.append(claim)
+                continue
+            cited = [by_id[i] for i in claim.get("passages") or [] if i in by_id]
+            fresh = [p for p in cited + passages if p.get("id") not in used]
+            if fresh:
+                used.add(str(fresh[0].get("id")))
+                claims.append(_said(fresh[0]))
+        out[section] = claims
+    if "name" in problems:
+        out["name"] = "Robin Vale"
+    if too_like or "role" in problems:
+        out["role"] = "Person who took part in the study"
+    if "bio" in problems:
+        out["bio"] = "Robin stands for the people in these passages and what they said about it."
+    if not isinstance(out.get("quote"), dict):
+        out["quote"] = {"passage": str(passages[0].get("id")) if passages else ""}
+    return out
+
+
 def improve(payload: dict[str, Any]) -> dict[str, Any]:
     """The default brain: visible edits to the draft, citations kept, never a quote typed;
-    like structured output, it always names a representative passage. Asked to rewrite (no
-    draft sent), it writes a persona from the passages."""
+    like structured output, it always names a representative passage. Asked to repair (a
+    draft with ``problems``), it does that (:func:`repair`); given no draft, it writes a
+    persona from the passages."""
     if not isinstance(payload.get("persona"), dict):
         return _from_passages(payload)
+    if payload.get("problems"):
+        return repair(payload)
     out = copy.deepcopy(payload["persona"])
     given = _given(payload)
     if not isinstance(out.get("quote"), dict):
@@ -251,16 +293,18 @@ def invent_claim(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _without_goals(payload: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in improve(payload).items() if k != "goals"}
+    """Drops every goal (the schema wants at least one)."""
+    return {**improve(payload), "goals": []}
 
 
 def as_changes(persona: dict[str, Any], draft: dict[str, Any] | None) -> dict[str, Any]:
-    """A whole persona as changes to ``draft`` (see the module docstring)."""
+    """A whole persona as changes to ``draft`` (see the module docstring): a field equal to
+    the draft's, and a section that keeps all the draft's claims in order, left out."""
     base = draft or {}
     out: dict[str, Any] = {}
     for name in ("name", "age", "role", "bio", "quote"):
-        if name in persona:
-            out[name] = None if draft and persona[name] == base.get(name) else persona[name]
+        if name in persona and not (draft and persona[name] == base.get(name)):
+            out[name] = persona[name]
     for section in SECTIONS:
         if section not in persona:
             continue
@@ -270,15 +314,16 @@ def as_changes(persona: dict[str, Any], draft: dict[str, Any] | None) -> dict[st
             found = (claim.get("text"), claim.get("passages"))
             index = had.index(found) if found in had else -1
             items.append(index if index >= 0 and index not in items else claim)
-        out[section] = items
+        if not (draft and items == list(range(len(had)))):
+            out[section] = items
     return out
 
 
 def keep_unknown(changes: dict[str, Any]) -> dict[str, Any]:
     """Keeps a goal the draft does not have, and its first pain point twice."""
     out = copy.deepcopy(changes)
-    out["goals"] = [*out["goals"], 41]
-    out["pain_points"] = [0, 0, *out["pain_points"]]
+    out["goals"] = [*out.get("goals", [0]), 41]
+    out["pain_points"] = [0, 0, *out.get("pain_points", [])[1:]]
     return out
 
 
@@ -287,8 +332,8 @@ def _without_last(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _second_without_goals(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The entry for draft D2 without its goals (also when it is asked for again)."""
-    return [{k: v for k, v in e.items() if k != "goals" or e["draft"] != "D2"} for e in entries]
+    """The entry for draft D2 drops every goal (also when it is asked for again)."""
+    return [{**e, "goals": []} if e["draft"] == "D2" else e for e in entries]
 
 
 SCENARIOS: dict[str, Action] = {
@@ -471,9 +516,10 @@ def find_batch(body: dict[str, Any]) -> list[dict[str, Any]] | None:
     message), their passages looked up in the system text's shared ``<passages>``."""
     user = next((m for m in body.get("messages", []) if m.get("role") == "user"), None)
     text = " ".join(_strings(user.get("content", ""))) if user else ""
-    start = text.find('{\n "drafts"')
-    if start < 0:
+    found = re.search(r'\{\s*"drafts"', text)
+    if found is None:
         return None
+    start = found.start()
     try:
         value, _ = json.JSONDecoder().raw_decode(text, start)
     except ValueError:
@@ -496,7 +542,7 @@ def _repair_keys(body: dict[str, Any]) -> set[str]:
 def _wants_changes(body: dict[str, Any]) -> bool:
     """Whether the request's schema asks for changes rather than a whole persona."""
     schema = (body.get("output_config") or {}).get("format") or {}
-    return "Null keeps" in json.dumps(schema)
+    return "keeps the draft's" in json.dumps(schema)
 
 
 @dataclass(frozen=True)

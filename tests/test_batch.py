@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from persona.hybrid.batch import BATCH_REQUEST, batch_max_tokens
+from persona.hybrid.batch import batch_instructions, batch_max_tokens
 from persona.hybrid.cloud import FrontierClient
 from persona.hybrid.preview import prepare
 from persona.hybrid.pricing import BilledTokens, Budget, Meter, PriceTable
@@ -40,13 +40,17 @@ def test_one_request_carries_every_draft_and_each_passage_once(run, fake, store)
     [body] = messages(fake)
     text = json.dumps(body, ensure_ascii=False)
     assert text.count("When it comes to") == len(PASSAGES)  # each passage once
-    assert BATCH_REQUEST in body["messages"][0]["content"]
+    modes = [item.mode for item in preview.selected]
+    assert batch_instructions(modes) in body["messages"][0]["content"]
     assert body["max_tokens"] == batch_max_tokens(3)
     saved = store.get(run.id)
     for record, item in zip(saved.records, preview.items, strict=True):
         assert record.refined is not None and not record.refine_error
-        if item.mode == "rewrite":  # rewritten from its passages, every field written out
-            assert record.refined.name == "Robin Vale"
+        if item.mode == "repair":  # too like another: role, goals, pain points rewritten
+            assert record.refined.role != record.draft.role
+            assert record.refined.goals[0].text.startswith("They said that")
+            assert record.refined.name == record.draft.name  # no problem named it: kept
+            assert record.refined.behaviours[0].text == record.draft.behaviours[0].text
             continue
         assert record.refined.bio.endswith("They judge every new tool by the time it saves.")
         assert record.refined.pain_points[0].text == record.draft.pain_points[0].text  # kept
@@ -188,3 +192,31 @@ def test_a_declined_batch_refines_each_persona_on_its_own(run, fake, store):
     assert len(messages(fake)) == 4  # the batch, then each of the three alone
     assert "declined to refine the 3 personas in one request" in " ".join(e.message for e in events)
     assert all(r.refined is not None for r in store.get(run.id).records)
+
+
+@pytest.mark.parametrize("plan", ["separate", "cached", "batched"])
+def test_the_estimate_covers_what_a_send_with_repairs_bills(run, fake, store, plan):
+    """Two of three drafts are repaired: the preview's estimate, by kind, is what the fake's
+    ledger bills (input within a fifth; output and dollars never above it)."""
+    preview = preview_for(run, MODEL, plan=plan)
+    assert [item.mode for item in preview.selected] == ["refine", "repair", "repair"]
+    send(run, preview, fake, store)
+    bills = fake.bills()
+    estimated = [item.cost for item in preview.selected]
+    billed_input = sum(b.input_tokens + b.cache_creation_input_tokens for b in bills)
+    billed_input += sum(b.cache_read_input_tokens for b in bills)
+    estimated_input = sum(
+        c.input_tokens + c.cache_write_tokens + c.cache_read_tokens for c in estimated
+    )
+    assert abs(estimated_input - billed_input) <= 0.2 * billed_input
+    writes = sum(b.cache_creation_input_tokens for b in bills)
+    reads = sum(b.cache_read_input_tokens for b in bills)
+    if plan == "cached":  # the prefix written once, read by each later request
+        assert writes > 0 and reads == 2 * writes
+        assert sum(c.cache_write_tokens for c in estimated) > 0
+    else:
+        assert writes == reads == sum(c.cache_write_tokens for c in estimated) == 0
+    assert sum(b.output_tokens for b in bills) <= sum(c.output_tokens for c in estimated)
+    usd = sum(sum(b.usd().values()) for b in bills)
+    assert usd <= preview.estimated_usd <= preview.ceiling_usd
+    assert not preview.costs_more and preview.estimated_usd < preview.frontier_only.usd

@@ -79,7 +79,7 @@ def test_draft_consent_refine_diff_accept(services, browser, screenshots):
     expect(highlighted.get_by_text("[PERSON_1]").first).to_be_visible()
     page.get_by_role("tab", name="Exact text").first.click()
     payload = page.locator("[data-testid='stCode']").first.inner_text()
-    assert "[PERSON_" in payload and '"passages": [' in payload
+    assert "[PERSON_" in payload and '"passages":[' in payload
     assert "never type a quote" in page.get_by_text("Sent for each draft").inner_text()
     for secret in PII:
         assert secret not in payload

@@ -10,9 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from persona.hybrid.batch import complete_entries
+from persona.hybrid.answer import RefinedPersona
+from persona.hybrid.batch import batch_instructions, complete_entries
 from persona.hybrid.changes import (
     CHANGES_RULES,
+    KEEP,
+    REPAIR_RULES,
     PersonaChanges,
     apply_changes,
     batch_format,
@@ -76,14 +79,28 @@ def test_kept_indexes_the_draft_lacks_or_repeats_are_ignored_and_reported():
     assert rebuilt.ignored == ["goals #7", "goals #0", "pain_points #-1"]
 
 
-def test_a_rewrite_with_null_fields_or_kept_claims_does_not_validate():
-    """No draft: null fields are empty and kept claims ignored; the schema then fails (empty
-    goals), so the answer goes back for a repair instead of becoming an empty persona."""
-    rebuilt = apply_changes(None, changes(role="Nurse"))
-    assert rebuilt.persona["name"] == "" and rebuilt.persona["goals"] == []
-    assert "goals #0" in rebuilt.ignored
+def test_what_is_left_out_keeps_the_draft_and_null_does_too():
+    """The schema asks to leave out what is kept; an answer that writes null instead (as a
+    model may) means the same."""
+    left_out = PersonaChanges.model_validate({"bio": "Maria shops at 3 am.", "goals": [1]})
+    rebuilt = apply_changes(DRAFT, left_out).persona
+    assert rebuilt["name"] == DRAFT["name"] and rebuilt["quote"] == DRAFT["quote"]
+    assert rebuilt["pain_points"] == DRAFT["pain_points"]  # a section left out: all kept
+    assert rebuilt["goals"] == [DRAFT["goals"][1]] and rebuilt["bio"] == "Maria shops at 3 am."
+    assert apply_changes(DRAFT, changes(bio="Maria shops at 3 am.", goals=[1])).persona == rebuilt
+
+
+def test_dropping_every_goal_does_not_validate():
+    """An empty section written out drops its claims; without goals the schema fails, so the
+    answer goes back for a repair instead of becoming a persona without goals."""
     with pytest.raises(ValidationError, match="goals"):
-        validate(json.dumps(changes(role="Nurse").model_dump()), None, None)
+        validate(json.dumps({"goals": []}), DRAFT, None)
+
+
+def test_a_repairs_named_problems_are_not_kept_in_the_persona():
+    draft = {**DRAFT, "goals": [{**DRAFT["goals"][0], "problem": "no quote supports it"}]}
+    rebuilt = apply_changes(draft, PersonaChanges.model_validate({})).persona
+    assert rebuilt["goals"] == [DRAFT["goals"][0]]
 
 
 def test_validate_restores_pseudonyms_after_rebuilding():
@@ -98,14 +115,24 @@ def test_validate_restores_pseudonyms_after_rebuilding():
 
 def test_every_rule_of_the_answer_shape_is_told_to_the_model():
     schema = json.dumps(output_format(["P1", "P2"]))
-    assert schema.count("Null keeps") == 5  # name, age, role, bio, quote
-    assert "index (from 0)" in schema and '"enum": ["P1", "P2"]' in schema
-    for mode in ("refine", "rewrite"):
+    assert schema.count(KEEP) == 1 and "Index of a draft claim kept" in schema
+    assert schema.count('"enum": ["P1", "P2"]') == 1  # the IDs listed once, cited by $ref
+    assert schema.count('"$ref": "#/$defs/PassageId"') == 2  # a claim's passages, the quote
+    assert "index (from 0)" in CHANGES_RULES and "leave out" in CHANGES_RULES
+    for mode in ("refine", "repair"):
         assert CHANGES_RULES in REQUESTS[mode]
+    assert REPAIR_RULES in REQUESTS["repair"]
+    assert REPAIR_RULES in batch_instructions(["refine", "repair"])
+    refine_only = batch_instructions(["refine", "refine"])  # only what its drafts need
+    assert "repair" not in refine_only and CHANGES_RULES in refine_only
     batch = batch_format(["P1"], ["D1", "D2"])["schema"]
     entry = batch["$defs"]["DraftChanges"]
     assert entry["properties"]["draft"]["enum"] == ["D1", "D2"]
-    assert set(entry["required"]) >= {"draft", "name", "goals", "quote"}
+    assert entry["required"] == ["draft"] and KEEP in entry["description"]
+    assert entry["properties"]["name"] == {
+        "type": "string",
+        "description": RefinedPersona.model_fields["name"].description,
+    }  # not nullable: what is kept is left out
 
 
 def test_the_fakes_changes_rebuild_what_it_meant():
@@ -113,7 +140,7 @@ def test_the_fakes_changes_rebuild_what_it_meant():
     payload = {"persona": DRAFT, "passages": [{"id": f"P{n}", "text": "x"} for n in (1, 2, 3)]}
     whole = improve(payload)
     answer = as_changes(whole, DRAFT)
-    assert answer["name"] is None and answer["pain_points"] == [0]
+    assert "name" not in answer and "pain_points" not in answer  # kept: left out
     assert isinstance(answer["goals"][0], dict) and answer["goals"][1] == 1
     assert apply_changes(DRAFT, PersonaChanges.model_validate(answer)).persona == whole
     assert len(json.dumps(answer)) < 0.8 * len(json.dumps(whole))

@@ -96,7 +96,7 @@ def test_refine_returns_the_improved_persona_by_reference(
     assert result.usage.output_tokens > 0
 
 
-@pytest.mark.parametrize("mode", ["refine", "rewrite"])
+@pytest.mark.parametrize("mode", ["refine", "repair"])
 def test_the_request_limits_citations_to_the_passages_sent(
     client: FrontierClient, fake: FakeAnthropic, mode: Any
 ) -> None:
@@ -128,7 +128,7 @@ def test_an_invalid_answer_is_sent_back_once_with_the_errors(
     assert second["messages"][0] == first["messages"][0]
     repair = second["messages"][2]["content"]
     assert "does not match the persona schema" in repair
-    assert ("Invalid JSON" if bad == "malformed" else "goals: Field required") in repair
+    assert ("Invalid JSON" if bad == "malformed" else "goals: List should have at least") in repair
     assert result.usage.input_tokens == fake_token_count(first) + fake_token_count(second)
 
 

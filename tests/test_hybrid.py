@@ -359,37 +359,6 @@ def test_a_second_send_adds_to_the_saved_spend(run, fake, store):
     assert "over 2 sends" in spend.summary
 
 
-def test_an_unusable_draft_is_sent_only_to_be_rewritten(run, fake, store):
-    draft = run.records[0].draft
-    for _, claim in draft.claims():
-        claim.text = "Sofia"
-    preview = preview_for(run, threshold=0.0)
-    item = preview.items[0]
-    assert item.selected and item.mode == "rewrite" and item.unusable
-    assert set(item.data) == {"problems", "passages"}, "never sent as a good draft"
-    assert REQUESTS["rewrite"] in item.payload and "rewrite" in item.how
-    assert not preview.items[1].selected
-    send(run, preview, fake, store)
-    refined = store.get(run.id).records[0].refined
-    assert refined is not None and refined.unusable == [], "it passed the checks itself"
-    assert {e.quote for e in refined.all_evidence()} <= {p.text for p in PASSAGES}
-
-
-def test_a_rewrite_from_one_passage_stays_unusable(run, fake, store):
-    draft = run.records[0].draft
-    only = draft.goals[0].evidence[0]
-    for _, claim in draft.claims():
-        claim.text = "Sofia"
-        claim.evidence = [only.model_copy()]
-    draft.quote = only.model_copy()
-    preview = preview_for(run, threshold=0.0)
-    assert len(preview.items[0].ids) == 1
-    fake.push("repeat_claim")
-    send(run, preview, fake, store)
-    refined = store.get(run.id).records[0].refined
-    assert refined is not None and refined.unusable, "the checks run on the refined version"
-
-
 def test_forced_worst_case_the_cap_holds(run, fake, store):
     """Every answer as long as allowed and invalid (so it is repaired): the cap still holds."""
     cap = 0.05

@@ -124,7 +124,7 @@ def test_nothing_is_sent_before_consent(claude):
     at = drafted(open_hybrid())
     assert "2 · Review what would be sent" in texts(at.subheader)
     preview = texts(at.code)
-    assert "[PERSON_" in preview and '"passages": [' in preview
+    assert "[PERSON_" in preview and '"passages":[' in preview
     assert "never type a quote" in texts(at.caption)
     for secret in ("Maria Gonzalez", "Tom Becker", "Priya Nair", "maria_gonzalez"):
         assert secret.casefold() not in preview.casefold()

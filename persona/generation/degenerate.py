@@ -67,6 +67,32 @@ def degeneracy(persona: Persona, participant_names: Iterable[str] = ()) -> list[
     return reasons
 
 
+def claim_problems(persona: Persona) -> list[str]:
+    """Why each claim of ``persona`` (in :meth:`~Persona.claims` order) breaks a rule, in
+    words that tell a model what to fix; empty for a claim that breaks none. Of two claims
+    that say the same, the later one is named."""
+    problems: list[str] = []
+    earlier: list[str] = []
+    for _, claim in persona.claims():
+        text, key = claim.text, _norm(claim.text)
+        if _is_placeholder(text):
+            problems.append("it is placeholder text")
+        elif _identifier(text):
+            problems.append("it is only a number or an identifier")
+        elif len(_WORD.findall(text)) < MIN_CLAIM_WORDS:
+            problems.append(f"it has fewer than {MIN_CLAIM_WORDS} words")
+        elif key in {_norm(persona.name), _norm(persona.role)} - {""}:
+            problems.append("it only repeats the name or the role")
+        elif key and any(fuzz.ratio(key, other) >= REPEATED for other in earlier):
+            problems.append("it repeats an earlier claim")
+        elif not _supported(claim):
+            problems.append("no quote in your data supports it")
+        else:
+            problems.append("")
+        earlier.append(key)
+    return problems
+
+
 def _empty(persona: Persona) -> list[str]:
     return [
         f"the {label} is empty"

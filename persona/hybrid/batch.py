@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,23 +25,40 @@ from pydantic import ValidationError
 
 from persona.hybrid.answer import RefinedPersona
 from persona.hybrid.caching import Shared
-from persona.hybrid.changes import CHANGES_RULES, batch_format
+from persona.hybrid.changes import CHANGES_RULES, REPAIR_RULES, batch_format
 from persona.hybrid.cloud import DEFAULT_MAX_TOKENS, CallMeter, FrontierClient, billed_tokens
+from persona.hybrid.compact import compact_json
 from persona.hybrid.messages import REPAIR_ATTEMPTS, Request, problems_of, rebuild, reply_text
 from persona.hybrid.payload import SYSTEM, Mode
 from persona.hybrid.pricing import BilledTokens
 
 BATCH_OUTPUT_TOKENS = 32_000
 """The most output tokens a batch may ask for (every current Claude model allows this)."""
-BATCH_REQUEST = (
-    "Each draft below has a key (such as D1) and a task. refine: make the draft persona's "
-    "wording clearer, more specific and consistent; keep, re-assign or drop citations among "
-    "the passages given; drop claims they do not support. rewrite: a local model's draft "
-    "from these passages was unusable, for the problems listed; do not repair it, write a "
-    "new persona from the passages it lists only. Each draft lists the IDs of its own "
-    "passages; their text is in the system prompt. Answer with one entry per draft, in the "
-    f"order given, naming its key. {CHANGES_RULES}"
-)
+TASKS: dict[Mode, str] = {
+    "refine": (
+        "refine: make the draft persona's wording clearer, more specific and consistent; "
+        "keep, re-assign or drop citations among the passages given; drop claims they do not "
+        "support. "
+    ),
+    "repair": (
+        "repair: Persona's checks found the draft unusable, for the problems listed; a claim "
+        f"that breaks a rule names its problem. {REPAIR_RULES}"
+    ),
+}
+"""What each task asks; a batch explains only the tasks its drafts have."""
+
+
+def batch_instructions(modes: Iterable[Mode]) -> str:
+    """The instructions of a batch whose drafts have the tasks ``modes``."""
+    present = set(modes)
+    tasks = "".join(TASKS[mode] for mode in TASKS if mode in present)
+    return (
+        f"Each draft below has a key (such as D1) and a task. {tasks}Each draft lists the IDs "
+        "of its own passages; their text is in the system prompt. Answer with one entry per "
+        f"draft, in the order given, naming its key. {CHANGES_RULES}"
+    )
+
+
 BATCH_REPAIR = (
     "Your entries for {keys} do not match the schema: {problems}. Send the corrected "
     "entries for these drafts only, in the same schema, as JSON only."
@@ -77,8 +94,8 @@ def batch_request(
     drafts = [
         {"draft": item.key, "task": item.mode, **Shared.message_data(item.data)} for item in items
     ]
-    body = json.dumps({"drafts": drafts}, ensure_ascii=False, indent=1)
-    text = f"{BATCH_REQUEST}\n\n<data>\n{body}\n</data>"
+    body = compact_json({"drafts": drafts})
+    text = f"{batch_instructions(item.mode for item in items)}\n\n<data>\n{body}\n</data>"
     schema = batch_format(shared.ids, [item.key for item in items])
     return Request(model, shared.system(system), [{"role": "user", "content": text}], schema)
 

@@ -17,11 +17,11 @@ still running would not).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from persona.hybrid.compact import compact_json
 from persona.hybrid.pricing import CACHE_READ, CACHE_WRITE, normalize_model_id
 
 CACHE_CONTROL: dict[str, str] = {"type": "ephemeral"}
@@ -73,7 +73,7 @@ class Shared:
 
     def system(self, instructions: str) -> str:
         """The system text: ``instructions``, then the passages."""
-        listed = json.dumps(list(self.passages), ensure_ascii=False, indent=1)
+        listed = compact_json(list(self.passages))
         return f"{instructions}\n\n{SHARED_PASSAGES}\n<passages>\n{listed}\n</passages>"
 
     @staticmethod

@@ -3,33 +3,37 @@
 A usable draft is sent as its wording with the passage IDs each claim cites, next to those
 passages (ID and text, and only passages a participant said): Claude rewrites the wording and
 may re-assign or drop citations among them, and never types a quote. An unusable draft is
-never sent as a good one: only its passages and the reasons it was unusable go, with the
-instruction to write a new persona from those passages. The payload is redacted as a whole
-afterwards (:func:`persona.hybrid.redact.redactor_for`).
+never sent as a good one: it goes with the problems the checks found (each claim that breaks
+a rule names its own), to be repaired: Claude fixes what is named and keeps the rest, answering
+only what changes (:mod:`.changes`), instead of writing the whole persona anew. The payload is
+redacted as a whole afterwards (:func:`persona.hybrid.redact.redactor_for`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from persona.core.documents import Passage
 from persona.core.schema import CLAIM_SECTIONS, MAX_CLAIMS, Evidence, Persona
-from persona.generation.degenerate import MIN_CLAIM_WORDS
+from persona.generation.degenerate import MIN_CLAIM_WORDS, claim_problems
 from persona.generation.references import MAX_CITED, find_span
 from persona.hybrid.caching import Shared
-from persona.hybrid.changes import CHANGES_RULES, output_format
+from persona.hybrid.changes import CHANGES_RULES, REPAIR_RULES, output_format
+from persona.hybrid.compact import compact_json
 from persona.hybrid.messages import Request
 
-Mode = Literal["refine", "rewrite"]
-"""``refine``: improve a usable draft; ``rewrite``: write anew from an unusable draft's passages."""
+Mode = Literal["refine", "repair"]
+"""``refine``: improve a usable draft; ``repair``: fix the problems that make a draft unusable."""
 
 MODE_LABELS: dict[Mode, str] = {
     "refine": "refine the draft",
-    "rewrite": "rewrite from its passages (the draft is unusable)",
+    "repair": "repair the problems Persona found (the draft is unusable)",
 }
+
+UNCITED = "none of the passages it cites is in your data as a participant's words"
+"""The problem of a claim of an unusable draft whose citations were all withheld."""
 
 _RANGE = "–"
 """How :mod:`persona.generation.evidence` joins the locators of a quote across passages."""
@@ -59,10 +63,9 @@ REQUESTS: dict[Mode, str] = {
         "Make the wording clearer, more specific and consistent; keep, re-assign or drop "
         "citations among the passages given; drop claims they do not support. " + CHANGES_RULES
     ),
-    "rewrite": (
-        "A local model's draft from these passages was unusable, for the problems listed. "
-        "Do not repair it: write a new persona from the passages given only, citing them by "
-        "ID. " + CHANGES_RULES
+    "repair": (
+        "Repair this draft persona: Persona's checks found it unusable, for the problems "
+        "listed; a claim that breaks a rule names its problem. " + REPAIR_RULES + CHANGES_RULES
     ),
 }
 
@@ -127,27 +130,30 @@ def build_payload(persona: Persona, passages: Sequence[Passage]) -> Payload:
         for section in CLAIM_SECTIONS
     }
     quote = cite(persona.quote) if persona.quote.quote.strip() else []
-    mode: Mode = "rewrite" if persona.unusable else "refine"
+    mode: Mode = "repair" if persona.unusable else "refine"
     listed = [{"id": p.id, "text": p.text} for p in sent.values()]
-    if mode == "rewrite":
-        data: dict[str, Any] = {"problems": list(persona.unusable), "passages": listed}
-    else:
-        draft: dict[str, Any] = {
-            "name": persona.name,
-            "age": persona.age,
-            "role": persona.role,
-            "bio": persona.bio,
-            **sections,
-        }
-        if quote:
-            draft["quote"] = {"passage": quote[0]}
-        data = {"persona": draft, "passages": listed}
+    draft: dict[str, Any] = {
+        "name": persona.name,
+        "age": persona.age,
+        "role": persona.role,
+        "bio": persona.bio,
+        **sections,
+    }
+    if quote:
+        draft["quote"] = {"passage": quote[0]}
+    if mode == "refine":
+        return Payload({"persona": draft, "passages": listed}, mode, list(sent), withheld)
+    claims = [claim for section in CLAIM_SECTIONS for claim in draft[section]]
+    for claim, problem in zip(claims, claim_problems(persona), strict=True):
+        if problem or not claim["passages"]:
+            claim["problem"] = problem or UNCITED
+    data = {"problems": list(persona.unusable), "persona": draft, "passages": listed}
     return Payload(data, mode, list(sent), withheld)
 
 
 def request_text(data: Mapping[str, Any], mode: Mode) -> str:
     """The user message for a (redacted) payload."""
-    body = json.dumps(data, ensure_ascii=False, indent=1)
+    body = compact_json(data)
     return f"{REQUESTS[mode]}\n\n<data>\n{body}\n</data>"
 
 

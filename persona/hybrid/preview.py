@@ -37,7 +37,7 @@ class PreviewItem:
     score: Score
     selected: bool
     mode: Mode
-    """``refine`` a usable draft, or ``rewrite`` an unusable one from its passages."""
+    """``refine`` a usable draft, or ``repair`` the problems of an unusable one."""
     unusable: list[str]
     """Why the draft is unusable (by the checks), empty when it is usable."""
     data: dict[str, Any]
@@ -182,9 +182,9 @@ def prepare(
     plan: SendPlan | None = None,
 ) -> Preview:
     """Check the files and the drafts, score them and build the consent preview. Nothing is
-    sent. An unusable draft is always offered, as "rewrite from its passages". The drafts go
-    by the plan expected to cost least (:meth:`~.plans.Estimates.pick`), or by ``plan`` (to
-    measure each)."""
+    sent. An unusable draft is always offered, as "repair the problems Persona found". The
+    drafts go by the plan expected to cost least (:meth:`~.plans.Estimates.pick`), or by
+    ``plan`` (to measure each)."""
     if not run.records:
         raise InputError("There are no draft personas to refine yet: generate drafts first.")
     if cap_usd is not None and cap_usd < 0:

@@ -3,9 +3,9 @@
 Nothing is sent before the user agrees to the preview, and only what they agreed to: the
 consent covers the exact requests, the model and the budget cap (:mod:`.consent`). Each draft
 goes by reference (:mod:`.payload`): its claims with the IDs of the passages they cite and
-those passages, every string redacted (:mod:`.redact`); an unusable draft goes only as
-"rewrite from its passages". Claude cites IDs and never types a quote; Persona fills every
-quote from its own passages (:mod:`.answer`), restores pseudonyms, and runs the same checks
+those passages, every string redacted (:mod:`.redact`); an unusable draft goes with the
+problems Persona found, to be repaired. Claude cites IDs and never types a quote; Persona fills
+every quote from its own passages (:mod:`.answer`), restores pseudonyms, and runs the same checks
 as on a draft (:func:`persona.generation.checks.check_personas`) on the refined version and
 on any per-field mix. Nothing reaches Anthropic unless the budget allows it: a Send whose
 estimate is above the cap sends nothing at all; a :class:`Meter` per persona charges every

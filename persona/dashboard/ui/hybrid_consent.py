@@ -55,8 +55,8 @@ def consent_box(preview: Preview) -> bool:
         st.session_state.hy_cleared = None
 
     cap = "no cap" if preview.cap_usd is None else f"${preview.cap_usd:.2f}"
-    rewrites = sum(item.mode == "rewrite" for item in preview.selected)
-    how = f"; {rewrites} unusable, to be rewritten from their passages" if rewrites else ""
+    repairs = sum(item.mode == "repair" for item in preview.selected)
+    how = f"; {repairs} unusable, to have the problems Persona found repaired" if repairs else ""
     st.checkbox(
         f"I agree to send the {len(preview.selected)} redacted persona(s) above to Anthropic "
         f"({preview.model}, at most {cap}{how}).",

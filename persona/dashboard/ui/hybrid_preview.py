@@ -75,7 +75,7 @@ def render_redaction(preview: Preview) -> None:
     st.caption(
         "Sent for each draft: its claims with the IDs of the passages they cite, and those "
         "passages. Claude may reword, re-assign or drop citations among them, never type a "
-        "quote. An unusable draft is sent only as its passages, to be rewritten from them."
+        "quote. An unusable draft is sent with the problems Persona found, to have them repaired."
     )
     if withheld := withheld_text(preview):
         st.caption(withheld)
