@@ -267,7 +267,8 @@ def test_an_unusable_persona_cannot_be_talked_to(study) -> None:
     with pytest.raises(InputError, match=r"Maria Night cannot be talked to.*repeat one claim"):
         PersonaChat(QueuedEngine(), "m", unusable, study)
     assert why_not_talk(maria(study)) is None
-    assert why_not_talk(unusable, "Maria Night (2)").startswith("Maria Night (2) cannot")
+    refusal = why_not_talk(unusable, "Maria Night (2)")
+    assert refusal is not None and refusal.startswith("Maria Night (2) cannot")
 
 
 def test_cli_chat_refuses_an_unusable_persona_before_reading_the_study(
