@@ -39,12 +39,13 @@ def call(
     *,
     calibrate: bool = True,
     seed: int | None = None,
+    temperature: float | None = None,
 ) -> Generator[Progress, None, tuple[str, str]]:
     """Stream one chat call; returns its text and why it was cut ("" when it was not).
 
     A looping answer is stopped early (the engine's iterator is closed). The engine
-    refuses an answer to a prompt it cut at the context limit. ``seed``: the call's own
-    (default: the run's)."""
+    refuses an answer to a prompt it cut at the context limit. ``seed``, ``temperature``: the
+    call's own (default: the run's)."""
     request = run.request
     sent = message_tokens(messages)
     limit = run.plan.context_limit
@@ -52,7 +53,7 @@ def call(
     predict = max(room, num_ctx - int(run.calibration.scale(sent) * SAFETY))
     options = ChatOptions(
         num_ctx=num_ctx,
-        temperature=request.temperature,
+        temperature=request.temperature if temperature is None else temperature,
         seed=request.seed if seed is None else seed,
         max_tokens=predict,
     )

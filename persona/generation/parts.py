@@ -33,7 +33,7 @@ from rapidfuzz import fuzz
 from persona.core.documents import Passage
 from persona.core.schema import CLAIM_SECTIONS, llm_json_schema
 from persona.core.words import words
-from persona.generation.degenerate import MIN_CLAIM_WORDS, REPEATED
+from persona.generation.degenerate import MIN_CLAIM_WORDS, REPEATED, identifier, is_placeholder
 from persona.generation.references import CitedClaim, DraftPersona, weak_support, with_ids
 
 INVENTED_NAMES: tuple[str, ...] = (
@@ -74,6 +74,22 @@ OFFERED = 6
 CLAIM_PASSAGE_WORDS = 6
 """A passage with fewer words ("Yes.", "Hmm, maybe") gives a claim nothing to say."""
 IDENTITY_FIELDS = ("name", "age", "role", "bio", "quote")
+IDENTITY_PASSAGES = 6
+"""Passages the identity call reads: each section's passage and a few more of the group, no
+context lines (a whole interview is a thousand tokens or more to read, and the demo model
+loops on a long bio written from it)."""
+BIO_CHARS = 160
+"""The longest bio the identity schema allows: two short sentences."""
+ROLE_PATTERN = r"^[A-Z][a-z]{1,15}( [a-z]{1,15}){0,3}$"
+"""An English role as the grammar allows it: one to four words of letters, only the first
+capitalised ("Night shift nurse"): never a name and surname ("Sofia Marchetti"), a file name,
+a number or "N/A". (Bounded words: unbounded, SmolLM2 wrote one word of 300 letters.)"""
+AGE_PATTERN = r"^[1-9][0-9](-[1-9][0-9])?$"
+CLAIM_PATTERN = r"^[A-Z][a-z']*( [a-z][a-z',]*){2}( [A-Za-z0-9,.'%:;?!-]+){0,22}$"
+"""An English claim as the grammar allows it: a sentence of 3 to 25 words whose first three
+are words (never a list number, a date, a timestamp or a name and surname)."""
+ENGLISH = "English"
+"""The patterns above are ASCII: only text written in English gets them."""
 
 Identity = create_model(  # the fields of a draft persona that are not claims
     "Identity",
@@ -124,14 +140,6 @@ def participant_groups(passages: Sequence[Passage], count: int) -> list[list[Pas
     return [citable[i : i + per] for i in range(0, len(citable), per)] if citable else []
 
 
-def with_context(group: Sequence[Passage], passages: Sequence[Passage]) -> list[Passage]:
-    """The ``group``'s passages among ``passages`` with the context lines of their files (the
-    interviewer's questions, titles), in order: what the model reads to write the persona."""
-    ids = {p.id for p in group}
-    sources = {p.source for p in group}
-    return [p for p in passages if p.id in ids or (not p.citable and p.source in sources)]
-
-
 CUES: dict[str, tuple[str, ...]] = {
     "goals": ("want", "wish", "need", "goal", "hope", "would love", "should"),
     "pain_points": ("problem", "annoy", "hate", "late", "never", "can't", "wrong", "worst"),
@@ -158,19 +166,48 @@ def section_passages(group: Sequence[Passage]) -> list[list[Passage]]:
     return chosen
 
 
-IDENTITY_ORDER = ("role", "age", "name", "bio", "quote")
-"""The order the identity is written in: the role before the name (a small model that has
-just written a name copies it into the next field)."""
+IDENTITY_ORDER = ("bio", "role", "age", "name", "quote")
+"""The order the identity is written in: the bio first (SmolLM2 writes it from the passages,
+"I am a nurse on the cardiac ward", and then the role from the bio; written first, the role
+was a participant's name), the role before the name (a small model that has just written a
+name copies it into the next field)."""
 
 
-def identity_schema(names: Sequence[str], ids: Sequence[str], *, enum: bool) -> dict[str, Any]:
-    """The schema of the identity call: the name one of ``names``, the quote one of ``ids``."""
+def identity_schema(
+    names: Sequence[str], ids: Sequence[str], *, enum: bool, language: str = ""
+) -> dict[str, Any]:
+    """The schema of the identity call: the name one of ``names``, the quote one of ``ids``
+    (the whole passage: no span to copy), a bio of at most :data:`BIO_CHARS`; in English,
+    the role and age as :data:`ROLE_PATTERN` and :data:`AGE_PATTERN` allow."""
     schema = with_ids(llm_json_schema(Identity), ids, enum=enum)
     schema["properties"] = {key: schema["properties"][key] for key in IDENTITY_ORDER}
     schema["required"] = list(IDENTITY_ORDER)
+    properties = schema["properties"]
     if enum and names:
-        schema["properties"]["name"]["enum"] = list(names)
+        properties["name"]["enum"] = list(names)
+    quote = schema["$defs"]["QuoteRef"]
+    quote["properties"] = {"passage": quote["properties"]["passage"]}
+    quote["required"] = ["passage"]
+    properties["bio"]["maxLength"] = BIO_CHARS
+    if language == ENGLISH:
+        properties["role"].update(
+            pattern=ROLE_PATTERN, description="An occupation in 1 to 4 words, such as Night nurse."
+        )
+        properties["age"].update(pattern=AGE_PATTERN, description="An age such as 34.")
     return schema
+
+
+def identity_passages(group: Sequence[Passage]) -> list[Passage]:
+    """What the identity call reads of ``group``: the passage of each section
+    (:func:`section_passages`), then the group's other substantive passages, up to
+    :data:`IDENTITY_PASSAGES`, in the group's order."""
+    picked = {p.id for part in section_passages(group) for p in part}
+    for passage in group:
+        if len(picked) >= IDENTITY_PASSAGES:
+            break
+        if len(words(passage.text)) >= CLAIM_PASSAGE_WORDS:
+            picked.add(passage.id)
+    return [p for p in group if p.id in picked]
 
 
 def identity_problems(
@@ -183,6 +220,8 @@ def identity_problems(
     if names and identity.name not in names:
         problems.append(f"the name '{identity.name}' is not one of: {', '.join(names)}")
     name, role, bio = (_key(identity.name), _key(identity.role), _key(identity.bio))
+    if is_placeholder(identity.role) or is_placeholder(identity.bio):
+        problems.append("no placeholders (string, N/A, TBD, example, ...): write real content")
     real = {w for who in [*participants, *INVENTED_NAMES] for w in _key(who).split() if len(w) > 1}
     if not role or role == name or set(role.split()) & real or _FILE.search(identity.role):
         problems.append(
@@ -193,14 +232,19 @@ def identity_problems(
     return problems
 
 
-def claims_schema(section: str, ids: Sequence[str], claims: int, *, enum: bool) -> dict[str, Any]:
+def claims_schema(
+    section: str, ids: Sequence[str], claims: int, *, enum: bool, language: str = ""
+) -> dict[str, Any]:
     """The schema of one section's call: ``{section: [{passages, text}]}``, 1 to ``claims``
-    claims, each citing one of ``ids`` (one ID per claim), the ID first."""
+    claims, each citing one of ``ids`` (one ID per claim), the ID first; in English, each
+    sentence as :data:`CLAIM_PATTERN` allows."""
     item = with_ids(llm_json_schema(CitedClaim), ids, enum=enum)
     item["properties"] = {key: item["properties"][key] for key in ("passages", "text")}
     cited = item["properties"]["passages"]
     cited.update(maxItems=1, description="The ID of the passage this sentence says.")
     item["properties"]["text"]["minLength"] = CLAIM_CHARS
+    if language == ENGLISH:
+        item["properties"]["text"]["pattern"] = CLAIM_PATTERN
     item["required"] = ["passages", "text"]
     return {
         "type": "object",
@@ -227,7 +271,9 @@ def claim_problems(
         key = _key(claim.text)
         cited = [shown[i.strip().upper()] for i in claim.passages if i.strip().upper() in shown]
         label = f"claim {n} ('{claim.text[:60]}')"
-        if len(key.split()) < MIN_CLAIM_WORDS:
+        if identifier(claim.text) or is_placeholder(claim.text):
+            problems.append(f"{label} is only a number, an ID or a placeholder: write a sentence")
+        elif len(key.split()) < MIN_CLAIM_WORDS:
             problems.append(f"{label} has fewer than {MIN_CLAIM_WORDS} words")
         elif key in banned:
             problems.append(f"{label} only repeats the name or the role")
