@@ -27,6 +27,7 @@ from persona.generation.parts import (
     identity_passages,
     identity_problems,
     identity_schema,
+    role_pattern,
     offered_names,
     participant_groups,
     section_passages,
@@ -262,6 +263,22 @@ def test_english_patterns_keep_names_numbers_and_placeholders_out(
 ) -> None:
     assert all(re.fullmatch(pattern, text) for text in allowed)
     assert not any(re.fullmatch(pattern, text) for text in refused)
+
+
+def test_an_english_role_is_written_in_words_the_participants_said_never_a_name() -> None:
+    # SmolLM2-135M's roles when free: "Sure", "Narita", "Maria on cardiac ward", "Daniel".
+    said = "Maria: I'm a nurse at St. Anne's, on night shifts. Sure, Maria knows Daniel Novak."
+    group = [Passage("a.md", "line 1", said, "P1", "Maria")]
+    pattern = role_pattern(group, ["Maria"])
+    for role in ("Nurse", "Nurse on night shifts"):
+        assert re.fullmatch(pattern, role), role
+    for role in ("Maria", "Sure", "Daniel", "Anne", "Nurse maria", "Narita", "Night", "Sofia"):
+        assert not re.fullmatch(pattern, role), role
+    assert role_pattern([Passage("a.md", "line 1", "Ja. Nein.", "P1", "Ann")], []) == ROLE_PATTERN
+    no_article = role_pattern([Passage("a.md", "line 1", "Sure, night shifts.", "P1", "Ann")], [])
+    assert re.fullmatch(no_article, "Night shifts"), "without 'a' or 'an', any content word"
+    schema = identity_schema(["Alex Morgan"], ["P1"], enum=True, language="English", role=pattern)
+    assert schema["properties"]["role"]["pattern"] == pattern
 
 
 @pytest.mark.parametrize("language", ["English", "German", ""])

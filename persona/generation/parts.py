@@ -34,7 +34,13 @@ from persona.core.documents import Passage
 from persona.core.schema import CLAIM_SECTIONS, llm_json_schema
 from persona.core.words import words
 from persona.generation.degenerate import MIN_CLAIM_WORDS, REPEATED, identifier, is_placeholder
-from persona.generation.references import CitedClaim, DraftPersona, weak_support, with_ids
+from persona.generation.references import (
+    STOP_WORDS,
+    CitedClaim,
+    DraftPersona,
+    weak_support,
+    with_ids,
+)
 
 INVENTED_NAMES: tuple[str, ...] = (
     "Alex Morgan",
@@ -88,6 +94,10 @@ AGE_PATTERN = r"^[1-9][0-9](-[1-9][0-9])?$"
 CLAIM_PATTERN = r"^[A-Z][a-z']*( [a-z][a-z',]*){2}( [A-Za-z0-9,.'%:;?!-]+){0,22}$"
 """An English claim as the grammar allows it: a sentence of 3 to 25 words whose first three
 are words (never a list number, a date, a timestamp or a name and surname)."""
+ROLE_WORDS = 300
+"""Most words a role may be written with (the grammar grows with them)."""
+ROLE_WORD_CHARS = 15
+_ASCII_WORD = re.compile(r"[A-Za-z]+")
 ENGLISH = "English"
 """The patterns above are ASCII: only text written in English gets them."""
 
@@ -166,19 +176,50 @@ def section_passages(group: Sequence[Passage]) -> list[list[Passage]]:
     return chosen
 
 
-IDENTITY_ORDER = ("bio", "role", "age", "name", "quote")
-"""The order the identity is written in: the bio first (SmolLM2 writes it from the passages,
-"I am a nurse on the cardiac ward", and then the role from the bio; written first, the role
-was a participant's name), the role before the name (a small model that has just written a
-name copies it into the next field)."""
+IDENTITY_ORDER = ("role", "age", "name", "bio", "quote")
+"""The order the identity is written in: the role before the name (a small model that has
+just written a name copies it into the next field). (Written first, SmolLM2's bio was a name
+or ", " and its role copied it.)"""
+
+
+def role_pattern(group: Sequence[Passage], names: Iterable[str]) -> str:
+    """An English role as the grammar allows it: one to four words the group's participants
+    said in lower case somewhere (proper nouns never are), none a word of ``names`` or of
+    :data:`INVENTED_NAMES`, the first a noun they used ("a nurse", "a student": a word after
+    "a" or "an"), else a content word; :data:`ROLE_PATTERN` when they said nothing usable.
+    Free, SmolLM2-135M wrote "Sure", "Narita", "Maria on cardiac ward"; from any word they
+    said, "Almost", "Single", "Price"."""
+    taken = {w.casefold() for name in [*names, *INVENTED_NAMES] for w in words(name)}
+    lower: dict[str, None] = {}
+    nouns: dict[str, None] = {}
+    for passage in group:
+        said = _ASCII_WORD.findall(passage.text)
+        for before, word in zip(["", *said], said, strict=False):
+            if word.islower() and word not in taken and 2 <= len(word) <= ROLE_WORD_CHARS:
+                lower.setdefault(word)
+                if before.casefold() in {"a", "an"} and word not in STOP_WORDS:
+                    nouns.setdefault(word)
+    following = list(lower)[:ROLE_WORDS]
+    first = [w for w in nouns if w in following] or [
+        w for w in following if len(w) >= 4 and w not in STOP_WORDS
+    ]
+    if not first:
+        return ROLE_PATTERN
+    head = "|".join(w[:1].upper() + w[1:] for w in first)
+    return f"^({head})( ({'|'.join(following)})){{0,3}}$"
 
 
 def identity_schema(
-    names: Sequence[str], ids: Sequence[str], *, enum: bool, language: str = ""
+    names: Sequence[str],
+    ids: Sequence[str],
+    *,
+    enum: bool,
+    language: str = "",
+    role: str = ROLE_PATTERN,
 ) -> dict[str, Any]:
     """The schema of the identity call: the name one of ``names``, the quote one of ``ids``
     (the whole passage: no span to copy), a bio of at most :data:`BIO_CHARS`; in English,
-    the role and age as :data:`ROLE_PATTERN` and :data:`AGE_PATTERN` allow."""
+    the role and age as ``role`` (:func:`role_pattern`) and :data:`AGE_PATTERN` allow."""
     schema = with_ids(llm_json_schema(Identity), ids, enum=enum)
     schema["properties"] = {key: schema["properties"][key] for key in IDENTITY_ORDER}
     schema["required"] = list(IDENTITY_ORDER)
@@ -191,7 +232,7 @@ def identity_schema(
     properties["bio"]["maxLength"] = BIO_CHARS
     if language == ENGLISH:
         properties["role"].update(
-            pattern=ROLE_PATTERN, description="An occupation in 1 to 4 words, such as Night nurse."
+            pattern=role, description="An occupation in 1 to 4 words, such as Night nurse."
         )
         properties["age"].update(pattern=AGE_PATTERN, description="An age such as 34.")
     return schema

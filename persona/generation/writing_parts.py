@@ -28,6 +28,7 @@ from persona.generation.parts import (
     identity_schema,
     offered_names,
     participant_groups,
+    role_pattern,
     section_passages,
 )
 from persona.generation.references import CitedClaim, resolve
@@ -103,7 +104,13 @@ def _persona_by_parts(
     identity, problems, _ = yield from _sampled(
         run,
         prompt,
-        identity_schema(offered, [p.id for p in read], enum=enum, language=language),
+        identity_schema(
+            offered,
+            [p.id for p in read],
+            enum=enum,
+            language=language,
+            role=role_pattern(group, run.names),
+        ),
         f"{label}: name and role",
         number,
         identity_read,
