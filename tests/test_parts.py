@@ -27,9 +27,9 @@ from persona.generation.parts import (
     identity_passages,
     identity_problems,
     identity_schema,
-    role_pattern,
     offered_names,
     participant_groups,
+    role_pattern,
     section_passages,
 )
 from persona.generation.references import CitedClaim
@@ -230,7 +230,9 @@ def test_the_identity_call_reads_a_few_passages_and_no_context() -> None:
     parts = zip(CLAIM_SECTIONS, section_passages(group), strict=True)
     replies += [section(key, (part[0].id, part[0].text)) for key, part in parts]
     engine = QueuedEngine(replies, parameters=TINY)
-    list(Generation(engine, [question, *group], request(count=1)).events())
+    generation = Generation(engine, [question, *group], request(count=1))
+    list(generation.events())
+    assert any("read 6 of the 12 passages" in w for w in generation.result.warnings)
     asked = engine.calls[0]["messages"][1]["content"]
     assert "Interviewer" not in asked
     cited = [p.id for p in group if f"{p.id} " in asked.split("<research_data>")[1]]

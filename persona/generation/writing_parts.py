@@ -17,6 +17,7 @@ from persona.generation.calls import call, opening
 from persona.generation.degenerate import degeneracy
 from persona.generation.distinct import clashes
 from persona.generation.parts import (
+    IDENTITY_PASSAGES,
     OFFERED,
     PART_CLAIMS,
     Identity,
@@ -49,6 +50,16 @@ def write_by_parts(
     groups = participant_groups(chunk, run.request.count)
     run.tracker.plan_changed((len(groups) - run.request.count) * run.plan.parts)
     personas = Written()
+    read = sum(len(identity_passages(group)) for group in groups)
+    citable = sum(p.citable for p in chunk)
+    if read < citable:
+        note = (
+            f"The model read {read} of the {citable} passages participants said: a small model "
+            f"writes each persona from a few passages of its participants ({IDENTITY_PASSAGES} "
+            "at most), as it loses its way in a whole interview. A larger model reads them all."
+        )
+        run.result.warnings.append(note)
+        yield run.event("warning", note)
     for number, group in enumerate(groups):
         try:
             persona = yield from _persona_by_parts(run, group, personas, names, number)
@@ -190,6 +201,11 @@ WARMEST = 0.7
 """At 1.0 SmolLM2-135M writes gibberish in another language."""
 
 
+def sample_temperature(first: float, attempt: int) -> float:
+    """The temperature of sample ``attempt`` (0 for the first) of a part asked at ``first``."""
+    return max(first, min(WARMEST, first + attempt * SAMPLE_WARMER))
+
+
 def _sampled(
     run: RunState,
     prompt: str,
@@ -216,7 +232,7 @@ def _sampled(
             run.plan.answer_tokens,
             title + (f" (sample {attempt + 1})" if attempt else ""),
             seed=run.seed(number + attempt * SAMPLE_SEED_STEP),
-            temperature=max(first, min(WARMEST, first + attempt * SAMPLE_WARMER)),
+            temperature=sample_temperature(first, attempt),
         )
         answer, problems = read(text)
         problems = [cut, *problems] if cut else problems
