@@ -256,7 +256,7 @@ def test_the_identity_call_reads_a_few_passages_and_no_context() -> None:
             ["2018-03-19 2:47:56.66", "1. I leave the house", "10.38% of the total", "Maria"],
         ),
         (ROLE_PATTERN, ["Shift nurse"], ["Amaradonjoserollesanzabajairodeyagorimasanais"]),
-        (CLAIM_PATTERN, [], ["Maria Gonzalez 13:24.08.2017.23:56", "I " + "ride and " * 13]),
+        (CLAIM_PATTERN, [], ["Maria Gonzalez 13:24.08.2017.23:56", "I " + "ride and " * 9]),
         (AGE_PATTERN, ["34", "30-40"], ["37,", "12345", "N/A"]),
     ],
 )
@@ -270,14 +270,16 @@ def test_english_patterns_keep_names_numbers_and_placeholders_out(
 def test_an_english_role_is_written_in_words_the_participants_said_never_a_name() -> None:
     # SmolLM2-135M's roles when free: "Sure", "Narita", "Maria on cardiac ward", "Daniel".
     said = "Maria: I'm a nurse at St. Anne's, on night shifts. Sure, Maria knows Daniel Novak."
+    said += " A lot of work."
     group = [Passage("a.md", "line 1", said, "P1", "Maria")]
     pattern = role_pattern(group, ["Maria"])
-    for role in ("Nurse", "Nurse on night shifts"):
+    for role in ("Nurse", "Nurse night shifts"):
         assert re.fullmatch(pattern, role), role
-    for role in ("Maria", "Sure", "Daniel", "Anne", "Nurse maria", "Narita", "Night", "Sofia"):
+    for role in ("Maria", "Sure", "Daniel", "Anne", "Nurse maria", "Narita", "Night", "Lot"):
         assert not re.fullmatch(pattern, role), role
     assert role_pattern([Passage("a.md", "line 1", "Ja. Nein.", "P1", "Ann")], []) == ROLE_PATTERN
     no_article = role_pattern([Passage("a.md", "line 1", "Sure, night shifts.", "P1", "Ann")], [])
+    assert not re.fullmatch(pattern, "Nurse on the work"), "no function words"
     assert re.fullmatch(no_article, "Night shifts"), "without 'a' or 'an', any content word"
     schema = identity_schema(["Alex Morgan"], ["P1"], enum=True, language="English", role=pattern)
     assert schema["properties"]["role"]["pattern"] == pattern

@@ -5,16 +5,19 @@ the first participant, writes claims that share no word with the passages they c
 cites one passage for everything. Persona does the structure instead:
 
 * every persona is written from one group of participants (:func:`participant_groups`);
-* its name, age, role, bio and representative quote come from one short call whose schema
-  offers the name from a list of invented names (:func:`offered_names`): none is or contains
-  a participant's name, none was used earlier in the run. The model chooses; the rule is
-  told by the schema (an ``enum``) and in the prompt;
-* each claim section comes from its own short call that shows only a few of the group's
-  passages (:func:`section_passages`, different ones per section) and may cite only them
-  (an ID ``enum``), the ID before the sentence, so the sentence is written from the passage
-  just cited, in the participant's words;
-* what each answer got wrong (:func:`claim_problems`: the rules :mod:`persona.generation.
-  degenerate` checks, told to the model in the persona rules) is told back once in a repair.
+* its name, age, role, bio and representative quote come from one short call that reads a
+  few of the group's passages (:func:`identity_passages`), whose schema offers the name from
+  a list of invented names (:func:`offered_names`): none is or contains a participant's name,
+  none was used earlier in the run. The model chooses; the rule is told by the schema (an
+  ``enum``) and in the prompt. In English the grammar also keeps the role to words the
+  participants said (:func:`role_pattern`) and a claim to a sentence (:data:`CLAIM_PATTERN`);
+* each claim section comes from its own short call that shows one of the group's passages
+  (:func:`section_passages`, a different one per section) and may cite only it (an ID
+  ``enum``), the ID before the sentence, so the sentence is written from the passage just
+  cited, in the participant's words;
+* an answer that breaks a rule (:func:`identity_problems`, :func:`claim_problems`: the rules
+  :mod:`persona.generation.degenerate` checks, told to the model in the persona rules) is
+  sampled again (:mod:`persona.generation.writing_parts`).
 
 Nothing the model types is trusted: the assembled persona goes through the same
 :func:`~persona.generation.references.resolve` and degeneracy checks as any other.
@@ -84,16 +87,17 @@ IDENTITY_PASSAGES = 6
 """Passages the identity call reads: each section's passage and a few more of the group, no
 context lines (a whole interview is a thousand tokens or more to read, and the demo model
 loops on a long bio written from it)."""
-BIO_CHARS = 160
+BIO_CHARS = 120
 """The longest bio the identity schema allows: two short sentences."""
 ROLE_PATTERN = r"^[A-Z][a-z]{1,15}( [a-z]{1,15}){0,3}$"
 """An English role as the grammar allows it: one to four words of letters, only the first
 capitalised ("Night shift nurse"): never a name and surname ("Sofia Marchetti"), a file name,
 a number or "N/A". (Bounded words: unbounded, SmolLM2 wrote one word of 300 letters.)"""
 AGE_PATTERN = r"^[1-9][0-9](-[1-9][0-9])?$"
-CLAIM_PATTERN = r"^[A-Z][a-z']*( [a-z][a-z',]*){2}( [A-Za-z0-9,.'%:;?!-]+){0,22}$"
-"""An English claim as the grammar allows it: a sentence of 3 to 25 words whose first three
-are words (never a list number, a date, a timestamp or a name and surname)."""
+CLAIM_PATTERN = r"^[A-Z][a-z']*( [a-z][a-z',]*){2}( [A-Za-z0-9,.'%:;?!-]+){0,13}$"
+"""An English claim as the grammar allows it: a sentence of 3 to 16 words whose first three
+are words (never a list number, a date, a timestamp or a name and surname). SmolLM2 writes
+to the limit: with 25 words its claims took half the run."""
 ROLE_WORDS = 300
 """Most words a role may be written with (the grammar grows with them)."""
 ROLE_WORD_CHARS = 15
@@ -183,26 +187,26 @@ or ", " and its role copied it.)"""
 
 
 def role_pattern(group: Sequence[Passage], names: Iterable[str]) -> str:
-    """An English role as the grammar allows it: one to four words the group's participants
-    said in lower case somewhere (proper nouns never are), none a word of ``names`` or of
-    :data:`INVENTED_NAMES`, the first a noun they used ("a nurse", "a student": a word after
-    "a" or "an"), else a content word; :data:`ROLE_PATTERN` when they said nothing usable.
-    Free, SmolLM2-135M wrote "Sure", "Narita", "Maria on cardiac ward"; from any word they
-    said, "Almost", "Single", "Price"."""
+    """An English role as the grammar allows it: one to four content words the group's
+    participants said in lower case somewhere (proper nouns never are), none a word of
+    ``names`` or of :data:`INVENTED_NAMES`, the first a noun they used ("a nurse", "a
+    student": a word after "a" or "an", not "a lot of"), else any of them;
+    :data:`ROLE_PATTERN` when they said nothing usable. Free, SmolLM2-135M wrote "Sure",
+    "Narita", "Maria on cardiac ward"; from any word they said, "Almost", "Lot of love to"."""
     taken = {w.casefold() for name in [*names, *INVENTED_NAMES] for w in words(name)}
-    lower: dict[str, None] = {}
+    content: dict[str, None] = {}
     nouns: dict[str, None] = {}
     for passage in group:
         said = _ASCII_WORD.findall(passage.text)
-        for before, word in zip(["", *said], said, strict=False):
-            if word.islower() and word not in taken and 2 <= len(word) <= ROLE_WORD_CHARS:
-                lower.setdefault(word)
-                if before.casefold() in {"a", "an"} and word not in STOP_WORDS:
+        for before, word, after in zip(["", *said], said, [*said[1:], ""], strict=False):
+            if not word.islower() or word in taken or word in STOP_WORDS:
+                continue
+            if 4 <= len(word) <= ROLE_WORD_CHARS or (len(word) == 3 and before in {"a", "an"}):
+                content.setdefault(word)
+                if before.casefold() in {"a", "an"} and after != "of":
                     nouns.setdefault(word)
-    following = list(lower)[:ROLE_WORDS]
-    first = [w for w in nouns if w in following] or [
-        w for w in following if len(w) >= 4 and w not in STOP_WORDS
-    ]
+    following = list(content)[:ROLE_WORDS]
+    first = [w for w in nouns if w in following] or following
     if not first:
         return ROLE_PATTERN
     head = "|".join(w[:1].upper() + w[1:] for w in first)
