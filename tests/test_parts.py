@@ -34,6 +34,7 @@ from persona.generation.parts import (
 )
 from persona.generation.references import CitedClaim
 from persona.generation.request import GenerationRequest
+from persona.generation.writing_parts import sample_temperature
 from tests.fakes import PASSAGES, QueuedEngine
 
 TINY = 134_515_008
@@ -214,6 +215,7 @@ def test_a_part_that_breaks_a_rule_is_sampled_again_until_it_keeps_them() -> Non
     assert persona.role == "Shift nurse" and persona.unusable == []
     assert "2018" not in json.dumps(persona.model_dump())
     assert [c["options"].seed for c in engine.calls[:2]] == [7, 1007]
+    assert [c["options"].temperature for c in engine.calls[:2]] == [0.4, 0.55], "warmer"
     assert len(engine.calls) == 7
 
 
@@ -329,3 +331,13 @@ def test_the_users_own_per_call_keeps_whole_persona_calls(per_call: int) -> None
     engine = QueuedEngine(parameters=TINY)
     generation = Generation(engine, PASSAGES, request(per_call=per_call))
     assert not generation.by_parts
+
+
+@pytest.mark.parametrize(
+    ("first", "attempt", "expected"),
+    [(0.4, 0, 0.4), (0.0, 1, 0.15), (0.4, 2, 0.7), (0.6, 2, 0.7), (0.9, 2, 0.9)],
+)
+def test_a_new_sample_is_warmer_but_never_hot_nor_colder_than_asked(
+    first: float, attempt: int, expected: float
+) -> None:
+    assert sample_temperature(first, attempt) == pytest.approx(expected)
