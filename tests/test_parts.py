@@ -20,6 +20,7 @@ from persona.generation.parts import (
     CLAIM_PATTERN,
     IDENTITY_PASSAGES,
     INVENTED_NAMES,
+    PART_TOKENS,
     ROLE_PATTERN,
     Identity,
     claim_problems,
@@ -258,7 +259,15 @@ def test_the_identity_call_reads_a_few_passages_and_no_context() -> None:
             ["2018-03-19 2:47:56.66", "1. I leave the house", "10.38% of the total", "Maria"],
         ),
         (ROLE_PATTERN, ["Shift nurse"], ["Amaradonjoserollesanzabajairodeyagorimasanais"]),
-        (CLAIM_PATTERN, [], ["Maria Gonzalez 13:24.08.2017.23:56", "I " + "ride and " * 9]),
+        (
+            CLAIM_PATTERN,
+            [],
+            [
+                "Maria Gonzalez 13:24.08.2017.23:56",
+                "I " + "ride and " * 9,
+                "Then ican'ttakecallsonthewardenandthenmore today",
+            ],
+        ),
         (AGE_PATTERN, ["34", "30-40"], ["37,", "12345", "N/A"]),
     ],
 )
@@ -322,6 +331,7 @@ def test_the_personas_finished_before_a_loop_are_kept() -> None:
     list(generation.events())
     assert [p.name for p in generation.result.personas] == ["Alex Morgan"]
     assert engine.closed == 3, "each looping answer (and each new sample) was stopped early"
+    assert all(c["options"].max_tokens == PART_TOKENS for c in engine.calls), "never runs on"
     warnings = " ".join(generation.result.warnings)
     assert "Persona 2 of 2 failed" in warnings and "1 usable persona(s) of the 2 asked" in warnings
 

@@ -83,6 +83,9 @@ OFFERED = 6
 CLAIM_PASSAGE_WORDS = 6
 """A passage with fewer words ("Yes.", "Hmm, maybe") gives a claim nothing to say."""
 IDENTITY_FIELDS = ("name", "age", "role", "bio", "quote")
+PART_TOKENS = 200
+"""The most tokens one part's answer may take: an identity (a bio of :data:`BIO_CHARS`) or one
+claim takes well under 100; a longer answer runs on, and is cut and sampled again."""
 IDENTITY_PASSAGES = 6
 """Passages the identity call reads: each section's passage and a few more of the group, no
 context lines (a whole interview is a thousand tokens or more to read, and the demo model
@@ -94,10 +97,11 @@ ROLE_PATTERN = r"^[A-Z][a-z]{1,15}( [a-z]{1,15}){0,3}$"
 capitalised ("Night shift nurse"): never a name and surname ("Sofia Marchetti"), a file name,
 a number or "N/A". (Bounded words: unbounded, SmolLM2 wrote one word of 300 letters.)"""
 AGE_PATTERN = r"^[1-9][0-9](-[1-9][0-9])?$"
-CLAIM_PATTERN = r"^[A-Z][a-z']*( [a-z][a-z',]*){2}( [A-Za-z0-9,.'%:;?!-]+){0,13}$"
-"""An English claim as the grammar allows it: a sentence of 3 to 16 words whose first three
-are words (never a list number, a date, a timestamp or a name and surname). SmolLM2 writes
-to the limit: with 25 words its claims took half the run."""
+CLAIM_PATTERN = r"^[A-Z][a-z']{0,19}( [a-z][a-z',]{0,19}){2}( [A-Za-z0-9,.'%:;?!-]{1,20}){0,13}$"
+"""An English claim as the grammar allows it: a sentence of 3 to 16 words of at most 20
+characters whose first three are words (never a list number, a date, a timestamp or a name
+and surname). SmolLM2 writes to the limit: with 25 words its claims took half the run; with
+words of any length, one ran on for 5,000 tokens without a space."""
 ROLE_WORDS = 300
 """Most words a role may be written with (the grammar grows with them)."""
 ROLE_WORD_CHARS = 15

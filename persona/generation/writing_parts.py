@@ -20,6 +20,7 @@ from persona.generation.parts import (
     IDENTITY_PASSAGES,
     OFFERED,
     PART_CLAIMS,
+    PART_TOKENS,
     Identity,
     assembled,
     claim_problems,
@@ -233,6 +234,7 @@ def _sampled(
             title + (f" (sample {attempt + 1})" if attempt else ""),
             seed=run.seed(number + attempt * SAMPLE_SEED_STEP),
             temperature=sample_temperature(first, attempt),
+            most=PART_TOKENS,
         )
         answer, problems = read(text)
         problems = [cut, *problems] if cut else problems
