@@ -18,14 +18,12 @@ from persona.generation.parts import (
     AGE_PATTERN,
     BIO_CHARS,
     CLAIM_PATTERN,
-    IDENTITY_PASSAGES,
     INVENTED_NAMES,
     PART_TOKENS,
     ROLE_PATTERN,
     Identity,
     claim_problems,
     claims_schema,
-    identity_passages,
     identity_problems,
     identity_schema,
     offered_names,
@@ -220,7 +218,7 @@ def test_a_part_that_breaks_a_rule_is_sampled_again_until_it_keeps_them() -> Non
     assert len(engine.calls) == 7
 
 
-def test_the_identity_call_reads_a_few_passages_and_no_context() -> None:
+def test_the_identity_call_reads_its_whole_group_and_no_interviewer_lines() -> None:
     said = ["ride the early bus", "want a seat home", "hate the late trains", "love quiet"]
     said += ["check the app daily", "pay with my card", "walk the last mile", "fear the stairs"]
     said += ["need step-free stations", "wait in the rain", "share rides often", "plan my week"]
@@ -235,11 +233,11 @@ def test_the_identity_call_reads_a_few_passages_and_no_context() -> None:
     engine = QueuedEngine(replies, parameters=TINY)
     generation = Generation(engine, [question, *group], request(count=1))
     list(generation.events())
-    assert any("read 6 of the 12 passages" in w for w in generation.result.warnings)
+    assert not any("passages" in w for w in generation.result.warnings)  # none left unread
     asked = engine.calls[0]["messages"][1]["content"]
     assert "Interviewer" not in asked
     cited = [p.id for p in group if f"{p.id} " in asked.split("<research_data>")[1]]
-    assert cited == [p.id for p in identity_passages(group)] and len(cited) == IDENTITY_PASSAGES
+    assert cited == [p.id for p in group]  # every passage of the group, in order
     quote = engine.calls[0]["schema"]["$defs"]["QuoteRef"]
     assert list(quote["properties"]) == ["passage"], "the whole passage: no span to copy"
     assert quote["properties"]["passage"]["enum"] == cited

@@ -4,8 +4,7 @@ The fake server answers ``/api/chat`` with a real GGUF model (``tests/llama_back
 every byte Persona parses comes from a real model under a JSON-schema grammar. What a 135M model
 writes is not under test; what Persona guarantees is, whatever the model writes:
 
-- every passage reached the model (or the run says how many did: a small model reads a few per
-  persona), with the settings, and no prompt was cut;
+- every passage participants said reached the model, with the settings, and no prompt was cut;
 - the calls are bounded (the plan's calls, each with at most ``max_repairs`` repairs);
 - every saved persona is schema-valid, every quote is word for word in the data (quotes are
   filled in from the passages the model cites), and a degenerate persona is never verified;
@@ -30,7 +29,6 @@ from pathlib import Path
 
 import pytest
 
-from persona.core.documents import Passage
 from persona.core.errors import GenerationError
 from persona.core.progress import Progress
 from persona.core.records import Run
@@ -110,12 +108,10 @@ def run_until_done(local: SavedGeneration) -> tuple[list[Progress], GenerationEr
     return events, None
 
 
-def check_calls(
-    calls: list[LoggedRequest], reading: Reading, request: GenerationRequest
-) -> list[Passage]:
-    """Every call carried the settings and the passage IDs; nothing was cut. Returns what
-    participants said that reached no call (a small model reads a few passages per persona:
-    the run must say how many)."""
+def check_calls(calls: list[LoggedRequest], reading: Reading, request: GenerationRequest) -> None:
+    """Every call carried the settings and the passage IDs; nothing was cut; everything
+    participants said reached some call (the interviewer's lines may not: a small model
+    writes from the participants' words alone)."""
     assert calls, "the model was never called"
     citable = [p.id for p in reading.passages if p.citable]
     prompts = []
@@ -137,11 +133,12 @@ def check_calls(
             if isinstance(node.get("enum"), list) and node["enum"][0] in citable
         ]
         assert offered and all(set(ids) <= set(citable) for ids in offered)
-    return [
-        passage
+    unread = [
+        passage.cite()
         for passage in reading.passages
         if passage.citable and not any(format_line(passage) in prompt for prompt in prompts)
     ]
+    assert unread == [], f"never reached the model: {unread}"
 
 
 def _nodes(schema: object) -> list[dict]:
@@ -204,7 +201,7 @@ def test_one_model_end_to_end(tmp_path: Path, make_brain: Callable[[], Brain]) -
     print(describe(saved, answers, error, seconds))
 
     # Whatever the model said: the data went in whole, bounded calls, all of them accounted for.
-    unread = check_calls(calls, reading, request)
+    check_calls(calls, reading, request)
     plan = local.generation.plan
     assert len(answers) == len(calls) <= plan.calls * (1 + request.max_repairs)
     assert saved.usage.calls == len(calls)
@@ -223,9 +220,6 @@ def test_one_model_end_to_end(tmp_path: Path, make_brain: Callable[[], Brain]) -
     # Personas: schema-valid, saved as they are, every quote word for word in the data.
     personas = local.generation.result.personas
     warnings = local.generation.result.warnings
-    citable = sum(p.citable for p in reading.passages)
-    read = f"read {citable - len(unread)} of the {citable} passages participants said"
-    assert not unread or any(read in w for w in warnings), (read, warnings)
     assert 1 <= len(personas) <= request.count
     for persona in personas:
         assert Persona.model_validate(persona.model_dump()) == persona

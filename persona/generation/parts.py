@@ -5,8 +5,10 @@ the first participant, writes claims that share no word with the passages they c
 cites one passage for everything. Persona does the structure instead:
 
 * every persona is written from one group of participants (:func:`participant_groups`);
-* its name, age, role, bio and representative quote come from one short call that reads a
-  few of the group's passages (:func:`identity_passages`), whose schema offers the name from
+* its name, age, role, bio and representative quote come from one short call that reads
+  every passage of the group (the participants' words, without the interviewer's lines: the
+  groups together hold every citable passage of the study, so the whole study reaches the
+  model), whose schema offers the name from
   a list of invented names (:func:`offered_names`): none is or contains a participant's name,
   none was used earlier in the run. The model chooses; the rule is told by the schema (an
   ``enum``) and in the prompt. In English the grammar also keeps the role to words the
@@ -86,10 +88,6 @@ IDENTITY_FIELDS = ("name", "age", "role", "bio", "quote")
 PART_TOKENS = 200
 """The most tokens one part's answer may take: an identity (a bio of :data:`BIO_CHARS`) or one
 claim takes well under 100; a longer answer runs on, and is cut and sampled again."""
-IDENTITY_PASSAGES = 6
-"""Passages the identity call reads: each section's passage and a few more of the group, no
-context lines (a whole interview is a thousand tokens or more to read, and the demo model
-loops on a long bio written from it)."""
 BIO_CHARS = 120
 """The longest bio the identity schema allows: two short sentences."""
 ROLE_PATTERN = r"^[A-Z][a-z]{1,15}( [a-z]{1,15}){0,3}$"
@@ -244,19 +242,6 @@ def identity_schema(
         )
         properties["age"].update(pattern=AGE_PATTERN, description="An age such as 34.")
     return schema
-
-
-def identity_passages(group: Sequence[Passage]) -> list[Passage]:
-    """What the identity call reads of ``group``: the passage of each section
-    (:func:`section_passages`), then the group's other substantive passages, up to
-    :data:`IDENTITY_PASSAGES`, in the group's order."""
-    picked = {p.id for part in section_passages(group) for p in part}
-    for passage in group:
-        if len(picked) >= IDENTITY_PASSAGES:
-            break
-        if len(words(passage.text)) >= CLAIM_PASSAGE_WORDS:
-            picked.add(passage.id)
-    return [p for p in group if p.id in picked]
 
 
 def identity_problems(

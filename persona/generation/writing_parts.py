@@ -17,7 +17,6 @@ from persona.generation.calls import call, opening
 from persona.generation.degenerate import degeneracy
 from persona.generation.distinct import clashes
 from persona.generation.parts import (
-    IDENTITY_PASSAGES,
     OFFERED,
     PART_CLAIMS,
     PART_TOKENS,
@@ -25,7 +24,6 @@ from persona.generation.parts import (
     assembled,
     claim_problems,
     claims_schema,
-    identity_passages,
     identity_problems,
     identity_schema,
     offered_names,
@@ -51,16 +49,6 @@ def write_by_parts(
     groups = participant_groups(chunk, run.request.count)
     run.tracker.plan_changed((len(groups) - run.request.count) * run.plan.parts)
     personas = Written()
-    read = sum(len(identity_passages(group)) for group in groups)
-    citable = sum(p.citable for p in chunk)
-    if read < citable:
-        note = (
-            f"The model read {read} of the {citable} passages participants said: a small model "
-            f"writes each persona from a few passages of its participants ({IDENTITY_PASSAGES} "
-            "at most), as it loses its way in a whole interview. A larger model reads them all."
-        )
-        run.result.warnings.append(note)
-        yield run.event("warning", note)
     for number, group in enumerate(groups):
         try:
             persona = yield from _persona_by_parts(run, group, personas, names, number)
@@ -85,20 +73,19 @@ def _persona_by_parts(
     names: str,
     number: int,
 ) -> Generator[Progress, None, Persona]:
-    """One persona from ``group`` (its citable passages): an identity call reading a few of
-    them (:func:`identity_passages`), then one call per claim section; a part that breaks a
-    rule is sampled again (:func:`_sampled`); checked like any other persona."""
+    """One persona from ``group`` (its citable passages): an identity call reading all of
+    them, then one call per claim section; a part that breaks a rule is sampled again
+    (:func:`_sampled`); checked like any other persona."""
     request = run.request
     earlier = [*personas.kept, *personas.unusable]
     offered = offered_names(run.names, [p.name for p in earlier], start=number * OFFERED)
     ids = [p.id for p in group]
-    read = identity_passages(group)
     enum = run.engine.capabilities.schema_enum
     written = [f"{p.name} ({p.role})" for p in earlier]
     label = f"Writing persona {number + 1} of {request.count}"
     claims, language = PART_CLAIMS, request.language
     prompt = prompts.identity_prompt(
-        read,
+        group,
         offered,
         request.context,
         written,
@@ -118,7 +105,7 @@ def _persona_by_parts(
         prompt,
         identity_schema(
             offered,
-            [p.id for p in read],
+            ids,
             enum=enum,
             language=language,
             role=role_pattern(group, run.names),
