@@ -27,6 +27,7 @@ and the targets apply to every run.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -89,6 +90,10 @@ class Outcome:
     answer_tokens: int = 0
     error: str = ""
     warnings: list[str] = field(default_factory=list)
+    load: tuple[float, float] = (0.0, 0.0)
+    """The 1-minute load average at the start and at the end of the run."""
+    trace: list[str] = field(default_factory=list)
+    """Each model call: when it started, how long it took, its title and its answer."""
 
 
 def participant_names(files: dict[str, RawFile]) -> list[str]:
@@ -115,15 +120,53 @@ def independent_problems(
     return problems
 
 
-def run_study(study: Study, engine: BuiltinEngine, seed: int, options: dict[str, Any]) -> Outcome:
+class Tracer:
+    """Each model call of a run as it streams: its title, start, duration and answer."""
+
+    def __init__(self, started: float, lines: list[str], live: bool) -> None:
+        self.started, self.lines, self.live = started, lines, live
+        self.title, self.begun, self.text = "", started, ""
+
+    def feed(self, stage: str, message: str, text: str) -> None:
+        if stage == "generate" and message != self.title:
+            self.end()
+            self.title, self.begun, self.text = message, time.monotonic(), ""
+        if stage == "generate":
+            self.text += text
+        elif stage in ("persona", "warning"):
+            self.end()
+            self.note(f"{time.monotonic() - self.started:6.1f} s  {stage}: {message[:240]}")
+
+    def end(self) -> None:
+        if self.title:
+            at, took = self.begun - self.started, time.monotonic() - self.begun
+            answer = " ".join(self.text.split())[:240]
+            self.note(f"{at:6.1f} s  +{took:5.1f} s  {self.title}: {answer}")
+        self.title = ""
+
+    def note(self, line: str) -> None:
+        self.lines.append(line)
+        if self.live:
+            print(f"    {line}", flush=True)
+
+
+def load_average() -> float:
+    return os.getloadavg()[0]
+
+
+def run_study(
+    study: Study, engine: BuiltinEngine, seed: int, options: dict[str, Any], live: bool = False
+) -> Outcome:
     files = raw_files([study.folder])
     names = participant_names(files)
     outcome = Outcome(study, seed)
+    load_before = load_average()
     reading = study.reading()
     with tempfile.TemporaryDirectory() as folder:
         store = Store(Path(folder) / "history.db")
         started = time.monotonic()
         cpu_started = time.process_time()
+        tracer = Tracer(started, outcome.trace, live)
         job = api.generate(
             reading,
             demo_model_name(),
@@ -135,6 +178,7 @@ def run_study(study: Study, engine: BuiltinEngine, seed: int, options: dict[str,
         )
         try:
             for event in job:
+                tracer.feed(event.stage, event.message, event.text)
                 persona = event.persona
                 first = persona is not None and outcome.first_usable is None
                 if first and persona_status(persona).usable:
@@ -142,8 +186,10 @@ def run_study(study: Study, engine: BuiltinEngine, seed: int, options: dict[str,
                     outcome.cpu_first_usable = time.process_time() - cpu_started
         except Exception as exc:  # a failed run is a result to print, not a crash
             outcome.error = f"{type(exc).__name__}: {exc}"
+        tracer.end()
         outcome.seconds = time.monotonic() - started
         outcome.cpu_seconds = time.process_time() - cpu_started
+        outcome.load = (load_before, load_average())
         run = job.run
     outcome.personas = list(run.personas)
     outcome.calls = run.usage.calls
@@ -177,7 +223,8 @@ def report(outcomes: list[Outcome], verbose: bool) -> bool:
             print(
                 f"  seed {o.seed}: {o.usable} usable of {study.count} ({len(o.personas)} written), "
                 f"first usable {first}, run {o.seconds:6.1f} s, {o.calls} calls, "
-                f"{o.answer_tokens} output tokens" + (f"  [{o.error}]" if o.error else "")
+                f"{o.answer_tokens} output tokens, load average {o.load[0]:.2f} → {o.load[1]:.2f}"
+                + (f"  [{o.error}]" if o.error else "")
             )
             cpu_first = f"{o.cpu_first_usable:.1f} s" if o.cpu_first_usable is not None else "none"
             print(
@@ -235,6 +282,9 @@ def main() -> None:
     parser.add_argument("--set", choices=["all", "sample", "unseen"], default="all")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument(
+        "--trace", action="store_true", help="print each model call as it ends (time, answer)"
+    )
     args = parser.parse_args()
     studies = [
         s for s in STUDIES if args.set == "all" or (args.set == "sample") == (s.folder == SAMPLE)
@@ -245,7 +295,10 @@ def main() -> None:
     outcomes = []
     for study in studies:
         for run in range(args.runs):
-            outcomes.append(run_study(study, engine, args.seed + run, {"parallel": 1}))
+            if args.trace:
+                print(f"{study.name}, seed {args.seed + run}:", flush=True)
+            outcome = run_study(study, engine, args.seed + run, {"parallel": 1}, args.trace)
+            outcomes.append(outcome)
     engine.close()
     passed = report(outcomes, args.verbose)
     print(f"\n{'ALL TARGETS PASS' if passed else 'SOME TARGETS FAIL'} (measured on this machine)")

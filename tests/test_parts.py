@@ -4,6 +4,7 @@ offers invented names and the passages a claim may cite; nothing the model types
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -14,14 +15,25 @@ from persona.core.documents import Passage
 from persona.core.schema import CLAIM_SECTIONS
 from persona.generation.generate import Generation
 from persona.generation.parts import (
+    AGE_PATTERN,
+    BIO_CHARS,
+    CLAIM_PATTERN,
     INVENTED_NAMES,
+    PART_TOKENS,
+    ROLE_PATTERN,
     Identity,
+    claim_problems,
+    claims_schema,
     identity_problems,
+    identity_schema,
     offered_names,
     participant_groups,
+    role_pattern,
     section_passages,
 )
+from persona.generation.references import CitedClaim
 from persona.generation.request import GenerationRequest
+from persona.generation.writing_parts import sample_temperature
 from tests.fakes import PASSAGES, QueuedEngine
 
 TINY = 134_515_008
@@ -156,22 +168,18 @@ def test_a_claim_call_offers_only_its_groups_ids() -> None:
         assert item["properties"]["text"]["minLength"] >= 12, "never 'n/a' nor a lone name"
 
 
-def test_a_misbehaving_small_model_is_told_why_and_never_presented_as_usable() -> None:
+def test_a_misbehaving_small_model_is_sampled_again_and_never_presented_as_usable() -> None:
     # What SmolLM2 does: a participant's name (no enum honoured), claims unrelated to the
-    # passage they cite, one claim repeated, an ID that does not exist; the repairs no better.
+    # passage they cite, one claim repeated, an ID that does not exist; and asked again, the
+    # same answer (a tiny model repeats itself).
     shown = [part[0].id for part in section_passages(PASSAGES)]
     unrelated = section("goals", (shown[0], "Enjoys hiking in the mountains"))
     repeated = section("pain_points", (shown[1], "Enjoys hiking in the mountains"))
     unknown = section("behaviours", ("P77", "Spends less than 80 euros on food"))
-    replies = [
-        identity("Maria Gonzalez", "Maria"),
-        identity("Maria Gonzalez"),
-        unrelated,
-        unrelated,
-    ]
-    replies += [repeated, repeated]
-    replies += [unknown, unknown]
-    replies += [section("motivations", (shown[3], "Enjoys hiking in the mountains"))] * 2
+    motivations = section("motivations", (shown[3], "Enjoys hiking in the mountains"))
+    replies = [identity("Maria Gonzalez", "Maria")] * 3
+    for reply in (unrelated, repeated, unknown, motivations):
+        replies += [reply] * 3
     engine = QueuedEngine(replies, parameters=TINY, schema_enum=False)
     generation = Generation(engine, PASSAGES, request(count=1))
     list(generation.events())
@@ -179,13 +187,135 @@ def test_a_misbehaving_small_model_is_told_why_and_never_presented_as_usable() -
     reasons = " ".join(persona.unusable)
     assert "real name" in reasons and "repeat another claim" in reasons
     assert "no quote in your data that supports them" in reasons
-    told = json.dumps([c["messages"][-1]["content"] for c in engine.calls])
-    assert "'Maria Gonzalez' is not one of: Alex Morgan" in told
-    assert "never empty, a name or a file name" in told, "the role 'Maria'"
-    assert f"shares no word with {shown[0]}" in told and "repeats another claim" in told
-    assert "cites none of the passages shown" in told
+    assert len(engine.calls) == 15, "each part: the first answer and two more samples"
+    for part in range(5):
+        sampled = engine.calls[part * 3 : part * 3 + 3]
+        assert all(c["messages"] == sampled[0]["messages"] for c in sampled), "the same prompt"
+        assert len({c["options"].seed for c in sampled}) == 3, "each sample its own seed"
+    rules = engine.calls[0]["messages"][1]["content"]
+    assert "never a participant's (the participants are: Maria, Tom)" in rules
+    assert "Choose the name from: Alex Morgan" in rules
+    assert "an occupation, never a name or a file name" in rules
     assert generation.result.dropped_ids >= 1, "P77 is dropped and counted"
     assert any("marked unusable" in w for w in generation.result.warnings)
+    assert len(generation.result.raw_answers) == 15, "every answer that broke a rule is kept"
+
+
+def test_a_part_that_breaks_a_rule_is_sampled_again_until_it_keeps_them() -> None:
+    # Seen with SmolLM2-135M (bench/first_run.py, seed 11): the role "N/A", a claim that is
+    # a timestamp. Neither may be kept while another sample keeps the rules.
+    replies = [identity("Alex Morgan", "N/A"), identity("Alex Morgan")]
+    stamp = section("goals", (section_passages(PASSAGES[:3])[0][0].id, "2018-03-19 2:47:56.66"))
+    replies += [stamp, MARIA_SECTIONS[0], *MARIA_SECTIONS[1:]]
+    engine = QueuedEngine(replies, parameters=TINY)
+    generation = Generation(engine, PASSAGES[:3], request(count=1))
+    list(generation.events())
+    (persona,) = generation.result.personas
+    assert persona.role == "Shift nurse" and persona.unusable == []
+    assert "2018" not in json.dumps(persona.model_dump())
+    assert [c["options"].seed for c in engine.calls[:2]] == [7, 1007]
+    assert [c["options"].temperature for c in engine.calls[:2]] == [0.4, 0.55], "warmer"
+    assert len(engine.calls) == 7
+
+
+def test_the_identity_call_reads_its_whole_group_and_no_interviewer_lines() -> None:
+    said = ["ride the early bus", "want a seat home", "hate the late trains", "love quiet"]
+    said += ["check the app daily", "pay with my card", "walk the last mile", "fear the stairs"]
+    said += ["need step-free stations", "wait in the rain", "share rides often", "plan my week"]
+    group = [
+        Passage("a.md", f"line {n}", f"Honestly, I always {text} on weekdays", f"P{n}", "Ann")
+        for n, text in enumerate(said, start=1)
+    ]
+    question = Passage("a.md", "line 0", "Interviewer: how do you travel?", "P0", citable=False)
+    replies = [identity("Alex Morgan", quote="P1")]
+    parts = zip(CLAIM_SECTIONS, section_passages(group), strict=True)
+    replies += [section(key, (part[0].id, part[0].text)) for key, part in parts]
+    engine = QueuedEngine(replies, parameters=TINY)
+    generation = Generation(engine, [question, *group], request(count=1))
+    list(generation.events())
+    assert not any("passages" in w for w in generation.result.warnings)  # none left unread
+    asked = engine.calls[0]["messages"][1]["content"]
+    assert "Interviewer" not in asked
+    cited = [p.id for p in group if f"{p.id} " in asked.split("<research_data>")[1]]
+    assert cited == [p.id for p in group]  # every passage of the group, in order
+    quote = engine.calls[0]["schema"]["$defs"]["QuoteRef"]
+    assert list(quote["properties"]) == ["passage"], "the whole passage: no span to copy"
+    assert quote["properties"]["passage"]["enum"] == cited
+
+
+@pytest.mark.parametrize(
+    ("pattern", "allowed", "refused"),
+    [
+        (
+            ROLE_PATTERN,
+            ["Nurse", "Night shift nurse", "Daily commuter"],
+            ["Sofia Marchetti", "P04-visitor.md", "N/A", "Maria Gonzalez", "", "nurse"],
+        ),
+        (
+            CLAIM_PATTERN,
+            ["Often misses the 7:02 train and is late.", "I want a seat on the bus home"],
+            ["2018-03-19 2:47:56.66", "1. I leave the house", "10.38% of the total", "Maria"],
+        ),
+        (ROLE_PATTERN, ["Shift nurse"], ["Amaradonjoserollesanzabajairodeyagorimasanais"]),
+        (
+            CLAIM_PATTERN,
+            [],
+            [
+                "Maria Gonzalez 13:24.08.2017.23:56",
+                "I " + "ride and " * 9,
+                "Then ican'ttakecallsonthewardenandthenmore today",
+            ],
+        ),
+        (AGE_PATTERN, ["34", "30-40"], ["37,", "12345", "N/A"]),
+    ],
+)
+def test_english_patterns_keep_names_numbers_and_placeholders_out(
+    pattern: str, allowed: list[str], refused: list[str]
+) -> None:
+    assert all(re.fullmatch(pattern, text) for text in allowed)
+    assert not any(re.fullmatch(pattern, text) for text in refused)
+
+
+def test_an_english_role_is_written_in_words_the_participants_said_never_a_name() -> None:
+    # SmolLM2-135M's roles when free: "Sure", "Narita", "Maria on cardiac ward", "Daniel".
+    said = "Maria: I'm a nurse at St. Anne's, on night shifts. Sure, Maria knows Daniel Novak."
+    said += " A lot of work."
+    group = [Passage("a.md", "line 1", said, "P1", "Maria")]
+    pattern = role_pattern(group, ["Maria"])
+    for role in ("Nurse", "Nurse night shifts"):
+        assert re.fullmatch(pattern, role), role
+    for role in ("Maria", "Sure", "Daniel", "Anne", "Nurse maria", "Narita", "Night", "Lot"):
+        assert not re.fullmatch(pattern, role), role
+    assert role_pattern([Passage("a.md", "line 1", "Ja. Nein.", "P1", "Ann")], []) == ROLE_PATTERN
+    no_article = role_pattern([Passage("a.md", "line 1", "Sure, night shifts.", "P1", "Ann")], [])
+    assert not re.fullmatch(pattern, "Nurse on the work"), "no function words"
+    assert re.fullmatch(no_article, "Night shifts"), "without 'a' or 'an', any content word"
+    schema = identity_schema(["Alex Morgan"], ["P1"], enum=True, language="English", role=pattern)
+    assert schema["properties"]["role"]["pattern"] == pattern
+
+
+@pytest.mark.parametrize("language", ["English", "German", ""])
+def test_the_grammar_patterns_are_only_for_english(language: str) -> None:
+    ident = identity_schema(["Alex Morgan"], ["P1"], enum=True, language=language)
+    claim = claims_schema("goals", ["P1"], 1, enum=True, language=language)
+    text = claim["properties"]["goals"]["items"]["properties"]["text"]
+    english = language == "English"
+    assert ("pattern" in ident["properties"]["role"]) is english
+    assert ("pattern" in text) is english
+    assert ident["properties"]["bio"]["maxLength"] == BIO_CHARS, "a bio never runs on"
+
+
+@pytest.mark.parametrize("role", ["N/A", "TBD", "..."])
+def test_a_placeholder_role_is_a_problem(role: str) -> None:
+    answer = Identity.model_validate(json.loads(identity("Alex Morgan", role)))
+    assert any("placeholder" in p for p in identity_problems(answer, ["Alex Morgan"]))
+
+
+@pytest.mark.parametrize("text", ["2018-03-19 2:47:56.66", "10.38 49.67 2", "N/A"])
+def test_a_claim_that_is_only_a_number_or_a_placeholder_is_a_problem(text: str) -> None:
+    shown = {"P1": PASSAGES[0]}
+    problems = claim_problems([CitedClaim(text=text, passages=["P1"])], shown, [])
+    assert any("only a number, an ID or a placeholder" in p for p in problems)
 
 
 def looping() -> str:
@@ -193,12 +323,13 @@ def looping() -> str:
 
 
 def test_the_personas_finished_before_a_loop_are_kept() -> None:
-    replies = [identity("Alex Morgan"), *MARIA_SECTIONS, looping(), looping()]
+    replies = [identity("Alex Morgan"), *MARIA_SECTIONS, looping(), looping(), looping()]
     engine = QueuedEngine(replies, parameters=TINY)
     generation = Generation(engine, PASSAGES, request(max_repairs=2))
     list(generation.events())
     assert [p.name for p in generation.result.personas] == ["Alex Morgan"]
-    assert engine.closed == 2, "each looping answer (and its repair) was stopped early"
+    assert engine.closed == 3, "each looping answer (and each new sample) was stopped early"
+    assert all(c["options"].max_tokens == PART_TOKENS for c in engine.calls), "never runs on"
     warnings = " ".join(generation.result.warnings)
     assert "Persona 2 of 2 failed" in warnings and "1 usable persona(s) of the 2 asked" in warnings
 
@@ -208,3 +339,13 @@ def test_the_users_own_per_call_keeps_whole_persona_calls(per_call: int) -> None
     engine = QueuedEngine(parameters=TINY)
     generation = Generation(engine, PASSAGES, request(per_call=per_call))
     assert not generation.by_parts
+
+
+@pytest.mark.parametrize(
+    ("first", "attempt", "expected"),
+    [(0.4, 0, 0.4), (0.0, 1, 0.15), (0.4, 2, 0.7), (0.6, 2, 0.7), (0.9, 2, 0.9)],
+)
+def test_a_new_sample_is_warmer_but_never_hot_nor_colder_than_asked(
+    first: float, attempt: int, expected: float
+) -> None:
+    assert sample_temperature(first, attempt) == pytest.approx(expected)

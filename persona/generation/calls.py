@@ -39,20 +39,24 @@ def call(
     *,
     calibrate: bool = True,
     seed: int | None = None,
+    temperature: float | None = None,
+    most: int | None = None,
 ) -> Generator[Progress, None, tuple[str, str]]:
     """Stream one chat call; returns its text and why it was cut ("" when it was not).
 
     A looping answer is stopped early (the engine's iterator is closed). The engine
-    refuses an answer to a prompt it cut at the context limit. ``seed``: the call's own
-    (default: the run's)."""
+    refuses an answer to a prompt it cut at the context limit. ``seed``, ``temperature``: the
+    call's own (default: the run's); ``most``: the most tokens its answer may take (default:
+    what the context leaves)."""
     request = run.request
     sent = message_tokens(messages)
     limit = run.plan.context_limit
     num_ctx = run.context_for(num_ctx_for(run.calibration.scale(sent), room, limit))
     predict = max(room, num_ctx - int(run.calibration.scale(sent) * SAFETY))
+    predict = predict if most is None else min(predict, most)
     options = ChatOptions(
         num_ctx=num_ctx,
-        temperature=request.temperature,
+        temperature=request.temperature if temperature is None else temperature,
         seed=request.seed if seed is None else seed,
         max_tokens=predict,
     )

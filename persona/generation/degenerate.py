@@ -42,7 +42,7 @@ def degeneracy(persona: Persona, participant_names: Iterable[str] = ()) -> list[
     claims = persona.claims()
     texts = [c.text for _, c in claims]
     reasons = _empty(persona) + _placeholders(persona)
-    numbers = [t for t in texts if _identifier(t)]
+    numbers = [t for t in texts if identifier(t)]
     if numbers:
         shown = ", ".join(f"'{t}'" for t in numbers[:3])
         reasons.append(f"{len(numbers)} claim(s) are only a number or an identifier ({shown})")
@@ -56,6 +56,7 @@ def degeneracy(persona: Persona, participant_names: Iterable[str] = ()) -> list[
         reasons.append(f"{len(echoes)} claim(s) only repeat the name or the role")
     if _FILE_NAME.fullmatch(persona.name.strip()):
         reasons.append(f"the name '{persona.name}' is a file name; personas get invented names")
+    reasons += _role(persona.role, participant_names)
     reasons += _repeats(persona)
     reasons += _evidence(claims)
     real = _real_name(persona.name, participant_names)
@@ -75,9 +76,9 @@ def claim_problems(persona: Persona) -> list[str]:
     earlier: list[str] = []
     for _, claim in persona.claims():
         text, key = claim.text, _norm(claim.text)
-        if _is_placeholder(text):
+        if is_placeholder(text):
             problems.append("it is placeholder text")
-        elif _identifier(text):
+        elif identifier(text):
             problems.append("it is only a number or an identifier")
         elif len(_WORD.findall(text)) < MIN_CLAIM_WORDS:
             problems.append(f"it has fewer than {MIN_CLAIM_WORDS} words")
@@ -93,6 +94,21 @@ def claim_problems(persona: Persona) -> list[str]:
     return problems
 
 
+def _role(role: str, participants: Iterable[str]) -> list[str]:
+    """A role that is a file name or only a participant's name (or part of it): no occupation."""
+    key = _norm(role)
+    if _FILE_NAME.fullmatch(role.strip()):
+        return [f"the role '{role}' is a file name; a role is an occupation"]
+    for participant in participants:
+        words = _WORD.findall(participant.casefold())
+        if key and all(w.isalpha() for w in words) and key in {_norm(participant), *words}:
+            return [
+                f"the role '{role}' is a participant's name ({participant}); a role is an "
+                "occupation"
+            ]
+    return []
+
+
 def _empty(persona: Persona) -> list[str]:
     return [
         f"the {label} is empty"
@@ -105,13 +121,13 @@ def _placeholders(persona: Persona) -> list[str]:
     """Fields (and claims) that hold placeholder text instead of content."""
     fields = [("name", persona.name), ("role", persona.role), ("bio", persona.bio)]
     fields += [(section, claim.text) for section, claim in persona.claims()]
-    found = [f"{label} '{text.strip()}'" for label, text in fields if _is_placeholder(text)]
+    found = [f"{label} '{text.strip()}'" for label, text in fields if is_placeholder(text)]
     if not found:
         return []
     return [f"placeholder text instead of content: {', '.join(found[:3])}"]
 
 
-def _is_placeholder(text: str) -> bool:
+def is_placeholder(text: str) -> bool:
     stripped = text.strip()
     if stripped and not _WORD.search(stripped):
         return True  # "...", "—", "?"
@@ -119,7 +135,7 @@ def _is_placeholder(text: str) -> bool:
     return key in PLACEHOLDERS or "lorem ipsum" in key
 
 
-def _identifier(text: str) -> bool:
+def identifier(text: str) -> bool:
     """Only a number or an identifier: no letter at all ("45.69"), or one word with digits
     ("P17", "1783619877")."""
     words = _WORD.findall(text)

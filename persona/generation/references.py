@@ -291,7 +291,7 @@ def find_span(span: str, text: str) -> str | None:
     return match.group(0) if match else None
 
 
-_STOP = frozenset(
+STOP_WORDS = frozenset(
     [
         "about",
         "after",
@@ -361,7 +361,7 @@ def _stems(text: str) -> set[str]:
         if unspaced(term):
             if not _KANA.fullmatch(term):  # pairs of hiragana are grammar ("した"), not content
                 found.add(term)
-        elif len(term) >= 4 and term.isalpha() and term not in _STOP:
+        elif len(term) >= 4 and term.isalpha() and term not in STOP_WORDS:
             found.add(term[:5])
     return found
 
