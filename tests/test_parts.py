@@ -218,7 +218,7 @@ def test_a_part_that_breaks_a_rule_is_sampled_again_until_it_keeps_them() -> Non
     assert len(engine.calls) == 7
 
 
-def test_the_identity_call_reads_its_whole_group_and_no_interviewer_lines() -> None:
+def test_the_identity_call_reads_its_whole_group_with_the_interviewers_lines() -> None:
     said = ["ride the early bus", "want a seat home", "hate the late trains", "love quiet"]
     said += ["check the app daily", "pay with my card", "walk the last mile", "fear the stairs"]
     said += ["need step-free stations", "wait in the rain", "share rides often", "plan my week"]
@@ -235,7 +235,7 @@ def test_the_identity_call_reads_its_whole_group_and_no_interviewer_lines() -> N
     list(generation.events())
     assert not any("passages" in w for w in generation.result.warnings)  # none left unread
     asked = engine.calls[0]["messages"][1]["content"]
-    assert "Interviewer" not in asked
+    assert "Interviewer: how do you travel?" in asked  # the context of what was said
     cited = [p.id for p in group if f"{p.id} " in asked.split("<research_data>")[1]]
     assert cited == [p.id for p in group]  # every passage of the group, in order
     quote = engine.calls[0]["schema"]["$defs"]["QuoteRef"]

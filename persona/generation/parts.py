@@ -6,9 +6,9 @@ cites one passage for everything. Persona does the structure instead:
 
 * every persona is written from one group of participants (:func:`participant_groups`);
 * its name, age, role, bio and representative quote come from one short call that reads
-  every passage of the group (the participants' words, without the interviewer's lines: the
-  groups together hold every citable passage of the study, so the whole study reaches the
-  model), whose schema offers the name from
+  every passage of the group with the context lines of their files (:func:`with_context`:
+  the groups together hold every citable passage, so the whole study reaches the model),
+  whose schema offers the name from
   a list of invented names (:func:`offered_names`): none is or contains a participant's name,
   none was used earlier in the run. The model chooses; the rule is told by the schema (an
   ``enum``) and in the prompt. In English the grammar also keeps the role to words the
@@ -154,6 +154,14 @@ def participant_groups(passages: Sequence[Passage], count: int) -> list[list[Pas
         return groups
     per = -(-len(citable) // max(count, 1))
     return [citable[i : i + per] for i in range(0, len(citable), per)] if citable else []
+
+
+def with_context(group: Sequence[Passage], passages: Sequence[Passage]) -> list[Passage]:
+    """The ``group``'s passages among ``passages`` with the context lines of their files (the
+    interviewer's questions, titles), in order: what the identity call reads."""
+    ids = {p.id for p in group}
+    sources = {p.source for p in group}
+    return [p for p in passages if p.id in ids or (not p.citable and p.source in sources)]
 
 
 CUES: dict[str, tuple[str, ...]] = {

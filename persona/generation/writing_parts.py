@@ -30,6 +30,7 @@ from persona.generation.parts import (
     participant_groups,
     role_pattern,
     section_passages,
+    with_context,
 )
 from persona.generation.references import CitedClaim, resolve
 from persona.generation.state import RunState
@@ -51,7 +52,9 @@ def write_by_parts(
     personas = Written()
     for number, group in enumerate(groups):
         try:
-            persona = yield from _persona_by_parts(run, group, personas, names, number)
+            persona = yield from _persona_by_parts(
+                run, group, with_context(group, chunk), personas, names, number
+            )
         except GenerationError as exc:
             personas.errors.append(exc)
             failure = f"Persona {number + 1} of {len(groups)} failed: {exc}"
@@ -69,13 +72,15 @@ def write_by_parts(
 def _persona_by_parts(
     run: RunState,
     group: Sequence[Passage],
+    read: Sequence[Passage],
     personas: Written,
     names: str,
     number: int,
 ) -> Generator[Progress, None, Persona]:
     """One persona from ``group`` (its citable passages): an identity call reading all of
-    them, then one call per claim section; a part that breaks a rule is sampled again
-    (:func:`_sampled`); checked like any other persona."""
+    them with the context lines of their files (``read``), then one call per claim section;
+    a part that breaks a rule is sampled again (:func:`_sampled`); checked like any other
+    persona."""
     request = run.request
     earlier = [*personas.kept, *personas.unusable]
     offered = offered_names(run.names, [p.name for p in earlier], start=number * OFFERED)
@@ -85,7 +90,7 @@ def _persona_by_parts(
     label = f"Writing persona {number + 1} of {request.count}"
     claims, language = PART_CLAIMS, request.language
     prompt = prompts.identity_prompt(
-        group,
+        read,
         offered,
         request.context,
         written,
