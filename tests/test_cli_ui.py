@@ -147,6 +147,28 @@ def test_open_opens_the_browser_once_the_server_answers_and_ctrl_c_stops_it(
     assert f"http://localhost:{port}" in out and "stopped" in out
 
 
+@pytest.mark.parametrize(("exit_code", "expected"), [(0, EXIT_OK), (1, EXIT_FAIL)])
+def test_a_server_that_stops_first_is_reported_stopped_or_failed(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    exit_code: int,
+    expected: int,
+) -> None:
+    """Ctrl+C in a terminal reaches the server too, which may exit before Persona sees the
+    interrupt: a clean exit still says the dashboard stopped; a failed one is a failure."""
+
+    def server(port: int) -> list[str]:
+        return [sys.executable, "-c", f"raise SystemExit({exit_code})"]
+
+    monkeypatch.setattr(ui, "streamlit_command", server)
+    monkeypatch.chdir(tmp_path)
+    port = next(p for p in range(18601, 18701) if not ui.port_problem("127.0.0.1", p))
+    assert main(["ui", "--port", str(port)]) == expected
+    stopped = "Persona's dashboard stopped." in capsys.readouterr().out
+    assert stopped is (exit_code == 0)
+
+
 @pytest.mark.browser
 def test_persona_ui_serves_the_installed_dashboard_from_any_folder_on_127_0_0_1_only(
     tmp_path: Path,

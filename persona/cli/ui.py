@@ -203,13 +203,16 @@ def cmd_ui(args: argparse.Namespace) -> int:
         code = process.wait()
     except KeyboardInterrupt:
         stop(process)
-        print("Persona's dashboard stopped.")
-        return EXIT_OK
+        code = 0
     finally:
         signal.signal(signal.SIGTERM, previous)
         if process.poll() is None:  # an unexpected error here: the server must not outlive us
             stop(process, at_once=True)
-    return EXIT_OK if code == 0 else EXIT_FAIL
+    if code != 0:
+        return EXIT_FAIL
+    # Ctrl+C in a terminal reaches the server too: it may stop before we see the interrupt
+    print("Persona's dashboard stopped.")
+    return EXIT_OK
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
