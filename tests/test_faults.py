@@ -12,7 +12,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,14 +33,10 @@ SAMPLES = sorted(p for p in (ROOT / "samples").rglob("*") if p.is_file())
 MODEL = "llama3.2:3b"
 
 
-TOKEN_DELAY = 0.01
-"""Seconds between the tokens the slow fake streams."""
-
-
 @pytest.fixture(scope="module")
 def slow_fake() -> Iterator[Service]:
     """The fake Ollama as a process, streaming slowly enough to be interrupted."""
-    service = start_fake_ollama(pull_delay=0.05, token_delay=TOKEN_DELAY)
+    service = start_fake_ollama(pull_delay=0.05, token_delay=0.01)
     yield service
     service.stop()
 
@@ -235,26 +230,12 @@ def wait_for_running_run(data: Path, timeout: float = 30) -> str:
     raise AssertionError("the CLI never started a run")
 
 
-@contextmanager
-def token_delay(fake: Service, seconds: float) -> Iterator[None]:
-    """The fake streams each token ``seconds`` apart meanwhile: a run lasts long enough to be
-    stopped mid-answer however loaded the machine is (at the fixture's pace a whole run takes
-    about a second, which a busy machine can spend before the test's signal is sent)."""
-    slower = requests.post(f"{fake.url}/_fake/token_delay", json={"seconds": seconds}, timeout=5)
-    slower.raise_for_status()
-    try:
-        yield
-    finally:
-        requests.post(f"{fake.url}/_fake/token_delay", json={"seconds": TOKEN_DELAY}, timeout=5)
-
-
 def test_ctrl_c_saves_an_interrupted_run(slow_fake: Service, tmp_path: Path) -> None:
-    with token_delay(slow_fake, 0.2):
-        cli = start_cli(slow_fake.url, tmp_path / "data", tmp_path / "out")
-        run_id = wait_for_running_run(tmp_path / "data")
-        time.sleep(0.5)  # the model is writing
-        cli.send_signal(signal.SIGINT)
-        out, err = cli.communicate(timeout=30)
+    cli = start_cli(slow_fake.url, tmp_path / "data", tmp_path / "out")
+    run_id = wait_for_running_run(tmp_path / "data")
+    time.sleep(0.5)  # the model is writing
+    cli.send_signal(signal.SIGINT)
+    out, err = cli.communicate(timeout=30)
     assert cli.returncode == 130, err
     assert "Traceback" not in err + out
     assert f"saved in History as run {run_id} (interrupted)" in err
@@ -264,12 +245,11 @@ def test_ctrl_c_saves_an_interrupted_run(slow_fake: Service, tmp_path: Path) -> 
 
 
 def test_app_killed_mid_run_is_marked_interrupted(slow_fake: Service, tmp_path: Path) -> None:
-    with token_delay(slow_fake, 0.2):
-        cli = start_cli(slow_fake.url, tmp_path / "data", tmp_path / "out")
-        run_id = wait_for_running_run(tmp_path / "data")
-        time.sleep(0.5)
-        cli.kill()  # no chance to clean up: like a power cut or `kill -9`
-        cli.communicate(timeout=10)
+    cli = start_cli(slow_fake.url, tmp_path / "data", tmp_path / "out")
+    run_id = wait_for_running_run(tmp_path / "data")
+    time.sleep(0.5)
+    cli.kill()  # no chance to clean up: like a power cut or `kill -9`
+    cli.communicate(timeout=10)
     path = tmp_path / "data" / "history.sqlite3"
     assert integrity(path) == "ok"
     run = Store(path).get(run_id)
